@@ -1,0 +1,14 @@
+import type { Migration } from 'kysely';
+import * as users from './0001_users';
+import * as courses from './0002_courses';
+import * as lifecycle from './0003_lifecycle';
+
+/**
+ * Every migration, by name, in order. Listed statically (not read from the
+ * directory) so that the bundled CLI carries them and needs no file scan.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_users': users,
+  '0002_courses': courses,
+  '0003_lifecycle': lifecycle,
+};

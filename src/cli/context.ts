@@ -1,0 +1,54 @@
+import os from 'node:os';
+import type { Command } from 'commander';
+import type { ServiceContext } from '../core/context';
+import { processIo, type Io } from './io';
+
+export interface GlobalOptions {
+  db?: string;
+  json?: boolean;
+  yes?: boolean;
+  actor?: string;
+}
+
+export interface CommandContext extends ServiceContext {
+  readonly io: Io;
+  readonly json: boolean;
+  readonly yes: boolean;
+}
+
+/** Who is recorded in the audit log: --actor, else the person behind sudo, else the OS login. */
+export function resolveActor(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (option?.trim()) return option.trim();
+  if (env.SUDO_USER) return env.SUDO_USER;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return env.USER || env.LOGNAME || 'unknown';
+  }
+}
+
+/**
+ * Opens the database for one command and always closes it, even when the
+ * command fails. Heavy modules are loaded here, not at start-up.
+ */
+export async function withContext<T>(command: Command, run: (ctx: CommandContext) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  const [{ openDatabase, resolveDatabasePath }, { clockFromEnvironment }] = await Promise.all([
+    import('../db/database'),
+    import('../core/time'),
+  ]);
+  const now = clockFromEnvironment();
+  const db = await openDatabase(resolveDatabasePath(globals.db), { migrate: options.migrate });
+  try {
+    return await run({
+      db,
+      now,
+      actor: resolveActor(globals.actor),
+      io: processIo(),
+      json: Boolean(globals.json),
+      yes: Boolean(globals.yes),
+    });
+  } finally {
+    await db.close();
+  }
+}

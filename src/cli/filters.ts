@@ -1,0 +1,95 @@
+import { Option, type Command } from 'commander';
+import { UsageError } from '../core/errors';
+import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
+import { SORT_KEYS } from '../core/user-filter';
+import { collect, wholeNumber } from './options';
+
+/** The selection filters of `list`, shared by search, export and every batch command. */
+export function addFilterOptions(command: Command): Command {
+  return command
+    .option('--role <role>', 'holding this role (repeatable: any of them)', collect)
+    .option('--active', 'active accounts only')
+    .option('--inactive', 'inactive accounts only')
+    .option('--registered-since <date>', 'registered on or after this date')
+    .option('--registered-before <date>', 'registered before this date')
+    .option('--last-login-before <date|duration>', 'last login before a date, or longer ago than 30d, 6w…')
+    .option('--never-logged-in', 'accounts never used')
+    .option('--inactive-since <duration>', 'no login (or registration, if never used) for this long, e.g. 180d')
+    .option('--expires-before <date>', 'expiration date before this date')
+    .option('--expired', 'expiration date passed')
+    .option('--language <code>', 'interface language (fr, es, …)')
+    .option('--field <name=value>', 'extra field equal to value (repeatable)', collect)
+    .option('--course <code>', 'enrolled in this course')
+    .option('--no-course', 'enrolled in no course')
+    .option('--session <name>', 'enrolled in this training session')
+    .option('--deleted', 'the deleted users (soft-deleted) instead of the live ones')
+    .option('--system', 'include system accounts (the fallback user)');
+}
+
+export function addOrderOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--sort <key>', 'sort order').choices(SORT_KEYS as unknown as string[]).default('lastname'))
+    .option('--desc', 'reverse the order')
+    .option('--limit <n>', 'at most n users', wholeNumber)
+    .option('--offset <n>', 'skip the first n users', wholeNumber);
+}
+
+export interface FilterOptions {
+  role?: string[];
+  active?: boolean;
+  inactive?: boolean;
+  registeredSince?: string;
+  registeredBefore?: string;
+  lastLoginBefore?: string;
+  neverLoggedIn?: boolean;
+  inactiveSince?: string;
+  expiresBefore?: string;
+  expired?: boolean;
+  language?: string;
+  field?: string[];
+  course?: string | boolean;
+  session?: string;
+  deleted?: boolean;
+  system?: boolean;
+}
+
+/** Turns the options into a UserFilter; dates are checked here and name their option. */
+export async function filterFromOptions(opts: FilterOptions, now: Date): Promise<UserFilter> {
+  const [{ parseDate, parseDateOrAgo, parseDuration }, { parseRoles }, { parseLanguage }, { parseFieldAssignment }] = await Promise.all([
+    import('../core/time'),
+    import('../core/roles'),
+    import('../core/languages'),
+    import('../core/fields'),
+  ]);
+  if (opts.active && opts.inactive) throw new UsageError('--active and --inactive exclude each other');
+  const filter: UserFilter = {};
+  if (opts.role?.length) filter.roles = parseRoles(opts.role, 'role');
+  if (opts.active) filter.active = true;
+  if (opts.inactive) filter.active = false;
+  if (opts.registeredSince) filter.registeredSince = parseDate(opts.registeredSince, '--registered-since');
+  if (opts.registeredBefore) filter.registeredBefore = parseDate(opts.registeredBefore, '--registered-before');
+  if (opts.lastLoginBefore) filter.lastLoginBefore = parseDateOrAgo(opts.lastLoginBefore, '--last-login-before', now);
+  if (opts.neverLoggedIn) filter.neverLoggedIn = true;
+  if (opts.inactiveSince) filter.dormantSince = new Date(now.getTime() - parseDuration(opts.inactiveSince, '--inactive-since')).toISOString();
+  if (opts.expiresBefore) filter.expiresBefore = parseDate(opts.expiresBefore, '--expires-before');
+  if (opts.expired) filter.expiredAt = now.toISOString();
+  if (opts.language) filter.language = parseLanguage(opts.language, '--language');
+  if (opts.field?.length) filter.fields = opts.field.map(parseFieldAssignment);
+  if (typeof opts.course === 'string') filter.course = opts.course;
+  if (opts.course === false) filter.noCourse = true;
+  if (opts.session) filter.session = opts.session;
+  if (opts.deleted) filter.deleted = true;
+  if (opts.system) filter.system = true;
+  return filter;
+}
+
+export interface OrderOptions {
+  sort?: string;
+  desc?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+export function orderFromOptions(opts: OrderOptions): UserOrder {
+  return { sort: (opts.sort ?? 'lastname') as SortKey, desc: Boolean(opts.desc), limit: opts.limit, offset: opts.offset };
+}

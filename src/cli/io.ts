@@ -1,0 +1,47 @@
+import type { Writable } from 'node:stream';
+
+/** The terminal as commands see it; tests and scripts get the non-TTY behaviour. */
+export interface Io {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+  stdin: NodeJS.ReadStream;
+  /** Prompts are allowed only when a person can answer them. */
+  interactive: boolean;
+  color: boolean;
+}
+
+export function processIo(): Io {
+  const interactive = Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, interactive, color };
+}
+
+/** Writes and waits for the stream to accept more, so large outputs stay in bounded memory. */
+export async function write(stream: Writable, text: string): Promise<void> {
+  if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));
+}
+
+export function line(stream: Writable, text = ''): void {
+  stream.write(`${text}\n`);
+}
+
+const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
+export type Style = keyof typeof CODES;
+
+export function paint(io: Pick<Io, 'color'>, style: Style, text: string): string {
+  if (!io.color) return text;
+  const [open, close] = CODES[style];
+  return `\u001b[${open}m${text}\u001b[${close}m`;
+}
+
+export function warn(io: Io, message: string): void {
+  line(io.stderr, `roster: warning: ${message}`);
+}
+
+/** Reads all of stdin as text (for --password-stdin and `-` reference lists). */
+export async function readStdin(io: Io): Promise<string> {
+  if (io.stdin.isTTY) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

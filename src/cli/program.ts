@@ -1,0 +1,76 @@
+import { Command, CommanderError } from 'commander';
+import { ExitCode, isRosterError, RosterError } from '../core/errors';
+import { COMMANDS } from '../commands';
+
+const VERSION: string = (require('../../package.json') as { version: string }).version;
+
+export function buildProgram(): Command {
+  const program = new Command('roster')
+    .description('Manage the user accounts of a learning platform (Chamilo-compatible) from the command line.')
+    .version(VERSION, '-V, --version')
+    .option('--db <path>', 'the database file (default: $ROSTER_DB, else $XDG_DATA_HOME/roster/roster.db)')
+    .option('--json', 'machine-readable output on stdout')
+    .option('-y, --yes', 'answer yes to every confirmation')
+    .option('--actor <name>', 'who is recorded in the audit log (default: $SUDO_USER, else your login)')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureOutput({ outputError: (message, write) => write(`roster: ${message}`) })
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    `
+Users are named by username, email address or id:<number>.
+Exit codes: 0 done, 2 bad command line, 3 not found, 4 conflict, 5 invalid data,
+6 partly done, 7 not confirmed, 1 internal error. See the README for details.`,
+  );
+  for (const register of COMMANDS) register(program);
+  // Every subcommand reports usage errors the same way and exits with 2.
+  for (const command of program.commands) applyErrorHandling(command);
+  return program;
+}
+
+function applyErrorHandling(command: Command): void {
+  command.exitOverride().showSuggestionAfterError(true).configureOutput({ outputError: (message, write) => write(`roster: ${message}`) });
+  for (const sub of command.commands) applyErrorHandling(sub);
+}
+
+/** Runs the program; resolves to the process exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+export function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its message already; help and version are not errors.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    if (error.code === 'commander.executeSubCommandAsync') return ExitCode.internal;
+    return ExitCode.usage;
+  }
+  if (isRosterError(error)) {
+    printRosterError(error);
+    return error.exitCode;
+  }
+  const sqliteCode = (error as { code?: string }).code;
+  if (sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_LOCKED') {
+    process.stderr.write('roster: error: the database stayed locked by another roster process for 30 s; try again\n');
+    return ExitCode.conflict;
+  }
+  if (sqliteCode === 'SQLITE_READONLY' || sqliteCode === 'SQLITE_CANTOPEN' || sqliteCode === 'SQLITE_NOTADB') {
+    process.stderr.write(`roster: error: cannot use the database: ${(error as Error).message}\n`);
+    return ExitCode.notFound;
+  }
+  const detail = process.env.ROSTER_DEBUG ? ((error as Error).stack ?? String(error)) : String((error as Error)?.message ?? error);
+  process.stderr.write(`roster: internal error: ${detail}\nThis is a bug in roster; rerun with ROSTER_DEBUG=1 for the stack trace and report it.\n`);
+  return ExitCode.internal;
+}
+
+function printRosterError(error: RosterError): void {
+  process.stderr.write(`roster: error: ${error.message}\n`);
+  if (error.suggestion) process.stderr.write(`  hint: ${error.suggestion}\n`);
+}

@@ -1,0 +1,109 @@
+import type { User } from '../core/user-model';
+import { line, paint, write, type Io } from './io';
+
+export type ListFormat = 'table' | 'json' | 'csv' | 'ids' | 'count';
+
+const TABLE_PAGE = 1000;
+
+/** The user list of the administration panel, as a table for people. */
+export async function renderUserTable(io: Io, users: AsyncIterable<User>): Promise<number> {
+  const { default: Table } = await import('cli-table3');
+  let count = 0;
+  let page: User[] = [];
+  const flush = async () => {
+    const table = new Table({
+      head: ['Name', 'Username', 'Email', 'Roles', 'Active', 'Registered', 'Last login', 'Pic'],
+      style: { head: io.color ? ['bold'] : [], border: io.color ? ['grey'] : [] },
+    });
+    for (const u of page) {
+      table.push([
+        `${u.lastname}, ${u.firstname}`,
+        u.username,
+        u.email,
+        u.roles.join(', '),
+        activeLabel(io, u),
+        day(u.registeredAt),
+        day(u.lastLoginAt) || paint(io, 'dim', 'never'),
+        u.picture ? 'yes' : '',
+      ]);
+    }
+    await write(io.stdout, `${table.toString()}\n`);
+    page = [];
+  };
+  for await (const user of users) {
+    page.push(user);
+    count++;
+    if (page.length === TABLE_PAGE) await flush();
+  }
+  if (page.length || count === 0) {
+    if (count === 0) line(io.stderr, 'no users match');
+    else await flush();
+  }
+  return count;
+}
+
+function activeLabel(io: Io, u: User): string {
+  if (u.deletedAt) return paint(io, 'red', 'deleted');
+  if (u.active) return paint(io, 'green', 'yes');
+  return paint(io, 'yellow', 'no');
+}
+
+function day(iso: string | null): string {
+  return iso ? iso.slice(0, 10) : '';
+}
+
+/** A JSON array written item by item: bounded memory for any number of users. */
+export async function renderJsonStream<T>(io: Io, items: AsyncIterable<T>): Promise<number> {
+  let count = 0;
+  await write(io.stdout, '[');
+  for await (const item of items) {
+    await write(io.stdout, `${count === 0 ? '\n' : ',\n'}  ${JSON.stringify(item)}`);
+    count++;
+  }
+  await write(io.stdout, count ? '\n]\n' : ']\n');
+  return count;
+}
+
+export async function renderIds(io: Io, users: AsyncIterable<User>): Promise<number> {
+  let count = 0;
+  for await (const user of users) {
+    await write(io.stdout, `${user.id}\n`);
+    count++;
+  }
+  return count;
+}
+
+const CSV_COLUMNS: [string, (u: User) => unknown][] = [
+  ['id', (u) => u.id],
+  ['username', (u) => u.username],
+  ['email', (u) => u.email],
+  ['firstname', (u) => u.firstname],
+  ['lastname', (u) => u.lastname],
+  ['roles', (u) => u.roles.join('|')],
+  ['active', (u) => (u.active ? 1 : 0)],
+  ['language', (u) => u.language],
+  ['officialCode', (u) => u.officialCode],
+  ['phone', (u) => u.phone],
+  ['picture', (u) => u.picture],
+  ['registeredAt', (u) => u.registeredAt],
+  ['lastLoginAt', (u) => u.lastLoginAt],
+  ['expiresAt', (u) => u.expiresAt],
+  ['deletedAt', (u) => u.deletedAt],
+];
+
+/** CSV for spreadsheets, streamed; formula-like cells are neutralised. */
+export async function renderUserCsv(io: Io, users: AsyncIterable<User>): Promise<number> {
+  const [{ stringify }, { neutraliseFormula }] = await Promise.all([import('csv-stringify'), import('../formats/csv-safety')]);
+  const stringifier = stringify({ header: true, columns: CSV_COLUMNS.map(([name]) => name), cast: { string: neutraliseFormula } });
+  stringifier.pipe(io.stdout, { end: false });
+  let count = 0;
+  for await (const user of users) {
+    if (!stringifier.write(CSV_COLUMNS.map(([, get]) => get(user) ?? ''))) await new Promise((r) => stringifier.once('drain', r));
+    count++;
+  }
+  await new Promise<void>((resolve, reject) => {
+    stringifier.once('end', resolve).once('error', reject);
+    stringifier.end();
+  });
+  return count;
+}

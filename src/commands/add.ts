@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import { withContext, type CommandContext } from '../cli/context';
+import { line, paint, warn } from '../cli/io';
+import { collect, examples } from '../cli/options';
+import { obtainPassword, type PasswordOptions } from '../cli/password';
+import { UsageError } from '../core/errors';
+import type { AddResult, NewUserInput } from '../core/users';
+
+interface AddOptions extends PasswordOptions {
+  firstname?: string;
+  lastname?: string;
+  email?: string;
+  username?: string;
+  role?: string[];
+  language: string;
+  officialCode?: string;
+  phone?: string;
+  picture?: string;
+  expires?: string;
+  inactive?: boolean;
+  field?: string[];
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('add')
+    .description('create a user account')
+    .option('--firstname <name>', 'first name (required)')
+    .option('--lastname <name>', 'last name (required)')
+    .option('--email <address>', 'email address, unique (required)')
+    .option('--username <name>', 'login name, unique: letters, digits, . _ - @ (required)')
+    .option('--role <role>', 'student, teacher, session_admin, hr_manager, invitee or admin (required, repeatable)', collect)
+    .option('--password-stdin', 'read the password from the first line of standard input')
+    .option('--generate-password', 'generate a password and print it once')
+    .option('--password <password>', 'the password (visible to other local users: prefer --password-stdin)')
+    .option('--language <code>', 'interface language: ISO code or Chamilo name', 'en')
+    .option('--official-code <code>', 'identifier in the organisation')
+    .option('--phone <number>', 'phone number')
+    .option('--picture <path|url>', 'picture: a local file or an http(s) URL')
+    .option('--expires <date>', 'deactivate the account after this date (YYYY-MM-DD)')
+    .option('--inactive', 'create the account inactive')
+    .option('--field <name=value>', 'extra profile field (repeatable)', collect)
+    .action(async (opts: AddOptions, cmd: Command) => withContext(cmd, (ctx) => runAdd(ctx, opts)));
+  examples(command, [
+    "roster add --firstname Ada --lastname Lovelace --email ada@example.org --username ada --role teacher --generate-password",
+    "printf '%s\\n' \"$PASS\" | roster add --firstname Alan --lastname Turing --email alan@example.org --username alan --role student --password-stdin",
+  ]);
+}
+
+async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
+  const values = await completeValues(ctx, opts);
+  const obtained = await obtainPassword(ctx.io, opts, values.username || 'the new user');
+  const missing = missingValues(values, Boolean(obtained));
+  if (missing.length) {
+    throw new UsageError(`missing required values: ${missing.join(', ')}`, 'give them as options (see roster add --help), or run roster add in a terminal to be asked');
+  }
+  const { addUser, } = await import('../core/users');
+  const { parseFieldAssignment } = await import('../core/fields');
+  const input: NewUserInput = {
+    firstname: values.firstname!,
+    lastname: values.lastname!,
+    email: values.email!,
+    username: values.username!,
+    roles: values.role!,
+    password: obtained!.password,
+    language: opts.language,
+    officialCode: opts.officialCode,
+    phone: opts.phone,
+    picture: opts.picture,
+    expires: opts.expires,
+    inactive: opts.inactive,
+    fields: (opts.field ?? []).map(parseFieldAssignment),
+  };
+  const result = await addUser(ctx, input);
+  render(ctx, result, obtained!.generated ? obtained!.password : undefined);
+}
+
+/** On a terminal, asks for what no option gave; elsewhere returns the options as they are. */
+async function completeValues(ctx: CommandContext, opts: AddOptions): Promise<AddOptions> {
+  if (!ctx.io.interactive) return opts;
+  const values = { ...opts };
+  const { input, checkbox } = await import('@inquirer/prompts');
+  const required = (label: string) => (v: string) => (v.trim() ? true : `${label} is required`);
+  if (!values.firstname) values.firstname = await input({ message: 'First name:', validate: required('The first name') });
+  if (!values.lastname) values.lastname = await input({ message: 'Last name:', validate: required('The last name') });
+  if (!values.email) values.email = await input({ message: 'Email:', validate: required('The email') });
+  if (!values.username) values.username = await input({ message: 'Username:', validate: required('The username') });
+  if (!values.role?.length) {
+    const { ROLES } = await import('../core/roles');
+    values.role = await checkbox({
+      message: 'Roles:',
+      choices: ROLES.map((r) => ({ name: r, value: r, checked: r === 'student' })),
+      validate: (chosen) => (chosen.length ? true : 'Choose at least one role'),
+    });
+  }
+  return values;
+}
+
+function missingValues(values: AddOptions, hasPassword: boolean): string[] {
+  const missing: string[] = [];
+  if (!values.firstname) missing.push('--firstname');
+  if (!values.lastname) missing.push('--lastname');
+  if (!values.email) missing.push('--email');
+  if (!values.username) missing.push('--username');
+  if (!hasPassword) missing.push('a password (--password-stdin or --generate-password)');
+  if (!values.role?.length) missing.push('--role');
+  return missing;
+}
+
+function render(ctx: CommandContext, result: AddResult, generatedPassword: string | undefined): void {
+  for (const warning of result.warnings) warn(ctx.io, warning);
+  const { user } = result;
+  if (ctx.json) {
+    const body = generatedPassword ? { ...user, generatedPassword } : user;
+    line(ctx.io.stdout, JSON.stringify(body, null, 2));
+    return;
+  }
+  line(ctx.io.stdout, `${paint(ctx.io, 'green', 'added')} user ${user.username} (id:${user.id}): ${user.firstname} ${user.lastname} <${user.email}>, roles: ${user.roles.join(', ')}${user.active ? '' : ', inactive'}`);
+  if (generatedPassword) line(ctx.io.stdout, `generated password for ${user.username}: ${generatedPassword}`);
+}

@@ -1,0 +1,47 @@
+import { Option, type Command } from 'commander';
+import { withContext, type CommandContext } from '../cli/context';
+import { addFilterOptions, addOrderOptions, filterFromOptions, orderFromOptions, type FilterOptions, type OrderOptions } from '../cli/filters';
+import { line } from '../cli/io';
+import { examples } from '../cli/options';
+import { renderIds, renderJsonStream, renderUserCsv, renderUserTable, type ListFormat } from '../cli/render-users';
+import type { UserFilter } from '../core/user-filter';
+
+export interface ListOptions extends FilterOptions, OrderOptions {
+  format?: ListFormat;
+}
+
+export function register(program: Command): void {
+  const command = program.command('list').description('the user list: filter, sort, page; as a table, JSON, CSV, ids or a count');
+  addFilterOptions(command);
+  addOrderOptions(command);
+  addFormatOption(command);
+  command.action(async (opts: ListOptions, cmd: Command) =>
+    withContext(cmd, async (ctx) => renderSelection(ctx, await filterFromOptions(opts, ctx.now()), opts)),
+  );
+  examples(command, [
+    'roster list --role teacher --active',
+    'roster list --never-logged-in --registered-before 2026-01-01 --format csv > dormant.csv',
+    'roster list --deleted',
+    'roster list --field cohort=2026 --format count',
+  ]);
+}
+
+export function addFormatOption(command: Command): Command {
+  return command.addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'ids', 'count']));
+}
+
+/** Renders a selection in the format asked for; shared by list and search. */
+export async function renderSelection(ctx: CommandContext, filter: UserFilter, opts: ListOptions): Promise<void> {
+  const { listUsers, countUsers } = await import('../core/users');
+  const format: ListFormat = opts.format ?? (ctx.json ? 'json' : 'table');
+  if (format === 'count') {
+    const count = await countUsers(ctx, filter);
+    line(ctx.io.stdout, ctx.json ? JSON.stringify({ count }) : String(count));
+    return;
+  }
+  const users = listUsers(ctx, filter, orderFromOptions(opts));
+  if (format === 'json') await renderJsonStream(ctx.io, users);
+  else if (format === 'csv') await renderUserCsv(ctx.io, users);
+  else if (format === 'ids') await renderIds(ctx.io, users);
+  else await renderUserTable(ctx.io, users);
+}

@@ -1,0 +1,176 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, ExtraFieldRow } from '../db/schema';
+import { listExtraFields } from '../db/user-repository';
+import { audit } from './audit';
+import { nowIso, type ServiceContext } from './context';
+import { ConflictError, NotFoundError, UsageError, ValidationError } from './errors';
+
+export const FIELD_TYPES = ['text', 'number', 'date', 'boolean', 'choice'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export interface ExtraField {
+  id: number;
+  name: string;
+  label: string;
+  type: FieldType;
+  choices: string[] | null;
+  createdAt: string;
+}
+
+export type ExtraValue = string | number | boolean;
+
+// The same rule as Chamilo's field variables: they double as import column names.
+const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+export function toExtraField(row: ExtraFieldRow): ExtraField {
+  return {
+    id: row.id,
+    name: row.name,
+    label: row.label,
+    type: row.type as FieldType,
+    choices: row.choices ? (JSON.parse(row.choices) as string[]) : null,
+    createdAt: row.created_at,
+  };
+}
+
+export async function loadFields(db: Kysely<Database> | Transaction<Database>): Promise<Map<string, ExtraField>> {
+  const rows = await listExtraFields(db);
+  return new Map(rows.map((r) => [r.name, toExtraField(r)]));
+}
+
+/** Canonical stored text for a value of the field's type; throws naming the field. */
+export function canonicalValue(field: ExtraField, input: string): string {
+  const text = input.trim();
+  const fail = (message: string): never => {
+    throw new ValidationError([{ field: field.name, message }]);
+  };
+  switch (field.type) {
+    case 'text':
+      if (text.length > 1000) fail('is longer than 1000 characters');
+      return text;
+    case 'number': {
+      const n = Number(text);
+      if (text === '' || !Number.isFinite(n)) fail(`"${input}" is not a number`);
+      return String(n);
+    }
+    case 'date': {
+      const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+      const date = match ? new Date(`${match[1]}-${match[2]}-${match[3]}T00:00:00Z`) : undefined;
+      if (!match || !date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== match[0]) {
+        fail(`"${input}" is not a date (YYYY-MM-DD)`);
+      }
+      return match![0];
+    }
+    case 'boolean': {
+      const key = text.toLowerCase();
+      if (['1', 'true', 'yes', 'y', 'on'].includes(key)) return 'true';
+      if (['0', 'false', 'no', 'n', 'off'].includes(key)) return 'false';
+      return fail(`"${input}" is not a boolean (true/false, yes/no, 1/0)`);
+    }
+    case 'choice': {
+      const choice = field.choices?.find((c) => c.toLowerCase() === text.toLowerCase());
+      if (choice === undefined) fail(`"${input}" is not one of: ${(field.choices ?? []).join(', ')}`);
+      return choice!;
+    }
+  }
+}
+
+/** The stored text as a JSON value of the field's type. */
+export function typedValue(type: FieldType | undefined, stored: string): ExtraValue {
+  if (type === 'number') return Number(stored);
+  if (type === 'boolean') return stored === 'true';
+  return stored;
+}
+
+export function requireField(fields: Map<string, ExtraField>, name: string): ExtraField {
+  const field = fields.get(name.trim().toLowerCase());
+  if (!field) {
+    throw new NotFoundError(`no extra field "${name}"`, `define it first: roster field add ${name} --type text`);
+  }
+  return field;
+}
+
+/** Splits `name=value` as given to --field. */
+export function parseFieldAssignment(text: string): { name: string; value: string } {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new UsageError(`--field expects name=value, not "${text}"`);
+  return { name: text.slice(0, at).trim().toLowerCase(), value: text.slice(at + 1) };
+}
+
+export interface NewFieldInput {
+  name: string;
+  label?: string;
+  type: string;
+  choices?: string[];
+}
+
+export async function addField(ctx: ServiceContext, input: NewFieldInput): Promise<ExtraField> {
+  const name = input.name.trim().toLowerCase();
+  if (!FIELD_NAME.test(name)) {
+    throw new ValidationError([{ field: 'name', message: `"${input.name}" must start with a letter and hold only a-z, 0-9 and _ (at most 64)` }]);
+  }
+  if (!(FIELD_TYPES as readonly string[]).includes(input.type)) {
+    throw new ValidationError([{ field: 'type', message: `"${input.type}" is not one of ${FIELD_TYPES.join(', ')}` }]);
+  }
+  const choices = (input.choices ?? []).map((c) => c.trim()).filter(Boolean);
+  if (input.type === 'choice' && choices.length === 0) {
+    throw new ValidationError([{ field: 'choices', message: 'a choice field needs --choices a,b,c' }]);
+  }
+  if (input.type !== 'choice' && choices.length) {
+    throw new ValidationError([{ field: 'choices', message: `only a choice field takes choices, not a ${input.type} field` }]);
+  }
+  return ctx.db.kysely.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('extra_field').select('id').where('name', '=', name).executeTakeFirst();
+    if (existing) throw new ConflictError(`extra field "${name}" already exists`);
+    const result = await trx
+      .insertInto('extra_field')
+      .values({
+        name,
+        label: input.label?.trim() || name,
+        type: input.type,
+        choices: input.type === 'choice' ? JSON.stringify(choices) : null,
+        created_at: nowIso(ctx),
+      })
+      .executeTakeFirstOrThrow();
+    await audit(trx, ctx, 'field.add', null, { field: name, type: input.type });
+    const row = await trx.selectFrom('extra_field').selectAll().where('id', '=', Number(result.insertId)).executeTakeFirstOrThrow();
+    return toExtraField(row);
+  });
+}
+
+export interface FieldUsage extends ExtraField {
+  users: number;
+}
+
+export async function listFields(ctx: ServiceContext): Promise<FieldUsage[]> {
+  const rows = await ctx.db.kysely
+    .selectFrom('extra_field')
+    .leftJoin('user_extra_value', 'user_extra_value.field_id', 'extra_field.id')
+    .selectAll('extra_field')
+    .select((eb) => eb.fn.count<number>('user_extra_value.user_id').as('users'))
+    .groupBy('extra_field.id')
+    .orderBy('extra_field.name')
+    .execute();
+  return rows.map((r) => ({ ...toExtraField(r), users: Number(r.users) }));
+}
+
+/** Removes a definition and its values. Refuses while users hold values, unless forced. */
+export async function removeField(ctx: ServiceContext, name: string, force: boolean): Promise<{ field: string; valuesRemoved: number }> {
+  return ctx.db.kysely.transaction().execute(async (trx) => {
+    const fields = await loadFields(trx);
+    const field = requireField(fields, name);
+    const { n } = await trx
+      .selectFrom('user_extra_value')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('field_id', '=', field.id)
+      .executeTakeFirstOrThrow();
+    const count = Number(n);
+    if (count > 0 && !force) {
+      throw new ConflictError(`extra field "${field.name}" holds values for ${count} user(s)`, 'pass --force to remove it with its values');
+    }
+    await trx.deleteFrom('user_extra_value').where('field_id', '=', field.id).execute();
+    await trx.deleteFrom('extra_field').where('id', '=', field.id).execute();
+    await audit(trx, ctx, 'field.remove', null, { field: field.name, valuesRemoved: count });
+    return { field: field.name, valuesRemoved: count };
+  });
+}

@@ -1,0 +1,78 @@
+import { UsageError, ValidationError } from './errors';
+
+/** The core never reads the system clock directly, so that tests can control time. */
+export type Clock = () => Date;
+
+export const systemClock: Clock = () => new Date();
+
+/**
+ * A clock fixed by ROSTER_NOW (tests only: expiry and token lifetimes are
+ * tested without waiting). Falls back to the system clock.
+ */
+export function clockFromEnvironment(env: NodeJS.ProcessEnv = process.env): Clock {
+  const fixed = env.ROSTER_NOW;
+  if (!fixed) return systemClock;
+  const at = Date.parse(fixed);
+  if (Number.isNaN(at)) throw new UsageError(`ROSTER_NOW is not a date: "${fixed}"`);
+  return () => new Date(at);
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` (Chamilo) or full ISO 8601 into
+ * an ISO UTC string. Dates without a zone are taken as UTC so that the same
+ * file imports the same on every machine.
+ */
+export function parseDate(input: string, field: string): string {
+  const text = input.trim();
+  let normalized: string | undefined;
+  if (DATE_ONLY.test(text)) normalized = `${text}T00:00:00Z`;
+  else if (DATE_TIME.test(text)) {
+    normalized = text.replace(' ', 'T');
+    if (!/(Z|[+-]\d{2}:?\d{2})$/.test(normalized)) normalized += 'Z';
+  }
+  const time = normalized === undefined ? NaN : Date.parse(normalized);
+  if (Number.isNaN(time) || !sameCalendarDay(text, time)) {
+    throw new ValidationError([
+      { field, message: `"${input}" is not a date; use YYYY-MM-DD or an ISO 8601 date-time` },
+    ]);
+  }
+  return new Date(time).toISOString();
+}
+
+/** Rejects 2026-02-31, which Date.parse silently rolls over into March. */
+function sameCalendarDay(text: string, time: number): boolean {
+  const day = text.slice(0, 10);
+  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(text)) return new Date(time).toISOString().slice(0, 10) === day;
+  const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+  return month >= 1 && month <= 12 && date >= 1 && date <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+const DURATION = /^(\d+)\s*(m|min|h|d|w|y)$/i;
+const UNIT_MS: Record<string, number> = {
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+  y: 365 * 86_400_000,
+};
+
+/** Parses `30d`, `12h`, `2w`, `15m` into milliseconds. */
+export function parseDuration(input: string, field: string): number {
+  const match = DURATION.exec(input.trim());
+  if (!match) {
+    throw new ValidationError([
+      { field, message: `"${input}" is not a duration; use a number and a unit, e.g. 30d, 12h, 2w, 15m` },
+    ]);
+  }
+  return Number(match[1]) * UNIT_MS[match[2]!.toLowerCase()]!;
+}
+
+/** A point in time given either as a date or as a duration back from now. */
+export function parseDateOrAgo(input: string, field: string, now: Date): string {
+  if (DURATION.test(input.trim())) return new Date(now.getTime() - parseDuration(input, field)).toISOString();
+  return parseDate(input, field);
+}

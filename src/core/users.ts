@@ -1,0 +1,415 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Transaction } from 'kysely';
+import type { Database, NewUserRow, UserRow, UserUpdate } from '../db/schema';
+import { countUsers as countSelected, selectUsers } from '../db/user-query';
+import * as repo from '../db/user-repository';
+import { audit, type FieldChange } from './audit';
+import { nowIso, type ServiceContext } from './context';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { canonicalValue, loadFields, requireField, type ExtraField } from './fields';
+import { parseLanguage } from './languages';
+import { hashPassword } from './passwords';
+import { parseRoles, type Role } from './roles';
+import { parseDate } from './time';
+import { listRowToUser, sortRoles, toUser, type User } from './user-model';
+import type { UserFilter, UserOrder } from './user-filter';
+import {
+  LIMITS,
+  Problems,
+  checkEmail,
+  checkName,
+  checkOptionalText,
+  checkUsername,
+  identityKey,
+  isWeakPassword,
+} from './validation';
+
+export interface NewUserInput {
+  firstname: string;
+  lastname: string;
+  email: string;
+  username: string;
+  roles: string[];
+  /** Plain text: hashed here. */
+  password?: string;
+  /** An existing bcrypt hash (imports from another platform). */
+  passwordHash?: string;
+  language?: string;
+  officialCode?: string;
+  phone?: string;
+  picture?: string;
+  expires?: string;
+  inactive?: boolean;
+  authSource?: string;
+  fields?: { name: string; value: string }[];
+}
+
+/** A new user, checked and normalised, ready to insert. */
+export interface PreparedUser {
+  row: Omit<NewUserRow, 'password_hash' | 'registered_at' | 'created_by'>;
+  roles: Role[];
+  extra: { field: ExtraField; value: string }[];
+  warnings: string[];
+}
+
+/**
+ * Checks everything that does not need the other users (format, roles, dates,
+ * extra fields) and reports every problem at once. Shared with import.
+ */
+export function prepareNewUser(input: NewUserInput, fields: Map<string, ExtraField>): PreparedUser {
+  const problems = new Problems();
+  const firstname = input.firstname?.trim() ?? '';
+  const lastname = input.lastname?.trim() ?? '';
+  const email = input.email?.trim() ?? '';
+  const username = input.username?.trim().normalize('NFC') ?? '';
+  checkName(firstname, problems, 'firstname');
+  checkName(lastname, problems, 'lastname');
+  checkEmail(email, problems);
+  checkUsername(username, problems);
+  const officialCode = emptyToNull(input.officialCode);
+  const phone = emptyToNull(input.phone);
+  checkOptionalText(officialCode, LIMITS.officialCode, problems, 'official-code');
+  checkOptionalText(phone, LIMITS.phone, problems, 'phone');
+  const roles = collect(problems, () => parseRoles(input.roles));
+  if (roles && roles.length === 0) problems.add('role', 'at least one role is required');
+  const language = input.language?.trim() ? collect(problems, () => parseLanguage(input.language!)) : 'en';
+  const expiresAt = input.expires?.trim() ? collect(problems, () => parseDate(input.expires!, 'expires')) : null;
+  const extra: PreparedUser['extra'] = [];
+  for (const assignment of input.fields ?? []) {
+    const field = requireField(fields, assignment.name);
+    const value = collect(problems, () => canonicalValue(field, assignment.value));
+    if (value !== undefined) extra.push({ field, value });
+  }
+  const picture = emptyToNull(input.picture);
+  checkOptionalText(picture, LIMITS.picture, problems, 'picture');
+  if (!problems.empty) throw new ValidationError(problems.list);
+  const warnings: string[] = [];
+  if (input.password !== undefined && isWeakPassword(input.password)) warnings.push('the password is weak (fewer than 8 characters)');
+  return {
+    row: {
+      username,
+      username_key: identityKey(username),
+      email,
+      email_key: identityKey(email),
+      firstname,
+      lastname,
+      official_code: officialCode,
+      phone,
+      language: language ?? 'en',
+      picture: picture ? normalisePicture(picture) : null,
+      auth_source: input.authSource?.trim() || 'platform',
+      active: input.inactive ? 0 : 1,
+      expires_at: expiresAt ?? null,
+    },
+    roles: roles ?? [],
+    extra,
+    warnings,
+  };
+}
+
+/** Runs a check that throws a ValidationError, and keeps its problems instead. */
+function collect<T>(problems: Problems, check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    for (const p of error.problems) problems.add(p.field, error.suggestion ? `${p.message} (${error.suggestion})` : p.message);
+    return undefined;
+  }
+}
+
+function emptyToNull(value: string | null | undefined): string | null {
+  const text = value?.trim();
+  return text ? text : null;
+}
+
+/** A URL is kept as given; a local path must exist and is stored absolute. */
+function normalisePicture(picture: string): string {
+  if (/^https?:\/\//i.test(picture)) return picture;
+  const absolute = path.resolve(picture);
+  if (!fs.existsSync(absolute)) throw new NotFoundError(`picture: no file ${absolute}`, 'give an existing image path or an http(s) URL');
+  return absolute;
+}
+
+/** Refuses a username or email that another account holds in any case (deleted accounts included). */
+export async function assertIdentityFree(
+  db: Transaction<Database> | ServiceContext['db']['kysely'],
+  identity: { username_key?: string; email_key?: string },
+  exceptUserId?: number,
+): Promise<void> {
+  const clashes: string[] = [];
+  if (identity.username_key) {
+    const other = await repo.findByUsernameKey(db, identity.username_key);
+    if (other && other.id !== exceptUserId) clashes.push(`username "${other.username}" is taken by ${describeUser(other)}`);
+  }
+  if (identity.email_key) {
+    const other = await repo.findByEmailKey(db, identity.email_key);
+    if (other && other.id !== exceptUserId) clashes.push(`email "${other.email}" is taken by ${describeUser(other)}`);
+  }
+  if (clashes.length) throw new ConflictError(clashes.join('; '));
+}
+
+export function describeUser(row: Pick<UserRow, 'id' | 'username' | 'deleted_at'>): string {
+  return `user ${row.username} (id:${row.id}${row.deleted_at ? ', deleted' : ''})`;
+}
+
+export interface AddResult {
+  user: User;
+  warnings: string[];
+}
+
+export async function addUser(ctx: ServiceContext, input: NewUserInput): Promise<AddResult> {
+  const fields = await loadFields(ctx.db.kysely);
+  const prepared = prepareNewUser(input, fields);
+  if (!input.password && !input.passwordHash) throw new ValidationError([{ field: 'password', message: 'is required' }]);
+  // Hash before the transaction: bcrypt is slow and must not hold the write lock.
+  const passwordHash = input.passwordHash ?? (await hashPassword(input.password!));
+  const id = await ctx.db.kysely.transaction().execute(async (trx) => {
+    await assertIdentityFree(trx, prepared.row);
+    const userId = await insertPreparedUser(trx, ctx, prepared, passwordHash);
+    await audit(trx, ctx, 'user.add', userId, {
+      changes: [
+        ...Object.entries(prepared.row)
+          .filter(([key, value]) => value !== null && !key.endsWith('_key'))
+          .map(([field, after]) => ({ field, before: null, after })),
+        { field: 'roles', before: null, after: prepared.roles },
+        ...prepared.extra.map((e) => ({ field: `extra.${e.field.name}`, before: null, after: e.value })),
+        { field: 'password', before: null, after: null, secret: true },
+      ],
+    });
+    return userId;
+  });
+  return { user: await getUserById(ctx, id), warnings: prepared.warnings };
+}
+
+export async function insertPreparedUser(
+  trx: Transaction<Database>,
+  ctx: ServiceContext,
+  prepared: PreparedUser,
+  passwordHash: string | null,
+): Promise<number> {
+  const userId = await repo.insertUser(trx, {
+    ...prepared.row,
+    password_hash: passwordHash,
+    registered_at: nowIso(ctx),
+    created_by: ctx.actor,
+  });
+  await repo.addRoles(trx, userId, prepared.roles);
+  for (const e of prepared.extra) await repo.setExtraValue(trx, userId, e.field.id, e.value);
+  return userId;
+}
+
+/** The user for a reference, or a NotFoundError naming it. */
+export async function requireUser(db: ServiceContext['db']['kysely'] | Transaction<Database>, ref: string): Promise<UserRow> {
+  const row = await repo.findUserByRef(db, ref);
+  if (!row) throw new NotFoundError(`no user "${ref}"`, 'a user is a username, an email address or id:<number>');
+  return row;
+}
+
+export async function getUserById(ctx: ServiceContext, id: number): Promise<User> {
+  const row = await repo.findUserById(ctx.db.kysely, id);
+  if (!row) throw new NotFoundError(`no user id:${id}`);
+  return loadUser(ctx, row);
+}
+
+export async function getUser(ctx: ServiceContext, ref: string): Promise<User> {
+  return loadUser(ctx, await requireUser(ctx.db.kysely, ref));
+}
+
+async function loadUser(ctx: ServiceContext, row: UserRow): Promise<User> {
+  const [roles, extra, fields] = await Promise.all([
+    repo.rolesOf(ctx.db.kysely, row.id),
+    repo.extraValuesOf(ctx.db.kysely, row.id),
+    loadFields(ctx.db.kysely),
+  ]);
+  return toUser(row, roles, extra, fields);
+}
+
+/** Streams the selection: bounded memory whatever its size. */
+export async function* listUsers(ctx: ServiceContext, filter: UserFilter, order: UserOrder = {}): AsyncGenerator<User> {
+  const fields = await loadFields(ctx.db.kysely);
+  const query = selectUsers(ctx.db.kysely, await normaliseFilter(ctx, filter, fields), order);
+  for await (const row of query.stream(1000)) yield listRowToUser(row, fields);
+}
+
+export async function countUsers(ctx: ServiceContext, filter: UserFilter): Promise<number> {
+  return countSelected(ctx.db.kysely, await normaliseFilter(ctx, filter));
+}
+
+/**
+ * Checks what the filter names (extra fields, courses, sessions) so that a
+ * typo is an error rather than an empty result, and puts field values in
+ * their stored form (`--field alumni=yes` finds `true`).
+ */
+export async function normaliseFilter(ctx: ServiceContext, filter: UserFilter, fields?: Map<string, ExtraField>): Promise<UserFilter> {
+  const db = ctx.db.kysely;
+  if (filter.course) {
+    const course = await db.selectFrom('course').select('id').where('code_key', '=', filter.course.toLowerCase()).executeTakeFirst();
+    if (!course) throw new NotFoundError(`no course "${filter.course}"`, 'see roster course list');
+  }
+  if (filter.session) {
+    const session = await db.selectFrom('training_session').select('id').where('name_key', '=', filter.session.toLowerCase()).executeTakeFirst();
+    if (!session) throw new NotFoundError(`no session "${filter.session}"`, 'see roster session list');
+  }
+  if (!filter.fields?.length) return filter;
+  const known = fields ?? (await loadFields(db));
+  return {
+    ...filter,
+    fields: filter.fields.map(({ name, value }) => {
+      const field = requireField(known, name);
+      return { name: field.name, value: canonicalValue(field, value) };
+    }),
+  };
+}
+
+export interface UserEdit {
+  firstname?: string;
+  lastname?: string;
+  email?: string;
+  username?: string;
+  language?: string;
+  officialCode?: string;
+  phone?: string;
+  picture?: string;
+  /** A date, or "never" to remove the expiration. */
+  expires?: string;
+  addRoles?: string[];
+  removeRoles?: string[];
+  /** Replaces all roles. */
+  roles?: string[];
+  password?: string;
+  setFields?: { name: string; value: string }[];
+  unsetFields?: string[];
+}
+
+export interface EditResult {
+  user: User;
+  changes: FieldChange[];
+}
+
+/** Applies the edit in one transaction; returns each field changed (none: nothing written). */
+export async function editUser(ctx: ServiceContext, ref: string, edit: UserEdit): Promise<EditResult> {
+  const passwordHash = edit.password !== undefined ? await hashPassword(edit.password) : undefined;
+  const fields = await loadFields(ctx.db.kysely);
+  const { id, changes } = await ctx.db.kysely.transaction().execute(async (trx) => {
+    const row = await requireUser(trx, ref);
+    assertEditable(row);
+    const { update, changes } = userFieldChanges(row, edit);
+    if (update.username_key || update.email_key) await assertIdentityFree(trx, update, row.id);
+    if (passwordHash) {
+      update.password_hash = passwordHash;
+      changes.push({ field: 'password', before: null, after: null, secret: true });
+    }
+    await repo.updateUser(trx, row.id, update);
+    const roleChange = await applyRoleEdit(trx, row.id, edit);
+    if (roleChange) changes.push(roleChange);
+    changes.push(...(await applyFieldEdit(trx, row.id, edit, fields)));
+    if (changes.length) await audit(trx, ctx, 'user.edit', row.id, { changes });
+    return { id: row.id, changes };
+  });
+  return { user: await getUserById(ctx, id), changes };
+}
+
+function assertEditable(row: UserRow): void {
+  if (row.is_system) throw new ConflictError(`${describeUser(row)} is the system fallback account and cannot be edited`);
+  if (row.anonymized_at) throw new ConflictError(`${describeUser(row)} is anonymized and cannot be edited`);
+  if (row.deleted_at) throw new ConflictError(`${describeUser(row)} is deleted`, `restore it first: roster restore id:${row.id}`);
+}
+
+/** The column updates and their before → after, for the plain fields of an edit. */
+function userFieldChanges(row: UserRow, edit: UserEdit): { update: UserUpdate; changes: FieldChange[] } {
+  const problems = new Problems();
+  const next: Partial<Record<keyof UserRow, string | null>> = {};
+  if (edit.firstname !== undefined) {
+    checkName(edit.firstname, problems, 'firstname');
+    next.firstname = edit.firstname.trim();
+  }
+  if (edit.lastname !== undefined) {
+    checkName(edit.lastname, problems, 'lastname');
+    next.lastname = edit.lastname.trim();
+  }
+  if (edit.email !== undefined) {
+    checkEmail(edit.email.trim(), problems);
+    next.email = edit.email.trim();
+  }
+  if (edit.username !== undefined) {
+    const username = edit.username.trim().normalize('NFC');
+    checkUsername(username, problems);
+    next.username = username;
+  }
+  if (edit.language !== undefined) next.language = collect(problems, () => parseLanguage(edit.language!)) ?? null;
+  if (edit.officialCode !== undefined) {
+    next.official_code = emptyToNull(edit.officialCode);
+    checkOptionalText(next.official_code, LIMITS.officialCode, problems, 'official-code');
+  }
+  if (edit.phone !== undefined) {
+    next.phone = emptyToNull(edit.phone);
+    checkOptionalText(next.phone, LIMITS.phone, problems, 'phone');
+  }
+  if (edit.picture !== undefined) {
+    const picture = emptyToNull(edit.picture);
+    next.picture = picture ? normalisePicture(picture) : null;
+  }
+  if (edit.expires !== undefined) {
+    next.expires_at = edit.expires.trim().toLowerCase() === 'never' ? null : (collect(problems, () => parseDate(edit.expires!, 'expires')) ?? null);
+  }
+  if (!problems.empty) throw new ValidationError(problems.list);
+
+  const update: UserUpdate = {};
+  const changes: FieldChange[] = [];
+  for (const [column, value] of Object.entries(next) as [keyof UserRow, string | null][]) {
+    if (row[column] === value) continue;
+    (update as Record<string, unknown>)[column] = value;
+    changes.push({ field: column, before: row[column], after: value });
+  }
+  // A change of case alone keeps the key; a real rename is checked for clashes.
+  if (update.username !== undefined) update.username_key = identityKey(update.username as string);
+  if (update.email !== undefined) update.email_key = identityKey(update.email as string);
+  if (update.username_key === row.username_key) delete update.username_key;
+  if (update.email_key === row.email_key) delete update.email_key;
+  return { update, changes };
+}
+
+async function applyRoleEdit(trx: Transaction<Database>, userId: number, edit: UserEdit): Promise<FieldChange | undefined> {
+  if (!edit.roles && !edit.addRoles?.length && !edit.removeRoles?.length) return undefined;
+  const before = sortRoles(await repo.rolesOf(trx, userId));
+  let after = new Set<string>(edit.roles ? parseRoles(edit.roles, 'roles') : before);
+  for (const role of parseRoles(edit.addRoles ?? [], 'add-role')) after.add(role);
+  for (const role of parseRoles(edit.removeRoles ?? [], 'remove-role')) after.delete(role);
+  if (after.size === 0) {
+    throw new ValidationError([{ field: 'roles', message: 'a user must keep at least one role' }], 'add another role in the same command, e.g. --add-role student');
+  }
+  after = new Set(sortRoles(after));
+  const added = [...after].filter((r) => !before.includes(r));
+  const removed = before.filter((r) => !after.has(r));
+  if (!added.length && !removed.length) return undefined;
+  await repo.addRoles(trx, userId, added);
+  await repo.removeRoles(trx, userId, removed);
+  return { field: 'roles', before, after: [...after] };
+}
+
+async function applyFieldEdit(trx: Transaction<Database>, userId: number, edit: UserEdit, fields: Map<string, ExtraField>): Promise<FieldChange[]> {
+  if (!edit.setFields?.length && !edit.unsetFields?.length) return [];
+  const current = await repo.extraValuesOf(trx, userId);
+  const changes: FieldChange[] = [];
+  const problems = new Problems();
+  const planned: { field: ExtraField; value: string | null }[] = [];
+  for (const assignment of edit.setFields ?? []) {
+    const field = requireField(fields, assignment.name);
+    const value = collect(problems, () => canonicalValue(field, assignment.value));
+    if (value !== undefined) planned.push({ field, value });
+  }
+  for (const name of edit.unsetFields ?? []) planned.push({ field: requireField(fields, name), value: null });
+  if (!problems.empty) throw new ValidationError(problems.list);
+  for (const { field, value } of planned) {
+    const before = current[field.name] ?? null;
+    if (before === value) continue;
+    if (value === null) await repo.deleteExtraValue(trx, userId, field.id);
+    else await repo.setExtraValue(trx, userId, field.id, value);
+    if (value === null) delete current[field.name];
+    else current[field.name] = value;
+    changes.push({ field: `extra.${field.name}`, before, after: value });
+  }
+  return changes;
+}

@@ -1,0 +1,28 @@
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { AuditLogRow, AuditLogTable, Database } from './schema';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export async function insertAuditEntry(db: Executor, entry: Insertable<AuditLogTable>): Promise<void> {
+  await db.insertInto('audit_log').values(entry).execute();
+}
+
+export interface AuditQuery {
+  userId?: number;
+  action?: string;
+  since?: string;
+  limit?: number;
+}
+
+export async function queryAudit(db: Executor, query: AuditQuery): Promise<AuditLogRow[]> {
+  let q = db.selectFrom('audit_log').selectAll().orderBy('id', 'asc');
+  if (query.userId !== undefined) q = q.where('user_id', '=', query.userId);
+  if (query.action) {
+    // `--action user` matches user.add, user.edit, …; a full name matches itself.
+    const action = query.action;
+    q = q.where((eb) => eb.or([eb('action', '=', action), eb('action', 'like', `${action}.%`)]));
+  }
+  if (query.since) q = q.where('at', '>=', query.since);
+  if (query.limit !== undefined) q = q.limit(query.limit);
+  return q.execute();
+}

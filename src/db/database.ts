@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
+import { NotFoundError } from '../core/errors';
+import type { Database } from './schema';
+import { migrateToLatest, latestSchemaVersion } from './migrator';
+
+/** The open database: Kysely for queries, the raw handle for the bulk paths. */
+export interface RosterDb {
+  readonly kysely: Kysely<Database>;
+  readonly raw: BetterSqlite3.Database;
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+/** How long a writer waits for another one (a cron job, an admin) before giving up. */
+const BUSY_TIMEOUT_MS = 30_000;
+
+/** `--db`, else `$ROSTER_DB`, else `$XDG_DATA_HOME/roster/roster.db`. */
+export function resolveDatabasePath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (option) return path.resolve(option);
+  if (env.ROSTER_DB) return path.resolve(env.ROSTER_DB);
+  const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(dataHome, 'roster', 'roster.db');
+}
+
+/**
+ * SQLite upgrades a deferred transaction to a write lock only at its first
+ * write, and two such upgrades deadlock without waiting for the busy timeout.
+ * Taking the write lock up front makes concurrent writers queue instead.
+ */
+class ImmediateTransactionDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class RosterSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: BetterSqlite3.Database) {
+    super({ database });
+  }
+  override createDriver(): SqliteDriver {
+    return new ImmediateTransactionDriver({ database: this.database });
+  }
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations (default). `db status` opens without. */
+  migrate?: boolean;
+}
+
+export async function openDatabase(file: string, options: OpenOptions = {}): Promise<RosterDb> {
+  const raw = openRaw(file);
+  const kysely = new Kysely<Database>({ dialect: new RosterSqliteDialect(raw) });
+  const db: RosterDb = {
+    kysely,
+    raw,
+    path: file,
+    close: () => kysely.destroy(),
+  };
+  if (options.migrate !== false && currentSchemaVersion(raw) !== latestSchemaVersion()) {
+    try {
+      await migrateToLatest(db);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+  return db;
+}
+
+function openRaw(file: string): BetterSqlite3.Database {
+  if (file !== ':memory:') createPrivateFile(file);
+  let raw: BetterSqlite3.Database;
+  try {
+    raw = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS });
+  } catch (error) {
+    throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`);
+  }
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+  raw.function('roster_fold', { deterministic: true }, foldText);
+  return raw;
+}
+
+/** Lower case without accents, for the short searches that the trigram index cannot serve. */
+function foldText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return String(value).normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/** The database holds password hashes: its file is created readable by its owner only. */
+function createPrivateFile(file: string): void {
+  if (fs.existsSync(file)) return;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o600));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new NotFoundError(
+      `cannot create the database ${file} (${reason})`,
+      'choose a writable location with --db <path> or ROSTER_DB',
+    );
+  }
+}
+
+/** Migrations record their count in user_version, so a normal start skips the migrator. */
+function currentSchemaVersion(raw: BetterSqlite3.Database): number {
+  return raw.pragma('user_version', { simple: true }) as number;
+}

@@ -1,0 +1,40 @@
+import { Migrator, type MigrationResultSet, type MigrationInfo } from 'kysely';
+import { migrations } from '../../migrations';
+import type { RosterDb } from './database';
+
+export function latestSchemaVersion(): number {
+  return Object.keys(migrations).length;
+}
+
+function createMigrator(db: RosterDb): Migrator {
+  return new Migrator({
+    db: db.kysely,
+    provider: { getMigrations: async () => migrations },
+  });
+}
+
+export interface AppliedMigrations {
+  applied: string[];
+}
+
+/** Applies every pending migration (each in its own transaction, under Kysely's lock). */
+export async function migrateToLatest(db: RosterDb): Promise<AppliedMigrations> {
+  const result: MigrationResultSet = await createMigrator(db).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
+  }
+  const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  db.raw.pragma(`user_version = ${latestSchemaVersion()}`);
+  return { applied };
+}
+
+export interface MigrationState {
+  name: string;
+  appliedAt: string | null;
+}
+
+export async function migrationStatus(db: RosterDb): Promise<MigrationState[]> {
+  const list: readonly MigrationInfo[] = await createMigrator(db).getMigrations();
+  return list.map((m) => ({ name: m.name, appliedAt: m.executedAt ? m.executedAt.toISOString() : null }));
+}

@@ -1,0 +1,159 @@
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
+import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
+import type { Database, UserRow } from './schema';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+type UserEb = ExpressionBuilder<Database, 'user'>;
+
+/** A user row with its roles and extra values gathered by the same query (no N+1). */
+export interface UserListRow extends UserRow {
+  roles: string | null;
+  extra: string | null;
+}
+
+// The trigram index answers substrings of 3 characters or more; shorter ones are scanned.
+const TRIGRAM = 3;
+
+const SEARCH_COLUMNS = {
+  firstname: 'firstname',
+  lastname: 'lastname',
+  username: 'username',
+  email: 'email',
+  officialCode: 'official_code',
+} as const;
+
+/** The selection as a query of user ids and rows, ready for ordering and streaming. */
+export function selectUsers(db: Executor, filter: UserFilter, order: UserOrder = {}): SelectQueryBuilder<Database, 'user', UserListRow> {
+  let query = db
+    .selectFrom('user')
+    .selectAll('user')
+    .select((eb) => [
+      eb
+        .selectFrom('user_role')
+        .select(sql<string>`group_concat(role, ',')`.as('r'))
+        .whereRef('user_role.user_id', '=', 'user.id')
+        .as('roles'),
+      eb
+        .selectFrom('user_extra_value')
+        .innerJoin('extra_field', 'extra_field.id', 'user_extra_value.field_id')
+        .select(sql<string>`json_group_object(extra_field.name, user_extra_value.value)`.as('x'))
+        .whereRef('user_extra_value.user_id', '=', 'user.id')
+        .as('extra'),
+    ])
+    .where((eb) => eb.and(filterConditions(eb, filter)));
+  query = applyOrder(query, order);
+  return query as SelectQueryBuilder<Database, 'user', UserListRow>;
+}
+
+/** Only the ids: what batch commands and counts need. */
+export function selectUserIds(db: Executor, filter: UserFilter) {
+  return db
+    .selectFrom('user')
+    .select('user.id')
+    .where((eb) => eb.and(filterConditions(eb, filter)))
+    .orderBy('user.id');
+}
+
+export async function countUsers(db: Executor, filter: UserFilter): Promise<number> {
+  const row = await db
+    .selectFrom('user')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where((eb) => eb.and(filterConditions(eb, filter)))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
+  const where: Expression<SqlBool>[] = [];
+  where.push(f.deleted || f.deletedBefore ? eb('user.deleted_at', 'is not', null) : eb('user.deleted_at', 'is', null));
+  if (f.deletedBefore) where.push(eb('user.deleted_at', '<', f.deletedBefore));
+  if (!f.system) where.push(eb('user.is_system', '=', 0));
+  if (f.ids) where.push(f.ids.length ? eb('user.id', 'in', f.ids) : sql<SqlBool>`0`);
+  if (f.roles?.length) {
+    where.push(eb.exists(eb.selectFrom('user_role').select('user_role.user_id').whereRef('user_role.user_id', '=', 'user.id').where('user_role.role', 'in', f.roles)));
+  }
+  if (f.active !== undefined) where.push(eb('user.active', '=', f.active ? 1 : 0));
+  if (f.registeredSince) where.push(eb('user.registered_at', '>=', f.registeredSince));
+  if (f.registeredBefore) where.push(eb('user.registered_at', '<', f.registeredBefore));
+  if (f.lastLoginBefore) where.push(eb('user.last_login_at', '<', f.lastLoginBefore));
+  if (f.neverLoggedIn) where.push(eb('user.last_login_at', 'is', null));
+  if (f.dormantSince) where.push(eb(eb.fn.coalesce('user.last_login_at', 'user.registered_at'), '<', f.dormantSince));
+  if (f.expiresBefore) where.push(eb('user.expires_at', '<', f.expiresBefore));
+  if (f.expiredAt) where.push(eb('user.expires_at', '<=', f.expiredAt));
+  if (f.language) where.push(eb('user.language', '=', f.language));
+  for (const field of f.fields ?? []) {
+    where.push(
+      eb.exists(
+        eb
+          .selectFrom('user_extra_value')
+          .innerJoin('extra_field', 'extra_field.id', 'user_extra_value.field_id')
+          .select('user_extra_value.user_id')
+          .whereRef('user_extra_value.user_id', '=', 'user.id')
+          .where('extra_field.name', '=', field.name)
+          .where('user_extra_value.value', '=', field.value),
+      ),
+    );
+  }
+  if (f.course) {
+    const code = f.course.toLowerCase();
+    where.push(eb.exists(eb.selectFrom('course_user').innerJoin('course', 'course.id', 'course_user.course_id').select('course_user.user_id').whereRef('course_user.user_id', '=', 'user.id').where('course.code_key', '=', code)));
+  }
+  if (f.session) {
+    const name = f.session.toLowerCase();
+    where.push(eb.exists(eb.selectFrom('session_user').innerJoin('training_session', 'training_session.id', 'session_user.session_id').select('session_user.user_id').whereRef('session_user.user_id', '=', 'user.id').where('training_session.name_key', '=', name)));
+  }
+  if (f.noCourse) where.push(eb.not(eb.exists(eb.selectFrom('course_user').select('course_user.user_id').whereRef('course_user.user_id', '=', 'user.id'))));
+  where.push(...textConditions(f));
+  return where;
+}
+
+/** Keyword and per-field text: one trigram MATCH for the long terms, a folded scan for short ones. */
+function textConditions(f: UserFilter): Expression<SqlBool>[] {
+  const terms: string[] = [];
+  const scans: Expression<SqlBool>[] = [];
+  if (f.keyword) {
+    if ([...f.keyword].length >= TRIGRAM) terms.push(phrase(f.keyword));
+    else {
+      const parts = Object.values(SEARCH_COLUMNS).map((column) => foldedContains(column, f.keyword!));
+      scans.push(sql<SqlBool>`(${sql.join(parts, sql` OR `)})`);
+    }
+  }
+  for (const [key, column] of Object.entries(SEARCH_COLUMNS) as [keyof typeof SEARCH_COLUMNS, string][]) {
+    const value = f[key];
+    if (!value) continue;
+    if ([...value].length >= TRIGRAM) terms.push(`${column}:${phrase(value)}`);
+    else scans.push(foldedContains(column, value));
+  }
+  if (terms.length) {
+    scans.unshift(sql<SqlBool>`user.id IN (SELECT rowid FROM user_search WHERE user_search MATCH ${terms.join(' AND ')})`);
+  }
+  return scans;
+}
+
+function phrase(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+/** roster_fold() is registered on the connection (see database.ts): lower case, no accents. */
+function foldedContains(column: string, value: string): Expression<SqlBool> {
+  return sql<SqlBool>`instr(roster_fold(${sql.ref(`user.${column}`)}), roster_fold(${value})) > 0`;
+}
+
+const SORT_COLUMNS: Record<SortKey, (keyof UserRow)[]> = {
+  lastname: ['lastname', 'firstname'],
+  firstname: ['firstname', 'lastname'],
+  username: ['username_key'],
+  email: ['email_key'],
+  registered: ['registered_at'],
+  'last-login': ['last_login_at'],
+  id: ['id'],
+};
+
+function applyOrder<O>(query: SelectQueryBuilder<Database, 'user', O>, order: UserOrder): SelectQueryBuilder<Database, 'user', O> {
+  const direction = order.desc ? 'desc' : 'asc';
+  for (const column of SORT_COLUMNS[order.sort ?? 'lastname']) query = query.orderBy(`user.${column}`, direction);
+  query = query.orderBy('user.id', direction);
+  if (order.limit !== undefined) query = query.limit(order.limit);
+  if (order.offset) query = order.limit === undefined ? query.limit(-1).offset(order.offset) : query.offset(order.offset);
+  return query;
+}

@@ -1,0 +1,99 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, ExtraFieldRow, NewUserRow, UserRow, UserUpdate } from './schema';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** How a person names a user: `id:42`, an email, or a username. */
+export type UserRef = { kind: 'id'; id: number } | { kind: 'name'; key: string };
+
+export function parseUserRef(ref: string): UserRef | undefined {
+  const text = ref.trim();
+  const id = /^id:(\d+)$/i.exec(text);
+  if (id) return { kind: 'id', id: Number(id[1]) };
+  if (!text) return undefined;
+  return { kind: 'name', key: text.normalize('NFC').toLowerCase() };
+}
+
+/** Finds a user, deleted ones included. A reference with @ is tried as an email, then as a username. */
+export async function findUserByRef(db: Executor, ref: string): Promise<UserRow | undefined> {
+  const parsed = parseUserRef(ref);
+  if (!parsed) return undefined;
+  if (parsed.kind === 'id') return db.selectFrom('user').selectAll().where('id', '=', parsed.id).executeTakeFirst();
+  if (parsed.key.includes('@')) {
+    const byEmail = await db.selectFrom('user').selectAll().where('email_key', '=', parsed.key).executeTakeFirst();
+    if (byEmail) return byEmail;
+  }
+  return db.selectFrom('user').selectAll().where('username_key', '=', parsed.key).executeTakeFirst();
+}
+
+export async function resolveUserId(db: Executor, ref: string): Promise<number | undefined> {
+  return (await findUserByRef(db, ref))?.id;
+}
+
+export async function findUserById(db: Executor, id: number): Promise<UserRow | undefined> {
+  return db.selectFrom('user').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findByUsernameKey(db: Executor, key: string): Promise<UserRow | undefined> {
+  return db.selectFrom('user').selectAll().where('username_key', '=', key).executeTakeFirst();
+}
+
+export async function findByEmailKey(db: Executor, key: string): Promise<UserRow | undefined> {
+  return db.selectFrom('user').selectAll().where('email_key', '=', key).executeTakeFirst();
+}
+
+export async function insertUser(db: Executor, row: NewUserRow): Promise<number> {
+  const result = await db.insertInto('user').values(row).executeTakeFirstOrThrow();
+  return Number(result.insertId);
+}
+
+export async function updateUser(db: Executor, id: number, changes: UserUpdate): Promise<void> {
+  if (Object.keys(changes).length === 0) return;
+  await db.updateTable('user').set(changes).where('id', '=', id).execute();
+}
+
+export async function rolesOf(db: Executor, userId: number): Promise<string[]> {
+  const rows = await db.selectFrom('user_role').select('role').where('user_id', '=', userId).execute();
+  return rows.map((r) => r.role);
+}
+
+export async function addRoles(db: Executor, userId: number, roles: readonly string[]): Promise<void> {
+  if (!roles.length) return;
+  await db
+    .insertInto('user_role')
+    .values(roles.map((role) => ({ user_id: userId, role })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+export async function removeRoles(db: Executor, userId: number, roles: readonly string[]): Promise<void> {
+  if (!roles.length) return;
+  await db.deleteFrom('user_role').where('user_id', '=', userId).where('role', 'in', roles).execute();
+}
+
+export async function listExtraFields(db: Executor): Promise<ExtraFieldRow[]> {
+  return db.selectFrom('extra_field').selectAll().orderBy('name').execute();
+}
+
+/** Extra values by field name. */
+export async function extraValuesOf(db: Executor, userId: number): Promise<Record<string, string>> {
+  const rows = await db
+    .selectFrom('user_extra_value')
+    .innerJoin('extra_field', 'extra_field.id', 'user_extra_value.field_id')
+    .select(['extra_field.name', 'user_extra_value.value'])
+    .where('user_extra_value.user_id', '=', userId)
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+}
+
+export async function setExtraValue(db: Executor, userId: number, fieldId: number, value: string): Promise<void> {
+  await db
+    .insertInto('user_extra_value')
+    .values({ user_id: userId, field_id: fieldId, value })
+    .onConflict((oc) => oc.columns(['user_id', 'field_id']).doUpdateSet({ value }))
+    .execute();
+}
+
+export async function deleteExtraValue(db: Executor, userId: number, fieldId: number): Promise<void> {
+  await db.deleteFrom('user_extra_value').where('user_id', '=', userId).where('field_id', '=', fieldId).execute();
+}
