@@ -4,9 +4,14 @@ import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
 import { SORT_KEYS } from '../core/user-filter';
 import { collect, wholeNumber } from './options';
 
+export interface FilterOptionChoice {
+  /** enroll/unenroll use --course and --session for the target, not as filters. */
+  withoutEnrolment?: boolean;
+}
+
 /** The selection filters of `list`, shared by search, export and every batch command. */
-export function addFilterOptions(command: Command): Command {
-  return command
+export function addFilterOptions(command: Command, choice: FilterOptionChoice = {}): Command {
+  command
     .option('--role <role>', 'holding this role (repeatable: any of them)', collect)
     .option('--active', 'active accounts only')
     .option('--inactive', 'inactive accounts only')
@@ -18,10 +23,14 @@ export function addFilterOptions(command: Command): Command {
     .option('--expires-before <date>', 'expiration date before this date')
     .option('--expired', 'expiration date passed')
     .option('--language <code>', 'interface language (fr, es, …)')
-    .option('--field <name=value>', 'extra field equal to value (repeatable)', collect)
-    .option('--course <code>', 'enrolled in this course')
-    .option('--no-course', 'enrolled in no course')
-    .option('--session <name>', 'enrolled in this training session')
+    .option('--field <name=value>', 'extra field equal to value (repeatable)', collect);
+  if (!choice.withoutEnrolment) {
+    command
+      .option('--course <code>', 'enrolled in this course')
+      .option('--no-course', 'enrolled in no course')
+      .option('--session <name>', 'enrolled in this training session');
+  }
+  return command
     .option('--deleted', 'the deleted users (soft-deleted) instead of the live ones')
     .option('--system', 'include system accounts (the fallback user)');
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import * as activation from './activation';
 import * as add from './add';
 import * as audit from './audit';
 import * as db from './db';
@@ -16,6 +17,7 @@ export const COMMANDS: ((program: Command) => void)[] = [
   show.register,
   add.register,
   edit.register,
+  activation.register,
   role.register,
   field.register,
   audit.register,

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { insertAuditEntry, queryAudit, type AuditQuery } from '../db/audit-repository';
+import { insertAuditEntry, prepareAuditInsert, queryAudit, type AuditQuery } from '../db/audit-repository';
 import { resolveUserId } from '../db/user-repository';
 import type { ServiceContext } from './context';
 import { nowIso } from './context';
@@ -43,6 +43,22 @@ export async function audit(
     user_id: userId,
     details: details ? JSON.stringify(redactSecrets(details)) : null,
   });
+}
+
+export type SyncAuditor = (action: string, userId: number | null, details?: AuditDetails) => void;
+
+/** The synchronous twin of audit(), with its statement prepared once, for batches and imports. */
+export function batchAuditor(ctx: ServiceContext): SyncAuditor {
+  const insert = prepareAuditInsert(ctx.db);
+  return (action, userId, details) => {
+    insert.run({
+      at: nowIso(ctx),
+      actor: ctx.actor,
+      action,
+      user_id: userId,
+      details: details ? JSON.stringify(redactSecrets(details)) : null,
+    });
+  };
 }
 
 /** Never a password or hash in the log, whatever the caller passed. */

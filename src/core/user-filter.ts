@@ -33,6 +33,8 @@ export interface UserFilter {
   email?: string;
   officialCode?: string;
   ids?: number[];
+  /** Live, deleted and system accounts alike (to show the users a batch changed). */
+  anyState?: boolean;
 }
 
 export const SORT_KEYS = ['lastname', 'firstname', 'username', 'email', 'registered', 'last-login', 'id'] as const;
@@ -48,7 +50,7 @@ export interface UserOrder {
 /** True when the filter narrows the selection (so a batch never means "everybody" by accident). */
 export function hasSelectiveFilter(filter: UserFilter): boolean {
   return Object.entries(filter).some(([key, value]) => {
-    if (key === 'system' || value === undefined || value === false) return false;
+    if (key === 'system' || key === 'anyState' || value === undefined) return false;
     return !Array.isArray(value) || value.length > 0;
   });
 }

@@ -1,4 +1,6 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { RosterDb } from './database';
+import { param, prepare } from './prepared';
 import type { AuditLogRow, AuditLogTable, Database } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -25,4 +27,18 @@ export async function queryAudit(db: Executor, query: AuditQuery): Promise<Audit
   if (query.since) q = q.where('at', '>=', query.since);
   if (query.limit !== undefined) q = q.limit(query.limit);
   return q.execute();
+}
+
+/** The audit insert as a statement prepared once, for batches and imports. */
+export function prepareAuditInsert(db: RosterDb) {
+  return prepare<'at' | 'actor' | 'action' | 'user_id' | 'details'>(
+    db.raw,
+    db.kysely.insertInto('audit_log').values({
+      at: param<string>('at'),
+      actor: param<string>('actor'),
+      action: param<string>('action'),
+      user_id: param<number | null>('user_id'),
+      details: param<string | null>('details'),
+    }),
+  );
 }

@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import type { BatchPlan, BatchResult, Selection } from '../core/batch';
+import { ExitCode, UsageError } from '../core/errors';
+import type { User } from '../core/user-model';
+import { confirmOrStop } from './confirm';
+import type { CommandContext } from './context';
+import { addFilterOptions, filterFromOptions, type FilterOptionChoice, type FilterOptions } from './filters';
+import { line, paint, readStdin } from './io';
+import { renderJsonStream } from './render-users';
+
+export interface BatchCliOptions extends FilterOptions {
+  dryRun?: boolean;
+  atomic?: boolean;
+}
+
+/**
+ * The one way every command that acts on users selects them: references
+ * (`[users...]`, `-` for stdin) or the filters of `list`, with --dry-run and
+ * --atomic. Declare `[users...]` on the command before calling this.
+ */
+export function addSelectionOptions(command: Command, choice: FilterOptionChoice = {}): Command {
+  addFilterOptions(command, choice);
+  return command
+    .option('--dry-run', 'show what would change, change nothing')
+    .option('--atomic', 'all or nothing: if any user fails, change none');
+}
+
+/** References from the arguments and, for `-`, from stdin (one a line; blanks and # comments skipped). */
+export async function selectionFromCommand(ctx: CommandContext, refs: string[], opts: BatchCliOptions): Promise<Selection> {
+  const filter = await filterFromOptions(opts, ctx.now());
+  const hasFilter = Object.keys(filter).length > 0;
+  if (refs.length && hasFilter) {
+    throw new UsageError('give users or selection filters, not both', 'to act on some of the users a filter selects, pipe roster list --format ids into this command with -');
+  }
+  if (!refs.length) return { kind: 'filter', filter };
+  const expanded: string[] = [];
+  for (const ref of refs) {
+    if (ref !== '-') expanded.push(ref);
+    else expanded.push(...parseReferenceLines(await readStdin(ctx.io)));
+  }
+  // `roster list --format ids` prints bare ids: accept them as id:N.
+  return { kind: 'refs', refs: expanded.map((r) => (/^\d+$/.test(r) ? `id:${r}` : r)) };
+}
+
+export function parseReferenceLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean);
+}
+
+/** More than one user, or a destructive action: a person confirms (or --yes). */
+export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, question: string, options: { always?: boolean; dryRun?: boolean } = {}): Promise<void> {
+  if (options.dryRun || plan.count === 0) return;
+  if (plan.count > 1 || options.always) await confirmOrStop(ctx.io, ctx.yes, question);
+}
+
+/**
+ * Prints what a batch did (or would do), each failure with its reason, and
+ * sets the exit code: 6 when some failed, or the failure's own code when the
+ * only user named failed.
+ */
+export async function renderBatch(ctx: CommandContext, result: BatchResult, verb: { done: string; would: string }): Promise<void> {
+  if (ctx.json) {
+    await renderBatchJson(ctx, result);
+  } else {
+    renderBatchText(ctx, result, verb);
+  }
+  process.exitCode = batchExitCode(result);
+}
+
+export function batchExitCode(result: BatchResult): number {
+  if (!result.failed.length) return ExitCode.ok;
+  if (result.failed.length === 1 && !result.changed.length && !result.unchanged.length) return result.failed[0]!.exitCode;
+  return ExitCode.partial;
+}
+
+const NAMES_SHOWN = 20;
+
+function renderBatchText(ctx: CommandContext, result: BatchResult, verb: { done: string; would: string }): void {
+  const out = ctx.io.stdout;
+  const names = (users: { username: string }[]) =>
+    users.slice(0, NAMES_SHOWN).map((u) => u.username).join(', ') + (users.length > NAMES_SHOWN ? `, and ${users.length - NAMES_SHOWN} more` : '');
+  if (result.rolledBack) {
+    line(ctx.io.stderr, `roster: error: --atomic: ${result.failed.length} user(s) failed, so nothing was changed`);
+  } else if (result.dryRun) {
+    line(out, `dry run: would ${verb.would} ${result.changed.length} user(s)${result.changed.length ? `: ${names(result.changed)}` : ''}; nothing was changed`);
+  } else {
+    line(out, `${paint(ctx.io, 'green', verb.done)} ${result.changed.length} user(s)${result.changed.length ? `: ${names(result.changed)}` : ''}`);
+  }
+  if (result.unchanged.length && !result.rolledBack) line(out, `unchanged ${result.unchanged.length} user(s) (already so): ${names(result.unchanged)}`);
+  for (const failure of result.failed) line(ctx.io.stderr, `roster: error: ${failure.ref}: ${failure.message}`);
+}
+
+async function renderBatchJson(ctx: CommandContext, result: BatchResult): Promise<void> {
+  const { listUsers } = await import('../core/users');
+  const head = {
+    changed: result.changed.length,
+    unchanged: result.unchanged.length,
+    failed: result.failed.map(({ ref, message }) => ({ ref, message })),
+    dryRun: result.dryRun,
+    rolledBack: result.rolledBack,
+  };
+  const body = JSON.stringify(head, null, 2);
+  await ctx.io.stdout.write(`${body.slice(0, -2)},\n  "users": `);
+  // The changed users as they are now (or, in a dry run, as they still are), streamed.
+  const ids = result.changed.map((u) => u.id);
+  async function* users(): AsyncGenerator<User> {
+    for (let i = 0; i < ids.length; i += 500) yield* listUsers(ctx, { ids: ids.slice(i, i + 500), anyState: true }, { sort: 'id' });
+  }
+  await renderJsonStream(ctx.io, users());
+  await ctx.io.stdout.write('}\n');
+}

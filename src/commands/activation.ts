@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { withContext, type CommandContext } from '../cli/context';
+import { examples } from '../cli/options';
+import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
+
+interface ActivateOptions extends BatchCliOptions {
+  expires?: string;
+}
+
+export function register(program: Command): void {
+  const activate = program
+    .command('activate [users...]')
+    .description('re-enable accounts (several users, - for stdin, or the filters of list)')
+    .option('--expires <date|never>', 'also set a new expiration date (needed when it has passed)');
+  addSelectionOptions(activate);
+  activate.action(async (users: string[], opts: ActivateOptions, cmd: Command) => withContext(cmd, (ctx) => runActivate(ctx, users, opts)));
+  examples(activate, ['roster activate ada', 'roster activate ada --expires 2027-06-30', 'roster activate --inactive --role teacher --yes']);
+
+  const deactivate = program.command('deactivate [users...]').description('disable accounts; their data stays (several users, - for stdin, or the filters of list)');
+  addSelectionOptions(deactivate);
+  deactivate.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runDeactivate(ctx, users, opts)));
+  examples(deactivate, ['roster deactivate ada bob', 'roster list --role student --last-login-before 365d --format ids | roster deactivate - --yes', 'roster deactivate --role student --inactive-since 180d --dry-run']);
+}
+
+async function runActivate(ctx: CommandContext, users: string[], opts: ActivateOptions): Promise<void> {
+  const [{ planBatch, runBatch }, { activateAction }, { parseDate }] = await Promise.all([import('../core/batch'), import('../core/activation'), import('../core/time')]);
+  const expiresAt = opts.expires === undefined ? undefined : opts.expires.trim().toLowerCase() === 'never' ? null : parseDate(opts.expires, '--expires');
+  const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
+  await confirmBatch(ctx, plan, `Activate ${plan.count} users?`, { dryRun: opts.dryRun });
+  const result = runBatch(ctx, plan, activateAction(ctx, { expiresAt }), { dryRun: opts.dryRun, atomic: opts.atomic });
+  await renderBatch(ctx, result, { done: 'activated', would: 'activate' });
+}
+
+async function runDeactivate(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
+  const [{ planBatch, runBatch }, { deactivateAction }] = await Promise.all([import('../core/batch'), import('../core/activation')]);
+  const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
+  await confirmBatch(ctx, plan, `Deactivate ${plan.count} users?`, { dryRun: opts.dryRun });
+  const result = runBatch(ctx, plan, deactivateAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
+  await renderBatch(ctx, result, { done: 'deactivated', would: 'deactivate' });
+}

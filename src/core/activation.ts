@@ -1,0 +1,76 @@
+import { accountStatements, type AccountStatements } from '../db/account-statements';
+import { batchAuditor, type FieldChange } from './audit';
+import type { BatchAction, TargetUser } from './batch';
+import { nowIso, type ServiceContext } from './context';
+import { ConflictError } from './errors';
+
+/** Refuses accounts that are not ordinary live ones, naming why and what to do. */
+export function assertLiveAccount(user: TargetUser, doing: string): void {
+  if (user.is_system) throw new ConflictError(`${user.username} is the system fallback account; it cannot be ${doing}`);
+  if (user.anonymized_at) throw new ConflictError(`${user.username} is anonymized; it cannot be ${doing}`);
+  if (user.deleted_at) throw new ConflictError(`${user.username} is deleted; restore it first (roster restore ${user.username})`);
+}
+
+export interface ActivateOptions {
+  /** A new expiration date (ISO), or null for "never"; undefined keeps the current one. */
+  expiresAt?: string | null;
+}
+
+/**
+ * Activation. An account whose expiration date has passed would be switched
+ * off again by the next expiry run, so that is refused unless the same
+ * command moves the date.
+ */
+export function activateAction(ctx: ServiceContext, options: ActivateOptions = {}): BatchAction {
+  const sql = accountStatements(ctx.db);
+  const auditLog = batchAuditor(ctx);
+  const now = nowIso(ctx);
+  return {
+    apply(user) {
+      assertLiveAccount(user, 'activated');
+      const expiresAt = options.expiresAt === undefined ? user.expires_at : options.expiresAt;
+      if (expiresAt !== null && expiresAt <= now) {
+        throw new ConflictError(
+          `${user.username} expired on ${expiresAt.slice(0, 10)}: the next expiry run would deactivate it again; pass --expires <date|never> in the same command`,
+        );
+      }
+      const changes: FieldChange[] = [];
+      if (expiresAt !== user.expires_at) {
+        sql.setExpires.run({ id: user.id, expires_at: expiresAt });
+        changes.push({ field: 'expires_at', before: user.expires_at, after: expiresAt });
+      }
+      if (!user.active) {
+        sql.setActive.run({ id: user.id, active: 1 });
+        changes.push({ field: 'active', before: 0, after: 1 });
+      }
+      if (!changes.length) return 'unchanged';
+      auditLog('user.activate', user.id, { changes });
+      return 'changed';
+    },
+  };
+}
+
+export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'): BatchAction {
+  const sql = accountStatements(ctx.db);
+  const auditLog = batchAuditor(ctx);
+  return {
+    apply(user) {
+      if (user.is_system) return 'unchanged';
+      assertLiveAccount(user, 'deactivated');
+      if (!user.active) return 'unchanged';
+      assertNotLastAdmin(sql, user, 'deactivate');
+      sql.setActive.run({ id: user.id, active: 0 });
+      auditLog(action, user.id, { changes: [{ field: 'active', before: 1, after: 0 }] });
+      return 'changed';
+    },
+  };
+}
+
+/** The platform must keep one active admin: refuse to switch off the last one. */
+export function assertNotLastAdmin(sql: AccountStatements, user: TargetUser, verb: string): void {
+  if (!user.active || !sql.isAdmin.get({ id: user.id })) return;
+  const others = sql.otherActiveAdmins.get<{ n: number }>({ id: user.id })?.n ?? 0;
+  if (others === 0) {
+    throw new ConflictError(`${user.username} is the last active admin; the platform must keep one`, `give another account the admin role first, then ${verb} this one`);
+  }
+}
