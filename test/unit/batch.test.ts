@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { activateAction, deactivateAction } from '../../src/core/activation';
+import { planBatch, runBatch, type BatchAction } from '../../src/core/batch';
+import type { ServiceContext } from '../../src/core/context';
+import { ConflictError, UsageError } from '../../src/core/errors';
+import { addUser } from '../../src/core/users';
+import { openDatabase, type RosterDb } from '../../src/db/database';
+
+process.env.ROSTER_BCRYPT_COST = '4';
+
+describe('batch runner', () => {
+  let dir: string;
+  let db: RosterDb;
+  let ctx: ServiceContext;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-batch-'));
+    db = await openDatabase(path.join(dir, 'r.db'));
+    ctx = { db, now: () => new Date('2026-06-01T00:00:00Z'), actor: 'unit' };
+    for (const name of ['ann', 'ben', 'cid', 'dan']) {
+      await addUser(ctx, { firstname: name, lastname: 'Test', email: `${name}@example.org`, username: name, roles: ['student'], password: 'long enough pw' });
+    }
+  });
+  afterEach(async () => {
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const activeOf = (username: string) => (db.raw.prepare('select active from user where username = ?').get(username) as { active: number }).active;
+  const auditCount = (action: string) => (db.raw.prepare('select count(*) n from audit_log where action = ?').get(action) as { n: number }).n;
+
+  it('reports unknown references and still changes the others', async () => {
+    const plan = await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ghost', 'BEN@example.org', 'ann'] });
+    expect(plan.count).toBe(2);
+    expect(plan.failed).toEqual([{ ref: 'ghost', message: 'no such user', exitCode: 3 }]);
+    const result = runBatch(ctx, plan, deactivateAction(ctx));
+    expect(result.changed.map((u) => u.username)).toEqual(['ann', 'ben']);
+    expect(activeOf('ann')).toBe(0);
+    expect(activeOf('ben')).toBe(0);
+    expect(auditCount('user.deactivate')).toBe(2);
+  });
+
+  it('counts users already in the target state as unchanged, without an audit row', async () => {
+    runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann'] }), deactivateAction(ctx));
+    const again = runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann'] }), deactivateAction(ctx));
+    expect(again.changed).toEqual([]);
+    expect(again.unchanged.map((u) => u.username)).toEqual(['ann']);
+    expect(auditCount('user.deactivate')).toBe(1);
+  });
+
+  it('rolls a refused user back to its savepoint and keeps the rest of the chunk', async () => {
+    const halfDone: BatchAction = {
+      apply(user) {
+        db.raw.prepare('update user set firstname = ? where id = ?').run('CHANGED', user.id);
+        if (user.username === 'ben') throw new ConflictError('ben refuses');
+        return 'changed';
+      },
+    };
+    const result = runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben', 'cid'] }), halfDone);
+    expect(result.failed).toEqual([{ ref: 'ben', message: 'ben refuses', exitCode: 4 }]);
+    const names = db.raw.prepare('select username, firstname from user where username in (?, ?, ?) order by username').all('ann', 'ben', 'cid');
+    expect(names).toEqual([
+      { username: 'ann', firstname: 'CHANGED' },
+      { username: 'ben', firstname: 'ben' },
+      { username: 'cid', firstname: 'CHANGED' },
+    ]);
+  });
+
+  it('--atomic changes nothing when one user fails', async () => {
+    const plan = await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben', 'ghost'] });
+    const result = runBatch(ctx, plan, deactivateAction(ctx), { atomic: true });
+    expect(result.rolledBack).toBe(true);
+    expect(activeOf('ann')).toBe(1);
+
+    db.raw.prepare("update user set expires_at = '2020-01-01T00:00:00.000Z', active = 0 where username = 'cid'").run();
+    db.raw.prepare("update user set active = 0 where username = 'dan'").run();
+    const refused = runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['dan', 'cid'] }), activateAction(ctx), { atomic: true });
+    expect(refused.rolledBack).toBe(true);
+    expect(refused.failed[0]?.ref).toBe('cid');
+    expect(activeOf('dan')).toBe(0);
+  });
+
+  it('--dry-run reports the changes and writes nothing, audit included', async () => {
+    const result = runBatch(ctx, await planBatch(ctx, { kind: 'filter', filter: { roles: ['student'] } }), deactivateAction(ctx), { dryRun: true });
+    expect(result.changed).toHaveLength(4);
+    expect(activeOf('ann')).toBe(1);
+    expect(auditCount('user.deactivate')).toBe(0);
+  });
+
+  it('walks a filter selection in small chunks while changing what the filter reads', async () => {
+    const plan = await planBatch(ctx, { kind: 'filter', filter: { active: true } });
+    expect(plan.count).toBe(4);
+    const result = runBatch(ctx, plan, deactivateAction(ctx), { chunkSize: 1 });
+    expect(result.changed).toHaveLength(4);
+    expect(db.raw.prepare('select count(*) n from user where active = 1 and is_system = 0').get()).toEqual({ n: 0 });
+  });
+
+  it('refuses a selection without references or filters: never everybody by accident', async () => {
+    await expect(planBatch(ctx, { kind: 'filter', filter: {} })).rejects.toBeInstanceOf(UsageError);
+    await expect(planBatch(ctx, { kind: 'filter', filter: { system: true } })).rejects.toBeInstanceOf(UsageError);
+    await expect(planBatch(ctx, { kind: 'refs', refs: [] })).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('refuses to deactivate the last active admin', async () => {
+    db.raw.prepare("insert into user_role (user_id, role) select id, 'admin' from user where username in ('ann', 'ben')").run();
+    const result = runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben'] }), deactivateAction(ctx));
+    expect(result.changed.map((u) => u.username)).toEqual(['ann']);
+    expect(result.failed).toEqual([expect.objectContaining({ ref: 'ben', exitCode: 4, message: expect.stringContaining('last active admin') })]);
+  });
+});
