@@ -17,7 +17,8 @@ export interface AuditQuery {
 }
 
 export async function queryAudit(db: Executor, query: AuditQuery): Promise<AuditLogRow[]> {
-  let q = db.selectFrom('audit_log').selectAll().orderBy('id', 'asc');
+  // With a limit, the latest entries are wanted: read backwards, then restore the order.
+  let q = db.selectFrom('audit_log').selectAll().orderBy('id', query.limit === undefined ? 'asc' : 'desc');
   if (query.userId !== undefined) q = q.where('user_id', '=', query.userId);
   if (query.action) {
     // `--action user` matches user.add, user.edit, …; a full name matches itself.
@@ -25,8 +26,8 @@ export async function queryAudit(db: Executor, query: AuditQuery): Promise<Audit
     q = q.where((eb) => eb.or([eb('action', '=', action), eb('action', 'like', `${action}.%`)]));
   }
   if (query.since) q = q.where('at', '>=', query.since);
-  if (query.limit !== undefined) q = q.limit(query.limit);
-  return q.execute();
+  if (query.limit === undefined) return q.execute();
+  return (await q.limit(query.limit).execute()).reverse();
 }
 
 /** The audit insert as a statement prepared once, for batches and imports. */
