@@ -1,4 +1,5 @@
-import { Sandbox } from './helpers';
+import { spawnSync } from 'node:child_process';
+import { BIN, Sandbox } from './helpers';
 
 describe('roster smoke', () => {
   const sandbox = new Sandbox();
@@ -14,5 +15,15 @@ describe('roster smoke', () => {
     const id = sandbox.addUser('ada', [], ['teacher']);
     const users = sandbox.json<{ id: number; roles: string[] }[]>(['list']);
     expect(users).toEqual([expect.objectContaining({ id, roles: ['teacher'] })]);
+  });
+
+  it('stops quietly when the reader of its output goes away (roster list | head)', () => {
+    for (let i = 0; i < 3; i++) sandbox.addUser(`user${i}`);
+    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" list --format csv | head -1`], {
+      env: { PATH: process.env.PATH, ROSTER_DB: sandbox.db, HOME: sandbox.dir },
+      encoding: 'utf8',
+    });
+    expect(piped.stdout).toMatch(/^id,username,email/);
+    expect(piped.stderr).toBe('');
   });
 });
