@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { BIN, Sandbox } from './helpers';
 
 describe('roster smoke', () => {
@@ -18,7 +19,13 @@ describe('roster smoke', () => {
   });
 
   it('stops quietly when the reader of its output goes away (roster list | head)', () => {
-    for (let i = 0; i < 3; i++) sandbox.addUser(`user${i}`);
+    // Enough rows to overflow the pipe's buffer after head has gone.
+    const db = new Database(sandbox.db);
+    const insert = db.prepare("insert into user (username, username_key, email, email_key, firstname, lastname, registered_at) values (?, ?, ?, ?, 'F', 'L', '2026-01-01T00:00:00Z')");
+    db.transaction(() => {
+      for (let i = 0; i < 5000; i++) insert.run(`bulk${i}`, `bulk${i}`, `bulk${i}@example.org`, `bulk${i}@example.org`);
+    })();
+    db.close();
     const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" list --format csv | head -1`], {
       env: { PATH: process.env.PATH, ROSTER_DB: sandbox.db, HOME: sandbox.dir },
       encoding: 'utf8',
