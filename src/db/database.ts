@@ -96,7 +96,7 @@ function foldText(value: unknown): string | null {
 function createPrivateFile(file: string): void {
   if (fs.existsSync(file)) return;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    makeDirectories(path.dirname(file));
     fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o600));
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
@@ -105,6 +105,22 @@ function createPrivateFile(file: string): void {
       'choose a writable location with --db <path> or ROSTER_DB',
     );
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's own recursive mkdir spins forever on
+ * some file systems (a path under /proc, for one) instead of failing.
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  while (!fs.existsSync(current)) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const level of missing) fs.mkdirSync(level, { mode: 0o700 });
 }
 
 /** Migrations record their count in user_version, so a normal start skips the migrator. */
