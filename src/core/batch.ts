@@ -53,6 +53,28 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
   return { selection, targets, count: targets.length, failed };
 }
 
+/**
+ * Moves the named users that a check refuses (it throws a RosterError) from
+ * the plan to its failures, so that they are reported before any
+ * confirmation is asked. The action still checks each user again inside its
+ * transaction; a filter selection is left to the action.
+ */
+export function withoutRefused(plan: BatchPlan, check: (user: TargetUser) => void): BatchPlan {
+  if (!plan.targets) return plan;
+  const targets: TargetUser[] = [];
+  const failed = [...plan.failed];
+  for (const user of plan.targets) {
+    try {
+      check(user);
+      targets.push(user);
+    } catch (error) {
+      if (!isRosterError(error)) throw error;
+      failed.push({ ref: user.username, message: error.message, exitCode: error.exitCode });
+    }
+  }
+  return { ...plan, targets, count: targets.length, failed };
+}
+
 export type Outcome = 'changed' | 'unchanged';
 
 /**
