@@ -96,7 +96,10 @@ function renderBatchText(ctx: CommandContext, result: BatchResult, verb: BatchVe
     line(out, `${paint(ctx.io, 'green', verb.done)} ${result.changed.length} user(s)${result.changed.length ? `: ${names(result.changed)}` : ''}`);
   }
   if (result.unchanged.length && !result.rolledBack) line(out, `unchanged ${result.unchanged.length} user(s) (${verb.unchanged ?? 'already so'}): ${names(result.unchanged)}`);
-  for (const failure of result.failed) line(ctx.io.stderr, `roster: error: ${failure.ref}: ${failure.message}`);
+  for (const failure of result.failed) {
+    line(ctx.io.stderr, `roster: error: ${failure.ref}: ${failure.message}`);
+    if (failure.hint) line(ctx.io.stderr, `  hint: ${failure.hint}`);
+  }
 }
 
 async function renderBatchJson(ctx: CommandContext, result: BatchResult, jsonUsers?: Iterable<unknown>): Promise<void> {

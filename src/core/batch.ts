@@ -13,6 +13,8 @@ export interface BatchFailure {
   ref: string;
   message: string;
   exitCode: number;
+  /** What to do about it (the error's suggestion), when it has one. */
+  hint?: string;
 }
 
 /** A selection resolved before anything changes: how many, and which references failed. */
@@ -69,7 +71,7 @@ export function withoutRefused(plan: BatchPlan, check: (user: TargetUser) => voi
       targets.push(user);
     } catch (error) {
       if (!isRosterError(error)) throw error;
-      failed.push({ ref: user.username, message: error.message, exitCode: error.exitCode });
+      failed.push({ ref: user.username, message: error.message, exitCode: error.exitCode, hint: error.suggestion });
     }
   }
   return { ...plan, targets, count: targets.length, failed };
@@ -128,7 +130,7 @@ export function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchActi
         result[outcome].push({ id: user.id, username: user.username });
       } catch (error) {
         if (!isRosterError(error)) throw error;
-        result.failed.push({ ref, message: error.message, exitCode: error.exitCode });
+        result.failed.push({ ref, message: error.message, exitCode: error.exitCode, hint: error.suggestion });
         if (options.atomic) throw new Rollback();
       }
     }
