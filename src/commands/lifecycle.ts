@@ -43,7 +43,7 @@ export function register(program: Command): void {
 /** "bob" for one named user, "3 users" otherwise. */
 function describePlan(plan: BatchPlan): string {
   if (plan.count === 1 && plan.targets?.[0]) return plan.targets[0].username;
-  return `${plan.count} users`;
+  return `${plan.count} ${plan.count === 1 ? 'user' : 'users'}`;
 }
 
 /** Restore and purge act on the "Deleted users" view: their filters select among deleted accounts. */
@@ -55,16 +55,15 @@ async function deletedView(ctx: CommandContext, users: string[], opts: BatchCliO
 }
 
 /** Names the courses the selected users own: deleting or purging them concerns those courses. */
-async function warnOwnedCourses(ctx: CommandContext, plan: BatchPlan, fate: string): Promise<number> {
+async function warnOwnedCourses(ctx: CommandContext, plan: BatchPlan, fate: string): Promise<void> {
   const { ownedCoursesOf } = await import('../core/deletion');
   const { courses, total } = await ownedCoursesOf(ctx, plan);
-  if (!total) return 0;
+  if (!total) return;
   const byOwner = new Map<string, string[]>();
   for (const c of courses) byOwner.set(c.owner, [...(byOwner.get(c.owner) ?? []), `${c.code} "${c.title}"`]);
   for (const [owner, list] of byOwner) warn(ctx.io, `${owner} owns ${list.length === 1 ? 'a course' : 'courses'}: ${list.join(', ')}`);
   if (total > courses.length) warn(ctx.io, `…and ${total - courses.length} more course(s)`);
   warn(ctx.io, fate);
-  return total;
 }
 
 async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
