@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BIN, medianCommandMs, rateFigure, tempDir, timeFigure } from './harness';
@@ -62,6 +63,7 @@ export async function lifecycleBench(): Promise<void> {
     plain.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   timeFigure('anonymize one account among 200,000', median(anonymize), median(plain), 4, 'raw: one UPDATE without erasure of old copies');
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 function median(values: number[]): number {
