@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { BatchPlan, BatchResult, Selection } from '../core/batch';
 import { ExitCode, UsageError } from '../core/errors';
-import type { User } from '../core/user-model';
 import { confirmOrStop } from './confirm';
 import type { CommandContext } from './context';
 import { addFilterOptions, filterFromOptions, type FilterOptionChoice, type FilterOptions } from './filters';
@@ -55,14 +54,22 @@ export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, questio
   if (plan.count > 1 || options.always) await confirmOrStop(ctx.io, ctx.yes, question);
 }
 
+export interface BatchVerb {
+  done: string;
+  would: string;
+  /** What "unchanged" means for this action (default: "already so"). */
+  unchanged?: string;
+}
+
 /**
  * Prints what a batch did (or would do), each failure with its reason, and
  * sets the exit code: 6 when some failed, or the failure's own code when the
- * only user named failed.
+ * only user named failed. `jsonUsers` replaces the changed users of the JSON
+ * output when they no longer exist as users (a purge).
  */
-export async function renderBatch(ctx: CommandContext, result: BatchResult, verb: { done: string; would: string }): Promise<void> {
+export async function renderBatch(ctx: CommandContext, result: BatchResult, verb: BatchVerb, jsonUsers?: Iterable<unknown>): Promise<void> {
   if (ctx.json) {
-    await renderBatchJson(ctx, result);
+    await renderBatchJson(ctx, result, jsonUsers);
   } else {
     renderBatchText(ctx, result, verb);
   }
@@ -77,7 +84,7 @@ export function batchExitCode(result: BatchResult): number {
 
 const NAMES_SHOWN = 20;
 
-function renderBatchText(ctx: CommandContext, result: BatchResult, verb: { done: string; would: string }): void {
+function renderBatchText(ctx: CommandContext, result: BatchResult, verb: BatchVerb): void {
   const out = ctx.io.stdout;
   const names = (users: { username: string }[]) =>
     users.slice(0, NAMES_SHOWN).map((u) => u.username).join(', ') + (users.length > NAMES_SHOWN ? `, and ${users.length - NAMES_SHOWN} more` : '');
@@ -88,11 +95,14 @@ function renderBatchText(ctx: CommandContext, result: BatchResult, verb: { done:
   } else {
     line(out, `${paint(ctx.io, 'green', verb.done)} ${result.changed.length} user(s)${result.changed.length ? `: ${names(result.changed)}` : ''}`);
   }
-  if (result.unchanged.length && !result.rolledBack) line(out, `unchanged ${result.unchanged.length} user(s) (already so): ${names(result.unchanged)}`);
-  for (const failure of result.failed) line(ctx.io.stderr, `roster: error: ${failure.ref}: ${failure.message}`);
+  if (result.unchanged.length && !result.rolledBack) line(out, `unchanged ${result.unchanged.length} user(s) (${verb.unchanged ?? 'already so'}): ${names(result.unchanged)}`);
+  for (const failure of result.failed) {
+    line(ctx.io.stderr, `roster: error: ${failure.ref}: ${failure.message}`);
+    if (failure.hint) line(ctx.io.stderr, `  hint: ${failure.hint}`);
+  }
 }
 
-async function renderBatchJson(ctx: CommandContext, result: BatchResult): Promise<void> {
+async function renderBatchJson(ctx: CommandContext, result: BatchResult, jsonUsers?: Iterable<unknown>): Promise<void> {
   const { listUsers } = await import('../core/users');
   const head = {
     changed: result.changed.length,
@@ -105,7 +115,8 @@ async function renderBatchJson(ctx: CommandContext, result: BatchResult): Promis
   await ctx.io.stdout.write(`${body.slice(0, -2)},\n  "users": `);
   // The changed users as they are now (or, in a dry run, as they still are), streamed.
   const ids = result.changed.map((u) => u.id);
-  async function* users(): AsyncGenerator<User> {
+  async function* users(): AsyncGenerator<unknown> {
+    if (jsonUsers) return yield* jsonUsers;
     for (let i = 0; i < ids.length; i += 500) yield* listUsers(ctx, { ids: ids.slice(i, i + 500), anyState: true }, { sort: 'id' });
   }
   await renderJsonStream(ctx.io, users());

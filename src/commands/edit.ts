@@ -105,6 +105,7 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
 export function describeChange(change: FieldChange): string {
   const name = change.field.replace(/_/g, '-');
   if (change.secret) return `${name}: changed`;
+  if (change.erased) return `${name}: changed (values erased by anonymization)`;
   return `${name}: ${show(change.before)} → ${show(change.after)}`;
 }
 

@@ -2,10 +2,14 @@ import type { Command } from 'commander';
 import * as activation from './activation';
 import * as add from './add';
 import * as audit from './audit';
+import * as config from './config';
 import * as db from './db';
 import * as edit from './edit';
+import * as expire from './expire';
 import * as field from './field';
+import * as lifecycle from './lifecycle';
 import * as list from './list';
+import * as login from './login';
 import * as role from './role';
 import * as search from './search';
 import * as show from './show';
@@ -18,8 +22,12 @@ export const COMMANDS: ((program: Command) => void)[] = [
   add.register,
   edit.register,
   activation.register,
+  expire.register,
+  lifecycle.register,
+  login.register,
   role.register,
   field.register,
   audit.register,
+  config.register,
   db.register,
 ];

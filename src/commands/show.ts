@@ -51,7 +51,10 @@ function printDetails(ctx: CommandContext, d: UserDetails): void {
   for (const s of d.sessions) line(ctx.io.stdout, `  ${s.name}  ${s.startsOn.slice(0, 10)} → ${s.endsOn.slice(0, 10)}`);
   line(ctx.io.stdout, paint(ctx.io, 'bold', `Owned courses (${d.ownedCourses.length})`));
   for (const c of d.ownedCourses) line(ctx.io.stdout, `  ${c.code}  ${c.title}`);
-  if (d.system) line(ctx.io.stdout, `This is the system fallback account: it receives the courses of purged users and cannot log in.`);
+  if (d.system) {
+    line(ctx.io.stdout, `This is the system fallback account: it holds the ${d.ownedCourses.length} course(s) above, handed over when their owners were purged.`);
+    line(ctx.io.stdout, 'It cannot log in, and cannot be deleted, purged, anonymized or impersonated.');
+  }
 }
 
 function statusOf(d: UserDetails, now: Date): string {

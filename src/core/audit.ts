@@ -12,6 +12,8 @@ export interface FieldChange {
   before: unknown;
   after: unknown;
   secret?: boolean;
+  /** The values were personal data of an account since anonymized, and were erased. */
+  erased?: boolean;
 }
 
 export interface AuditDetails {

@@ -13,6 +13,8 @@ export interface BatchFailure {
   ref: string;
   message: string;
   exitCode: number;
+  /** What to do about it (the error's suggestion), when it has one. */
+  hint?: string;
 }
 
 /** A selection resolved before anything changes: how many, and which references failed. */
@@ -51,6 +53,28 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
     }
   }
   return { selection, targets, count: targets.length, failed };
+}
+
+/**
+ * Moves the named users that a check refuses (it throws a RosterError) from
+ * the plan to its failures, so that they are reported before any
+ * confirmation is asked. The action still checks each user again inside its
+ * transaction; a filter selection is left to the action.
+ */
+export function withoutRefused(plan: BatchPlan, check: (user: TargetUser) => void): BatchPlan {
+  if (!plan.targets) return plan;
+  const targets: TargetUser[] = [];
+  const failed = [...plan.failed];
+  for (const user of plan.targets) {
+    try {
+      check(user);
+      targets.push(user);
+    } catch (error) {
+      if (!isRosterError(error)) throw error;
+      failed.push({ ref: user.username, message: error.message, exitCode: error.exitCode, hint: error.suggestion });
+    }
+  }
+  return { ...plan, targets, count: targets.length, failed };
 }
 
 export type Outcome = 'changed' | 'unchanged';
@@ -106,7 +130,7 @@ export function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchActi
         result[outcome].push({ id: user.id, username: user.username });
       } catch (error) {
         if (!isRosterError(error)) throw error;
-        result.failed.push({ ref, message: error.message, exitCode: error.exitCode });
+        result.failed.push({ ref, message: error.message, exitCode: error.exitCode, hint: error.suggestion });
         if (options.atomic) throw new Rollback();
       }
     }

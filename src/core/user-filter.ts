@@ -6,6 +6,8 @@ import type { Role } from './roles';
  */
 export interface UserFilter {
   roles?: Role[];
+  /** Holding none of these roles. */
+  excludeRoles?: Role[];
   active?: boolean;
   registeredSince?: string;
   registeredBefore?: string;
@@ -14,6 +16,8 @@ export interface UserFilter {
   /** Last login (or registration, for accounts never used) before this instant. */
   dormantSince?: string;
   expiresBefore?: string;
+  /** Expiration date set and after this instant (with expiresBefore: "expires in the next N days"). */
+  expiresAfter?: string;
   /** Expiration date passed at this instant. */
   expiredAt?: string;
   language?: string;
@@ -35,9 +39,11 @@ export interface UserFilter {
   ids?: number[];
   /** Live, deleted and system accounts alike (to show the users a batch changed). */
   anyState?: boolean;
+  /** At least one of these filters holds (their state criteria are ignored: the outer filter's apply). */
+  anyOf?: UserFilter[];
 }
 
-export const SORT_KEYS = ['lastname', 'firstname', 'username', 'email', 'registered', 'last-login', 'id'] as const;
+export const SORT_KEYS = ['lastname', 'firstname', 'username', 'email', 'registered', 'last-login', 'expires', 'id'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 export interface UserOrder {

@@ -74,6 +74,9 @@ function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
   if (f.roles?.length) {
     where.push(eb.exists(eb.selectFrom('user_role').select('user_role.user_id').whereRef('user_role.user_id', '=', 'user.id').where('user_role.role', 'in', f.roles)));
   }
+  if (f.excludeRoles?.length) {
+    where.push(eb.not(eb.exists(eb.selectFrom('user_role').select('user_role.user_id').whereRef('user_role.user_id', '=', 'user.id').where('user_role.role', 'in', f.excludeRoles))));
+  }
   if (f.active !== undefined) where.push(eb('user.active', '=', f.active ? 1 : 0));
   if (f.registeredSince) where.push(eb('user.registered_at', '>=', f.registeredSince));
   if (f.registeredBefore) where.push(eb('user.registered_at', '<', f.registeredBefore));
@@ -81,6 +84,7 @@ function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
   if (f.neverLoggedIn) where.push(eb('user.last_login_at', 'is', null));
   if (f.dormantSince) where.push(eb(eb.fn.coalesce('user.last_login_at', 'user.registered_at'), '<', f.dormantSince));
   if (f.expiresBefore) where.push(eb('user.expires_at', '<', f.expiresBefore));
+  if (f.expiresAfter) where.push(eb('user.expires_at', '>', f.expiresAfter));
   if (f.expiredAt) where.push(eb('user.expires_at', '<=', f.expiredAt));
   if (f.language) where.push(eb('user.language', '=', f.language));
   for (const field of f.fields ?? []) {
@@ -106,6 +110,7 @@ function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
   }
   if (f.noCourse) where.push(eb.not(eb.exists(eb.selectFrom('course_user').select('course_user.user_id').whereRef('course_user.user_id', '=', 'user.id'))));
   where.push(...textConditions(f));
+  if (f.anyOf) where.push(f.anyOf.length ? eb.or(f.anyOf.map((sub) => eb.and(filterConditions(eb, { ...sub, anyState: true })))) : sql<SqlBool>`0`);
   return where;
 }
 
@@ -148,6 +153,7 @@ const SORT_COLUMNS: Record<SortKey, (keyof UserRow)[]> = {
   email: ['email_key'],
   registered: ['registered_at'],
   'last-login': ['last_login_at'],
+  expires: ['expires_at'],
   id: ['id'],
 };
 

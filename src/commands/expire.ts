@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { withContext, type CommandContext } from '../cli/context';
+import { line, write } from '../cli/io';
+import { examples } from '../cli/options';
+import { addSelectionOptions, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
+import { UsageError } from '../core/errors';
+import type { User } from '../core/user-model';
+
+interface ExpireOptions extends BatchCliOptions {
+  warn?: string;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('expire [users...]')
+    .description('deactivate the active accounts whose expiration date has passed (for cron: never prompts, safe to run concurrently)')
+    .option('--warn <days>', 'change nothing: list the active accounts that expire within the next <days> days')
+    .option('--quiet', 'print nothing when there was nothing to do (cron mails only real news)');
+  addSelectionOptions(command);
+  command.addHelpText(
+    'after',
+    `
+With --inactive-since <duration>, accounts without a login (or registration, if never
+used) for that long are deactivated too; admins and system accounts are spared unless
+named (as users, or with --role admin). Other filters narrow what expire looks at.
+Exit codes: 0 done (also when nothing expired), 4 the only account due is the last active
+admin, 6 some accounts could not be deactivated (each is named on stderr).`,
+  );
+  command.action(async (users: string[], opts: ExpireOptions, cmd: Command) => withContext(cmd, (ctx) => (opts.warn !== undefined ? runWarn(ctx, users, opts) : runExpire(ctx, users, opts))));
+  examples(command, [
+    'roster expire',
+    'roster expire --quiet --actor cron',
+    'roster expire --warn 7 --json',
+    'roster expire --inactive-since 365d --role student --dry-run',
+  ]);
+}
+
+async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<void> {
+  const [{ planBatch, runBatch }, { expireAction, expirySelection }, { parseDuration }] = await Promise.all([import('../core/batch'), import('../core/expiry'), import('../core/time')]);
+  const dormantSince = opts.inactiveSince ? new Date(ctx.now().getTime() - parseDuration(opts.inactiveSince, '--inactive-since')).toISOString() : undefined;
+  const selection = expirySelection(ctx, await selectionFromCommand(ctx, users, { ...opts, inactiveSince: undefined }), { dormantSince });
+  const plan = await planBatch(ctx, selection);
+  // No confirmation: expiry applies dates that people set beforehand, and cron cannot answer.
+  const result = runBatch(ctx, plan, expireAction(ctx, { dormantSince }), { dryRun: opts.dryRun, atomic: opts.atomic });
+  if (opts.quiet && !ctx.json && !result.changed.length && !result.failed.length) return;
+  await renderBatch(ctx, result, { done: 'expired', would: 'expire', unchanged: 'not due' });
+}
+
+async function runWarn(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<void> {
+  if (users.length) throw new UsageError('--warn lists by filters; name no users', 'narrow it with the filters of roster list, e.g. --role student');
+  if (opts.inactiveSince) throw new UsageError('--warn lists accounts by expiration date; it does not combine with --inactive-since');
+  const [{ expiringSoonFilter }, { listUsers }, { filterFromOptions }] = await Promise.all([import('../core/expiry'), import('../core/users'), import('../cli/filters')]);
+  const days = opts.warn!.trim();
+  if (!/^\d+$/.test(days) || Number(days) < 1) throw new UsageError(`--warn expects a number of days (1 or more), not "${opts.warn}"`);
+  const filter = expiringSoonFilter(ctx, await filterFromOptions(opts, ctx.now()), Number(days) * 86_400_000);
+  const expiring = listUsers(ctx, filter, { sort: 'expires' });
+  if (ctx.json) {
+    const { renderJsonStream } = await import('../cli/render-users');
+    await renderJsonStream(ctx.io, expiring);
+    return;
+  }
+  let count = 0;
+  for await (const user of expiring) {
+    if (count++ === 0) line(ctx.io.stdout, `accounts that expire within ${days} day(s):`);
+    await write(ctx.io.stdout, `${warnLine(user)}\n`);
+  }
+  if (count) line(ctx.io.stdout, `${count} account(s)`);
+  else if (!opts.quiet) line(ctx.io.stdout, `no account expires within ${days} day(s)`);
+}
+
+function warnLine(user: User): string {
+  return `  ${user.expiresAt!.slice(0, 16).replace('T', ' ')} UTC  ${user.username}  <${user.email}>  ${user.firstname} ${user.lastname}`;
+}

@@ -1,0 +1,125 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { withContext, type CommandContext } from '../cli/context';
+import { line, warn } from '../cli/io';
+import { examples } from '../cli/options';
+import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
+import type { BatchPlan, Selection } from '../core/batch';
+import { UsageError } from '../core/errors';
+
+interface PurgeOptions extends BatchCliOptions {
+  deletedBefore?: string;
+  reassignTo?: string;
+}
+
+export function register(program: Command): void {
+  const del = program.command('delete [users...]').description('soft-delete accounts: they leave list and search and cannot log in, but keep their data (restore brings them back)');
+  addSelectionOptions(del);
+  del.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runDelete(ctx, users, opts)));
+  examples(del, ['roster delete bob --yes', 'roster delete --role student --registered-before 2020-01-01 --dry-run', 'roster list --deleted']);
+
+  const restore = program.command('restore [users...]').description('bring soft-deleted accounts back as they were');
+  addSelectionOptions(restore);
+  restore.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runRestore(ctx, users, opts)));
+  examples(restore, ['roster restore bob', 'roster restore --deleted --role teacher --yes']);
+
+  const purge = program
+    .command('purge [users...]')
+    .description('permanently delete soft-deleted accounts; the courses they own go to the fallback user (or --reassign-to)')
+    .option('--deleted-before <date|duration>', 'the accounts deleted before this date, or longer ago than 30d, 6w…')
+    .option('--reassign-to <user>', 'hand their courses to this active account instead of the fallback user');
+  addSelectionOptions(purge);
+  purge.action(async (users: string[], opts: PurgeOptions, cmd: Command) => withContext(cmd, (ctx) => runPurge(ctx, users, opts)));
+  examples(purge, ['roster db backup /var/backups/roster-before-purge.db && roster purge bob --yes', 'roster purge --deleted-before 90d --reassign-to ada --yes', 'roster purge --deleted-before 2026-01-01 --dry-run']);
+
+  const anonymize = program
+    .command('anonymize [users...]')
+    .description('GDPR erasure: replace the personal data of accounts with neutral values, for good (enrolments and courses stay)');
+  addSelectionOptions(anonymize);
+  anonymize.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runAnonymize(ctx, users, opts)));
+  examples(anonymize, ['roster anonymize bob', 'roster anonymize id:42 --yes --json']);
+}
+
+/** "bob" for one named user, "3 users" otherwise. */
+function describePlan(plan: BatchPlan): string {
+  if (plan.count === 1 && plan.targets?.[0]) return plan.targets[0].username;
+  return `${plan.count} ${plan.count === 1 ? 'user' : 'users'}`;
+}
+
+/** Restore and purge act on the "Deleted users" view: their filters select among deleted accounts. */
+async function deletedView(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<Selection> {
+  const { hasSelectiveFilter } = await import('../core/user-filter');
+  const selection = await selectionFromCommand(ctx, users, opts);
+  if (selection.kind === 'filter' && hasSelectiveFilter(selection.filter)) return { kind: 'filter', filter: { ...selection.filter, deleted: true } };
+  return selection;
+}
+
+/** Names the courses the selected users own: deleting or purging them concerns those courses. */
+async function warnOwnedCourses(ctx: CommandContext, plan: BatchPlan, fate: string): Promise<void> {
+  const { ownedCoursesOf } = await import('../core/deletion');
+  const { courses, total } = await ownedCoursesOf(ctx, plan);
+  if (!total) return;
+  const byOwner = new Map<string, string[]>();
+  for (const c of courses) byOwner.set(c.owner, [...(byOwner.get(c.owner) ?? []), `${c.code} "${c.title}"`]);
+  for (const [owner, list] of byOwner) warn(ctx.io, `${owner} owns ${list.length === 1 ? 'a course' : 'courses'}: ${list.join(', ')}`);
+  if (total > courses.length) warn(ctx.io, `…and ${total - courses.length} more course(s)`);
+  warn(ctx.io, fate);
+}
+
+async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
+  const [{ planBatch, runBatch, withoutRefused }, { assertDeletable, deleteAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
+  const plan = withoutRefused(await planBatch(ctx, await selectionFromCommand(ctx, users, opts)), assertDeletable);
+  await warnOwnedCourses(ctx, plan, 'the courses stay with their owners while deleted; a purge hands them to the fallback user (or to --reassign-to <user>)');
+  await confirmBatch(ctx, plan, `Delete ${describePlan(plan)} (roster restore undoes it)?`, { always: true, dryRun: opts.dryRun });
+  const result = runBatch(ctx, plan, deleteAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
+  await renderBatch(ctx, result, { done: 'deleted', would: 'delete', unchanged: 'already deleted' });
+}
+
+async function runRestore(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
+  const [{ planBatch, runBatch }, { restoreAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
+  const plan = await planBatch(ctx, await deletedView(ctx, users, opts));
+  await confirmBatch(ctx, plan, `Restore ${describePlan(plan)}?`, { dryRun: opts.dryRun });
+  const result = runBatch(ctx, plan, restoreAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
+  await renderBatch(ctx, result, { done: 'restored', would: 'restore', unchanged: 'not deleted' });
+}
+
+async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions): Promise<void> {
+  const [{ planBatch, runBatch, withoutRefused }, { assertPurgeable, purgeAction, resolveCourseReceiver }, { parseDateOrAgo }] = await Promise.all([
+    import('../core/batch'),
+    import('../core/deletion'),
+    import('../core/time'),
+  ]);
+  let selection = await deletedView(ctx, users, opts);
+  if (opts.deletedBefore !== undefined) {
+    if (selection.kind === 'refs') throw new UsageError('give users or --deleted-before, not both');
+    selection = { kind: 'filter', filter: { ...selection.filter, deleted: true, deletedBefore: parseDateOrAgo(opts.deletedBefore, '--deleted-before', ctx.now()) } };
+  }
+  // The receiving account is checked before anything changes.
+  const receiver = await resolveCourseReceiver(ctx, opts.reassignTo);
+  const plan = withoutRefused(await planBatch(ctx, selection), assertPurgeable);
+  await warnOwnedCourses(ctx, plan, `on purge these courses are handed to ${receiver.fallback ? 'the fallback user' : receiver.username}`);
+  const snapshot = path.join(path.dirname(ctx.db.path), `roster-before-purge-${ctx.now().toISOString().slice(0, 10)}.db`);
+  await confirmBatch(ctx, plan, `Purge ${describePlan(plan)} permanently (this cannot be undone; take a snapshot first: roster db backup ${snapshot})?`, { always: true, dryRun: opts.dryRun });
+  const { action, handedOver } = purgeAction(ctx, receiver);
+  const result = runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
+  const purged = result.changed.map((u) => ({ id: u.id, username: u.username, coursesHandedOver: handedOver.get(u.id) ?? [], handedTo: receiver.id }));
+  await renderBatch(ctx, result, { done: 'purged', would: 'purge' }, purged);
+  const courses = purged.reduce((n, p) => n + p.coursesHandedOver.length, 0);
+  if (!ctx.json && courses && !result.rolledBack) {
+    line(ctx.io.stdout, `${result.dryRun ? 'would hand' : 'handed'} ${courses} course(s) to ${receiver.username} (id:${receiver.id})`);
+  }
+}
+
+async function runAnonymize(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
+  const [{ planBatch, withoutRefused }, { anonymizeUsers, assertAnonymizable }] = await Promise.all([import('../core/batch'), import('../core/anonymize')]);
+  const plan = withoutRefused(await planBatch(ctx, await selectionFromCommand(ctx, users, opts)), assertAnonymizable);
+  await confirmBatch(ctx, plan, `Anonymize ${describePlan(plan)} for good (names, username, email, official code, phone, picture, extra fields and password are erased; this cannot be undone)?`, {
+    always: true,
+    dryRun: opts.dryRun,
+  });
+  const result = anonymizeUsers(ctx, plan, { dryRun: opts.dryRun, atomic: opts.atomic });
+  await renderBatch(ctx, result, { done: 'anonymized', would: 'anonymize', unchanged: 'already anonymized' });
+  if (!result.logFlushed) {
+    warn(ctx.io, `another process kept the database busy, so its write-ahead log (${ctx.db.path}-wal) may still hold the erased values until the next checkpoint`);
+  }
+}

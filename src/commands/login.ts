@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { withContext, type CommandContext } from '../cli/context';
+import { line, readStdin } from '../cli/io';
+import { examples } from '../cli/options';
+import { UsageError } from '../core/errors';
+
+interface LoginAsOptions {
+  reason: string;
+  ttl: string;
+  dryRun?: boolean;
+}
+
+interface AuthOptions {
+  token?: string;
+}
+
+export function register(program: Command): void {
+  const loginAs = program
+    .command('login-as <user>')
+    .description('impersonation: issue a one-time login token for an account (audited with its reason)')
+    .requiredOption('--reason <text>', 'why (required; recorded in the audit log)')
+    .option('--ttl <duration>', 'how long the token stays valid, from 1m to 24h', '15m')
+    .option('--dry-run', 'check that the account may be impersonated; issue nothing');
+  loginAs.addHelpText(
+    'after',
+    `
+stdout receives the token alone, or a login URL when a base URL is configured
+(roster config set base-url https://campus.example.org/login?as={user}&token={token}).
+The token is 256 random bits, stored only as its SHA-256, valid once. Refused (exit 4)
+for deleted, anonymized, inactive or expired accounts, the fallback user and admins.`,
+  );
+  loginAs.action(async (user: string, opts: LoginAsOptions, cmd: Command) => withContext(cmd, (ctx) => runLoginAs(ctx, user, opts)));
+  examples(loginAs, ['roster login-as bob --reason "ticket 4711: cannot see the course"', 'roster login-as bob --reason "support call" --ttl 5m --json']);
+
+  const auth = program
+    .command('auth <user>')
+    .description('check a password (first line of stdin) or a login-as token; record the login')
+    .option('--token <token>', 'a token from roster login-as instead of a password (- reads it from stdin); it is consumed');
+  auth.addHelpText(
+    'after',
+    `
+Exit codes: 0 the secret is right and the account may log in (its last login is recorded);
+5 unknown user or wrong secret (one message for both); 4 the secret is right but the account
+is deleted, inactive, expired or anonymized.`,
+  );
+  auth.action(async (user: string, opts: AuthOptions, cmd: Command) => withContext(cmd, (ctx) => runAuth(ctx, user, opts)));
+  examples(auth, ["printf '%s\\n' \"$PASS\" | roster auth bob", 'roster auth bob --token "$TOKEN"']);
+}
+
+async function runLoginAs(ctx: CommandContext, ref: string, opts: LoginAsOptions): Promise<void> {
+  const [{ issueLoginToken }, { parseDuration }] = await Promise.all([import('../core/login'), import('../core/time')]);
+  const issued = await issueLoginToken(ctx, ref, { reason: opts.reason, ttlMs: parseDuration(opts.ttl, '--ttl'), dryRun: opts.dryRun });
+  if (ctx.json) {
+    line(ctx.io.stdout, JSON.stringify(issued, null, 2));
+    return;
+  }
+  const who = `${issued.user.username} (id:${issued.user.id})`;
+  if (issued.dryRun) {
+    line(ctx.io.stdout, `dry run: ${who} may be impersonated; no token was issued`);
+    return;
+  }
+  line(ctx.io.stderr, `one-time login token for ${who}, valid until ${issued.expiresAt}; recorded in the audit log`);
+  line(ctx.io.stdout, issued.url ?? issued.token!);
+}
+
+async function runAuth(ctx: CommandContext, ref: string, opts: AuthOptions): Promise<void> {
+  const { authenticate } = await import('../core/login');
+  let secret: { kind: 'password'; password: string } | { kind: 'token'; token: string };
+  if (opts.token !== undefined) {
+    const token = opts.token === '-' ? firstLine(await readStdin(ctx.io)) : opts.token;
+    if (!token) throw new UsageError('--token: no token given');
+    secret = { kind: 'token', token };
+  } else {
+    const password = ctx.io.interactive ? await askPassword(ref) : firstLine(await readStdin(ctx.io));
+    if (!password) throw new UsageError('roster auth reads the password from the first line of standard input, which was empty', "printf '%s\\n' \"$PASS\" | roster auth <user>, or --token <token>");
+    secret = { kind: 'password', password };
+  }
+  const result = await authenticate(ctx, ref, secret);
+  if (ctx.json) line(ctx.io.stdout, JSON.stringify(result, null, 2));
+  else line(ctx.io.stdout, `authenticated ${result.username} (id:${result.id})`);
+}
+
+function firstLine(text: string): string {
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
+async function askPassword(ref: string): Promise<string> {
+  const { password } = await import('@inquirer/prompts');
+  return password({ message: `Password for ${ref}:`, mask: '*' });
+}

@@ -1,0 +1,167 @@
+import { accountStatements } from '../db/account-statements';
+import { eraser } from '../db/erasure';
+import { erasureStatements, type ErasureStatements } from '../db/lifecycle-statements';
+import { assertNotLastAdmin } from './activation';
+import { batchAuditor, type AuditDetails } from './audit';
+import { runBatch, type BatchOptions, type BatchPlan, type BatchResult, type Outcome, type TargetUser } from './batch';
+import { nowIso, type ServiceContext } from './context';
+import { ConflictError } from './errors';
+import { identityKey } from './validation';
+
+/** Audit fields that hold personal data: their values are erased from the history of an anonymized user. */
+const PERSONAL_FIELDS = new Set(['username', 'email', 'firstname', 'lastname', 'official_code', 'phone', 'picture', 'password']);
+const ERASED = ['username', 'email', 'firstname', 'lastname', 'official_code', 'phone', 'picture', 'password', 'extra fields', 'login tokens'];
+export const REDACTED = '[anonymized]';
+
+export function isPersonalField(field: string): boolean {
+  return PERSONAL_FIELDS.has(field) || field.startsWith('extra.');
+}
+
+/** The neutral identity of an anonymized account: unique like the one it replaces. */
+export function anonymousIdentity(id: number, attempt = 0): { username: string; email: string } {
+  const username = `anonymous-${id}${attempt ? `-${attempt + 1}` : ''}`;
+  return { username, email: `${username}@anonymized.invalid` };
+}
+
+/**
+ * Erases the personal values from one audit entry's details: the before and
+ * after of personal fields become null, and any text that contains a known
+ * personal value (a name in a login-as reason) has it replaced. Returns the
+ * details unchanged (same object) when there was nothing to erase.
+ */
+export function scrubAuditDetails(details: AuditDetails, personal: readonly string[]): AuditDetails {
+  const patterns = personalPatterns(personal);
+  let touched = false;
+  const scrub = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const next = patterns.reduce((text, pattern) => text.replace(pattern, REDACTED), value);
+      if (next !== value) touched = true;
+      return next;
+    }
+    if (Array.isArray(value)) return value.map(scrub);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+    return value;
+  };
+  const result: AuditDetails = {};
+  for (const [key, value] of Object.entries(details)) {
+    if (key === 'changes' && Array.isArray(value)) {
+      result.changes = value.map((change: { field: string; before: unknown; after: unknown }) => {
+        if (!isPersonalField(String(change.field)) || (change.before === null && change.after === null)) return scrub(change) as typeof change;
+        touched = true;
+        return { ...change, before: null, after: null, erased: true };
+      });
+    } else result[key] = scrub(value);
+  }
+  return touched ? result : details;
+}
+
+/** Whole-word, case-insensitive matchers for each personal value (longest first). */
+function personalPatterns(personal: readonly string[]): RegExp[] {
+  const values = [...new Set(personal.map((p) => p.trim()).filter((p) => p.length >= 2))].sort((a, b) => b.length - a.length);
+  return values.map((v) => new RegExp(`(?<![\\p{L}\\p{N}])${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'giu'));
+}
+
+/** The personal values of an account as stored now, and as its audit history recorded them before. */
+function personalValues(sql: ErasureStatements, userId: number, history: { details: AuditDetails }[]): string[] {
+  const row = sql.personalData.get<Record<string, string | null>>({ id: userId });
+  const values: string[] = [];
+  const add = (v: unknown) => {
+    if (typeof v === 'string') values.push(v);
+    else if (typeof v === 'number') values.push(String(v));
+  };
+  if (row) {
+    Object.values(row).forEach(add);
+    add(`${row.firstname} ${row.lastname}`);
+    add(`${row.lastname} ${row.firstname}`);
+  }
+  for (const { value, type } of sql.extraValues.all<{ value: string; type: string }>({ id: userId })) if (type !== 'boolean') add(value);
+  for (const { details } of history) {
+    for (const change of details.changes ?? []) {
+      if (isPersonalField(change.field) && !change.secret) {
+        add(change.before);
+        add(change.after);
+      }
+    }
+  }
+  return values;
+}
+
+export function assertAnonymizable(user: TargetUser): void {
+  if (user.is_system) throw new ConflictError(`${user.username} is the system fallback account; it cannot be anonymized`);
+}
+
+/**
+ * GDPR erasure of one account: personal data replaced by neutral values that
+ * keep the uniqueness constraints, extra values and tokens removed, the
+ * account deactivated, and the personal values erased from its earlier audit
+ * entries. Enrolments and owned courses stay. The fallback user and the last
+ * active admin are refused.
+ */
+export function anonymizeAction(ctx: ServiceContext) {
+  const sql = erasureStatements(ctx.db);
+  const accounts = accountStatements(ctx.db);
+  const auditLog = batchAuditor(ctx);
+  const erase = eraser(ctx.db);
+  const now = nowIso(ctx);
+  return {
+    eraser: erase,
+    apply(user: TargetUser): Outcome {
+      assertAnonymizable(user);
+      if (user.anonymized_at) return 'unchanged';
+      assertNotLastAdmin(accounts, user, 'anonymize');
+      const history = sql.auditRows.all<{ id: number; details: string }>({ id: user.id }).map((r) => ({ id: r.id, details: JSON.parse(r.details) as AuditDetails }));
+      const personal = personalValues(sql, user.id, history);
+      const identity = freeIdentity(sql, user.id);
+      erase.withSecureIndex(() =>
+        sql.anonymize.run({
+          id: user.id,
+          username: identity.username,
+          username_key: identityKey(identity.username),
+          email: identity.email,
+          email_key: identityKey(identity.email),
+          firstname: 'Anonymous',
+          lastname: 'User',
+          anonymized_at: now,
+        }),
+      );
+      sql.deleteExtraValues.run({ id: user.id });
+      const tokens = sql.deleteTokens.run({ id: user.id }).changes;
+      let scrubbed = 0;
+      for (const entry of history) {
+        const clean = scrubAuditDetails(entry.details, personal);
+        if (clean === entry.details) continue;
+        sql.setAuditDetails.run({ id: entry.id, details: JSON.stringify(clean) });
+        scrubbed++;
+      }
+      auditLog('user.anonymize', user.id, {
+        erased: ERASED,
+        auditEntriesErased: scrubbed,
+        tokensRevoked: tokens,
+        changes: user.active ? [{ field: 'active', before: 1, after: 0 }] : [],
+      });
+      return 'changed';
+    },
+  };
+}
+
+/** anonymous-<id>, unless a real account happens to hold it. */
+function freeIdentity(sql: ErasureStatements, userId: number): { username: string; email: string } {
+  for (let attempt = 0; ; attempt++) {
+    const identity = anonymousIdentity(userId, attempt);
+    const holder = sql.identityHolder.get<{ id: number }>({ username_key: identityKey(identity.username), email_key: identityKey(identity.email) });
+    if (!holder || holder.id === userId) return identity;
+  }
+}
+
+export interface AnonymizeResult extends BatchResult {
+  /** False when another process kept reading old pages, so the write-ahead log could not be emptied yet. */
+  logFlushed: boolean;
+}
+
+/** Runs the erasure over a plan, then empties the write-ahead log, which still holds the old pages. */
+export function anonymizeUsers(ctx: ServiceContext, plan: BatchPlan, options: BatchOptions = {}): AnonymizeResult {
+  const action = anonymizeAction(ctx);
+  const result = runBatch(ctx, plan, action, options);
+  const logFlushed = result.changed.length && !result.dryRun && !result.rolledBack ? action.eraser.flushLog().complete : true;
+  return { ...result, logFlushed };
+}

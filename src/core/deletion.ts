@@ -1,0 +1,158 @@
+import { accountStatements } from '../db/account-statements';
+import { lifecycleStatements } from '../db/lifecycle-statements';
+import { selectUserIds } from '../db/user-query';
+import { assertNotLastAdmin } from './activation';
+import { batchAuditor } from './audit';
+import type { BatchAction, BatchPlan, TargetUser } from './batch';
+import { nowIso, type ServiceContext } from './context';
+import { ConflictError, NotFoundError } from './errors';
+import { requireUser } from './users';
+
+/** The username of the system account created by migration 0003. */
+export const FALLBACK_USERNAME = 'fallback';
+
+/**
+ * Soft delete: the account leaves list and search and cannot log in, but
+ * keeps everything, its username and email included (so a restore never
+ * collides). The fallback user and the last active admin are refused.
+ */
+export function assertDeletable(user: TargetUser): void {
+  if (user.is_system) throw new ConflictError(`${user.username} is the system fallback account; it cannot be deleted`);
+}
+
+export function deleteAction(ctx: ServiceContext): BatchAction {
+  const accounts = accountStatements(ctx.db);
+  const sql = lifecycleStatements(ctx.db);
+  const auditLog = batchAuditor(ctx);
+  const now = nowIso(ctx);
+  return {
+    apply(user) {
+      assertDeletable(user);
+      if (user.deleted_at) return 'unchanged';
+      assertNotLastAdmin(accounts, user, 'delete');
+      sql.setDeletedAt.run({ id: user.id, deleted_at: now });
+      const ownedCourses = sql.ownedCourseIds.all<{ id: number }>({ id: user.id }).map((c) => c.id);
+      auditLog('user.delete', user.id, { changes: [{ field: 'deleted_at', before: null, after: now }], ...(ownedCourses.length ? { ownedCourses } : {}) });
+      return 'changed';
+    },
+  };
+}
+
+/** Brings a soft-deleted account back exactly as it was (its identity stayed reserved). */
+export function restoreAction(ctx: ServiceContext): BatchAction {
+  const sql = lifecycleStatements(ctx.db);
+  const auditLog = batchAuditor(ctx);
+  return {
+    apply(user) {
+      if (!user.deleted_at) return 'unchanged';
+      sql.setDeletedAt.run({ id: user.id, deleted_at: null });
+      auditLog('user.restore', user.id, { changes: [{ field: 'deleted_at', before: user.deleted_at, after: null }] });
+      return 'changed';
+    },
+  };
+}
+
+/** The account that receives the courses of purged users. */
+export interface CourseReceiver {
+  id: number;
+  username: string;
+  fallback: boolean;
+}
+
+/**
+ * The fallback user, or the account named by --reassign-to, which must be a
+ * live, active one. Checked before a purge changes anything.
+ */
+export async function resolveCourseReceiver(ctx: ServiceContext, ref?: string): Promise<CourseReceiver> {
+  if (ref === undefined) {
+    const fallback = await ctx.db.kysely.selectFrom('user').select(['id', 'username']).where('is_system', '=', 1).where('username_key', '=', FALLBACK_USERNAME).executeTakeFirst();
+    if (!fallback) throw new NotFoundError('the fallback user is missing from the database', 'pass --reassign-to <user> to hand the courses to an active account');
+    return { ...fallback, fallback: true };
+  }
+  const row = await requireUser(ctx.db.kysely, ref);
+  if (row.is_system) return { id: row.id, username: row.username, fallback: true };
+  const hint = 'courses can only be handed to a live, active account (or to the fallback user: leave out --reassign-to)';
+  if (row.anonymized_at) throw new ConflictError(`--reassign-to: ${row.username} is anonymized`, hint);
+  if (row.deleted_at) throw new ConflictError(`--reassign-to: ${row.username} is deleted`, hint);
+  if (!row.active) throw new ConflictError(`--reassign-to: ${row.username} is inactive`, hint);
+  return { id: row.id, username: row.username, fallback: false };
+}
+
+export interface PurgeRun {
+  action: BatchAction;
+  /** For each purged user id, the ids of the courses handed over. */
+  handedOver: Map<number, number[]>;
+}
+
+/**
+ * Permanent deletion of a soft-deleted account: its courses go to the
+ * receiver, then the row goes (roles, extra values, enrolments and tokens
+ * follow by cascade). The audit row keeps the user id and the course ids.
+ */
+export function assertPurgeable(user: TargetUser): void {
+  if (user.is_system) throw new ConflictError(`${user.username} is the system fallback account; it cannot be purged`);
+  if (!user.deleted_at) throw new ConflictError(`${user.username} is not deleted; purge removes deleted accounts only`, `delete it first: roster delete ${user.username}`);
+}
+
+export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): PurgeRun {
+  const sql = lifecycleStatements(ctx.db);
+  const auditLog = batchAuditor(ctx);
+  const handedOver = new Map<number, number[]>();
+  const action: BatchAction = {
+    apply(user) {
+      assertPurgeable(user);
+      const courseIds = sql.ownedCourseIds.all<{ id: number }>({ id: user.id }).map((c) => c.id);
+      if (courseIds.length) {
+        // The receiver may have changed since it was checked: check again inside this transaction.
+        const now = sql.receiver.get<{ active: number; deleted_at: string | null; anonymized_at: string | null; is_system: number }>({ id: receiver.id });
+        if (!now || (!now.is_system && (!now.active || now.deleted_at || now.anonymized_at))) {
+          throw new ConflictError(`the courses of ${user.username} cannot go to ${receiver.username}: that account is no longer active`, 'choose another with --reassign-to <user>');
+        }
+        sql.reassignCourses.run({ from: user.id, to: receiver.id });
+      }
+      sql.deleteUser.run({ id: user.id });
+      auditLog('user.purge', user.id, { username: user.username, coursesHandedOver: courseIds, handedTo: receiver.id });
+      handedOver.set(user.id, courseIds);
+      return 'changed';
+    },
+  };
+  return { action, handedOver };
+}
+
+export interface OwnedCourse {
+  id: number;
+  code: string;
+  title: string;
+  owner: string;
+}
+
+/** The courses the users of a plan own (the first `limit` of them) and how many in all: the warning before a delete or purge. */
+export async function ownedCoursesOf(ctx: ServiceContext, plan: BatchPlan, limit = 20): Promise<{ courses: OwnedCourse[]; total: number }> {
+  const db = ctx.db.kysely;
+  const base = db.selectFrom('course').innerJoin('user', 'user.id', 'course.owner_id');
+  const courses: OwnedCourse[] = [];
+  let total = 0;
+  const collect = async (owners: (q: typeof base) => typeof base) => {
+    const { n } = await owners(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    total += Number(n);
+    if (courses.length >= limit || !Number(n)) return;
+    const rows = await owners(base)
+      .select(['course.id', 'course.code', 'course.title', 'user.username as owner'])
+      .orderBy('user.username_key')
+      .orderBy('course.code_key')
+      .limit(limit - courses.length)
+      .execute();
+    courses.push(...rows);
+  };
+  if (plan.targets) {
+    const ids = plan.targets.map((t) => t.id);
+    for (let i = 0; i < ids.length; i += 500) {
+      const slice = ids.slice(i, i + 500);
+      await collect((q) => q.where('course.owner_id', 'in', slice));
+    }
+  } else if (plan.filter) {
+    const filter = plan.filter;
+    await collect((q) => q.where('course.owner_id', 'in', selectUserIds(db, filter)));
+  }
+  return { courses, total };
+}

@@ -1,0 +1,128 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Database, UserRow } from '../db/schema';
+import { findUserByRef, rolesOf } from '../db/user-repository';
+import { audit } from './audit';
+import { nowIso, type ServiceContext } from './context';
+import { ConflictError, UsageError, ValidationError } from './errors';
+import { hashPassword, verifyPassword } from './passwords';
+import { getSetting } from './settings';
+import { loginBlocker } from './user-model';
+import { requireUser } from './users';
+
+export const DEFAULT_TOKEN_TTL_MS = 15 * 60_000;
+const MIN_TOKEN_TTL_MS = 60_000;
+const MAX_TOKEN_TTL_MS = 24 * 3_600_000;
+
+/** Only this digest is stored: a copy of the database grants no login. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Why the account may not log in now (deleted, inactive, expired…), or undefined. */
+export function accountBlocker(row: UserRow, now: Date): string | undefined {
+  return loginBlocker(
+    { active: row.active === 1, deletedAt: row.deleted_at, anonymizedAt: row.anonymized_at, system: row.is_system === 1, expiresAt: row.expires_at },
+    now,
+  );
+}
+
+export interface LoginAsOptions {
+  reason: string;
+  ttlMs?: number;
+  /** Check that the account may be impersonated; issue nothing. */
+  dryRun?: boolean;
+}
+
+export interface IssuedToken {
+  user: { id: number; username: string };
+  /** Null in a dry run. Printed once, never stored. */
+  token: string | null;
+  url: string | null;
+  expiresAt: string;
+  reason: string;
+  dryRun: boolean;
+}
+
+/**
+ * Impersonation: a random one-time token (256 bits) for a live, active,
+ * unexpired, non-admin account, valid ttl (15 minutes by default). Only its
+ * SHA-256 is stored. The audit log records who asked, for whom and why.
+ */
+export async function issueLoginToken(ctx: ServiceContext, ref: string, options: LoginAsOptions): Promise<IssuedToken> {
+  const reason = options.reason.trim();
+  if (!reason) throw new UsageError('--reason is required: say why you log in as this user (it is audited)');
+  const ttl = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
+  if (ttl < MIN_TOKEN_TTL_MS || ttl > MAX_TOKEN_TTL_MS) throw new ValidationError([{ field: 'ttl', message: 'must be from 1 minute to 24 hours (e.g. 15m, 2h)' }]);
+  const now = ctx.now();
+  const expiresAt = new Date(now.getTime() + ttl).toISOString();
+  const baseUrl = await getSetting(ctx, 'base-url');
+  return ctx.db.kysely.transaction().execute(async (trx) => {
+    const row = await requireUser(trx, ref);
+    const blocker = accountBlocker(row, now) ?? ((await rolesOf(trx, row.id)).includes('admin') ? 'is an admin, and one admin may not become another' : undefined);
+    if (blocker) throw new ConflictError(`cannot log in as ${row.username}: the account ${blocker}`);
+    const user = { id: row.id, username: row.username };
+    if (options.dryRun) return { user, token: null, url: null, expiresAt, reason, dryRun: true };
+    const token = randomBytes(32).toString('base64url');
+    const inserted = await trx
+      .insertInto('login_token')
+      .values({ user_id: row.id, token_hash: hashToken(token), created_at: nowIso(ctx), expires_at: expiresAt, created_by: ctx.actor, reason })
+      .executeTakeFirstOrThrow();
+    await audit(trx, ctx, 'user.login-as', row.id, { reason, tokenId: Number(inserted.insertId), expiresAt });
+    return { user, token, url: baseUrl ? loginUrl(baseUrl, row.username, token) : null, expiresAt, reason, dryRun: false };
+  });
+}
+
+/** The base URL with {user} and {token} replaced, or with user= and token= appended to its query. */
+export function loginUrl(baseUrl: string, username: string, token: string): string {
+  const user = encodeURIComponent(username);
+  if (/\{(user|token)\}/.test(baseUrl)) return baseUrl.replace(/\{user\}/g, user).replace(/\{token\}/g, token);
+  return `${baseUrl}${baseUrl.includes('?') ? '&' : '?'}user=${user}&token=${token}`;
+}
+
+export type Secret = { kind: 'password'; password: string } | { kind: 'token'; token: string };
+
+/** Wrong user and wrong secret get the same answer, so that a caller cannot probe usernames. */
+function wrongSecret(secret: Secret): ValidationError {
+  return new ValidationError(
+    secret.kind === 'password' ? 'authentication failed: unknown user or wrong password' : 'authentication failed: unknown user, or a wrong, used or expired token',
+  );
+}
+
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * Checks a password or a login-as token. The secret is checked first (exit
+ * 5, one message for every failure); only then the account state (exit 4),
+ * so that the state of an account is told only to who knows its secret. On
+ * success the last login date is recorded and a token is consumed.
+ */
+export async function authenticate(ctx: ServiceContext, ref: string, secret: Secret): Promise<{ id: number; username: string; lastLoginAt: string }> {
+  const now = ctx.now();
+  if (secret.kind === 'password') {
+    const row = await findUserByRef(ctx.db.kysely, ref);
+    // Unknown users cost a bcrypt comparison too: the answer's timing tells nothing.
+    const hash = row?.password_hash ?? (await (decoyHash ??= hashPassword(randomBytes(16).toString('hex'))));
+    const valid = await verifyPassword(secret.password, hash);
+    if (!row?.password_hash || !valid) throw wrongSecret(secret);
+  }
+  return ctx.db.kysely.transaction().execute(async (trx) => {
+    const row = await findUserByRef(trx, ref);
+    if (!row) throw wrongSecret(secret);
+    let tokenId: number | undefined;
+    if (secret.kind === 'token') tokenId = await findUsableToken(trx, row.id, secret, nowIso(ctx));
+    const blocker = accountBlocker(row, now);
+    if (blocker) throw new ConflictError(`${row.username} may not log in: the account ${blocker}`);
+    const at = nowIso(ctx);
+    if (tokenId !== undefined) await trx.updateTable('login_token').set({ used_at: at }).where('id', '=', tokenId).execute();
+    await trx.updateTable('user').set({ last_login_at: at }).where('id', '=', row.id).execute();
+    await audit(trx, ctx, 'user.login', row.id, tokenId === undefined ? { method: 'password' } : { method: 'login-as token', tokenId });
+    return { id: row.id, username: row.username, lastLoginAt: at };
+  });
+}
+
+async function findUsableToken(trx: Transaction<Database>, userId: number, secret: Secret & { kind: 'token' }, now: string): Promise<number> {
+  const token = await trx.selectFrom('login_token').select(['id', 'user_id', 'expires_at', 'used_at']).where('token_hash', '=', hashToken(secret.token.trim())).executeTakeFirst();
+  if (!token || token.user_id !== userId || token.used_at !== null || token.expires_at <= now) throw wrongSecret(secret);
+  return token.id;
+}

@@ -1,0 +1,74 @@
+import { audit } from './audit';
+import type { ServiceContext } from './context';
+import { NotFoundError, UsageError, ValidationError } from './errors';
+
+interface SettingSpec {
+  description: string;
+  /** Checks and normalises a value; throws a ValidationError naming the key. */
+  parse(value: string): string;
+}
+
+/** The platform settings roster knows. */
+export const SETTINGS: Record<string, SettingSpec> = {
+  'base-url': {
+    description: 'the platform address; login-as prints a login URL built from it ({user} and {token} are replaced when present)',
+    parse(value) {
+      const text = value.trim();
+      let url: URL | undefined;
+      try {
+        url = new URL(text.replace(/\{(user|token)\}/g, 'x'));
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+        throw new ValidationError([{ field: 'base-url', message: `"${value}" is not an http(s) URL, e.g. https://campus.example.org/` }]);
+      }
+      return text;
+    },
+  },
+};
+
+function spec(key: string): SettingSpec {
+  const found = SETTINGS[key];
+  if (!found) throw new UsageError(`unknown setting "${key}"`, `known settings: ${Object.keys(SETTINGS).join(', ')}`);
+  return found;
+}
+
+/** The value, or null when it is not set. */
+export async function getSetting(ctx: ServiceContext, key: string): Promise<string | null> {
+  spec(key);
+  const row = await ctx.db.kysely.selectFrom('setting').select('value').where('key', '=', key).executeTakeFirst();
+  return row?.value ?? null;
+}
+
+export async function requireSetting(ctx: ServiceContext, key: string): Promise<string> {
+  const value = await getSetting(ctx, key);
+  if (value === null) throw new NotFoundError(`${key} is not set`, `set it with roster config set ${key} <value>`);
+  return value;
+}
+
+export interface SettingChange {
+  key: string;
+  before: string | null;
+  after: string | null;
+}
+
+/** Sets (or, with null, removes) a setting; audited; nothing is written when the value is the same. */
+export async function setSetting(ctx: ServiceContext, key: string, value: string | null): Promise<SettingChange> {
+  const setting = spec(key);
+  const after = value === null ? null : setting.parse(value);
+  return ctx.db.kysely.transaction().execute(async (trx) => {
+    const before = (await trx.selectFrom('setting').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
+    if (before === after) return { key, before, after };
+    if (after === null) await trx.deleteFrom('setting').where('key', '=', key).execute();
+    else await trx.insertInto('setting').values({ key, value: after }).onConflict((oc) => oc.column('key').doUpdateSet({ value: after })).execute();
+    await audit(trx, ctx, after === null ? 'config.unset' : 'config.set', null, { changes: [{ field: key, before, after }] });
+    return { key, before, after };
+  });
+}
+
+export async function listSettings(ctx: ServiceContext): Promise<{ key: string; value: string | null; description: string }[]> {
+  const rows = await ctx.db.kysely.selectFrom('setting').select(['key', 'value']).execute();
+  const values = new Map(rows.map((r) => [r.key, r.value]));
+  return Object.entries(SETTINGS).map(([key, s]) => ({ key, value: values.get(key) ?? null, description: s.description }));
+}

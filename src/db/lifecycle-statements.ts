@@ -1,0 +1,63 @@
+import { param, prepare } from './prepared';
+import type { RosterDb } from './database';
+
+/**
+ * Statements of delete, restore, purge and anonymize, compiled by Kysely once
+ * and prepared once per batch (the batch actions are synchronous).
+ */
+export function lifecycleStatements(db: RosterDb) {
+  const k = db.kysely;
+  const raw = db.raw;
+  return {
+    setDeletedAt: prepare<'id' | 'deleted_at'>(raw, k.updateTable('user').set({ deleted_at: param<string | null>('deleted_at') }).where('id', '=', param<number>('id'))),
+    ownedCourseIds: prepare<'id'>(raw, k.selectFrom('course').select('id').where('owner_id', '=', param<number>('id')).orderBy('id')),
+    reassignCourses: prepare<'from' | 'to'>(raw, k.updateTable('course').set({ owner_id: param<number>('to') }).where('owner_id', '=', param<number>('from'))),
+    /** Roles, extra values, enrolments and tokens follow by ON DELETE CASCADE. */
+    deleteUser: prepare<'id'>(raw, k.deleteFrom('user').where('id', '=', param<number>('id'))),
+    /** What a purge re-checks of the user receiving the courses, inside its transaction. */
+    receiver: prepare<'id'>(raw, k.selectFrom('user').select(['id', 'username', 'active', 'deleted_at', 'anonymized_at', 'is_system']).where('id', '=', param<number>('id'))),
+  };
+}
+export type LifecycleStatements = ReturnType<typeof lifecycleStatements>;
+
+/** Statements of the GDPR erasure of one account. */
+export function erasureStatements(db: RosterDb) {
+  const k = db.kysely;
+  const raw = db.raw;
+  return {
+    personalData: prepare<'id'>(raw, k.selectFrom('user').select(['username', 'email', 'firstname', 'lastname', 'official_code', 'phone', 'picture']).where('id', '=', param<number>('id'))),
+    extraValues: prepare<'id'>(
+      raw,
+      k.selectFrom('user_extra_value').innerJoin('extra_field', 'extra_field.id', 'user_extra_value.field_id').select(['user_extra_value.value', 'extra_field.type']).where('user_extra_value.user_id', '=', param<number>('id')),
+    ),
+    identityHolder: prepare<'username_key' | 'email_key'>(
+      raw,
+      k.selectFrom('user').select('id').where((eb) => eb.or([eb('username_key', '=', param<string>('username_key')), eb('email_key', '=', param<string>('email_key'))])),
+    ),
+    anonymize: prepare<'id' | 'username' | 'username_key' | 'email' | 'email_key' | 'firstname' | 'lastname' | 'anonymized_at'>(
+      raw,
+      k
+        .updateTable('user')
+        .set({
+          username: param<string>('username'),
+          username_key: param<string>('username_key'),
+          email: param<string>('email'),
+          email_key: param<string>('email_key'),
+          firstname: param<string>('firstname'),
+          lastname: param<string>('lastname'),
+          official_code: null,
+          phone: null,
+          picture: null,
+          password_hash: null,
+          active: 0,
+          anonymized_at: param<string>('anonymized_at'),
+        })
+        .where('id', '=', param<number>('id')),
+    ),
+    deleteExtraValues: prepare<'id'>(raw, k.deleteFrom('user_extra_value').where('user_id', '=', param<number>('id'))),
+    deleteTokens: prepare<'id'>(raw, k.deleteFrom('login_token').where('user_id', '=', param<number>('id'))),
+    auditRows: prepare<'id'>(raw, k.selectFrom('audit_log').select(['id', 'details']).where('user_id', '=', param<number>('id')).where('details', 'is not', null)),
+    setAuditDetails: prepare<'id' | 'details'>(raw, k.updateTable('audit_log').set({ details: param<string | null>('details') }).where('id', '=', param<number>('id'))),
+  };
+}
+export type ErasureStatements = ReturnType<typeof erasureStatements>;

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import bcrypt from 'bcryptjs';
+import type { Sandbox } from './helpers';
+
+/** The password Sandbox.addUser gives; seeded users get it too. */
+export const PASSWORD = 'correct horse battery';
+const HASH = bcrypt.hashSync(PASSWORD, 4);
+
+export interface SeedUser {
+  username: string;
+  roles?: string[];
+  active?: boolean;
+  firstname?: string;
+  lastname?: string;
+  expiresAt?: string | null;
+  registeredAt?: string;
+  lastLoginAt?: string | null;
+  deletedAt?: string | null;
+}
+
+/**
+ * Writes straight into the database file, for set-ups the CLI of this branch
+ * cannot make (courses) or that would take thousands of processes. The
+ * database is created and migrated by roster itself first.
+ */
+export function writeDb<T>(sandbox: Sandbox, work: (db: Database.Database) => T): T {
+  if (!fs.existsSync(sandbox.db)) {
+    const result = sandbox.run(['db', 'migrate']);
+    if (result.code !== 0) throw new Error(`roster db migrate: ${result.stderr}`);
+  }
+  const db = new Database(sandbox.db);
+  db.pragma('foreign_keys = ON');
+  try {
+    return db.transaction(() => work(db))();
+  } finally {
+    db.close();
+  }
+}
+
+/** Inserts users (the search index follows by trigger); returns their ids. */
+export function seedUsers(sandbox: Sandbox, users: SeedUser[]): number[] {
+  return writeDb(sandbox, (db) => {
+    const insert = db.prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, password_hash, language, active,
+        expires_at, registered_at, last_login_at, deleted_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?, 'seed')`);
+    const role = db.prepare('INSERT INTO user_role (user_id, role) VALUES (?, ?)');
+    return users.map((u) => {
+      const email = `${u.username}@example.org`;
+      const id = Number(
+        insert.run(
+          u.username,
+          u.username.toLowerCase(),
+          email,
+          email.toLowerCase(),
+          u.firstname ?? u.username,
+          u.lastname ?? 'Seeded',
+          HASH,
+          u.active === false ? 0 : 1,
+          u.expiresAt ?? null,
+          u.registeredAt ?? '2026-01-01T00:00:00.000Z',
+          u.lastLoginAt ?? null,
+          u.deletedAt ?? null,
+        ).lastInsertRowid,
+      );
+      for (const r of u.roles ?? ['student']) role.run(id, r);
+      return id;
+    });
+  });
+}
+
+export function addCourse(sandbox: Sandbox, code: string, ownerId: number | null, title = `Course ${code}`): number {
+  return writeDb(sandbox, (db) =>
+    Number(db.prepare(`INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES (?, ?, ?, ?, '2026-01-01T00:00:00.000Z')`).run(code, code.toLowerCase(), title, ownerId).lastInsertRowid),
+  );
+}
+
+export function enrol(sandbox: Sandbox, courseId: number, userId: number): void {
+  writeDb(sandbox, (db) => db.prepare(`INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, 'student', '2026-01-01T00:00:00.000Z')`).run(courseId, userId));
+}
+
+/** Audit rows of one action, oldest first, with parsed details. */
+export function auditRows(sandbox: Sandbox, action: string): { user_id: number; actor: string; details: Record<string, unknown> }[] {
+  return sandbox
+    .query<{ user_id: number; actor: string; details: string | null }>('SELECT user_id, actor, details FROM audit_log WHERE action = ? ORDER BY id', action)
+    .map((r) => ({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : {} }));
+}
+
+export interface BatchJson {
+  changed: number;
+  unchanged: number;
+  failed: { ref: string; message: string }[];
+  dryRun: boolean;
+  rolledBack: boolean;
+  users: { id: number; username: string; active: boolean; deletedAt: string | null; expiresAt: string | null }[];
+}
