@@ -2,12 +2,15 @@ import type { Command } from 'commander';
 import * as activation from './activation';
 import * as add from './add';
 import * as audit from './audit';
+import * as course from './course';
 import * as db from './db';
 import * as edit from './edit';
+import * as enroll from './enroll';
 import * as field from './field';
 import * as list from './list';
 import * as role from './role';
 import * as search from './search';
+import * as session from './session';
 import * as show from './show';
 
 /** Every subcommand, in the order `roster --help` lists them. */
@@ -18,6 +21,9 @@ export const COMMANDS: ((program: Command) => void)[] = [
   add.register,
   edit.register,
   activation.register,
+  course.register,
+  session.register,
+  enroll.register,
   role.register,
   field.register,
   audit.register,
