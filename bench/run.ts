@@ -1,3 +1,4 @@
+import { enrollBench } from './enroll.bench';
 import { allFigures } from './harness';
 
 /**
@@ -7,6 +8,7 @@ import { allFigures } from './harness';
  */
 const SUITES: Record<string, () => Promise<void>> = {
   // Filled in per capability: startup, list, import, export, enrol, …
+  enroll: enrollBench,
 };
 
 async function main(): Promise<void> {

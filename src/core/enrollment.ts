@@ -53,6 +53,7 @@ export function enrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAc
   const enrolledAt = nowIso(ctx);
   if (target.kind === 'session') {
     return {
+      refusesBeforeWriting: true,
       apply(user) {
         assertLiveAccount(user, 'enrolled');
         if (!sql.insertSessionUser.run({ session_id: target.id, user_id: user.id, enrolled_at: enrolledAt }).changes) return 'unchanged';
@@ -62,14 +63,16 @@ export function enrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAc
     };
   }
   const role: CourseRole = target.role ?? 'student';
+  const enrolled = { course: target.code, role };
   return {
+    refusesBeforeWriting: true,
     apply(user) {
       assertLiveAccount(user, 'enrolled');
-      const key = { course_id: target.id, user_id: user.id };
-      if (sql.insertCourseUser.run({ ...key, role, enrolled_at: enrolledAt }).changes) {
-        auditLog('course.enroll', user.id, { course: target.code, role });
+      if (sql.insertCourseUser.run({ course_id: target.id, user_id: user.id, role, enrolled_at: enrolledAt }).changes) {
+        auditLog('course.enroll', user.id, enrolled);
         return 'changed';
       }
+      const key = { course_id: target.id, user_id: user.id };
       const current = sql.courseRole.get<{ role: string }>(key)?.role;
       if (target.role === undefined || current === target.role) return 'unchanged';
       sql.setCourseRole.run({ ...key, role: target.role });
@@ -85,6 +88,7 @@ export function unenrollAction(ctx: ServiceContext, target: EnrollTarget): Batch
   const auditLog = batchAuditor(ctx);
   if (target.kind === 'session') {
     return {
+      refusesBeforeWriting: true,
       apply(user) {
         if (!sql.deleteSessionUser.run({ session_id: target.id, user_id: user.id }).changes) return 'unchanged';
         auditLog('session.unenroll', user.id, { session: target.name });
@@ -93,6 +97,7 @@ export function unenrollAction(ctx: ServiceContext, target: EnrollTarget): Batch
     };
   }
   return {
+    refusesBeforeWriting: true,
     apply(user) {
       const removed = sql.deleteCourseUser.get<{ role: string }>({ course_id: target.id, user_id: user.id });
       if (!removed) return 'unchanged';

@@ -68,3 +68,51 @@ export function* targetChunks(db: RosterDb, filter: UserFilter, chunkSize: numbe
     if (rows.length < chunkSize) return;
   }
 }
+
+/** The ids a filter selects, in id order: one scan, 8 bytes a user. */
+export function selectTargetIds(db: RosterDb, filter: UserFilter): number[] {
+  return prepare(db.raw, selectUserIds(db.kysely, filter))
+    .all<{ id: number }>({})
+    .map((row) => row.id);
+}
+
+const RECHECK_SLOTS = Array.from({ length: 500 }, (_, i) => `id${i}`);
+
+/**
+ * Which of some planned users still match the filter, read inside the
+ * chunk's transaction: a statement prepared once, probing the given ids
+ * (short lists are padded with an id no user has).
+ */
+export class FilterRecheck {
+  private readonly statement: Prepared<string>;
+
+  constructor(db: RosterDb, filter: UserFilter) {
+    const query = selectUserIds(db.kysely, filter)
+      .clearSelect()
+      .select(TARGET_COLUMNS.map((c) => `user.${c}` as const))
+      .where(
+        'user.id',
+        'in',
+        RECHECK_SLOTS.map((slot) => param<number>(slot)),
+      );
+    this.statement = prepare<string>(db.raw, query);
+  }
+
+  matching(ids: readonly number[]): TargetUser[] {
+    const found: TargetUser[] = [];
+    const values: Record<string, number> = {};
+    for (let i = 0; i < ids.length; i += RECHECK_SLOTS.length) {
+      RECHECK_SLOTS.forEach((slot, j) => (values[slot] = ids[i + j] ?? -1));
+      found.push(...this.statement.all<TargetUser>(values));
+    }
+    return found;
+  }
+}
+
+/**
+ * Changes whenever another connection commits to the database (not this
+ * one): lets a batch skip re-reading users nobody else can have changed.
+ */
+export function dataVersion(db: RosterDb): number {
+  return db.raw.pragma('data_version', { simple: true }) as number;
+}
