@@ -30,7 +30,7 @@ export function register(program: Command): void {
 
   const unenroll = program
     .command('unenroll [users...]')
-    .description('remove users from a course or a session (several users, - for stdin, or the filters of list)')
+    .description('remove users from a course or a session (several users, - for stdin, or the filters of list, which then select among its users)')
     .option('--course <code>', 'the course to remove them from')
     .option('--session <name>', 'the training session to remove them from');
   addSelectionOptions(unenroll, SELECTION);
@@ -39,12 +39,13 @@ export function register(program: Command): void {
 }
 
 async function runEnrollment(ctx: CommandContext, users: string[], opts: EnrollOptions, mode: 'enroll' | 'unenroll'): Promise<void> {
-  const [{ planBatch, runBatch }, { resolveEnrollTarget, describeTarget, enrollAction, unenrollAction }] = await Promise.all([
+  const [{ planBatch, runBatch }, { resolveEnrollTarget, describeTarget, enrollAction, unenrollAction, restrictToEnrolled }] = await Promise.all([
     import('../core/batch'),
     import('../core/enrollment'),
   ]);
   const target = await resolveEnrollTarget(ctx, { course: opts.course, session: opts.session, role: opts.as });
-  const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts, SELECTION));
+  const selection = await selectionFromCommand(ctx, users, opts, SELECTION);
+  const plan = await planBatch(ctx, mode === 'unenroll' ? restrictToEnrolled(selection, target) : selection);
   const where = describeTarget(target);
   const object = mode === 'enroll' ? `in ${where}` : `from ${where}`;
   await confirmBatch(ctx, plan, `${mode === 'enroll' ? 'Enroll' : 'Unenroll'} ${plan.count} users ${object}?`, { dryRun: opts.dryRun });

@@ -1,11 +1,12 @@
 import { enrollmentStatements } from '../db/enrollment-statements';
 import { assertLiveAccount } from './activation';
 import { batchAuditor } from './audit';
-import type { BatchAction } from './batch';
+import type { BatchAction, Selection } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { parseCourseRole, requireCourse, type CourseRole } from './courses';
 import { UsageError } from './errors';
 import { requireSession } from './sessions';
+import { hasSelectiveFilter } from './user-filter';
 
 /** What enroll/unenroll name on the command line: a course (with a role) or a session. */
 export interface EnrollTargetInput {
@@ -105,4 +106,15 @@ export function unenrollAction(ctx: ServiceContext, target: EnrollTarget): Batch
       return 'changed';
     },
   };
+}
+
+/**
+ * `unenroll --course C101 --role student` means the students of C101, not
+ * every student: a filter selection is narrowed to the users enrolled there.
+ * A filter without criteria of its own stays one (and is refused).
+ */
+export function restrictToEnrolled(selection: Selection, target: EnrollTarget): Selection {
+  if (selection.kind !== 'filter' || !hasSelectiveFilter(selection.filter)) return selection;
+  const filter = target.kind === 'course' ? { ...selection.filter, course: target.code } : { ...selection.filter, session: target.name };
+  return { kind: 'filter', filter };
 }

@@ -236,6 +236,12 @@ describe('roster enroll / unenroll and the batch selection', () => {
       expect(auditCount('course.unenroll')).toBe(2);
     });
 
+    it('by filter, only among the users enrolled there', () => {
+      const { body } = batch(['unenroll', '--course', 'C104', '--role', 'student', '--dry-run']);
+      expect(body).toMatchObject({ changed: 4, unchanged: 0, dryRun: true });
+      expect(run(['unenroll', '--course', 'C104', '--yes']).code).toBe(2);
+    });
+
     it('by filter, with --dry-run first', () => {
       expect(run(['unenroll', '--course', 'C104', '--field', 'cohort=2026', '--dry-run']).stdout).toBe(
         'dry run: would unenroll 4 user(s) from course C104: bob, cyd, dan, fay; nothing was changed\n',

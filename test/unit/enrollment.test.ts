@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { planBatch, runBatch } from '../../src/core/batch';
 import type { ServiceContext } from '../../src/core/context';
 import { addCourse } from '../../src/core/courses';
-import { enrollAction, resolveEnrollTarget, unenrollAction, type EnrollTarget } from '../../src/core/enrollment';
+import { enrollAction, resolveEnrollTarget, restrictToEnrolled, unenrollAction, type EnrollTarget } from '../../src/core/enrollment';
 import { NotFoundError, UsageError, ValidationError } from '../../src/core/errors';
 import { addSession } from '../../src/core/sessions';
 import { addUser } from '../../src/core/users';
@@ -138,6 +138,18 @@ describe('enrolment (core) on the batch mechanism', () => {
         ['ada', { course: 'C101', role: 'teacher' }],
         ['bob', { course: 'C101', role: 'teacher' }],
       ]);
+    });
+
+    it('narrows a filter selection to the users enrolled in the target, never widens an empty one', async () => {
+      const target = await course();
+      await enroll(target, 'ada', 'bob');
+      const narrowed = restrictToEnrolled({ kind: 'filter', filter: { roles: ['student'] } }, target);
+      expect(narrowed).toEqual({ kind: 'filter', filter: { roles: ['student'], course: 'C101' } });
+      expect((await planBatch(ctx, narrowed)).count).toBe(2);
+      const session = await resolveEnrollTarget(ctx, { session: 'spring' });
+      expect(restrictToEnrolled({ kind: 'filter', filter: { active: true } }, session)).toEqual({ kind: 'filter', filter: { active: true, session: 'Spring' } });
+      expect(restrictToEnrolled({ kind: 'filter', filter: {} }, target)).toEqual({ kind: 'filter', filter: {} });
+      expect(restrictToEnrolled(refs('cyd'), target)).toEqual(refs('cyd'));
     });
 
     it('removes session enrolments', async () => {
