@@ -22,6 +22,7 @@ interface EditOptions {
 
 export function register(program: Command): void {
   const course = program.command('course').description('courses: add, list, show, edit, delete');
+  examples(course, ['roster course add C101 --title "Introduction to algebra" --owner ada', 'roster course list', 'roster enroll ada --course C101 --as teacher']);
 
   const add = course
     .command('add <code>')

@@ -23,6 +23,7 @@ interface EditOptions {
 
 export function register(program: Command): void {
   const session = program.command('session').description('training sessions (a cohort, a period, its courses): add, list, show, edit, delete');
+  examples(session, ['roster session add "Spring 2026" --start 2026-03-01 --end 2026-06-30 --course C101', 'roster session list', 'roster enroll - --session "Spring 2026" --yes < cohort.txt']);
 
   const add = session
     .command('add <name>')
