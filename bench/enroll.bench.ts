@@ -136,7 +136,6 @@ function rawEnrollFilter(file: string, code: string, cohort: string): number {
  * empty (its trigger is off during the load) because this suite never
  * searches by text.
  */
-export const buildPopulationForTests = (file: string) => buildPopulation(file);
 async function buildPopulation(file: string): Promise<void> {
   const db = await openDatabase(file);
   await db.close();
