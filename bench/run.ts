@@ -1,3 +1,4 @@
+import { enrollBench } from './enroll.bench';
 import { allFigures } from './harness';
 import { lifecycleBench } from './lifecycle.bench';
 
@@ -9,6 +10,7 @@ import { lifecycleBench } from './lifecycle.bench';
 const SUITES: Record<string, () => Promise<void>> = {
   // Filled in per capability: startup, list, import, export, enrol, …
   lifecycle: lifecycleBench,
+  enroll: enrollBench,
 };
 
 async function main(): Promise<void> {

@@ -63,7 +63,7 @@ export interface FilterOptions {
 }
 
 /** Turns the options into a UserFilter; dates are checked here and name their option. */
-export async function filterFromOptions(opts: FilterOptions, now: Date): Promise<UserFilter> {
+export async function filterFromOptions(opts: FilterOptions, now: Date, choice: FilterOptionChoice = {}): Promise<UserFilter> {
   const [{ parseDate, parseDateOrAgo, parseDuration }, { parseRoles }, { parseLanguage }, { parseFieldAssignment }] = await Promise.all([
     import('../core/time'),
     import('../core/roles'),
@@ -84,9 +84,11 @@ export async function filterFromOptions(opts: FilterOptions, now: Date): Promise
   if (opts.expired) filter.expiredAt = now.toISOString();
   if (opts.language) filter.language = parseLanguage(opts.language, '--language');
   if (opts.field?.length) filter.fields = opts.field.map(parseFieldAssignment);
-  if (typeof opts.course === 'string') filter.course = opts.course;
-  if (opts.course === false) filter.noCourse = true;
-  if (opts.session) filter.session = opts.session;
+  if (!choice.withoutEnrolment) {
+    if (typeof opts.course === 'string') filter.course = opts.course;
+    if (opts.course === false) filter.noCourse = true;
+    if (opts.session) filter.session = opts.session;
+  }
   if (opts.deleted) filter.deleted = true;
   if (opts.system) filter.system = true;
   return filter;

@@ -24,9 +24,14 @@ export function addSelectionOptions(command: Command, choice: FilterOptionChoice
     .option('--atomic', 'all or nothing: if any user fails, change none');
 }
 
-/** References from the arguments and, for `-`, from stdin (one a line; blanks and # comments skipped). */
-export async function selectionFromCommand(ctx: CommandContext, refs: string[], opts: BatchCliOptions): Promise<Selection> {
-  const filter = await filterFromOptions(opts, ctx.now());
+/**
+ * References from the arguments and, for `-`, from stdin (one a line; blanks
+ * and # comments skipped). Pass the same choice as to addSelectionOptions:
+ * with `withoutEnrolment`, --course and --session name the command's target
+ * and are not read as filters.
+ */
+export async function selectionFromCommand(ctx: CommandContext, refs: string[], opts: BatchCliOptions, choice: FilterOptionChoice = {}): Promise<Selection> {
+  const filter = await filterFromOptions(opts, ctx.now(), choice);
   const hasFilter = Object.keys(filter).length > 0;
   if (refs.length && hasFilter) {
     throw new UsageError('give users or selection filters, not both', 'to act on some of the users a filter selects, pipe roster list --format ids into this command with -');
@@ -59,13 +64,16 @@ export interface BatchVerb {
   would: string;
   /** What "unchanged" means for this action (default: "already so"). */
   unchanged?: string;
+  /** What the users were acted on with, after the count: "in course C101". */
+  object?: string;
 }
 
 /**
  * Prints what a batch did (or would do), each failure with its reason, and
  * sets the exit code: 6 when some failed, or the failure's own code when the
- * only user named failed. `jsonUsers` replaces the changed users of the JSON
- * output when they no longer exist as users (a purge).
+ * only user named failed or when --atomic rolled everything back.
+ * `jsonUsers` replaces the changed users of the JSON output when they no
+ * longer exist as users (a purge).
  */
 export async function renderBatch(ctx: CommandContext, result: BatchResult, verb: BatchVerb, jsonUsers?: Iterable<unknown>): Promise<void> {
   if (ctx.json) {
@@ -78,6 +86,8 @@ export async function renderBatch(ctx: CommandContext, result: BatchResult, verb
 
 export function batchExitCode(result: BatchResult): number {
   if (!result.failed.length) return ExitCode.ok;
+  // --atomic rolled everything back: nothing is "partly done"; the first failure says why.
+  if (result.rolledBack) return result.failed[0]!.exitCode;
   if (result.failed.length === 1 && !result.changed.length && !result.unchanged.length) return result.failed[0]!.exitCode;
   return ExitCode.partial;
 }
@@ -86,14 +96,15 @@ const NAMES_SHOWN = 20;
 
 function renderBatchText(ctx: CommandContext, result: BatchResult, verb: BatchVerb): void {
   const out = ctx.io.stdout;
+  const object = verb.object ? ` ${verb.object}` : '';
   const names = (users: { username: string }[]) =>
     users.slice(0, NAMES_SHOWN).map((u) => u.username).join(', ') + (users.length > NAMES_SHOWN ? `, and ${users.length - NAMES_SHOWN} more` : '');
   if (result.rolledBack) {
     line(ctx.io.stderr, `roster: error: --atomic: ${result.failed.length} user(s) failed, so nothing was changed`);
   } else if (result.dryRun) {
-    line(out, `dry run: would ${verb.would} ${result.changed.length} user(s)${result.changed.length ? `: ${names(result.changed)}` : ''}; nothing was changed`);
+    line(out, `dry run: would ${verb.would} ${result.changed.length} user(s)${object}${result.changed.length ? `: ${names(result.changed)}` : ''}; nothing was changed`);
   } else {
-    line(out, `${paint(ctx.io, 'green', verb.done)} ${result.changed.length} user(s)${result.changed.length ? `: ${names(result.changed)}` : ''}`);
+    line(out, `${paint(ctx.io, 'green', verb.done)} ${result.changed.length} user(s)${object}${result.changed.length ? `: ${names(result.changed)}` : ''}`);
   }
   if (result.unchanged.length && !result.rolledBack) line(out, `unchanged ${result.unchanged.length} user(s) (${verb.unchanged ?? 'already so'}): ${names(result.unchanged)}`);
   for (const failure of result.failed) {

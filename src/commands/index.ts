@@ -3,8 +3,10 @@ import * as activation from './activation';
 import * as add from './add';
 import * as audit from './audit';
 import * as config from './config';
+import * as course from './course';
 import * as db from './db';
 import * as edit from './edit';
+import * as enroll from './enroll';
 import * as expire from './expire';
 import * as field from './field';
 import * as lifecycle from './lifecycle';
@@ -12,6 +14,7 @@ import * as list from './list';
 import * as login from './login';
 import * as role from './role';
 import * as search from './search';
+import * as session from './session';
 import * as show from './show';
 
 /** Every subcommand, in the order `roster --help` lists them. */
@@ -25,6 +28,9 @@ export const COMMANDS: ((program: Command) => void)[] = [
   expire.register,
   lifecycle.register,
   login.register,
+  course.register,
+  session.register,
+  enroll.register,
   role.register,
   field.register,
   audit.register,

@@ -1,8 +1,8 @@
-import { TargetLookup, targetChunks, type TargetUser } from '../db/selection-repository';
+import { dataVersion, FilterRecheck, selectTargetIds, TargetLookup, targetChunks, type TargetUser } from '../db/selection-repository';
 import type { ServiceContext } from './context';
 import { isRosterError, UsageError } from './errors';
 import { hasSelectiveFilter, type UserFilter } from './user-filter';
-import { countUsers, normaliseFilter } from './users';
+import { normaliseFilter } from './users';
 
 export type { TargetUser } from '../db/selection-repository';
 
@@ -23,12 +23,16 @@ export interface BatchPlan {
   count: number;
   targets?: TargetUser[];
   filter?: UserFilter;
+  /** The users the filter selected when planned, in id order; each chunk re-checks the filter. */
+  ids?: number[];
   failed: BatchFailure[];
+  /** SQLite's data_version when the targets were read: unchanged, they need no re-read. */
+  dataVersion?: number;
 }
 
 /**
  * Resolves references (unknown ones become failures, duplicates collapse) or
- * counts a filter selection. A filter without any criterion is refused: a
+ * the ids a filter selects. A filter without any criterion is refused: a
  * batch never means "everybody" by accident.
  */
 export async function planBatch(ctx: ServiceContext, selection: Selection): Promise<BatchPlan> {
@@ -37,22 +41,30 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
       throw new UsageError('no users given', 'name users (username, email, id:N), pass - to read them from stdin, or select with the filters of roster list (e.g. --role student --inactive)');
     }
     const filter = await normaliseFilter(ctx, selection.filter);
-    return { selection, filter, count: await countUsers(ctx, filter), failed: [] };
+    // The ids only (bounded memory for a million users); one scan serves the count and the run.
+    const ids = selectTargetIds(ctx.db, filter);
+    return { selection, filter, ids, count: ids.length, failed: [] };
   }
   if (!selection.refs.length) throw new UsageError('no users given', 'name users (username, email, id:N) or pass - to read them from stdin');
   const lookup = new TargetLookup(ctx.db);
   const seen = new Set<number>();
   const targets: TargetUser[] = [];
   const failed: BatchFailure[] = [];
-  for (const ref of selection.refs) {
-    const user = lookup.find(ref);
-    if (!user) failed.push({ ref, message: 'no such user', exitCode: 3 });
-    else if (!seen.has(user.id)) {
-      seen.add(user.id);
-      targets.push(user);
+  let version: number | undefined;
+  // One read transaction for all the look-ups: outside one, SQLite takes and
+  // drops its read lock for each of 100,000 statements.
+  ctx.db.raw.transaction(() => {
+    version = dataVersion(ctx.db);
+    for (const ref of selection.refs) {
+      const user = lookup.find(ref);
+      if (!user) failed.push({ ref, message: 'no such user', exitCode: 3 });
+      else if (!seen.has(user.id)) {
+        seen.add(user.id);
+        targets.push(user);
+      }
     }
-  }
-  return { selection, targets, count: targets.length, failed };
+  })();
+  return { selection, targets, count: targets.length, failed, dataVersion: version };
 }
 
 /**
@@ -85,6 +97,12 @@ export type Outcome = 'changed' | 'unchanged';
  */
 export interface BatchAction {
   apply(user: TargetUser): Outcome;
+  /**
+   * Set it when apply() refuses (throws a RosterError) only before its first
+   * write: then no savepoint is needed to undo a refused user's change, and
+   * the batch skips two statements per user. Leave it unset when in doubt.
+   */
+  readonly refusesBeforeWriting?: boolean;
 }
 
 export interface BatchOptions {
@@ -107,19 +125,23 @@ class Rollback extends Error {}
 /**
  * Runs an action over a plan: one transaction per chunk (or one in all with
  * --atomic and --dry-run, the latter rolled back at the end), a savepoint per
- * user so that a refusal undoes only that user's change.
+ * user so that a refusal undoes only that user's change (unless the action
+ * refuses before writing). Each chunk reads its users inside its own write
+ * transaction: what a concurrent run changed is seen, nobody is acted on twice.
  */
 export function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchAction, options: BatchOptions = {}): BatchResult {
   const raw = ctx.db.raw;
   const chunkSize = options.chunkSize ?? 1000;
   const result: BatchResult = { changed: [], unchanged: [], failed: [...plan.failed], dryRun: Boolean(options.dryRun), rolledBack: false };
   const lookup = plan.targets ? new TargetLookup(ctx.db) : undefined;
-  const applyOne = raw.transaction((user: TargetUser) => action.apply(user));
+  const applyOne = action.refusesBeforeWriting ? (user: TargetUser) => action.apply(user) : raw.transaction((user: TargetUser) => action.apply(user));
 
   const runChunk = (chunk: TargetUser[]) => {
+    // Inside the chunk's write transaction: if another connection committed
+    // since the plan, the users may have changed, so they are read again.
+    const reread = lookup && (plan.dataVersion === undefined || dataVersion(ctx.db) !== plan.dataVersion) ? lookup : undefined;
     for (const snapshot of chunk) {
-      // Re-read inside the transaction: another process may have changed the user since the plan.
-      const user = lookup ? lookup.find(`id:${snapshot.id}`) : snapshot;
+      const user = reread ? reread.find(`id:${snapshot.id}`) : snapshot;
       const ref = snapshot.username;
       if (!user) {
         result.failed.push({ ref, message: 'no such user (removed meanwhile)', exitCode: 3 });
@@ -135,13 +157,23 @@ export function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchActi
       }
     }
   };
-  const chunks = (): Iterable<TargetUser[]> => (plan.targets ? sliceChunks(plan.targets, chunkSize) : targetChunks(ctx.db, plan.filter!, chunkSize));
+  // Lazy: each chunk is read when next() is called, inside its transaction.
+  const chunks = (): Iterator<TargetUser[]> => {
+    if (plan.targets) return sliceChunks(plan.targets, chunkSize);
+    if (plan.ids) {
+      // Those of the planned users that still match the filter now.
+      const recheck = new FilterRecheck(ctx.db, plan.filter!);
+      return mapChunks(sliceChunks(plan.ids, chunkSize), (ids) => recheck.matching(ids));
+    }
+    return targetChunks(ctx.db, plan.filter!, chunkSize);
+  };
 
   if (options.atomic && plan.failed.length) return { ...result, rolledBack: true };
   if (options.dryRun || options.atomic) {
     try {
       raw.transaction(() => {
-        for (const chunk of chunks()) runChunk(chunk);
+        const source = chunks();
+        for (let next = source.next(); !next.done; next = source.next()) runChunk(next.value);
         if (options.dryRun) throw new Rollback();
       }).immediate();
     } catch (error) {
@@ -151,21 +183,20 @@ export function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchActi
     if (result.rolledBack) return { ...result, changed: [], unchanged: [] };
     return result;
   }
-  if (plan.targets) {
-    for (const chunk of sliceChunks(plan.targets, chunkSize)) raw.transaction(runChunk).immediate(chunk);
-  } else {
-    // Each chunk is read inside its own transaction, so concurrent runs never act twice on a user.
-    const statementChunks = targetChunks(ctx.db, plan.filter!, chunkSize);
-    let more = true;
-    while (more) {
-      raw.transaction(() => {
-        const next = statementChunks.next();
-        if (next.done) more = false;
-        else runChunk(next.value);
-      }).immediate();
-    }
+  const source = chunks();
+  let more = true;
+  while (more) {
+    raw.transaction(() => {
+      const next = source.next();
+      if (next.done) more = false;
+      else runChunk(next.value);
+    }).immediate();
   }
   return result;
+}
+
+function* mapChunks<T, U>(chunks: Iterator<T>, map: (chunk: T) => U): Generator<U> {
+  for (let next = chunks.next(); !next.done; next = chunks.next()) yield map(next.value);
 }
 
 function* sliceChunks<T>(items: T[], size: number): Generator<T[]> {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Transaction } from 'kysely';
 import type { Database, NewUserRow, UserRow, UserUpdate } from '../db/schema';
+import { findCourse, findSession } from '../db/course-repository';
 import { countUsers as countSelected, selectUsers } from '../db/user-query';
 import * as repo from '../db/user-repository';
 import { audit, type FieldChange } from './audit';
@@ -244,13 +245,16 @@ export async function countUsers(ctx: ServiceContext, filter: UserFilter): Promi
  */
 export async function normaliseFilter(ctx: ServiceContext, filter: UserFilter, fields?: Map<string, ExtraField>): Promise<UserFilter> {
   const db = ctx.db.kysely;
+  // The stored code and name, so that the query matches their key whatever was typed.
   if (filter.course) {
-    const course = await db.selectFrom('course').select('id').where('code_key', '=', filter.course.toLowerCase()).executeTakeFirst();
+    const course = await findCourse(db, filter.course);
     if (!course) throw new NotFoundError(`no course "${filter.course}"`, 'see roster course list');
+    filter = { ...filter, course: course.code };
   }
   if (filter.session) {
-    const session = await db.selectFrom('training_session').select('id').where('name_key', '=', filter.session.toLowerCase()).executeTakeFirst();
+    const session = await findSession(db, filter.session);
     if (!session) throw new NotFoundError(`no session "${filter.session}"`, 'see roster session list');
+    filter = { ...filter, session: session.name };
   }
   if (!filter.fields?.length) return filter;
   const known = fields ?? (await loadFields(db));

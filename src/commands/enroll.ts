@@ -1,0 +1,55 @@
+import { Option, type Command } from 'commander';
+import { withContext, type CommandContext } from '../cli/context';
+import { examples } from '../cli/options';
+import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
+
+interface EnrollOptions extends BatchCliOptions {
+  course?: string;
+  session?: string;
+  as?: string;
+}
+
+// --course and --session name the target here, so the selection filters leave them out.
+const SELECTION = { withoutEnrolment: true } as const;
+
+export function register(program: Command): void {
+  const enroll = program
+    .command('enroll [users...]')
+    .description('enrol users in a course (as student or teacher) or in a session (several users, - for stdin, or the filters of list)')
+    .option('--course <code>', 'the course to enrol them in')
+    .addOption(new Option('--as <role>', 'their role in the course (default: student; changes the role of users already enrolled)').choices(['student', 'teacher']))
+    .option('--session <name>', 'the training session to enrol them in');
+  addSelectionOptions(enroll, SELECTION);
+  enroll.action(async (users: string[], opts: EnrollOptions, cmd: Command) => withContext(cmd, (ctx) => runEnrollment(ctx, users, opts, 'enroll')));
+  examples(enroll, [
+    'roster enroll ada bob --course C101',
+    'roster enroll ada --course C101 --as teacher',
+    'roster enroll --course C101 --role student --field cohort=2026 --yes',
+    'roster list --role student --format ids | roster enroll - --session "Spring 2026" --yes',
+  ]);
+
+  const unenroll = program
+    .command('unenroll [users...]')
+    .description('remove users from a course or a session (several users, - for stdin, or the filters of list, which then select among its users)')
+    .option('--course <code>', 'the course to remove them from')
+    .option('--session <name>', 'the training session to remove them from');
+  addSelectionOptions(unenroll, SELECTION);
+  unenroll.action(async (users: string[], opts: EnrollOptions, cmd: Command) => withContext(cmd, (ctx) => runEnrollment(ctx, users, opts, 'unenroll')));
+  examples(unenroll, ['roster unenroll bob --course C101', 'roster unenroll --session "Spring 2026" --inactive --yes', 'roster unenroll - --course C101 --dry-run < leavers.txt']);
+}
+
+async function runEnrollment(ctx: CommandContext, users: string[], opts: EnrollOptions, mode: 'enroll' | 'unenroll'): Promise<void> {
+  const [{ planBatch, runBatch }, { resolveEnrollTarget, describeTarget, enrollAction, unenrollAction, restrictToEnrolled }] = await Promise.all([
+    import('../core/batch'),
+    import('../core/enrollment'),
+  ]);
+  const target = await resolveEnrollTarget(ctx, { course: opts.course, session: opts.session, role: opts.as });
+  const selection = await selectionFromCommand(ctx, users, opts, SELECTION);
+  const plan = await planBatch(ctx, mode === 'unenroll' ? restrictToEnrolled(selection, target) : selection);
+  const where = describeTarget(target);
+  const object = mode === 'enroll' ? `in ${where}` : `from ${where}`;
+  await confirmBatch(ctx, plan, `${mode === 'enroll' ? 'Enroll' : 'Unenroll'} ${plan.count} users ${object}?`, { dryRun: opts.dryRun });
+  const action = mode === 'enroll' ? enrollAction(ctx, target) : unenrollAction(ctx, target);
+  const result = runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
+  await renderBatch(ctx, result, mode === 'enroll' ? { done: 'enrolled', would: 'enroll', object } : { done: 'unenrolled', would: 'unenroll', object });
+}

@@ -1,0 +1,177 @@
+import { sql, type Kysely, type SqlBool, type Expression, type Transaction } from 'kysely';
+import type { CourseRow, Database, TrainingSessionRow } from './schema';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Course codes and session names are unique whatever their case: this is the stored key. */
+export function recordKey(text: string): string {
+  return text.trim().normalize('NFC').toLowerCase();
+}
+
+export async function findCourse(db: Executor, code: string): Promise<CourseRow | undefined> {
+  return db.selectFrom('course').selectAll().where('code_key', '=', recordKey(code)).executeTakeFirst();
+}
+
+export async function findSession(db: Executor, name: string): Promise<TrainingSessionRow | undefined> {
+  return db.selectFrom('training_session').selectAll().where('name_key', '=', recordKey(name)).executeTakeFirst();
+}
+
+/** A course row with its owner's username and how many users it has in each role. */
+export interface CourseListRow extends CourseRow {
+  owner_username: string | null;
+  teachers: number;
+  students: number;
+}
+
+export interface CourseQuery {
+  ownerId?: number;
+  search?: string;
+  ids?: number[];
+}
+
+export async function selectCourses(db: Executor, query: CourseQuery = {}): Promise<CourseListRow[]> {
+  const countRole = (role: string) =>
+    sql<number>`(select count(*) from course_user where course_user.course_id = course.id and course_user.role = ${role})`;
+  let q = db
+    .selectFrom('course')
+    .leftJoin('user as owner', 'owner.id', 'course.owner_id')
+    .selectAll('course')
+    .select('owner.username as owner_username')
+    .select([countRole('teacher').as('teachers'), countRole('student').as('students')])
+    .orderBy('course.code_key');
+  if (query.ownerId !== undefined) q = q.where('course.owner_id', '=', query.ownerId);
+  if (query.ids) q = q.where('course.id', 'in', query.ids.length ? query.ids : [-1]);
+  if (query.search) {
+    const term = query.search;
+    q = q.where((eb) => eb.or([foldedContains('course.code', term), foldedContains('course.title', term)]));
+  }
+  return q.execute();
+}
+
+/** roster_fold() is registered on the connection (see database.ts): lower case, no accents. */
+function foldedContains(column: string, value: string): Expression<SqlBool> {
+  return sql<SqlBool>`instr(roster_fold(${sql.ref(column)}), roster_fold(${value})) > 0`;
+}
+
+export async function courseTeachers(db: Executor, courseId: number) {
+  return db
+    .selectFrom('course_user')
+    .innerJoin('user', 'user.id', 'course_user.user_id')
+    .select(['user.id', 'user.username', 'user.firstname', 'user.lastname', 'course_user.enrolled_at'])
+    .where('course_user.course_id', '=', courseId)
+    .where('course_user.role', '=', 'teacher')
+    .orderBy('user.username_key')
+    .execute();
+}
+
+export async function courseSessions(db: Executor, courseId: number) {
+  return db
+    .selectFrom('session_course')
+    .innerJoin('training_session', 'training_session.id', 'session_course.session_id')
+    .select(['training_session.name', 'training_session.starts_on', 'training_session.ends_on'])
+    .where('session_course.course_id', '=', courseId)
+    .orderBy('training_session.starts_on')
+    .orderBy('training_session.name_key')
+    .execute();
+}
+
+export async function countCourseUsers(db: Executor, courseId: number): Promise<number> {
+  const row = await db.selectFrom('course_user').select((eb) => eb.fn.countAll<number>().as('n')).where('course_id', '=', courseId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function countSessionUsers(db: Executor, sessionId: number): Promise<number> {
+  const row = await db.selectFrom('session_user').select((eb) => eb.fn.countAll<number>().as('n')).where('session_id', '=', sessionId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A session row with its coach's username and how many users it has. */
+export interface SessionListRow extends TrainingSessionRow {
+  coach_username: string | null;
+  users: number;
+}
+
+export interface SessionQuery {
+  search?: string;
+  courseId?: number;
+  ids?: number[];
+}
+
+export async function selectSessions(db: Executor, query: SessionQuery = {}): Promise<SessionListRow[]> {
+  let q = db
+    .selectFrom('training_session')
+    .leftJoin('user as coach', 'coach.id', 'training_session.coach_id')
+    .selectAll('training_session')
+    .select('coach.username as coach_username')
+    .select(sql<number>`(select count(*) from session_user where session_user.session_id = training_session.id)`.as('users'))
+    .orderBy('training_session.starts_on')
+    .orderBy('training_session.name_key');
+  if (query.search) q = q.where(foldedContains('training_session.name', query.search));
+  if (query.ids) q = q.where('training_session.id', 'in', query.ids.length ? query.ids : [-1]);
+  if (query.courseId !== undefined) {
+    const courseId = query.courseId;
+    q = q.where((eb) =>
+      eb.exists(eb.selectFrom('session_course').select('session_course.session_id').whereRef('session_course.session_id', '=', 'training_session.id').where('session_course.course_id', '=', courseId)),
+    );
+  }
+  return q.execute();
+}
+
+/** The courses of these sessions, by session id, in code order. */
+export async function coursesOfSessions(db: Executor, sessionIds: number[]): Promise<Map<number, { code: string; title: string }[]>> {
+  const bySession = new Map<number, { code: string; title: string }[]>();
+  if (!sessionIds.length) return bySession;
+  const rows = await db
+    .selectFrom('session_course')
+    .innerJoin('course', 'course.id', 'session_course.course_id')
+    .select(['session_course.session_id', 'course.code', 'course.title'])
+    .where('session_course.session_id', 'in', sessionIds)
+    .orderBy('course.code_key')
+    .execute();
+  for (const row of rows) {
+    const list = bySession.get(row.session_id) ?? [];
+    list.push({ code: row.code, title: row.title });
+    bySession.set(row.session_id, list);
+  }
+  return bySession;
+}
+
+/**
+ * One audit row per enrolled user when a course or session goes away with its
+ * enrolments (--force), written by a single INSERT … SELECT.
+ */
+export async function auditCourseUnenrolments(db: Executor, courseId: number, entry: { at: string; actor: string; action: string; details: string }): Promise<number> {
+  const result = await db
+    .insertInto('audit_log')
+    .columns(['at', 'actor', 'action', 'user_id', 'details'])
+    .expression((eb) =>
+      eb
+        .selectFrom('course_user')
+        .select([
+          sql.val(entry.at).as('at'),
+          sql.val(entry.actor).as('actor'),
+          sql.val(entry.action).as('action'),
+          'course_user.user_id',
+          sql<string>`json_set(${entry.details}, '$.role', course_user.role)`.as('details'),
+        ])
+        .where('course_user.course_id', '=', courseId)
+        .orderBy('course_user.user_id'),
+    )
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
+}
+
+export async function auditSessionUnenrolments(db: Executor, sessionId: number, entry: { at: string; actor: string; action: string; details: string }): Promise<number> {
+  const result = await db
+    .insertInto('audit_log')
+    .columns(['at', 'actor', 'action', 'user_id', 'details'])
+    .expression((eb) =>
+      eb
+        .selectFrom('session_user')
+        .select([sql.val(entry.at).as('at'), sql.val(entry.actor).as('actor'), sql.val(entry.action).as('action'), 'session_user.user_id', sql.val(entry.details).as('details')])
+        .where('session_user.session_id', '=', sessionId)
+        .orderBy('session_user.user_id'),
+    )
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
+}
