@@ -42,8 +42,9 @@ export async function selectionFromCommand(ctx: CommandContext, refs: string[], 
     if (ref !== '-') expanded.push(ref);
     else expanded.push(...parseReferenceLines(await readStdin(ctx.io)));
   }
-  // `roster list --format ids` prints bare ids: accept them as id:N.
-  return { kind: 'refs', refs: expanded.map((r) => (/^\d+$/.test(r) ? `id:${r}` : r)) };
+  // A bare number (what `roster list --format ids` prints) is an id, or a
+  // username; the lookup refuses it when it could be both.
+  return { kind: 'refs', refs: expanded, fromStdin: refs.includes('-') };
 }
 
 export function parseReferenceLines(text: string): string[] {
@@ -100,7 +101,8 @@ function renderBatchText(ctx: CommandContext, result: BatchResult, verb: BatchVe
   const names = (users: { username: string }[]) =>
     users.slice(0, NAMES_SHOWN).map((u) => u.username).join(', ') + (users.length > NAMES_SHOWN ? `, and ${users.length - NAMES_SHOWN} more` : '');
   if (result.rolledBack) {
-    line(ctx.io.stderr, `roster: error: --atomic: ${result.failed.length} user(s) failed, so nothing was changed`);
+    const outcome = result.dryRun ? 'so a real run would change nothing' : 'so nothing was changed';
+    line(ctx.io.stderr, `roster: error: --atomic: ${result.failed.length} user(s) failed, ${outcome}`);
   } else if (result.dryRun) {
     line(out, `dry run: would ${verb.would} ${result.changed.length} user(s)${object}${result.changed.length ? `: ${names(result.changed)}` : ''}; nothing was changed`);
   } else {

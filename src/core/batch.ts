@@ -7,7 +7,8 @@ import { normaliseFilter } from './users';
 export type { TargetUser } from '../db/selection-repository';
 
 /** The users a batch acts on: explicit references, or the filters of `list`. */
-export type Selection = { kind: 'refs'; refs: string[] } | { kind: 'filter'; filter: UserFilter };
+/** `fromStdin`: an empty list read from stdin means "nothing to do", not a usage error. */
+export type Selection = { kind: 'refs'; refs: string[]; fromStdin?: boolean } | { kind: 'filter'; filter: UserFilter };
 
 export interface BatchFailure {
   ref: string;
@@ -45,7 +46,7 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
     const ids = selectTargetIds(ctx.db, filter);
     return { selection, filter, ids, count: ids.length, failed: [] };
   }
-  if (!selection.refs.length) throw new UsageError('no users given', 'name users (username, email, id:N) or pass - to read them from stdin');
+  if (!selection.refs.length && !selection.fromStdin) throw new UsageError('no users given', 'name users (username, email, id:N) or pass - to read them from stdin');
   const lookup = new TargetLookup(ctx.db);
   const seen = new Set<number>();
   const targets: TargetUser[] = [];
@@ -56,7 +57,14 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
   ctx.db.raw.transaction(() => {
     version = dataVersion(ctx.db);
     for (const ref of selection.refs) {
-      const user = lookup.find(ref);
+      let user: TargetUser | undefined;
+      try {
+        user = lookup.find(ref);
+      } catch (error) {
+        if (!isRosterError(error)) throw error;
+        failed.push({ ref, message: error.message, exitCode: error.exitCode, hint: error.suggestion });
+        continue;
+      }
       if (!user) failed.push({ ref, message: 'no such user', exitCode: 3 });
       else if (!seen.has(user.id)) {
         seen.add(user.id);
@@ -178,7 +186,8 @@ export function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchActi
       }).immediate();
     } catch (error) {
       if (!(error instanceof Rollback)) throw error;
-      if (!options.dryRun) result.rolledBack = true;
+      // A dry run with --atomic foretells the rollback too.
+      if (!options.dryRun || (options.atomic && result.failed.length)) result.rolledBack = true;
     }
     if (result.rolledBack) return { ...result, changed: [], unchanged: [] };
     return result;

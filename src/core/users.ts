@@ -143,10 +143,15 @@ export async function assertIdentityFree(
   if (identity.username_key) {
     const other = await repo.findByUsernameKey(db, identity.username_key);
     if (other && other.id !== exceptUserId) clashes.push(`username "${other.username}" is taken by ${describeUser(other)}`);
+    // A username that is someone else's email would make that reference ambiguous.
+    const emailOwner = identity.username_key.includes('@') ? await repo.findByEmailKey(db, identity.username_key) : undefined;
+    if (emailOwner && emailOwner.id !== exceptUserId) clashes.push(`username "${identity.username_key}" is the email of ${describeUser(emailOwner)}`);
   }
   if (identity.email_key) {
     const other = await repo.findByEmailKey(db, identity.email_key);
     if (other && other.id !== exceptUserId) clashes.push(`email "${other.email}" is taken by ${describeUser(other)}`);
+    const usernameOwner = await repo.findByUsernameKey(db, identity.email_key);
+    if (usernameOwner && usernameOwner.id !== exceptUserId) clashes.push(`email "${identity.email_key}" is the username of ${describeUser(usernameOwner)}`);
   }
   if (clashes.length) throw new ConflictError(clashes.join('; '));
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { UsageError } from '../core/errors';
 import type { UserFilter } from '../core/user-filter';
 import { param, prepare, type Prepared } from './prepared';
 import type { Database } from './schema';
@@ -54,16 +55,29 @@ export class TargetLookup {
     this.byEmail = prepare(db.raw, k.selectFrom('user').select(TARGET_COLUMNS).where('email_key', '=', param<string>('key')));
   }
 
+  /**
+   * The user a reference names, or undefined. A reference that could name two
+   * different users (an email of one and the username of another; a number
+   * that is one user's username and another's id) is refused, never guessed.
+   */
   find(ref: string): TargetUser | undefined {
     const text = ref.trim();
     const id = /^id:(\d+)$/i.exec(text);
     if (id) return maybeTarget(this.byId.getTuple({ id: Number(id[1]) }));
     const key = text.normalize('NFC').toLowerCase();
-    if (key.includes('@')) {
-      const byEmail = this.byEmail.getTuple({ key });
-      if (byEmail) return toTarget(byEmail);
+    const byName = maybeTarget(this.byUsername.getTuple({ key }));
+    const other = key.includes('@')
+      ? maybeTarget(this.byEmail.getTuple({ key }))
+      : /^\d+$/.test(key)
+        ? maybeTarget(this.byId.getTuple({ id: Number(key) }))
+        : undefined;
+    if (byName && other && byName.id !== other.id) {
+      throw new UsageError(
+        `"${ref}" is ambiguous: it names ${other.username} (id:${other.id}) and ${byName.username} (id:${byName.id})`,
+        `write id:${other.id} or id:${byName.id}`,
+      );
     }
-    return maybeTarget(this.byUsername.getTuple({ key }));
+    return other ?? byName;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { UsageError } from '../core/errors';
 import type { Database, ExtraFieldRow, NewUserRow, UserRow, UserUpdate } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -14,16 +15,28 @@ export function parseUserRef(ref: string): UserRef | undefined {
   return { kind: 'name', key: text.normalize('NFC').toLowerCase() };
 }
 
-/** Finds a user, deleted ones included. A reference with @ is tried as an email, then as a username. */
+/**
+ * Finds a user, deleted ones included. A reference with @ may be an email or
+ * a username, a bare number an id or a username: when it names two different
+ * users it is refused as ambiguous rather than guessed.
+ */
 export async function findUserByRef(db: Executor, ref: string): Promise<UserRow | undefined> {
   const parsed = parseUserRef(ref);
   if (!parsed) return undefined;
-  if (parsed.kind === 'id') return db.selectFrom('user').selectAll().where('id', '=', parsed.id).executeTakeFirst();
-  if (parsed.key.includes('@')) {
-    const byEmail = await db.selectFrom('user').selectAll().where('email_key', '=', parsed.key).executeTakeFirst();
-    if (byEmail) return byEmail;
+  if (parsed.kind === 'id') return findUserById(db, parsed.id);
+  const byName = await findByUsernameKey(db, parsed.key);
+  const other = parsed.key.includes('@')
+    ? await findByEmailKey(db, parsed.key)
+    : /^\d+$/.test(parsed.key)
+      ? await findUserById(db, Number(parsed.key))
+      : undefined;
+  if (byName && other && byName.id !== other.id) {
+    throw new UsageError(
+      `"${ref}" is ambiguous: it names ${other.username} (id:${other.id}) and ${byName.username} (id:${byName.id})`,
+      `write id:${other.id} or id:${byName.id}`,
+    );
   }
-  return db.selectFrom('user').selectAll().where('username_key', '=', parsed.key).executeTakeFirst();
+  return other ?? byName;
 }
 
 export async function resolveUserId(db: Executor, ref: string): Promise<number | undefined> {

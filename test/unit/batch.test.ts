@@ -110,3 +110,60 @@ describe('batch runner', () => {
     expect(result.failed).toEqual([expect.objectContaining({ ref: 'ben', exitCode: 4, message: expect.stringContaining('last active admin') })]);
   });
 });
+
+describe('references that could name two users', () => {
+  let dir: string;
+  let db: RosterDb;
+  let ctx: ServiceContext;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-refs-'));
+    db = await openDatabase(path.join(dir, 'r.db'));
+    ctx = { db, now: () => new Date('2026-06-01T00:00:00Z'), actor: 'unit' };
+    // id 2 is "two"; "3" is the username of id 4, while id 3 is "three".
+    for (const name of ['two', 'three', '3']) {
+      await addUser(ctx, { firstname: 'N', lastname: 'T', email: `u${name}@example.org`, username: name, roles: ['student'], password: 'long enough pw' });
+    }
+  });
+  afterAll(async () => {
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes a bare number as an id when no username says otherwise, and refuses it when both exist', async () => {
+    const plan = await planBatch(ctx, { kind: 'refs', refs: ['2', '3'] });
+    expect(plan.targets?.map((u) => u.username)).toEqual(['two']);
+    expect(plan.failed).toEqual([expect.objectContaining({ ref: '3', exitCode: 2, message: expect.stringContaining('ambiguous') })]);
+  });
+
+  it('refuses a username that is another user’s email, so references stay unambiguous', async () => {
+    await expect(
+      addUser(ctx, { firstname: 'M', lastname: 'T', email: 'mallory@example.org', username: 'utwo@example.org', roles: ['student'], password: 'long enough pw' }),
+    ).rejects.toThrow(/is the email of user two/);
+    await expect(
+      addUser(ctx, { firstname: 'M', lastname: 'T', email: 'two@example.org', username: 'mallory', roles: ['student'], password: 'long enough pw' }),
+    ).resolves.toBeDefined();
+    await expect(
+      addUser(ctx, { firstname: 'M', lastname: 'T', email: 'x@example.org', username: 'two@example.org', roles: ['student'], password: 'long enough pw' }),
+    ).rejects.toThrow(/is the email of user mallory/);
+  });
+
+  it('treats an empty list from stdin as nothing to do, and no references at all as a usage error', async () => {
+    await expect(planBatch(ctx, { kind: 'refs', refs: [], fromStdin: true })).resolves.toMatchObject({ count: 0, failed: [] });
+    await expect(planBatch(ctx, { kind: 'refs', refs: [] })).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('foretells an --atomic rollback in a dry run', async () => {
+    const plan = await planBatch(ctx, { kind: 'refs', refs: ['two', 'ghost'] });
+    expect(runBatch(ctx, plan, deactivateAction(ctx), { atomic: true, dryRun: true })).toMatchObject({ rolledBack: true, changed: [] });
+    const refused: BatchAction = {
+      apply(user) {
+        if (user.username === 'three') throw new ConflictError('no');
+        return 'changed';
+      },
+    };
+    const both = await planBatch(ctx, { kind: 'refs', refs: ['two', 'three'] });
+    expect(runBatch(ctx, both, refused, { atomic: true, dryRun: true })).toMatchObject({ rolledBack: true, changed: [] });
+    expect(runBatch(ctx, both, refused, { dryRun: true })).toMatchObject({ rolledBack: false, changed: [{ username: 'two' }] });
+  });
+});
