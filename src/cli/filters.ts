@@ -64,7 +64,7 @@ export interface FilterOptions {
 
 /** Turns the options into a UserFilter; dates are checked here and name their option. */
 export async function filterFromOptions(opts: FilterOptions, now: Date, choice: FilterOptionChoice = {}): Promise<UserFilter> {
-  const [{ parseDate, parseDateOrAgo, parseDuration }, { parseRoles }, { parseLanguage }, { parseFieldAssignment }] = await Promise.all([
+  const [{ parseDate, parseDateOrAgo, parseDormancy }, { parseRoles }, { parseLanguage }, { parseFieldAssignment }] = await Promise.all([
     import('../core/time'),
     import('../core/roles'),
     import('../core/languages'),
@@ -79,7 +79,7 @@ export async function filterFromOptions(opts: FilterOptions, now: Date, choice: 
   if (opts.registeredBefore) filter.registeredBefore = parseDate(opts.registeredBefore, '--registered-before');
   if (opts.lastLoginBefore) filter.lastLoginBefore = parseDateOrAgo(opts.lastLoginBefore, '--last-login-before', now);
   if (opts.neverLoggedIn) filter.neverLoggedIn = true;
-  if (opts.inactiveSince) filter.dormantSince = new Date(now.getTime() - parseDuration(opts.inactiveSince, '--inactive-since')).toISOString();
+  if (opts.inactiveSince) filter.dormantSince = new Date(now.getTime() - parseDormancy(opts.inactiveSince, '--inactive-since')).toISOString();
   if (opts.expiresBefore) filter.expiresBefore = parseDate(opts.expiresBefore, '--expires-before');
   if (opts.expired) filter.expiredAt = now.toISOString();
   if (opts.language) filter.language = parseLanguage(opts.language, '--language');

@@ -42,8 +42,9 @@ export async function obtainPassword(io: Io, opts: PasswordOptions, who: string)
 async function askNewPassword(who: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');
   for (let attempt = 0; attempt < 3; attempt++) {
-    const first = await password({ message: `Password for ${who}:`, mask: '*', validate: (v) => (v ? true : 'The password cannot be empty') });
-    const second = await password({ message: 'Repeat the password:', mask: '*' });
+    // No mask: not even the length of the password shows on the screen.
+    const first = await password({ message: `Password for ${who}:`, validate: (v) => (v ? true : 'The password cannot be empty') });
+    const second = await password({ message: 'Repeat the password:' });
     if (first === second) return first;
     process.stderr.write('The two passwords differ; try again.\n');
   }

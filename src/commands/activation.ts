@@ -23,8 +23,8 @@ export function register(program: Command): void {
 }
 
 async function runActivate(ctx: CommandContext, users: string[], opts: ActivateOptions): Promise<void> {
-  const [{ planBatch, runBatch }, { activateAction }, { parseDate }] = await Promise.all([import('../core/batch'), import('../core/activation'), import('../core/time')]);
-  const expiresAt = opts.expires === undefined ? undefined : opts.expires.trim().toLowerCase() === 'never' ? null : parseDate(opts.expires, '--expires');
+  const [{ planBatch, runBatch }, { activateAction }, { parseExpiry }] = await Promise.all([import('../core/batch'), import('../core/activation'), import('../core/time')]);
+  const expiresAt = opts.expires === undefined ? undefined : opts.expires.trim().toLowerCase() === 'never' ? null : parseExpiry(opts.expires, '--expires');
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
   await confirmBatch(ctx, plan, `Activate ${plan.count} users?`, { dryRun: opts.dryRun });
   const result = runBatch(ctx, plan, activateAction(ctx, { expiresAt }), { dryRun: opts.dryRun, atomic: opts.atomic });

@@ -85,6 +85,8 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
     edit.password = obtained.password;
     if (obtained.generated) generated = obtained.password;
   }
+  const given = Object.values(edit).some((value) => value !== undefined) || opts.resetPassword;
+  if (!given) throw new UsageError('nothing to change: give at least one option', 'see roster edit --help');
   const { editUser } = await import('../core/users');
   const result = await editUser(ctx, ref, edit);
   if (ctx.json) {

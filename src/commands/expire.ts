@@ -37,8 +37,8 @@ admin, 6 some accounts could not be deactivated (each is named on stderr).`,
 }
 
 async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<void> {
-  const [{ planBatch, runBatch }, { expireAction, expirySelection }, { parseDuration }] = await Promise.all([import('../core/batch'), import('../core/expiry'), import('../core/time')]);
-  const dormantSince = opts.inactiveSince ? new Date(ctx.now().getTime() - parseDuration(opts.inactiveSince, '--inactive-since')).toISOString() : undefined;
+  const [{ planBatch, runBatch }, { expireAction, expirySelection }, { parseDormancy }] = await Promise.all([import('../core/batch'), import('../core/expiry'), import('../core/time')]);
+  const dormantSince = opts.inactiveSince ? new Date(ctx.now().getTime() - parseDormancy(opts.inactiveSince, '--inactive-since')).toISOString() : undefined;
   const selection = expirySelection(ctx, await selectionFromCommand(ctx, users, { ...opts, inactiveSince: undefined }), { dormantSince });
   const plan = await planBatch(ctx, selection);
   // No confirmation: expiry applies dates that people set beforehand, and cron cannot answer.

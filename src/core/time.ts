@@ -50,6 +50,15 @@ function sameCalendarDay(text: string, time: number): boolean {
   return month >= 1 && month <= 12 && date >= 1 && date <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
+/**
+ * An expiration date. "Deactivate after 2026-11-29" keeps the account usable
+ * through that whole day (UTC), so a bare date means its last millisecond.
+ */
+export function parseExpiry(input: string, field: string): string {
+  const iso = parseDate(input, field);
+  return DATE_ONLY.test(input.trim()) ? iso.replace('T00:00:00.000Z', 'T23:59:59.999Z') : iso;
+}
+
 const DURATION = /^(\d+)\s*(m|min|h|d|w|y)$/i;
 const UNIT_MS: Record<string, number> = {
   m: 60_000,
@@ -69,6 +78,19 @@ export function parseDuration(input: string, field: string): number {
     ]);
   }
   return Number(match[1]) * UNIT_MS[match[2]!.toLowerCase()]!;
+}
+
+/**
+ * How long an account must have gone unused before it counts as dormant.
+ * At least a day: `6m` (six minutes, not months) would sweep away every
+ * account not used in the last minutes, and expiry never asks first.
+ */
+export function parseDormancy(input: string, field: string): number {
+  const ms = parseDuration(input, field);
+  if (ms < UNIT_MS.d!) {
+    throw new ValidationError([{ field, message: `"${input}" is shorter than a day; dormancy is counted in days or weeks, e.g. 180d, 26w, 1y` }]);
+  }
+  return ms;
 }
 
 /** A point in time given either as a date or as a duration back from now. */

@@ -12,7 +12,7 @@ import { canonicalValue, loadFields, requireField, type ExtraField } from './fie
 import { parseLanguage } from './languages';
 import { hashPassword } from './passwords';
 import { parseRoles, type Role } from './roles';
-import { parseDate } from './time';
+import { parseExpiry } from './time';
 import { listRowToUser, sortRoles, toUser, type User } from './user-model';
 import type { UserFilter, UserOrder } from './user-filter';
 import {
@@ -75,7 +75,7 @@ export function prepareNewUser(input: NewUserInput, fields: Map<string, ExtraFie
   const roles = collect(problems, () => parseRoles(input.roles));
   if (roles && roles.length === 0) problems.add('role', 'at least one role is required');
   const language = input.language?.trim() ? collect(problems, () => parseLanguage(input.language!)) : 'en';
-  const expiresAt = input.expires?.trim() ? collect(problems, () => parseDate(input.expires!, 'expires')) : null;
+  const expiresAt = input.expires?.trim() ? collect(problems, () => parseExpiry(input.expires!, 'expires')) : null;
   const extra: PreparedUser['extra'] = [];
   for (const assignment of input.fields ?? []) {
     const field = requireField(fields, assignment.name);
@@ -361,7 +361,7 @@ function userFieldChanges(row: UserRow, edit: UserEdit): { update: UserUpdate; c
     next.picture = picture ? normalisePicture(picture) : null;
   }
   if (edit.expires !== undefined) {
-    next.expires_at = edit.expires.trim().toLowerCase() === 'never' ? null : (collect(problems, () => parseDate(edit.expires!, 'expires')) ?? null);
+    next.expires_at = edit.expires.trim().toLowerCase() === 'never' ? null : (collect(problems, () => parseExpiry(edit.expires!, 'expires')) ?? null);
   }
   if (!problems.empty) throw new ValidationError(problems.list);
 
@@ -393,9 +393,28 @@ async function applyRoleEdit(trx: Transaction<Database>, userId: number, edit: U
   const added = [...after].filter((r) => !before.includes(r));
   const removed = before.filter((r) => !after.has(r));
   if (!added.length && !removed.length) return undefined;
+  if (removed.includes('admin')) await assertAnotherActiveAdmin(trx, userId);
   await repo.addRoles(trx, userId, added);
   await repo.removeRoles(trx, userId, removed);
   return { field: 'roles', before, after: [...after] };
+}
+
+/** Taking the admin role from the last active admin would leave the platform without one. */
+async function assertAnotherActiveAdmin(trx: Transaction<Database>, userId: number): Promise<void> {
+  const user = await repo.findUserById(trx, userId);
+  if (!user?.active || user.deleted_at) return;
+  const other = await trx
+    .selectFrom('user')
+    .innerJoin('user_role', 'user_role.user_id', 'user.id')
+    .select('user.id')
+    .where('user_role.role', '=', 'admin')
+    .where('user.active', '=', 1)
+    .where('user.deleted_at', 'is', null)
+    .where('user.id', '!=', userId)
+    .executeTakeFirst();
+  if (!other) {
+    throw new ConflictError(`${user.username} is the last active admin; the platform must keep one`, 'give another account the admin role first');
+  }
 }
 
 async function applyFieldEdit(trx: Transaction<Database>, userId: number, edit: UserEdit, fields: Map<string, ExtraField>): Promise<FieldChange[]> {

@@ -70,7 +70,7 @@ describe('roster login-as, auth and config', () => {
       sandbox.run(['auth', 'stu', '--token', fresh], { env: at('2026-06-15T12:05:00.000Z') }),
       sandbox.run(['auth', 'off', '--token', fresh], { env }),
       sandbox.run(['auth', 'nobody', '--token', fresh], { env }),
-      sandbox.run(['auth', 'stu', '--token', `${fresh.slice(0, -1)}A`], { env }),
+      sandbox.run(['auth', 'stu', '--token', `${fresh.slice(0, -1)}${fresh.endsWith('A') ? 'B' : 'A'}`], { env }),
     ];
     expect(failures.map((r) => [r.code, r.stderr])).toEqual(failures.map(() => [5, 'roster: error: authentication failed: unknown user, or a wrong, used or expired token\n']));
     // Still unused: a refused attempt consumes nothing, and `--token -` reads it from stdin.
