@@ -39,6 +39,8 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
   ]);
   const now = clockFromEnvironment();
   const db = await openDatabase(resolveDatabasePath(globals.db), { migrate: options.migrate });
+  // Said once, on stderr: cron mails it, so a mistyped path does not go unnoticed.
+  if (db.created) process.stderr.write(`roster: created a new, empty database at ${db.path}\n`);
   try {
     return await run({
       db,

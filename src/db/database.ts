@@ -12,6 +12,8 @@ export interface RosterDb {
   readonly kysely: Kysely<Database>;
   readonly raw: BetterSqlite3.Database;
   readonly path: string;
+  /** This run created the file: a mistyped --db or ROSTER_DB shows up at once. */
+  readonly created: boolean;
   close(): Promise<void>;
 }
 
@@ -52,12 +54,14 @@ export interface OpenOptions {
 }
 
 export async function openDatabase(file: string, options: OpenOptions = {}): Promise<RosterDb> {
+  const created = file !== ':memory:' && !fs.existsSync(file);
   const raw = openRaw(file);
   const kysely = new Kysely<Database>({ dialect: new RosterSqliteDialect(raw) });
   const db: RosterDb = {
     kysely,
     raw,
     path: file,
+    created,
     close: () => kysely.destroy(),
   };
   if (options.migrate !== false && currentSchemaVersion(raw) !== latestSchemaVersion()) {

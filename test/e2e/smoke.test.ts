@@ -34,3 +34,14 @@ describe('roster smoke', () => {
     expect(piped.stderr).toBe('');
   });
 });
+
+describe('a new database', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('is announced once on stderr, so a mistyped --db or ROSTER_DB is noticed', () => {
+    const first = sandbox.run(['list', '--format', 'count']);
+    expect(first).toMatchObject({ code: 0, stdout: '0\n', stderr: `roster: created a new, empty database at ${sandbox.db}\n` });
+    expect(sandbox.run(['list', '--format', 'count'])).toMatchObject({ code: 0, stderr: '' });
+  });
+});
