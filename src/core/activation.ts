@@ -60,7 +60,8 @@ export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'
       if (!user.active) return 'unchanged';
       assertNotLastAdmin(sql, user, 'deactivate');
       sql.setActive.run({ id: user.id, active: 0 });
-      auditLog(action, user.id, { changes: [{ field: 'active', before: 1, after: 0 }] });
+      const tokensRevoked = sql.revokeUnusedTokens.run({ id: user.id }).changes;
+      auditLog(action, user.id, { changes: [{ field: 'active', before: 1, after: 0 }], ...(tokensRevoked ? { tokensRevoked } : {}) });
       return 'changed';
     },
   };

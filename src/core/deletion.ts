@@ -31,8 +31,9 @@ export function deleteAction(ctx: ServiceContext): BatchAction {
       if (user.deleted_at) return 'unchanged';
       assertNotLastAdmin(accounts, user, 'delete');
       sql.setDeletedAt.run({ id: user.id, deleted_at: now });
+      const tokensRevoked = accounts.revokeUnusedTokens.run({ id: user.id }).changes;
       const ownedCourses = sql.ownedCourseIds.all<{ id: number }>({ id: user.id }).map((c) => c.id);
-      auditLog('user.delete', user.id, { changes: [{ field: 'deleted_at', before: null, after: now }], ...(ownedCourses.length ? { ownedCourses } : {}) });
+      auditLog('user.delete', user.id, { changes: [{ field: 'deleted_at', before: null, after: now }], ...(ownedCourses.length ? { ownedCourses } : {}), ...(tokensRevoked ? { tokensRevoked } : {}) });
       return 'changed';
     },
   };

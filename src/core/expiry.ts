@@ -50,6 +50,7 @@ export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): 
         throw new ConflictError(`${user.username} is the last active admin; it is not deactivated by expiry (the platform must keep one)`, `extend it: roster edit ${user.username} --expires <date|never>, or give another account the admin role`);
       }
       sql.setActive.run({ id: user.id, active: 0 });
+      sql.revokeUnusedTokens.run({ id: user.id });
       const reason = expired ? { reason: 'expired', expiresAt: user.expires_at } : { reason: 'inactive', lastSeenAt: lastSeen, inactiveSince: options.dormantSince };
       auditLog('user.expire', user.id, { ...reason, changes: [{ field: 'active', before: 1, after: 0 }] });
       return 'changed';

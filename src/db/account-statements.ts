@@ -19,6 +19,8 @@ export function accountStatements(db: RosterDb) {
         .where('user.deleted_at', 'is', null)
         .where('user.id', '!=', param<number>('id')),
     ),
+    /** Outstanding login-as tokens die with the account's right to log in. */
+    revokeUnusedTokens: prepare<'id'>(db.raw, k.deleteFrom('login_token').where('user_id', '=', param<number>('id')).where('used_at', 'is', null)),
     isAdmin: prepare<'id'>(db.raw, k.selectFrom('user_role').select('role').where('user_id', '=', param<number>('id')).where('role', '=', 'admin')),
   };
 }
