@@ -79,12 +79,23 @@ async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
 async function completeValues(ctx: CommandContext, opts: AddOptions): Promise<AddOptions> {
   if (!ctx.io.interactive) return opts;
   const values = { ...opts };
-  const { input, checkbox } = await import('@inquirer/prompts');
+  const [{ input, checkbox }, validation, { findByEmailKey, findByUsernameKey }] = await Promise.all([
+    import('@inquirer/prompts'),
+    import('../core/validation'),
+    import('../db/user-repository'),
+  ]);
   const required = (label: string) => (v: string) => (v.trim() ? true : `${label} is required`);
+  // Each answer is checked as it is typed, so nothing is lost at the end.
+  const checked = (check: (value: string, problems: InstanceType<typeof validation.Problems>) => void, taken: (key: string) => Promise<unknown>, what: string) => async (value: string) => {
+    const problems = new validation.Problems();
+    check(value.trim(), problems);
+    if (!problems.empty) return problems.list.map((p) => p.message).join('; ');
+    return (await taken(validation.identityKey(value.trim()))) ? `this ${what} is taken by another account` : true;
+  };
   if (!values.firstname) values.firstname = await input({ message: 'First name:', validate: required('The first name') });
   if (!values.lastname) values.lastname = await input({ message: 'Last name:', validate: required('The last name') });
-  if (!values.email) values.email = await input({ message: 'Email:', validate: required('The email') });
-  if (!values.username) values.username = await input({ message: 'Username:', validate: required('The username') });
+  if (!values.email) values.email = await input({ message: 'Email:', validate: checked(validation.checkEmail, (k) => findByEmailKey(ctx.db.kysely, k), 'email') });
+  if (!values.username) values.username = await input({ message: 'Username:', validate: checked(validation.checkUsername, (k) => findByUsernameKey(ctx.db.kysely, k), 'username') });
   if (!values.role?.length) {
     const { ROLES } = await import('../core/roles');
     values.role = await checkbox({
