@@ -1,0 +1,251 @@
+import { ValidationError } from '../core/errors';
+
+/** One `<Contact>` of Chamilo's `<Contacts>` layout, as element name → text. */
+export interface XmlContact {
+  /** 1 for the first `<Contact>`. */
+  row: number;
+  line: number;
+  fields: Map<string, string>;
+  /** Set when the contact is well-formed but not flat (nested or repeated elements). */
+  problem?: { field: string; message: string };
+}
+
+export interface XmlReadOptions {
+  name: string;
+  maxContactSize?: number;
+}
+
+const MAX_CONTACT_SIZE = 1024 * 1024;
+const ROOT = 'Contacts';
+const ITEM = 'Contact';
+// The five entities of XML and character references: nothing else may expand.
+const UNDEFINED_ENTITY = /&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/;
+
+type Phase = 'prolog' | 'body' | 'end';
+
+/**
+ * Streams the contacts of a `<Contacts><Contact>…</Contact></Contacts>`
+ * document one at a time: only one `<Contact>` is held in memory and given
+ * to fast-xml-parser. A DOCTYPE is refused outright, so entity expansion
+ * (billion laughs) and external entities (file or network reads) cannot
+ * happen; a truncated document is an error.
+ */
+export async function* readXmlContacts(text: AsyncIterable<string>, options: XmlReadOptions): AsyncGenerator<XmlContact> {
+  const maxSize = options.maxContactSize ?? MAX_CONTACT_SIZE;
+  const { XMLParser, XMLValidator } = await import('fast-xml-parser');
+  const parser = new XMLParser({
+    ignoreAttributes: true,
+    parseTagValue: false,
+    ignoreDeclaration: true,
+    trimValues: true,
+    processEntities: true,
+    // Decodes character references; named entities other than XML's five were refused above.
+    htmlEntities: true,
+  });
+  const iterator = text[Symbol.asyncIterator]();
+  let buf = '';
+  let pos = 0;
+  let line = 1;
+  let eof = false;
+  let phase: Phase = 'prolog';
+  let row = 0;
+
+  const fail = (message: string, at = line): never => {
+    throw new ValidationError(`${options.name}: line ${at}: ${message}`);
+  };
+  const more = async (): Promise<boolean> => {
+    if (eof) return false;
+    const next = await iterator.next();
+    if (next.done) {
+      eof = true;
+      return false;
+    }
+    if (pos > 0) {
+      buf = buf.slice(pos);
+      pos = 0;
+    }
+    buf += next.value;
+    return true;
+  };
+  const advance = (to: number) => {
+    for (let at = buf.indexOf('\n', pos); at !== -1 && at < to; at = buf.indexOf('\n', at + 1)) line++;
+    pos = to;
+  };
+  /** Makes at least n characters available from pos, unless the text ends. */
+  const ensure = async (n: number) => {
+    while (buf.length - pos < n && (await more()));
+  };
+  /** Advances past the next `terminator`, reading more as needed. */
+  const skipPast = async (terminator: string, what: string) => {
+    const startLine = line;
+    for (;;) {
+      const at = buf.indexOf(terminator, pos);
+      if (at !== -1) return advance(at + terminator.length);
+      if (buf.length - pos > maxSize) fail(`${what} is longer than ${maxSize / 1024} KB`, startLine);
+      if (!(await more())) fail(`the file ends inside ${what} (truncated?)`, startLine);
+    }
+  };
+  const skipSpace = async (): Promise<boolean> => {
+    for (;;) {
+      while (pos < buf.length && isSpace(buf.charCodeAt(pos))) {
+        if (buf.charCodeAt(pos) === 10) line++;
+        pos++;
+      }
+      if (pos < buf.length) return true;
+      if (!(await more())) return false;
+    }
+  };
+
+  try {
+    for (;;) {
+      if (!(await skipSpace())) {
+        if (phase === 'prolog') fail(`no <${ROOT}> element: this is not a Chamilo XML file of users`);
+        if (phase === 'body') fail(`the file ends before </${ROOT}> (truncated?)`);
+        return;
+      }
+      await ensure(12);
+      if (buf.startsWith('<?', pos)) {
+        await skipPast('?>', 'a processing instruction');
+        continue;
+      }
+      if (buf.startsWith('<!--', pos)) {
+        await skipPast('-->', 'a comment');
+        continue;
+      }
+      if (buf.startsWith('<!DOCTYPE', pos) || buf.startsWith('<!ENTITY', pos)) {
+        fail('the document has a DOCTYPE; roster refuses them, because their entities could expand without bound or read local files', line);
+      }
+      if (phase === 'end') fail(`unexpected content after </${ROOT}>`);
+      if (buf.charCodeAt(pos) !== 60 /* < */ || buf.startsWith('<!', pos)) {
+        fail(phase === 'prolog' ? `expected <${ROOT}>: this is not a Chamilo XML file of users` : `unexpected text inside <${ROOT}>; expected <${ITEM}>`);
+      }
+      const tag = await readTag();
+      if (phase === 'prolog') {
+        if (tag.closing || tag.name !== ROOT) fail(`the root element is <${tag.name}>, expected <${ROOT}>: this is not a Chamilo XML file of users`);
+        advance(tag.end);
+        phase = tag.selfClosing ? 'end' : 'body';
+        continue;
+      }
+      if (tag.closing && tag.name === ROOT) {
+        advance(tag.end);
+        phase = 'end';
+        continue;
+      }
+      if (tag.closing || tag.name !== ITEM) fail(`unexpected <${tag.closing ? '/' : ''}${tag.name}> inside <${ROOT}>; expected <${ITEM}>`);
+      row++;
+      const startLine = line;
+      if (tag.selfClosing) {
+        advance(tag.end);
+        yield { row, line: startLine, fields: new Map() };
+        continue;
+      }
+      const end = await findContactEnd(tag.end, startLine);
+      const fragment = buf.slice(pos, end);
+      advance(end);
+      yield parseContact(fragment, row, startLine);
+    }
+  } finally {
+    await iterator.return?.();
+  }
+
+  async function readTag(): Promise<{ name: string; closing: boolean; selfClosing: boolean; end: number }> {
+    for (;;) {
+      const close = buf.indexOf('>', pos);
+      if (close !== -1) {
+        const match = /^<(\/?)([A-Za-z_][\w.:-]*)([^>]*?)(\/?)>$/.exec(buf.slice(pos, close + 1));
+        if (!match) fail('malformed tag');
+        return { closing: match![1] === '/', name: match![2]!, selfClosing: match![4] === '/', end: close + 1 };
+      }
+      if (buf.length - pos > maxSize) fail('a tag is longer than the size limit');
+      if (!(await more())) fail('the file ends inside a tag (truncated?)');
+    }
+  }
+
+  /** The offset just after `</Contact>`, skipping CDATA sections and comments. */
+  async function findContactEnd(from: number, startLine: number): Promise<number> {
+    let p = from;
+    const tooLarge = () => fail(`<${ITEM}> number ${row} is larger than ${maxSize / 1024} KB`, startLine);
+    const grow = async (): Promise<void> => {
+      if (buf.length - pos > maxSize) tooLarge();
+      const relative = p - pos;
+      if (!(await more())) fail(`the file ends inside <${ITEM}> number ${row} (truncated?)`, startLine);
+      p = pos + relative;
+    };
+    for (;;) {
+      const at = buf.indexOf('<', p);
+      if (at === -1) {
+        p = buf.length;
+        await grow();
+        continue;
+      }
+      if (at - pos > maxSize) tooLarge();
+      // Enough characters after "<" to recognise what starts there.
+      if (buf.length - at < 12 && !eof) {
+        p = at;
+        await grow();
+        continue;
+      }
+      if (buf.startsWith('<![CDATA[', at) || buf.startsWith('<!--', at)) {
+        const terminator = buf.startsWith('<!--', at) ? '-->' : ']]>';
+        const end = buf.indexOf(terminator, at);
+        if (end === -1) {
+          p = at;
+          await grow();
+          continue;
+        }
+        p = end + terminator.length;
+        continue;
+      }
+      if (buf.startsWith(`</${ITEM}`, at) && /[\s>]/.test(buf.charAt(at + ITEM.length + 2))) {
+        const close = buf.indexOf('>', at);
+        if (close === -1) {
+          p = at;
+          await grow();
+          continue;
+        }
+        return close + 1;
+      }
+      if (buf.startsWith(`</${ROOT}`, at) || (buf.startsWith(`<${ITEM}`, at) && /[\s/>]/.test(buf.charAt(at + ITEM.length + 1)))) {
+        fail(`<${ITEM}> number ${row} is not closed`, startLine);
+      }
+      p = at + 1;
+    }
+  }
+
+  function parseContact(fragment: string, number: number, startLine: number): XmlContact {
+    const entity = UNDEFINED_ENTITY.exec(fragment);
+    if (entity) {
+      const name = /^&[^;\s<]{0,40};?/.exec(fragment.slice(entity.index))?.[0] ?? '&';
+      fail(`"${name}" is not an XML entity; write a literal & as &amp;`, startLine + countLines(fragment, entity.index));
+    }
+    const valid = XMLValidator.validate(fragment);
+    if (valid !== true) fail(`malformed XML: ${valid.err.msg}`, startLine + valid.err.line - 1);
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = parser.parse(fragment) as Record<string, unknown>;
+    } catch (error) {
+      return fail(`malformed XML: ${(error as Error).message}`, startLine);
+    }
+    const body = parsed[ITEM];
+    const fields = new Map<string, string>();
+    const contact: XmlContact = { row: number, line: startLine, fields };
+    if (body === undefined || body === '' || typeof body !== 'object' || body === null) return contact;
+    for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+      if (typeof value === 'string') fields.set(name, value);
+      else if (typeof value === 'number' || typeof value === 'boolean') fields.set(name, String(value));
+      else if (Array.isArray(value)) contact.problem ??= { field: name, message: `<${name}> appears ${value.length} times` };
+      else contact.problem ??= { field: name, message: `<${name}> holds other elements; expected text` };
+    }
+    return contact;
+  }
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 10 || code === 13 || code === 9;
+}
+
+function countLines(text: string, end: number): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1 && at < end; at = text.indexOf('\n', at + 1)) count++;
+  return count;
+}
