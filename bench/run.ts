@@ -1,4 +1,6 @@
+import { exportBench } from './export.bench';
 import { allFigures } from './harness';
+import { bcryptImportBench, importBench, xmlImportBench } from './import.bench';
 
 /**
  * `npm run bench`: every figure next to the raw limit measured in the same run.
@@ -7,6 +9,10 @@ import { allFigures } from './harness';
  */
 const SUITES: Record<string, () => Promise<void>> = {
   // Filled in per capability: startup, list, import, export, enrol, …
+  import: importBench,
+  'import-bcrypt': bcryptImportBench,
+  'import-xml': xmlImportBench,
+  export: exportBench,
 };
 
 async function main(): Promise<void> {

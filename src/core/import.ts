@@ -17,6 +17,7 @@ import { isRole, roleFromLegacyStatus, type Role } from './roles';
 import { parseDate } from './time';
 import { sortRoles } from './user-model';
 import { describeUser, prepareNewUser, type NewUserInput, type PreparedUser } from './users';
+import { KeyIndex } from './key-index';
 import { identityKey, isWeakPassword } from './validation';
 
 export type OnExisting = 'skip' | 'update' | 'fail';
@@ -72,6 +73,7 @@ const CHUNK_ROWS = 2000;
 /** Password hashes per chunk and worker: a chunk of slow rows commits every second or so. */
 const HASHES_PER_WORKER = 8;
 const MAX_WARNINGS = 100;
+const NOTHING_GIVEN: ReadonlySet<StandardColumn> = new Set();
 
 interface CourseRef {
   id: number;
@@ -87,7 +89,7 @@ interface PlannedRow {
   existingId?: number;
   prepared: PreparedUser;
   /** Standard values the file gives (non-empty): what an update replaces. */
-  given: Set<StandardColumn>;
+  given: ReadonlySet<StandardColumn>;
   rolesGiven: boolean;
   courses: CourseRef[];
   sessions: { id: number; name: string }[];
@@ -105,6 +107,17 @@ interface Chunk {
   rows: PlannedRow[];
   hashing: Promise<void>;
 }
+
+interface ChunkOutcome {
+  created: number;
+  updated: number;
+  skipped: number;
+  credentials: string[];
+  failures: { planned: PlannedRow; failure: RowFailure }[];
+}
+
+/** Rolls a chunk back so that it is written again, one savepoint per row. */
+class RedoCarefully extends Error {}
 
 class RowFailure extends Error {
   constructor(
@@ -150,8 +163,10 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
   const pool = dryRun ? undefined : new PasswordPool(request.pool);
   const chunkRows = request.chunkRows ?? CHUNK_ROWS;
   const hashesPerChunk = HASHES_PER_WORKER * (pool?.size ?? 1);
-  const usernames = new Map<string, number>();
-  const emails = new Map<string, number>();
+  // Every username and email met in the file so far, with its row.
+  const usernames = new KeyIndex();
+  const emails = new KeyIndex();
+  const known = knownIdentities(store);
   const courseCache = new Map<string, CourseRef | null>();
   const sessionCache = new Map<string, { id: number; name: string } | null>();
   const pending: Chunk[] = [];
@@ -210,8 +225,9 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       }
       emails.set(emailKey, row);
     }
-    const byUsername = usernameKey ? store.userByUsernameKey(usernameKey) : undefined;
-    const byEmail = emailKey ? store.userByEmailKey(emailKey) : undefined;
+    const exists = known ? known.usernames.get(usernameKey) !== undefined || known.emails.get(emailKey) !== undefined : store.anyUserWith(usernameKey, emailKey);
+    const byUsername = exists && usernameKey ? store.userByUsernameKey(usernameKey) : undefined;
+    const byEmail = exists && emailKey ? store.userByEmailKey(emailKey) : undefined;
     if (byUsername && byEmail && byUsername.id !== byEmail.id) {
       fail(
         row,
@@ -254,8 +270,9 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     const { row, values } = record;
     const problems: FieldProblem[] = [];
     const problem = (key: string, message: string) => problems.push({ field: label(key), message });
-    const given = new Set<StandardColumn>();
-    for (const key of Object.keys(layout.standard) as StandardColumn[]) if (get(key).trim() !== '') given.add(key);
+    // What an update replaces: the values the file gives.
+    let given = NOTHING_GIVEN;
+    if (existing) given = new Set((Object.keys(layout.standard) as StandardColumn[]).filter((key) => get(key).trim() !== ''));
 
     const roles = parseRoleColumns(get('roles'), get('status'), (message) => problem(layout.standard.roles !== undefined ? 'roles' : 'status', message));
     const active = parseActive(get('active'), (message) => problem('active', message));
@@ -383,34 +400,45 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
 
   // ---- Writing (synchronous, inside transactions) ----
 
-  const writeRow = (planned: PlannedRow, at: string, credentialLines: string[], counts: { created: number; updated: number; skipped: number }) => {
-    try {
-      store.transaction(() => {
-        if (planned.kind === 'create') {
-          createUser(planned, at);
-          counts.created++;
-          if (planned.generated && planned.plaintext) credentialLines.push(`${planned.prepared.row.username};${planned.plaintext}\n`);
-        } else {
-          const existing = store.userById(planned.existingId!);
-          if (!existing || existing.deleted_at || existing.anonymized_at) {
-            throw new RowFailure([{ field: label('username'), message: 'the user was deleted while the file was imported' }]);
-          }
-          const update = planUpdate(existing, planned);
-          if (!update.changes.length) {
-            counts.skipped++;
-            return;
-          }
-          applyUpdate(existing.id, planned, update, at);
-          counts.updated++;
-        }
-      });
-    } catch (error) {
-      if (error instanceof RowFailure) return fail(planned.row, planned.values, error);
-      if (isUniqueViolation(error)) {
-        return fail(planned.row, planned.values, new RowFailure([{ field: label('username'), message: 'the username or email was taken by another account while the file was imported; run the import again' }], true));
+  /**
+   * Writes one row. The fast way runs it straight in the chunk's
+   * transaction: a row refused by its first write (a duplicate) leaves
+   * nothing behind. The careful way wraps each row in a savepoint; it is
+   * used to redo a chunk when a row failed halfway.
+   */
+  const writeRow = (planned: PlannedRow, at: string, outcome: ChunkOutcome, careful: boolean) => {
+    const attempt = () => {
+      if (planned.kind === 'create') {
+        createUser(planned, at);
+        outcome.created++;
+        if (planned.generated && planned.plaintext) outcome.credentials.push(`${planned.prepared.row.username};${planned.plaintext}\n`);
+        return;
       }
+      const existing = store.userById(planned.existingId!);
+      if (!existing || existing.deleted_at || existing.anonymized_at) {
+        throw new RowFailure([{ field: label('username'), message: 'the user was deleted while the file was imported' }]);
+      }
+      const update = planUpdate(existing, planned);
+      if (!update.changes.length) {
+        outcome.skipped++;
+        return;
+      }
+      applyUpdate(existing.id, planned, update, at);
+      outcome.updated++;
+    };
+    try {
+      if (careful) store.transaction(attempt);
+      else attempt();
+    } catch (error) {
+      if (error instanceof RowFailure) return outcome.failures.push({ planned, failure: error });
+      if (isUniqueViolation(error)) {
+        const message = 'the username or email was taken by another account while the file was imported; run the import again';
+        return outcome.failures.push({ planned, failure: new RowFailure([{ field: label('username'), message }], true) });
+      }
+      if (!careful) throw new RedoCarefully();
       if (isForeignKeyViolation(error)) {
-        return fail(planned.row, planned.values, [{ field: label('courses'), message: 'a course or session was removed while the file was imported; run the import again' }]);
+        const message = 'a course or session was removed while the file was imported; run the import again';
+        return outcome.failures.push({ planned, failure: new RowFailure([{ field: label('courses'), message }]) });
       }
       throw error;
     }
@@ -429,14 +457,12 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     for (const e of prepared.extra) store.setExtraValue(userId, e.field.id, e.value);
     for (const c of planned.courses) store.enrolInCourse(c.id, userId, c.role!, at);
     for (const s of planned.sessions) store.enrolInSession(s.id, userId, at);
-    const changes: FieldChange[] = [];
-    for (const [field, after] of Object.entries(prepared.row)) if (after !== null && !field.endsWith('_key')) changes.push({ field, before: null, after });
-    changes.push({ field: 'roles', before: null, after: prepared.roles });
-    for (const e of prepared.extra) changes.push({ field: `extra.${e.field.name}`, before: null, after: e.value });
-    if (planned.courses.length) changes.push({ field: 'courses', before: null, after: planned.courses.map((c) => c.code) });
-    if (planned.sessions.length) changes.push({ field: 'sessions', before: null, after: planned.sessions.map((s) => s.name) });
-    if (planned.passwordHash) changes.push({ field: 'password', before: null, after: null, secret: true });
-    store.audit({ at, actor: ctx.actor, action: 'user.import', user_id: userId, details: JSON.stringify({ source, row: planned.row, changes }) });
+    // The row holds the values; the entry says where they came from (never the password).
+    const details: Record<string, unknown> = { source, row: planned.row, roles: prepared.roles };
+    if (prepared.extra.length) details.extra = Object.fromEntries(prepared.extra.map((e) => [e.field.name, e.value]));
+    if (planned.courses.length) details.courses = planned.courses.map((c) => c.code);
+    if (planned.sessions.length) details.sessions = planned.sessions.map((s) => s.name);
+    store.audit({ at, actor: ctx.actor, action: 'user.import', user_id: userId, details: JSON.stringify(details) });
   };
 
   interface UpdatePlan {
@@ -529,8 +555,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       : Promise.resolve();
     hashing.catch(() => undefined);
     pending.push({ rows, hashing });
-    // Two chunks hash while the oldest is written.
-    while (pending.length > 2) await writeOldest();
+    // Two chunks hash while the oldest is written; a chunk with nothing to hash is written at once.
+    while (pending.length > (toHash.length ? 2 : 0)) await writeOldest();
   };
 
   const countDry = (planned: PlannedRow) => {
@@ -543,23 +569,35 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     else summary.skipped++;
   };
 
+  const writeChunk = (rows: PlannedRow[], careful: boolean): ChunkOutcome => {
+    const at = nowIso(ctx);
+    const outcome: ChunkOutcome = { created: 0, updated: 0, skipped: 0, credentials: [], failures: [] };
+    store.transaction(() => {
+      for (const planned of rows) writeRow(planned, at, outcome, careful);
+      // The credentials reach the disk before the users exist: no account without its password.
+      if (atomic) heldCredentials.push(...outcome.credentials);
+      else credentials?.write(outcome.credentials);
+    });
+    return outcome;
+  };
+
   const writeOldest = async () => {
     const chunk = pending.shift();
     if (!chunk) return;
     await Promise.race([chunk.hashing, aborted]);
     if (request.signal?.aborted || !writing()) return;
-    const at = nowIso(ctx);
-    const counts = { created: 0, updated: 0, skipped: 0 };
-    const lines: string[] = [];
-    store.transaction(() => {
-      for (const planned of chunk.rows) writeRow(planned, at, lines, counts);
-      // The credentials reach the disk before the users exist: no account without its password.
-      if (atomic) heldCredentials.push(...lines);
-      else if (lines.length) credentials?.write(lines);
-    });
-    summary.created += counts.created;
-    summary.updated += counts.updated;
-    summary.skipped += counts.skipped;
+    let outcome: ChunkOutcome;
+    try {
+      outcome = writeChunk(chunk.rows, false);
+    } catch (error) {
+      // A row failed halfway: the chunk was rolled back; redo it row by row.
+      if (!(error instanceof RedoCarefully)) throw error;
+      outcome = writeChunk(chunk.rows, true);
+    }
+    summary.created += outcome.created;
+    summary.updated += outcome.updated;
+    summary.skipped += outcome.skipped;
+    for (const { planned, failure } of outcome.failures) fail(planned.row, planned.values, failure);
     for (const planned of chunk.rows) planned.plaintext = undefined;
     progress(true);
   };
@@ -605,6 +643,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
   } finally {
     pending.length = 0;
     await pool?.destroy();
+    store.close();
     report?.close();
     credentials?.close();
   }
@@ -625,6 +664,25 @@ function fieldsOf(layout: ColumnLayout): Map<string, ExtraField> {
     fieldMaps.set(layout, map);
   }
   return map;
+}
+
+/** Up to this many accounts, their usernames and emails are read into memory once, instead of two lookups a row. */
+const KNOWN_IN_MEMORY = 250_000;
+
+/**
+ * The identities held before the import started, for a database small
+ * enough. A user another process adds meanwhile makes the insert fail as
+ * a duplicate, which is reported as such.
+ */
+function knownIdentities(store: ImportStore): { usernames: KeyIndex; emails: KeyIndex } | undefined {
+  if (store.userCount() > KNOWN_IN_MEMORY) return undefined;
+  const usernames = new KeyIndex();
+  const emails = new KeyIndex();
+  for (const [username, email] of store.identityKeys()) {
+    usernames.set(username, 0);
+    emails.set(email, 0);
+  }
+  return { usernames, emails };
 }
 
 function parseList(text: string): string[] {

@@ -19,6 +19,9 @@ export class ImportStore {
   private readonly enrolSessionStatement: Bound;
   private readonly byUsernameKey: BetterSqlite3.Statement;
   private readonly byEmailKey: BetterSqlite3.Statement;
+  private readonly idByUsernameKey: BetterSqlite3.Statement;
+  private readonly idByEmailKey: BetterSqlite3.Statement;
+  private readonly previousCacheSize: number;
   private readonly byId: BetterSqlite3.Statement;
   private readonly courseByKey: BetterSqlite3.Statement;
   private readonly sessionByKey: BetterSqlite3.Statement;
@@ -29,6 +32,10 @@ export class ImportStore {
 
   constructor(private readonly db: RosterDb) {
     this.raw = db.raw;
+    // A larger page cache keeps the search index's pages between chunks:
+    // chunked commits then cost no more than one big transaction.
+    this.previousCacheSize = this.raw.pragma('cache_size', { simple: true }) as number;
+    this.raw.pragma(`cache_size = ${IMPORT_CACHE_KIB}`);
     const k = db.kysely;
     this.insertUserStatement = this.bind(
       k.insertInto('user').values(sentinels(USER_COLUMNS) as unknown as NewUserRow).compile(),
@@ -60,6 +67,8 @@ export class ImportStore {
     );
     this.byUsernameKey = this.prepare(k.selectFrom('user').selectAll().where('username_key', '=', PARAM).compile());
     this.byEmailKey = this.prepare(k.selectFrom('user').selectAll().where('email_key', '=', PARAM).compile());
+    this.idByUsernameKey = this.prepare(k.selectFrom('user').select('id').where('username_key', '=', PARAM).compile()).pluck();
+    this.idByEmailKey = this.prepare(k.selectFrom('user').select('id').where('email_key', '=', PARAM).compile()).pluck();
     this.byId = this.prepare(k.selectFrom('user').selectAll().where('id', '=', 0).compile());
     this.courseByKey = this.prepare(k.selectFrom('course').select(['id', 'code']).where('code_key', '=', PARAM).compile());
     this.sessionByKey = this.prepare(k.selectFrom('training_session').select(['id', 'name']).where('name_key', '=', PARAM).compile());
@@ -86,9 +95,29 @@ export class ImportStore {
       return column;
     });
     const statement = this.raw.prepare(query.sql);
-    return (values) => statement.run(order.map((c) => values[c] ?? null));
+    const n = order.length;
+    return (values) => {
+      const args = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) args[i] = values[order[i]!] ?? null;
+      return statement.run(args);
+    };
   }
 
+  /** Whether any user holds this username or this email (any case), by the indexes only. */
+  anyUserWith(usernameKey: string, emailKey: string): boolean {
+    return this.idByUsernameKey.get(usernameKey) !== undefined || this.idByEmailKey.get(emailKey) !== undefined;
+  }
+
+  userCount(): number {
+    return this.prepare(this.db.kysely.selectFrom('user').select((eb) => eb.fn.countAll().as('n')).compile()).pluck().get() as number;
+  }
+
+  /** Every username and email key, deleted accounts included. */
+  *identityKeys(): Generator<[string, string]> {
+    yield* this.prepare(this.db.kysely.selectFrom('user').select(['username_key', 'email_key']).compile()).raw().iterate() as Iterable<[string, string]>;
+  }
+
+  /** The user holding this username (any case), deleted ones included. */
   userByUsernameKey(key: string): UserRow | undefined {
     return this.byUsernameKey.get(key) as UserRow | undefined;
   }
@@ -156,6 +185,11 @@ export class ImportStore {
     this.insertAuditStatement(entry);
   }
 
+  /** Gives the connection its usual page cache back. */
+  close(): void {
+    this.raw.pragma(`cache_size = ${this.previousCacheSize}`);
+  }
+
   /**
    * Runs fn in a transaction that takes the write lock at once; inside an
    * open transaction it becomes a savepoint, so a failing row rolls back
@@ -203,6 +237,8 @@ const USER_COLUMNS = [
 ] as const;
 
 const PARAM = '\u0000param';
+/** Negative: KiB (SQLite's convention). */
+const IMPORT_CACHE_KIB = -16384;
 
 function sentinel(column: string): string {
   return `\u0000${column}`;

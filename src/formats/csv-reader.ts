@@ -1,4 +1,3 @@
-import type { Options } from 'csv-parse';
 import { ValidationError } from '../core/errors';
 
 /** A record as read: its first line in the file and its cells. */
@@ -50,18 +49,72 @@ export function detectDelimiter(headerLine: string): string {
 }
 
 /**
- * Streams the records of a CSV text (the header first). Quoted fields may
- * hold delimiters and newlines; CRLF and LF both end a record; empty lines
- * are skipped. Malformed quotes and oversized records are errors naming
- * the line.
+ * Streams the records of a CSV text (the header first), RFC 4180 and
+ * strict: quoted fields may hold delimiters, quotes (doubled) and
+ * newlines; CRLF, LF and CR end a record; empty lines are skipped. A quote
+ * inside an unquoted field, text after a closing quote, a quote never
+ * closed and a record over 1 MB are errors naming the line. The import
+ * reads every file twice with it (a scan, then the import), so both
+ * readings agree on what is valid.
  */
 export async function* readCsv(text: AsyncIterable<string>, options: CsvReadOptions): AsyncGenerator<CsvRecord> {
-  const maxRecordSize = options.maxRecordSize ?? MAX_RECORD_SIZE;
   const iterator = text[Symbol.asyncIterator]();
-  // The header line decides the delimiter: read until its end.
+  try {
+    const { head, ended, delimiter } = await readHead(iterator, options);
+    const parser = new CsvParser(delimiter, options, true);
+    parser.feed(head);
+    yield* parser.take();
+    if (!ended) {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        parser.feed(next.value);
+        yield* parser.take();
+      }
+    }
+    parser.end();
+    yield* parser.take();
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+export interface CsvScan {
+  header: string[] | undefined;
+  /** Records after the header (empty lines not counted). */
+  rows: number;
+}
+
+/** Checks a whole CSV text and counts its records, keeping only the header. */
+export async function scanCsv(text: AsyncIterable<string>, options: CsvReadOptions): Promise<CsvScan> {
+  let header: string[] | undefined;
+  const iterator = text[Symbol.asyncIterator]();
+  const { head, ended, delimiter } = await readHead(iterator, options);
+  const parser = new CsvParser(delimiter, options, false);
+  const collect = () => {
+    for (const record of parser.take()) header ??= record.cells;
+  };
+  parser.feed(head);
+  collect();
+  if (!ended) {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      parser.feed(next.value);
+      collect();
+    }
+  }
+  parser.end();
+  collect();
+  return { header, rows: Math.max(0, parser.records - 1) };
+}
+
+/** Reads up to the end of the header line, which decides the delimiter. */
+async function readHead(iterator: AsyncIterator<string>, options: CsvReadOptions): Promise<{ head: string; ended: boolean; delimiter: string }> {
+  const maxRecordSize = options.maxRecordSize ?? MAX_RECORD_SIZE;
   let head = '';
   let ended = false;
-  while (!ended && head.indexOf('\n') === -1) {
+  while (!ended && head.indexOf('\n') === -1 && head.indexOf('\r') === -1) {
     if (head.length > maxRecordSize) {
       throw new ValidationError(`${options.name}: line 1 is longer than ${Math.round(maxRecordSize / 1024)} KB: this is not a CSV file of users`);
     }
@@ -69,75 +122,158 @@ export async function* readCsv(text: AsyncIterable<string>, options: CsvReadOpti
     if (next.done) ended = true;
     else head += next.value;
   }
-  const newline = head.indexOf('\n');
-  const delimiter = options.delimiter ?? detectDelimiter(newline === -1 ? head : head.slice(0, newline));
-  const { parse } = await import('csv-parse');
-  const parseOptions: Options<CsvRecord, string[]> = {
-    delimiter,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    max_record_size: maxRecordSize,
-    on_record: (cells, context) => ({ line: context.lines - innerNewlines(cells), cells }),
-  };
-  const parser = parse(parseOptions as unknown as Options);
-  const feed = async () => {
-    if (head && !parser.write(head)) await waitDrain(parser);
-    while (!ended && !parser.destroyed) {
-      const next = await iterator.next();
-      if (next.done || parser.destroyed) break;
-      if (!parser.write(next.value)) await waitDrain(parser);
+  const end = head.search(/[\r\n]/);
+  const delimiter = options.delimiter ?? detectDelimiter(end === -1 ? head : head.slice(0, end));
+  return { head, ended, delimiter };
+}
+
+const START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+const QUOTE_IN_QUOTED = 3;
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+
+/** The state machine, fed chunk by chunk. */
+class CsvParser {
+  private readonly delimiter: number;
+  private readonly maxRecordSize: number;
+  private state = START;
+  private line = 1;
+  private recordLine = 1;
+  private recordSize = 0;
+  private afterCr = false;
+  private cells: string[] = [];
+  /** The current field's text gathered so far (across chunks and doubled quotes). */
+  private pending = '';
+  private output: CsvRecord[] = [];
+  records = 0;
+
+  constructor(
+    delimiter: string,
+    private readonly options: CsvReadOptions,
+    /** Build every record's cells; when false only the first one (the header). */
+    private readonly keepAll: boolean,
+  ) {
+    this.delimiter = delimiter.charCodeAt(0);
+    this.maxRecordSize = options.maxRecordSize ?? MAX_RECORD_SIZE;
+  }
+
+  take(): CsvRecord[] {
+    const out = this.output;
+    this.output = [];
+    return out;
+  }
+
+  private fail(code: keyof typeof CSV_MESSAGES, line: number): never {
+    throw new ValidationError(`${this.options.name}: line ${line}: ${CSV_MESSAGES[code]}`);
+  }
+
+  private get keeping(): boolean {
+    return this.keepAll || this.records === 0;
+  }
+
+  private endField(value: string): void {
+    if (this.keeping) this.cells.push(value);
+    this.pending = '';
+  }
+
+  private endRecord(): void {
+    if (this.recordSize > 0) {
+      if (this.keeping) this.output.push({ line: this.recordLine, cells: this.cells });
+      this.records++;
+      this.cells = [];
     }
-    if (!parser.destroyed) parser.end();
-  };
-  const feeding = feed().catch((error: unknown) => parser.destroy(error as Error));
-  try {
-    for await (const record of parser as AsyncIterable<CsvRecord>) yield record;
-  } catch (error) {
-    throw csvError(error, options.name);
-  } finally {
-    parser.destroy();
-    await feeding;
-    await iterator.return?.();
+    this.recordSize = 0;
+    this.state = START;
+  }
+
+  feed(chunk: string): void {
+    const d = this.delimiter;
+    const n = chunk.length;
+    // A field running at the end of the last chunk continues at 0.
+    let runStart = this.state === UNQUOTED || this.state === QUOTED ? 0 : -1;
+    for (let i = 0; i < n; i++) {
+      const c = chunk.charCodeAt(i);
+      if (this.afterCr) {
+        this.afterCr = false;
+        // The LF of a CRLF: the record and the line ended at the CR.
+        if (c === LF) continue;
+      }
+      if (++this.recordSize > this.maxRecordSize) this.fail('CSV_MAX_RECORD_SIZE', this.recordLine);
+      switch (this.state) {
+        case QUOTED:
+          if (c === QUOTE) {
+            if (this.keeping) this.pending += chunk.slice(runStart, i);
+            runStart = -1;
+            this.state = QUOTE_IN_QUOTED;
+          } else if (c === LF) this.line++;
+          continue;
+        case UNQUOTED:
+          if (c === d) {
+            this.endField(this.keeping ? this.pending + chunk.slice(runStart, i) : '');
+            runStart = -1;
+            this.state = START;
+          } else if (c === LF || c === CR) {
+            this.endField(this.keeping ? this.pending + chunk.slice(runStart, i) : '');
+            runStart = -1;
+            this.newline(c);
+          } else if (c === QUOTE) this.fail('INVALID_OPENING_QUOTE', this.line);
+          continue;
+        case QUOTE_IN_QUOTED:
+          if (c === QUOTE) {
+            // A doubled quote: one quote in the value, and the field goes on.
+            if (this.keeping) this.pending += '"';
+            this.state = QUOTED;
+            runStart = i + 1;
+          } else if (c === d) {
+            this.endField(this.pending);
+            this.state = START;
+          } else if (c === LF || c === CR) {
+            this.endField(this.pending);
+            this.newline(c);
+          } else this.fail('CSV_INVALID_CLOSING_QUOTE', this.line);
+          continue;
+        default:
+          // START of a field.
+          if (c === QUOTE) {
+            this.state = QUOTED;
+            runStart = i + 1;
+          } else if (c === d) {
+            this.endField('');
+          } else if (c === LF || c === CR) {
+            // An empty line, or an empty last field.
+            if (this.recordSize > 1) this.endField('');
+            this.recordSize--;
+            this.newline(c);
+          } else {
+            this.state = UNQUOTED;
+            runStart = i;
+          }
+      }
+    }
+    if (runStart !== -1 && this.keeping && (this.state === UNQUOTED || this.state === QUOTED)) this.pending += chunk.slice(runStart);
+  }
+
+  private newline(c: number): void {
+    this.endRecord();
+    this.afterCr = c === CR;
+    this.line++;
+    this.recordLine = this.line;
+  }
+
+  end(): void {
+    if (this.state === QUOTED) this.fail('CSV_QUOTE_NOT_CLOSED', this.recordLine);
+    if (this.state === UNQUOTED || this.state === QUOTE_IN_QUOTED) this.endField(this.pending);
+    else if (this.recordSize > 0) this.endField('');
+    this.endRecord();
   }
 }
 
-function waitDrain(parser: NodeJS.EventEmitter): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      parser.off('drain', done);
-      parser.off('close', done);
-      resolve();
-    };
-    parser.once('drain', done).once('close', done);
-  });
-}
-
-/** Newlines inside quoted cells: the record started that many lines earlier. */
-function innerNewlines(cells: string[]): number {
-  let count = 0;
-  for (const cell of cells) {
-    if (cell.indexOf('\n') === -1) continue;
-    for (let at = cell.indexOf('\n'); at !== -1; at = cell.indexOf('\n', at + 1)) count++;
-  }
-  return count;
-}
-
-const CSV_MESSAGES: Record<string, string> = {
+const CSV_MESSAGES = {
   CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed (the file is truncated or a quote is missing)',
   INVALID_OPENING_QUOTE: 'a quote (") appears inside a field that does not start with one; quote the whole field and double the inner quotes',
   CSV_INVALID_CLOSING_QUOTE: 'a closing quote (") is followed by other characters; double the quotes inside a quoted field',
   CSV_MAX_RECORD_SIZE: 'the record is longer than 1 MB: this is not a CSV file of users',
-  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'characters follow a closing quote',
 };
-
-function csvError(error: unknown, name: string): Error {
-  if (error instanceof ValidationError) return error;
-  const e = error as { code?: string; lines?: number; message?: string };
-  if (e.code && e.code in CSV_MESSAGES) {
-    return new ValidationError(`${name}: line ${e.lines ?? '?'}: ${CSV_MESSAGES[e.code]}`);
-  }
-  if (e.code?.startsWith('CSV_') || e.code === 'INVALID_OPENING_QUOTE') {
-    return new ValidationError(`${name}: line ${e.lines ?? '?'}: ${e.message ?? 'unreadable CSV'}`);
-  }
-  return error as Error;
-}

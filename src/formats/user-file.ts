@@ -1,7 +1,7 @@
 import { UsageError, ValidationError } from '../core/errors';
 import { REPORT_REASON_COLUMN, normaliseColumnName, standardColumn } from './columns';
 import { restoreNeutralised } from './csv-safety';
-import { readCsv } from './csv-reader';
+import { readCsv, scanCsv } from './csv-reader';
 import { decodeText, type ByteSource } from './decode';
 import { readJsonObjects } from './json-reader';
 import { readXmlContacts } from './xml-reader';
@@ -44,17 +44,15 @@ export interface UserFile {
  */
 export async function scanUserFile(source: ByteSource, options: ReadOptions = {}): Promise<UserFile> {
   const format = options.format ?? (await detectFormat(source));
-  const read = (checkMislabel: boolean) => readRaw(source, format, options, checkMislabel);
+  const read = (scan: boolean) => readRaw(source, format, options, scan);
   const columns: string[] = [];
   let rows = 0;
   if (format === 'csv') {
-    let header: string[] | undefined;
-    for await (const record of read(true)) {
-      if (!header) header = checkHeader(record.fields as string[], source.name);
-      else rows++;
-    }
-    if (!header) throw new ValidationError(`${source.name} is empty: no header line`, 'the first line names the columns, e.g. LastName;FirstName;Email;UserName');
-    columns.push(...header);
+    const text = decodeText(source, { encoding: options.encoding, checkMislabel: true });
+    const scan = await scanCsv(text, { name: source.name, delimiter: options.delimiter });
+    if (!scan.header) throw new ValidationError(`${source.name} is empty: no header line`, 'the first line names the columns, e.g. LastName;FirstName;Email;UserName');
+    columns.push(...checkHeader(scan.header, source.name));
+    rows = scan.rows;
   } else {
     const seen = new Set<string>();
     for await (const record of read(true)) {
@@ -82,14 +80,15 @@ interface RawRecord {
   problem?: { field: string; message: string };
 }
 
-async function* readRaw(source: ByteSource, format: FileFormat, options: ReadOptions, checkMislabel: boolean): AsyncGenerator<RawRecord> {
-  const text = decodeText(source, { encoding: options.encoding, xmlDeclaration: format === 'xml', checkMislabel });
+/** scan: the first reading, which also checks the encoding and needs only the names of XML elements. */
+async function* readRaw(source: ByteSource, format: FileFormat, options: ReadOptions, scan: boolean): AsyncGenerator<RawRecord> {
+  const text = decodeText(source, { encoding: options.encoding, xmlDeclaration: format === 'xml', checkMislabel: scan });
   if (format === 'csv') {
     for await (const record of readCsv(text, { name: source.name, delimiter: options.delimiter })) {
       yield { row: record.line, fields: record.cells };
     }
   } else if (format === 'xml') {
-    for await (const contact of readXmlContacts(text, { name: source.name })) {
+    for await (const contact of readXmlContacts(text, { name: source.name, namesOnly: scan })) {
       yield { row: contact.row, fields: contact.fields, problem: contact.problem };
     }
   } else {

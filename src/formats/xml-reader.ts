@@ -13,9 +13,16 @@ export interface XmlContact {
 export interface XmlReadOptions {
   name: string;
   maxContactSize?: number;
+  /**
+   * Check well-formedness and learn the element names only, without
+   * building the values (the scan before an import): fields then map each
+   * name to ''.
+   */
+  namesOnly?: boolean;
 }
 
 const MAX_CONTACT_SIZE = 1024 * 1024;
+const BATCH_CONTACTS = 100;
 const ROOT = 'Contacts';
 const ITEM = 'Contact';
 // The five entities of XML and character references: nothing else may expand.
@@ -41,7 +48,11 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
     processEntities: true,
     // Decodes character references; named entities other than XML's five were refused above.
     htmlEntities: true,
+    isArray: (_name: string, jpath: unknown) => String(jpath) === `${ROOT}.${ITEM}`,
   });
+  // Contacts are parsed a batch at a time: fast-xml-parser's set-up cost is paid once per batch.
+  let batch: { row: number; line: number; text: string }[] = [];
+  let batchChars = 0;
   const iterator = text[Symbol.asyncIterator]();
   let buf = '';
   let pos = 0;
@@ -101,6 +112,7 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
       if (!(await skipSpace())) {
         if (phase === 'prolog') fail(`no <${ROOT}> element: this is not a Chamilo XML file of users`);
         if (phase === 'body') fail(`the file ends before </${ROOT}> (truncated?)`);
+        if (batch.length) yield* parseBatch();
         return;
       }
       await ensure(12);
@@ -134,15 +146,12 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
       if (tag.closing || tag.name !== ITEM) fail(`unexpected <${tag.closing ? '/' : ''}${tag.name}> inside <${ROOT}>; expected <${ITEM}>`);
       row++;
       const startLine = line;
-      if (tag.selfClosing) {
-        advance(tag.end);
-        yield { row, line: startLine, fields: new Map() };
-        continue;
-      }
-      const end = await findContactEnd(tag.end, startLine);
-      const fragment = buf.slice(pos, end);
+      const end = tag.selfClosing ? tag.end : await findContactEnd(tag.end, startLine);
+      const text = buf.slice(pos, end);
       advance(end);
-      yield parseContact(fragment, row, startLine);
+      batch.push({ row, line: startLine, text });
+      batchChars += text.length;
+      if (batch.length >= BATCH_CONTACTS || batchChars >= maxSize) yield* parseBatch();
     }
   } finally {
     await iterator.return?.();
@@ -212,24 +221,45 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
     }
   }
 
-  function parseContact(fragment: string, number: number, startLine: number): XmlContact {
-    const entity = UNDEFINED_ENTITY.exec(fragment);
-    if (entity) {
-      const name = /^&[^;\s<]{0,40};?/.exec(fragment.slice(entity.index))?.[0] ?? '&';
-      fail(`"${name}" is not an XML entity; write a literal & as &amp;`, startLine + countLines(fragment, entity.index));
+  /** Parses the contacts gathered so far as one small document. */
+  function parseBatch(): XmlContact[] {
+    const items = batch;
+    batch = [];
+    batchChars = 0;
+    for (const item of items) {
+      const entity = UNDEFINED_ENTITY.exec(item.text);
+      if (entity) {
+        const name = /^&[^;\s<]{0,40};?/.exec(item.text.slice(entity.index))?.[0] ?? '&';
+        fail(`"${name}" is not an XML entity; write a literal & as &amp;`, item.line + countLines(item.text, entity.index));
+      }
     }
-    const valid = XMLValidator.validate(fragment);
-    if (valid !== true) fail(`malformed XML: ${valid.err.msg}`, startLine + valid.err.line - 1);
-    let parsed: Record<string, unknown>;
+    const document = `<${ROOT}>${items.map((i) => i.text).join('')}</${ROOT}>`;
+    const valid = XMLValidator.validate(document);
+    if (valid !== true) {
+      // Find the contact at fault, to name its line.
+      for (const item of items) {
+        const one = XMLValidator.validate(item.text);
+        if (one !== true) fail(`malformed XML: ${one.err.msg}`, item.line + one.err.line - 1);
+      }
+      fail(`malformed XML: ${valid.err.msg}`, items[0]?.line ?? line);
+    }
+    if (options.namesOnly) return items.map((item) => ({ row: item.row, line: item.line, fields: childNames(item.text) }));
+    let list: unknown[];
     try {
-      parsed = parser.parse(fragment) as Record<string, unknown>;
+      const parsed = parser.parse(document) as Record<string, Record<string, unknown> | string>;
+      const root = parsed[ROOT];
+      list = root && typeof root === 'object' && Array.isArray(root[ITEM]) ? (root[ITEM] as unknown[]) : [];
     } catch (error) {
-      return fail(`malformed XML: ${(error as Error).message}`, startLine);
+      return fail(`malformed XML: ${(error as Error).message}`, items[0]?.line ?? line);
     }
-    const body = parsed[ITEM];
+    if (list.length !== items.length) fail(`malformed XML: <${ITEM}> elements inside <${ITEM}>`, items[0]?.line ?? line);
+    return items.map((item, i) => toContact(list[i], item.row, item.line));
+  }
+
+  function toContact(body: unknown, number: number, startLine: number): XmlContact {
     const fields = new Map<string, string>();
     const contact: XmlContact = { row: number, line: startLine, fields };
-    if (body === undefined || body === '' || typeof body !== 'object' || body === null) return contact;
+    if (body === undefined || body === null || typeof body !== 'object') return contact;
     for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
       if (typeof value === 'string') fields.set(name, value);
       else if (typeof value === 'number' || typeof value === 'boolean') fields.set(name, String(value));
@@ -238,6 +268,23 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
     }
     return contact;
   }
+}
+
+/** The names of a contact's child elements (depth 1), for the scan. */
+function childNames(text: string): Map<string, string> {
+  const names = new Map<string, string>();
+  const tags = /<(\/?)([A-Za-z_][\w.:-]*)[^>]*?(\/?)>/g;
+  const body = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, '');
+  let depth = 0;
+  for (let match = tags.exec(body); match; match = tags.exec(body)) {
+    const [, closing, name, selfClosing] = match;
+    if (closing) depth--;
+    else {
+      if (depth === 1) names.set(name!, '');
+      if (!selfClosing) depth++;
+    }
+  }
+  return names;
 }
 
 function isSpace(code: number): boolean {
