@@ -145,8 +145,13 @@ export async function bcryptImportBench(): Promise<void> {
     lines.push(`${u.lastname};${u.firstname};${u.email};${u.username};${p};5`);
   });
   fs.writeFileSync(csv, `${lines.join('\n')}\n`);
-  const raw = await rawHashing(passwords, COST);
-  const ours = runRoster(['import', csv], env(freshDb(dir, 'ours.db'), { ROSTER_BCRYPT_COST: String(COST) }));
+  // Alternate and keep the best of each: the machine is shared.
+  let raw = Infinity;
+  let ours = Infinity;
+  for (let round = 0; round < 2; round++) {
+    raw = Math.min(raw, await rawHashing(passwords, COST));
+    ours = Math.min(ours, runRoster(['import', csv], env(freshDb(dir, 'ours.db'), { ROSTER_BCRYPT_COST: String(COST) })));
+  }
   rateFigure(
     `import ${PLAIN_USERS} users, plaintext passwords, bcrypt cost ${COST} (CLI, whole command)`,
     (PLAIN_USERS / ours) * 1000,

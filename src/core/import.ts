@@ -274,7 +274,9 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     let given = NOTHING_GIVEN;
     if (existing) given = new Set((Object.keys(layout.standard) as StandardColumn[]).filter((key) => get(key).trim() !== ''));
 
-    const roles = parseRoleColumns(get('roles'), get('status'), (message) => problem(layout.standard.roles !== undefined ? 'roles' : 'status', message));
+    // The Roles column when it has a value, else Chamilo's Status.
+    const rolesKey = get('roles').trim() ? 'roles' : 'status';
+    const roles = parseRoleColumns(get('roles'), get('status'), (message) => problem(rolesKey, message));
     const active = parseActive(get('active'), (message) => problem('active', message));
     const optionalDate = (key: StandardColumn): string | undefined => {
       const text = chamiloDate(get(key));
@@ -305,7 +307,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       lastname: existing ? fill('lastname', existing.lastname) : get('lastname'),
       email: existing ? fill('email', existing.email) : get('email'),
       username: existing ? fill('username', existing.username) : get('username'),
-      roles: existing ? [...storedRoles, ...(roles ?? [])] : (roles ?? ['student']),
+      // An unreadable role was reported above; a student stands in so that it is not reported twice.
+      roles: existing ? [...storedRoles, ...(roles ?? [])] : roles?.length ? roles : ['student'],
       language: existing ? fill('language', existing.language) : get('language'),
       officialCode: existing ? fill('officialCode', existing.official_code) : get('officialCode'),
       phone: existing ? fill('phone', existing.phone) : get('phone'),

@@ -174,11 +174,17 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
   async function findContactEnd(from: number, startLine: number): Promise<number> {
     let p = from;
     const tooLarge = () => fail(`<${ITEM}> number ${row} is larger than ${maxSize / 1024} KB`, startLine);
+    /** Reads more of the file; at its end, a contact still open is truncated. */
     const grow = async (): Promise<void> => {
+      if (!(await peek())) fail(`the file ends inside <${ITEM}> number ${row} (truncated?)`, startLine);
+    };
+    /** Reads more of the file if there is more; p keeps its place. */
+    const peek = async (): Promise<boolean> => {
       if (buf.length - pos > maxSize) tooLarge();
       const relative = p - pos;
-      if (!(await more())) fail(`the file ends inside <${ITEM}> number ${row} (truncated?)`, startLine);
+      const got = await more();
       p = pos + relative;
+      return got;
     };
     for (;;) {
       const at = buf.indexOf('<', p);
@@ -191,7 +197,7 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
       // Enough characters after "<" to recognise what starts there.
       if (buf.length - at < 12 && !eof) {
         p = at;
-        await grow();
+        await peek();
         continue;
       }
       if (buf.startsWith('<![CDATA[', at) || buf.startsWith('<!--', at)) {
