@@ -6,9 +6,11 @@
  * that removing one gives it back exactly.
  */
 const FORMULA_START = /^'*[=+\-@\t\r]/;
+// A plain number such as -1 or -3.5 is data, not a formula: it stays as it is.
+const PLAIN_NUMBER = /^[-+]?\d+(\.\d+)?$/;
 
 export function neutraliseFormula(cell: string): string {
-  return FORMULA_START.test(cell) ? `'${cell}` : cell;
+  return FORMULA_START.test(cell) && !PLAIN_NUMBER.test(cell) ? `'${cell}` : cell;
 }
 
 export function restoreNeutralised(cell: string): string {

@@ -283,14 +283,14 @@ describe('column mapping', () => {
 
 describe('CSV writing and formula neutralisation', () => {
   it('quotes what needs quoting and neutralises formulas unless raw', () => {
-    expect(formatCsvLine(['a', 'b;c', 'say "hi"', 'two\nlines', '=1+2', '-3', '@x', '+1', '\tx'])).toBe(
-      'a;"b;c";"say ""hi""";"two\nlines";\'=1+2;\'-3;\'@x;\'+1;\'\tx\r\n',
+    expect(formatCsvLine(['a', 'b;c', 'say "hi"', 'two\nlines', '=1+2', '-3+1', '@x', '+1 555', '\tx', '-3', '-2.5'])).toBe(
+      'a;"b;c";"say ""hi""";"two\nlines";\'=1+2;\'-3+1;\'@x;\'+1 555;\'\tx;-3;-2.5\r\n',
     );
     expect(formatCsvLine(['=1+2', 'x'], ',', true)).toBe('=1+2,x\r\n');
   });
 
   it('restores exactly what it neutralised', () => {
-    for (const value of ['=1+2', '+33 1', '-', '@home', "'plain", 'plain', "'=kept once"]) {
+    for (const value of ['=1+2', '+33 1', '-', '@home', "'plain", 'plain', "'=kept once", "''-1", '-1', "'-1"]) {
       expect(restoreNeutralised(neutraliseFormula(value))).toBe(value);
     }
   });

@@ -12,6 +12,9 @@ import { addUser, getUser } from '../../src/core/users';
 import { bufferSource } from '../../src/formats/decode';
 import { scanUserFile } from '../../src/formats/user-file';
 
+// A cheap bcrypt for the accounts the tests create.
+process.env.ROSTER_BCRYPT_COST = '4';
+
 const NOW = new Date('2026-09-01T08:00:00.000Z');
 let dir: string;
 let db: RosterDb;
