@@ -114,7 +114,7 @@ function openTarget(file: string, hashes: boolean): Target {
     throw new NotFoundError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'choose a writable path');
   }
   if (hashes) fs.fchmodSync(fd, 0o600);
-  const stream = fs.createWriteStream(temp, { fd, highWaterMark: 1 << 20 });
+  const stream = fs.createWriteStream(temp, { fd, highWaterMark: 1 << 18 });
   const closed = () => new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
   return {
     file,

@@ -54,7 +54,7 @@ const DEFAULT_COLUMNS: StandardColumn[] = [
   'picture',
 ];
 
-const BATCH = 1000;
+const BATCH = 250;
 
 export interface ExportPlan {
   format: FileFormat;
@@ -104,8 +104,16 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
   const needsExtra = request.format === 'json' || columns.some((c) => !(STANDARD_NAMES as readonly string[]).includes(c.name));
   const delimiter = request.delimiter ?? ';';
   let count = 0;
+  // Few distinct sets of roles exist: each is put in order once.
+  const roleSets = new Map<string, string[]>();
+  const rolesOf = (text: string | null): string[] => {
+    if (!text) return [];
+    let roles = roleSets.get(text);
+    if (!roles) roleSets.set(text, (roles = sortRoles(text.split(','))));
+    return roles;
+  };
   const contextOf = (row: ExportRow): RowContext => ({
-    roles: row.roles ? sortRoles(row.roles.split(',')) : [],
+    roles: rolesOf(row.roles),
     extra: needsExtra && row.extra ? (JSON.parse(row.extra) as Record<string, string>) : undefined,
   });
   const valueGetters = columns.map((c) => c.value);

@@ -31,11 +31,31 @@ export class KeyIndex {
 
   /** Records key with its row, unless it is there already. */
   set(key: string, row: number): void {
-    if (this.get(key) !== undefined) return;
-    if ((this.count + 1) * 2 > this.capacity) this.grow();
-    const offset = this.store(key);
-    this.insert(offset, key.length, row, hashOf(key));
+    this.claim(key, row);
+  }
+
+  /** The row recorded for key if there is one; else records this row and returns undefined. */
+  claim(key: string, row: number): number | undefined {
+    const hash = hashOf(key);
+    let slot = hash & (this.capacity - 1);
+    for (; ; slot = (slot + 1) & (this.capacity - 1)) {
+      const at = slot * 4;
+      const offset = this.slots[at]!;
+      if (offset === 0) break;
+      if (this.slots[at + 3] === hash && this.equals(offset - 1, this.slots[at + 1]!, key)) return this.slots[at + 2];
+    }
+    if ((this.count + 1) * 2 > this.capacity) {
+      this.grow();
+      this.insert(this.store(key), key.length, row, hash);
+    } else {
+      const at = slot * 4;
+      this.slots[at] = this.store(key) + 1;
+      this.slots[at + 1] = key.length;
+      this.slots[at + 2] = row;
+      this.slots[at + 3] = hash;
+    }
     this.count++;
+    return undefined;
   }
 
   private insert(offset: number, length: number, row: number, hash: number): void {

@@ -13,7 +13,15 @@ export function formatCsvLine(cells: readonly string[], delimiter = ';', raw = f
   return `${line}\r\n`;
 }
 
+// Most cells need nothing: one test finds the few that need a look.
+const NEEDS_WORK: Record<string, RegExp> = {};
+
+function needsWork(delimiter: string): RegExp {
+  return (NEEDS_WORK[delimiter] ??= new RegExp(`[${delimiter === '\t' ? '\\t' : `\\${delimiter}`}"\\r\\n]|^['=+\\-@\\t]`));
+}
+
 export function formatCsvCell(value: string, delimiter = ';', raw = false): string {
+  if (!needsWork(delimiter).test(value)) return value;
   const cell = raw ? value : neutraliseFormula(value);
   if (cell.includes(delimiter) || cell.includes('"') || cell.includes('\n') || cell.includes('\r')) return `"${cell.replace(/"/g, '""')}"`;
   return cell;
