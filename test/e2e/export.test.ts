@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Sandbox } from './helpers';
+import { spawnSync } from 'node:child_process';
+import { BIN, Sandbox } from './helpers';
 
 function createCourses(sandbox: Sandbox): void {
   if (!fs.existsSync(sandbox.db)) expect(sandbox.run(['db', 'migrate']).code).toBe(0);
@@ -108,6 +109,30 @@ describe('roster export', () => {
     expect(sandbox.run(['export', '--format', 'xml', '--raw']).code).toBe(2);
     expect(sandbox.run(['export', '--course', 'NOPE']).code).toBe(3);
     expect(sandbox.run(['export', 'no/such/dir/users.csv']).code).toBe(3);
+  });
+
+  it('stops quietly when the reader of a pipe has had enough', () => {
+    const result = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${BIN}" export --columns UserName | head -1`], {
+      env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db },
+      encoding: 'utf8',
+    });
+    expect(result.stdout).toBe('UserName\r\n');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('imports what list --format csv writes', () => {
+    const listed = sandbox.file('listed.csv', sandbox.run(['list', '--format', 'csv']).stdout);
+    const target = new Sandbox();
+    try {
+      const imported = target.run(['import', listed, '--json']);
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ created: 4, failed: 0 });
+      expect(target.json<{ roles: string[]; active: boolean }>(['show', 'ada'])).toMatchObject({ roles: ['teacher', 'admin'], active: true });
+      expect(target.json<{ active: boolean }>(['show', 'alan']).active).toBe(false);
+    } finally {
+      target.cleanup();
+    }
   });
 
   it.each(['csv', 'xml', 'json'])('round trip in %s: export, import into an empty database, same users, roles, fields, enrolments', (format) => {
