@@ -41,7 +41,7 @@ const EXTENSIONS: Record<string, FileFormat> = { '.csv': 'csv', '.txt': 'csv', '
 
 async function runExport(ctx: CommandContext, file: string | undefined, opts: ExportOptions): Promise<void> {
   const toStdout = file === undefined || file === '-';
-  const format: FileFormat = opts.format ?? (toStdout ? (ctx.json ? 'json' : 'csv') : (EXTENSIONS[path.extname(file!).toLowerCase()] ?? 'csv'));
+  const format: FileFormat = opts.format ?? (toStdout ? (ctx.json ? 'json' : 'csv') : (Object.hasOwn(EXTENSIONS, path.extname(file!).toLowerCase()) ? EXTENSIONS[path.extname(file!).toLowerCase()]! : 'csv'));
   const hashes = Boolean(opts.includePasswordHashes);
   if (hashes && toStdout && ctx.io.stdout.isTTY) {
     throw new UsageError('password hashes are not shown on a terminal', 'give an output file: roster export users.csv --include-password-hashes');

@@ -157,7 +157,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     interrupted: false,
     conflictsOnly: true,
   };
-  const label = (key: string): string => layout.labels.get(key) ?? (key in CHAMILO_NAMES ? CHAMILO_NAMES[key as StandardColumn] : key);
+  const label = (key: string): string => layout.labels.get(key) ?? (Object.hasOwn(CHAMILO_NAMES, key) ? CHAMILO_NAMES[key as StandardColumn] : key);
   const report = request.reportPath ? new RejectReport(request.reportPath, file.columns) : undefined;
   const credentials = request.credentialsPath && !dryRun ? new CredentialsFile(request.credentialsPath) : undefined;
   const pool = dryRun ? undefined : new PasswordPool(request.pool);
@@ -322,7 +322,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       prepared = prepareNewUser(input, fieldsOf(layout));
     } catch (error) {
       if (error instanceof ValidationError) {
-        for (const p of error.problems) problems.push({ field: label(PREPARE_FIELDS[p.field] ?? p.field), message: p.message });
+        for (const p of error.problems) problems.push({ field: label(Object.hasOwn(PREPARE_FIELDS, p.field) ? PREPARE_FIELDS[p.field]! : p.field), message: p.message });
       } else if (isRosterError(error)) {
         problems.push({ field: label('picture'), message: error.message });
       } else throw error;

@@ -197,7 +197,7 @@ const EXTENSIONS: Record<string, FileFormat> = { csv: 'csv', txt: 'csv', tsv: 'c
 
 /** By extension, else by the first character: `<` XML, `[` or `{` JSON, anything else CSV. */
 export async function detectFormat(source: ByteSource): Promise<FileFormat> {
-  const byExtension = EXTENSIONS[source.extension];
+  const byExtension = Object.hasOwn(EXTENSIONS, source.extension) ? EXTENSIONS[source.extension] : undefined;
   if (byExtension) return byExtension;
   for await (const chunk of source.chunks()) {
     for (let i = 0; i < chunk.length; i++) {

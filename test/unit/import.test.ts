@@ -236,6 +236,14 @@ describe('importUsers', () => {
     expect(second).toMatchObject({ created: 50 - created, skipped: created, failed: 0 });
   });
 
+  it('takes no value for a name of the object prototype (constructor, __proto__)', async () => {
+    const summary = await run('LastName;FirstName;Email;UserName;Status;language;__proto__\nA;B;ab@example.org;ab;constructor;constructor;x\nC;D;cd@example.org;cd;__proto__;__proto__;y\n', {
+      maps: ['__proto__=ignore'],
+    });
+    expect(summary).toMatchObject({ created: 0, failed: 2 });
+    expect(summary.errors.map((e) => e.field)).toEqual(['Status', 'language', 'Status', 'language']);
+  });
+
   it('imports extra fields by name, checked against their type', async () => {
     await addField(ctx, { name: 'cohort', type: 'number' });
     await addField(ctx, { name: 'campus', type: 'choice', choices: ['north', 'south'] });
