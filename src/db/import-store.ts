@@ -257,7 +257,7 @@ const USER_COLUMNS = [
 
 const PARAM = '\u0000param';
 /** Negative: KiB (SQLite's convention). */
-const IMPORT_CACHE_KIB = -16384;
+const IMPORT_CACHE_KIB = -8192;
 
 function sentinel(column: string): string {
   return `\u0000${column}`;

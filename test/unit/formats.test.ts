@@ -308,5 +308,9 @@ describe('key index', () => {
     expect(index.get('élodie')).toBeUndefined();
     index.set('élodie', 3);
     expect(index.get('élodie')).toBe(3);
+    expect(index.get('elodie')).toBeUndefined();
+    const long = `${'ж'.repeat(3000)}@example.org`;
+    expect(index.claim(long, 7)).toBeUndefined();
+    expect(index.claim(long, 8)).toBe(7);
   });
 });
