@@ -1,4 +1,4 @@
-import { ValidationError } from '../core/errors';
+import { UsageError, ValidationError } from '../core/errors';
 
 /** A record as read: its first line in the file and its cells. */
 export interface CsvRecord {
@@ -22,7 +22,7 @@ const DELIMITERS = [';', ',', '\t', '|'];
 export function parseDelimiter(value: string): string {
   if (value === 'tab' || value === '\\t' || value === '\t') return '\t';
   if (value.length === 1 && DELIMITERS.includes(value)) return value;
-  throw new ValidationError(`--delimiter must be ; , | or tab, not "${value}"`);
+  throw new UsageError(`--delimiter must be ; , | or tab, not "${value}"`);
 }
 
 /**

@@ -50,7 +50,7 @@ describe('CSV reader', () => {
     expect(detectDelimiter('"Last;Name",FirstName,Email')).toBe(',');
     expect(detectDelimiter('a\tb\tc')).toBe('\t');
     expect(parseDelimiter('tab')).toBe('\t');
-    expect(() => parseDelimiter('x')).toThrow(ValidationError);
+    expect(() => parseDelimiter('x')).toThrow('--delimiter must be');
   });
 
   it('accepts CR-only line ends (old Mac exports)', async () => {
