@@ -34,6 +34,16 @@ export function timeFigure(name: string, ours: number, raw: number, maxRatio: nu
   return push(figure);
 }
 
+/**
+ * Records a peak memory figure (MB): lower is better, goal is an absolute
+ * ceiling; `raw` is what the raw pipeline of the same run needed, shown
+ * for comparison.
+ */
+export function memoryFigure(name: string, oursMb: number, rawMb: number, limitMb: number, note?: string): Figure {
+  const figure: Figure = { name, ours: oursMb, raw: rawMb, unit: 'MB', kind: 'time', goal: `≤ ${limitMb} MB`, pass: oursMb <= limitMb, note };
+  return push(figure);
+}
+
 function push(figure: Figure): Figure {
   figures.push(figure);
   const ratio = figure.ours / figure.raw;
@@ -66,21 +76,28 @@ export function medianCommandMs(command: string, args: string[], env: NodeJS.Pro
   return times[Math.floor(times.length / 2)]!;
 }
 
-/** Runs roster as a child process and returns its peak resident memory in MB (GNU time). */
+/**
+ * Runs roster as a child process and returns its wall time and peak resident
+ * memory in MB. The child reports its own maxRSS (worker threads included)
+ * when it exits, through a module preloaded with -r: process.resourceUsage()
+ * only ever describes the calling process, never its children.
+ */
 export function peakMemoryMb(args: string[], env: NodeJS.ProcessEnv): { ms: number; mb: number } {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, ['-e', PEAK_SCRIPT, BIN, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 20 });
+  const result = spawnSync(process.execPath, ['-r', peakReporter(), BIN, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 20 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`roster ${args.join(' ')} failed: ${result.stderr}`);
   const match = /PEAK_RSS_KB=(\d+)/.exec(result.stderr);
   return { ms, mb: match ? Number(match[1]) / 1024 : NaN };
 }
 
-// Runs the CLI in a child and reports its maxRSS (Linux reports ru_maxrss of children in kB).
-const PEAK_SCRIPT = `
-const { spawnSync } = require('node:child_process');
-const [bin, ...args] = process.argv.slice(1);
-const r = spawnSync(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-process.stderr.write('PEAK_RSS_KB=' + process.resourceUsage().maxRSS + '\\n');
-process.exit(r.status ?? 1);
-`;
+let reporter: string | undefined;
+
+/** A module that prints the process's peak RSS on exit. */
+export function peakReporter(): string {
+  if (!reporter) {
+    reporter = path.join(tempDir('peak'), 'peak-rss.js');
+    fs.writeFileSync(reporter, "process.on('exit', () => process.stderr.write('PEAK_RSS_KB=' + process.resourceUsage().maxRSS + '\\n'));\n");
+  }
+  return reporter;
+}

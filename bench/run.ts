@@ -1,6 +1,8 @@
 import { enrollBench } from './enroll.bench';
 import { allFigures } from './harness';
 import { lifecycleBench } from './lifecycle.bench';
+import { exportBench } from './export.bench';
+import { bcryptImportBench, importBench, xmlImportBench } from './import.bench';
 
 /**
  * `npm run bench`: every figure next to the raw limit measured in the same run.
@@ -11,6 +13,10 @@ const SUITES: Record<string, () => Promise<void>> = {
   // Filled in per capability: startup, list, import, export, enrol, …
   lifecycle: lifecycleBench,
   enroll: enrollBench,
+  import: importBench,
+  'import-bcrypt': bcryptImportBench,
+  'import-xml': xmlImportBench,
+  export: exportBench,
 };
 
 async function main(): Promise<void> {

@@ -1,12 +1,12 @@
 import { run } from './program';
 
-// `roster list | head` closes the pipe early: stop quietly, as Unix tools do.
-// Output is written only after a change has been committed, so nothing is lost.
+// A reader that stops early (`roster export | head`) closes the pipe: stop quietly, as cat does.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
 });
 
+// Flush stdout before exiting: a pipe may still hold buffered output.
 run(process.argv).then(
   (code) => {
     process.exitCode = code;

@@ -10,6 +10,8 @@ import * as enroll from './enroll';
 import * as expire from './expire';
 import * as field from './field';
 import * as lifecycle from './lifecycle';
+import * as exportCommand from './export';
+import * as importCommand from './import';
 import * as list from './list';
 import * as login from './login';
 import * as role from './role';
@@ -31,6 +33,8 @@ export const COMMANDS: ((program: Command) => void)[] = [
   course.register,
   session.register,
   enroll.register,
+  importCommand.register,
+  exportCommand.register,
   role.register,
   field.register,
   audit.register,

@@ -19,7 +19,8 @@ const ISO_CODE = /^[a-z]{2,3}(-[A-Za-z]{2})?$/;
 /** Accepts `fr`, `pt-BR` or Chamilo's `french`; returns the ISO code. */
 export function parseLanguage(input: string, field = 'language'): string {
   const text = input.trim();
-  const named = CHAMILO_LANGUAGES[text.toLowerCase()];
+  // Own keys only: "constructor" in a file is not a language.
+  const named = Object.hasOwn(CHAMILO_LANGUAGES, text.toLowerCase()) ? CHAMILO_LANGUAGES[text.toLowerCase()] : undefined;
   if (named) return named;
   if (ISO_CODE.test(text)) {
     const [base, region] = text.split('-');

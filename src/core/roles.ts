@@ -49,7 +49,8 @@ const LEGACY_STATUS: Record<string, Role> = {
 export function roleFromLegacyStatus(status: string): Role | undefined {
   const key = status.trim().toLowerCase();
   if (key === '') return 'student';
-  return LEGACY_STATUS[key];
+  // Own keys only: "constructor" in a file is not a status.
+  return Object.hasOwn(LEGACY_STATUS, key) ? LEGACY_STATUS[key] : undefined;
 }
 
 /** The Status code Chamilo expects for a user's main role (export). */

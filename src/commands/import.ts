@@ -1,0 +1,191 @@
+import { Option, type Command } from 'commander';
+import { withContext, type CommandContext } from '../cli/context';
+import { line, paint, warn } from '../cli/io';
+import { collect, examples } from '../cli/options';
+import { createProgress } from '../cli/progress';
+import { ConflictError, PartialFailureError, ValidationError } from '../core/errors';
+import type { ColumnMap, ColumnTarget } from '../core/import-columns';
+import type { ImportSummary, OnExisting } from '../core/import';
+import type { ExtraField } from '../core/fields';
+import type { UserFile } from '../formats/user-file';
+
+interface ImportOptions {
+  format?: string;
+  encoding?: string;
+  delimiter?: string;
+  map?: string[];
+  ignoreUnknownColumns?: boolean;
+  onExisting: OnExisting;
+  credentials?: string;
+  atomic?: boolean;
+  dryRun?: boolean;
+  report?: string;
+}
+
+const SHOWN_ERRORS = 50;
+
+export function register(program: Command): void {
+  const command = program
+    .command('import')
+    .description('import users from a CSV, XML or JSON file (Chamilo\'s formats and roster\'s own exports)')
+    .argument('<file>', 'the file, or - for standard input')
+    .addOption(new Option('--format <format>', 'the file format (default: from the extension, else from the content)').choices(['csv', 'xml', 'json']))
+    .option('--encoding <name>', 'the text encoding of a legacy file: latin1, windows-1252, … (default: UTF-8, or what an XML declaration says)')
+    .option('--delimiter <char>', 'the CSV delimiter: ; , | or tab (default: detected from the header)')
+    .option('--map <column=target>', 'read a column under another name: --map "Nom=LastName" (repeatable; target "ignore" skips it)', collect)
+    .option('--ignore-unknown-columns', 'skip columns roster does not know instead of stopping')
+    .addOption(new Option('--on-existing <action>', 'for a user that already exists (same username, else same email)').choices(['skip', 'update', 'fail']).default('skip'))
+    .option('--credentials <file>', 'write username;password of every generated password to this file (mode 0600)')
+    .option('--atomic', 'write nothing unless every row is valid')
+    .option('--dry-run', 'check and count everything, write nothing')
+    .option('--report <file>', 'write the rejected rows to this CSV file, with the reason, ready to fix and import again')
+    .action(async (file: string, opts: ImportOptions, cmd: Command) => withContext(cmd, (ctx) => runImport(ctx, file, opts)));
+  examples(command, [
+    'roster import students.csv --credentials new-passwords.csv',
+    'roster import chamilo-export.xml --on-existing update --report rejected.csv',
+    'roster import legacy.csv --encoding windows-1252 --map "Nom=LastName" --map "Prénom=FirstName"',
+    'curl -s https://hr.example.org/users.csv | roster import - --atomic --json',
+  ]);
+}
+
+async function runImport(ctx: CommandContext, input: string, opts: ImportOptions): Promise<void> {
+  const [{ openImportFile, importUsers }, { parseDelimiter }, { mapColumns, layoutColumns, parseColumnMap }, { loadFields }] = await Promise.all([
+    import('../core/import'),
+    import('../formats/csv-reader'),
+    import('../core/import-columns'),
+    import('../core/fields'),
+  ]);
+  const maps = (opts.map ?? []).map(parseColumnMap);
+  const delimiter = opts.delimiter !== undefined ? parseDelimiter(opts.delimiter) : undefined;
+  const file = await openImportFile(input === '-' ? ctx.io.stdin : input, {
+    format: opts.format as UserFile['format'] | undefined,
+    encoding: opts.encoding,
+    delimiter,
+  });
+  const fields = await loadFields(ctx.db.kysely);
+  let mapping = mapColumns(file.columns, fields, maps);
+  for (const column of mapping.unusedMaps) warn(ctx.io, `--map names the column "${column}", which ${file.name} does not have`);
+  if (mapping.unknown.length) {
+    if (!opts.ignoreUnknownColumns && ctx.io.interactive) {
+      maps.push(...(await askMappings(file, mapping.unknown, fields)));
+      mapping = mapColumns(file.columns, fields, maps);
+    } else if (!opts.ignoreUnknownColumns) {
+      throw new ValidationError(
+        `${file.name}: unknown column${mapping.unknown.length > 1 ? 's' : ''}: ${mapping.unknown.join(', ')}`,
+        `map them (--map "${mapping.unknown[0]}=LastName"), define an extra field (roster field add <name>), or pass --ignore-unknown-columns`,
+      );
+    }
+  }
+  const targets: (ColumnTarget | undefined)[] = mapping.targets.map((t) => t ?? { kind: 'ignore' });
+  const layout = layoutColumns(file.columns, targets, file.name);
+
+  const progress = createProgress(ctx.io, opts.dryRun ? 'checking' : 'importing', file.rows);
+  const controller = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal stops at once; SQLite rolls back the open chunk.
+    if (stoppedBy) process.exit(signal === 'SIGINT' ? 130 : 143);
+    stoppedBy = signal;
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let summary: ImportSummary;
+  try {
+    summary = await importUsers(ctx, {
+      file,
+      layout,
+      onExisting: opts.onExisting,
+      atomic: opts.atomic,
+      dryRun: opts.dryRun,
+      credentialsPath: opts.credentials,
+      reportPath: opts.report,
+      signal: controller.signal,
+      onProgress: (done, total) => progress.update(done, total),
+    });
+  } finally {
+    progress.done();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  render(ctx, summary, opts);
+  finish(summary, opts, stoppedBy);
+}
+
+async function askMappings(file: UserFile, unknown: string[], fields: Map<string, ExtraField>): Promise<ColumnMap[]> {
+  const [{ select }, { targetNames }] = await Promise.all([import('@inquirer/prompts'), import('../core/import-columns')]);
+  const maps: ColumnMap[] = [];
+  const choices = [{ name: 'ignore this column', value: 'ignore' }, ...targetNames(fields).map((name) => ({ name, value: name }))];
+  for (const column of unknown) {
+    const target = await select({ message: `${file.name}: what does the column "${column}" hold?`, choices, pageSize: 12 });
+    maps.push({ column, target });
+  }
+  return maps;
+}
+
+function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): void {
+  if (ctx.json) {
+    line(
+      ctx.io.stdout,
+      JSON.stringify(
+        {
+          created: s.created,
+          updated: s.updated,
+          skipped: s.skipped,
+          failed: s.failed,
+          errors: s.errors,
+          warnings: s.warnings,
+          weakPasswords: s.weakPasswords,
+          generatedPasswords: s.generatedPasswords,
+          dryRun: s.dryRun,
+          atomic: s.atomic,
+          interrupted: s.interrupted,
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    s.errors.slice(0, SHOWN_ERRORS).forEach((e) => line(ctx.io.stderr, `roster: row ${e.row}: ${e.field ? `${e.field}: ` : ''}${e.message}`));
+    if (s.errors.length > SHOWN_ERRORS) {
+      line(ctx.io.stderr, `roster: … and ${s.errors.length - SHOWN_ERRORS} more errors${opts.report ? ` (all in ${opts.report})` : ' (--report <file> writes them all)'}`);
+    }
+    const counts = s.dryRun
+      ? `would create ${s.created}, update ${s.updated}, skip ${s.skipped}; ${s.failed} failed`
+      : `${s.created} created, ${s.updated} updated, ${s.skipped} skipped, ${s.failed} failed`;
+    const head = s.dryRun ? `checked ${s.file} (dry run, nothing written)` : s.interrupted ? `interrupted import of ${s.file}` : `imported ${s.file}`;
+    line(ctx.io.stdout, `${paint(ctx.io, s.failed ? 'yellow' : 'green', head)}: ${counts}`);
+  }
+  if (s.weakPasswords) {
+    const rows = s.warnings.filter((w) => w.message.includes('weak')).map((w) => w.row);
+    warn(ctx.io, `${s.weakPasswords} password${s.weakPasswords > 1 ? 's are' : ' is'} weak (fewer than 8 characters): row${rows.length > 1 ? 's' : ''} ${rows.slice(0, 20).join(', ')}${s.weakPasswords > 20 ? ', …' : ''}`);
+  }
+  if (s.generatedPasswords && !s.dryRun && !(s.atomic && s.failed)) {
+    if (opts.credentials) {
+      if (!ctx.json) line(ctx.io.stdout, `${s.generatedPasswords} password${s.generatedPasswords > 1 ? 's' : ''} generated: username;password in ${opts.credentials} (mode 0600)`);
+    } else {
+      warn(ctx.io, `${s.generatedPasswords} password${s.generatedPasswords > 1 ? 's were' : ' was'} generated and saved nowhere; give --credentials <file> to receive them, or reset them with roster edit --reset-password`);
+    }
+  }
+  if (opts.report && s.failed && !ctx.json) line(ctx.io.stdout, `rejected rows written to ${opts.report}`);
+}
+
+function finish(s: ImportSummary, opts: ImportOptions, stoppedBy: NodeJS.Signals | undefined): void {
+  if (s.interrupted) {
+    process.stderr.write(
+      s.atomic
+        ? 'roster: interrupted: nothing was imported (--atomic)\n'
+        : `roster: interrupted: the users counted above are committed; run the same command again to finish (users already imported are skipped)\n`,
+    );
+    process.exitCode = stoppedBy === 'SIGTERM' ? 143 : 130;
+    return;
+  }
+  if (!s.failed) return;
+  const hint = opts.report ? `fix the rows in ${opts.report} and import that file` : 'fix the rows and import again; --report <file> writes them out';
+  if (s.atomic) {
+    const message = `nothing was ${s.dryRun ? 'checked as importable' : 'imported'} (--atomic): ${s.failed} row${s.failed > 1 ? 's' : ''} failed`;
+    if (s.conflictsOnly) throw new ConflictError(message, hint);
+    throw new ValidationError(message, hint);
+  }
+  throw new PartialFailureError(`${s.failed} row${s.failed > 1 ? 's' : ''} failed and ${s.failed > 1 ? 'were' : 'was'} not imported`, hint);
+}

@@ -1,0 +1,252 @@
+import fs from 'node:fs';
+import { NotFoundError, UsageError, ValidationError } from '../core/errors';
+
+/**
+ * Bytes of an input that can be read more than once (a scan, then the
+ * import). A file is re-opened; standard input is held in memory.
+ */
+export interface ByteSource {
+  /** For messages: the file name, or "standard input". */
+  readonly name: string;
+  /** The file extension, lower case, without the dot ('' for stdin). */
+  readonly extension: string;
+  chunks(): AsyncIterable<Buffer>;
+}
+
+const FILE_CHUNK = 256 * 1024;
+
+export function fileSource(file: string): ByteSource {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new NotFoundError(`no file ${file}`, 'check the path, or give - to read standard input');
+  }
+  if (!stat.isFile() && !stat.isFIFO()) throw new ValidationError(`${file} is not a file`);
+  const dot = file.lastIndexOf('.');
+  const extension = dot > file.lastIndexOf('/') ? file.slice(dot + 1).toLowerCase() : '';
+  if (stat.isFIFO()) {
+    // A named pipe can be read once: hold it like standard input.
+    let held: Promise<Buffer> | undefined;
+    return {
+      name: file,
+      extension,
+      chunks: () => sliceBuffer((held ??= readAll(fs.createReadStream(file), file))),
+    };
+  }
+  return {
+    name: file,
+    extension,
+    chunks: () => fs.createReadStream(file, { highWaterMark: FILE_CHUNK }) as AsyncIterable<Buffer>,
+  };
+}
+
+/** Standard input can be read once: it is held in memory, up to a limit. */
+export const STDIN_LIMIT = 512 * 1024 * 1024;
+
+export function streamSource(stream: NodeJS.ReadableStream, name = 'standard input'): ByteSource {
+  let held: Promise<Buffer> | undefined;
+  return { name, extension: '', chunks: () => sliceBuffer((held ??= readAll(stream, name))) };
+}
+
+export function bufferSource(buffer: Buffer, name: string, extension = ''): ByteSource {
+  return { name, extension, chunks: () => sliceBuffer(Promise.resolve(buffer)) };
+}
+
+async function readAll(stream: NodeJS.ReadableStream, name: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.length;
+    if (size > STDIN_LIMIT) {
+      throw new ValidationError(`${name} holds more than ${STDIN_LIMIT / 1024 / 1024} MB`, 'write the data to a file and import the file');
+    }
+    parts.push(buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+async function* sliceBuffer(buffer: Promise<Buffer>): AsyncGenerator<Buffer> {
+  const all = await buffer;
+  for (let at = 0; at < all.length; at += FILE_CHUNK) yield all.subarray(at, at + FILE_CHUNK);
+}
+
+export interface DecodeOptions {
+  /** Given by the person (--encoding); wins over an XML declaration. */
+  encoding?: string;
+  /** Read the encoding from an XML declaration when none is given. */
+  xmlDeclaration?: boolean;
+  /** Also check that a file read with a legacy encoding is not in fact UTF-8 (the scan does). */
+  checkMislabel?: boolean;
+}
+
+/** The name of a supported encoding, or a usage error. */
+export async function checkEncodingName(name: string): Promise<string> {
+  const normalised = normaliseEncoding(name);
+  if (normalised === 'utf-8' || normalised === 'utf-16le' || normalised === 'utf-16be') return normalised;
+  const iconv = await import('iconv-lite');
+  if (!iconv.encodingExists(normalised)) {
+    throw new UsageError(`unknown encoding "${name}"`, 'use utf-8, latin1, windows-1252, iso-8859-15, utf-16le, …');
+  }
+  return normalised;
+}
+
+function normaliseEncoding(name: string): string {
+  const key = name.trim().toLowerCase();
+  if (key === 'utf8' || key === 'utf-8') return 'utf-8';
+  if (key === 'utf16le' || key === 'utf-16le' || key === 'utf-16' || key === 'ucs-2') return 'utf-16le';
+  if (key === 'utf16be' || key === 'utf-16be') return 'utf-16be';
+  return key;
+}
+
+const SNIFF_BYTES = 1024;
+
+/**
+ * Decodes the bytes into text, chunk by chunk. Invalid bytes for the
+ * encoding, NUL bytes (binary data) and a UTF-8 file read as latin1 are
+ * errors that name the file and the line, never mojibake or a crash.
+ */
+export async function* decodeText(source: ByteSource, options: DecodeOptions = {}): AsyncGenerator<string> {
+  const iterator = source.chunks()[Symbol.asyncIterator]();
+  // Gather enough bytes to read a byte-order mark and an XML declaration.
+  let head: Buffer = Buffer.alloc(0);
+  let ended = false;
+  while (head.length < SNIFF_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    head = head.length ? Buffer.concat([head, next.value]) : next.value;
+  }
+  const { encoding, bomLength } = await chooseEncoding(head, options);
+  const decoder = await makeDecoder(encoding, source.name);
+  const mislabel = options.checkMislabel && decoder.legacy ? new Utf8Tracker() : undefined;
+  let lines = 1;
+  let offset = 0;
+  const decodeChunk = (bytes: Buffer, last: boolean): string => {
+    mislabel?.feed(bytes, last);
+    let text: string;
+    try {
+      text = decoder.decode(bytes, last);
+    } catch {
+      const bad = firstInvalidUtf8(bytes);
+      const line = lines + countNewlineBytes(bytes, bad);
+      throw new ValidationError(
+        `${source.name}: line ${line}: the bytes are not valid ${decoder.label} (byte ${offset + bad + 1})`,
+        decoder.label === 'UTF-8' ? 'for a legacy file give its encoding, e.g. --encoding latin1 or --encoding windows-1252' : 'give the right --encoding',
+      );
+    }
+    const nul = text.indexOf('\u0000');
+    if (nul !== -1) {
+      throw new ValidationError(
+        `${source.name}: line ${lines + countNewlines(text, nul)}: binary data (a NUL character): this is not a CSV, XML or JSON text file`,
+        'a UTF-16 file needs a byte-order mark or --encoding utf-16le',
+      );
+    }
+    lines += countNewlines(text, text.length);
+    offset += bytes.length;
+    return text;
+  };
+  const first = decodeChunk(head.subarray(bomLength), ended);
+  offset += bomLength;
+  if (first) yield first;
+  while (!ended) {
+    const next = await iterator.next();
+    const last = Boolean(next.done);
+    const text = decodeChunk(last ? Buffer.alloc(0) : next.value, last);
+    if (text) yield text;
+    if (last) break;
+  }
+  if (mislabel?.looksLikeUtf8) {
+    throw new ValidationError(
+      `${source.name}: the file is UTF-8, but was read as ${encoding}: accented letters would be garbled`,
+      'import it as UTF-8: --encoding utf-8 (or leave --encoding out)',
+    );
+  }
+}
+
+async function chooseEncoding(head: Buffer, options: DecodeOptions): Promise<{ encoding: string; bomLength: number }> {
+  // A byte-order mark is unambiguous and wins over everything.
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'utf-8', bomLength: 3 };
+  if (head[0] === 0xff && head[1] === 0xfe) return { encoding: 'utf-16le', bomLength: 2 };
+  if (head[0] === 0xfe && head[1] === 0xff) return { encoding: 'utf-16be', bomLength: 2 };
+  if (options.encoding) return { encoding: await checkEncodingName(options.encoding), bomLength: 0 };
+  if (options.xmlDeclaration) {
+    const declared = /^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']/.exec(head.toString('latin1'));
+    if (declared?.[1]) return { encoding: await checkEncodingName(declared[1]), bomLength: 0 };
+  }
+  return { encoding: 'utf-8', bomLength: 0 };
+}
+
+interface Decoder {
+  label: string;
+  /** A single-byte legacy encoding, where any byte decodes to something. */
+  legacy: boolean;
+  decode(bytes: Buffer, last: boolean): string;
+}
+
+async function makeDecoder(encoding: string, _name: string): Promise<Decoder> {
+  if (encoding === 'utf-8' || encoding === 'utf-16le' || encoding === 'utf-16be') {
+    // ignoreBOM: the BOM was already removed; a second one would be data.
+    const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
+    return {
+      label: encoding.toUpperCase(),
+      legacy: false,
+      decode: (bytes, last) => decoder.decode(bytes, { stream: !last }),
+    };
+  }
+  const iconv = await import('iconv-lite');
+  const decoder = iconv.getDecoder(encoding, { stripBOM: false });
+  return {
+    label: encoding,
+    legacy: true,
+    decode: (bytes, last) => decoder.write(bytes) + (last ? (decoder.end() ?? '') : ''),
+  };
+}
+
+/** Follows whether bytes read with a legacy encoding would have been valid, non-ASCII UTF-8. */
+class Utf8Tracker {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private valid = true;
+  private highBytes = false;
+  feed(bytes: Buffer, last: boolean): void {
+    if (!this.valid) return;
+    if (!this.highBytes && bytes.some((b) => b >= 0x80)) this.highBytes = true;
+    try {
+      this.decoder.decode(bytes, { stream: !last });
+    } catch {
+      this.valid = false;
+    }
+  }
+  get looksLikeUtf8(): boolean {
+    return this.valid && this.highBytes;
+  }
+}
+
+function countNewlines(text: string, end: number): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1 && at < end; at = text.indexOf('\n', at + 1)) count++;
+  return count;
+}
+
+function countNewlineBytes(bytes: Buffer, end: number): number {
+  let count = 0;
+  for (let at = bytes.indexOf(10); at !== -1 && at < end; at = bytes.indexOf(10, at + 1)) count++;
+  return count;
+}
+
+/** The offset of the first byte that breaks UTF-8 (for messages only). */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need < 0) return i;
+    if (i + need >= bytes.length) return need === 0 ? i + 1 : i;
+    for (let k = 1; k <= need; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    i += need + 1;
+  }
+  return Math.max(0, bytes.length - 1);
+}

@@ -1,0 +1,156 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { BIN, Sandbox } from './helpers';
+
+function createCourses(sandbox: Sandbox): void {
+  if (!fs.existsSync(sandbox.db)) expect(sandbox.run(['db', 'migrate']).code).toBe(0);
+  const db = new Database(sandbox.db);
+  const at = '2026-01-01T00:00:00.000Z';
+  for (const code of ['MATH101', 'PHYS-2']) {
+    db.prepare('INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)').run(code, code.toLowerCase(), `Course ${code}`, 'en', at);
+  }
+  db.prepare('INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)').run('Autumn 2026', 'autumn 2026', '2026-09-01', '2026-12-20', at);
+  db.close();
+}
+
+function defineFields(sandbox: Sandbox): void {
+  for (const args of [
+    ['cohort', '--type', 'number'],
+    ['alumni', '--type', 'boolean'],
+    ['birthday', '--type', 'date'],
+    ['campus', '--type', 'choice', '--choices', 'north,south'],
+    ['notes'],
+  ]) {
+    expect(sandbox.run(['field', 'add', ...args]).code).toBe(0);
+  }
+}
+
+/** A varied population: several roles, every field type, enrolments with a course role, dates, an inactive account. */
+function populate(sandbox: Sandbox): void {
+  createCourses(sandbox);
+  defineFields(sandbox);
+  sandbox.addUser('ada', ['--language', 'fr', '--official-code', '=1+2', '--phone', '+44 20 7946', '--field', 'cohort=-3', '--field', 'notes=Analyst; likes "engines"\nsecond line', '--expires', '2027-01-31'], ['teacher', 'admin']);
+  sandbox.addUser('alan', ['--inactive', '--field', 'alumni=yes', '--field', 'birthday=1912-06-23', '--field', 'campus=south'], ['student']);
+  sandbox.addUser('grace', ['--field', 'notes=@home'], ['hr_manager', 'invitee']);
+  sandbox.addUser('élodie', ['--language', 'es'], ['session_admin']);
+  const db = new Database(sandbox.db);
+  const id = (u: string) => (db.prepare('SELECT id FROM user WHERE username = ?').get(u) as { id: number }).id;
+  const enrol = db.prepare('INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, ?, ?)');
+  enrol.run(1, id('ada'), 'teacher', '2026-01-02T00:00:00.000Z');
+  enrol.run(2, id('ada'), 'student', '2026-01-02T00:00:00.000Z');
+  enrol.run(1, id('alan'), 'student', '2026-01-02T00:00:00.000Z');
+  db.prepare('INSERT INTO session_user (session_id, user_id, enrolled_at) VALUES (1, ?, ?)').run(id('grace'), '2026-01-02T00:00:00.000Z');
+  db.prepare("UPDATE user SET last_login_at = '2026-05-01T10:00:00.000Z' WHERE username = 'grace'").run();
+  db.close();
+}
+
+/** Everything an export carries, without the ids that a new database gives anew. */
+function comparable(sandbox: Sandbox): unknown[] {
+  const users = JSON.parse(sandbox.run(['export', '-', '--format', 'json', '--include-password-hashes']).stdout) as Record<string, unknown>[];
+  return users.map(({ id: _id, ...rest }) => rest).sort((a, b) => String(a.username).localeCompare(String(b.username)));
+}
+
+describe('roster export', () => {
+  const sandbox = new Sandbox();
+  beforeAll(() => populate(sandbox));
+  afterAll(() => sandbox.cleanup());
+
+  it('writes CSV with Chamilo\'s column names to stdout, neutralising formulas, never a password', () => {
+    const result = sandbox.run(['export']);
+    expect(result.code).toBe(0);
+    const [header, ...lines] = result.stdout.split('\r\n');
+    expect(header).toBe(
+      'UserId;LastName;FirstName;Email;UserName;AuthSource;Status;Roles;OfficialCode;PhoneNumber;language;Active;ExpiryDate;RegistrationDate;LastLogin;Picture;alumni;birthday;campus;cohort;notes;Courses;Sessions',
+    );
+    expect(lines.join('\n')).toContain(";ada@example.org;ada;platform;1;teacher|admin;'=1+2;'+44 20 7946;fr;1;2027-01-31T23:59:59.999Z;");
+    expect(lines.join('\n')).toContain(';-3;"Analyst; likes ""engines""\nsecond line";MATH101|PHYS-2:student;');
+    expect(lines.join('\n')).toContain(";'@home;;Autumn 2026");
+    expect(result.stdout).not.toMatch(/\$2b\$|correct horse/);
+    expect(sandbox.run(['export', '--raw']).stdout).toContain(';=1+2;+44 20 7946;');
+  });
+
+  it('chooses columns, filters like list, and writes XML and JSON by extension', () => {
+    expect(sandbox.run(['export', '--columns', 'UserName,email,cohort', '--role', 'teacher']).stdout).toBe('UserName;Email;cohort\r\nada;ada@example.org;-3\r\n');
+    expect(sandbox.run(['export', '--columns', 'username', '--course', 'math101', '--delimiter', ',']).stdout).toBe('UserName\r\nada\r\nalan\r\n');
+    expect(sandbox.run(['export', '--columns', 'username', '--inactive']).stdout).toBe('UserName\r\nalan\r\n');
+    const xml = sandbox.run(['export', 'users.xml', '--columns', 'username,LastName,notes', '--field', 'campus=south']);
+    expect(xml.code).toBe(0);
+    expect(xml.stdout).toContain('exported 1 user to users.xml (xml)');
+    expect(fs.readFileSync(path.join(sandbox.dir, 'users.xml'), 'utf8')).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Contacts>\n    <Contact>\n        <UserName>alan</UserName>\n        <LastName>Tester</LastName>\n        <notes />\n    </Contact>\n</Contacts>\n',
+    );
+    const json = sandbox.run(['export', 'users.json', '--json', '--session', 'AUTUMN 2026']);
+    expect(JSON.parse(json.stdout)).toEqual({ exported: 1, file: path.join(sandbox.dir, 'users.json'), format: 'json', passwordHashes: false });
+    const exported = JSON.parse(fs.readFileSync(path.join(sandbox.dir, 'users.json'), 'utf8')) as Record<string, unknown>[];
+    expect(exported).toEqual([expect.objectContaining({ username: 'grace', roles: ['hr_manager', 'invitee'], sessions: ['Autumn 2026'], courses: [] })]);
+    expect(exported[0]).not.toHaveProperty('passwordHash');
+  });
+
+  it('adds password hashes only when asked, in a file created with mode 0600', () => {
+    const plain = sandbox.run(['export', 'plain.csv']);
+    expect(plain.code).toBe(0);
+    const target = path.join(sandbox.dir, 'hashes.csv');
+    fs.writeFileSync(target, 'old content');
+    fs.chmodSync(target, 0o644);
+    const result = sandbox.run(['export', target, '--include-password-hashes', '--columns', 'UserName']);
+    expect(result.code).toBe(0);
+    expect(fs.statSync(target).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(target, 'utf8')).toMatch(/^UserName;PasswordHash\r\nada;\$2b\$04\$[./A-Za-z0-9]{53}\r\n/);
+    expect(fs.readdirSync(sandbox.dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  it('refuses bad options with exit 2 and unknown courses with exit 3', () => {
+    expect(sandbox.run(['export', '--columns', 'shoe']).code).toBe(2);
+    expect(sandbox.run(['export', '--columns', 'Password']).stderr).toContain('passwords are never exported');
+    expect(sandbox.run(['export', '--columns', 'PasswordHash']).code).toBe(2);
+    expect(sandbox.run(['export', '--format', 'json', '--columns', 'UserName']).code).toBe(2);
+    expect(sandbox.run(['export', '--format', 'xml', '--raw']).code).toBe(2);
+    expect(sandbox.run(['export', '--course', 'NOPE']).code).toBe(3);
+    expect(sandbox.run(['export', 'no/such/dir/users.csv']).code).toBe(3);
+  });
+
+  it('stops quietly when the reader of a pipe has had enough', () => {
+    const result = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${BIN}" export --columns UserName | head -1`], {
+      env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db },
+      encoding: 'utf8',
+    });
+    expect(result.stdout).toBe('UserName\r\n');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('imports what list --format csv writes', () => {
+    const listed = sandbox.file('listed.csv', sandbox.run(['list', '--format', 'csv']).stdout);
+    const target = new Sandbox();
+    try {
+      const imported = target.run(['import', listed, '--json']);
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ created: 4, failed: 0 });
+      expect(target.json<{ roles: string[]; active: boolean }>(['show', 'ada'])).toMatchObject({ roles: ['teacher', 'admin'], active: true });
+      expect(target.json<{ active: boolean }>(['show', 'alan']).active).toBe(false);
+    } finally {
+      target.cleanup();
+    }
+  });
+
+  it.each(['csv', 'xml', 'json'])('round trip in %s: export, import into an empty database, same users, roles, fields, enrolments', (format) => {
+    const file = path.join(sandbox.dir, `round-trip.${format}`);
+    expect(sandbox.run(['export', file, '--include-password-hashes']).code).toBe(0);
+    const target = new Sandbox();
+    try {
+      createCourses(target);
+      defineFields(target);
+      const imported = target.run(['import', file, '--json']);
+      expect(imported.stderr).toBe('');
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ created: 4, failed: 0 });
+      expect(comparable(target)).toEqual(comparable(sandbox));
+      const show = target.json<{ courses: { code: string; role: string }[] }>(['show', 'ada']);
+      expect(show.courses.map((c) => `${c.code}:${c.role}`)).toEqual(['MATH101:teacher', 'PHYS-2:student']);
+    } finally {
+      target.cleanup();
+    }
+  });
+});

@@ -1,0 +1,358 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { BIN, FIXTURES, Sandbox } from './helpers';
+
+/** Courses and sessions are inserted straight into the file: `roster course add` is another issue. */
+function createCourses(sandbox: Sandbox, codes: string[], sessions: string[] = []): void {
+  if (!fs.existsSync(sandbox.db)) expect(sandbox.run(['db', 'migrate']).code).toBe(0);
+  const db = new Database(sandbox.db);
+  const at = new Date().toISOString();
+  for (const code of codes) {
+    db.prepare('INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)').run(code, code.toLowerCase(), `Course ${code}`, 'en', at);
+  }
+  for (const name of sessions) {
+    db.prepare('INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)').run(name, name.toLowerCase(), '2026-09-01', '2026-12-20', at);
+  }
+  db.close();
+}
+
+const fixture = (name: string) => path.join(FIXTURES, name);
+
+interface Summary {
+  created: number;
+  updated: number;
+  skipped: number;
+  failed: number;
+  errors: { row: number; field: string; message: string }[];
+  warnings: { row: number; field: string; message: string }[];
+  weakPasswords: number;
+  generatedPasswords: number;
+}
+
+function users(sandbox: Sandbox): string[] {
+  return sandbox.query<{ username: string }>('SELECT username FROM user WHERE is_system = 0 ORDER BY username').map((u) => u.username);
+}
+
+describe('roster import: Chamilo files', () => {
+  let sandbox: Sandbox;
+  beforeEach(() => {
+    sandbox = new Sandbox();
+    createCourses(sandbox, ['COURSE1', 'COURSE2', 'COURSE3'], ['Autumn 2026']);
+  });
+  afterEach(() => sandbox.cleanup());
+
+  it.each(['chamilo-example-1.11.csv', 'chamilo-example-2.x.csv', 'chamilo-example-1.11.xml'])('imports Chamilo\'s own %s unchanged', (name) => {
+    const result = sandbox.run(['import', fixture(name), '--credentials', 'new.csv']);
+    expect(result.stderr).not.toContain('error');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/2 created, 0 updated, 0 skipped, 0 failed/);
+    const marty = sandbox.json<{ roles: string[]; courses: { code: string; role: string }[]; officialCode: string; phone: string }>(['show', 'marty']);
+    expect(marty).toMatchObject({ roles: ['student'], officialCode: '12345678', phone: '001-123-456-789' });
+    expect(marty.courses.map((c) => `${c.code}:${c.role}`)).toEqual(['COURSE1:student', 'COURSE2:student', 'COURSE3:student']);
+    const teacher = sandbox.json<{ roles: string[]; courses: { code: string; role: string }[] }>(['show', 'drbrown@example.net']);
+    expect(teacher.roles).toEqual(['teacher']);
+    expect(teacher.courses).toEqual([expect.objectContaining({ code: 'COURSE2', role: 'teacher' })]);
+    // "secret" is weak: a warning, not a rejection.
+    expect(result.stderr).toMatch(/warning: \d passwords? (is|are) weak/);
+    // Importing the same file again finishes nothing new.
+    expect(sandbox.run(['import', fixture(name)]).stdout).toMatch(/0 created, 0 updated, 2 skipped, 0 failed/);
+  });
+
+  it('reads a BOM, CRLF, accents, Status codes and words, language names, Chamilo dates and extra fields', () => {
+    expect(sandbox.run(['field', 'add', 'cohort', '--type', 'number']).code).toBe(0);
+    const result = sandbox.run(['import', fixture('chamilo-users.csv'), '--json', '--credentials', 'new.csv']);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(summary).toMatchObject({ created: 5, updated: 0, skipped: 0, failed: 0, errors: [], weakPasswords: 1, generatedPasswords: 1 });
+    expect(summary.warnings).toEqual([{ row: 4, field: 'Password', message: 'the password is weak (fewer than 8 characters)' }]);
+    const all = sandbox.json<{ username: string; firstname: string; lastname: string; roles: string[]; language: string; expiresAt: string | null; phone: string | null; extra: Record<string, unknown> }[]>(['list', '--sort', 'username']);
+    expect(all.map((u) => [u.username, u.firstname, u.lastname, u.roles.join('|'), u.language])).toEqual([
+      ['alefevre', 'Anne; Marie', 'Lefèvre', 'invitee', 'fr'],
+      ['edupont', 'Élodie', 'Dupont', 'student', 'fr'],
+      ['jmuller', 'Jürgen', 'Müller', 'teacher', 'de'],
+      ['jnunez', 'José', 'Núñez', 'teacher', 'es'],
+      ['sobrien', 'Siobhán', "O'Brien", 'hr_manager', 'en'],
+    ]);
+    expect(all[1]).toMatchObject({ expiresAt: '2027-06-30T00:00:00.000Z', phone: '+33 1 23 45 67 89', extra: { cohort: 2026 } });
+    expect(all[2]!.expiresAt).toBeNull();
+    const edupont = sandbox.json<{ courses: { code: string }[]; sessions: { name: string }[] }>(['show', 'edupont']);
+    expect(edupont.courses.map((c) => c.code)).toEqual(['COURSE1', 'COURSE2']);
+    const alefevre = sandbox.json<{ sessions: { name: string }[] }>(['show', 'alefevre']);
+    expect(alefevre.sessions.map((s) => s.name)).toEqual(['Autumn 2026']);
+  });
+
+  it('reads the latin1 copy with --encoding, and refuses it without, naming the line', () => {
+    expect(sandbox.run(['field', 'add', 'cohort', '--type', 'number']).code).toBe(0);
+    const refused = sandbox.run(['import', fixture('chamilo-users-latin1.csv')]);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('line 2: the bytes are not valid UTF-8');
+    expect(refused.stderr).toContain('--encoding latin1');
+    expect(users(sandbox)).toEqual([]);
+    const read = sandbox.run(['import', fixture('chamilo-users-latin1.csv'), '--encoding', 'latin1']);
+    expect(read.code).toBe(0);
+    expect(sandbox.json<{ firstname: string }>(['show', 'jnunez']).firstname).toBe('José');
+    // A UTF-8 file read as latin1 would be garbled: refused.
+    const noBom = sandbox.file('utf8.csv', fs.readFileSync(fixture('chamilo-users.csv')).subarray(3));
+    const garbled = sandbox.run(['import', noBom, '--encoding', 'windows-1252']);
+    expect(garbled.code).toBe(5);
+    expect(garbled.stderr).toContain('the file is UTF-8');
+    expect(sandbox.run(['import', fixture('chamilo-users.csv'), '--encoding', 'klingon']).code).toBe(2);
+  });
+
+  it('honours the ISO-8859-1 declaration of a Chamilo XML file, entities, CDATA and empty elements', () => {
+    const result = sandbox.run(['import', fixture('chamilo-users.xml'), '--credentials', 'new.csv']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('3 created');
+    expect(sandbox.json<{ firstname: string; officialCode: string; language: string }>(['show', 'edupont'])).toMatchObject({ firstname: 'Élodie', officialCode: 'R&D-1001', language: 'fr' });
+    expect(sandbox.json<{ firstname: string; lastname: string; roles: string[] }>(['show', 'jnunez'])).toMatchObject({ lastname: 'Núñez <Jr>', roles: ['hr_manager'] });
+    expect(sandbox.json<{ firstname: string }>(['show', 'jmuller']).firstname).toBe('Jürgen');
+  });
+
+  it('reads standard input with -', () => {
+    const csv = fs.readFileSync(fixture('chamilo-example-2.x.csv'));
+    const result = sandbox.run(['import', '-', '--json'], { input: csv.toString('utf8') });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ created: 2 });
+    const xml = sandbox.run(['import', '-', '--on-existing', 'update', '--json'], { input: fs.readFileSync(fixture('chamilo-example-1.11.xml'), 'latin1') });
+    expect(xml.code).toBe(0);
+  });
+});
+
+describe('roster import: options', () => {
+  let sandbox: Sandbox;
+  beforeEach(() => {
+    sandbox = new Sandbox();
+    createCourses(sandbox, ['COURSE1', 'COURSE2', 'COURSE3']);
+  });
+  afterEach(() => sandbox.cleanup());
+
+  it('stops on unknown columns without a terminal, listing them; maps or ignores them on request', () => {
+    const file = sandbox.file('fr.csv', 'Nom;Prénom;Courriel;Identifiant;Couleur\nCurie;Marie;marie@example.org;mcurie;bleu\n');
+    const refused = sandbox.run(['import', file]);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('unknown columns: Nom, Prénom, Courriel, Identifiant, Couleur');
+    expect(refused.stderr).toContain('--map');
+    const maps = ['--map', 'Nom=lastname', '--map', 'Prénom=FirstName', '--map', 'courriel=Email', '--map', 'Identifiant=UserName'];
+    const stillUnknown = sandbox.run(['import', file, ...maps]);
+    expect(stillUnknown.code).toBe(5);
+    expect(stillUnknown.stderr).toContain('unknown column: Couleur');
+    const done = sandbox.run(['import', file, ...maps, '--ignore-unknown-columns']);
+    expect(done.code).toBe(0);
+    expect(sandbox.json<{ lastname: string }>(['show', 'mcurie']).lastname).toBe('Curie');
+    expect(sandbox.run(['import', file, '--map', 'Nom=shoe-size']).code).toBe(2);
+  });
+
+  it('requires the four identity columns', () => {
+    const result = sandbox.run(['import', fixture('bad/missing-column.csv')]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain('required column missing: Email');
+  });
+
+  it('skips (default), updates or fails on existing users, in any case', () => {
+    sandbox.addUser('ada', [], ['teacher']);
+    const file = fixture('bad/existing-user-other-case.csv');
+    const skipped = sandbox.run(['import', file, '--json']);
+    expect(skipped.code).toBe(0);
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ created: 1, skipped: 1, failed: 0 });
+    const failed = sandbox.run(['import', file, '--on-existing', 'fail', '--json']);
+    expect(failed.code).toBe(6);
+    const summary = JSON.parse(failed.stdout) as Summary;
+    expect(summary.errors).toEqual([
+      { row: 2, field: 'UserName', message: expect.stringContaining('user ada (id:') },
+      { row: 3, field: 'UserName', message: expect.stringContaining('user nina (id:') },
+    ]);
+    const updated = sandbox.run(['import', file, '--on-existing', 'update', '--json']);
+    expect(updated.code).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ updated: 1, skipped: 1 });
+    expect(sandbox.json<{ username: string; email: string; lastname: string; roles: string[] }>(['show', 'ada'])).toMatchObject({
+      username: 'ADA',
+      email: 'ADA.other@example.org',
+      lastname: 'Lovelace',
+      roles: ['teacher'],
+    });
+    const atomicConflict = sandbox.run(['import', file, '--on-existing', 'fail', '--atomic']);
+    expect(atomicConflict.code).toBe(4);
+  });
+
+  it('reports bad rows (row, column, reason), imports the rest and exits 6; --report writes them to fix', () => {
+    const report = path.join(sandbox.dir, 'rejected.csv');
+    const result = sandbox.run(['import', fixture('bad/invalid-emails.csv'), '--report', report]);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toContain('roster: row 2: Email: "jane@example" is not a valid email address');
+    expect(result.stderr).toContain('roster: row 3: Email: "rita at example.org" is not a valid email address');
+    expect(result.stdout).toContain('1 created, 0 updated, 0 skipped, 2 failed');
+    expect(fs.statSync(report).mode & 0o777).toBe(0o600);
+    const rejected = fs.readFileSync(report, 'utf8');
+    expect(rejected.split('\r\n')[0]).toBe('LastName;FirstName;Email;UserName;ImportError');
+    // Fixed and imported again: the reason column is ignored.
+    fs.writeFileSync(report, rejected.replace('jane@example;', 'jane@example.org;').replace('rita at example.org', 'rita@example.org'));
+    const again = sandbox.run(['import', report]);
+    expect(again.code).toBe(0);
+    expect(users(sandbox)).toEqual(['epoe', 'jdoe', 'rroe']);
+  });
+
+  it('rejects duplicates inside the file, and unknown statuses and roles', () => {
+    const statuses = sandbox.run(['import', fixture('bad/unknown-status.csv'), '--json']);
+    expect(statuses.code).toBe(6);
+    const errors = (JSON.parse(statuses.stdout) as Summary).errors;
+    expect(errors.map((e) => [e.row, e.field])).toEqual([
+      [2, 'Status'],
+      [3, 'Roles'],
+      [5, 'Status'],
+    ]);
+    expect(errors[1]!.message).toBe('unknown role "wizard"');
+    const duplicates = sandbox.run(['import', fixture('bad/duplicate-usernames.csv'), '--json']);
+    expect(duplicates.code).toBe(6);
+    expect((JSON.parse(duplicates.stdout) as Summary).errors).toEqual([
+      { row: 3, field: 'UserName', message: '"JDoe" is also on row 2 of this file' },
+      { row: 5, field: 'Email', message: '"rita@EXAMPLE.org" is also on row 4 of this file' },
+    ]);
+  });
+
+  it('--atomic writes nothing when a row fails (exit 5); --dry-run writes nothing at all', () => {
+    const atomic = sandbox.run(['import', fixture('bad/invalid-emails.csv'), '--atomic']);
+    expect(atomic.code).toBe(5);
+    expect(atomic.stderr).toContain('nothing was imported (--atomic): 2 rows failed');
+    expect(users(sandbox)).toEqual([]);
+    const dry = sandbox.run(['import', fixture('chamilo-example-1.11.csv'), '--dry-run', '--credentials', 'c.csv']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('would create 2, update 0, skip 0; 0 failed');
+    expect(users(sandbox)).toEqual([]);
+    expect(fs.existsSync(path.join(sandbox.dir, 'c.csv'))).toBe(false);
+    expect(sandbox.query('SELECT * FROM audit_log')).toEqual([]);
+  });
+
+  it('puts generated passwords in the 0600 credentials file only, never in the output', () => {
+    const result = sandbox.run(['import', fixture('chamilo-example-1.11.csv'), '--credentials', 'creds.csv', '--json']);
+    expect(result.code).toBe(0);
+    const credentials = path.join(sandbox.dir, 'creds.csv');
+    expect(fs.statSync(credentials).mode & 0o777).toBe(0o600);
+    const [header, line] = fs.readFileSync(credentials, 'utf8').trim().split('\n');
+    expect(header).toBe('username;password');
+    const password = line!.split(';')[1]!;
+    expect(line).toMatch(/^emmert;[A-Za-z0-9]{16}$/);
+    expect(result.stdout + result.stderr).not.toContain(password);
+    expect(JSON.stringify(sandbox.query('SELECT * FROM audit_log'))).not.toContain(password);
+    // The password works.
+    const login = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username = 'emmert'")[0]!;
+    expect(login.password_hash).toMatch(/^\$2b\$04\$/);
+    const without = sandbox.run(['import', fixture('chamilo-example-2.x.csv'), '--on-existing', 'update']);
+    expect(without.stderr).not.toContain('generated');
+  });
+
+  it('refuses hostile and broken files with exit 5, expanding and reading nothing, importing nothing', () => {
+    const cases: [string, string][] = [
+      [fixture('bad/billion-laughs.xml'), 'DOCTYPE'],
+      [fixture('bad/external-entity.xml'), 'DOCTYPE'],
+      [fixture('bad/undeclared-entity.xml'), '"&lol9;" is not an XML entity'],
+      [fixture('bad/truncated.xml'), 'line 9: the file ends inside <Contact> number 2 (truncated?)'],
+      [fixture('bad/malformed-quotes.csv'), 'line 3: a quoted field is never closed'],
+      [sandbox.file('garbage.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x10])), 'not valid UTF-8'],
+      [sandbox.file('nul.csv', Buffer.concat([Buffer.from('LastName;FirstName;Email;UserName\n'), Buffer.alloc(4096)])), 'binary data'],
+      [sandbox.file('long.csv', `LastName;FirstName;Email;UserName\nDoe;Jane;jane@example.org;${'x'.repeat(3 * 1024 * 1024)}\n`), 'line 2: the record is longer than 1 MB'],
+      [sandbox.file('long-header.csv', 'x'.repeat(3 * 1024 * 1024)), 'line 1 is longer than'],
+      [sandbox.file('readme.txt', 'Hello,\nthis is not a list of users.\n'), 'unknown column: Hello'],
+      [sandbox.file('readme.md', 'Hello,\nthis is not a list of users.\n'), 'unknown column: Hello'],
+      [sandbox.file('page.xml', '<html><body>hi</body></html>'), 'the root element is <html>'],
+      [sandbox.file('users.json', '[{"username": "a"},'), 'the file ends before the closing "]"'],
+    ];
+    for (const [file, message] of cases) {
+      const result = sandbox.run(['import', file]);
+      expect({ file: path.basename(file), code: result.code }).toEqual({ file: path.basename(file), code: 5 });
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).not.toContain('internal error');
+    }
+    expect(users(sandbox)).toEqual([]);
+    expect(sandbox.run(['import', 'no-such-file.csv']).code).toBe(3);
+  });
+
+  it('a 1 GB file of zero bytes ends at once with exit 5', () => {
+    const file = path.join(sandbox.dir, 'huge.csv');
+    const fd = fs.openSync(file, 'w');
+    fs.ftruncateSync(fd, 1024 * 1024 * 1024);
+    fs.closeSync(fd);
+    const started = Date.now();
+    const result = sandbox.run(['import', file]);
+    expect(result.code).toBe(5);
+    expect(Date.now() - started).toBeLessThan(5000);
+    fs.rmSync(file);
+  });
+});
+
+describe('roster import: interrupted', () => {
+  let sandbox: Sandbox;
+  beforeEach(() => {
+    sandbox = new Sandbox();
+    createCourses(sandbox, ['COURSE1']);
+  });
+  afterEach(() => sandbox.cleanup());
+
+  const ROWS = 1500;
+  function bigFile(): string {
+    const lines = ['LastName;FirstName;Email;UserName;Password;Status;Courses'];
+    for (let i = 0; i < ROWS; i++) lines.push(`Last${i};First${i};user${i}@example.org;user${i};password-${i};5;COURSE1`);
+    return sandbox.file('big.csv', `${lines.join('\n')}\n`);
+  }
+
+  function count(): number {
+    try {
+      return sandbox.query<{ n: number }>('SELECT count(*) AS n FROM user WHERE is_system = 0')[0]!.n;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Starts an import and signals it once some users are committed. */
+  async function interrupt(file: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+    const child = spawn(process.execPath, [BIN, 'import', file, '--credentials', 'creds.csv'], {
+      cwd: sandbox.dir,
+      env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BCRYPT_COST: '6', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+    const deadline = Date.now() + 20000;
+    while (count() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill(signal);
+    return { ...(await exited), stderr };
+  }
+
+  function checkWhole(): number {
+    const n = count();
+    // Every committed user is whole: a role, an enrolment, an audit row and a password.
+    expect(sandbox.query('SELECT count(*) AS n FROM user_role')).toEqual([{ n }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM course_user')).toEqual([{ n }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'user.import'")).toEqual([{ n }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM user WHERE is_system = 0 AND password_hash IS NULL')).toEqual([{ n: 0 }]);
+    return n;
+  }
+
+  it('killed halfway (SIGKILL), leaves only whole users; the same command finishes the job', async () => {
+    const file = bigFile();
+    const killed = await interrupt(file, 'SIGKILL');
+    expect(killed.signal).toBe('SIGKILL');
+    const committed = checkWhole();
+    expect(committed).toBeGreaterThan(0);
+    expect(committed).toBeLessThan(ROWS);
+    const resumed = sandbox.run(['import', file, '--json']);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ created: ROWS - committed, skipped: committed, failed: 0 });
+    expect(checkWhole()).toBe(ROWS);
+  }, 60000);
+
+  it('stopped with Ctrl-C, says what to do and exits 130', async () => {
+    const file = bigFile();
+    const stopped = await interrupt(file, 'SIGINT');
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain('run the same command again');
+    const committed = checkWhole();
+    expect(committed).toBeLessThan(ROWS);
+    // Users created before the stop have their generated passwords on disk (none here: all given).
+    const resumed = sandbox.run(['import', file]);
+    expect(resumed.code).toBe(0);
+    expect(checkWhole()).toBe(ROWS);
+  }, 60000);
+});
