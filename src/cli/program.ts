@@ -56,6 +56,11 @@ export function reportError(error: unknown): number {
     printRosterError(error);
     return error.exitCode;
   }
+  // Ctrl-C or Ctrl-D at a prompt: the person said no, nothing was changed.
+  if ((error as Error)?.name === 'ExitPromptError') {
+    process.stderr.write('roster: cancelled; nothing was changed\n');
+    return ExitCode.notConfirmed;
+  }
   const sqliteCode = (error as { code?: string }).code;
   if (sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_LOCKED') {
     process.stderr.write('roster: error: the database stayed locked by another roster process for 30 s; try again\n');

@@ -45,3 +45,4 @@ describe('a new database', () => {
     expect(sandbox.run(['list', '--format', 'count'])).toMatchObject({ code: 0, stderr: '' });
   });
 });
+
