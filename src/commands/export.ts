@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { exitCodeFor, listenForStop } from '../cli/interrupt';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { withContext, type CommandContext } from '../cli/context';
@@ -57,34 +58,27 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
 
   const target = toStdout ? undefined : openTarget(path.resolve(file!), hashes);
   const out = target?.stream ?? ctx.io.stdout;
-  let stoppedBy: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stoppedBy) process.exit(signal === 'SIGINT' ? 130 : 143);
-    stoppedBy = signal;
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = listenForStop(controller);
   try {
     for await (const text of plan.chunks()) {
       await write(out, text);
       progress.update(plan.count);
     }
     progress.done();
-    if (stoppedBy) throw new Error('interrupted');
+    if (stop.stoppedBy()) throw new Error('interrupted');
     await target?.commit();
   } catch (error) {
     progress.done();
     await target?.abandon();
+    const stoppedBy = stop.stoppedBy();
     if (stoppedBy) {
       process.stderr.write(`roster: interrupted: ${toStdout ? 'the output is incomplete' : `${file} was not written`}\n`);
-      process.exitCode = stoppedBy === 'SIGTERM' ? 143 : 130;
+      process.exitCode = exitCodeFor(stoppedBy);
       return;
     }
     throw error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.release();
   }
   if (toStdout) return;
   if (ctx.json) line(ctx.io.stdout, JSON.stringify({ exported: plan.count, file: target!.file, format, passwordHashes: hashes }));

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { exitCodeFor, listenForStop } from '../cli/interrupt';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint, warn } from '../cli/io';
 import { collect, examples } from '../cli/options';
@@ -80,16 +81,7 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
   const layout = layoutColumns(file.columns, targets, file.name);
 
   const progress = createProgress(ctx.io, opts.dryRun ? 'checking' : 'importing', file.rows);
-  const controller = new AbortController();
-  let stoppedBy: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    // A second signal stops at once; SQLite rolls back the open chunk.
-    if (stoppedBy) process.exit(signal === 'SIGINT' ? 130 : 143);
-    stoppedBy = signal;
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = listenForStop();
   let summary: ImportSummary;
   try {
     summary = await importUsers(ctx, {
@@ -100,16 +92,15 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
       dryRun: opts.dryRun,
       credentialsPath: opts.credentials,
       reportPath: opts.report,
-      signal: controller.signal,
+      signal: stop.signal,
       onProgress: (done, total) => progress.update(done, total),
     });
   } finally {
     progress.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.release();
   }
   render(ctx, summary, opts);
-  finish(summary, opts, stoppedBy);
+  finish(summary, opts, stop.stoppedBy());
 }
 
 async function askMappings(file: UserFile, unknown: string[], fields: Map<string, ExtraField>): Promise<ColumnMap[]> {
@@ -177,7 +168,7 @@ function finish(s: ImportSummary, opts: ImportOptions, stoppedBy: NodeJS.Signals
         ? 'roster: interrupted: nothing was imported (--atomic)\n'
         : `roster: interrupted: the users counted above are committed; run the same command again to finish (users already imported are skipped)\n`,
     );
-    process.exitCode = stoppedBy === 'SIGTERM' ? 143 : 130;
+    process.exitCode = exitCodeFor(stoppedBy ?? 'SIGINT');
     return;
   }
   if (!s.failed) return;

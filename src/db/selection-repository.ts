@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import { UsageError } from '../core/errors';
 import type { UserFilter } from '../core/user-filter';
 import { param, prepare, type Prepared } from './prepared';
 import type { Database } from './schema';
 import { selectUserIds } from './user-query';
+import { unambiguous } from './user-repository';
 import type { RosterDb } from './database';
 
 /** What a batch needs to know of each selected user to decide and report. */
@@ -71,13 +71,7 @@ export class TargetLookup {
       : /^\d+$/.test(key)
         ? maybeTarget(this.byId.getTuple({ id: Number(key) }))
         : undefined;
-    if (byName && other && byName.id !== other.id) {
-      throw new UsageError(
-        `"${ref}" is ambiguous: it names ${other.username} (id:${other.id}) and ${byName.username} (id:${byName.id})`,
-        `write id:${other.id} or id:${byName.id}`,
-      );
-    }
-    return other ?? byName;
+    return unambiguous(ref, byName, other);
   }
 }
 

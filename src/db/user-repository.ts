@@ -30,6 +30,14 @@ export async function findUserByRef(db: Executor, ref: string): Promise<UserRow 
     : /^\d+$/.test(parsed.key)
       ? await findUserById(db, Number(parsed.key))
       : undefined;
+  return unambiguous(ref, byName, other);
+}
+
+/**
+ * Of the user a reference names as a username and the one it names as an
+ * email or id, the one that exists; refused when they are two different users.
+ */
+export function unambiguous<U extends { id: number; username: string }>(ref: string, byName: U | undefined, other: U | undefined): U | undefined {
   if (byName && other && byName.id !== other.id) {
     throw new UsageError(
       `"${ref}" is ambiguous: it names ${other.username} (id:${other.id}) and ${byName.username} (id:${byName.id})`,
