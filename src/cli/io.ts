@@ -10,6 +10,14 @@ export interface Io {
   color: boolean;
 }
 
+/**
+ * Where prompts read and draw: the terminal's stdin and stderr, so that stdout
+ * stays clean for the result even when it is redirected (`roster add --json > user.json`).
+ */
+export function promptContext(io: Pick<Io, 'stdin' | 'stderr'>): { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } {
+  return { input: io.stdin, output: io.stderr };
+}
+
 export function processIo(): Io {
   const interactive = Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';

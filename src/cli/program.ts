@@ -48,13 +48,20 @@ export async function run(argv: string[]): Promise<number> {
 export function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; help and version are not errors.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+    // Help shown on request exits 0; help shown because a subcommand is missing (`roster`, `roster db`) is a usage error.
+    if (error.code === 'commander.help') return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     if (error.code === 'commander.executeSubCommandAsync') return ExitCode.internal;
     return ExitCode.usage;
   }
   if (isRosterError(error)) {
     printRosterError(error);
     return error.exitCode;
+  }
+  if ((error as Error)?.name === 'ExitPromptError') {
+    // Ctrl-C or Ctrl-D at a prompt: the person declined to go on.
+    process.stderr.write('roster: cancelled; nothing was changed\n');
+    return ExitCode.notConfirmed;
   }
   const sqliteCode = (error as { code?: string }).code;
   if (sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_LOCKED') {

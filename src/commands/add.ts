@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withContext, type CommandContext } from '../cli/context';
-import { line, paint, warn } from '../cli/io';
+import { line, paint, promptContext, warn } from '../cli/io';
 import { collect, examples } from '../cli/options';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
 import { UsageError } from '../core/errors';
@@ -80,18 +80,19 @@ async function completeValues(ctx: CommandContext, opts: AddOptions): Promise<Ad
   if (!ctx.io.interactive) return opts;
   const values = { ...opts };
   const { input, checkbox } = await import('@inquirer/prompts');
+  const context = promptContext(ctx.io);
   const required = (label: string) => (v: string) => (v.trim() ? true : `${label} is required`);
-  if (!values.firstname) values.firstname = await input({ message: 'First name:', validate: required('The first name') });
-  if (!values.lastname) values.lastname = await input({ message: 'Last name:', validate: required('The last name') });
-  if (!values.email) values.email = await input({ message: 'Email:', validate: required('The email') });
-  if (!values.username) values.username = await input({ message: 'Username:', validate: required('The username') });
+  if (!values.firstname) values.firstname = await input({ message: 'First name:', validate: required('The first name') }, context);
+  if (!values.lastname) values.lastname = await input({ message: 'Last name:', validate: required('The last name') }, context);
+  if (!values.email) values.email = await input({ message: 'Email:', validate: required('The email') }, context);
+  if (!values.username) values.username = await input({ message: 'Username:', validate: required('The username') }, context);
   if (!values.role?.length) {
     const { ROLES } = await import('../core/roles');
     values.role = await checkbox({
       message: 'Roles:',
       choices: ROLES.map((r) => ({ name: r, value: r, checked: r === 'student' })),
       validate: (chosen) => (chosen.length ? true : 'Choose at least one role'),
-    });
+    }, context);
   }
   return values;
 }

@@ -79,7 +79,16 @@ function openRaw(file: string): BetterSqlite3.Database {
   } catch (error) {
     throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`);
   }
-  raw.pragma('journal_mode = WAL');
+  try {
+    raw.pragma('journal_mode = WAL');
+  } catch (error) {
+    raw.close();
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_IOERR_SHORT_READ') {
+      throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`, 'give the path of a roster database with --db <path> or ROSTER_DB');
+    }
+    throw error;
+  }
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.function('roster_fold', { deterministic: true }, foldText);
@@ -92,19 +101,45 @@ function foldText(value: unknown): string | null {
   return String(value).normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
+const CREATE_FAILURES: Record<string, string> = {
+  ENOENT: 'that location cannot hold a new file or directory (ENOENT)',
+  ENOTDIR: 'a part of the path is a file, not a directory (ENOTDIR)',
+  EACCES: 'permission denied (EACCES)',
+  EPERM: 'operation not permitted (EPERM)',
+  EROFS: 'the file system is read-only (EROFS)',
+};
+
 /** The database holds password hashes: its file is created readable by its owner only. */
 function createPrivateFile(file: string): void {
   if (fs.existsSync(file)) return;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    makeDirectories(path.dirname(file));
     fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o600));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = (code && CREATE_FAILURES[code]) ?? code ?? (error as Error).message;
     throw new NotFoundError(
-      `cannot create the database ${file} (${reason})`,
+      `cannot create the database ${file}: ${reason}`,
       'choose a writable location with --db <path> or ROSTER_DB',
     );
   }
+}
+
+/**
+ * `mkdir -p` with mode 0700, one level at a time. Node's own recursive mkdir
+ * spins forever under /proc, where mkdir answers ENOENT for a parent that
+ * exists (nodejs/node: recursive mkdir retries the parent on every ENOENT).
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  while (!fs.existsSync(current)) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const level of missing) fs.mkdirSync(level, { mode: 0o700 });
 }
 
 /** Migrations record their count in user_version, so a normal start skips the migrator. */
