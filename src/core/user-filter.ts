@@ -48,7 +48,9 @@ export interface UserOrder {
 /** True when the filter narrows the selection (so a batch never means "everybody" by accident). */
 export function hasSelectiveFilter(filter: UserFilter): boolean {
   return Object.entries(filter).some(([key, value]) => {
-    if (key === 'system' || value === undefined || value === false) return false;
+    if (key === 'system' || value === undefined) return false;
+    // `active: false` selects the inactive accounts; other flags are off when false.
+    if (value === false) return key === 'active';
     return !Array.isArray(value) || value.length > 0;
   });
 }

@@ -21,6 +21,7 @@ import {
   checkName,
   checkOptionalText,
   checkUsername,
+  foldedKey,
   identityKey,
   isWeakPassword,
 } from './validation';
@@ -94,6 +95,8 @@ export function prepareNewUser(input: NewUserInput, fields: Map<string, ExtraFie
       email_key: identityKey(email),
       firstname,
       lastname,
+      firstname_key: foldedKey(firstname),
+      lastname_key: foldedKey(lastname),
       official_code: officialCode,
       phone,
       language: language ?? 'en',
@@ -102,7 +105,7 @@ export function prepareNewUser(input: NewUserInput, fields: Map<string, ExtraFie
       active: input.inactive ? 0 : 1,
       expires_at: expiresAt ?? null,
     },
-    roles: roles ?? [],
+    roles: sortRoles(roles ?? []) as Role[],
     extra,
     warnings,
   };
@@ -366,6 +369,8 @@ function userFieldChanges(row: UserRow, edit: UserEdit): { update: UserUpdate; c
   // A change of case alone keeps the key; a real rename is checked for clashes.
   if (update.username !== undefined) update.username_key = identityKey(update.username as string);
   if (update.email !== undefined) update.email_key = identityKey(update.email as string);
+  if (update.firstname !== undefined) update.firstname_key = foldedKey(update.firstname as string);
+  if (update.lastname !== undefined) update.lastname_key = foldedKey(update.lastname as string);
   if (update.username_key === row.username_key) delete update.username_key;
   if (update.email_key === row.email_key) delete update.email_key;
   return { update, changes };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
 import { NotFoundError } from '../core/errors';
+import { foldedKey } from '../core/validation';
 import type { Database } from './schema';
 import { migrateToLatest, latestSchemaVersion } from './migrator';
 
@@ -95,10 +96,10 @@ function openRaw(file: string): BetterSqlite3.Database {
   return raw;
 }
 
-/** Lower case without accents, for the short searches that the trigram index cannot serve. */
+/** roster_fold(): lower case without accents, for the short searches that the trigram index cannot serve. */
 function foldText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  return String(value).normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return foldedKey(String(value));
 }
 
 const CREATE_FAILURES: Record<string, string> = {

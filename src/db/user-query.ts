@@ -140,8 +140,8 @@ function foldedContains(column: string, value: string): Expression<SqlBool> {
 }
 
 const SORT_COLUMNS: Record<SortKey, (keyof UserRow)[]> = {
-  lastname: ['lastname', 'firstname'],
-  firstname: ['firstname', 'lastname'],
+  lastname: ['lastname_key', 'firstname_key'],
+  firstname: ['firstname_key', 'lastname_key'],
   username: ['username_key'],
   email: ['email_key'],
   registered: ['registered_at'],
