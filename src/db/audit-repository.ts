@@ -14,8 +14,9 @@ export interface AuditQuery {
   limit?: number;
 }
 
+/** Oldest first; with a limit, the latest `limit` entries (still oldest first). */
 export async function queryAudit(db: Executor, query: AuditQuery): Promise<AuditLogRow[]> {
-  let q = db.selectFrom('audit_log').selectAll().orderBy('id', 'asc');
+  let q = db.selectFrom('audit_log').selectAll().orderBy('id', query.limit === undefined ? 'asc' : 'desc');
   if (query.userId !== undefined) q = q.where('user_id', '=', query.userId);
   if (query.action) {
     // `--action user` matches user.add, user.edit, …; a full name matches itself.
@@ -23,6 +24,6 @@ export async function queryAudit(db: Executor, query: AuditQuery): Promise<Audit
     q = q.where((eb) => eb.or([eb('action', '=', action), eb('action', 'like', `${action}.%`)]));
   }
   if (query.since) q = q.where('at', '>=', query.since);
-  if (query.limit !== undefined) q = q.limit(query.limit);
-  return q.execute();
+  if (query.limit === undefined) return q.execute();
+  return (await q.limit(query.limit).execute()).reverse();
 }
