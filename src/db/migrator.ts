@@ -17,16 +17,29 @@ export interface AppliedMigrations {
   applied: string[];
 }
 
-/** Applies every pending migration (each in its own transaction, under Kysely's lock). */
+/**
+ * Applies every pending migration, all in one write transaction. Kysely takes
+ * no lock on SQLite (it assumes one process), so two roster processes starting
+ * on a new database both ran 0001 and one failed; BEGIN IMMEDIATE makes the
+ * second wait (busy timeout), then find nothing left to apply. A failing
+ * migration leaves the schema as it was.
+ */
 export async function migrateToLatest(db: RosterDb): Promise<AppliedMigrations> {
-  const result: MigrationResultSet = await createMigrator(db).migrateToLatest();
-  if (result.error) {
-    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
+  db.raw.exec('BEGIN IMMEDIATE');
+  try {
+    const result: MigrationResultSet = await createMigrator(db).migrateToLatest();
+    if (result.error) {
+      const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
+    }
+    const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    db.raw.pragma(`user_version = ${latestSchemaVersion()}`);
+    db.raw.exec('COMMIT');
+    return { applied };
+  } catch (error) {
+    if (db.raw.inTransaction) db.raw.exec('ROLLBACK');
+    throw error;
   }
-  const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-  db.raw.pragma(`user_version = ${latestSchemaVersion()}`);
-  return { applied };
 }
 
 export interface MigrationState {
