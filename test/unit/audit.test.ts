@@ -83,7 +83,9 @@ describe('the audit log', () => {
     expect(text).not.toContain('another secret');
   });
 
-  it('names an unknown user', async () => {
+  it('names an unknown user, but keeps the trail of a user id that is gone', async () => {
     expect(await caught(listAudit(ctx, { user: 'nobody' }))).toMatchObject({ exitCode: 3, message: 'no user "nobody"' });
+    ctx.db.raw.prepare("INSERT INTO audit_log (at, actor, action, user_id, details) VALUES ('2026-03-05T00:00:00.000Z', 'x', 'user.purge', 4242, NULL)").run();
+    expect((await listAudit(ctx, { user: 'id:4242' })).map((e) => e.action)).toEqual(['user.purge']);
   });
 });
