@@ -1,4 +1,5 @@
 import { allFigures } from './harness';
+import { usersBench } from './users.bench';
 
 /**
  * `npm run bench`: every figure next to the raw limit measured in the same run.
@@ -7,6 +8,7 @@ import { allFigures } from './harness';
  */
 const SUITES: Record<string, () => Promise<void>> = {
   // Filled in per capability: startup, list, import, export, enrol, …
+  users: usersBench,
 };
 
 async function main(): Promise<void> {
