@@ -40,10 +40,14 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
   const now = clockFromEnvironment();
   const db = await openDatabase(resolveDatabasePath(globals.db), { migrate: options.migrate });
   try {
+    let actor: string | undefined;
     return await run({
       db,
       now,
-      actor: resolveActor(globals.actor),
+      // Asking the system for the login name can take milliseconds (NSS): only mutations need it.
+      get actor() {
+        return (actor ??= resolveActor(globals.actor));
+      },
       io: processIo(),
       json: Boolean(globals.json),
       yes: Boolean(globals.yes),

@@ -19,9 +19,20 @@ export function promptContext(io: Pick<Io, 'stdin' | 'stderr'>): { input: NodeJS
 }
 
 export function processIo(): Io {
-  const interactive = Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
+  // process.stdin is built on first use, and building it costs milliseconds
+  // (streams, a TTY or pipe handle): it is looked at only when stderr is a
+  // terminal, and handed over only to the commands that read it.
+  const interactive = Boolean(process.stderr.isTTY) && Boolean(process.stdin.isTTY);
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, interactive, color };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+    interactive,
+    color,
+  };
 }
 
 /** Writes and waits for the stream to accept more, so large outputs stay in bounded memory. */
