@@ -101,6 +101,8 @@ try {
     });
     if (result.status !== 0) throw new Error(`warm-up run roster ${args.join(' ')} failed: ${result.stderr}`);
   };
+  // Migrate first, so that the cache holds the code of everyday commands rather than that of migrations.
+  run('none', ['db', 'migrate']);
   run('roster.js', ['--help']);
   run('lazy.js', ['search', 'warm-up']);
 } finally {
