@@ -76,7 +76,7 @@ function openRaw(file: string): BetterSqlite3.Database {
   if (file !== ':memory:') createPrivateFile(file);
   let raw: BetterSqlite3.Database;
   try {
-    raw = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS });
+    raw = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding: nativeBinding() });
   } catch (error) {
     throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`);
   }
@@ -94,6 +94,18 @@ function openRaw(file: string): BetterSqlite3.Database {
   raw.pragma('foreign_keys = ON');
   raw.function('roster_fold', { deterministic: true }, foldText);
   return raw;
+}
+
+/**
+ * The addon where npm builds it. better-sqlite3 otherwise finds it through the
+ * `bindings` package, which tries a dozen paths and costs every start a millisecond or two.
+ */
+function nativeBinding(): string | undefined {
+  try {
+    return require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    return undefined;
+  }
 }
 
 /** roster_fold(): lower case without accents, for the short searches that the trigram index cannot serve. */
