@@ -5,40 +5,32 @@ export type ListFormat = 'table' | 'json' | 'csv' | 'ids' | 'count';
 
 const TABLE_PAGE = 1000;
 
-/** The user list of the administration panel, as a table for people. */
+/** The user list of the administration panel, as a table for people, a page of rows at a time. */
 export async function renderUserTable(io: Io, users: AsyncIterable<User>): Promise<number> {
-  const { default: Table } = await import('cli-table3');
+  const { renderTable } = await import('./table');
+  const style = io.color ? { head: (t: string) => paint(io, 'bold', t), border: (t: string) => paint(io, 'dim', t) } : {};
   let count = 0;
-  let page: User[] = [];
+  let page: string[][] = [];
   const flush = async () => {
-    const table = new Table({
-      head: ['Name', 'Username', 'Email', 'Roles', 'Active', 'Registered', 'Last login', 'Pic'],
-      style: { head: io.color ? ['bold'] : [], border: io.color ? ['grey'] : [] },
-    });
-    for (const u of page) {
-      table.push([
-        `${u.lastname}, ${u.firstname}`,
-        u.username,
-        u.email,
-        u.roles.join(', '),
-        activeLabel(io, u),
-        day(u.registeredAt),
-        day(u.lastLoginAt) || paint(io, 'dim', 'never'),
-        u.picture ? 'yes' : '',
-      ]);
-    }
-    await write(io.stdout, `${table.toString()}\n`);
+    await write(io.stdout, renderTable(['Name', 'Username', 'Email', 'Roles', 'Active', 'Registered', 'Last login', 'Pic'], page, style));
     page = [];
   };
-  for await (const user of users) {
-    page.push(user);
+  for await (const u of users) {
+    page.push([
+      `${u.lastname}, ${u.firstname}`,
+      u.username,
+      u.email,
+      u.roles.join(', '),
+      activeLabel(io, u),
+      day(u.registeredAt),
+      day(u.lastLoginAt) || paint(io, 'dim', 'never'),
+      u.picture ? 'yes' : '',
+    ]);
     count++;
     if (page.length === TABLE_PAGE) await flush();
   }
-  if (page.length || count === 0) {
-    if (count === 0) line(io.stderr, 'no users match');
-    else await flush();
-  }
+  if (page.length) await flush();
+  else if (count === 0) line(io.stderr, 'no users match');
   return count;
 }
 
