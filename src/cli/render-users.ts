@@ -1,5 +1,5 @@
 import type { User } from '../core/user-model';
-import { line, paint, write, type Io } from './io';
+import { BlockWriter, line, paint, write, type Io } from './io';
 
 export type ListFormat = 'table' | 'json' | 'csv' | 'ids' | 'count';
 
@@ -46,22 +46,26 @@ function day(iso: string | null): string {
 
 /** A JSON array written item by item: bounded memory for any number of users. */
 export async function renderJsonStream<T>(io: Io, items: AsyncIterable<T>): Promise<number> {
+  const out = new BlockWriter(io.stdout);
   let count = 0;
-  await write(io.stdout, '[');
+  await out.write('[');
   for await (const item of items) {
-    await write(io.stdout, `${count === 0 ? '\n' : ',\n'}  ${JSON.stringify(item)}`);
+    await out.write(`${count === 0 ? '\n' : ',\n'}  ${JSON.stringify(item)}`);
     count++;
   }
-  await write(io.stdout, count ? '\n]\n' : ']\n');
+  await out.write(count ? '\n]\n' : ']\n');
+  await out.flush();
   return count;
 }
 
 export async function renderIds(io: Io, users: AsyncIterable<User>): Promise<number> {
+  const out = new BlockWriter(io.stdout);
   let count = 0;
   for await (const user of users) {
-    await write(io.stdout, `${user.id}\n`);
+    await out.write(`${user.id}\n`);
     count++;
   }
+  await out.flush();
   return count;
 }
 
@@ -83,19 +87,27 @@ const CSV_COLUMNS: [string, (u: User) => unknown][] = [
   ['deletedAt', (u) => u.deletedAt],
 ];
 
-/** CSV for spreadsheets, streamed; formula-like cells are neutralised. */
+const CSV_BATCH = 1000;
+
+/** CSV for spreadsheets, streamed a thousand rows at a time; formula-like cells are neutralised. */
 export async function renderUserCsv(io: Io, users: AsyncIterable<User>): Promise<number> {
-  const [{ stringify }, { neutraliseFormula }] = await Promise.all([import('csv-stringify'), import('../formats/csv-safety')]);
-  const stringifier = stringify({ header: true, columns: CSV_COLUMNS.map(([name]) => name), cast: { string: neutraliseFormula } });
-  stringifier.pipe(io.stdout, { end: false });
+  const [{ stringify }, { neutraliseFormula }] = await Promise.all([import('csv-stringify/sync'), import('../formats/csv-safety')]);
+  const columns = CSV_COLUMNS.map(([name]) => name);
+  const out = new BlockWriter(io.stdout);
+  let batch: unknown[][] = [];
+  let header = true;
+  const flush = async () => {
+    await out.write(stringify(batch, { header, columns, cast: { string: neutraliseFormula } }));
+    header = false;
+    batch = [];
+  };
   let count = 0;
   for await (const user of users) {
-    if (!stringifier.write(CSV_COLUMNS.map(([, get]) => get(user) ?? ''))) await new Promise((r) => stringifier.once('drain', r));
+    batch.push(CSV_COLUMNS.map(([, get]) => get(user) ?? ''));
     count++;
+    if (batch.length === CSV_BATCH) await flush();
   }
-  await new Promise<void>((resolve, reject) => {
-    stringifier.once('end', resolve).once('error', reject);
-    stringifier.end();
-  });
+  if (batch.length || header) await flush();
+  await out.flush();
   return count;
 }

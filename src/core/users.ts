@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Transaction } from 'kysely';
 import type { Database, NewUserRow, UserRow, UserUpdate } from '../db/schema';
-import { countUsers as countSelected, selectUsers } from '../db/user-query';
+import { countUsers as countSelected, iterateUserRows } from '../db/user-query';
 import * as repo from '../db/user-repository';
 import { audit, type FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
@@ -232,8 +232,7 @@ async function loadUser(ctx: ServiceContext, row: UserRow): Promise<User> {
 /** Streams the selection: bounded memory whatever its size. */
 export async function* listUsers(ctx: ServiceContext, filter: UserFilter, order: UserOrder = {}): AsyncGenerator<User> {
   const fields = await loadFields(ctx.db.kysely);
-  const query = selectUsers(ctx.db.kysely, await normaliseFilter(ctx, filter, fields), order);
-  for await (const row of query.stream(1000)) yield listRowToUser(row, fields);
+  for (const row of iterateUserRows(ctx.db, await normaliseFilter(ctx, filter, fields), order)) yield listRowToUser(row, fields);
 }
 
 export async function countUsers(ctx: ServiceContext, filter: UserFilter): Promise<number> {
