@@ -10,8 +10,8 @@
 // `roster --help` compiles a sixth of the code, and a command loads only what
 // it uses. In roster.js each `await import('../x')` becomes a lookup in lazy.js,
 // which exports every such module by name; each `await import('pkg')` a require
-// of its vendor bundle. better-sqlite3 (a native addon) and the packages that
-// our modules import statically stay external, loaded from node_modules.
+// of its vendor bundle. better-sqlite3's addon and the packages that our
+// modules import statically stay external, loaded from node_modules.
 //
 // bin/roster compiles the bundles with the code cache written here by warm-up
 // runs (dist/**/*.js.cache), which spares most of the compilation; V8 rejects a
@@ -80,7 +80,15 @@ while (known !== lazyModules.size) {
   const keys = [...lazyModules.keys()].sort();
   // Static imports, not getters with require(): esbuild tree-shakes kysely only through imports.
   fs.writeFileSync(entry, keys.map((key, i) => `import * as m${i} from ${JSON.stringify(lazyModules.get(key))};`).join('\n') + `\nexport const modules = {\n${keys.map((key, i) => `  ${JSON.stringify(key)}: m${i},`).join('\n')}\n};\n`);
-  await esbuild.build({ ...common, entryPoints: [entry], outfile: path.join(dist, 'lazy.js'), plugins: [splitDynamicImports({ ownModulesHere: true })] });
+  // better-sqlite3's JavaScript is bundled too (resolving and reading its dozen files cost every
+  // command a few milliseconds); its addon is loaded by path (src/db/database.ts nativeBinding).
+  await esbuild.build({
+    ...common,
+    external: EXTERNAL.filter((pkg) => pkg !== 'better-sqlite3'),
+    entryPoints: [entry],
+    outfile: path.join(dist, 'lazy.js'),
+    plugins: [splitDynamicImports({ ownModulesHere: true })],
+  });
 }
 fs.rmSync(entry);
 

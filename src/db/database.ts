@@ -98,13 +98,15 @@ function openRaw(file: string): BetterSqlite3.Database {
 
 /**
  * The addon where npm builds it. better-sqlite3 otherwise finds it through the
- * `bindings` package, which tries a dozen paths and costs every start a millisecond or two.
+ * `bindings` package, which tries a dozen paths and costs every start a
+ * millisecond or two, and which cannot find it at all from the bundled CLI
+ * (scripts/build.mjs bundles better-sqlite3's JavaScript, not its addon).
  */
-function nativeBinding(): string | undefined {
+function nativeBinding(): string {
   try {
     return require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
   } catch {
-    return undefined;
+    throw new Error('better-sqlite3 is not built: its addon build/Release/better_sqlite3.node is missing; run npm install (or npm rebuild better-sqlite3)');
   }
 }
 
