@@ -18,7 +18,27 @@ export function promptContext(io: Pick<Io, 'stdin' | 'stderr'>): { input: NodeJS
   return { input: io.stdin, output: io.stderr };
 }
 
+let quietOnEpipe = false;
+
+/**
+ * `roster list | head`: when the reader goes away, stop quietly. The reader
+ * took what it wanted; a stack trace about EPIPE would only alarm people.
+ * Installed when a command first takes the streams (building them costs
+ * start-up time that `roster --help` does not need to pay).
+ */
+function stopQuietlyOnEpipe(): void {
+  if (quietOnEpipe) return;
+  quietOnEpipe = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+}
+
 export function processIo(): Io {
+  stopQuietlyOnEpipe();
   // process.stdin is built on first use, and building it costs milliseconds
   // (streams, a TTY or pipe handle): it is looked at only when stderr is a
   // terminal, and handed over only to the commands that read it.
