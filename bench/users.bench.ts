@@ -137,10 +137,16 @@ export async function usersBench(): Promise<void> {
 
     // The streamed CSV list, and what the same query gives when iterated raw into csv-stringify.
     const { sql, parameters } = await listQuery(file);
-    const raw = peakMemoryOfNode(['-e', RAW_CSV_SCRIPT, file, sql, JSON.stringify(parameters)], bareEnv);
-    const ours = peakMemoryMb(['list', '--format', 'csv'], env);
-    rateFigure(`roster list --format csv of ${label} users`, USERS / (ours.ms / 1000), USERS / (raw.ms / 1000), 'users/s', 0.8, 'raw: better-sqlite3 iterate → csv-stringify');
-    memoryFigure(`roster list --format csv of ${label} users, peak memory`, ours.mb, raw.mb, 150);
+    // Both are dominated by SQLite walking the same query: each runs twice, in turn, and keeps its best time.
+    const runs = { raw: [] as { ms: number; mb: number }[], ours: [] as { ms: number; mb: number }[] };
+    for (let round = 0; round < 2; round++) {
+      runs.raw.push(peakMemoryOfNode(['-e', RAW_CSV_SCRIPT, file, sql, JSON.stringify(parameters)], bareEnv));
+      runs.ours.push(peakMemoryMb(['list', '--format', 'csv'], env));
+    }
+    const best = (list: { ms: number }[]) => Math.min(...list.map((r) => r.ms));
+    const peak = (list: { mb: number }[]) => Math.max(...list.map((r) => r.mb));
+    rateFigure(`roster list --format csv of ${label} users`, USERS / (best(runs.ours) / 1000), USERS / (best(runs.raw) / 1000), 'users/s', 0.8, 'raw: better-sqlite3 iterate → csv-stringify; best of 2');
+    memoryFigure(`roster list --format csv of ${label} users, peak memory`, peak(runs.ours), peak(runs.raw), 150);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

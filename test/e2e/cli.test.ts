@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { ROOT, Sandbox } from './helpers';
+import { BIN, ROOT, Sandbox } from './helpers';
 
 /** The command line itself: help, version, usage errors (exit 2). No database is needed for these. */
 describe('the command line', () => {
@@ -84,5 +85,16 @@ describe('the command line', () => {
   it('reports an unusable ROSTER_NOW as a usage error', () => {
     const result = sandbox.run(['role', 'list'], { env: { ROSTER_NOW: 'someday' } });
     expect(result).toMatchObject({ code: 2, stderr: 'roster: error: ROSTER_NOW is not a date: "someday"\n' });
+  });
+
+  it.each([['--help'], ['list', '--format', 'csv']])('stops quietly when the reader of its output goes away (roster %s | head)', async (...args) => {
+    if (args[0] === 'list') for (const name of ['pipe1', 'pipe2', 'pipe3']) sandbox.addUser(name);
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reader leaves before reading anything: every write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
