@@ -68,6 +68,28 @@ describe('where the database lives', () => {
   });
 });
 
+describe('an unexpected failure', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('is an internal error (exit 1): one line asking for a report, the stack only with ROSTER_DEBUG', () => {
+    sandbox.addUser('ada');
+    // A schema damaged behind roster's back.
+    const db = new Database(sandbox.db);
+    db.exec('DROP TABLE session_user');
+    db.close();
+    const result = sandbox.run(['show', 'ada']);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'roster: internal error: no such table: session_user\nThis is a bug in roster; rerun with ROSTER_DEBUG=1 for the stack trace and report it.\n',
+    });
+    const debug = sandbox.run(['show', 'ada'], { env: { ROSTER_DEBUG: '1' } });
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(/^roster: internal error: SqliteError: no such table: session_user\n\s+at /);
+  });
+});
+
 describe('roster db', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
