@@ -66,6 +66,31 @@ describe('the database', () => {
     }
   });
 
+  it('upgrades a database of schema 3: names get their sort keys, the list order its indexes', async () => {
+    const db = await openDatabase(path.join(dir, 'old.db'), { migrate: false });
+    try {
+      const { Migrator } = await import('kysely');
+      const { migrations } = await import('../../migrations');
+      await new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations } }).migrateTo('0003_lifecycle');
+      db.raw.pragma('user_version = 3');
+      const insert = db.raw.prepare(
+        "INSERT INTO user (username, username_key, email, email_key, firstname, lastname, language, active, registered_at) VALUES (?, ?, ?, ?, ?, ?, 'en', 1, '2026-01-01T00:00:00Z')",
+      );
+      insert.run('zoe', 'zoe', 'zoe@example.org', 'zoe@example.org', 'Zoë', 'Ångström');
+      insert.run('bob', 'bob', 'bob@example.org', 'bob@example.org', 'Bob', 'de Vries');
+      expect((await migrateToLatest(db)).applied).toEqual(['0004_list_order']);
+      expect(db.raw.prepare('SELECT username, firstname_key, lastname_key FROM user WHERE is_system = 0 ORDER BY lastname_key').all()).toEqual([
+        { username: 'zoe', firstname_key: 'zoe', lastname_key: 'angstrom' },
+        { username: 'bob', firstname_key: 'bob', lastname_key: 'de vries' },
+      ]);
+      const indexes = db.raw.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'user' AND name IN ('user_lastname_idx', 'user_deleted_idx')").all() as { name: string; sql: string }[];
+      expect(indexes.find((i) => i.name === 'user_lastname_idx')?.sql).toContain('"lastname_key", "firstname_key"');
+      expect(indexes.find((i) => i.name === 'user_deleted_idx')?.sql).toMatch(/where "deleted_at" is not null/i);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('refuses a path it cannot create, without hanging, as not found (exit 3)', async () => {
     const file = path.join(dir, 'plain-file');
     fs.writeFileSync(file, '');
