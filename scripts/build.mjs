@@ -39,7 +39,7 @@ const vendorPackages = new Set();
 const keyOf = (file) => path.relative(src, file).replace(/\.ts$/, '').split(path.sep).join('/');
 const vendorFile = (pkg) => `vendor/${pkg.replace(/^@/, '').replace(/\//g, '-')}.js`;
 
-/** Routes dynamic imports to the other bundles; `own` says whether our modules stay in this bundle. */
+/** Routes dynamic imports to the other bundles; `ownModulesHere`: our modules stay in this bundle (lazy.js itself). */
 function splitDynamicImports({ ownModulesHere }) {
   return {
     name: 'split-dynamic-imports',
