@@ -76,28 +76,75 @@ export function medianCommandMs(command: string, args: string[], env: NodeJS.Pro
   return times[Math.floor(times.length / 2)]!;
 }
 
+export interface CommandSpec {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
 /**
- * Runs roster as a child process and returns its wall time and peak resident
- * memory in MB. The child reports its own maxRSS (worker threads included)
- * when it exits, through a module preloaded with -r: process.resourceUsage()
- * only ever describes the calling process, never its children.
+ * Median wall time of each command, in ms, run in turn (one of each per round,
+ * after a warm-up round) so that a load change on the machine affects them all
+ * alike: the raw limit and roster are measured side by side.
  */
-export function peakMemoryMb(args: string[], env: NodeJS.ProcessEnv): { ms: number; mb: number } {
-  const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, ['-r', peakReporter(), BIN, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 20 });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0) throw new Error(`roster ${args.join(' ')} failed: ${result.stderr}`);
-  const match = /PEAK_RSS_KB=(\d+)/.exec(result.stderr);
-  return { ms, mb: match ? Number(match[1]) / 1024 : NaN };
-}
-
-let reporter: string | undefined;
-
-/** A module that prints the process's peak RSS on exit. */
-export function peakReporter(): string {
-  if (!reporter) {
-    reporter = path.join(tempDir('peak'), 'peak-rss.js');
-    fs.writeFileSync(reporter, "process.on('exit', () => process.stderr.write('PEAK_RSS_KB=' + process.resourceUsage().maxRSS + '\\n'));\n");
+export function medianInterleavedMs(commands: CommandSpec[], runs = 15): number[] {
+  const times: number[][] = commands.map(() => []);
+  for (let round = -1; round < runs; round++) {
+    commands.forEach(({ command, args, env }, i) => {
+      const start = process.hrtime.bigint();
+      const result = spawnSync(command, args, { env, stdio: 'ignore' });
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}`);
+      if (round >= 0) times[i]!.push(ms);
+    });
   }
-  return reporter;
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
 }
+
+/** Runs roster as a child process (stdout to /dev/null); its wall time and peak resident memory in MB. */
+export function peakMemoryMb(args: string[], env: NodeJS.ProcessEnv): { ms: number; mb: number } {
+  return peakMemoryOfNode([BIN, ...args], env);
+}
+
+/**
+ * Runs `node <nodeArgs>` (from the project directory, stdout to /dev/null) and
+ * returns its wall time and peak resident memory. The child reports its own
+ * peak on exit through a preloaded hook: a parent's resourceUsage() covers
+ * only the parent, not the children it waited for.
+ */
+export function peakMemoryOfNode(nodeArgs: string[], env: NodeJS.ProcessEnv): { ms: number; mb: number } {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, ['--require', peakReporter(), ...nodeArgs], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 20 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`node ${nodeArgs.slice(0, 3).join(' ')}… failed: ${result.stderr}`);
+  const match = /PEAK_RSS_KB=(\d+)/.exec(result.stderr);
+  if (!match) throw new Error(`no peak memory reported: ${result.stderr}`);
+  return { ms, mb: Number(match[1]) / 1024 };
+}
+
+let hookFile: string | undefined;
+
+/** A module, preloaded with --require, that prints the process's own peak memory on exit. */
+export function peakReporter(): string {
+  if (!hookFile) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-bench-hook-'));
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    hookFile = path.join(dir, 'peak-rss.js');
+    fs.writeFileSync(hookFile, PEAK_HOOK);
+  }
+  return hookFile;
+}
+
+// VmHWM, not getrusage's maxRSS: on Linux a child's maxRSS starts at its
+// parent's peak when forked (the bench process holds a large cache after
+// building its data), while VmHWM belongs to the child's own address space.
+const PEAK_HOOK = `process.on('exit', () => {
+  const fs = require('node:fs');
+  let kb = process.resourceUsage().maxRSS;
+  try {
+    const hwm = /VmHWM:\\s+(\\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) kb = Number(hwm[1]);
+  } catch {}
+  fs.writeSync(2, 'PEAK_RSS_KB=' + kb + '\\n');
+});
+`;

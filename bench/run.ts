@@ -3,6 +3,7 @@ import { allFigures } from './harness';
 import { lifecycleBench } from './lifecycle.bench';
 import { exportBench } from './export.bench';
 import { bcryptImportBench, importBench, xmlImportBench } from './import.bench';
+import { usersBench } from './users.bench';
 
 /**
  * `npm run bench`: every figure next to the raw limit measured in the same run.
@@ -10,13 +11,13 @@ import { bcryptImportBench, importBench, xmlImportBench } from './import.bench';
  * `npm run bench -- <name> …`.
  */
 const SUITES: Record<string, () => Promise<void>> = {
-  // Filled in per capability: startup, list, import, export, enrol, …
   lifecycle: lifecycleBench,
   enroll: enrollBench,
   import: importBench,
   'import-bcrypt': bcryptImportBench,
   'import-xml': xmlImportBench,
   export: exportBench,
+  users: usersBench,
 };
 
 async function main(): Promise<void> {

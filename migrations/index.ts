@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as users from './0001_users';
 import * as courses from './0002_courses';
 import * as lifecycle from './0003_lifecycle';
+import * as listOrder from './0004_list_order';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_users': users,
   '0002_courses': courses,
   '0003_lifecycle': lifecycle,
+  '0004_list_order': listOrder,
 };

@@ -1,5 +1,5 @@
 import { NotConfirmedError } from '../core/errors';
-import type { Io } from './io';
+import { promptContext, type Io } from './io';
 
 /**
  * Asks a person to confirm; --yes answers for them. Without a terminal
@@ -11,6 +11,6 @@ export async function confirmOrStop(io: Io, yes: boolean, question: string): Pro
     throw new NotConfirmedError(`${question.replace(/\?$/, '')}: confirmation needed, but stdin is not a terminal`, 'pass --yes to confirm, or --dry-run to see what would change');
   }
   const { confirm } = await import('@inquirer/prompts');
-  const answer = await confirm({ message: question, default: false });
+  const answer = await confirm({ message: question, default: false }, promptContext(io));
   if (!answer) throw new NotConfirmedError('not confirmed; nothing was changed');
 }

@@ -42,10 +42,14 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
   // Said once, on stderr: cron mails it, so a mistyped path does not go unnoticed.
   if (db.created) process.stderr.write(`roster: created a new, empty database at ${db.path}\n`);
   try {
+    let actor: string | undefined;
     return await run({
       db,
       now,
-      actor: resolveActor(globals.actor),
+      // Asking the system for the login name can take milliseconds (NSS): only mutations need it.
+      get actor() {
+        return (actor ??= resolveActor(globals.actor));
+      },
       io: processIo(),
       json: Boolean(globals.json),
       yes: Boolean(globals.yes),

@@ -1,5 +1,5 @@
 import { UsageError, ValidationError } from '../core/errors';
-import { readStdin, warn, type Io } from './io';
+import { line, promptContext, readStdin, warn, type Io } from './io';
 
 export interface PasswordOptions {
   password?: string;
@@ -36,17 +36,17 @@ export async function obtainPassword(io: Io, opts: PasswordOptions, who: string)
     return { password: opts.password, generated: false };
   }
   if (!io.interactive) return undefined;
-  return { password: await askNewPassword(who), generated: false };
+  return { password: await askNewPassword(io, who), generated: false };
 }
 
-async function askNewPassword(who: string): Promise<string> {
+async function askNewPassword(io: Io, who: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');
   for (let attempt = 0; attempt < 3; attempt++) {
     // No mask: not even the length of the password shows on the screen.
-    const first = await password({ message: `Password for ${who}:`, validate: (v) => (v ? true : 'The password cannot be empty') });
-    const second = await password({ message: 'Repeat the password:' });
+    const first = await password({ message: `Password for ${who}:`, validate: (v) => (v ? true : 'The password cannot be empty') }, promptContext(io));
+    const second = await password({ message: 'Repeat the password:' }, promptContext(io));
     if (first === second) return first;
-    process.stderr.write('The two passwords differ; try again.\n');
+    line(io.stderr, 'The two passwords differ; try again.');
   }
   throw new ValidationError([{ field: 'password', message: 'the two entries differed three times' }]);
 }

@@ -1,8 +1,46 @@
+import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isRosterError, RosterError } from '../core/errors';
 import { COMMANDS } from '../commands';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
+
+/**
+ * Help and version go straight to file descriptor 1: building process.stdout
+ * (a stream, its modules) would cost `roster --help` a tenth of its time.
+ * A non-blocking pipe that is full (EAGAIN) falls back to the stream.
+ */
+function writeOut(text: string): void {
+  const buffer = Buffer.from(text);
+  let offset = 0;
+  try {
+    while (offset < buffer.length) offset += fs.writeSync(1, buffer, offset);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN') process.stdout.write(buffer.subarray(offset));
+    else if (code !== 'EPIPE') throw error;
+  }
+}
+
+/**
+ * Whether stdout is a terminal, without building process.stdout: a character
+ * device other than /dev/null. (Only then does the help wrap to its width.)
+ */
+function stdoutIsTerminal(): boolean {
+  try {
+    const stat = fs.fstatSync(1);
+    return stat.isCharacterDevice() && stat.rdev !== fs.statSync('/dev/null').rdev;
+  } catch {
+    return Boolean(process.stdout.isTTY);
+  }
+}
+
+const OUTPUT = {
+  writeOut,
+  outputError: (message: string, write: (text: string) => void) => write(`roster: ${message}`),
+  getOutHelpWidth: () => (stdoutIsTerminal() ? (process.stdout.columns ?? 80) : 80),
+  getOutHasColors: () => false,
+};
 
 export function buildProgram(): Command {
   const program = new Command('roster')
@@ -13,7 +51,7 @@ export function buildProgram(): Command {
     .option('-y, --yes', 'answer yes to every confirmation')
     .option('--actor <name>', 'who is recorded in the audit log (default: $SUDO_USER, else your login)')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
-    .configureOutput({ outputError: (message, write) => write(`roster: ${message}`) })
+    .configureOutput(OUTPUT)
     .showSuggestionAfterError(true)
     .exitOverride();
   program.addHelpText(
@@ -30,7 +68,7 @@ Exit codes: 0 done, 2 bad command line, 3 not found, 4 conflict, 5 invalid data,
 }
 
 function applyErrorHandling(command: Command): void {
-  command.exitOverride().showSuggestionAfterError(true).configureOutput({ outputError: (message, write) => write(`roster: ${message}`) });
+  command.exitOverride().showSuggestionAfterError(true).configureOutput(OUTPUT);
   for (const sub of command.commands) applyErrorHandling(sub);
 }
 
@@ -48,7 +86,9 @@ export async function run(argv: string[]): Promise<number> {
 export function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; help and version are not errors.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+    // Help shown on request exits 0; help shown because a subcommand is missing (`roster`, `roster db`) is a usage error.
+    if (error.code === 'commander.help') return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     if (error.code === 'commander.executeSubCommandAsync') return ExitCode.internal;
     return ExitCode.usage;
   }

@@ -1,44 +1,35 @@
 import type { User } from '../core/user-model';
-import { line, paint, write, type Io } from './io';
+import { BlockWriter, line, paint, type Io } from './io';
 
 export type ListFormat = 'table' | 'json' | 'csv' | 'ids' | 'count';
 
 const TABLE_PAGE = 1000;
 
-/** The user list of the administration panel, as a table for people. */
+/** The user list of the administration panel, as a table for people, a page of rows at a time. */
 export async function renderUserTable(io: Io, users: AsyncIterable<User>): Promise<number> {
-  const { default: Table } = await import('cli-table3');
+  const { printTable } = await import('./render-records');
   let count = 0;
-  let page: User[] = [];
+  let page: string[][] = [];
   const flush = async () => {
-    const table = new Table({
-      head: ['Name', 'Username', 'Email', 'Roles', 'Active', 'Registered', 'Last login', 'Pic'],
-      style: { head: io.color ? ['bold'] : [], border: io.color ? ['grey'] : [] },
-    });
-    for (const u of page) {
-      table.push([
-        `${u.lastname}, ${u.firstname}`,
-        u.username,
-        u.email,
-        u.roles.join(', '),
-        activeLabel(io, u),
-        day(u.registeredAt),
-        day(u.lastLoginAt) || paint(io, 'dim', 'never'),
-        u.picture ? 'yes' : '',
-      ]);
-    }
-    await write(io.stdout, `${table.toString()}\n`);
+    await printTable(io, ['Name', 'Username', 'Email', 'Roles', 'Active', 'Registered', 'Last login', 'Pic'], page);
     page = [];
   };
-  for await (const user of users) {
-    page.push(user);
+  for await (const u of users) {
+    page.push([
+      `${u.lastname}, ${u.firstname}`,
+      u.username,
+      u.email,
+      u.roles.join(', '),
+      activeLabel(io, u),
+      day(u.registeredAt),
+      day(u.lastLoginAt) || paint(io, 'dim', 'never'),
+      u.picture ? 'yes' : '',
+    ]);
     count++;
     if (page.length === TABLE_PAGE) await flush();
   }
-  if (page.length || count === 0) {
-    if (count === 0) line(io.stderr, 'no users match');
-    else await flush();
-  }
+  if (page.length) await flush();
+  else if (count === 0) line(io.stderr, 'no users match');
   return count;
 }
 
@@ -54,22 +45,26 @@ function day(iso: string | null): string {
 
 /** A JSON array written item by item: bounded memory for any number of users. */
 export async function renderJsonStream<T>(io: Io, items: AsyncIterable<T>): Promise<number> {
+  const out = new BlockWriter(io.stdout);
   let count = 0;
-  await write(io.stdout, '[');
+  await out.write('[');
   for await (const item of items) {
-    await write(io.stdout, `${count === 0 ? '\n' : ',\n'}  ${JSON.stringify(item)}`);
+    await out.write(`${count === 0 ? '\n' : ',\n'}  ${JSON.stringify(item)}`);
     count++;
   }
-  await write(io.stdout, count ? '\n]\n' : ']\n');
+  await out.write(count ? '\n]\n' : ']\n');
+  await out.flush();
   return count;
 }
 
 export async function renderIds(io: Io, users: AsyncIterable<User>): Promise<number> {
+  const out = new BlockWriter(io.stdout);
   let count = 0;
   for await (const user of users) {
-    await write(io.stdout, `${user.id}\n`);
+    await out.write(`${user.id}\n`);
     count++;
   }
+  await out.flush();
   return count;
 }
 
@@ -91,19 +86,27 @@ const CSV_COLUMNS: [string, (u: User) => unknown][] = [
   ['deletedAt', (u) => u.deletedAt],
 ];
 
-/** CSV for spreadsheets, streamed; formula-like cells are neutralised. */
+const CSV_BATCH = 1000;
+
+/** CSV for spreadsheets, streamed a thousand rows at a time; formula-like cells are neutralised. */
 export async function renderUserCsv(io: Io, users: AsyncIterable<User>): Promise<number> {
-  const [{ stringify }, { neutraliseFormula }] = await Promise.all([import('csv-stringify'), import('../formats/csv-safety')]);
-  const stringifier = stringify({ header: true, columns: CSV_COLUMNS.map(([name]) => name), cast: { string: neutraliseFormula } });
-  stringifier.pipe(io.stdout, { end: false });
+  const [{ stringify }, { neutraliseFormula }] = await Promise.all([import('csv-stringify/sync'), import('../formats/csv-safety')]);
+  const columns = CSV_COLUMNS.map(([name]) => name);
+  const out = new BlockWriter(io.stdout);
+  let batch: unknown[][] = [];
+  let header = true;
+  const flush = async () => {
+    await out.write(stringify(batch, { header, columns, cast: { string: neutraliseFormula } }));
+    header = false;
+    batch = [];
+  };
   let count = 0;
   for await (const user of users) {
-    if (!stringifier.write(CSV_COLUMNS.map(([, get]) => get(user) ?? ''))) await new Promise((r) => stringifier.once('drain', r));
+    batch.push(CSV_COLUMNS.map(([, get]) => get(user) ?? ''));
     count++;
+    if (batch.length === CSV_BATCH) await flush();
   }
-  await new Promise<void>((resolve, reject) => {
-    stringifier.once('end', resolve).once('error', reject);
-    stringifier.end();
-  });
+  if (batch.length || header) await flush();
+  await out.flush();
   return count;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withContext, type CommandContext } from '../cli/context';
-import { line, paint, warn } from '../cli/io';
+import { line, paint, promptContext, warn } from '../cli/io';
 import { collect, examples } from '../cli/options';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
 import { UsageError } from '../core/errors';
@@ -84,6 +84,7 @@ async function completeValues(ctx: CommandContext, opts: AddOptions): Promise<Ad
     import('../core/validation'),
     import('../db/user-repository'),
   ]);
+  const context = promptContext(ctx.io);
   const required = (label: string) => (v: string) => (v.trim() ? true : `${label} is required`);
   // Each answer is checked as it is typed, so nothing is lost at the end.
   const checked = (check: (value: string, problems: InstanceType<typeof validation.Problems>) => void, taken: (key: string) => Promise<unknown>, what: string) => async (value: string) => {
@@ -92,17 +93,17 @@ async function completeValues(ctx: CommandContext, opts: AddOptions): Promise<Ad
     if (!problems.empty) return problems.list.map((p) => p.message).join('; ');
     return (await taken(validation.identityKey(value.trim()))) ? `this ${what} is taken by another account` : true;
   };
-  if (!values.firstname) values.firstname = await input({ message: 'First name:', validate: required('The first name') });
-  if (!values.lastname) values.lastname = await input({ message: 'Last name:', validate: required('The last name') });
-  if (!values.email) values.email = await input({ message: 'Email:', validate: checked(validation.checkEmail, (k) => findByEmailKey(ctx.db.kysely, k), 'email') });
-  if (!values.username) values.username = await input({ message: 'Username:', validate: checked(validation.checkUsername, (k) => findByUsernameKey(ctx.db.kysely, k), 'username') });
+  if (!values.firstname) values.firstname = await input({ message: 'First name:', validate: required('The first name') }, context);
+  if (!values.lastname) values.lastname = await input({ message: 'Last name:', validate: required('The last name') }, context);
+  if (!values.email) values.email = await input({ message: 'Email:', validate: checked(validation.checkEmail, (k) => findByEmailKey(ctx.db.kysely, k), 'email') }, context);
+  if (!values.username) values.username = await input({ message: 'Username:', validate: checked(validation.checkUsername, (k) => findByUsernameKey(ctx.db.kysely, k), 'username') }, context);
   if (!values.role?.length) {
     const { ROLES } = await import('../core/roles');
     values.role = await checkbox({
       message: 'Roles:',
       choices: ROLES.map((r) => ({ name: r, value: r, checked: r === 'student' })),
       validate: (chosen) => (chosen.length ? true : 'Choose at least one role'),
-    });
+    }, context);
   }
   return values;
 }

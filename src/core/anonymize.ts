@@ -6,7 +6,7 @@ import { batchAuditor, type AuditDetails } from './audit';
 import { runBatch, type BatchOptions, type BatchPlan, type BatchResult, type Outcome, type TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError } from './errors';
-import { identityKey } from './validation';
+import { foldedKey, identityKey } from './validation';
 
 /** Audit fields that hold personal data: their values are erased from the history of an anonymized user. */
 const PERSONAL_FIELDS = new Set(['username', 'email', 'firstname', 'lastname', 'official_code', 'phone', 'picture', 'password']);
@@ -121,6 +121,9 @@ export function anonymizeAction(ctx: ServiceContext) {
           email_key: identityKey(identity.email),
           firstname: 'Anonymous',
           lastname: 'User',
+          // The folded copies too: the real name must not survive in a sort key.
+          firstname_key: foldedKey('Anonymous'),
+          lastname_key: foldedKey('User'),
           anonymized_at: now,
         }),
       );

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import { insertAuditEntry, prepareAuditInsert, queryAudit, type AuditQuery } from '../db/audit-repository';
-import { resolveUserId } from '../db/user-repository';
+import { parseUserRef, resolveUserId } from '../db/user-repository';
 import type { ServiceContext } from './context';
 import { nowIso } from './context';
 import { NotFoundError } from './errors';
@@ -82,8 +82,10 @@ export interface AuditFilter {
 export async function listAudit(ctx: ServiceContext, filter: AuditFilter): Promise<AuditEntry[]> {
   const query: AuditQuery = { action: filter.action, since: filter.since, limit: filter.limit };
   if (filter.user) {
-    const id = await resolveUserId(ctx.db.kysely, filter.user);
-    if (id === undefined) throw new NotFoundError(`no user "${filter.user}"`);
+    // The trail outlives a purged account: id:<n> is accepted even when the user is gone.
+    const ref = parseUserRef(filter.user);
+    const id = ref?.kind === 'id' ? ref.id : await resolveUserId(ctx.db.kysely, filter.user);
+    if (id === undefined) throw new NotFoundError(`no user "${filter.user}"`, 'a user is a username, an email address or id:<number>');
     query.userId = id;
   }
   const rows = await queryAudit(ctx.db.kysely, query);

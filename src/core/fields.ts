@@ -54,12 +54,13 @@ export function canonicalValue(field: ExtraField, input: string): string {
       return String(n);
     }
     case 'date': {
-      const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+      // A day, or a day with a time (Chamilo exports `2026-03-01 00:00:00`); the time is dropped.
+      const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
       const date = match ? new Date(`${match[1]}-${match[2]}-${match[3]}T00:00:00Z`) : undefined;
-      if (!match || !date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== match[0]) {
+      if (!match || !date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== match[0].slice(0, 10)) {
         fail(`"${input}" is not a date (YYYY-MM-DD)`);
       }
-      return match![0];
+      return match![0].slice(0, 10);
     }
     case 'boolean': {
       const key = text.toLowerCase();

@@ -489,6 +489,9 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     if (given.has('lastname')) set('lastname', row.lastname);
     if (given.has('email')) set('email', row.email);
     if (given.has('username')) set('username', row.username);
+    // The sort keys follow the names (not reported: they are not fields of their own).
+    if (update.firstname !== undefined) update.firstname_key = row.firstname_key;
+    if (update.lastname !== undefined) update.lastname_key = row.lastname_key;
     if (update.email !== undefined && row.email_key !== existing.email_key) update.email_key = row.email_key;
     if (update.username !== undefined && row.username_key !== existing.username_key) update.username_key = row.username_key;
     if (given.has('officialCode')) set('official_code', row.official_code);

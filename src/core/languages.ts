@@ -14,17 +14,18 @@ const CHAMILO_LANGUAGES: Record<string, string> = {
   ukrainian: 'uk', vietnamese: 'vi', xhosa: 'xh', yoruba: 'yo',
 };
 
-const ISO_CODE = /^[a-z]{2,3}(-[A-Za-z]{2})?$/;
+const ISO_CODE = /^([a-z]{2,3})(?:[-_]([a-z]{2}))?$/i;
 
-/** Accepts `fr`, `pt-BR` or Chamilo's `french`; returns the ISO code. */
+/** Accepts `fr`, `FR`, `pt-BR`, `pt_br` or Chamilo's `french`; returns the ISO code (`pt-BR`). */
 export function parseLanguage(input: string, field = 'language'): string {
   const text = input.trim();
   // Own keys only: "constructor" in a file is not a language.
   const named = Object.hasOwn(CHAMILO_LANGUAGES, text.toLowerCase()) ? CHAMILO_LANGUAGES[text.toLowerCase()] : undefined;
   if (named) return named;
-  if (ISO_CODE.test(text)) {
-    const [base, region] = text.split('-');
-    return region ? `${base}-${region.toUpperCase()}` : base!;
+  const iso = ISO_CODE.exec(text);
+  if (iso) {
+    const [, base, region] = iso;
+    return region ? `${base!.toLowerCase()}-${region.toUpperCase()}` : base!.toLowerCase();
   }
   throw new ValidationError(
     [{ field, message: `"${input}" is not a language; use an ISO 639-1 code (fr, es, pt-BR) or a Chamilo language name (french)` }],

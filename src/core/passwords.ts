@@ -1,5 +1,3 @@
-import { randomInt } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 import { ValidationError } from './errors';
 
 export const DEFAULT_BCRYPT_COST = 10;
@@ -17,12 +15,14 @@ export function bcryptCost(env: NodeJS.ProcessEnv = process.env): number {
 
 /** Standard `$2b$` hashes, readable by PHP's password_verify and every bcrypt library. */
 export async function hashPassword(password: string, cost = bcryptCost()): Promise<string> {
+  const { default: bcrypt } = await import('bcryptjs');
   const hash = await bcrypt.hash(password, cost);
   return hash.replace(/^\$2a\$/, '$2b$');
 }
 
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
   // bcryptjs reads $2y$ (PHP) and $2b$ alike once normalised to $2a$.
+  const { default: bcrypt } = await import('bcryptjs');
   return bcrypt.compare(password, hash.replace(/^\$2[by]\$/, '$2a$'));
 }
 
@@ -36,6 +36,8 @@ export function isBcryptHash(value: string): boolean {
 const ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
 export function generatePassword(length = 16): string {
+  // Required here, not at the top: node:crypto costs every start-up of the core a few milliseconds.
+  const { randomInt } = require('node:crypto') as typeof import('node:crypto');
   let password = '';
   for (let i = 0; i < length; i++) password += ALPHABET[randomInt(ALPHABET.length)];
   return password;

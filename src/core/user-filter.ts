@@ -57,6 +57,8 @@ export interface UserOrder {
 export function hasSelectiveFilter(filter: UserFilter): boolean {
   return Object.entries(filter).some(([key, value]) => {
     if (key === 'system' || key === 'anyState' || value === undefined) return false;
+    // `active: false` selects the inactive accounts; other flags are off when false.
+    if (value === false) return key === 'active';
     return !Array.isArray(value) || value.length > 0;
   });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Transaction } from 'kysely';
 import type { Database, NewUserRow, UserRow, UserUpdate } from '../db/schema';
 import { findCourse, findSession } from '../db/course-repository';
-import { countUsers as countSelected, selectUsers } from '../db/user-query';
+import { countUsers as countSelected, iterateUserRows } from '../db/user-query';
 import * as repo from '../db/user-repository';
 import { audit, type FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
@@ -22,6 +22,7 @@ import {
   checkName,
   checkOptionalText,
   checkUsername,
+  foldedKey,
   identityKey,
   isWeakPassword,
 } from './validation';
@@ -95,6 +96,8 @@ export function prepareNewUser(input: NewUserInput, fields: Map<string, ExtraFie
       email_key: identityKey(email),
       firstname,
       lastname,
+      firstname_key: foldedKey(firstname),
+      lastname_key: foldedKey(lastname),
       official_code: officialCode,
       phone,
       language: language ?? 'en',
@@ -103,7 +106,7 @@ export function prepareNewUser(input: NewUserInput, fields: Map<string, ExtraFie
       active: input.inactive ? 0 : 1,
       expires_at: expiresAt ?? null,
     },
-    roles: roles ?? [],
+    roles: sortRoles(roles ?? []) as Role[],
     extra,
     warnings,
   };
@@ -235,8 +238,7 @@ async function loadUser(ctx: ServiceContext, row: UserRow): Promise<User> {
 /** Streams the selection: bounded memory whatever its size. */
 export async function* listUsers(ctx: ServiceContext, filter: UserFilter, order: UserOrder = {}): AsyncGenerator<User> {
   const fields = await loadFields(ctx.db.kysely);
-  const query = selectUsers(ctx.db.kysely, await normaliseFilter(ctx, filter, fields), order);
-  for await (const row of query.stream(1000)) yield listRowToUser(row, fields);
+  for (const row of iterateUserRows(ctx.db, await normaliseFilter(ctx, filter, fields), order)) yield listRowToUser(row, fields);
 }
 
 export async function countUsers(ctx: ServiceContext, filter: UserFilter): Promise<number> {
@@ -375,6 +377,8 @@ function userFieldChanges(row: UserRow, edit: UserEdit): { update: UserUpdate; c
   // A change of case alone keeps the key; a real rename is checked for clashes.
   if (update.username !== undefined) update.username_key = identityKey(update.username as string);
   if (update.email !== undefined) update.email_key = identityKey(update.email as string);
+  if (update.firstname !== undefined) update.firstname_key = foldedKey(update.firstname as string);
+  if (update.lastname !== undefined) update.lastname_key = foldedKey(update.lastname as string);
   if (update.username_key === row.username_key) delete update.username_key;
   if (update.email_key === row.email_key) delete update.email_key;
   return { update, changes };

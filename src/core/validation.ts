@@ -56,6 +56,14 @@ export function identityKey(value: string): string {
   return value.normalize('NFC').toLowerCase();
 }
 
+/**
+ * Lower case without accents: how names are sorted (Ångström among the A,
+ * Élodie among the E, "de Vries" among the D) and how short searches compare.
+ */
+export function foldedKey(value: string): string {
+  return value.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
 /** Fewer than 8 characters: accepted, but reported as a warning. */
 export function isWeakPassword(password: string): boolean {
   return password.length < 8;

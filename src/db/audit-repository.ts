@@ -16,8 +16,8 @@ export interface AuditQuery {
   limit?: number;
 }
 
+/** Oldest first; with a limit, the latest `limit` entries (still oldest first). */
 export async function queryAudit(db: Executor, query: AuditQuery): Promise<AuditLogRow[]> {
-  // With a limit, the latest entries are wanted: read backwards, then restore the order.
   let q = db.selectFrom('audit_log').selectAll().orderBy('id', query.limit === undefined ? 'asc' : 'desc');
   if (query.userId !== undefined) q = q.where('user_id', '=', query.userId);
   if (query.action) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
 import { NotFoundError } from '../core/errors';
+import { foldedKey } from '../core/validation';
 import type { Database } from './schema';
 import { migrateToLatest, latestSchemaVersion } from './migrator';
 
@@ -79,11 +80,20 @@ function openRaw(file: string): BetterSqlite3.Database {
   if (file !== ':memory:') createPrivateFile(file);
   let raw: BetterSqlite3.Database;
   try {
-    raw = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS });
+    raw = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding: nativeBinding() });
   } catch (error) {
     throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`);
   }
-  raw.pragma('journal_mode = WAL');
+  try {
+    raw.pragma('journal_mode = WAL');
+  } catch (error) {
+    raw.close();
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_IOERR_SHORT_READ') {
+      throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`, 'give the path of a roster database with --db <path> or ROSTER_DB');
+    }
+    throw error;
+  }
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   // Deleted and overwritten records are zeroed inside their pages (no extra I/O), so that
@@ -93,11 +103,33 @@ function openRaw(file: string): BetterSqlite3.Database {
   return raw;
 }
 
-/** Lower case without accents, for the short searches that the trigram index cannot serve. */
+/**
+ * The addon where npm builds it. better-sqlite3 otherwise finds it through the
+ * `bindings` package, which tries a dozen paths and costs every start a
+ * millisecond or two, and which cannot find it at all from the bundled CLI
+ * (scripts/build.mjs bundles better-sqlite3's JavaScript, not its addon).
+ */
+function nativeBinding(): string {
+  try {
+    return require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    throw new Error('better-sqlite3 is not built: its addon build/Release/better_sqlite3.node is missing; run npm install (or npm rebuild better-sqlite3)');
+  }
+}
+
+/** roster_fold(): lower case without accents, for the short searches that the trigram index cannot serve. */
 function foldText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  return String(value).normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return foldedKey(String(value));
 }
+
+const CREATE_FAILURES: Record<string, string> = {
+  ENOENT: 'that location cannot hold a new file or directory (ENOENT)',
+  ENOTDIR: 'a part of the path is a file, not a directory (ENOTDIR)',
+  EACCES: 'permission denied (EACCES)',
+  EPERM: 'operation not permitted (EPERM)',
+  EROFS: 'the file system is read-only (EROFS)',
+};
 
 /** The database holds password hashes: its file is created readable by its owner only. */
 function createPrivateFile(file: string): void {
@@ -106,17 +138,19 @@ function createPrivateFile(file: string): void {
     makeDirectories(path.dirname(file));
     fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o600));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = (code && CREATE_FAILURES[code]) ?? code ?? (error as Error).message;
     throw new NotFoundError(
-      `cannot create the database ${file} (${reason})`,
+      `cannot create the database ${file}: ${reason}`,
       'choose a writable location with --db <path> or ROSTER_DB',
     );
   }
 }
 
 /**
- * mkdir -p, one level at a time: Node's own recursive mkdir spins forever on
- * some file systems (a path under /proc, for one) instead of failing.
+ * `mkdir -p` with mode 0700, one level at a time. Node's own recursive mkdir
+ * spins forever under /proc, where mkdir answers ENOENT for a parent that
+ * exists (nodejs/node: recursive mkdir retries the parent on every ENOENT).
  */
 function makeDirectories(dir: string): void {
   const missing: string[] = [];

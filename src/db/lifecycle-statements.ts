@@ -34,7 +34,7 @@ export function erasureStatements(db: RosterDb) {
       raw,
       k.selectFrom('user').select('id').where((eb) => eb.or([eb('username_key', '=', param<string>('username_key')), eb('email_key', '=', param<string>('email_key'))])),
     ),
-    anonymize: prepare<'id' | 'username' | 'username_key' | 'email' | 'email_key' | 'firstname' | 'lastname' | 'anonymized_at'>(
+    anonymize: prepare<'id' | 'username' | 'username_key' | 'email' | 'email_key' | 'firstname' | 'lastname' | 'firstname_key' | 'lastname_key' | 'anonymized_at'>(
       raw,
       k
         .updateTable('user')
@@ -45,6 +45,8 @@ export function erasureStatements(db: RosterDb) {
           email_key: param<string>('email_key'),
           firstname: param<string>('firstname'),
           lastname: param<string>('lastname'),
+          firstname_key: param<string>('firstname_key'),
+          lastname_key: param<string>('lastname_key'),
           official_code: null,
           phone: null,
           picture: null,

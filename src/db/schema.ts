@@ -24,6 +24,9 @@ export interface UserTable {
   email_key: string;
   firstname: string;
   lastname: string;
+  /** Sort keys: the names folded (lower case, no accents); see migration 0004. */
+  firstname_key: string;
+  lastname_key: string;
   password_hash: string | null;
   official_code: string | null;
   phone: string | null;

@@ -1,6 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
 import { recordKey } from './course-repository';
+import type { RosterDb } from './database';
 import type { Database, UserRow } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -44,6 +45,16 @@ export function selectUsers(db: Executor, filter: UserFilter, order: UserOrder =
     .where((eb) => eb.and(filterConditions(eb, filter)));
   query = applyOrder(query, order);
   return query as SelectQueryBuilder<Database, 'user', UserListRow>;
+}
+
+/**
+ * Streams the selection's rows: the SQL compiled once by Kysely, run as a
+ * prepared better-sqlite3 statement. Listing a million users row by row
+ * through Kysely's async stream cost a tenth of the run; this is the hot path.
+ */
+export function* iterateUserRows(db: RosterDb, filter: UserFilter, order: UserOrder = {}): Generator<UserListRow> {
+  const { sql: text, parameters } = selectUsers(db.kysely, filter, order).compile();
+  yield* db.raw.prepare(text).iterate(...(parameters as unknown[])) as IterableIterator<UserListRow>;
 }
 
 /** Only the ids: what batch commands and counts need. */
@@ -148,8 +159,8 @@ function foldedContains(column: string, value: string): Expression<SqlBool> {
 }
 
 const SORT_COLUMNS: Record<SortKey, (keyof UserRow)[]> = {
-  lastname: ['lastname', 'firstname'],
-  firstname: ['firstname', 'lastname'],
+  lastname: ['lastname_key', 'firstname_key'],
+  firstname: ['firstname_key', 'lastname_key'],
   username: ['username_key'],
   email: ['email_key'],
   registered: ['registered_at'],

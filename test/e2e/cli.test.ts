@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { BIN, ROOT, Sandbox } from './helpers';
+
+/** The command line itself: help, version, usage errors (exit 2). No database is needed for these. */
+describe('the command line', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('prints help with every command and the exit codes, and creates no database', () => {
+    const result = sandbox.run(['--help']);
+    expect(result.code).toBe(0);
+    for (const command of ['list', 'search', 'show', 'add', 'edit', 'role', 'field', 'audit', 'db']) expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    expect(result.stdout).toContain('Exit codes: 0 done, 2 bad command line, 3 not found, 4 conflict, 5 invalid data');
+    expect(result.stderr).toBe('');
+    expect(fs.existsSync(sandbox.db)).toBe(false);
+  });
+
+  it.each([
+    ['list'],
+    ['search'],
+    ['show'],
+    ['add'],
+    ['edit'],
+    ['role', 'list'],
+    ['field', 'add'],
+    ['field', 'list'],
+    ['field', 'remove'],
+    ['audit'],
+    ['db', 'status'],
+    ['db', 'migrate'],
+    ['db', 'backup'],
+  ])('roster %s --help shows an example and the global options', (...command) => {
+    const result = sandbox.run([...command, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Usage: roster ${command.join(' ')}`);
+    expect(result.stdout).toMatch(/Examples:\n {2}\$ roster /);
+    expect(result.stdout).toContain('--db <path>');
+  });
+
+  it('prints the version of package.json', () => {
+    const result = sandbox.run(['--version']);
+    expect(result).toEqual({ code: 0, stdout: `${(JSON.parse(fs.readFileSync(`${ROOT}/package.json`, 'utf8')) as { version: string }).version}\n`, stderr: '' });
+  });
+
+  it.each<[string[], RegExp]>([
+    [['bogus'], /^roster: error: unknown command 'bogus'/],
+    [['lsit'], /unknown command 'lsit'\n\(Did you mean list\?\)/],
+    [['list', '--bogus'], /^roster: error: unknown option '--bogus'/],
+    [['list', '--rol', 'x'], /unknown option '--rol'\n\(Did you mean --role\?\)/],
+    [['list', '--sort', 'age'], /argument 'age' is invalid. Allowed choices are lastname, firstname/],
+    [['list', '--format', 'xml'], /argument 'xml' is invalid. Allowed choices are table, json, csv, ids, count/],
+    [['list', '--limit', '-1'], /option '--limit <n>' argument '-1' is invalid. expected a whole number/],
+    [['list', '--offset', 'ten'], /expected a whole number/],
+    [['list', '--role'], /option '--role <role>' argument missing/],
+    [['show'], /missing required argument 'user'/],
+    [['edit'], /missing required argument 'user'/],
+    [['show', 'a', 'b'], /too many arguments/],
+    [['field', 'add', 'x', '--type', 'integer'], /argument 'integer' is invalid/],
+    [['db', 'vacuum'], /unknown command 'vacuum'/],
+  ])('roster %p is a usage error (exit 2) with one clear line', (args, message) => {
+    const result = sandbox.run(args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('shows help on stderr with exit 2 when a command is missing', () => {
+    for (const args of [[], ['db'], ['role'], ['field']]) {
+      const result = sandbox.run(args);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('Usage: roster');
+    }
+  });
+
+  it('accepts the global options before or after the command', () => {
+    const db = `${sandbox.dir}/global.db`;
+    expect(sandbox.run(['--db', db, '--json', 'role', 'list']).code).toBe(0);
+    const after = sandbox.run(['role', 'list', '--json', '--db', db]);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout)).toHaveLength(6);
+  });
+
+  it('reports an unusable ROSTER_NOW as a usage error', () => {
+    const result = sandbox.run(['role', 'list'], { env: { ROSTER_NOW: 'someday' } });
+    expect(result).toMatchObject({ code: 2, stderr: 'roster: error: ROSTER_NOW is not a date: "someday"\n' });
+  });
+
+  it.each([['--help'], ['list', '--format', 'csv']])('stops quietly when the reader of its output goes away (roster %s | head)', async (...args) => {
+    if (args[0] === 'list') for (const name of ['pipe1', 'pipe2', 'pipe3']) sandbox.addUser(name);
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reader leaves before reading anything: every write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});

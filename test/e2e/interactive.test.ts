@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+import { Sandbox } from './helpers';
+import { HAS_SCRIPT, runInTerminal } from './terminal';
+
+const maybe = HAS_SCRIPT ? describe : describe.skip;
+if (!HAS_SCRIPT) process.stderr.write('interactive tests skipped: util-linux `script` is not available\n');
+
+const ENTER = '\r';
+const DOWN = '\u001b[B';
+const CTRL_C = '\u0003';
+
+maybe('on a terminal', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  const hashOf = (username: string) => sandbox.query<{ password_hash: string }>('SELECT password_hash FROM user WHERE username = ?', username)[0]?.password_hash;
+  const matches = (password: string, hash: string | undefined) => Boolean(hash) && bcrypt.compareSync(password, hash!.replace(/^\$2b\$/, '$2a$'));
+
+  it('add asks for every missing value, roles as a checklist, and the password hidden and twice', async () => {
+    const secret = 'Sup3r-Secret-Pw';
+    const result = await runInTerminal(sandbox, ['add'], [
+      { expect: /First name:/, send: ENTER },
+      { expect: /The first name is required/, send: `Ada${ENTER}` },
+      { expect: /Last name:/, send: `Lovelace${ENTER}` },
+      { expect: /Email:/, send: `ada@example.org${ENTER}` },
+      { expect: /Username:/, send: `ada${ENTER}` },
+      // student is ticked by default; tick teacher too.
+      { expect: /Roles:/, send: `${DOWN} ${ENTER}` },
+      { expect: /Password for ada:/, send: `${secret}${ENTER}` },
+      { expect: /Repeat the password:/, send: `${secret}${ENTER}` },
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.screen).toContain('added user ada (id:2): Ada Lovelace <ada@example.org>, roles: student, teacher');
+    // The password never reaches the screen, only its mask.
+    expect(result.raw).not.toContain(secret);
+    expect(result.raw).not.toContain(secret.slice(0, 5));
+    expect(result.screen).toContain('*'.repeat(secret.length));
+    expect(matches(secret, hashOf('ada'))).toBe(true);
+    expect(sandbox.query("SELECT role FROM user_role WHERE user_id = 2 ORDER BY role")).toEqual([{ role: 'student' }, { role: 'teacher' }]);
+  });
+
+  it('asks again when the two passwords differ', async () => {
+    const result = await runInTerminal(sandbox, ['add', '--firstname', 'Grace', '--lastname', 'Hopper', '--email', 'grace@example.org', '--username', 'grace', '--role', 'admin'], [
+      { expect: /Password for grace:/, send: `first-try-pw${ENTER}` },
+      { expect: /Repeat the password:/, send: `typo-try-pw${ENTER}` },
+      { expect: /The two passwords differ; try again\.[\s\S]*Password for grace:/, send: `second-try-pw${ENTER}` },
+      { expect: /Repeat the password:/, send: `second-try-pw${ENTER}` },
+    ]);
+    expect(result.code).toBe(0);
+    for (const secret of ['first-try', 'typo-try', 'second-try']) expect(result.raw).not.toContain(secret);
+    expect(matches('second-try-pw', hashOf('grace'))).toBe(true);
+  });
+
+  it('draws prompts on stderr, so a redirected stdout holds only the result', async () => {
+    const out = path.join(sandbox.dir, 'user.json');
+    const result = await runInTerminal(
+      sandbox,
+      ['add', '--json', '--firstname', 'Alan', '--lastname', 'Turing', '--email', 'alan@example.org', '--role', 'student'],
+      [
+        { expect: /Username:/, send: `alan${ENTER}` },
+        { expect: /Password for alan:/, send: `enigma-machine${ENTER}` },
+        { expect: /Repeat the password:/, send: `enigma-machine${ENTER}` },
+      ],
+      { redirect: `> ${out}` },
+    );
+    expect(result.code).toBe(0);
+    expect(result.screen).toContain('Username:');
+    const user = JSON.parse(fs.readFileSync(out, 'utf8')) as { username: string };
+    expect(user.username).toBe('alan');
+    expect(fs.readFileSync(out, 'utf8')).not.toContain('enigma');
+  });
+
+  it('edit --reset-password asks twice, hidden', async () => {
+    const before = hashOf('ada');
+    const result = await runInTerminal(sandbox, ['edit', 'ada', '--reset-password'], [
+      { expect: /Password for ada:/, send: `Brand-New-Pw${ENTER}` },
+      { expect: /Repeat the password:/, send: `Brand-New-Pw${ENTER}` },
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.screen).toContain('password: changed');
+    expect(result.raw).not.toContain('Brand-New');
+    expect(hashOf('ada')).not.toBe(before);
+    expect(matches('Brand-New-Pw', hashOf('ada'))).toBe(true);
+  });
+
+  it('Ctrl-C at a prompt cancels (exit 7) and writes nothing', async () => {
+    const users = sandbox.query('SELECT count(*) AS n FROM user');
+    const result = await runInTerminal(sandbox, ['add', '--firstname', 'Nobody'], [
+      { expect: /Last name:/, send: `Who${ENTER}` },
+      { expect: /Email:/, send: CTRL_C },
+    ]);
+    expect(result.code).toBe(7);
+    expect(result.screen).toContain('roster: cancelled; nothing was changed');
+    expect(result.screen).not.toContain('internal error');
+    expect(sandbox.query('SELECT count(*) AS n FROM user')).toEqual(users);
+  });
+
+  it('a refused value after the prompts is reported like any other (exit 5)', async () => {
+    const result = await runInTerminal(sandbox, ['add', '--firstname', 'Bad', '--lastname', 'Mail', '--username', 'badmail', '--role', 'student', '--generate-password'], [
+      { expect: /Email:/, send: `not-an-email${ENTER}` },
+    ]);
+    expect(result.code).toBe(5);
+    expect(result.screen).toContain('roster: error: email: "not-an-email" is not a valid email address');
+  });
+});

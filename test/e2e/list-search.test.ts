@@ -1,0 +1,231 @@
+import Database from 'better-sqlite3';
+import { Sandbox } from './helpers';
+
+interface Person {
+  username: string;
+  firstname: string;
+  lastname: string;
+  roles: string[];
+  extra?: string[];
+}
+
+// Registered one day apart, in this order, from 2026-01-01.
+const PEOPLE: Person[] = [
+  { username: 'elodie', firstname: 'Élodie', lastname: 'Dupont', roles: ['student'], extra: ['--official-code', 'STU-001', '--language', 'fr', '--field', 'cohort=2026'] },
+  { username: 'jdupont', firstname: 'Jean', lastname: 'Dupond', roles: ['teacher'], extra: ['--official-code', 'TEA-002', '--language', 'fr', '--picture', 'https://example.org/j.png'] },
+  { username: 'zoe', firstname: 'Zoë', lastname: 'Ångström', roles: ['student', 'admin'], extra: ['--field', 'cohort=2025'] },
+  { username: 'bob', firstname: 'Bob', lastname: 'Marley', roles: ['student'], extra: ['--inactive', '--expires', '2026-01-15'] },
+  { username: 'li', firstname: 'Li', lastname: 'Wu', roles: ['session_admin'], extra: ['--expires', '2026-06-30'] },
+  { username: 'eve', firstname: '=HYPERLINK("http://evil")', lastname: 'de Vries, "Jr"', roles: ['invitee'] },
+];
+
+describe('roster list and search', () => {
+  const sandbox = new Sandbox();
+  const NOW = { ROSTER_NOW: '2026-03-01T00:00:00Z' };
+  const list = (args: string[]) => sandbox.run(['list', ...args], { env: NOW });
+  const usernames = (command: string[]) => {
+    const result = sandbox.run([...command, '--format', 'ids'], { env: NOW });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const byId = new Map(sandbox.query<{ id: number; username: string }>('SELECT id, username FROM user').map((u) => [String(u.id), u.username]));
+    return result.stdout.split('\n').filter(Boolean).map((id) => byId.get(id));
+  };
+
+  beforeAll(() => {
+    sandbox.run(['field', 'add', 'cohort', '--type', 'number']);
+    PEOPLE.forEach((p, i) => {
+      const args = ['add', '--username', p.username, '--email', `${p.username}@example.org`, '--firstname', p.firstname, '--lastname', p.lastname, '--generate-password', ...(p.extra ?? [])];
+      for (const role of p.roles) args.push('--role', role);
+      const result = sandbox.run(args, { env: { ROSTER_NOW: new Date(Date.UTC(2026, 0, 1 + i, 8)).toISOString() } });
+      if (result.code !== 0) throw new Error(result.stderr);
+    });
+    // No login command yet: record logins directly.
+    const db = new Database(sandbox.db);
+    const login = db.prepare('UPDATE user SET last_login_at = ? WHERE username = ?');
+    login.run('2025-06-01T10:00:00.000Z', 'jdupont');
+    login.run('2026-02-20T10:00:00.000Z', 'zoe');
+    login.run('2026-02-25T10:00:00.000Z', 'li');
+    db.close();
+  });
+  afterAll(() => sandbox.cleanup());
+
+  describe('formats', () => {
+    it('a table for people: the administration panel columns, sorted by last name (accents and case folded)', () => {
+      const result = list([]);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('');
+      const lines = result.stdout.split('\n');
+      expect(lines[1]).toMatch(/│ Name\s+│ Username\s+│ Email\s+│ Roles\s+│ Active │ Registered │ Last login │ Pic │/);
+      const rows = lines.filter((l) => /^│ (?!Name)/.test(l));
+      expect(rows.map((l) => l.split('│')[2]!.trim())).toEqual(['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']);
+      const jean = rows.find((l) => l.includes('jdupont'))!.split('│').map((c) => c.trim());
+      expect(jean).toEqual(['', 'Dupond, Jean', 'jdupont', 'jdupont@example.org', 'teacher', 'yes', '2026-01-02', '2025-06-01', 'yes', '']);
+      const bob = rows.find((l) => l.includes('bob'))!.split('│').map((c) => c.trim());
+      expect(bob.slice(4, 9)).toEqual(['student', 'no', '2026-01-04', 'never', '']);
+      expect(rows.find((l) => l.includes('zoe'))).toContain('student, admin');
+    });
+
+    it('an empty selection: no table, a note on stderr, exit 0', () => {
+      expect(list(['--role', 'hr_manager'])).toEqual({ code: 0, stdout: '', stderr: 'no users match\n' });
+      expect(list(['--role', 'hr_manager', '--json'])).toEqual({ code: 0, stdout: '[]\n', stderr: '' });
+      expect(list(['--role', 'hr_manager', '--format', 'csv']).stdout).toBe('id,username,email,firstname,lastname,roles,active,language,officialCode,phone,picture,registeredAt,lastLoginAt,expiresAt,deletedAt\n');
+      expect(list(['--role', 'hr_manager', '--format', 'ids'])).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(list(['--role', 'hr_manager', '--format', 'count'])).toEqual({ code: 0, stdout: '0\n', stderr: '' });
+    });
+
+    it('--json: an array of users in the contract shape', () => {
+      const users = sandbox.json<Record<string, unknown>[]>(['list', '--role', 'student']);
+      expect(users.map((u) => u.username)).toEqual(['zoe', 'elodie', 'bob']);
+      expect(users[1]).toEqual({
+        id: expect.any(Number),
+        username: 'elodie',
+        email: 'elodie@example.org',
+        firstname: 'Élodie',
+        lastname: 'Dupont',
+        roles: ['student'],
+        active: true,
+        language: 'fr',
+        officialCode: 'STU-001',
+        phone: null,
+        picture: null,
+        authSource: 'platform',
+        expiresAt: null,
+        registeredAt: '2026-01-01T08:00:00.000Z',
+        lastLoginAt: null,
+        deletedAt: null,
+        anonymizedAt: null,
+        system: false,
+        extra: { cohort: 2026 },
+      });
+      expect(JSON.stringify(users)).not.toMatch(/password|\$2b\$/);
+      expect(list(['--format', 'json']).stdout).toBe(list(['--json']).stdout);
+    });
+
+    it('--format csv: a header, quoted where needed, formulas neutralised, roles joined by |', () => {
+      const result = list(['--format', 'csv', '--sort', 'registered']);
+      expect(result.code).toBe(0);
+      const lines = result.stdout.trimEnd().split('\n');
+      expect(lines[0]).toBe('id,username,email,firstname,lastname,roles,active,language,officialCode,phone,picture,registeredAt,lastLoginAt,expiresAt,deletedAt');
+      expect(lines).toHaveLength(7);
+      expect(lines[1]).toMatch(/^\d+,elodie,elodie@example.org,Élodie,Dupont,student,1,fr,STU-001,,,2026-01-01T08:00:00.000Z,,,$/);
+      expect(lines[3]).toMatch(/,zoe,zoe@example.org,Zoë,Ångström,student\|admin,1,en,/);
+      expect(lines[4]).toMatch(/,bob,.*,student,0,en,.*,2026-01-15T00:00:00.000Z,$/);
+      expect(lines[6]).toMatch(/^\d+,eve,eve@example.org,"'=HYPERLINK\(""http:\/\/evil""\)","de Vries, ""Jr""",invitee,1,/);
+    });
+
+    it('--format ids and count', () => {
+      const ids = list(['--format', 'ids', '--sort', 'id']).stdout.trim().split('\n').map(Number);
+      expect(ids).toEqual(sandbox.query<{ id: number }>('SELECT id FROM user WHERE is_system = 0 ORDER BY id').map((r) => r.id));
+      expect(list(['--format', 'count'])).toEqual({ code: 0, stdout: '6\n', stderr: '' });
+      expect(list(['--format', 'count', '--json']).stdout).toBe('{"count":6}\n');
+      expect(list(['--format', 'count', '--system']).stdout).toBe('7\n');
+    });
+  });
+
+  describe('filters', () => {
+    it.each<[string, string[], string[]]>([
+      ['--role', ['--role', 'student'], ['zoe', 'elodie', 'bob']],
+      ['--role repeated (any of them)', ['--role', 'teacher', '--role', 'invitee'], ['eve', 'jdupont']],
+      ['--active', ['--active'], ['zoe', 'eve', 'jdupont', 'elodie', 'li']],
+      ['--inactive', ['--inactive'], ['bob']],
+      ['--registered-since', ['--registered-since', '2026-01-05'], ['eve', 'li']],
+      ['--registered-before', ['--registered-before', '2026-01-03'], ['jdupont', 'elodie']],
+      ['--last-login-before a date', ['--last-login-before', '2026-02-21'], ['zoe', 'jdupont']],
+      ['--last-login-before a duration', ['--last-login-before', '7d'], ['zoe', 'jdupont']],
+      ['--never-logged-in', ['--never-logged-in'], ['eve', 'elodie', 'bob']],
+      ['--inactive-since', ['--inactive-since', '55d'], ['jdupont', 'elodie', 'bob']],
+      ['--expires-before', ['--expires-before', '2026-07-01'], ['bob', 'li']],
+      ['--expired', ['--expired'], ['bob']],
+      ['--language', ['--language', 'french'], ['jdupont', 'elodie']],
+      ['--field', ['--field', 'cohort=2026'], ['elodie']],
+      ['several at once (AND)', ['--role', 'student', '--active', '--never-logged-in'], ['elodie']],
+      ['--system', ['--system', '--inactive'], ['bob', 'fallback']],
+    ])('%s', (_label, args, expected) => {
+      expect(usernames(['list', ...args])).toEqual(expected);
+    });
+
+    it('count the same selection', () => {
+      expect(list(['--role', 'student', '--active', '--format', 'count']).stdout).toBe('2\n');
+      expect(list(['--inactive-since', '55d', '--format', 'count']).stdout).toBe('3\n');
+    });
+
+    it.each<[string[], number, string]>([
+      [['--role', 'wizard'], 5, 'roster: error: role: unknown role "wizard"\n  hint: known roles: student, teacher, session_admin, hr_manager, invitee, admin\n'],
+      [['--active', '--inactive'], 2, 'roster: error: --active and --inactive exclude each other\n'],
+      [['--registered-since', '2026-02-31'], 5, 'roster: error: --registered-since: "2026-02-31" is not a date; use YYYY-MM-DD or an ISO 8601 date-time\n'],
+      [['--inactive-since', 'long'], 5, 'roster: error: --inactive-since: "long" is not a duration; use a number and a unit, e.g. 30d, 12h, 2w, 15m\n'],
+      [['--language', 'klingon'], 5, 'roster: error: --language: "klingon" is not a language; use an ISO 639-1 code (fr, es, pt-BR) or a Chamilo language name (french)\n'],
+      [['--field', 'shoe=42'], 3, 'roster: error: no extra field "shoe"\n  hint: define it first: roster field add shoe --type text\n'],
+      [['--field', 'cohort=soon'], 5, 'roster: error: cohort: "soon" is not a number\n'],
+      [['--course', 'MATH101'], 3, 'roster: error: no course "MATH101"\n  hint: see roster course list\n'],
+    ])('refuses %p with one line and the right code', (args, code, stderr) => {
+      expect(list(args)).toEqual({ code, stdout: '', stderr });
+    });
+  });
+
+  describe('sorting and paging', () => {
+    it.each<[string[], string[]]>([
+      [[], ['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']],
+      [['--desc'], ['li', 'bob', 'elodie', 'jdupont', 'eve', 'zoe']],
+      [['--sort', 'firstname'], ['eve', 'bob', 'elodie', 'jdupont', 'li', 'zoe']],
+      [['--sort', 'username'], ['bob', 'elodie', 'eve', 'jdupont', 'li', 'zoe']],
+      [['--sort', 'email', '--desc'], ['zoe', 'li', 'jdupont', 'eve', 'elodie', 'bob']],
+      [['--sort', 'registered'], ['elodie', 'jdupont', 'zoe', 'bob', 'li', 'eve']],
+      [['--sort', 'last-login', '--desc', '--limit', '3'], ['li', 'zoe', 'jdupont']],
+      [['--sort', 'registered', '--limit', '2', '--offset', '2'], ['zoe', 'bob']],
+      [['--sort', 'registered', '--offset', '4'], ['li', 'eve']],
+      [['--limit', '0'], []],
+      [['--offset', '100'], []],
+    ])('list %p', (args, expected) => {
+      expect(usernames(['list', ...args])).toEqual(expected);
+    });
+  });
+
+  describe('search', () => {
+    it.each<[string[], string[]]>([
+      [['élodie'], ['elodie']],
+      [['ELODIE'], ['elodie']],
+      [['Élodie'], ['elodie']],
+      [['elodie'], ['elodie']],
+      [['ÉLO'], ['elodie']],
+      [['dupon'], ['jdupont', 'elodie']],
+      [['angstrom'], ['zoe']],
+      [['ÅNGSTRÖM'], ['zoe']],
+      [['zoë'], ['zoe']],
+      [['wu'], ['li']],
+      [['é'], ['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']],
+      [['--lastname', 'Ö'], ['zoe', 'jdupont', 'elodie']],
+      [['tea-0'], ['jdupont']],
+      [['@example.org'], ['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']],
+      [['"jr"'], ['eve']],
+      [['nobody-at-all'], []],
+      [['dupon', '--firstname', 'jean'], ['jdupont']],
+      [['dupon', '--role', 'student'], ['elodie']],
+      [['--lastname', 'dupon'], ['jdupont', 'elodie']],
+      [['--lastname', 'élodie'], []],
+      [['--firstname', 'élodie'], ['elodie']],
+      [['--username', 'DUPONT'], ['jdupont']],
+      [['--email', 'zoe@'], ['zoe']],
+      [['--official-code', 'stu'], ['elodie']],
+      [['--official-code', 'st', '--language', 'fr'], ['elodie']],
+      [['e', '--sort', 'registered', '--desc', '--limit', '2'], ['eve', 'li']],
+    ])('search %p', (args, expected) => {
+      expect(usernames(['search', ...args])).toEqual(expected);
+    });
+
+    it('prints a table, JSON, CSV or a count like list', () => {
+      expect(sandbox.run(['search', 'dupon', '--format', 'count']).stdout).toBe('2\n');
+      expect(sandbox.json<{ username: string }[]>(['search', 'dupon']).map((u) => u.username)).toEqual(['jdupont', 'elodie']);
+      expect(sandbox.run(['search', 'dupon', '--format', 'csv']).stdout.split('\n')).toHaveLength(4);
+      const table = sandbox.run(['search', 'wu']);
+      expect(table.stdout).toContain('│ Wu, Li');
+      expect(sandbox.run(['search', 'zzzz'])).toEqual({ code: 0, stdout: '', stderr: 'no users match\n' });
+    });
+
+    it('needs something to search for (exit 2)', () => {
+      const expected = { code: 2, stdout: '', stderr: 'roster: error: search needs a keyword or one of --firstname, --lastname, --username, --email, --official-code\n  hint: to see everyone, use roster list\n' };
+      expect(sandbox.run(['search'])).toEqual(expected);
+      expect(sandbox.run(['search', '  ', '--role', 'student'])).toEqual(expected);
+    });
+  });
+});

@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase, resolveDatabasePath } from '../../src/db/database';
+import { latestSchemaVersion, migrateToLatest, migrationStatus } from '../../src/db/migrator';
+import { caught } from './helpers';
+
+describe('the database', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-db-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('is found at --db, else $ROSTER_DB, else under $XDG_DATA_HOME, else ~/.local/share', () => {
+    const env = { ROSTER_DB: 'from-env.db', XDG_DATA_HOME: '/xdg' };
+    expect(resolveDatabasePath('opt.db', env)).toBe(path.resolve('opt.db'));
+    expect(resolveDatabasePath(undefined, env)).toBe(path.resolve('from-env.db'));
+    expect(resolveDatabasePath(undefined, { XDG_DATA_HOME: '/xdg' })).toBe('/xdg/roster/roster.db');
+    expect(resolveDatabasePath(undefined, { XDG_DATA_HOME: '' })).toBe(path.join(os.homedir(), '.local', 'share', 'roster', 'roster.db'));
+  });
+
+  it('is created with its directories (0700) as a private file (0600), in WAL mode, with foreign keys and a busy timeout', async () => {
+    const file = path.join(dir, 'a', 'b', 'roster.db');
+    const db = await openDatabase(file);
+    try {
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(path.join(dir, 'a')).mode & 0o777).toBe(0o700);
+      expect(fs.statSync(path.join(dir, 'a', 'b')).mode & 0o777).toBe(0o700);
+      expect(db.raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.raw.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.raw.pragma('busy_timeout', { simple: true })).toBe(30000);
+      // The WAL holds the same data as the database: SQLite gives it the same mode.
+      db.raw.prepare("INSERT INTO setting (key, value) VALUES ('k', 'v')").run();
+      expect(fs.statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
+      // Foreign keys are enforced.
+      expect(() => db.raw.prepare("INSERT INTO user_role (user_id, role) VALUES (999999, 'student')").run()).toThrow(/FOREIGN KEY/);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('is migrated to the latest schema, and migrating again applies nothing', async () => {
+    const db = await openDatabase(path.join(dir, 'migrated.db'));
+    try {
+      expect(db.raw.pragma('user_version', { simple: true })).toBe(latestSchemaVersion());
+      const states = await migrationStatus(db);
+      expect(states.map((s) => s.name)).toEqual(['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order']);
+      expect(states.every((s) => s.appliedAt !== null)).toBe(true);
+      expect(await migrateToLatest(db)).toEqual({ applied: [] });
+      const tables = (db.raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+      expect(tables).toEqual(expect.arrayContaining(['user', 'user_role', 'extra_field', 'user_extra_value', 'audit_log', 'course', 'training_session', 'session_course', 'course_user', 'session_user', 'login_token', 'setting', 'user_search']));
+      expect(db.raw.prepare('SELECT username, is_system, password_hash, active FROM user').all()).toEqual([{ username: 'fallback', is_system: 1, password_hash: null, active: 0 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('can be opened without migrating (db status), and then shows pending migrations', async () => {
+    const db = await openDatabase(path.join(dir, 'fresh.db'), { migrate: false });
+    try {
+      expect((await migrationStatus(db)).map((s) => s.appliedAt)).toEqual([null, null, null, null]);
+      expect((await migrateToLatest(db)).applied).toEqual(['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('upgrades a database of schema 3: names get their sort keys, the list order its indexes', async () => {
+    const db = await openDatabase(path.join(dir, 'old.db'), { migrate: false });
+    try {
+      const { Migrator } = await import('kysely');
+      const { migrations } = await import('../../migrations');
+      await new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations } }).migrateTo('0003_lifecycle');
+      db.raw.pragma('user_version = 3');
+      const insert = db.raw.prepare(
+        "INSERT INTO user (username, username_key, email, email_key, firstname, lastname, language, active, registered_at) VALUES (?, ?, ?, ?, ?, ?, 'en', 1, '2026-01-01T00:00:00Z')",
+      );
+      insert.run('zoe', 'zoe', 'zoe@example.org', 'zoe@example.org', 'Zoë', 'Ångström');
+      insert.run('bob', 'bob', 'bob@example.org', 'bob@example.org', 'Bob', 'de Vries');
+      expect((await migrateToLatest(db)).applied).toEqual(['0004_list_order']);
+      expect(db.raw.prepare('SELECT username, firstname_key, lastname_key FROM user WHERE is_system = 0 ORDER BY lastname_key').all()).toEqual([
+        { username: 'zoe', firstname_key: 'zoe', lastname_key: 'angstrom' },
+        { username: 'bob', firstname_key: 'bob', lastname_key: 'de vries' },
+      ]);
+      const indexes = db.raw.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'user' AND name IN ('user_lastname_idx', 'user_deleted_idx')").all() as { name: string; sql: string }[];
+      expect(indexes.find((i) => i.name === 'user_lastname_idx')?.sql).toContain('"lastname_key", "firstname_key"');
+      expect(indexes.find((i) => i.name === 'user_deleted_idx')?.sql).toMatch(/where "deleted_at" is not null/i);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('refuses a path it cannot create, without hanging, as not found (exit 3)', async () => {
+    const file = path.join(dir, 'plain-file');
+    fs.writeFileSync(file, '');
+    expect(await caught(openDatabase(path.join(file, 'sub', 'roster.db')))).toMatchObject({ exitCode: 3, message: expect.stringContaining('a part of the path is a file, not a directory (ENOTDIR)') });
+    if (fs.existsSync('/proc/self')) {
+      expect(await caught(openDatabase('/proc/roster-test/deeper/roster.db'))).toMatchObject({ exitCode: 3, message: expect.stringContaining('cannot create the database /proc/roster-test/deeper/roster.db') });
+    }
+  });
+
+  it('refuses a file that is not a database (exit 3), leaving it untouched', async () => {
+    const file = path.join(dir, 'notes.txt');
+    fs.writeFileSync(file, 'these are not the droids you are looking for; '.repeat(20));
+    const before = fs.readFileSync(file);
+    expect(await caught(openDatabase(file))).toMatchObject({ exitCode: 3, message: `cannot open the database ${file}: file is not a database` });
+    expect(fs.readFileSync(file)).toEqual(before);
+  });
+});
