@@ -55,8 +55,8 @@ async function rawInsert(file: string, count: number): Promise<number> {
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
   const insert = raw.prepare(
-    `INSERT INTO user (username, username_key, email, email_key, firstname, lastname, password_hash, official_code,
-       language, auth_source, active, registered_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'en', 'platform', 1, ?, 'bench')`,
+    `INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, password_hash,
+       official_code, language, auth_source, active, registered_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', 'platform', 1, ?, 'bench')`,
   );
   const role = raw.prepare('INSERT INTO user_role (user_id, role) VALUES (?, ?)');
   const start = process.hrtime.bigint();
@@ -64,7 +64,7 @@ async function rawInsert(file: string, count: number): Promise<number> {
     const at = new Date().toISOString();
     for (let i = 0; i < count; i++) {
       const u = user(i);
-      const id = insert.run(u.username, u.username, u.email, u.email, u.firstname, u.lastname, HASH, u.officialCode, at).lastInsertRowid;
+      const id = insert.run(u.username, u.username, u.email, u.email, u.firstname, u.lastname, u.firstname.toLowerCase(), u.lastname.toLowerCase(), HASH, u.officialCode, at).lastInsertRowid;
       role.run(id, 'student');
     }
   }).immediate();

@@ -30,9 +30,10 @@ describe('roster add', () => {
       input: 'correct horse battery\n',
       env: { ROSTER_NOW: NOW },
     });
-    expect(result).toEqual({ code: 0, stdout: 'added user ada (id:2): Ada Lovelace <ada@example.org>, roles: teacher, admin\n', stderr: '' });
+    // The first command on a new database says so, once.
+    expect(result).toEqual({ code: 0, stdout: 'added user ada (id:2): Ada Lovelace <ada@example.org>, roles: teacher, admin\n', stderr: `roster: created a new, empty database at ${sandbox.db}\n` });
     const [row] = sandbox.query<Record<string, unknown>>('SELECT * FROM user WHERE username = ?', 'ada');
-    expect(row).toMatchObject({ email: 'ada@example.org', email_key: 'ada@example.org', official_code: 'T-1', phone: '+33 1 02', language: 'fr', active: 1, expires_at: '2027-06-30T00:00:00.000Z', registered_at: NOW, created_by: 'registrar' });
+    expect(row).toMatchObject({ email: 'ada@example.org', email_key: 'ada@example.org', official_code: 'T-1', phone: '+33 1 02', language: 'fr', active: 1, expires_at: '2027-06-30T23:59:59.999Z', registered_at: NOW, created_by: 'registrar' });
     expect(row!.password_hash).toMatch(/^\$2b\$04\$/);
     expect(sandbox.query('SELECT role FROM user_role WHERE user_id = 2 ORDER BY role')).toEqual([{ role: 'admin' }, { role: 'teacher' }]);
     const [entry] = audits();

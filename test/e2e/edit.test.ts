@@ -6,7 +6,8 @@ describe('roster edit', () => {
   let ada: number;
   beforeAll(() => {
     ada = sandbox.addUser('ada', ['--official-code', 'A-1'], ['teacher']);
-    sandbox.addUser('grace');
+    // grace is an admin too, so that ada may lose the role (the last active admin keeps it).
+    sandbox.addUser('grace', [], ['admin']);
     sandbox.run(['field', 'add', 'cohort', '--type', 'number']);
   });
   afterAll(() => sandbox.cleanup());
@@ -22,7 +23,7 @@ describe('roster edit', () => {
         '  firstname: Ada → Augusta',
         '  email: ada@example.org → ada.lovelace@example.org',
         '  official-code: A-1 → (none)',
-        '  expires-at: (none) → 2027-06-30T00:00:00.000Z',
+        '  expires-at: (none) → 2027-06-30T23:59:59.999Z',
         '  roles: teacher → teacher, admin',
         '  extra.cohort: (none) → 2026',
         '',
@@ -30,7 +31,7 @@ describe('roster edit', () => {
       stderr: '',
     });
     expect(sandbox.query('SELECT firstname, email, email_key, official_code, expires_at FROM user WHERE id = ?', ada)).toEqual([
-      { firstname: 'Augusta', email: 'ada.lovelace@example.org', email_key: 'ada.lovelace@example.org', official_code: null, expires_at: '2027-06-30T00:00:00.000Z' },
+      { firstname: 'Augusta', email: 'ada.lovelace@example.org', email_key: 'ada.lovelace@example.org', official_code: null, expires_at: '2027-06-30T23:59:59.999Z' },
     ]);
     const [entry] = edits();
     expect(entry!.actor).toBe('dean');
@@ -41,7 +42,7 @@ describe('roster edit', () => {
     const before = edits().length;
     const result = sandbox.run(['edit', 'ada.lovelace@example.org', '--firstname', 'Augusta', '--add-role', 'teacher', '--field', 'cohort=2026.0']);
     expect(result).toEqual({ code: 0, stdout: `nothing changed for user ada (id:${ada})\n`, stderr: '' });
-    expect(sandbox.run(['edit', 'ada']).stdout).toBe(`nothing changed for user ada (id:${ada})\n`);
+    expect(sandbox.run(['edit', 'ada'])).toEqual({ code: 2, stdout: '', stderr: 'roster: error: nothing to change: give at least one option\n  hint: see roster edit --help\n' });
     expect(edits()).toHaveLength(before);
   });
 
@@ -86,7 +87,7 @@ describe('roster edit', () => {
 
   it('--expires never and --unset-field remove values', () => {
     const result = sandbox.run(['edit', 'ada', '--expires', 'never', '--unset-field', 'cohort']);
-    expect(result.stdout).toBe(`changed user ada (id:${ada}):\n  expires-at: 2027-06-30T00:00:00.000Z → (none)\n  extra.cohort: 2026 → (none)\n`);
+    expect(result.stdout).toBe(`changed user ada (id:${ada}):\n  expires-at: 2027-06-30T23:59:59.999Z → (none)\n  extra.cohort: 2026 → (none)\n`);
   });
 
   it('resets a password from stdin or generated: shown as "changed", never its value or hash', () => {

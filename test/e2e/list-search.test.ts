@@ -109,7 +109,7 @@ describe('roster list and search', () => {
       expect(lines).toHaveLength(7);
       expect(lines[1]).toMatch(/^\d+,elodie,elodie@example.org,Élodie,Dupont,student,1,fr,STU-001,,,2026-01-01T08:00:00.000Z,,,$/);
       expect(lines[3]).toMatch(/,zoe,zoe@example.org,Zoë,Ångström,student\|admin,1,en,/);
-      expect(lines[4]).toMatch(/,bob,.*,student,0,en,.*,2026-01-15T00:00:00.000Z,$/);
+      expect(lines[4]).toMatch(/,bob,.*,student,0,en,.*,2026-01-15T23:59:59.999Z,$/);
       expect(lines[6]).toMatch(/^\d+,eve,eve@example.org,"'=HYPERLINK\(""http:\/\/evil""\)","de Vries, ""Jr""",invitee,1,/);
     });
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import bcrypt from 'bcryptjs';
+import { foldedKey } from '../../src/core/validation';
 import type { Sandbox } from './helpers';
 
 /** The password Sandbox.addUser gives; seeded users get it too. */
@@ -41,19 +42,23 @@ export function writeDb<T>(sandbox: Sandbox, work: (db: Database.Database) => T)
 /** Inserts users (the search index follows by trigger); returns their ids. */
 export function seedUsers(sandbox: Sandbox, users: SeedUser[]): number[] {
   return writeDb(sandbox, (db) => {
-    const insert = db.prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, password_hash, language, active,
-        expires_at, registered_at, last_login_at, deleted_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?, 'seed')`);
+    const insert = db.prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, password_hash,
+        language, active, expires_at, registered_at, last_login_at, deleted_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?, 'seed')`);
     const role = db.prepare('INSERT INTO user_role (user_id, role) VALUES (?, ?)');
     return users.map((u) => {
       const email = `${u.username}@example.org`;
+      const firstname = u.firstname ?? u.username;
+      const lastname = u.lastname ?? 'Seeded';
       const id = Number(
         insert.run(
           u.username,
           u.username.toLowerCase(),
           email,
           email.toLowerCase(),
-          u.firstname ?? u.username,
-          u.lastname ?? 'Seeded',
+          firstname,
+          lastname,
+          foldedKey(firstname),
+          foldedKey(lastname),
           HASH,
           u.active === false ? 0 : 1,
           u.expiresAt ?? null,

@@ -29,7 +29,7 @@ describe('roster show', () => {
     expect(out).toContain('Official code A-1\n');
     expect(out).toContain('Phone         -\n');
     expect(out).toContain('Last login    never\n');
-    expect(out).toContain('Expires       2026-02-01T00:00:00.000Z\n');
+    expect(out).toContain('Expires       2026-02-01T23:59:59.999Z\n');
     expect(out).toContain('Extra fields\n  alumni: false\n  cohort: 2026\n');
     expect(out).toContain('Courses (1)\n  MATH101  Algebra  as teacher\n');
     expect(out).toContain('Sessions (1)\n  Spring 2026  2026-03-01 → 2026-06-30\n');
@@ -97,7 +97,7 @@ describe('roster field', () => {
   afterAll(() => sandbox.cleanup());
 
   it('add, list and remove definitions', () => {
-    expect(sandbox.run(['field', 'list'])).toEqual({ code: 0, stdout: '', stderr: 'no extra fields defined; add one with roster field add <name> --type <type>\n' });
+    expect(sandbox.run(['field', 'list'])).toEqual({ code: 0, stdout: '', stderr: `roster: created a new, empty database at ${sandbox.db}\nno extra fields defined; add one with roster field add <name> --type <type>\n` });
     expect(sandbox.json(['field', 'list'])).toEqual([]);
     expect(sandbox.run(['field', 'add', 'cohort', '--type', 'number', '--label', 'Cohort year'])).toEqual({ code: 0, stdout: 'added extra field cohort (number)\n', stderr: '' });
     expect(sandbox.run(['field', 'add', 'campus', '--type', 'choice', '--choices', 'north, south', '--choices', 'east']).stdout).toBe('added extra field campus (choice: north, south, east)\n');

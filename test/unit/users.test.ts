@@ -82,7 +82,7 @@ describe('addUser', () => {
       ctx,
       base({ username: 'Grace', email: 'grace@example.org', language: 'french', officialCode: ' G-1 ', phone: '+33 1 23', picture: path.relative(process.cwd(), picture), expires: '2026-12-31', inactive: true, roles: ['student'] }),
     );
-    expect(user).toMatchObject({ username: 'Grace', language: 'fr', officialCode: 'G-1', phone: '+33 1 23', picture, expiresAt: '2026-12-31T00:00:00.000Z', active: false });
+    expect(user).toMatchObject({ username: 'Grace', language: 'fr', officialCode: 'G-1', phone: '+33 1 23', picture, expiresAt: '2026-12-31T23:59:59.999Z', active: false });
     const { user: url } = await addUser(ctx, base({ username: 'hopper', email: 'hopper@example.org', picture: 'https://example.org/h.png', officialCode: '  ' }));
     expect(url).toMatchObject({ picture: 'https://example.org/h.png', officialCode: null });
   });
@@ -142,7 +142,8 @@ describe('editUser', () => {
     await addField(ctx, { name: 'cohort', type: 'number' });
     await addField(ctx, { name: 'campus', type: 'choice', choices: ['north', 'south'] });
     ({ id } = (await addUser(ctx, base({ officialCode: 'A1', fields: [{ name: 'cohort', value: '2025' }] }))).user);
-    await addUser(ctx, base({ username: 'grace', email: 'grace@example.org' }));
+    // An active admin besides ada, so that ada may lose the admin role.
+    await addUser(ctx, base({ username: 'grace', email: 'grace@example.org', roles: ['admin'] }));
   });
   afterAll(() => ctx.cleanup());
 
@@ -155,7 +156,7 @@ describe('editUser', () => {
       { field: 'language', before: 'en', after: 'de' },
       { field: 'official_code', before: 'A1', after: null },
       { field: 'phone', before: null, after: '123' },
-      { field: 'expires_at', before: null, after: '2027-01-01T00:00:00.000Z' },
+      { field: 'expires_at', before: null, after: '2027-01-01T23:59:59.999Z' },
     ]);
     expect(result.user).toMatchObject({ id, firstname: 'Augusta Ada', email: 'ada.lovelace@example.org', officialCode: null, language: 'de' });
     expect(ctx.db.raw.prepare('SELECT email_key FROM user WHERE id = ?').get(id)).toEqual({ email_key: 'ada.lovelace@example.org' });
@@ -207,7 +208,7 @@ describe('editUser', () => {
   it('sets and unsets extra fields, and `never` removes the expiration', async () => {
     const result = await editUser(ctx, 'ada', { setFields: [{ name: 'campus', value: 'NORTH' }, { name: 'cohort', value: '2026' }], expires: 'never' });
     expect(result.changes).toEqual([
-      { field: 'expires_at', before: '2027-01-01T00:00:00.000Z', after: null },
+      { field: 'expires_at', before: '2027-01-01T23:59:59.999Z', after: null },
       { field: 'extra.campus', before: null, after: 'north' },
       { field: 'extra.cohort', before: '2025', after: '2026' },
     ]);
