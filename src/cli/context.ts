@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { Command } from 'commander';
 import type { ServiceContext } from '../core/context';
 import { processIo, type Io } from './io';
@@ -21,7 +20,9 @@ export function resolveActor(option: string | undefined, env: NodeJS.ProcessEnv 
   if (option?.trim()) return option.trim();
   if (env.SUDO_USER) return env.SUDO_USER;
   try {
-    return os.userInfo().username;
+    // Loaded here: only commands that write the audit log need the login name.
+    const { userInfo } = require('node:os') as typeof import('node:os');
+    return userInfo().username;
   } catch {
     return env.USER || env.LOGNAME || 'unknown';
   }

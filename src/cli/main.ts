@@ -1,11 +1,7 @@
 import { run } from './program';
 
-// A reader that stops early (`roster export | head`) closes the pipe: stop quietly, as cat does.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-});
-
+// A reader that stops early (`roster export | head`) closes the pipe: the
+// streams stop quietly, as cat does, once a command takes them (src/cli/io.ts).
 // Flush stdout before exiting: a pipe may still hold buffered output.
 run(process.argv).then(
   (code) => {

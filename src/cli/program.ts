@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isRosterError, RosterError } from '../core/errors';
 import { COMMANDS } from '../commands';
+import { CommandRegistry } from './registry';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -42,7 +43,11 @@ const OUTPUT = {
   getOutHasColors: () => false,
 };
 
-export function buildProgram(): Command {
+/**
+ * The program, with every command listed; the one that argv runs (or asks
+ * help for) is defined in full, the others when commander dispatches to them.
+ */
+export function buildProgram(argv: readonly string[] = []): Command {
   const program = new Command('roster')
     .description('Manage the user accounts of a learning platform (Chamilo-compatible) from the command line.')
     .version(VERSION, '-V, --version')
@@ -50,7 +55,8 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout')
     .option('-y, --yes', 'answer yes to every confirmation')
     .option('--actor <name>', 'who is recorded in the audit log (default: $SUDO_USER, else your login)')
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    // A command's options are listed in its own help, not in the list of commands.
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false, subcommandTerm: commandTerm })
     .configureOutput(OUTPUT)
     .showSuggestionAfterError(true)
     .exitOverride();
@@ -61,10 +67,18 @@ Users are named by username, email address or id:<number>.
 Exit codes: 0 done, 2 bad command line, 3 not found, 4 conflict, 5 invalid data,
 6 partly done, 7 not confirmed, 1 internal error. See the README for details.`,
   );
-  for (const register of COMMANDS) register(program);
   // Every subcommand reports usage errors the same way and exits with 2.
-  for (const command of program.commands) applyErrorHandling(command);
+  const registry = new CommandRegistry(program, applyErrorHandling);
+  for (const register of COMMANDS) register(registry);
+  registry.completeFor(argv);
+  program.hook('preSubcommand', (_program, command) => {
+    registry.complete(command);
+  });
   return program;
+}
+
+function commandTerm(command: Command): string {
+  return [command.name(), ...command.registeredArguments.map((a) => (a.required ? `<${a.name()}${a.variadic ? '...' : ''}>` : `[${a.name()}${a.variadic ? '...' : ''}]`))].join(' ');
 }
 
 function applyErrorHandling(command: Command): void {
@@ -74,7 +88,7 @@ function applyErrorHandling(command: Command): void {
 
 /** Runs the program; resolves to the process exit code. */
 export async function run(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;

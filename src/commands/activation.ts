@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { examples } from '../cli/options';
 import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
@@ -7,19 +8,20 @@ interface ActivateOptions extends BatchCliOptions {
   expires?: string;
 }
 
-export function register(program: Command): void {
-  const activate = program
-    .command('activate [users...]')
-    .description('re-enable accounts (several users, - for stdin, or the filters of list)')
-    .option('--expires <date|never>', 'also set a new expiration date (needed when it has passed)');
-  addSelectionOptions(activate);
-  activate.action(async (users: string[], opts: ActivateOptions, cmd: Command) => withContext(cmd, (ctx) => runActivate(ctx, users, opts)));
-  examples(activate, ['roster activate ada', 'roster activate ada --expires 2027-06-30', 'roster activate --inactive --role teacher --yes']);
+export function register(commands: CommandRegistry): void {
+  commands.add('activate [users...]', 're-enable accounts (several users, - for stdin, or the filters of list)', (activate) => {
+    activate
+      .option('--expires <date|never>', 'also set a new expiration date (needed when it has passed)');
+    addSelectionOptions(activate);
+    activate.action(async (users: string[], opts: ActivateOptions, cmd: Command) => withContext(cmd, (ctx) => runActivate(ctx, users, opts)));
+    examples(activate, ['roster activate ada', 'roster activate ada --expires 2027-06-30', 'roster activate --inactive --role teacher --yes']);
+  });
 
-  const deactivate = program.command('deactivate [users...]').description('disable accounts; their data stays (several users, - for stdin, or the filters of list)');
-  addSelectionOptions(deactivate);
-  deactivate.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runDeactivate(ctx, users, opts)));
-  examples(deactivate, ['roster deactivate ada bob', 'roster list --role student --last-login-before 365d --format ids | roster deactivate - --yes', 'roster deactivate --role student --inactive-since 180d --dry-run']);
+  commands.add('deactivate [users...]', 'disable accounts; their data stays (several users, - for stdin, or the filters of list)', (deactivate) => {
+    addSelectionOptions(deactivate);
+    deactivate.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runDeactivate(ctx, users, opts)));
+    examples(deactivate, ['roster deactivate ada bob', 'roster list --role student --last-login-before 365d --format ids | roster deactivate - --yes', 'roster deactivate --role student --inactive-since 180d --dry-run']);
+  });
 }
 
 async function runActivate(ctx: CommandContext, users: string[], opts: ActivateOptions): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint, promptContext, warn } from '../cli/io';
 import { collect, examples } from '../cli/options';
@@ -21,30 +22,30 @@ interface AddOptions extends PasswordOptions {
   field?: string[];
 }
 
-export function register(program: Command): void {
-  const command = program
-    .command('add')
-    .description('create a user account')
-    .option('--firstname <name>', 'first name (required)')
-    .option('--lastname <name>', 'last name (required)')
-    .option('--email <address>', 'email address, unique (required)')
-    .option('--username <name>', 'login name, unique: letters, digits, . _ - @ (required)')
-    .option('--role <role>', 'student, teacher, session_admin, hr_manager, invitee or admin (required, repeatable)', collect)
-    .option('--password-stdin', 'read the password from the first line of standard input')
-    .option('--generate-password', 'generate a password and print it once')
-    .option('--password <password>', 'the password (visible to other local users: prefer --password-stdin)')
-    .option('--language <code>', 'interface language: ISO code or Chamilo name', 'en')
-    .option('--official-code <code>', 'identifier in the organisation')
-    .option('--phone <number>', 'phone number')
-    .option('--picture <path|url>', 'picture: a local file or an http(s) URL')
-    .option('--expires <date>', 'deactivate the account after this date (YYYY-MM-DD)')
-    .option('--inactive', 'create the account inactive')
-    .option('--field <name=value>', 'extra profile field (repeatable)', collect)
-    .action(async (opts: AddOptions, cmd: Command) => withContext(cmd, (ctx) => runAdd(ctx, opts)));
-  examples(command, [
-    "roster add --firstname Ada --lastname Lovelace --email ada@example.org --username ada --role teacher --generate-password",
-    "printf '%s\\n' \"$PASS\" | roster add --firstname Alan --lastname Turing --email alan@example.org --username alan --role student --password-stdin",
-  ]);
+export function register(commands: CommandRegistry): void {
+  commands.add('add', 'create a user account', (command) => {
+    command
+      .option('--firstname <name>', 'first name (required)')
+      .option('--lastname <name>', 'last name (required)')
+      .option('--email <address>', 'email address, unique (required)')
+      .option('--username <name>', 'login name, unique: letters, digits, . _ - @ (required)')
+      .option('--role <role>', 'student, teacher, session_admin, hr_manager, invitee or admin (required, repeatable)', collect)
+      .option('--password-stdin', 'read the password from the first line of standard input')
+      .option('--generate-password', 'generate a password and print it once')
+      .option('--password <password>', 'the password (visible to other local users: prefer --password-stdin)')
+      .option('--language <code>', 'interface language: ISO code or Chamilo name', 'en')
+      .option('--official-code <code>', 'identifier in the organisation')
+      .option('--phone <number>', 'phone number')
+      .option('--picture <path|url>', 'picture: a local file or an http(s) URL')
+      .option('--expires <date>', 'deactivate the account after this date (YYYY-MM-DD)')
+      .option('--inactive', 'create the account inactive')
+      .option('--field <name=value>', 'extra profile field (repeatable)', collect)
+      .action(async (opts: AddOptions, cmd: Command) => withContext(cmd, (ctx) => runAdd(ctx, opts)));
+    examples(command, [
+      "roster add --firstname Ada --lastname Lovelace --email ada@example.org --username ada --role teacher --generate-password",
+      "printf '%s\\n' \"$PASS\" | roster add --firstname Alan --lastname Turing --email alan@example.org --username alan --role student --password-stdin",
+    ]);
+  });
 }
 
 async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext } from '../cli/context';
 import { line } from '../cli/io';
 import { examples, wholeNumber } from '../cli/options';
@@ -12,25 +13,25 @@ interface AuditOptions {
   limit?: number;
 }
 
-export function register(program: Command): void {
-  const command = program
-    .command('audit')
-    .description('the audit log: who changed what, and when')
-    .option('--user <user>', 'entries about this user')
-    .option('--action <action>', 'this action (user.edit) or family (user)')
-    .option('--since <date|duration>', 'entries from this date, or from 7d, 12h… ago')
-    .option('--limit <n>', 'the latest n entries', wholeNumber)
-    .action(async (opts: AuditOptions, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const [{ listAudit }, { parseDateOrAgo }] = await Promise.all([import('../core/audit'), import('../core/time')]);
-        const since = opts.since ? parseDateOrAgo(opts.since, '--since', ctx.now()) : undefined;
-        const entries = await listAudit(ctx, { user: opts.user, action: opts.action, since, limit: opts.limit });
-        if (ctx.json) return line(ctx.io.stdout, JSON.stringify(entries, null, 2));
-        if (!entries.length) return line(ctx.io.stderr, 'no audit entries match');
-        for (const entry of entries) line(ctx.io.stdout, formatEntry(entry));
-      }),
-    );
-  examples(command, ['roster audit --user ada', 'roster audit --action user.login-as --since 30d --json']);
+export function register(commands: CommandRegistry): void {
+  commands.add('audit', 'the audit log: who changed what, and when', (command) => {
+    command
+      .option('--user <user>', 'entries about this user')
+      .option('--action <action>', 'this action (user.edit) or family (user)')
+      .option('--since <date|duration>', 'entries from this date, or from 7d, 12h… ago')
+      .option('--limit <n>', 'the latest n entries', wholeNumber)
+      .action(async (opts: AuditOptions, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const [{ listAudit }, { parseDateOrAgo }] = await Promise.all([import('../core/audit'), import('../core/time')]);
+          const since = opts.since ? parseDateOrAgo(opts.since, '--since', ctx.now()) : undefined;
+          const entries = await listAudit(ctx, { user: opts.user, action: opts.action, since, limit: opts.limit });
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(entries, null, 2));
+          if (!entries.length) return line(ctx.io.stderr, 'no audit entries match');
+          for (const entry of entries) line(ctx.io.stdout, formatEntry(entry));
+        }),
+      );
+    examples(command, ['roster audit --user ada', 'roster audit --action user.login-as --since 30d --json']);
+  });
 }
 
 function formatEntry(entry: AuditEntry): string {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { confirmOrStop } from '../cli/confirm';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
@@ -20,81 +21,82 @@ interface EditOptions {
   owner?: string | false;
 }
 
-export function register(program: Command): void {
-  const course = program.command('course').description('courses: add, list, show, edit, delete');
-  examples(course, ['roster course add C101 --title "Introduction to algebra" --owner ada', 'roster course list', 'roster enroll ada --course C101 --as teacher']);
+export function register(commands: CommandRegistry): void {
+  commands.add('course', 'courses: add, list, show, edit, delete', (course) => {
+    examples(course, ['roster course add C101 --title "Introduction to algebra" --owner ada', 'roster course list', 'roster enroll ada --course C101 --as teacher']);
 
-  const add = course
-    .command('add <code>')
-    .description('create a course')
-    .requiredOption('--title <title>', 'the course title')
-    .option('--owner <user>', 'the user who owns the course (default: none)')
-    .option('--language <code>', 'the course language: ISO code or Chamilo name (default: en)')
-    .action(async (code: string, opts: AddOptions, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { addCourse } = await import('../core/courses');
-        const created = await addCourse(ctx, { code, title: opts.title, owner: opts.owner, language: opts.language });
-        if (ctx.json) return line(ctx.io.stdout, JSON.stringify(created, null, 2));
-        line(ctx.io.stdout, `${paint(ctx.io, 'green', 'added')} course ${created.code} "${created.title}" (id:${created.id}, ${created.language}${created.owner ? `, owner ${created.owner.username}` : ''})`);
-      }),
-    );
-  examples(add, ['roster course add C101 --title "Introduction to algebra" --owner ada', 'roster course add PHYS2 --title "Physique 2" --language french']);
+    const add = course
+      .command('add <code>')
+      .description('create a course')
+      .requiredOption('--title <title>', 'the course title')
+      .option('--owner <user>', 'the user who owns the course (default: none)')
+      .option('--language <code>', 'the course language: ISO code or Chamilo name (default: en)')
+      .action(async (code: string, opts: AddOptions, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { addCourse } = await import('../core/courses');
+          const created = await addCourse(ctx, { code, title: opts.title, owner: opts.owner, language: opts.language });
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(created, null, 2));
+          line(ctx.io.stdout, `${paint(ctx.io, 'green', 'added')} course ${created.code} "${created.title}" (id:${created.id}, ${created.language}${created.owner ? `, owner ${created.owner.username}` : ''})`);
+        }),
+      );
+    examples(add, ['roster course add C101 --title "Introduction to algebra" --owner ada', 'roster course add PHYS2 --title "Physique 2" --language french']);
 
-  const list = course
-    .command('list')
-    .description('the courses, with how many teachers and students each has')
-    .option('--owner <user>', 'the courses this user owns')
-    .option('--search <text>', 'code or title contains this text (any case, any accents)')
-    .action(async (opts: { owner?: string; search?: string }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { listCourses } = await import('../core/courses');
-        const courses = await listCourses(ctx, { owner: opts.owner, search: opts.search });
-        if (ctx.json) return line(ctx.io.stdout, JSON.stringify(courses, null, 2));
-        await printCourses(ctx, courses);
-      }),
-    );
-  examples(list, ['roster course list', 'roster course list --owner ada', 'roster course list --search algebra --json']);
+    const list = course
+      .command('list')
+      .description('the courses, with how many teachers and students each has')
+      .option('--owner <user>', 'the courses this user owns')
+      .option('--search <text>', 'code or title contains this text (any case, any accents)')
+      .action(async (opts: { owner?: string; search?: string }, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { listCourses } = await import('../core/courses');
+          const courses = await listCourses(ctx, { owner: opts.owner, search: opts.search });
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(courses, null, 2));
+          await printCourses(ctx, courses);
+        }),
+      );
+    examples(list, ['roster course list', 'roster course list --owner ada', 'roster course list --search algebra --json']);
 
-  const show = course
-    .command('show <code>')
-    .description('a course: owner, teachers, number of students, sessions')
-    .action(async (code: string, _opts: unknown, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { getCourse } = await import('../core/courses');
-        const details = await getCourse(ctx, code);
-        if (ctx.json) return line(ctx.io.stdout, JSON.stringify(details, null, 2));
-        printCourse(ctx, details);
-      }),
-    );
-  examples(show, ['roster course show C101', 'roster course show c101 --json']);
+    const show = course
+      .command('show <code>')
+      .description('a course: owner, teachers, number of students, sessions')
+      .action(async (code: string, _opts: unknown, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { getCourse } = await import('../core/courses');
+          const details = await getCourse(ctx, code);
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(details, null, 2));
+          printCourse(ctx, details);
+        }),
+      );
+    examples(show, ['roster course show C101', 'roster course show c101 --json']);
 
-  const edit = course
-    .command('edit <code>')
-    .description('change a course: code, title, language, owner')
-    .option('--code <code>', 'a new code')
-    .option('--title <title>', 'a new title')
-    .option('--language <code>', 'a new language')
-    .option('--owner <user>', 'a new owner')
-    .option('--no-owner', 'remove the owner')
-    .action(async (code: string, opts: EditOptions, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { editCourse } = await import('../core/courses');
-        const owner = opts.owner === false ? null : opts.owner;
-        const result = await editCourse(ctx, code, { code: opts.code, title: opts.title, language: opts.language, owner });
-        if (ctx.json) return line(ctx.io.stdout, JSON.stringify({ changed: result.changes.length ? 1 : 0, course: result.course, changes: result.changes }, null, 2));
-        if (!result.changes.length) return line(ctx.io.stdout, `nothing changed for course ${result.course.code}`);
-        line(ctx.io.stdout, `${paint(ctx.io, 'green', 'changed')} course ${result.course.code}:`);
-        for (const change of result.changes) line(ctx.io.stdout, `  ${describeChange(change)}`);
-      }),
-    );
-  examples(edit, ['roster course edit C101 --title "Algebra I" --owner bob', 'roster course edit C101 --no-owner', 'roster course edit c101 --code MATH101']);
+    const edit = course
+      .command('edit <code>')
+      .description('change a course: code, title, language, owner')
+      .option('--code <code>', 'a new code')
+      .option('--title <title>', 'a new title')
+      .option('--language <code>', 'a new language')
+      .option('--owner <user>', 'a new owner')
+      .option('--no-owner', 'remove the owner')
+      .action(async (code: string, opts: EditOptions, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { editCourse } = await import('../core/courses');
+          const owner = opts.owner === false ? null : opts.owner;
+          const result = await editCourse(ctx, code, { code: opts.code, title: opts.title, language: opts.language, owner });
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify({ changed: result.changes.length ? 1 : 0, course: result.course, changes: result.changes }, null, 2));
+          if (!result.changes.length) return line(ctx.io.stdout, `nothing changed for course ${result.course.code}`);
+          line(ctx.io.stdout, `${paint(ctx.io, 'green', 'changed')} course ${result.course.code}:`);
+          for (const change of result.changes) line(ctx.io.stdout, `  ${describeChange(change)}`);
+        }),
+      );
+    examples(edit, ['roster course edit C101 --title "Algebra I" --owner bob', 'roster course edit C101 --no-owner', 'roster course edit c101 --code MATH101']);
 
-  const remove = course
-    .command('delete <code>')
-    .description('delete a course (asks first; refuses while users are enrolled unless --force)')
-    .option('--force', 'delete it with its enrolments')
-    .action(async (code: string, opts: { force?: boolean }, cmd: Command) => withContext(cmd, (ctx) => runDelete(ctx, code, Boolean(opts.force))));
-  examples(remove, ['roster course delete C101', 'roster course delete C101 --force --yes']);
+    const remove = course
+      .command('delete <code>')
+      .description('delete a course (asks first; refuses while users are enrolled unless --force)')
+      .option('--force', 'delete it with its enrolments')
+      .action(async (code: string, opts: { force?: boolean }, cmd: Command) => withContext(cmd, (ctx) => runDelete(ctx, code, Boolean(opts.force))));
+    examples(remove, ['roster course delete C101', 'roster course delete C101 --force --yes']);
+  });
 }
 
 async function runDelete(ctx: CommandContext, code: string, force: boolean): Promise<void> {

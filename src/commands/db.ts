@@ -1,55 +1,57 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext } from '../cli/context';
 import { line } from '../cli/io';
 import { examples } from '../cli/options';
 
-export function register(program: Command): void {
-  const db = program.command('db').description('the database: schema migrations and backups');
-  const status = db
-    .command('status')
-    .description('applied and pending schema migrations')
-    .action(async (_opts: unknown, cmd: Command) =>
-      withContext(
-        cmd,
-        async (ctx) => {
-          const { migrationStatus } = await import('../db/migrator');
-          const states = await migrationStatus(ctx.db);
-          if (ctx.json) return line(ctx.io.stdout, JSON.stringify({ database: ctx.db.path, migrations: states }, null, 2));
-          line(ctx.io.stdout, `database: ${ctx.db.path}`);
-          for (const s of states) line(ctx.io.stdout, `${s.appliedAt ? 'applied' : 'pending'}  ${s.name}${s.appliedAt ? `  ${s.appliedAt}` : ''}`);
-        },
-        { migrate: false },
-      ),
-    );
-  examples(status, ['roster db status']);
+export function register(commands: CommandRegistry): void {
+  commands.add('db', 'the database: schema migrations and backups', (db) => {
+    const status = db
+      .command('status')
+      .description('applied and pending schema migrations')
+      .action(async (_opts: unknown, cmd: Command) =>
+        withContext(
+          cmd,
+          async (ctx) => {
+            const { migrationStatus } = await import('../db/migrator');
+            const states = await migrationStatus(ctx.db);
+            if (ctx.json) return line(ctx.io.stdout, JSON.stringify({ database: ctx.db.path, migrations: states }, null, 2));
+            line(ctx.io.stdout, `database: ${ctx.db.path}`);
+            for (const s of states) line(ctx.io.stdout, `${s.appliedAt ? 'applied' : 'pending'}  ${s.name}${s.appliedAt ? `  ${s.appliedAt}` : ''}`);
+          },
+          { migrate: false },
+        ),
+      );
+    examples(status, ['roster db status']);
 
-  const migrate = db
-    .command('migrate')
-    .description('apply the pending schema migrations')
-    .action(async (_opts: unknown, cmd: Command) =>
-      withContext(
-        cmd,
-        async (ctx) => {
-          const { migrateToLatest } = await import('../db/migrator');
-          const { applied } = await migrateToLatest(ctx.db);
-          if (ctx.json) return line(ctx.io.stdout, JSON.stringify({ applied }, null, 2));
-          line(ctx.io.stdout, applied.length ? `applied ${applied.join(', ')}` : 'the schema is up to date; nothing to apply');
-        },
-        { migrate: false },
-      ),
-    );
-  examples(migrate, ['roster db migrate']);
+    const migrate = db
+      .command('migrate')
+      .description('apply the pending schema migrations')
+      .action(async (_opts: unknown, cmd: Command) =>
+        withContext(
+          cmd,
+          async (ctx) => {
+            const { migrateToLatest } = await import('../db/migrator');
+            const { applied } = await migrateToLatest(ctx.db);
+            if (ctx.json) return line(ctx.io.stdout, JSON.stringify({ applied }, null, 2));
+            line(ctx.io.stdout, applied.length ? `applied ${applied.join(', ')}` : 'the schema is up to date; nothing to apply');
+          },
+          { migrate: false },
+        ),
+      );
+    examples(migrate, ['roster db migrate']);
 
-  const backup = db
-    .command('backup <file>')
-    .description('an online, consistent snapshot of the database (others may keep writing)')
-    .action(async (file: string, _opts: unknown, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { backupDatabase } = await import('../db/backup');
-        const result = await backupDatabase(ctx.db, file);
-        if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
-        line(ctx.io.stdout, `backed up ${ctx.db.path} to ${result.file} (${result.bytes} bytes)`);
-      }),
-    );
-  examples(backup, ['roster db backup /var/backups/roster-$(date +%F).db']);
+    const backup = db
+      .command('backup <file>')
+      .description('an online, consistent snapshot of the database (others may keep writing)')
+      .action(async (file: string, _opts: unknown, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { backupDatabase } = await import('../db/backup');
+          const result = await backupDatabase(ctx.db, file);
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
+          line(ctx.io.stdout, `backed up ${ctx.db.path} to ${result.file} (${result.bytes} bytes)`);
+        }),
+      );
+    examples(backup, ['roster db backup /var/backups/roster-$(date +%F).db']);
+  });
 }

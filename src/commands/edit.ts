@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
 import { collect, collectList, examples } from '../cli/options';
@@ -25,35 +26,35 @@ interface EditOptions extends PasswordOptions {
   unsetField?: string[];
 }
 
-export function register(program: Command): void {
-  const command = program
-    .command('edit <user>')
-    .description('change the details, roles, password or extra fields of a user')
-    .option('--firstname <name>', 'new first name')
-    .option('--lastname <name>', 'new last name')
-    .option('--email <address>', 'new email address')
-    .option('--username <name>', 'new username')
-    .option('--language <code>', 'new interface language')
-    .option('--official-code <code>', 'new official code ("" removes it)')
-    .option('--phone <number>', 'new phone number ("" removes it)')
-    .option('--picture <path|url>', 'new picture ("" removes it)')
-    .option('--expires <date|never>', 'new expiration date, or never')
-    .option('--add-role <role>', 'add a role (repeatable)', collect)
-    .option('--remove-role <role>', 'remove a role (repeatable)', collect)
-    .option('--roles <a,b>', 'replace all roles', collectList)
-    .option('--reset-password', 'set a new password (asked on a terminal, or with the options below)')
-    .option('--password-stdin', 'with --reset-password: read it from standard input')
-    .option('--generate-password', 'with --reset-password: generate one and print it once')
-    .option('--password <password>', 'with --reset-password: the password itself (visible in the process list)')
-    .option('--field <name=value>', 'set an extra field (repeatable)', collect)
-    .option('--unset-field <name>', 'remove an extra field value (repeatable)', collect)
-    .action(async (user: string, opts: EditOptions, cmd: Command) => withContext(cmd, (ctx) => runEdit(ctx, user, opts)));
-  command.addHelpText('after', '\nTo activate or deactivate an account, use roster activate / roster deactivate.');
-  examples(command, [
-    'roster edit ada --email ada.lovelace@example.org --add-role admin',
-    'roster edit id:42 --expires never --field cohort=2026',
-    'roster edit alan --reset-password --generate-password',
-  ]);
+export function register(commands: CommandRegistry): void {
+  commands.add('edit <user>', 'change the details, roles, password or extra fields of a user', (command) => {
+    command
+      .option('--firstname <name>', 'new first name')
+      .option('--lastname <name>', 'new last name')
+      .option('--email <address>', 'new email address')
+      .option('--username <name>', 'new username')
+      .option('--language <code>', 'new interface language')
+      .option('--official-code <code>', 'new official code ("" removes it)')
+      .option('--phone <number>', 'new phone number ("" removes it)')
+      .option('--picture <path|url>', 'new picture ("" removes it)')
+      .option('--expires <date|never>', 'new expiration date, or never')
+      .option('--add-role <role>', 'add a role (repeatable)', collect)
+      .option('--remove-role <role>', 'remove a role (repeatable)', collect)
+      .option('--roles <a,b>', 'replace all roles', collectList)
+      .option('--reset-password', 'set a new password (asked on a terminal, or with the options below)')
+      .option('--password-stdin', 'with --reset-password: read it from standard input')
+      .option('--generate-password', 'with --reset-password: generate one and print it once')
+      .option('--password <password>', 'with --reset-password: the password itself (visible in the process list)')
+      .option('--field <name=value>', 'set an extra field (repeatable)', collect)
+      .option('--unset-field <name>', 'remove an extra field value (repeatable)', collect)
+      .action(async (user: string, opts: EditOptions, cmd: Command) => withContext(cmd, (ctx) => runEdit(ctx, user, opts)));
+    command.addHelpText('after', '\nTo activate or deactivate an account, use roster activate / roster deactivate.');
+    examples(command, [
+      'roster edit ada --email ada.lovelace@example.org --add-role admin',
+      'roster edit id:42 --expires never --field cohort=2026',
+      'roster edit alan --reset-password --generate-password',
+    ]);
+  });
 }
 
 async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Promise<void> {

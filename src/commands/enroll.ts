@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { examples } from '../cli/options';
 import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
@@ -12,30 +13,30 @@ interface EnrollOptions extends BatchCliOptions {
 // --course and --session name the target here, so the selection filters leave them out.
 const SELECTION = { withoutEnrolment: true } as const;
 
-export function register(program: Command): void {
-  const enroll = program
-    .command('enroll [users...]')
-    .description('enrol users in a course (as student or teacher) or in a session (several users, - for stdin, or the filters of list)')
-    .option('--course <code>', 'the course to enrol them in')
-    .addOption(new Option('--as <role>', 'their role in the course (default: student; changes the role of users already enrolled)').choices(['student', 'teacher']))
-    .option('--session <name>', 'the training session to enrol them in');
-  addSelectionOptions(enroll, SELECTION);
-  enroll.action(async (users: string[], opts: EnrollOptions, cmd: Command) => withContext(cmd, (ctx) => runEnrollment(ctx, users, opts, 'enroll')));
-  examples(enroll, [
-    'roster enroll ada bob --course C101',
-    'roster enroll ada --course C101 --as teacher',
-    'roster enroll --course C101 --role student --field cohort=2026 --yes',
-    'roster list --role student --format ids | roster enroll - --session "Spring 2026" --yes',
-  ]);
+export function register(commands: CommandRegistry): void {
+  commands.add('enroll [users...]', 'enrol users in a course (as student or teacher) or in a session (several users, - for stdin, or the filters of list)', (enroll) => {
+    enroll
+      .option('--course <code>', 'the course to enrol them in')
+      .addOption(new Option('--as <role>', 'their role in the course (default: student; changes the role of users already enrolled)').choices(['student', 'teacher']))
+      .option('--session <name>', 'the training session to enrol them in');
+    addSelectionOptions(enroll, SELECTION);
+    enroll.action(async (users: string[], opts: EnrollOptions, cmd: Command) => withContext(cmd, (ctx) => runEnrollment(ctx, users, opts, 'enroll')));
+    examples(enroll, [
+      'roster enroll ada bob --course C101',
+      'roster enroll ada --course C101 --as teacher',
+      'roster enroll --course C101 --role student --field cohort=2026 --yes',
+      'roster list --role student --format ids | roster enroll - --session "Spring 2026" --yes',
+    ]);
+  });
 
-  const unenroll = program
-    .command('unenroll [users...]')
-    .description('remove users from a course or a session (several users, - for stdin, or the filters of list, which then select among its users)')
-    .option('--course <code>', 'the course to remove them from')
-    .option('--session <name>', 'the training session to remove them from');
-  addSelectionOptions(unenroll, SELECTION);
-  unenroll.action(async (users: string[], opts: EnrollOptions, cmd: Command) => withContext(cmd, (ctx) => runEnrollment(ctx, users, opts, 'unenroll')));
-  examples(unenroll, ['roster unenroll bob --course C101', 'roster unenroll --session "Spring 2026" --inactive --yes', 'roster unenroll - --course C101 --dry-run < leavers.txt']);
+  commands.add('unenroll [users...]', 'remove users from a course or a session (several users, - for stdin, or the filters of list, which then select among its users)', (unenroll) => {
+    unenroll
+      .option('--course <code>', 'the course to remove them from')
+      .option('--session <name>', 'the training session to remove them from');
+    addSelectionOptions(unenroll, SELECTION);
+    unenroll.action(async (users: string[], opts: EnrollOptions, cmd: Command) => withContext(cmd, (ctx) => runEnrollment(ctx, users, opts, 'unenroll')));
+    examples(unenroll, ['roster unenroll bob --course C101', 'roster unenroll --session "Spring 2026" --inactive --yes', 'roster unenroll - --course C101 --dry-run < leavers.txt']);
+  });
 }
 
 async function runEnrollment(ctx: CommandContext, users: string[], opts: EnrollOptions, mode: 'enroll' | 'unenroll'): Promise<void> {

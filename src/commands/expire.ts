@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, write } from '../cli/io';
 import { examples } from '../cli/options';
@@ -11,29 +12,29 @@ interface ExpireOptions extends BatchCliOptions {
   quiet?: boolean;
 }
 
-export function register(program: Command): void {
-  const command = program
-    .command('expire [users...]')
-    .description('deactivate the active accounts whose expiration date has passed (for cron: never prompts, safe to run concurrently)')
-    .option('--warn <days>', 'change nothing: list the active accounts that expire within the next <days> days')
-    .option('--quiet', 'print nothing when there was nothing to do (cron mails only real news)');
-  addSelectionOptions(command);
-  command.addHelpText(
-    'after',
-    `
-With --inactive-since <duration>, accounts without a login (or registration, if never
-used) for that long are deactivated too; admins and system accounts are spared unless
-named (as users, or with --role admin). Other filters narrow what expire looks at.
-Exit codes: 0 done (also when nothing expired), 4 the only account due is the last active
-admin, 6 some accounts could not be deactivated (each is named on stderr).`,
-  );
-  command.action(async (users: string[], opts: ExpireOptions, cmd: Command) => withContext(cmd, (ctx) => (opts.warn !== undefined ? runWarn(ctx, users, opts) : runExpire(ctx, users, opts))));
-  examples(command, [
-    'roster expire',
-    'roster expire --quiet --actor cron',
-    'roster expire --warn 7 --json',
-    'roster expire --inactive-since 365d --role student --dry-run',
-  ]);
+export function register(commands: CommandRegistry): void {
+  commands.add('expire [users...]', 'deactivate the active accounts whose expiration date has passed (for cron: never prompts, safe to run concurrently)', (command) => {
+    command
+      .option('--warn <days>', 'change nothing: list the active accounts that expire within the next <days> days')
+      .option('--quiet', 'print nothing when there was nothing to do (cron mails only real news)');
+    addSelectionOptions(command);
+    command.addHelpText(
+      'after',
+      `
+  With --inactive-since <duration>, accounts without a login (or registration, if never
+  used) for that long are deactivated too; admins and system accounts are spared unless
+  named (as users, or with --role admin). Other filters narrow what expire looks at.
+  Exit codes: 0 done (also when nothing expired), 4 the only account due is the last active
+  admin, 6 some accounts could not be deactivated (each is named on stderr).`,
+    );
+    command.action(async (users: string[], opts: ExpireOptions, cmd: Command) => withContext(cmd, (ctx) => (opts.warn !== undefined ? runWarn(ctx, users, opts) : runExpire(ctx, users, opts))));
+    examples(command, [
+      'roster expire',
+      'roster expire --quiet --actor cron',
+      'roster expire --warn 7 --json',
+      'roster expire --inactive-since 365d --role student --dry-run',
+    ]);
+  });
 }
 
 async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<void> {

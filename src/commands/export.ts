@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { CommandRegistry } from '../cli/registry';
 import { exitCodeFor, listenForStop } from '../cli/interrupt';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
@@ -18,24 +19,24 @@ interface ExportOptions extends FilterOptions {
   delimiter?: string;
 }
 
-export function register(program: Command): void {
-  const command = program
-    .command('export')
-    .description('export users to CSV (Chamilo\'s columns), XML (Chamilo\'s layout) or JSON, with the filters of list')
-    .argument('[file]', 'the output file, or - for standard output (default)')
-    .addOption(new Option('--format <format>', 'csv, xml or json (default: from the file extension, else csv)').choices(['csv', 'xml', 'json']))
-    .option('--columns <a,b,…>', 'CSV and XML: these columns, in this order (Chamilo or roster names, extra fields)', collectList)
-    .option('--include-password-hashes', 'add the bcrypt hashes, for a migration (the file is created with mode 0600)')
-    .option('--raw', 'CSV: do not neutralise cells a spreadsheet would run as formulas')
-    .option('--delimiter <char>', 'CSV: the delimiter, ; (default) , | or tab');
-  addFilterOptions(command);
-  command.action(async (file: string | undefined, opts: ExportOptions, cmd: Command) => withContext(cmd, (ctx) => runExport(ctx, file, opts)));
-  examples(command, [
-    'roster export users.csv',
-    'roster export teachers.xml --role teacher --active',
-    'roster export - --format json --course MATH101 | jq length',
-    'roster export migration.csv --include-password-hashes --columns UserName,Email,PasswordHash',
-  ]);
+export function register(commands: CommandRegistry): void {
+  commands.add('export', 'export users to CSV (Chamilo\'s columns), XML (Chamilo\'s layout) or JSON, with the filters of list', (command) => {
+    command
+      .argument('[file]', 'the output file, or - for standard output (default)')
+      .addOption(new Option('--format <format>', 'csv, xml or json (default: from the file extension, else csv)').choices(['csv', 'xml', 'json']))
+      .option('--columns <a,b,…>', 'CSV and XML: these columns, in this order (Chamilo or roster names, extra fields)', collectList)
+      .option('--include-password-hashes', 'add the bcrypt hashes, for a migration (the file is created with mode 0600)')
+      .option('--raw', 'CSV: do not neutralise cells a spreadsheet would run as formulas')
+      .option('--delimiter <char>', 'CSV: the delimiter, ; (default) , | or tab');
+    addFilterOptions(command);
+    command.action(async (file: string | undefined, opts: ExportOptions, cmd: Command) => withContext(cmd, (ctx) => runExport(ctx, file, opts)));
+    examples(command, [
+      'roster export users.csv',
+      'roster export teachers.xml --role teacher --active',
+      'roster export - --format json --course MATH101 | jq length',
+      'roster export migration.csv --include-password-hashes --columns UserName,Email,PasswordHash',
+    ]);
+  });
 }
 
 const EXTENSIONS: Record<string, FileFormat> = { '.csv': 'csv', '.txt': 'csv', '.xml': 'xml', '.json': 'json' };

@@ -1,53 +1,55 @@
 import { Option, type Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext } from '../cli/context';
 import { line, paint } from '../cli/io';
 import { collectList, examples } from '../cli/options';
 
-export function register(program: Command): void {
-  const field = program.command('field').description('extra profile fields: their definitions');
-  const add = field
-    .command('add <name>')
-    .description('define an extra profile field')
-    .addOption(new Option('--type <type>', 'value type').choices(['text', 'number', 'date', 'boolean', 'choice']).default('text'))
-    .option('--label <label>', 'the label shown to people (default: the name)')
-    .option('--choices <a,b,c>', 'the allowed values of a choice field', collectList)
-    .action(async (name: string, opts: { type: string; label?: string; choices?: string[] }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { addField } = await import('../core/fields');
-        const created = await addField(ctx, { name, type: opts.type, label: opts.label, choices: opts.choices });
-        if (ctx.json) return line(ctx.io.stdout, JSON.stringify(created, null, 2));
-        line(ctx.io.stdout, `${paint(ctx.io, 'green', 'added')} extra field ${created.name} (${created.type}${created.choices ? `: ${created.choices.join(', ')}` : ''})`);
-      }),
-    );
-  examples(add, ['roster field add cohort --type number --label "Cohort year"', 'roster field add campus --type choice --choices north,south']);
+export function register(commands: CommandRegistry): void {
+  commands.add('field', 'extra profile fields: their definitions', (field) => {
+    const add = field
+      .command('add <name>')
+      .description('define an extra profile field')
+      .addOption(new Option('--type <type>', 'value type').choices(['text', 'number', 'date', 'boolean', 'choice']).default('text'))
+      .option('--label <label>', 'the label shown to people (default: the name)')
+      .option('--choices <a,b,c>', 'the allowed values of a choice field', collectList)
+      .action(async (name: string, opts: { type: string; label?: string; choices?: string[] }, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { addField } = await import('../core/fields');
+          const created = await addField(ctx, { name, type: opts.type, label: opts.label, choices: opts.choices });
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(created, null, 2));
+          line(ctx.io.stdout, `${paint(ctx.io, 'green', 'added')} extra field ${created.name} (${created.type}${created.choices ? `: ${created.choices.join(', ')}` : ''})`);
+        }),
+      );
+    examples(add, ['roster field add cohort --type number --label "Cohort year"', 'roster field add campus --type choice --choices north,south']);
 
-  const list = field
-    .command('list')
-    .description('the extra profile fields and how many users have a value')
-    .action(async (_opts: unknown, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { listFields } = await import('../core/fields');
-        const fields = await listFields(ctx);
-        if (ctx.json) return line(ctx.io.stdout, JSON.stringify(fields, null, 2));
-        if (!fields.length) return line(ctx.io.stderr, 'no extra fields defined; add one with roster field add <name> --type <type>');
-        for (const f of fields) {
-          line(ctx.io.stdout, `${f.name}  ${f.type}${f.choices ? ` (${f.choices.join(', ')})` : ''}  "${f.label}"  ${f.users} user(s)`);
-        }
-      }),
-    );
-  examples(list, ['roster field list']);
+    const list = field
+      .command('list')
+      .description('the extra profile fields and how many users have a value')
+      .action(async (_opts: unknown, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { listFields } = await import('../core/fields');
+          const fields = await listFields(ctx);
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(fields, null, 2));
+          if (!fields.length) return line(ctx.io.stderr, 'no extra fields defined; add one with roster field add <name> --type <type>');
+          for (const f of fields) {
+            line(ctx.io.stdout, `${f.name}  ${f.type}${f.choices ? ` (${f.choices.join(', ')})` : ''}  "${f.label}"  ${f.users} user(s)`);
+          }
+        }),
+      );
+    examples(list, ['roster field list']);
 
-  const remove = field
-    .command('remove <name>')
-    .description('remove an extra field definition (and, with --force, its values)')
-    .option('--force', 'remove it even when users have values')
-    .action(async (name: string, opts: { force?: boolean }, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { removeField } = await import('../core/fields');
-        const result = await removeField(ctx, name, Boolean(opts.force));
-        if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
-        line(ctx.io.stdout, `removed extra field ${result.field} and ${result.valuesRemoved} value(s)`);
-      }),
-    );
-  examples(remove, ['roster field remove campus', 'roster field remove cohort --force']);
+    const remove = field
+      .command('remove <name>')
+      .description('remove an extra field definition (and, with --force, its values)')
+      .option('--force', 'remove it even when users have values')
+      .action(async (name: string, opts: { force?: boolean }, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { removeField } = await import('../core/fields');
+          const result = await removeField(ctx, name, Boolean(opts.force));
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
+          line(ctx.io.stdout, `removed extra field ${result.field} and ${result.valuesRemoved} value(s)`);
+        }),
+      );
+    examples(remove, ['roster field remove campus', 'roster field remove cohort --force']);
+  });
 }

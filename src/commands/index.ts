@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import * as activation from './activation';
 import * as add from './add';
 import * as audit from './audit';
@@ -20,7 +20,7 @@ import * as session from './session';
 import * as show from './show';
 
 /** Every subcommand, in the order `roster --help` lists them. */
-export const COMMANDS: ((program: Command) => void)[] = [
+export const COMMANDS: ((commands: CommandRegistry) => void)[] = [
   list.register,
   search.register,
   show.register,

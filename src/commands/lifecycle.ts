@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, warn } from '../cli/io';
 import { examples } from '../cli/options';
@@ -12,32 +13,33 @@ interface PurgeOptions extends BatchCliOptions {
   reassignTo?: string;
 }
 
-export function register(program: Command): void {
-  const del = program.command('delete [users...]').description('soft-delete accounts: they leave list and search and cannot log in, but keep their data (restore brings them back)');
-  addSelectionOptions(del);
-  del.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runDelete(ctx, users, opts)));
-  examples(del, ['roster delete bob --yes', 'roster delete --role student --registered-before 2020-01-01 --dry-run', 'roster list --deleted']);
+export function register(commands: CommandRegistry): void {
+  commands.add('delete [users...]', 'soft-delete accounts: they leave list and search and cannot log in, but keep their data (restore brings them back)', (del) => {
+    addSelectionOptions(del);
+    del.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runDelete(ctx, users, opts)));
+    examples(del, ['roster delete bob --yes', 'roster delete --role student --registered-before 2020-01-01 --dry-run', 'roster list --deleted']);
+  });
 
-  const restore = program.command('restore [users...]').description('bring soft-deleted accounts back as they were');
-  addSelectionOptions(restore);
-  restore.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runRestore(ctx, users, opts)));
-  examples(restore, ['roster restore bob', 'roster restore --deleted --role teacher --yes']);
+  commands.add('restore [users...]', 'bring soft-deleted accounts back as they were', (restore) => {
+    addSelectionOptions(restore);
+    restore.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runRestore(ctx, users, opts)));
+    examples(restore, ['roster restore bob', 'roster restore --deleted --role teacher --yes']);
+  });
 
-  const purge = program
-    .command('purge [users...]')
-    .description('permanently delete soft-deleted accounts; the courses they own go to the fallback user (or --reassign-to)')
-    .option('--deleted-before <date|duration>', 'the accounts deleted before this date, or longer ago than 30d, 6w…')
-    .option('--reassign-to <user>', 'hand their courses to this active account instead of the fallback user');
-  addSelectionOptions(purge);
-  purge.action(async (users: string[], opts: PurgeOptions, cmd: Command) => withContext(cmd, (ctx) => runPurge(ctx, users, opts)));
-  examples(purge, ['roster db backup /var/backups/roster-before-purge.db && roster purge bob --yes', 'roster purge --deleted-before 90d --reassign-to ada --yes', 'roster purge --deleted-before 2026-01-01 --dry-run']);
+  commands.add('purge [users...]', 'permanently delete soft-deleted accounts; the courses they own go to the fallback user (or --reassign-to)', (purge) => {
+    purge
+      .option('--deleted-before <date|duration>', 'the accounts deleted before this date, or longer ago than 30d, 6w…')
+      .option('--reassign-to <user>', 'hand their courses to this active account instead of the fallback user');
+    addSelectionOptions(purge);
+    purge.action(async (users: string[], opts: PurgeOptions, cmd: Command) => withContext(cmd, (ctx) => runPurge(ctx, users, opts)));
+    examples(purge, ['roster db backup /var/backups/roster-before-purge.db && roster purge bob --yes', 'roster purge --deleted-before 90d --reassign-to ada --yes', 'roster purge --deleted-before 2026-01-01 --dry-run']);
+  });
 
-  const anonymize = program
-    .command('anonymize [users...]')
-    .description('GDPR erasure: replace the personal data of accounts with neutral values, for good (enrolments and courses stay)');
-  addSelectionOptions(anonymize);
-  anonymize.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runAnonymize(ctx, users, opts)));
-  examples(anonymize, ['roster anonymize bob', 'roster anonymize id:42 --yes --json']);
+  commands.add('anonymize [users...]', 'GDPR erasure: replace the personal data of accounts with neutral values, for good (enrolments and courses stay)', (anonymize) => {
+    addSelectionOptions(anonymize);
+    anonymize.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runAnonymize(ctx, users, opts)));
+    examples(anonymize, ['roster anonymize bob', 'roster anonymize id:42 --yes --json']);
+  });
 }
 
 /** "bob" for one named user, "3 users" otherwise. */

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { addFilterOptions, addOrderOptions, filterFromOptions, orderFromOptions, type FilterOptions, type OrderOptions } from '../cli/filters';
 import { line } from '../cli/io';
@@ -10,20 +11,21 @@ export interface ListOptions extends FilterOptions, OrderOptions {
   format?: ListFormat;
 }
 
-export function register(program: Command): void {
-  const command = program.command('list').description('the user list: filter, sort, page; as a table, JSON, CSV, ids or a count');
-  addFilterOptions(command);
-  addOrderOptions(command);
-  addFormatOption(command);
-  command.action(async (opts: ListOptions, cmd: Command) =>
-    withContext(cmd, async (ctx) => renderSelection(ctx, await filterFromOptions(opts, ctx.now()), opts)),
-  );
-  examples(command, [
-    'roster list --role teacher --active',
-    'roster list --never-logged-in --registered-before 2026-01-01 --format csv > dormant.csv',
-    'roster list --deleted',
-    'roster list --field cohort=2026 --format count',
-  ]);
+export function register(commands: CommandRegistry): void {
+  commands.add('list', 'the user list: filter, sort, page; as a table, JSON, CSV, ids or a count', (command) => {
+    addFilterOptions(command);
+    addOrderOptions(command);
+    addFormatOption(command);
+    command.action(async (opts: ListOptions, cmd: Command) =>
+      withContext(cmd, async (ctx) => renderSelection(ctx, await filterFromOptions(opts, ctx.now()), opts)),
+    );
+    examples(command, [
+      'roster list --role teacher --active',
+      'roster list --never-logged-in --registered-before 2026-01-01 --format csv > dormant.csv',
+      'roster list --deleted',
+      'roster list --field cohort=2026 --format count',
+    ]);
+  });
 }
 
 export function addFormatOption(command: Command): Command {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, readStdin } from '../cli/io';
 import { examples } from '../cli/options';
@@ -14,37 +15,37 @@ interface AuthOptions {
   token?: string;
 }
 
-export function register(program: Command): void {
-  const loginAs = program
-    .command('login-as <user>')
-    .description('impersonation: issue a one-time login token for an account (audited with its reason)')
-    .requiredOption('--reason <text>', 'why (required; recorded in the audit log)')
-    .option('--ttl <duration>', 'how long the token stays valid, from 1m to 24h', '15m')
-    .option('--dry-run', 'check that the account may be impersonated; issue nothing');
-  loginAs.addHelpText(
-    'after',
-    `
-stdout receives the token alone, or a login URL when a base URL is configured
-(roster config set base-url https://campus.example.org/login?as={user}&token={token}).
-The token is 256 random bits, stored only as its SHA-256, valid once. Refused (exit 4)
-for deleted, anonymized, inactive or expired accounts, the fallback user and admins.`,
-  );
-  loginAs.action(async (user: string, opts: LoginAsOptions, cmd: Command) => withContext(cmd, (ctx) => runLoginAs(ctx, user, opts)));
-  examples(loginAs, ['roster login-as bob --reason "ticket 4711: cannot see the course"', 'roster login-as bob --reason "support call" --ttl 5m --json']);
+export function register(commands: CommandRegistry): void {
+  commands.add('login-as <user>', 'impersonation: issue a one-time login token for an account (audited with its reason)', (loginAs) => {
+    loginAs
+      .requiredOption('--reason <text>', 'why (required; recorded in the audit log)')
+      .option('--ttl <duration>', 'how long the token stays valid, from 1m to 24h', '15m')
+      .option('--dry-run', 'check that the account may be impersonated; issue nothing');
+    loginAs.addHelpText(
+      'after',
+      `
+  stdout receives the token alone, or a login URL when a base URL is configured
+  (roster config set base-url https://campus.example.org/login?as={user}&token={token}).
+  The token is 256 random bits, stored only as its SHA-256, valid once. Refused (exit 4)
+  for deleted, anonymized, inactive or expired accounts, the fallback user and admins.`,
+    );
+    loginAs.action(async (user: string, opts: LoginAsOptions, cmd: Command) => withContext(cmd, (ctx) => runLoginAs(ctx, user, opts)));
+    examples(loginAs, ['roster login-as bob --reason "ticket 4711: cannot see the course"', 'roster login-as bob --reason "support call" --ttl 5m --json']);
+  });
 
-  const auth = program
-    .command('auth <user>')
-    .description('check a password (first line of stdin) or a login-as token; record the login')
-    .option('--token <token>', 'a token from roster login-as instead of a password (- reads it from stdin); it is consumed');
-  auth.addHelpText(
-    'after',
-    `
-Exit codes: 0 the secret is right and the account may log in (its last login is recorded);
-5 unknown user or wrong secret (one message for both); 4 the secret is right but the account
-is deleted, inactive, expired or anonymized.`,
-  );
-  auth.action(async (user: string, opts: AuthOptions, cmd: Command) => withContext(cmd, (ctx) => runAuth(ctx, user, opts)));
-  examples(auth, ["printf '%s\\n' \"$PASS\" | roster auth bob", 'roster auth bob --token "$TOKEN"']);
+  commands.add('auth <user>', 'check a password (first line of stdin) or a login-as token; record the login', (auth) => {
+    auth
+      .option('--token <token>', 'a token from roster login-as instead of a password (- reads it from stdin); it is consumed');
+    auth.addHelpText(
+      'after',
+      `
+  Exit codes: 0 the secret is right and the account may log in (its last login is recorded);
+  5 unknown user or wrong secret (one message for both); 4 the secret is right but the account
+  is deleted, inactive, expired or anonymized.`,
+    );
+    auth.action(async (user: string, opts: AuthOptions, cmd: Command) => withContext(cmd, (ctx) => runAuth(ctx, user, opts)));
+    examples(auth, ["printf '%s\\n' \"$PASS\" | roster auth bob", 'roster auth bob --token "$TOKEN"']);
+  });
 }
 
 async function runLoginAs(ctx: CommandContext, ref: string, opts: LoginAsOptions): Promise<void> {

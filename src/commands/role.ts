@@ -1,21 +1,23 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext } from '../cli/context';
 import { line } from '../cli/io';
 import { examples } from '../cli/options';
 
-export function register(program: Command): void {
-  const role = program.command('role').description('the platform roles');
-  const list = role
-    .command('list')
-    .description('each role and how many users hold it')
-    .action(async (_opts: unknown, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
-        const { roleCounts } = await import('../core/role-stats');
-        const counts = await roleCounts(ctx);
-        if (ctx.json) return line(ctx.io.stdout, JSON.stringify(counts, null, 2));
-        const width = Math.max(...counts.map((c) => c.role.length));
-        for (const c of counts) line(ctx.io.stdout, `${c.role.padEnd(width)}  ${c.users}`);
-      }),
-    );
-  examples(list, ['roster role list', 'roster role list --json']);
+export function register(commands: CommandRegistry): void {
+  commands.add('role', 'the platform roles', (role) => {
+    const list = role
+      .command('list')
+      .description('each role and how many users hold it')
+      .action(async (_opts: unknown, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { roleCounts } = await import('../core/role-stats');
+          const counts = await roleCounts(ctx);
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(counts, null, 2));
+          const width = Math.max(...counts.map((c) => c.role.length));
+          for (const c of counts) line(ctx.io.stdout, `${c.role.padEnd(width)}  ${c.users}`);
+        }),
+      );
+    examples(list, ['roster role list', 'roster role list --json']);
+  });
 }

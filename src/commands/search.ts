@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext } from '../cli/context';
 import { addFilterOptions, addOrderOptions, filterFromOptions } from '../cli/filters';
 import { examples } from '../cli/options';
@@ -13,28 +14,28 @@ interface SearchOptions extends ListOptions {
   officialCode?: string;
 }
 
-export function register(program: Command): void {
-  const command = program
-    .command('search [keyword]')
-    .description('advanced search: the keyword is found in names, username, email or official code (any case, any accents)')
-    .option('--firstname <text>', 'first name contains')
-    .option('--lastname <text>', 'last name contains')
-    .option('--username <text>', 'username contains')
-    .option('--email <text>', 'email contains')
-    .option('--official-code <text>', 'official code contains');
-  addFilterOptions(command);
-  addOrderOptions(command);
-  addFormatOption(command);
-  command.action(async (keyword: string | undefined, opts: SearchOptions, cmd: Command) =>
-    withContext(cmd, async (ctx) => {
-      const text = { keyword, firstname: opts.firstname, lastname: opts.lastname, username: opts.username, email: opts.email, officialCode: opts.officialCode };
-      if (!Object.values(text).some((v) => v?.trim())) {
-        throw new UsageError('search needs a keyword or one of --firstname, --lastname, --username, --email, --official-code', 'to see everyone, use roster list');
-      }
-      const filter = await filterFromOptions(opts, ctx.now());
-      for (const [key, value] of Object.entries(text)) if (value?.trim()) (filter as Record<string, unknown>)[key] = value.trim();
-      await renderSelection(ctx, filter, opts);
-    }),
-  );
-  examples(command, ['roster search élodie', 'roster search dupont --role teacher --active', 'roster search --email @example.org --format count']);
+export function register(commands: CommandRegistry): void {
+  commands.add('search [keyword]', 'advanced search: the keyword is found in names, username, email or official code (any case, any accents)', (command) => {
+    command
+      .option('--firstname <text>', 'first name contains')
+      .option('--lastname <text>', 'last name contains')
+      .option('--username <text>', 'username contains')
+      .option('--email <text>', 'email contains')
+      .option('--official-code <text>', 'official code contains');
+    addFilterOptions(command);
+    addOrderOptions(command);
+    addFormatOption(command);
+    command.action(async (keyword: string | undefined, opts: SearchOptions, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const text = { keyword, firstname: opts.firstname, lastname: opts.lastname, username: opts.username, email: opts.email, officialCode: opts.officialCode };
+        if (!Object.values(text).some((v) => v?.trim())) {
+          throw new UsageError('search needs a keyword or one of --firstname, --lastname, --username, --email, --official-code', 'to see everyone, use roster list');
+        }
+        const filter = await filterFromOptions(opts, ctx.now());
+        for (const [key, value] of Object.entries(text)) if (value?.trim()) (filter as Record<string, unknown>)[key] = value.trim();
+        await renderSelection(ctx, filter, opts);
+      }),
+    );
+    examples(command, ['roster search élodie', 'roster search dupont --role teacher --active', 'roster search --email @example.org --format count']);
+  });
 }

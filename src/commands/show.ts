@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
+import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
 import { examples } from '../cli/options';
 import type { UserDetails } from '../core/user-details';
 
-export function register(program: Command): void {
-  const command = program
-    .command('show <user>')
-    .description('every detail of a user: roles, extra fields, courses and sessions')
-    .action(async (user: string, _opts: unknown, cmd: Command) => withContext(cmd, (ctx) => runShow(ctx, user)));
-  examples(command, ['roster show ada', 'roster show id:42 --json']);
+export function register(commands: CommandRegistry): void {
+  commands.add('show <user>', 'every detail of a user: roles, extra fields, courses and sessions', (command) => {
+    command
+      .action(async (user: string, _opts: unknown, cmd: Command) => withContext(cmd, (ctx) => runShow(ctx, user)));
+    examples(command, ['roster show ada', 'roster show id:42 --json']);
+  });
 }
 
 async function runShow(ctx: CommandContext, ref: string): Promise<void> {

@@ -38,6 +38,19 @@ describe('the command line', () => {
     expect(result.stdout).toContain('--db <path>');
   });
 
+  it.each([
+    [['help', 'edit'], 'Usage: roster edit', '--add-role <role>'],
+    [['help', 'course'], 'Usage: roster course', 'add <code>'],
+    [['--db', 'x.db', 'help', 'import'], 'Usage: roster import', '--on-existing <action>'],
+    [['--actor', 'me', 'purge', '--help'], 'Usage: roster purge', '--reassign-to <user>'],
+    [['--json', 'session', 'add', '--help'], 'Usage: roster session add', '--start <date>'],
+  ])('roster %p shows the whole help of that command', (args, usage, option) => {
+    const result = sandbox.run(args);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(usage);
+    expect(result.stdout).toContain(option);
+  });
+
   it('prints the version of package.json', () => {
     const result = sandbox.run(['--version']);
     expect(result).toEqual({ code: 0, stdout: `${(JSON.parse(fs.readFileSync(`${ROOT}/package.json`, 'utf8')) as { version: string }).version}\n`, stderr: '' });

@@ -144,6 +144,16 @@ describe('roster import: options', () => {
     expect(sandbox.run(['import', file, '--map', 'Nom=shoe-size']).code).toBe(2);
   });
 
+  it('imported names take their place in the list order (accents and case folded), also after an update', () => {
+    const file = sandbox.file('names.csv', 'LastName;FirstName;Email;UserName\nzola;Émile;emile@example.org;ezola\nÅngström;Anders;anders@example.org;angstrom\nBaker;Josephine;jo@example.org;jbaker\n');
+    expect(sandbox.run(['import', file]).code).toBe(0);
+    const order = () => sandbox.json<{ username: string }[]>(['list']).map((u) => u.username);
+    expect(order()).toEqual(['angstrom', 'jbaker', 'ezola']);
+    const renamed = sandbox.file('renamed.csv', 'LastName;FirstName;Email;UserName\nÀbel;Émile;emile@example.org;ezola\n');
+    expect(sandbox.run(['import', renamed, '--on-existing', 'update']).code).toBe(0);
+    expect(order()).toEqual(['ezola', 'angstrom', 'jbaker']);
+  });
+
   it('requires the four identity columns', () => {
     const result = sandbox.run(['import', fixture('bad/missing-column.csv')]);
     expect(result.code).toBe(5);

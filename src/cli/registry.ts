@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+
+/** The commands created but not yet defined, with what defines them. */
+const pending = new WeakMap<Command, DefineCommand>();
+
+/** Whether the command still waits for its definition (options, action, subcommands). */
+export function isStub(command: Command): boolean {
+  return pending.has(command);
+}
+
+/** Adds a command's options, arguments' handling, action, examples and subcommands. */
+export type DefineCommand = (command: Command) => void;
+
+/**
+ * The subcommands of roster, defined on demand. Every command is created at
+ * start-up with its name, arguments and description (what `roster --help`
+ * lists), but its options, action and subcommands are added only when it is
+ * the one being run or asked for help: defining all twenty commands' hundreds
+ * of options cost every invocation about a tenth of its start-up time.
+ */
+export class CommandRegistry {
+
+  constructor(
+    private readonly program: Command,
+    /** Applied to every command once defined, and to its subcommands (error output, exit codes). */
+    private readonly finish: (command: Command) => void,
+  ) {}
+
+  /** `spec` is the name and arguments as commander reads them, e.g. 'show <user>'. */
+  add(spec: string, description: string, define: DefineCommand): void {
+    const command = this.program.command(spec).description(description);
+    pending.set(command, define);
+  }
+
+  /** Defines the command in full if it is still a stub; returns it. */
+  complete(command: Command): Command {
+    const define = pending.get(command);
+    if (define) {
+      pending.delete(command);
+      define(command);
+    }
+    this.finish(command);
+    return command;
+  }
+
+  /** The command that argv runs (or asks help for), completed; undefined when argv names none. */
+  completeFor(argv: readonly string[]): Command | undefined {
+    const [first, second] = operands(this.program, argv.slice(2));
+    const name = first === 'help' ? second : first;
+    const command = this.program.commands.find((c) => c.name() === name || c.aliases().includes(name ?? ''));
+    return command ? this.complete(command) : undefined;
+  }
+}
+
+/** The first two words of the command line that are not the program's own options or their values. */
+function operands(program: Command, args: readonly string[]): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < args.length && found.length < 2; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      found.push(...args.slice(i + 1, i + 3 - found.length));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      found.push(arg);
+      continue;
+    }
+    // A global option followed by its value (`--db x`, not `--db=x`) takes the next word.
+    const option = program.options.find((o) => o.long === arg || o.short === arg);
+    if (option?.required) i++;
+  }
+  return found;
+}

@@ -1,0 +1,45 @@
+import { buildProgram } from '../../src/cli/program';
+import { isStub } from '../../src/cli/registry';
+
+/** Names of the commands defined in full. */
+function defined(argv: string[]): string[] {
+  const program = buildProgram(['node', 'roster', ...argv]);
+  return program.commands.filter((c) => !isStub(c)).map((c) => c.name());
+}
+
+describe('commands defined on demand', () => {
+  it('lists every command, with its arguments, and defines none for the program help', () => {
+    const program = buildProgram(['node', 'roster', '--help']);
+    const names = program.commands.map((c) => c.name());
+    expect(names).toEqual(expect.arrayContaining(['list', 'search', 'show', 'add', 'edit', 'import', 'export', 'course', 'session', 'db', 'audit']));
+    expect(defined(['--help'])).toEqual([]);
+    const help = program.helpInformation();
+    expect(help).toMatch(/\n {2}show <user> +every detail of a user/);
+    expect(help).toMatch(/\n {2}activate \[users\.\.\.\] +re-enable accounts/);
+  });
+
+  it.each([
+    [['show', 'ada'], ['show']],
+    [['--db', 'show', 'list'], ['list']],
+    [['--db=/tmp/x.db', '--json', 'search', 'ada'], ['search']],
+    [['--actor', 'help', '-y', 'course', 'add', 'X'], ['course']],
+    [['help', 'edit'], ['edit']],
+    [['--json', 'help', 'db'], ['db']],
+    [['--', 'audit'], ['audit']],
+    [['nonsense'], []],
+  ])('argv %p defines %p', (argv, expected) => {
+    expect(defined(argv)).toEqual(expected);
+  });
+
+  it('defines a command that the scan missed when commander dispatches to it', async () => {
+    const program = buildProgram(['node', 'roster']);
+    const show = program.commands.find((c) => c.name() === 'show')!;
+    expect(isStub(show)).toBe(true);
+    let stderr = '';
+    show.configureOutput({ writeErr: (text) => (stderr += text) });
+    // A usage error stops before the action: no database is opened.
+    await expect(program.parseAsync(['node', 'roster', 'show'])).rejects.toMatchObject({ code: 'commander.missingArgument' });
+    expect(isStub(show)).toBe(false);
+    expect(stderr).toContain("missing required argument 'user'");
+  });
+});
