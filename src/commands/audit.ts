@@ -9,6 +9,7 @@ import { describeChange } from './edit';
 interface AuditOptions {
   user?: string;
   action?: string;
+  by?: string;
   since?: string;
   limit?: number;
 }
@@ -18,19 +19,20 @@ export function register(commands: CommandRegistry): void {
     command
       .option('--user <user>', 'entries about this user')
       .option('--action <action>', 'this action (user.edit) or family (user)')
+      .option('--by <actor>', 'what this person did (the actor: --actor, $SUDO_USER or a login; any case)')
       .option('--since <date|duration>', 'entries from this date, or from 7d, 12h… ago')
       .option('--limit <n>', 'the latest n entries', wholeNumber)
       .action(async (opts: AuditOptions, cmd: Command) =>
         withContext(cmd, async (ctx) => {
           const [{ listAudit }, { parseDateOrAgo }] = await Promise.all([import('../core/audit'), import('../core/time')]);
           const since = opts.since ? parseDateOrAgo(opts.since, '--since', ctx.now()) : undefined;
-          const entries = await listAudit(ctx, { user: opts.user, action: opts.action, since, limit: opts.limit });
+          const entries = await listAudit(ctx, { user: opts.user, action: opts.action, actor: opts.by, since, limit: opts.limit });
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(entries, null, 2));
           if (!entries.length) return line(ctx.io.stderr, 'no audit entries match');
           for (const entry of entries) line(ctx.io.stdout, formatEntry(entry));
         }),
       );
-    examples(command, ['roster audit --user ada', 'roster audit --action user.login-as --since 30d --json']);
+    examples(command, ['roster audit --user ada', 'roster audit --action user.login-as --since 30d --json', 'roster audit --by alice --since 7d']);
   });
 }
 

@@ -75,12 +75,13 @@ function redactSecrets(details: AuditDetails): AuditDetails {
 export interface AuditFilter {
   user?: string;
   action?: string;
+  actor?: string;
   since?: string;
   limit?: number;
 }
 
 export async function listAudit(ctx: ServiceContext, filter: AuditFilter): Promise<AuditEntry[]> {
-  const query: AuditQuery = { action: filter.action, since: filter.since, limit: filter.limit };
+  const query: AuditQuery = { action: filter.action, actor: filter.actor?.trim() || undefined, since: filter.since, limit: filter.limit };
   if (filter.user) {
     // The trail outlives a purged account: id:<n> is accepted even when the user is gone.
     const ref = parseUserRef(filter.user);

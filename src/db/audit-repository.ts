@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { RosterDb } from './database';
 import { param, prepare } from './prepared';
 import type { AuditLogRow, AuditLogTable, Database } from './schema';
@@ -12,6 +12,8 @@ export async function insertAuditEntry(db: Executor, entry: Insertable<AuditLogT
 export interface AuditQuery {
   userId?: number;
   action?: string;
+  /** Who did it (any case: `--by Alice` finds alice). */
+  actor?: string;
   since?: string;
   limit?: number;
 }
@@ -25,6 +27,7 @@ export async function queryAudit(db: Executor, query: AuditQuery): Promise<Audit
     const action = query.action;
     q = q.where((eb) => eb.or([eb('action', '=', action), eb('action', 'like', `${action}.%`)]));
   }
+  if (query.actor) q = q.where(sql<string>`actor COLLATE NOCASE`, '=', query.actor);
   if (query.since) q = q.where('at', '>=', query.since);
   if (query.limit === undefined) return q.execute();
   return (await q.limit(query.limit).execute()).reverse();

@@ -164,6 +164,11 @@ describe('roster audit', () => {
     expect(actions(['--action', 'field'])).toEqual(['field.add']);
     expect(actions(['--action', 'user.edit', '--limit', '1'])).toEqual(['user.edit']);
     expect(actions(['--since', '36h'], { ROSTER_NOW: '2026-03-12T13:00:00Z' })).toEqual(['user.edit', 'field.add']);
+    // --by: what one person did, whatever the case typed; combined with the other filters.
+    expect(actions(['--by', 'DEAN'])).toEqual(['user.edit']);
+    expect(actions(['--by', 'root-by-alice', '--user', 'ada'])).toEqual(['user.edit']);
+    expect(actions(['--by', 'dean', '--action', 'field'])).toEqual([]);
+    expect(actions(['--by', 'nobody-at-all'])).toEqual([]);
     const [latest] = sandbox.json<{ details: { changes: unknown[] } }[]>(['audit', '--action', 'user.edit', '--limit', '1']);
     expect(latest!.details.changes).toEqual([{ field: 'password', before: null, after: null, secret: true }]);
     expect(sandbox.run(['audit', '--action', 'course'])).toEqual({ code: 0, stdout: '', stderr: 'no audit entries match\n' });
