@@ -57,7 +57,14 @@ export function parseReferenceLines(text: string): string[] {
 /** More than one user, or a destructive action: a person confirms (or --yes). */
 export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, question: string, options: { always?: boolean; dryRun?: boolean } = {}): Promise<void> {
   if (options.dryRun || plan.count === 0) return;
-  if (plan.count > 1 || options.always) await confirmOrStop(ctx.io, ctx.yes, question);
+  if (plan.count <= 1 && !options.always) return;
+  // A person about to answer sees whom it concerns, not just how many.
+  if (ctx.io.interactive && !ctx.yes) {
+    const { previewPlan } = await import('../core/batch');
+    const { usernames, more } = previewPlan(ctx, plan);
+    line(ctx.io.stderr, `${usernames.join(', ')}${more ? `, and ${more} more` : ''}`);
+  }
+  await confirmOrStop(ctx.io, ctx.yes, question);
 }
 
 export interface BatchVerb {

@@ -1,4 +1,4 @@
-import { dataVersion, FilterRecheck, selectTargetIds, TargetLookup, targetChunks, type TargetUser } from '../db/selection-repository';
+import { dataVersion, FilterRecheck, selectTargetIds, TargetLookup, targetChunks, usernamesOf, type TargetUser } from '../db/selection-repository';
 import type { ServiceContext } from './context';
 import { isRosterError, UsageError } from './errors';
 import { hasSelectiveFilter, type UserFilter } from './user-filter';
@@ -73,6 +73,12 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
     }
   })();
   return { selection, targets, count: targets.length, failed, dataVersion: version };
+}
+
+/** The first few users a plan acts on, by username, and how many more: what a confirmation shows. */
+export function previewPlan(ctx: ServiceContext, plan: BatchPlan, max = 5): { usernames: string[]; more: number } {
+  const usernames = plan.targets ? plan.targets.slice(0, max).map((u) => u.username) : usernamesOf(ctx.db, (plan.ids ?? []).slice(0, max));
+  return { usernames, more: Math.max(0, plan.count - usernames.length) };
 }
 
 /**

@@ -98,6 +98,14 @@ export function* targetChunks(db: RosterDb, filter: UserFilter, chunkSize: numbe
 }
 
 /** The ids a filter selects, in id order: one scan, 8 bytes a user. */
+/** The usernames of these users, in the order of the ids given. */
+export function usernamesOf(db: RosterDb, ids: readonly number[]): string[] {
+  if (!ids.length) return [];
+  const rows = db.kysely.selectFrom('user').select(['id', 'username']).where('id', 'in', ids).compile();
+  const byId = new Map(db.raw.prepare(rows.sql).all(...(rows.parameters as number[])).map((r) => [(r as { id: number }).id, (r as { username: string }).username]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
 export function selectTargetIds(db: RosterDb, filter: UserFilter): number[] {
   return prepare(db.raw, selectUserIds(db.kysely, filter))
     .all<{ id: number }>({})

@@ -85,6 +85,15 @@ maybe('on a terminal', () => {
     expect(matches('Brand-New-Pw', hashOf('ada'))).toBe(true);
   });
 
+  it('a batch confirmation names the first users it concerns; answering no changes nothing (exit 7)', async () => {
+    for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 's7']) sandbox.addUser(name, [], ['session_admin']);
+    const result = await runInTerminal(sandbox, ['deactivate', '--role', 'session_admin'], [{ expect: /Deactivate 7 users\?/, send: `n${ENTER}` }]);
+    expect(result.code).toBe(7);
+    expect(result.screen).toContain('s1, s2, s3, s4, s5, and 2 more');
+    expect(result.screen).toContain('not confirmed; nothing was changed');
+    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username LIKE 's_' AND active = 1")).toEqual([{ n: 7 }]);
+  });
+
   it('Ctrl-C at a prompt cancels (exit 7) and writes nothing', async () => {
     const users = sandbox.query('SELECT count(*) AS n FROM user');
     const result = await runInTerminal(sandbox, ['add', '--firstname', 'Nobody'], [

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { activateAction, deactivateAction } from '../../src/core/activation';
-import { planBatch, runBatch, type BatchAction } from '../../src/core/batch';
+import { planBatch, previewPlan, runBatch, type BatchAction } from '../../src/core/batch';
 import type { ServiceContext } from '../../src/core/context';
 import { ConflictError, UsageError } from '../../src/core/errors';
 import { addUser } from '../../src/core/users';
@@ -30,6 +30,15 @@ describe('batch runner', () => {
 
   const activeOf = (username: string) => (db.raw.prepare('select active from user where username = ?').get(username) as { active: number }).active;
   const auditCount = (action: string) => (db.raw.prepare('select count(*) n from audit_log where action = ?').get(action) as { n: number }).n;
+
+  it('previews the first users of a plan by username, and how many more', async () => {
+    const named = await planBatch(ctx, { kind: 'refs', refs: ['dan', 'ann', 'ghost'] });
+    expect(previewPlan(ctx, named)).toEqual({ usernames: ['dan', 'ann'], more: 0 });
+    const filtered = await planBatch(ctx, { kind: 'filter', filter: { roles: ['student'] } });
+    expect(previewPlan(ctx, filtered, 3)).toEqual({ usernames: ['ann', 'ben', 'cid'], more: 1 });
+    const none = await planBatch(ctx, { kind: 'filter', filter: { roles: ['admin'] } });
+    expect(previewPlan(ctx, none)).toEqual({ usernames: [], more: 0 });
+  });
 
   it('reports unknown references and still changes the others', async () => {
     const plan = await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ghost', 'BEN@example.org', 'ann'] });
