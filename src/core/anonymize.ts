@@ -31,10 +31,15 @@ export function anonymousIdentity(id: number, attempt = 0): { username: string; 
  */
 export function scrubAuditDetails(details: AuditDetails, personal: readonly string[]): AuditDetails {
   const patterns = personalPatterns(personal);
+  const exact = new Set(personal.map((p) => p.trim().toLowerCase()));
   let touched = false;
   const scrub = (value: unknown): unknown => {
     if (typeof value === 'string') {
-      const next = patterns.reduce((text, pattern) => text.replace(pattern, REDACTED), value);
+      // A date is one value: erased when it is itself personal (a birthday), never cut into
+      // (an official code 2027 is not the year of 2027-06-30).
+      const next = ISO_DATE.test(value)
+        ? exact.has(value.toLowerCase()) ? REDACTED : value
+        : patterns.reduce((text, pattern) => text.replace(pattern, REDACTED), value);
       if (next !== value) touched = true;
       return next;
     }
@@ -54,6 +59,8 @@ export function scrubAuditDetails(details: AuditDetails, personal: readonly stri
   }
   return touched ? result : details;
 }
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Whole-word, case-insensitive matchers for each personal value (longest first). */
 function personalPatterns(personal: readonly string[]): RegExp[] {

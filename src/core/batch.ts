@@ -41,7 +41,10 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
     if (!hasSelectiveFilter(selection.filter)) {
       throw new UsageError('no users given', 'name users (username, email, id:N), pass - to read them from stdin, or select with the filters of roster list (e.g. --role student --inactive)');
     }
-    const filter = await normaliseFilter(ctx, selection.filter);
+    // Filters select live identities: an anonymized account stays out (acting on it can only
+    // fail or do nothing, and a cron job would report it on every run), except in the deleted
+    // view, where purging it is what is left to do.
+    const filter = await normaliseFilter(ctx, { ...selection.filter, skipAnonymized: !selection.filter.deleted });
     // The ids only (bounded memory for a million users); one scan serves the count and the run.
     const ids = selectTargetIds(ctx.db, filter);
     return { selection, filter, ids, count: ids.length, failed: [] };

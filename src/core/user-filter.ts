@@ -30,6 +30,8 @@ export interface UserFilter {
   deletedBefore?: string;
   /** Include system accounts (the fallback user). */
   system?: boolean;
+  /** Leave anonymized accounts out (batches: an erased account is nobody's to act on). */
+  skipAnonymized?: boolean;
   keyword?: string;
   firstname?: string;
   lastname?: string;
@@ -56,7 +58,7 @@ export interface UserOrder {
 /** True when the filter narrows the selection (so a batch never means "everybody" by accident). */
 export function hasSelectiveFilter(filter: UserFilter): boolean {
   return Object.entries(filter).some(([key, value]) => {
-    if (key === 'system' || key === 'anyState' || value === undefined) return false;
+    if (key === 'system' || key === 'anyState' || key === 'skipAnonymized' || value === undefined) return false;
     // `active: false` selects the inactive accounts; other flags are off when false.
     if (value === false) return key === 'active';
     return !Array.isArray(value) || value.length > 0;

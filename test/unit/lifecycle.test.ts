@@ -224,6 +224,21 @@ describe('lifecycle core', () => {
       expect(scrubAuditDetails(clean, ['Ada'])).toBe(clean);
     });
 
+    it('scrubAuditDetails never cuts into a date: a personal 2027 leaves 2027-06-30 alone, a personal date is erased whole', () => {
+      const details = {
+        changes: [{ field: 'expires_at', before: null, after: '2027-06-30T23:59:59.999Z' }],
+        expiresAt: '2027-11-29T05:29:50Z',
+        birthday: '1990-04-01',
+        reason: 'code 2027 asked',
+      };
+      expect(scrubAuditDetails(details, ['2027', '1990-04-01'])).toEqual({
+        changes: [{ field: 'expires_at', before: null, after: '2027-06-30T23:59:59.999Z' }],
+        expiresAt: '2027-11-29T05:29:50Z',
+        birthday: REDACTED,
+        reason: `code ${REDACTED} asked`,
+      });
+    });
+
     it('keeps identities unique even when a real account holds anonymous-<id>', async () => {
       seed({ username: 'boss', roles: ['admin'] });
       const victim = seed({ username: 'victim', password_hash: 'x' });
