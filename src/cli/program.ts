@@ -120,7 +120,8 @@ export function reportError(error: unknown): number {
     process.stderr.write('roster: error: the database stayed locked by another roster process for 30 s; try again\n');
     return ExitCode.conflict;
   }
-  if (sqliteCode === 'SQLITE_READONLY' || sqliteCode === 'SQLITE_CANTOPEN' || sqliteCode === 'SQLITE_NOTADB') {
+  // The file became unusable after it was opened (the checks of src/db/database.ts came first).
+  if (/^SQLITE_(READONLY|CANTOPEN|NOTADB|IOERR|PERM|CORRUPT)/.test(sqliteCode ?? '')) {
     process.stderr.write(`roster: error: cannot use the database: ${(error as Error).message}\n`);
     return ExitCode.notFound;
   }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
-import { NotFoundError } from '../core/errors';
+import { NotFoundError, UsageError } from '../core/errors';
 import { foldedKey } from '../core/validation';
 import type { Database } from './schema';
 import { migrateToLatest, latestSchemaVersion } from './migrator';
@@ -23,6 +23,8 @@ const BUSY_TIMEOUT_MS = 30_000;
 
 /** `--db`, else `$ROSTER_DB`, else `$XDG_DATA_HOME/roster/roster.db`. */
 export function resolveDatabasePath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  // `--db "$DB"` with DB unset must not quietly fall back to the default database.
+  if (option !== undefined && !option.trim()) throw new UsageError('--db was given an empty path', 'give the database file, e.g. --db /var/lib/roster/roster.db, or leave --db out');
   if (option) return path.resolve(option);
   if (env.ROSTER_DB) return path.resolve(env.ROSTER_DB);
   const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
@@ -86,21 +88,36 @@ function openRaw(file: string): BetterSqlite3.Database {
   }
   try {
     raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.pragma('foreign_keys = ON');
+    // Deleted and overwritten records are zeroed inside their pages (no extra I/O), so that
+    // earlier values (an old email, an erased name) do not linger in the file.
+    raw.pragma('secure_delete = FAST');
   } catch (error) {
     raw.close();
-    const code = (error as { code?: string }).code;
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_IOERR_SHORT_READ') {
-      throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`, 'give the path of a roster database with --db <path> or ROSTER_DB');
-    }
-    throw error;
+    throw unusableDatabase(file, error);
   }
-  raw.pragma('synchronous = NORMAL');
-  raw.pragma('foreign_keys = ON');
-  // Deleted and overwritten records are zeroed inside their pages (no extra I/O), so that
-  // earlier values (an old email, an erased name) do not linger in the file.
-  raw.pragma('secure_delete = FAST');
   raw.function('roster_fold', { deterministic: true }, foldText);
   return raw;
+}
+
+/**
+ * Why a database file cannot be used, as an error that names the file and
+ * what to do (exit 3), or the error itself when it is not about the file.
+ */
+export function unusableDatabase(file: string, error: unknown): unknown {
+  const code = (error as { code?: string }).code ?? '';
+  const message = (error as Error).message;
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_AUTH')) {
+    return new NotFoundError(
+      `cannot open the database ${file}: ${message}`,
+      'roster writes to the database file and, beside it, its -wal and -shm files: check the owner and permissions of the file and its directory',
+    );
+  }
+  if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CORRUPT')) {
+    return new NotFoundError(`cannot open the database ${file}: ${message}`, 'give the path of a roster database with --db <path> or ROSTER_DB');
+  }
+  return error;
 }
 
 /**

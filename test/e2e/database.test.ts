@@ -24,6 +24,16 @@ describe('where the database lives', () => {
     expect(fs.existsSync(path.join(sandbox.dir, '.local', 'share', 'roster', 'roster.db'))).toBe(true);
   });
 
+  it('refuses an empty --db (a script\'s unset variable) instead of using the default database', () => {
+    for (const empty of ['', '  ']) {
+      expect(sandbox.run(['list', '--db', empty], { env: { ROSTER_DB: undefined, XDG_DATA_HOME: undefined } })).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: 'roster: error: --db was given an empty path\n  hint: give the database file, e.g. --db /var/lib/roster/roster.db, or leave --db out\n',
+      });
+    }
+  });
+
   it('is created on first use with its directories (0700), mode 0600, migrated, in WAL mode', () => {
     const file = path.join(sandbox.dir, 'new', 'deeper', 'roster.db');
     const result = sandbox.run(['add', '--username', 'ada', '--email', 'ada@example.org', '--firstname', 'Ada', '--lastname', 'L', '--role', 'student', '--generate-password', '--db', file]);
@@ -65,6 +75,8 @@ describe('where the database lives', () => {
     const dirResult = sandbox.run(['list', '--db', sandbox.dir]);
     expect(dirResult.code).toBe(3);
     expect(dirResult.stderr).toContain(`cannot open the database ${sandbox.dir}`);
+    // A device is no database either: a clear error, not an internal one.
+    expect(sandbox.run(['list', '--db', '/dev/null'])).toMatchObject({ code: 3, stderr: expect.stringContaining('cannot open the database /dev/null: disk I/O error') });
   });
 });
 

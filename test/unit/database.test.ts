@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase, resolveDatabasePath } from '../../src/db/database';
+import { openDatabase, resolveDatabasePath, unusableDatabase } from '../../src/db/database';
 import { latestSchemaVersion, migrateToLatest, migrationStatus } from '../../src/db/migrator';
 import { caught } from './helpers';
 
@@ -106,5 +106,17 @@ describe('the database', () => {
     const before = fs.readFileSync(file);
     expect(await caught(openDatabase(file))).toMatchObject({ exitCode: 3, message: `cannot open the database ${file}: file is not a database` });
     expect(fs.readFileSync(file)).toEqual(before);
+  });
+
+  it('names a database it may not write (a read-only file or directory, seen by a non-root user) with what to check', () => {
+    const readonly = Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY_DIRECTORY' });
+    expect(unusableDatabase('/srv/r.db', readonly)).toMatchObject({
+      exitCode: 3,
+      message: 'cannot open the database /srv/r.db: attempt to write a readonly database',
+      suggestion: expect.stringContaining('-wal and -shm files: check the owner and permissions'),
+    });
+    expect(unusableDatabase('/dev/null', Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_SHORT_READ' }))).toMatchObject({ exitCode: 3 });
+    const other = Object.assign(new Error('constraint failed'), { code: 'SQLITE_CONSTRAINT' });
+    expect(unusableDatabase('/srv/r.db', other)).toBe(other);
   });
 });
