@@ -15,8 +15,8 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
     .option('--role <role>', 'holding this role (repeatable: any of them)', collect)
     .option('--active', 'active accounts only')
     .option('--inactive', 'inactive accounts only')
-    .option('--registered-since <date>', 'registered on or after this date')
-    .option('--registered-before <date>', 'registered before this date')
+    .option('--registered-since <date|duration>', 'registered on or after this date, or within the last 30d, 6w…')
+    .option('--registered-before <date|duration>', 'registered before this date, or longer ago than 30d, 6w…')
     .option('--last-login-before <date|duration>', 'last login before a date, or longer ago than 30d, 6w…')
     .option('--never-logged-in', 'accounts never used')
     .option('--inactive-since <duration>', 'no login (or registration, if never used) for this long, e.g. 180d')
@@ -75,8 +75,8 @@ export async function filterFromOptions(opts: FilterOptions, now: Date, choice: 
   if (opts.role?.length) filter.roles = parseRoles(opts.role, 'role');
   if (opts.active) filter.active = true;
   if (opts.inactive) filter.active = false;
-  if (opts.registeredSince) filter.registeredSince = parseDate(opts.registeredSince, '--registered-since');
-  if (opts.registeredBefore) filter.registeredBefore = parseDate(opts.registeredBefore, '--registered-before');
+  if (opts.registeredSince) filter.registeredSince = parseDateOrAgo(opts.registeredSince, '--registered-since', now);
+  if (opts.registeredBefore) filter.registeredBefore = parseDateOrAgo(opts.registeredBefore, '--registered-before', now);
   if (opts.lastLoginBefore) filter.lastLoginBefore = parseDateOrAgo(opts.lastLoginBefore, '--last-login-before', now);
   if (opts.neverLoggedIn) filter.neverLoggedIn = true;
   if (opts.inactiveSince) filter.dormantSince = new Date(now.getTime() - parseDormancy(opts.inactiveSince, '--inactive-since')).toISOString();

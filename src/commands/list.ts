@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
+import { UsageError } from '../core/errors';
 import { withContext, type CommandContext } from '../cli/context';
 import { addFilterOptions, addOrderOptions, filterFromOptions, orderFromOptions, type FilterOptions, type OrderOptions } from '../cli/filters';
 import { line } from '../cli/io';
@@ -34,6 +35,10 @@ export function addFormatOption(command: Command): Command {
 
 /** Renders a selection in the format asked for; shared by list and search. */
 export async function renderSelection(ctx: CommandContext, filter: UserFilter, opts: ListOptions): Promise<void> {
+  // --json with a format that is not JSON would silently lose one of the two.
+  if (ctx.json && (opts.format === 'table' || opts.format === 'csv' || opts.format === 'ids')) {
+    throw new UsageError(`--json and --format ${opts.format} ask for two different outputs`, 'use one of them (--format count --json gives {"count": n})');
+  }
   const { listUsers, countUsers } = await import('../core/users');
   const format: ListFormat = opts.format ?? (ctx.json ? 'json' : 'table');
   if (format === 'count') {

@@ -96,5 +96,10 @@ export function parseDormancy(input: string, field: string): number {
 /** A point in time given either as a date or as a duration back from now. */
 export function parseDateOrAgo(input: string, field: string, now: Date): string {
   if (DURATION.test(input.trim())) return new Date(now.getTime() - parseDuration(input, field)).toISOString();
-  return parseDate(input, field);
+  try {
+    return parseDate(input, field);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError([{ field, message: `"${input}" is neither a date nor a duration; use YYYY-MM-DD, an ISO 8601 date-time, or a duration such as 30d, 12h, 6w` }]);
+  }
 }

@@ -118,6 +118,10 @@ describe('roster list and search', () => {
       expect(ids).toEqual(sandbox.query<{ id: number }>('SELECT id FROM user WHERE is_system = 0 ORDER BY id').map((r) => r.id));
       expect(list(['--format', 'count'])).toEqual({ code: 0, stdout: '6\n', stderr: '' });
       expect(list(['--format', 'count', '--json']).stdout).toBe('{"count":6}\n');
+      for (const format of ['csv', 'ids', 'table']) {
+        expect(list(['--format', format, '--json'])).toMatchObject({ code: 2, stdout: '', stderr: `roster: error: --json and --format ${format} ask for two different outputs\n  hint: use one of them (--format count --json gives {"count": n})\n` });
+      }
+      expect(JSON.parse(list(['--format', 'json', '--json']).stdout)).toHaveLength(6);
       expect(list(['--format', 'count', '--system']).stdout).toBe('7\n');
     });
   });
@@ -130,6 +134,8 @@ describe('roster list and search', () => {
       ['--inactive', ['--inactive'], ['bob']],
       ['--registered-since', ['--registered-since', '2026-01-05'], ['eve', 'li']],
       ['--registered-before', ['--registered-before', '2026-01-03'], ['jdupont', 'elodie']],
+      ['--registered-since a duration', ['--registered-since', '55d'], ['eve', 'li']],
+      ['--registered-before a duration', ['--registered-before', '57d'], ['jdupont', 'elodie']],
       ['--last-login-before a date', ['--last-login-before', '2026-02-21'], ['zoe', 'jdupont']],
       ['--last-login-before a duration', ['--last-login-before', '7d'], ['zoe', 'jdupont']],
       ['--never-logged-in', ['--never-logged-in'], ['eve', 'elodie', 'bob']],
@@ -152,7 +158,7 @@ describe('roster list and search', () => {
     it.each<[string[], number, string]>([
       [['--role', 'wizard'], 5, 'roster: error: role: unknown role "wizard"\n  hint: known roles: student, teacher, session_admin, hr_manager, invitee, admin\n'],
       [['--active', '--inactive'], 2, 'roster: error: --active and --inactive exclude each other\n'],
-      [['--registered-since', '2026-02-31'], 5, 'roster: error: --registered-since: "2026-02-31" is not a date; use YYYY-MM-DD or an ISO 8601 date-time\n'],
+      [['--registered-since', '2026-02-31'], 5, 'roster: error: --registered-since: "2026-02-31" is neither a date nor a duration; use YYYY-MM-DD, an ISO 8601 date-time, or a duration such as 30d, 12h, 6w\n'],
       [['--inactive-since', 'long'], 5, 'roster: error: --inactive-since: "long" is not a duration; use a number and a unit, e.g. 30d, 12h, 2w, 15m\n'],
       [['--language', 'klingon'], 5, 'roster: error: --language: "klingon" is not a language; use an ISO 639-1 code (fr, es, pt-BR) or a Chamilo language name (french)\n'],
       [['--field', 'shoe=42'], 3, 'roster: error: no extra field "shoe"\n  hint: define it first: roster field add shoe --type text\n'],

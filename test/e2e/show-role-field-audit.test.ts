@@ -177,7 +177,7 @@ describe('roster audit', () => {
 
   it('refuses an unknown user (exit 3) and a bad date (exit 5)', () => {
     expect(sandbox.run(['audit', '--user', 'nobody'])).toMatchObject({ code: 3, stderr: 'roster: error: no user "nobody"\n  hint: a user is a username, an email address or id:<number>\n' });
-    expect(sandbox.run(['audit', '--since', 'last week'])).toMatchObject({ code: 5, stderr: 'roster: error: --since: "last week" is not a date; use YYYY-MM-DD or an ISO 8601 date-time\n' });
+    expect(sandbox.run(['audit', '--since', 'last week'])).toMatchObject({ code: 5, stderr: 'roster: error: --since: "last week" is neither a date nor a duration; use YYYY-MM-DD, an ISO 8601 date-time, or a duration such as 30d, 12h, 6w\n' });
     expect(sandbox.run(['audit', '--limit', 'x']).code).toBe(2);
   });
 });
