@@ -148,6 +148,10 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
     const head = s.dryRun ? `checked ${s.file} (dry run, nothing written)` : s.interrupted ? `interrupted import of ${s.file}` : `imported ${s.file}`;
     line(ctx.io.stdout, `${paint(ctx.io, s.failed ? 'yellow' : 'green', head)}: ${counts}`);
   }
+  // Other warnings (a user renamed by an update) one by one; weak passwords are counted below.
+  const notable = s.warnings.filter((w) => !w.message.includes('weak'));
+  if (!ctx.json) notable.slice(0, SHOWN_ERRORS).forEach((w) => warn(ctx.io, `row ${w.row}: ${w.field ? `${w.field}: ` : ''}${w.message}`));
+  if (!ctx.json && notable.length > SHOWN_ERRORS) warn(ctx.io, `… and ${notable.length - SHOWN_ERRORS} more warnings (--json lists them)`);
   if (s.weakPasswords) {
     const rows = s.warnings.filter((w) => w.message.includes('weak')).map((w) => w.row);
     warn(ctx.io, `${s.weakPasswords} password${s.weakPasswords > 1 ? 's are' : ' is'} weak (fewer than 8 characters): row${rows.length > 1 ? 's' : ''} ${rows.slice(0, 20).join(', ')}${s.weakPasswords > 20 ? ', …' : ''}`);

@@ -475,6 +475,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     addSessions: { id: number; name: string }[];
   }
 
+  const renameWarned = new Set<number>();
   const planUpdate = (existing: UserRow, planned: PlannedRow): UpdatePlan => {
     const { prepared, given } = planned;
     const row = prepared.row;
@@ -493,7 +494,14 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     if (update.firstname !== undefined) update.firstname_key = row.firstname_key;
     if (update.lastname !== undefined) update.lastname_key = row.lastname_key;
     if (update.email !== undefined && row.email_key !== existing.email_key) update.email_key = row.email_key;
-    if (update.username !== undefined && row.username_key !== existing.username_key) update.username_key = row.username_key;
+    if (update.username !== undefined && row.username_key !== existing.username_key) {
+      update.username_key = row.username_key;
+      // Found by its email, the account takes the file's username: say so, it surprises.
+      if (!renameWarned.has(planned.row)) {
+        renameWarned.add(planned.row);
+        warn(planned.row, label('username'), `user ${existing.username} (found by its email ${existing.email}) gets the username ${row.username} of the file`);
+      }
+    }
     if (given.has('officialCode')) set('official_code', row.official_code);
     if (given.has('phone')) set('phone', row.phone);
     if (given.has('language')) set('language', row.language);

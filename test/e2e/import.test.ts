@@ -154,6 +154,15 @@ describe('roster import: options', () => {
     expect(order()).toEqual(['ezola', 'angstrom', 'jbaker']);
   });
 
+  it('warns when an update finds a user by email and renames it, in the dry run too', () => {
+    sandbox.addUser('emmert');
+    const file = sandbox.file('rename.csv', 'LastName;FirstName;Email;UserName\nBrown;Emmett;emmert@example.org;emmett\n');
+    const warning = `roster: warning: row 2: UserName: user emmert (found by its email emmert@example.org) gets the username emmett of the file\n`;
+    expect(sandbox.run(['import', file, '--on-existing', 'update', '--dry-run'])).toMatchObject({ code: 0, stderr: warning });
+    expect(sandbox.run(['import', file, '--on-existing', 'update'])).toMatchObject({ code: 0, stderr: warning });
+    expect(sandbox.json<{ username: string }>(['show', 'emmert@example.org']).username).toBe('emmett');
+  });
+
   it('requires the four identity columns', () => {
     const result = sandbox.run(['import', fixture('bad/missing-column.csv')]);
     expect(result.code).toBe(5);
