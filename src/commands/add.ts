@@ -4,7 +4,7 @@ import { withContext, type CommandContext } from '../cli/context';
 import { line, paint, promptContext, warn } from '../cli/io';
 import { collect, examples } from '../cli/options';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
-import { UsageError } from '../core/errors';
+import { UsageError, ValidationError } from '../core/errors';
 import type { AddResult, NewUserInput } from '../core/users';
 
 interface AddOptions extends PasswordOptions {
@@ -85,6 +85,13 @@ async function completeValues(ctx: CommandContext, opts: AddOptions): Promise<Ad
     import('../core/validation'),
     import('../db/user-repository'),
   ]);
+  // What the options already give is checked before any question: nobody answers prompts for a
+  // command that was bound to fail on a mistyped --email.
+  const given = new validation.Problems();
+  if (values.email) validation.checkEmail(values.email.trim(), given);
+  if (values.username) validation.checkUsername(values.username.trim(), given);
+  if (!given.empty) throw new ValidationError(given.list);
+  if (values.role?.length) (await import('../core/roles')).parseRoles(values.role);
   const context = promptContext(ctx.io);
   const required = (label: string) => (v: string) => (v.trim() ? true : `${label} is required`);
   // Each answer is checked as it is typed, so nothing is lost at the end.

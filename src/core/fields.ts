@@ -158,8 +158,8 @@ export async function listFields(ctx: ServiceContext): Promise<FieldUsage[]> {
 /** Removes a definition and its values. Refuses while users hold values, unless forced. */
 export async function removeField(ctx: ServiceContext, name: string, force: boolean): Promise<{ field: string; valuesRemoved: number }> {
   return ctx.db.kysely.transaction().execute(async (trx) => {
-    const fields = await loadFields(trx);
-    const field = requireField(fields, name);
+    const field = (await loadFields(trx)).get(name.trim().toLowerCase());
+    if (!field) throw new NotFoundError(`no extra field "${name}"`, 'roster field list shows the defined fields');
     const { n } = await trx
       .selectFrom('user_extra_value')
       .select((eb) => eb.fn.countAll<number>().as('n'))

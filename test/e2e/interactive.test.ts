@@ -94,6 +94,17 @@ maybe('on a terminal', () => {
     expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username LIKE 's_' AND active = 1")).toEqual([{ n: 7 }]);
   });
 
+  it('checks the values given as options before asking anything (exit 5, no prompt)', async () => {
+    const result = await runInTerminal(sandbox, ['add', '--email', 'bad@', '--username', 'ok.name'], []);
+    expect(result.code).toBe(5);
+    expect(result.screen).toContain('roster: error: email: "bad@" is not a valid email address');
+    expect(result.screen).not.toContain('First name:');
+    const roles = await runInTerminal(sandbox, ['add', '--role', 'wizard'], []);
+    expect(roles.code).toBe(5);
+    expect(roles.screen).toContain('unknown role "wizard"');
+    expect(roles.screen).not.toContain('First name:');
+  });
+
   it('Ctrl-C at a prompt cancels (exit 7) and writes nothing', async () => {
     const users = sandbox.query('SELECT count(*) AS n FROM user');
     const result = await runInTerminal(sandbox, ['add', '--firstname', 'Nobody'], [

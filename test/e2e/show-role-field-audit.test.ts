@@ -116,7 +116,7 @@ describe('roster field', () => {
     [['field', 'add', 'Bad-Name'], 5, 'roster: error: name: "Bad-Name" must start with a letter and hold only a-z, 0-9 and _ (at most 64)\n'],
     [['field', 'add', 'level', '--type', 'choice'], 5, 'roster: error: choices: a choice field needs --choices a,b,c\n'],
     [['field', 'add', 'level', '--choices', 'a,b'], 5, 'roster: error: choices: only a choice field takes choices, not a text field\n'],
-    [['field', 'remove', 'nothing'], 3, 'roster: error: no extra field "nothing"\n  hint: define it first: roster field add nothing --type text\n'],
+    [['field', 'remove', 'nothing'], 3, 'roster: error: no extra field "nothing"\n  hint: roster field list shows the defined fields\n'],
   ])('refuses %p', (args, code, stderr) => {
     expect(sandbox.run(args)).toEqual({ code, stdout: '', stderr });
   });
