@@ -7,8 +7,8 @@
 //   dist/vendor/<pkg>.js    each package loaded with `await import('pkg')`
 //                           (cli-table3, csv-stringify, bcryptjs, @inquirer/prompts, …).
 //
-// `roster --help` compiles a sixth of the code, and a command loads only what
-// it uses. In roster.js each `await import('../x')` becomes a lookup in lazy.js,
+// `roster --help` loads a sixth of the code, and a command initialises only
+// what it uses (src/cli/registry.ts defines only the command being run). In roster.js each `await import('../x')` becomes a lookup in lazy.js,
 // which exports every such module by name; each `await import('pkg')` a require
 // of its vendor bundle. better-sqlite3's addon and the packages that our
 // modules import statically stay external, loaded from node_modules.
@@ -27,6 +27,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const src = path.join(root, 'src');
 const EXTERNAL = ['better-sqlite3', '@inquirer/prompts', 'csv-parse', 'csv-stringify', 'fast-xml-parser', 'bcryptjs', 'iconv-lite', 'cli-table3'];
+// Whitespace and syntax are minified (less to read at every start); names are kept for stack traces.
 // `import('pkg')` becomes a require(): a real import() would need the ESM
 // loader (slow to start, and unavailable to code compiled through vm.Script).
 const common = { bundle: true, minifyWhitespace: true, minifySyntax: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external: EXTERNAL, supported: { 'dynamic-import': false }, logLevel: 'warning', absWorkingDir: root };
@@ -78,7 +79,8 @@ let known = -1;
 while (known !== lazyModules.size) {
   known = lazyModules.size;
   const keys = [...lazyModules.keys()].sort();
-  // Static imports, not getters with require(): esbuild tree-shakes kysely only through imports.
+  // Getters: each module (and what it imports) is initialised when a command first asks for it,
+  // not all of them when lazy.js loads; `search` runs none of the import or export code.
   fs.writeFileSync(entry, `export const modules = {\n${keys.map((key) => `  get ${JSON.stringify(key)}() { return require(${JSON.stringify(lazyModules.get(key))}); },`).join('\n')}\n};\n`);
   // better-sqlite3's JavaScript is bundled too (resolving and reading its dozen files cost every
   // command a few milliseconds); its addon is loaded by path (src/db/database.ts nativeBinding).
