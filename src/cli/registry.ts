@@ -26,9 +26,15 @@ export class CommandRegistry {
     private readonly finish: (command: Command) => void,
   ) {}
 
-  /** `spec` is the name and arguments as commander reads them, e.g. 'show <user>'. */
-  add(spec: string, description: string, define: DefineCommand): void {
-    const command = this.program.command(spec).description(description);
+  /**
+   * `spec` is the name and arguments as commander reads them, e.g. 'show <user>'.
+   * The arguments belong to the stub, with their descriptions when given (by
+   * name), so that `roster --help` lists them.
+   */
+  add(spec: string, description: string, define: DefineCommand, argumentDescriptions: Record<string, string> = {}): void {
+    const [name, ...args] = spec.split(' ');
+    const command = this.program.command(name!).description(description);
+    for (const arg of args) command.argument(arg, argumentDescriptions[arg.replace(/[<>[\].]/g, '')]);
     pending.set(command, define);
   }
 

@@ -20,23 +20,24 @@ interface ExportOptions extends FilterOptions {
 }
 
 export function register(commands: CommandRegistry): void {
-  commands.add('export', 'export users to CSV (Chamilo\'s columns), XML (Chamilo\'s layout) or JSON, with the filters of list', (command) => {
-    command
-      .argument('[file]', 'the output file, or - for standard output (default)')
-      .addOption(new Option('--format <format>', 'csv, xml or json (default: from the file extension, else csv)').choices(['csv', 'xml', 'json']))
-      .option('--columns <a,b,…>', 'CSV and XML: these columns, in this order (Chamilo or roster names, extra fields)', collectList)
-      .option('--include-password-hashes', 'add the bcrypt hashes, for a migration (the file is created with mode 0600)')
-      .option('--raw', 'CSV: do not neutralise cells a spreadsheet would run as formulas')
-      .option('--delimiter <char>', 'CSV: the delimiter, ; (default) , | or tab');
-    addFilterOptions(command);
-    command.action(async (file: string | undefined, opts: ExportOptions, cmd: Command) => withContext(cmd, (ctx) => runExport(ctx, file, opts)));
-    examples(command, [
-      'roster export users.csv',
-      'roster export teachers.xml --role teacher --active',
-      'roster export - --format json --course MATH101 | jq length',
-      'roster export migration.csv --include-password-hashes --columns UserName,Email,PasswordHash',
-    ]);
-  });
+  commands.add('export [file]', 'export users to CSV (Chamilo\'s columns), XML (Chamilo\'s layout) or JSON, with the filters of list', defineExport, { file: 'the output file, or - for standard output (default)' });
+}
+
+function defineExport(command: Command): void {
+  command
+    .addOption(new Option('--format <format>', 'csv, xml or json (default: from the file extension, else csv)').choices(['csv', 'xml', 'json']))
+    .option('--columns <a,b,…>', 'CSV and XML: these columns, in this order (Chamilo or roster names, extra fields)', collectList)
+    .option('--include-password-hashes', 'add the bcrypt hashes, for a migration (the file is created with mode 0600)')
+    .option('--raw', 'CSV: do not neutralise cells a spreadsheet would run as formulas')
+    .option('--delimiter <char>', 'CSV: the delimiter, ; (default) , | or tab');
+  addFilterOptions(command);
+  command.action(async (file: string | undefined, opts: ExportOptions, cmd: Command) => withContext(cmd, (ctx) => runExport(ctx, file, opts)));
+  examples(command, [
+    'roster export users.csv',
+    'roster export teachers.xml --role teacher --active',
+    'roster export - --format json --course MATH101 | jq length',
+    'roster export migration.csv --include-password-hashes --columns UserName,Email,PasswordHash',
+  ]);
 }
 
 const EXTENSIONS: Record<string, FileFormat> = { '.csv': 'csv', '.txt': 'csv', '.xml': 'xml', '.json': 'json' };

@@ -27,27 +27,28 @@ interface ImportOptions {
 const SHOWN_ERRORS = 50;
 
 export function register(commands: CommandRegistry): void {
-  commands.add('import', 'import users from a CSV, XML or JSON file (Chamilo\'s formats and roster\'s own exports)', (command) => {
-    command
-      .argument('<file>', 'the file, or - for standard input')
-      .addOption(new Option('--format <format>', 'the file format (default: from the extension, else from the content)').choices(['csv', 'xml', 'json']))
-      .option('--encoding <name>', 'the text encoding of a legacy file: latin1, windows-1252, … (default: UTF-8, or what an XML declaration says)')
-      .option('--delimiter <char>', 'the CSV delimiter: ; , | or tab (default: detected from the header)')
-      .option('--map <column=target>', 'read a column under another name: --map "Nom=LastName" (repeatable; target "ignore" skips it)', collect)
-      .option('--ignore-unknown-columns', 'skip columns roster does not know instead of stopping')
-      .addOption(new Option('--on-existing <action>', 'for a user that already exists (same username, else same email)').choices(['skip', 'update', 'fail']).default('skip'))
-      .option('--credentials <file>', 'write username;password of every generated password to this file (mode 0600)')
-      .option('--atomic', 'write nothing unless every row is valid')
-      .option('--dry-run', 'check and count everything, write nothing')
-      .option('--report <file>', 'write the rejected rows to this CSV file, with the reason, ready to fix and import again')
-      .action(async (file: string, opts: ImportOptions, cmd: Command) => withContext(cmd, (ctx) => runImport(ctx, file, opts)));
-    examples(command, [
-      'roster import students.csv --credentials new-passwords.csv',
-      'roster import chamilo-export.xml --on-existing update --report rejected.csv',
-      'roster import legacy.csv --encoding windows-1252 --map "Nom=LastName" --map "Prénom=FirstName"',
-      'curl -s https://hr.example.org/users.csv | roster import - --atomic --json',
-    ]);
-  });
+  commands.add('import <file>', 'import users from a CSV, XML or JSON file (Chamilo\'s formats and roster\'s own exports)', defineImport, { file: 'the file, or - for standard input' });
+}
+
+function defineImport(command: Command): void {
+  command
+    .addOption(new Option('--format <format>', 'the file format (default: from the extension, else from the content)').choices(['csv', 'xml', 'json']))
+    .option('--encoding <name>', 'the text encoding of a legacy file: latin1, windows-1252, … (default: UTF-8, or what an XML declaration says)')
+    .option('--delimiter <char>', 'the CSV delimiter: ; , | or tab (default: detected from the header)')
+    .option('--map <column=target>', 'read a column under another name: --map "Nom=LastName" (repeatable; target "ignore" skips it)', collect)
+    .option('--ignore-unknown-columns', 'skip columns roster does not know instead of stopping')
+    .addOption(new Option('--on-existing <action>', 'for a user that already exists (same username, else same email)').choices(['skip', 'update', 'fail']).default('skip'))
+    .option('--credentials <file>', 'write username;password of every generated password to this file (mode 0600)')
+    .option('--atomic', 'write nothing unless every row is valid')
+    .option('--dry-run', 'check and count everything, write nothing')
+    .option('--report <file>', 'write the rejected rows to this CSV file, with the reason, ready to fix and import again')
+    .action(async (file: string, opts: ImportOptions, cmd: Command) => withContext(cmd, (ctx) => runImport(ctx, file, opts)));
+  examples(command, [
+    'roster import students.csv --credentials new-passwords.csv',
+    'roster import chamilo-export.xml --on-existing update --report rejected.csv',
+    'roster import legacy.csv --encoding windows-1252 --map "Nom=LastName" --map "Prénom=FirstName"',
+    'curl -s https://hr.example.org/users.csv | roster import - --atomic --json',
+  ]);
 }
 
 async function runImport(ctx: CommandContext, input: string, opts: ImportOptions): Promise<void> {

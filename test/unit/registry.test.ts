@@ -16,6 +16,8 @@ describe('commands defined on demand', () => {
     const help = program.helpInformation();
     expect(help).toMatch(/\n {2}show <user> +every detail of a user/);
     expect(help).toMatch(/\n {2}activate \[users\.\.\.\] +re-enable accounts/);
+    expect(help).toMatch(/\n {2}import <file> +import users/);
+    expect(help).toMatch(/\n {2}export \[file\] +export users/);
   });
 
   it.each([
