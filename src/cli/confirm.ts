@@ -5,10 +5,10 @@ import { promptContext, type Io } from './io';
  * Asks a person to confirm; --yes answers for them. Without a terminal
  * nobody can answer, so the command stops (exit 7) instead of hanging.
  */
-export async function confirmOrStop(io: Io, yes: boolean, question: string): Promise<void> {
+export async function confirmOrStop(io: Io, yes: boolean, question: string, options: { offersDryRun?: boolean } = {}): Promise<void> {
   if (yes) return;
   if (!io.interactive) {
-    throw new NotConfirmedError(`${question.replace(/\?$/, '')}: confirmation needed, but stdin is not a terminal`, 'pass --yes to confirm, or --dry-run to see what would change');
+    throw new NotConfirmedError(`${question.replace(/\?$/, '')}: confirmation needed, but stdin is not a terminal`, options.offersDryRun ? 'pass --yes to confirm, or --dry-run to see what would change' : 'pass --yes to confirm');
   }
   const { confirm } = await import('@inquirer/prompts');
   const answer = await confirm({ message: question, default: false }, promptContext(io));

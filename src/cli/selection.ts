@@ -64,7 +64,8 @@ export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, questio
     const { usernames, more } = previewPlan(ctx, plan);
     line(ctx.io.stderr, `${usernames.join(', ')}${more ? `, and ${more} more` : ''}`);
   }
-  await confirmOrStop(ctx.io, ctx.yes, question);
+  // Every batch command has --dry-run: the hint may offer it.
+  await confirmOrStop(ctx.io, ctx.yes, question, { offersDryRun: true });
 }
 
 export interface BatchVerb {

@@ -156,7 +156,7 @@ describe('roster course', () => {
     it('needs a confirmation: without a terminal and --yes it stops (exit 7) and deletes nothing', () => {
       const result = run(['course', 'delete', 'PHY2']);
       expect(result.code).toBe(7);
-      expect(result.stderr).toContain('Delete course PHY2 "Physics 2": confirmation needed, but stdin is not a terminal');
+      expect(result.stderr).toContain('Delete course PHY2 "Physics 2": confirmation needed, but stdin is not a terminal\n  hint: pass --yes to confirm\n');
       expect(courses().map((c) => c.code)).toContain('PHY2');
     });
 
