@@ -10,12 +10,15 @@ export async function renderUserTable(io: Io, users: AsyncIterable<User>): Promi
   // Not cli-table3 (kept for the small tables of courses and sessions): the user
   // list can run to a million rows, which cli-table3 draws at about 5,000 a second
   // (20,000 rows: 3.9 s against 0.2 s here), and loading it costs a search 6 ms.
-  const { renderTable } = await import('./table');
+  const { TableWriter } = await import('./table');
   const style = io.color ? { head: (t: string) => paint(io, 'bold', t), border: (t: string) => paint(io, 'dim', t) } : {};
+  // One table however long the list: the first page fixes the widths ("deleted" and the dates
+  // always fit); a longer value further down is shortened, and a note says so.
+  const table = new TableWriter(['Name', 'Username', 'Email', 'Roles', 'Active', 'Registered', 'Last login', 'Pic'], style, [0, 0, 0, 0, 7, 10, 10, 3]);
   let count = 0;
   let page: string[][] = [];
   const flush = async () => {
-    await write(io.stdout, renderTable(['Name', 'Username', 'Email', 'Roles', 'Active', 'Registered', 'Last login', 'Pic'], page, style));
+    await write(io.stdout, table.rows(page));
     page = [];
   };
   for await (const u of users) {
@@ -33,7 +36,9 @@ export async function renderUserTable(io: Io, users: AsyncIterable<User>): Promi
     if (page.length === TABLE_PAGE) await flush();
   }
   if (page.length) await flush();
-  else if (count === 0) line(io.stderr, 'no users match');
+  await write(io.stdout, table.end());
+  if (count === 0) line(io.stderr, 'no users match');
+  if (table.shortened) line(io.stderr, 'some values were shortened to keep the columns aligned; --format csv or --json shows them whole');
   return count;
 }
 

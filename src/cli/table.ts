@@ -6,16 +6,29 @@
 
 const ANSI = /\u001b\[[0-9;]*m/g;
 
-/** Columns a text takes in a terminal: escapes and combining marks none, wide characters two. */
+const LATIN = /^[\x20-\x7e\u00a0-\u02ff]*$/;
+const EMOJI = /\p{Emoji_Presentation}|\uFE0F/u;
+let graphemes: Intl.Segmenter | undefined;
+
+/**
+ * Columns a text takes in a terminal: escapes none, a combining mark or a
+ * format character none, a wide character or an emoji (a whole sequence:
+ * family, skin tone, flag) two. Latin text, the common case, is counted at once.
+ */
 export function displayWidth(text: string): number {
+  const plain = text.includes('\u001b') ? text.replace(ANSI, '') : text;
+  if (LATIN.test(plain)) return plain.length;
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   let width = 0;
-  for (const char of text.replace(ANSI, '').normalize('NFC')) {
-    const code = char.codePointAt(0)!;
-    if (code < 0x20 || (code >= 0x7f && code < 0xa0)) continue;
-    if (isCombining(code)) continue;
-    width += isWide(code) ? 2 : 1;
-  }
+  for (const { segment } of graphemes.segment(plain.normalize('NFC'))) width += graphemeWidth(segment);
   return width;
+}
+
+function graphemeWidth(grapheme: string): number {
+  const code = grapheme.codePointAt(0)!;
+  if (code < 0x20 || (code >= 0x7f && code < 0xa0)) return 0;
+  if (isCombining(code) || /^\p{Cf}/u.test(grapheme)) return 0;
+  return isWide(code) || EMOJI.test(grapheme) ? 2 : 1;
 }
 
 function isCombining(code: number): boolean {
@@ -57,15 +70,77 @@ export interface TableStyle {
   border?: (text: string) => string;
 }
 
-/** The whole table as text, one line per row, ending with a newline. */
+/**
+ * A table drawn a page of rows at a time, for lists of any length in bounded
+ * memory. The first page fixes the column widths (with `minWidths`); a later
+ * cell that is wider is shortened with "…" so that every row stays aligned,
+ * and `shortened` tells the caller to say so.
+ */
+export class TableWriter {
+  private widths: number[] | undefined;
+  shortened = false;
+
+  constructor(
+    private readonly head: readonly string[],
+    private readonly style: TableStyle = {},
+    private readonly minWidths: readonly number[] = [],
+  ) {}
+
+  /** The rows as lines of text; the first call draws the top and the header first. */
+  rows(rows: readonly (readonly string[])[]): string {
+    if (!rows.length) return '';
+    const body = rows.map((row) => this.head.map((_, i) => clean(row[i] ?? '')));
+    const out: string[] = [];
+    if (!this.widths) {
+      this.widths = this.head.map((h, i) => Math.max(displayWidth(h), this.minWidths[i] ?? 0, ...body.map((row) => displayWidth(row[i]!))));
+      out.push(this.rule('┌', '┬', '┐'), this.line(this.head, this.style.head), this.rule('├', '┼', '┤'));
+    }
+    for (const row of body) out.push(this.line(row));
+    return out.length ? `${out.join('\n')}\n` : '';
+  }
+
+  /** The bottom line; nothing when no row was drawn. */
+  end(): string {
+    return this.widths ? `${this.rule('└', '┴', '┘')}\n` : '';
+  }
+
+  private rule(left: string, middle: string, right: string): string {
+    return this.border(left + this.widths!.map((w) => '─'.repeat(w + 2)).join(middle) + right);
+  }
+
+  private line(cells: readonly string[], paint: (text: string) => string = (text) => text): string {
+    const fitted = cells.map((cell, i) => {
+      const width = this.widths![i]!;
+      const text = displayWidth(cell) > width ? this.shorten(cell, width) : cell;
+      return ` ${paint(text)}${' '.repeat(width - displayWidth(text))} `;
+    });
+    return this.border('│') + fitted.join(this.border('│')) + this.border('│');
+  }
+
+  /** Cuts a cell to `width` columns, the last one an ellipsis (colour is dropped). */
+  private shorten(cell: string, width: number): string {
+    this.shortened = true;
+    graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    let text = '';
+    for (const { segment } of graphemes.segment(cell.replace(ANSI, ''))) {
+      if (displayWidth(text + segment) > width - 1) break;
+      text += segment;
+    }
+    return `${text}…`;
+  }
+
+  private border(text: string): string {
+    return this.style.border ? this.style.border(text) : text;
+  }
+}
+
+/** A whole table at once: the writer's rows and end. */
 export function renderTable(head: readonly string[], rows: readonly (readonly string[])[], style: TableStyle = {}): string {
-  const clean = (cell: string) => cell.replace(/[\r\n\t]+/g, ' ');
-  const body = rows.map((row) => head.map((_, i) => clean(row[i] ?? '')));
-  const widths = head.map((h, i) => Math.max(displayWidth(h), ...body.map((row) => displayWidth(row[i]!))));
-  const border = style.border ?? ((t: string) => t);
-  const rule = (left: string, middle: string, right: string) => border(left + widths.map((w) => '─'.repeat(w + 2)).join(middle) + right);
-  const line = (cells: readonly string[], paint: (t: string) => string = (t) => t) =>
-    border('│') + cells.map((cell, i) => ` ${paint(cell)}${' '.repeat(widths[i]! - displayWidth(cell))} `).join(border('│')) + border('│');
-  const out = [rule('┌', '┬', '┐'), line(head, style.head), rule('├', '┼', '┤'), ...body.map((row) => line(row)), rule('└', '┴', '┘')];
-  return `${out.join('\n')}\n`;
+  const writer = new TableWriter(head, style);
+  return writer.rows(rows) + writer.end();
+}
+
+/** One line per row: line breaks and tabs become spaces. */
+function clean(cell: string): string {
+  return cell.replace(/[\r\n\t]+/g, ' ');
 }

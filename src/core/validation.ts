@@ -42,13 +42,19 @@ export function checkEmail(value: string, problems: Problems, field = 'email'): 
 export function checkName(value: string, problems: Problems, field: string): void {
   if (!value.trim()) return problems.add(field, 'is required');
   if (value.length > LIMITS.name) problems.add(field, `is longer than ${LIMITS.name} characters`);
-  if (/[\p{Cc}]/u.test(value)) problems.add(field, 'contains control characters');
+  checkInvisible(value, problems, field);
 }
 
 export function checkOptionalText(value: string | null | undefined, limit: number, problems: Problems, field: string): void {
   if (value == null) return;
   if (value.length > limit) problems.add(field, `is longer than ${limit} characters`);
+  checkInvisible(value, problems, field);
+}
+
+/** Control characters, and the text-direction overrides that make a name display as another. */
+function checkInvisible(value: string, problems: Problems, field: string): void {
   if (/[\p{Cc}]/u.test(value)) problems.add(field, 'contains control characters');
+  if (/[\u202A-\u202E\u2066-\u2069]/u.test(value)) problems.add(field, 'contains text-direction control characters (U+202A-U+202E, U+2066-U+2069), which make it display as something else');
 }
 
 /** The form under which usernames and emails are compared: case-insensitive, Unicode-aware. */

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { Sandbox } from './helpers';
+import { seedUsers } from './seed';
 
 interface Person {
   username: string;
@@ -233,5 +234,25 @@ describe('roster list and search', () => {
       expect(sandbox.run(['search'])).toEqual(expected);
       expect(sandbox.run(['search', '  ', '--role', 'student'])).toEqual(expected);
     });
+  });
+});
+
+describe('roster list as a table, past one page', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('draws one aligned table for 1,005 users, shortening a late long name, and says so on stderr', () => {
+    const users = Array.from({ length: 1005 }, (_, i) => ({ username: `u${String(i).padStart(4, '0')}`, lastname: i === 1003 ? 'Wolfeschlegelsteinhausenbergerdorff' : 'Short' }));
+    seedUsers(sandbox, users);
+    const result = sandbox.run(['list', '--sort', 'username']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(1005 + 4);
+    expect(lines.filter((l) => l.startsWith('│ Name'))).toHaveLength(1);
+    expect(new Set(lines.map((l) => [...l].length)).size).toBe(1);
+    expect(lines[1003 + 3]).toMatch(/^│ Wolfeschle\S*… +│ u1003 /);
+    expect(result.stderr).toBe('some values were shortened to keep the columns aligned; --format csv or --json shows them whole\n');
+    // The whole value is in the other formats.
+    expect(sandbox.run(['list', '--format', 'csv']).stdout).toContain('Wolfeschlegelsteinhausenbergerdorff');
   });
 });

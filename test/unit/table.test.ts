@@ -1,4 +1,4 @@
-import { displayWidth, renderTable } from '../../src/cli/table';
+import { displayWidth, renderTable, TableWriter } from '../../src/cli/table';
 
 describe('displayWidth', () => {
   it.each([
@@ -14,6 +14,13 @@ describe('displayWidth', () => {
     ['\u001b[1mbold\u001b[22m', 4],
     ['\u001b[2mnever\u001b[22m', 5],
     ['tab\there', 7],
+    ['☕ ✅', 5],
+    ['🚀🫠', 4],
+    ['👨‍👩‍👧', 2],
+    ['👍🏽', 2],
+    ['🇫🇷', 2],
+    ['#️⃣', 2],
+    ['a\u200Db\u202Ec', 3],
   ])('%p takes %p columns', (text, width) => {
     expect(displayWidth(text)).toBe(width);
   });
@@ -46,5 +53,29 @@ describe('renderTable', () => {
     const text = renderTable(['H'], [['x']], { head: (t) => `<${t}>`, border: (t) => `[${t}]` });
     expect(text.split('\n')[1]).toBe('[│] <H> [│]');
     expect(text.split('\n')[0]).toBe('[┌───┐]');
+  });
+});
+
+describe('TableWriter', () => {
+  it('draws one table over many pages: the header once, every line the same width', () => {
+    const writer = new TableWriter(['Name', 'Pic'], {}, [0, 3]);
+    const text = writer.rows([['Ada', 'yes']]) + writer.rows([['Bo', ''], ['Cy', 'yes']]) + writer.end();
+    expect(text).toBe(['┌──────┬─────┐', '│ Name │ Pic │', '├──────┼─────┤', '│ Ada  │ yes │', '│ Bo   │     │', '│ Cy   │ yes │', '└──────┴─────┘', ''].join('\n'));
+    expect(writer.shortened).toBe(false);
+  });
+
+  it('shortens a later value that is wider than its column, keeping alignment, and says so', () => {
+    const writer = new TableWriter(['Name'], {});
+    const text = writer.rows([['Ada Lovelace']]) + writer.rows([['Grace Brewster Murray Hopper'], ['李雷韩梅梅李雷']]) + writer.end();
+    const lines = text.trimEnd().split('\n');
+    expect(lines[4]).toBe('│ Grace Brews… │');
+    expect(lines[5]).toBe('│ 李雷韩梅梅…  │');
+    expect(new Set(lines.map(displayWidth)).size).toBe(1);
+    expect(writer.shortened).toBe(true);
+  });
+
+  it('draws nothing at all for no rows', () => {
+    const writer = new TableWriter(['Name'], {});
+    expect(writer.rows([]) + writer.end()).toBe('');
   });
 });

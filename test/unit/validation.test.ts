@@ -56,6 +56,11 @@ describe('names and optional text', () => {
     expect(problemsOf((p) => checkName('Ada\u0000', p, 'firstname'))).toEqual([{ field: 'firstname', message: 'contains control characters' }]);
     expect(problemsOf((p) => checkName('x'.repeat(101), p, 'lastname'))).toEqual([{ field: 'lastname', message: 'is longer than 100 characters' }]);
     expect(problemsOf((p) => checkOptionalText('line\nbreak', 50, p, 'phone'))).toEqual([{ field: 'phone', message: 'contains control characters' }]);
+    const bidi = 'contains text-direction control characters (U+202A-U+202E, U+2066-U+2069), which make it display as something else';
+    expect(problemsOf((p) => checkName('Ada\u202Eecalevol', p, 'lastname'))).toEqual([{ field: 'lastname', message: bidi }]);
+    expect(problemsOf((p) => checkOptionalText('\u2067X1\u2069', 50, p, 'official_code'))).toEqual([{ field: 'official_code', message: bidi }]);
+    // Joiners that scripts need stay allowed.
+    expect(problemsOf((p) => checkName('\u0915\u094D\u200D\u0937', p, 'firstname'))).toEqual([]);
     expect(problemsOf((p) => checkOptionalText('9'.repeat(51), 50, p, 'phone'))).toEqual([{ field: 'phone', message: 'is longer than 50 characters' }]);
   });
 
