@@ -56,7 +56,7 @@ describe('roster list and search', () => {
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
       const lines = result.stdout.split('\n');
-      expect(lines[1]).toMatch(/│ Name\s+│ Username\s+│ Email\s+│ Roles\s+│ Active │ Registered │ Last login │ Pic │/);
+      expect(lines[1]).toMatch(/│ Name\s+│ Username\s+│ Email\s+│ Roles\s+│ Active\s+│ Registered │ Last login │ Pic │/);
       const rows = lines.filter((l) => /^│ (?!Name)/.test(l));
       expect(rows.map((l) => l.split('│')[2]!.trim())).toEqual(['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']);
       const jean = rows.find((l) => l.includes('jdupont'))!.split('│').map((c) => c.trim());
