@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ServiceContext } from '../core/context';
+import { UsageError } from '../core/errors';
 import { processIo, type Io } from './io';
 
 export interface GlobalOptions {
@@ -34,6 +35,8 @@ export function resolveActor(option: string | undefined, env: NodeJS.ProcessEnv 
  */
 export async function withContext<T>(command: Command, run: (ctx: CommandContext) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
   const globals = command.optsWithGlobals<GlobalOptions>();
+  // `--actor "$WHO"` with WHO unset must not quietly record somebody else.
+  if (globals.actor !== undefined && !globals.actor.trim()) throw new UsageError('--actor was given an empty name', 'name who acts, e.g. --actor "$SUDO_USER", or leave --actor out');
   const [{ openDatabase, resolveDatabasePath }, { clockFromEnvironment }] = await Promise.all([
     import('../db/database'),
     import('../core/time'),

@@ -90,6 +90,11 @@ export async function renderBatch(ctx: CommandContext, result: BatchResult, verb
   } else {
     renderBatchText(ctx, result, verb);
   }
+  // Each failure is named on stderr, with --json too: a log shows it without parsing the output.
+  for (const failure of result.failed) {
+    line(ctx.io.stderr, `roster: error: ${failure.ref}: ${failure.message}`);
+    if (failure.hint) line(ctx.io.stderr, `  hint: ${failure.hint}`);
+  }
   process.exitCode = batchExitCode(result);
 }
 
@@ -117,10 +122,6 @@ function renderBatchText(ctx: CommandContext, result: BatchResult, verb: BatchVe
     line(out, `${paint(ctx.io, 'green', verb.done)} ${result.changed.length} user(s)${object}${result.changed.length ? `: ${names(result.changed)}` : ''}`);
   }
   if (result.unchanged.length && !result.rolledBack) line(out, `unchanged ${result.unchanged.length} user(s) (${verb.unchanged ?? 'already so'}): ${names(result.unchanged)}`);
-  for (const failure of result.failed) {
-    line(ctx.io.stderr, `roster: error: ${failure.ref}: ${failure.message}`);
-    if (failure.hint) line(ctx.io.stderr, `  hint: ${failure.hint}`);
-  }
 }
 
 async function renderBatchJson(ctx: CommandContext, result: BatchResult, jsonUsers?: Iterable<unknown>): Promise<void> {

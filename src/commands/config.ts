@@ -6,6 +6,7 @@ import { examples } from '../cli/options';
 
 export function register(commands: CommandRegistry): void {
   commands.add('config', 'platform settings kept in the database (base-url)', (config) => {
+    examples(config, ['roster config set base-url https://campus.example.org', 'roster config get base-url']);
     const set = config
       .command('set <key> <value>')
       .description('set a setting')

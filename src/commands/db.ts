@@ -6,6 +6,7 @@ import { examples } from '../cli/options';
 
 export function register(commands: CommandRegistry): void {
   commands.add('db', 'the database: schema migrations and backups', (db) => {
+    examples(db, ['roster db status', 'roster db backup /var/backups/roster.db']);
     const status = db
       .command('status')
       .description('applied and pending schema migrations')

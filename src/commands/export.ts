@@ -44,6 +44,10 @@ const EXTENSIONS: Record<string, FileFormat> = { '.csv': 'csv', '.txt': 'csv', '
 
 async function runExport(ctx: CommandContext, file: string | undefined, opts: ExportOptions): Promise<void> {
   const toStdout = file === undefined || file === '-';
+  // To standard output, --json is the format of the users; another --format would contradict it.
+  if (toStdout && ctx.json && opts.format && opts.format !== 'json') {
+    throw new UsageError(`--json and --format ${opts.format} ask for two different outputs`, 'use one of them; with an output file, --json prints a summary of the export');
+  }
   const format: FileFormat = opts.format ?? (toStdout ? (ctx.json ? 'json' : 'csv') : (Object.hasOwn(EXTENSIONS, path.extname(file!).toLowerCase()) ? EXTENSIONS[path.extname(file!).toLowerCase()]! : 'csv'));
   const hashes = Boolean(opts.includePasswordHashes);
   if (hashes && toStdout && ctx.io.stdout.isTTY) {

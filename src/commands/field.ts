@@ -6,6 +6,7 @@ import { collectList, examples } from '../cli/options';
 
 export function register(commands: CommandRegistry): void {
   commands.add('field', 'extra profile fields: their definitions', (field) => {
+    examples(field, ['roster field add cohort --type number', 'roster field add campus --type choice --choices north,south', 'roster edit ada --field cohort=2026']);
     const add = field
       .command('add <name>')
       .description('define an extra profile field')

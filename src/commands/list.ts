@@ -42,7 +42,9 @@ export async function renderSelection(ctx: CommandContext, filter: UserFilter, o
   const { listUsers, countUsers } = await import('../core/users');
   const format: ListFormat = opts.format ?? (ctx.json ? 'json' : 'table');
   if (format === 'count') {
-    const count = await countUsers(ctx, filter);
+    // What the same command would list: --offset and --limit apply to the count too.
+    const matching = await countUsers(ctx, filter);
+    const count = Math.max(0, Math.min(opts.limit ?? Infinity, matching - (opts.offset ?? 0)));
     line(ctx.io.stdout, ctx.json ? JSON.stringify({ count }) : String(count));
     return;
   }

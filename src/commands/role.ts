@@ -6,6 +6,7 @@ import { examples } from '../cli/options';
 
 export function register(commands: CommandRegistry): void {
   commands.add('role', 'the platform roles', (role) => {
+    examples(role, ['roster role list', 'roster list --role teacher']);
     const list = role
       .command('list')
       .description('each role and how many users hold it')

@@ -103,6 +103,17 @@ describe('roster activate / deactivate', () => {
     expect(mixed.code).toBe(6);
     expect(mixed.stdout).toContain('activated 1 user(s): ann');
     expect(state('ann').active).toBe(1);
+    // With --json too, the failure is named on stderr (and listed in the JSON).
+    const json = sandbox.run(['deactivate', 'nobody', '--json'], { env });
+    expect(json.code).toBe(3);
+    expect(json.stderr).toBe('roster: error: nobody: no such user\n');
+    expect(JSON.parse(json.stdout)).toMatchObject({ changed: 0, failed: [{ ref: 'nobody', message: 'no such user' }] });
+  });
+
+  it('refuses an empty --actor (a script\'s unset variable) before changing anything (exit 2)', () => {
+    const before = sandbox.query('SELECT count(*) AS n FROM audit_log');
+    expect(sandbox.run(['deactivate', 'ann', '--actor', ' '], { env })).toMatchObject({ code: 2, stderr: 'roster: error: --actor was given an empty name\n  hint: name who acts, e.g. --actor "$SUDO_USER", or leave --actor out\n' });
+    expect(sandbox.query('SELECT count(*) AS n FROM audit_log')).toEqual(before);
   });
 
   it('--atomic changes nobody when one user fails', () => {

@@ -30,6 +30,16 @@ describe('the command line', () => {
     ['db', 'status'],
     ['db', 'migrate'],
     ['db', 'backup'],
+    ['role'],
+    ['field'],
+    ['config'],
+    ['db'],
+    ['course'],
+    ['session'],
+    ['import'],
+    ['export'],
+    ['expire'],
+    ['purge'],
   ])('roster %s --help shows an example and the global options', (...command) => {
     const result = sandbox.run([...command, '--help']);
     expect(result.code).toBe(0);

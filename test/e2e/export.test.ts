@@ -109,6 +109,10 @@ describe('roster export', () => {
     expect(sandbox.run(['export', '--format', 'xml', '--raw']).code).toBe(2);
     expect(sandbox.run(['export', '--course', 'NOPE']).code).toBe(3);
     expect(sandbox.run(['export', 'no/such/dir/users.csv']).code).toBe(3);
+    expect(sandbox.run(['export', '--json', '--format', 'csv'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('--json and --format csv ask for two different outputs') });
+    // To a file, --json is the summary and --format the file's format.
+    const file = path.join(sandbox.dir, 'summary.xml');
+    expect(JSON.parse(sandbox.run(['export', file, '--json', '--format', 'xml']).stdout)).toMatchObject({ file, format: 'xml' });
   });
 
   it('stops quietly when the reader of a pipe has had enough', () => {

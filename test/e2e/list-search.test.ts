@@ -119,6 +119,10 @@ describe('roster list and search', () => {
       expect(ids).toEqual(sandbox.query<{ id: number }>('SELECT id FROM user WHERE is_system = 0 ORDER BY id').map((r) => r.id));
       expect(list(['--format', 'count'])).toEqual({ code: 0, stdout: '6\n', stderr: '' });
       expect(list(['--format', 'count', '--json']).stdout).toBe('{"count":6}\n');
+      // The count is that of what the same paging would list.
+      expect(list(['--format', 'count', '--limit', '2']).stdout).toBe('2\n');
+      expect(list(['--format', 'count', '--offset', '5']).stdout).toBe('1\n');
+      expect(list(['--format', 'count', '--offset', '100']).stdout).toBe('0\n');
       for (const format of ['csv', 'ids', 'table']) {
         expect(list(['--format', format, '--json'])).toMatchObject({ code: 2, stdout: '', stderr: `roster: error: --json and --format ${format} ask for two different outputs\n  hint: use one of them (--format count --json gives {"count": n})\n` });
       }
