@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../core/errors';
 import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
 import { SORT_KEYS } from '../core/user-filter';
-import { collect, wholeNumber } from './options';
+import { collect, excludeEachOther, wholeNumber } from './options';
 
 export interface FilterOptionChoice {
   /** enroll/unenroll use --course and --session for the target, not as filters. */
@@ -29,6 +29,7 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
       .option('--course <code>', 'enrolled in this course')
       .option('--no-course', 'enrolled in no course')
       .option('--session <name>', 'enrolled in this training session');
+    excludeEachOther(command, 'course', 'no-course');
   }
   return command
     .option('--deleted', 'the deleted users (soft-deleted) instead of the live ones')

@@ -19,3 +19,15 @@ export function wholeNumber(value: string): number {
 export function examples(command: Command, lines: string[]): Command {
   return command.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
 }
+
+/**
+ * `--owner ada --no-owner`: commander keeps the last of two options that set
+ * the same value. Given together they contradict each other: a usage error.
+ */
+export function excludeEachOther(command: Command, first: string, second: string): Command {
+  const seen = new Set<string>();
+  command.on(`option:${first}`, () => seen.add(first)).on(`option:${second}`, () => seen.add(second));
+  return command.hook('preAction', () => {
+    if (seen.size === 2) command.error(`error: --${first} and --${second} exclude each other`, { exitCode: 2, code: 'roster.conflictingOptions' });
+  });
+}

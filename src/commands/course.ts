@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { confirmOrStop } from '../cli/confirm';
+import { UsageError } from '../core/errors';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
-import { examples } from '../cli/options';
+import { examples, excludeEachOther } from '../cli/options';
 import { printTable } from '../cli/render-records';
 import type { Course, CourseDetails } from '../core/courses';
 import { describeChange } from './edit';
@@ -79,6 +80,7 @@ export function register(commands: CommandRegistry): void {
       .option('--no-owner', 'remove the owner')
       .action(async (code: string, opts: EditOptions, cmd: Command) =>
         withContext(cmd, async (ctx) => {
+          if (Object.values(opts).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one option', 'see roster course edit --help');
           const { editCourse } = await import('../core/courses');
           const owner = opts.owner === false ? null : opts.owner;
           const result = await editCourse(ctx, code, { code: opts.code, title: opts.title, language: opts.language, owner });
@@ -88,6 +90,7 @@ export function register(commands: CommandRegistry): void {
           for (const change of result.changes) line(ctx.io.stdout, `  ${describeChange(change)}`);
         }),
       );
+    excludeEachOther(edit, 'owner', 'no-owner');
     examples(edit, ['roster course edit C101 --title "Algebra I" --owner bob', 'roster course edit C101 --no-owner', 'roster course edit c101 --code MATH101']);
 
     const remove = course

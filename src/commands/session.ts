@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { confirmOrStop } from '../cli/confirm';
+import { UsageError } from '../core/errors';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
-import { collect, examples } from '../cli/options';
+import { collect, examples, excludeEachOther } from '../cli/options';
 import { printTable } from '../cli/render-records';
 import type { SessionCoursesResult, TrainingSession } from '../core/sessions';
 import { describeChange } from './edit';
@@ -86,6 +87,7 @@ export function register(commands: CommandRegistry): void {
       .option('--no-coach', 'remove the coach')
       .action(async (name: string, opts: EditOptions, cmd: Command) =>
         withContext(cmd, async (ctx) => {
+          if (Object.values(opts).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one option', 'see roster session edit --help');
           const { editSession } = await import('../core/sessions');
           const coach = opts.coach === false ? null : opts.coach;
           const result = await editSession(ctx, name, { name: opts.name, start: opts.start, end: opts.end, coach });
@@ -95,6 +97,7 @@ export function register(commands: CommandRegistry): void {
           for (const change of result.changes) line(ctx.io.stdout, `  ${describeChange(change)}`);
         }),
       );
+    excludeEachOther(edit, 'coach', 'no-coach');
     examples(edit, ['roster session edit "Spring 2026" --end 2026-07-15', 'roster session edit "Spring 2026" --name "Spring 2026 (A)" --no-coach']);
 
     const remove = session
