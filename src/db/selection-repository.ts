@@ -3,7 +3,7 @@ import type { UserFilter } from '../core/user-filter';
 import { param, prepare, type Prepared } from './prepared';
 import type { Database } from './schema';
 import { selectUserIds } from './user-query';
-import { unambiguous } from './user-repository';
+import { parseUserRef, unambiguous } from './user-repository';
 import type { RosterDb } from './database';
 
 /** What a batch needs to know of each selected user to decide and report. */
@@ -61,10 +61,10 @@ export class TargetLookup {
    * that is one user's username and another's id) is refused, never guessed.
    */
   find(ref: string): TargetUser | undefined {
-    const text = ref.trim();
-    const id = /^id:(\d+)$/i.exec(text);
-    if (id) return maybeTarget(this.byId.getTuple({ id: Number(id[1]) }));
-    const key = text.normalize('NFC').toLowerCase();
+    const parsed = parseUserRef(ref);
+    if (!parsed) return undefined;
+    if (parsed.kind === 'id') return maybeTarget(this.byId.getTuple({ id: parsed.id }));
+    const key = parsed.key;
     const byName = maybeTarget(this.byUsername.getTuple({ key }));
     const other = key.includes('@')
       ? maybeTarget(this.byEmail.getTuple({ key }))

@@ -11,6 +11,8 @@ export function parseUserRef(ref: string): UserRef | undefined {
   const text = ref.trim();
   const id = /^id:(\d+)$/i.exec(text);
   if (id) return { kind: 'id', id: Number(id[1]) };
+  // No username or email can start so (":" is in neither): a typo, not somebody unknown.
+  if (/^id:/i.test(text)) throw new UsageError(`"${text}" is not a user reference: id: takes a number`, 'a user is a username, an email address or id:<number>, e.g. id:42');
   if (!text) return undefined;
   return { kind: 'name', key: text.normalize('NFC').toLowerCase() };
 }

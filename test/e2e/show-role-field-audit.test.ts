@@ -55,7 +55,9 @@ describe('roster show', () => {
     expect(sandbox.run(['show', 'Ada']).code).toBe(0);
     const missing = sandbox.run(['show', 'nobody@example.org']);
     expect(missing).toEqual({ code: 3, stdout: '', stderr: 'roster: error: no user "nobody@example.org"\n  hint: a user is a username, an email address or id:<number>\n' });
-    expect(sandbox.run(['show', 'id:abc']).code).toBe(3);
+    // id: with no number is a malformed reference, not an unknown user.
+    expect(sandbox.run(['show', 'id:abc'])).toEqual({ code: 2, stdout: '', stderr: 'roster: error: "id:abc" is not a user reference: id: takes a number\n  hint: a user is a username, an email address or id:<number>, e.g. id:42\n' });
+    expect(sandbox.run(['deactivate', 'ID:4x']).code).toBe(2);
   });
 
   it('shows the system fallback account as such', () => {
