@@ -8,19 +8,10 @@ import type { FieldChange } from '../core/audit';
 import { UsageError } from '../core/errors';
 import type { UserEdit } from '../core/users';
 
-interface EditOptions extends PasswordOptions {
-  firstname?: string;
-  lastname?: string;
-  email?: string;
-  username?: string;
-  language?: string;
-  officialCode?: string;
-  phone?: string;
-  picture?: string;
-  expires?: string;
+/** The options named as the core's fields, plus those that the command turns into them. */
+interface EditOptions extends PasswordOptions, Pick<UserEdit, 'firstname' | 'lastname' | 'email' | 'username' | 'language' | 'officialCode' | 'phone' | 'picture' | 'expires' | 'roles'> {
   addRole?: string[];
   removeRole?: string[];
-  roles?: string[];
   resetPassword?: boolean;
   field?: string[];
   unsetField?: string[];
