@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isRosterError, RosterError } from '../core/errors';
 import { COMMANDS } from '../commands';
-import { CommandRegistry } from './registry';
+import { CommandRegistry, helpAsFlag } from './registry';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -90,7 +90,7 @@ function applyErrorHandling(command: Command): void {
 export async function run(argv: string[]): Promise<number> {
   const program = buildProgram(argv);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(helpAsFlag(program, argv));
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     return reportError(error);

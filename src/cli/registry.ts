@@ -51,24 +51,40 @@ export class CommandRegistry {
 
   /** The command that argv runs (or asks help for), completed; undefined when argv names none. */
   completeFor(argv: readonly string[]): Command | undefined {
-    const [first, second] = operands(this.program, argv.slice(2));
+    const args = argv.slice(2);
+    const [first, second] = operandPositions(this.program, args, true).map((i) => args[i]);
     const name = first === 'help' ? second : first;
     const command = this.program.commands.find((c) => c.name() === name || c.aliases().includes(name ?? ''));
     return command ? this.complete(command) : undefined;
   }
 }
 
-/** The first two words of the command line that are not the program's own options or their values. */
-function operands(program: Command, args: readonly string[]): string[] {
-  const found: string[] = [];
-  for (let i = 0; i < args.length && found.length < 2; i++) {
+/**
+ * `roster help course add` as `roster course add --help`: commander's help
+ * command reads one name only (it showed the help of course), and shows the
+ * program's help for an unknown one without saying so.
+ */
+export function helpAsFlag(program: Command, argv: readonly string[]): string[] {
+  const args = argv.slice(2);
+  const [help, next] = operandPositions(program, args, false);
+  if (help === undefined || next === undefined || args[help] !== 'help') return [...argv];
+  const without = [...argv.slice(0, 2), ...args.slice(0, help), ...args.slice(help + 1)];
+  // Without `help`, an unknown name meets commander's "unknown command" error and its suggestion.
+  const known = program.commands.some((c) => c.name() === args[next] || c.aliases().includes(args[next]!));
+  return known ? [...without, '--help'] : without;
+}
+
+/** Where the words of the command line are that are not the program's own options or their values. */
+function operandPositions(program: Command, args: readonly string[], pastDoubleDash: boolean): number[] {
+  const found: number[] = [];
+  for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') {
-      found.push(...args.slice(i + 1, i + 3 - found.length));
+      if (pastDoubleDash) for (let j = i + 1; j < args.length; j++) found.push(j);
       break;
     }
     if (!arg.startsWith('-') || arg === '-') {
-      found.push(arg);
+      found.push(i);
       continue;
     }
     // A global option followed by its value (`--db x`, not `--db=x`) takes the next word.

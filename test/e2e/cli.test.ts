@@ -54,11 +54,17 @@ describe('the command line', () => {
     [['--db', 'x.db', 'help', 'import'], 'Usage: roster import', '--on-existing <action>'],
     [['--actor', 'me', 'purge', '--help'], 'Usage: roster purge', '--reassign-to <user>'],
     [['--json', 'session', 'add', '--help'], 'Usage: roster session add', '--start <date>'],
+    [['help', 'course', 'add'], 'Usage: roster course add', '--title <title>'],
+    [['help', 'db', 'backup'], 'Usage: roster db backup', 'roster db backup'],
   ])('roster %p shows the whole help of that command', (args, usage, option) => {
     const result = sandbox.run(args);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toContain(usage);
     expect(result.stdout).toContain(option);
+  });
+
+  it('help with an unknown name says so, with a suggestion (exit 2)', () => {
+    expect(sandbox.run(['help', 'lst'])).toEqual({ code: 2, stdout: '', stderr: "roster: error: unknown command 'lst'\n(Did you mean list?)\n" });
   });
 
   it('prints the version of package.json', () => {

@@ -1,5 +1,5 @@
 import { buildProgram } from '../../src/cli/program';
-import { isStub } from '../../src/cli/registry';
+import { helpAsFlag, isStub } from '../../src/cli/registry';
 
 /** Names of the commands defined in full. */
 function defined(argv: string[]): string[] {
@@ -43,5 +43,17 @@ describe('commands defined on demand', () => {
     await expect(program.parseAsync(['node', 'roster', 'show'])).rejects.toMatchObject({ code: 'commander.missingArgument' });
     expect(isStub(show)).toBe(false);
     expect(stderr).toContain("missing required argument 'user'");
+  });
+
+  it.each([
+    [['help', 'course', 'add'], ['course', 'add', '--help']],
+    [['--db', 'x.db', 'help', 'db', 'status'], ['--db', 'x.db', 'db', 'status', '--help']],
+    [['help', 'nosuch'], ['nosuch']],
+    [['help'], ['help']],
+    [['show', 'help'], ['show', 'help']],
+    [['--', 'help', 'show'], ['--', 'help', 'show']],
+  ])('help given as a command, %p, is read as %p', (argv, expected) => {
+    const program = buildProgram(['node', 'roster', ...argv]);
+    expect(helpAsFlag(program, ['node', 'roster', ...argv]).slice(2)).toEqual(expected);
   });
 });
