@@ -1,9 +1,16 @@
-import type { Writable } from 'node:stream';
+import fs from 'node:fs';
+
+/** Where output goes: the process's stdout and stderr, a file stream, a test's buffer. */
+export interface Output {
+  write(chunk: string): boolean;
+  once(event: 'drain', listener: () => void): unknown;
+  isTTY?: boolean;
+}
 
 /** The terminal as commands see it; tests and scripts get the non-TTY behaviour. */
 export interface Io {
-  stdout: Writable & { isTTY?: boolean };
-  stderr: Writable & { isTTY?: boolean };
+  stdout: Output;
+  stderr: Output;
   stdin: NodeJS.ReadStream;
   /** Prompts are allowed only when a person can answer them. */
   interactive: boolean;
@@ -14,49 +21,89 @@ export interface Io {
  * Where prompts read and draw: the terminal's stdin and stderr, so that stdout
  * stays clean for the result even when it is redirected (`roster add --json > user.json`).
  */
-export function promptContext(io: Pick<Io, 'stdin' | 'stderr'>): { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } {
-  return { input: io.stdin, output: io.stderr };
+export function promptContext(io: Pick<Io, 'stdin'>): { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } {
+  return { input: io.stdin, output: process.stderr };
 }
 
-let quietOnEpipe = false;
-
-/**
- * `roster list | head`: when the reader goes away, stop quietly. The reader
- * took what it wanted; a stack trace about EPIPE would only alarm people.
- * Installed when a command first takes the streams (building them costs
- * start-up time that `roster --help` does not need to pay).
- */
-function stopQuietlyOnEpipe(): void {
-  if (quietOnEpipe) return;
-  quietOnEpipe = true;
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw error;
-    });
+/** Whether a file descriptor is a terminal, without building a stream for it: a character device other than /dev/null. */
+export function isTerminal(fd: 1 | 2): boolean {
+  try {
+    const stat = fs.fstatSync(fd);
+    return stat.isCharacterDevice() && stat.rdev !== fs.statSync('/dev/null').rdev;
+  } catch {
+    return false;
   }
 }
 
+/**
+ * Standard output or error written with write(2) on its file descriptor.
+ * Building process.stdout and process.stderr (streams, their modules, a
+ * handle) cost every command about 2 ms of a start-up budget of about 17.
+ * Writes are synchronous, as Node's own are for files, pipes and terminals on
+ * Linux. A pipe left non-blocking by whoever gave it (EAGAIN) is handed to
+ * Node's stream from then on, keeping the order. `roster list | head`: when
+ * the reader goes away (EPIPE), roster stops quietly, as cat does.
+ */
+export class FdOutput implements Output {
+  readonly isTTY: boolean;
+  private stream: NodeJS.WriteStream | undefined;
+
+  constructor(private readonly fd: 1 | 2) {
+    this.isTTY = isTerminal(fd);
+  }
+
+  write(chunk: string): boolean {
+    if (this.stream) return this.stream.write(chunk);
+    const buffer = Buffer.from(chunk);
+    let offset = 0;
+    try {
+      while (offset < buffer.length) offset += fs.writeSync(this.fd, buffer, offset);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (code !== 'EAGAIN') throw error;
+      this.stream = this.fd === 1 ? process.stdout : process.stderr;
+      this.stream.on('error', (streamError: NodeJS.ErrnoException) => {
+        if (streamError.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        throw streamError;
+      });
+      return this.stream.write(buffer.subarray(offset));
+    }
+  }
+
+  once(event: 'drain', listener: () => void): this {
+    if (this.stream) this.stream.once(event, listener);
+    else listener();
+    return this;
+  }
+}
+
+let io: Io | undefined;
+
 export function processIo(): Io {
-  stopQuietlyOnEpipe();
+  if (io) return io;
+  const stdout = new FdOutput(1);
+  const stderr = new FdOutput(2);
   // process.stdin is built on first use, and building it costs milliseconds
   // (streams, a TTY or pipe handle): it is looked at only when stderr is a
   // terminal, and handed over only to the commands that read it.
-  const interactive = Boolean(process.stderr.isTTY) && Boolean(process.stdin.isTTY);
-  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
-  return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+  const interactive = stderr.isTTY && Boolean(process.stdin.isTTY);
+  const color = stdout.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  io = {
+    stdout,
+    stderr,
     get stdin() {
       return process.stdin;
     },
     interactive,
     color,
   };
+  return io;
 }
 
 /** Writes and waits for the stream to accept more, so large outputs stay in bounded memory. */
-export async function write(stream: Writable, text: string): Promise<void> {
+export async function write(stream: Output, text: string): Promise<void> {
   if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));
 }
 
@@ -70,7 +117,7 @@ export class BlockWriter {
   private size = 0;
 
   constructor(
-    private readonly stream: Writable,
+    private readonly stream: Output,
     private readonly blockSize = 64 * 1024,
   ) {}
 
@@ -89,7 +136,7 @@ export class BlockWriter {
   }
 }
 
-export function line(stream: Writable, text = ''): void {
+export function line(stream: Output, text = ''): void {
   stream.write(`${text}\n`);
 }
 

@@ -1,45 +1,20 @@
-import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isRosterError, RosterError } from '../core/errors';
 import { COMMANDS } from '../commands';
+import { FdOutput, isTerminal } from './io';
 import { CommandRegistry, helpAsFlag } from './registry';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
-/**
- * Help and version go straight to file descriptor 1: building process.stdout
- * (a stream, its modules) would cost `roster --help` a tenth of its time.
- * A non-blocking pipe that is full (EAGAIN) falls back to the stream.
- */
-function writeOut(text: string): void {
-  const buffer = Buffer.from(text);
-  let offset = 0;
-  try {
-    while (offset < buffer.length) offset += fs.writeSync(1, buffer, offset);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EAGAIN') process.stdout.write(buffer.subarray(offset));
-    else if (code !== 'EPIPE') throw error;
-  }
-}
-
-/**
- * Whether stdout is a terminal, without building process.stdout: a character
- * device other than /dev/null. (Only then does the help wrap to its width.)
- */
-function stdoutIsTerminal(): boolean {
-  try {
-    const stat = fs.fstatSync(1);
-    return stat.isCharacterDevice() && stat.rdev !== fs.statSync('/dev/null').rdev;
-  } catch {
-    return Boolean(process.stdout.isTTY);
-  }
-}
+// Help and version go straight to file descriptor 1 (see FdOutput): the
+// program's help needs no stream.
+let helpOutput: FdOutput | undefined;
+const writeOut = (text: string) => void (helpOutput ??= new FdOutput(1)).write(text);
 
 const OUTPUT = {
   writeOut,
   outputError: (message: string, write: (text: string) => void) => write(`roster: ${message}`),
-  getOutHelpWidth: () => (stdoutIsTerminal() ? (process.stdout.columns ?? 80) : 80),
+  getOutHelpWidth: () => (isTerminal(1) ? (process.stdout.columns ?? 80) : 80),
   getOutHasColors: () => false,
 };
 

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
@@ -27,7 +26,8 @@ export function resolveDatabasePath(option: string | undefined, env: NodeJS.Proc
   if (option !== undefined && !option.trim()) throw new UsageError('--db was given an empty path', 'give the database file, e.g. --db /var/lib/roster/roster.db, or leave --db out');
   if (option) return path.resolve(option);
   if (env.ROSTER_DB) return path.resolve(env.ROSTER_DB);
-  const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  // node:os is loaded only here: a command given its database does not pay for it.
+  const dataHome = env.XDG_DATA_HOME || path.join((require('node:os') as typeof import('node:os')).homedir(), '.local', 'share');
   return path.join(dataHome, 'roster', 'roster.db');
 }
 

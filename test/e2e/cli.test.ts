@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { BIN, ROOT, Sandbox } from './helpers';
+import { seedUsers } from './seed';
 
 /** The command line itself: help, version, usage errors (exit 2). No database is needed for these. */
 describe('the command line', () => {
@@ -125,5 +126,24 @@ describe('the command line', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise((resolve) => child.on('close', resolve));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('hands a slow reader every byte: 5,000 users as CSV through a pipe that is read late', async () => {
+    const own = new Sandbox();
+    seedUsers(own, Array.from({ length: 5000 }, (_, i) => ({ username: `slow${i}` })));
+    const child = spawn(process.execPath, [BIN, 'list', '--format', 'csv', '--sort', 'id'], { env: { PATH: process.env.PATH, HOME: own.dir, ROSTER_DB: own.db }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Nothing is read for half a second: the pipe (64 kB) fills long before the 600 kB are written.
+    child.stdout.pause();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stdout.resume();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    const lines = Buffer.concat(chunks).toString('utf8').trimEnd().split('\n');
+    expect({ code, stderr, rows: lines.length - 1 }).toEqual({ code: 0, stderr: '', rows: 5000 });
+    expect(lines[5000]).toMatch(/^\d+,slow4999,/);
+    own.cleanup();
   });
 });
