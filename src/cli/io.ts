@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { fstatSync, statSync, writeSync } from 'node:fs';
 
 /** Where output goes: the process's stdout and stderr, a file stream, a test's buffer. */
 export interface Output {
@@ -28,8 +28,8 @@ export function promptContext(io: Pick<Io, 'stdin'>): { input: NodeJS.ReadableSt
 /** Whether a file descriptor is a terminal, without building a stream for it: a character device other than /dev/null. */
 export function isTerminal(fd: 1 | 2): boolean {
   try {
-    const stat = fs.fstatSync(fd);
-    return stat.isCharacterDevice() && stat.rdev !== fs.statSync('/dev/null').rdev;
+    const stat = fstatSync(fd);
+    return stat.isCharacterDevice() && stat.rdev !== statSync('/dev/null').rdev;
   } catch {
     return false;
   }
@@ -57,7 +57,7 @@ export class FdOutput implements Output {
     const buffer = Buffer.from(chunk);
     let offset = 0;
     try {
-      while (offset < buffer.length) offset += fs.writeSync(this.fd, buffer, offset);
+      while (offset < buffer.length) offset += writeSync(this.fd, buffer, offset);
       return true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
+import { createWriteStream, existsSync, fchmodSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import type { CommandRegistry } from '../cli/registry';
 import { exitCodeFor, listenForStop } from '../cli/interrupt';
-import path from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { withContext, type CommandContext } from '../cli/context';
 import { addFilterOptions, filterFromOptions, type FilterOptions } from '../cli/filters';
@@ -48,7 +48,7 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
   if (toStdout && ctx.json && opts.format && opts.format !== 'json') {
     throw new UsageError(`--json and --format ${opts.format} ask for two different outputs`, 'use one of them; with an output file, --json prints a summary of the export');
   }
-  const format: FileFormat = opts.format ?? (toStdout ? (ctx.json ? 'json' : 'csv') : (Object.hasOwn(EXTENSIONS, path.extname(file!).toLowerCase()) ? EXTENSIONS[path.extname(file!).toLowerCase()]! : 'csv'));
+  const format: FileFormat = opts.format ?? (toStdout ? (ctx.json ? 'json' : 'csv') : (Object.hasOwn(EXTENSIONS, extname(file!).toLowerCase()) ? EXTENSIONS[extname(file!).toLowerCase()]! : 'csv'));
   const hashes = Boolean(opts.includePasswordHashes);
   if (hashes && toStdout && ctx.io.stdout.isTTY) {
     throw new UsageError('password hashes are not shown on a terminal', 'give an output file: roster export users.csv --include-password-hashes');
@@ -62,7 +62,7 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
   const showProgress = Boolean(ctx.io.stderr.isTTY) && !(toStdout && ctx.io.stdout.isTTY);
   const progress = createProgress(ctx.io, 'exporting', showProgress ? await countExport(ctx, filter) : 0);
 
-  const target = toStdout ? undefined : openTarget(path.resolve(file!), hashes);
+  const target = toStdout ? undefined : openTarget(resolve(file!), hashes);
   const out = target?.stream ?? ctx.io.stdout;
   const stop = listenForStop(controller);
   try {
@@ -93,7 +93,7 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
 
 interface Target {
   file: string;
-  stream: fs.WriteStream;
+  stream: WriteStream;
   commit(): Promise<void>;
   abandon(): Promise<void>;
 }
@@ -104,28 +104,28 @@ interface Target {
  * password hashes the file is created readable by its owner only.
  */
 function openTarget(file: string, hashes: boolean): Target {
-  const dir = path.dirname(file);
-  if (!fs.existsSync(dir)) throw new NotFoundError(`no directory ${dir}`, 'create it first, or choose another path');
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  const dir = dirname(file);
+  if (!existsSync(dir)) throw new NotFoundError(`no directory ${dir}`, 'create it first, or choose another path');
+  const temp = join(dir, `.${basename(file)}.${process.pid}.tmp`);
   let fd: number;
   try {
-    fd = fs.openSync(temp, 'wx', hashes ? 0o600 : 0o666);
+    fd = openSync(temp, 'wx', hashes ? 0o600 : 0o666);
   } catch (error) {
     throw new NotFoundError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'choose a writable path');
   }
-  if (hashes) fs.fchmodSync(fd, 0o600);
-  const stream = fs.createWriteStream(temp, { fd, highWaterMark: 1 << 18 });
+  if (hashes) fchmodSync(fd, 0o600);
+  const stream = createWriteStream(temp, { fd, highWaterMark: 1 << 18 });
   const closed = () => new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
   return {
     file,
     stream,
     async commit() {
       await closed();
-      fs.renameSync(temp, file);
+      renameSync(temp, file);
     },
     async abandon() {
       await closed().catch(() => undefined);
-      fs.rmSync(temp, { force: true });
+      rmSync(temp, { force: true });
     },
   };
 }

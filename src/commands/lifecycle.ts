@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
@@ -100,7 +100,7 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
   const receiver = await resolveCourseReceiver(ctx, opts.reassignTo);
   const plan = withoutRefused(await planBatch(ctx, selection), assertPurgeable);
   await warnOwnedCourses(ctx, plan, `on purge these courses are handed to ${receiver.fallback ? 'the fallback user' : receiver.username}`);
-  const snapshot = path.join(path.dirname(ctx.db.path), `roster-before-purge-${ctx.now().toISOString().slice(0, 10)}.db`);
+  const snapshot = join(dirname(ctx.db.path), `roster-before-purge-${ctx.now().toISOString().slice(0, 10)}.db`);
   await confirmBatch(ctx, plan, `Purge ${describePlan(plan)} permanently (this cannot be undone; take a snapshot first: roster db backup ${snapshot})?`, { always: true, dryRun: opts.dryRun });
   const { action, handedOver } = purgeAction(ctx, receiver);
   const result = runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
