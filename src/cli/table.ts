@@ -8,7 +8,13 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 const LATIN = /^[\x20-\x7e\u00a0-\u02ff]*$/;
 const EMOJI = /\p{Emoji_Presentation}|\uFE0F/u;
-let graphemes: Intl.Segmenter | undefined;
+let segmenter: Intl.Segmenter | undefined;
+
+/** The characters as a reader sees them (an emoji sequence, a letter with its accents: one each). */
+function graphemes(text: string): string[] {
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  return Array.from(segmenter.segment(text), (s) => s.segment);
+}
 
 /**
  * Columns a text takes in a terminal: escapes none, a combining mark or a
@@ -18,10 +24,7 @@ let graphemes: Intl.Segmenter | undefined;
 export function displayWidth(text: string): number {
   const plain = text.includes('\u001b') ? text.replace(ANSI, '') : text;
   if (LATIN.test(plain)) return plain.length;
-  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-  let width = 0;
-  for (const { segment } of graphemes.segment(plain.normalize('NFC'))) width += graphemeWidth(segment);
-  return width;
+  return graphemes(plain.normalize('NFC')).reduce((width, grapheme) => width + graphemeWidth(grapheme), 0);
 }
 
 function graphemeWidth(grapheme: string): number {
@@ -111,7 +114,10 @@ export class TableWriter {
   private line(cells: readonly string[], paint: (text: string) => string = (text) => text): string {
     const fitted = cells.map((cell, i) => {
       const width = this.widths![i]!;
-      const text = displayWidth(cell) > width ? this.shorten(cell, width) : cell;
+      // Measured once: this runs for every cell of a million-row list.
+      const used = displayWidth(cell);
+      if (used <= width) return ` ${paint(cell)}${' '.repeat(width - used)} `;
+      const text = this.shorten(cell, width);
       return ` ${paint(text)}${' '.repeat(width - displayWidth(text))} `;
     });
     return this.border('│') + fitted.join(this.border('│')) + this.border('│');
@@ -120,11 +126,12 @@ export class TableWriter {
   /** Cuts a cell to `width` columns, the last one an ellipsis (colour is dropped). */
   private shorten(cell: string, width: number): string {
     this.shortened = true;
-    graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
     let text = '';
-    for (const { segment } of graphemes.segment(cell.replace(ANSI, ''))) {
-      if (displayWidth(text + segment) > width - 1) break;
-      text += segment;
+    let used = 0;
+    for (const grapheme of graphemes(cell.replace(ANSI, ''))) {
+      used += displayWidth(grapheme);
+      if (used > width - 1) break;
+      text += grapheme;
     }
     return `${text}…`;
   }
