@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { ExitCode, isRosterError, RosterError } from '../core/errors';
 import { COMMANDS } from '../commands';
 import { FdOutput, isTerminal } from './io';
@@ -52,8 +52,9 @@ Exit codes: 0 done, 2 bad command line, 3 not found, 4 conflict, 5 invalid data,
   return program;
 }
 
-function commandTerm(command: Command): string {
-  return [command.name(), ...command.registeredArguments.map((a) => (a.required ? `<${a.name()}${a.variadic ? '...' : ''}>` : `[${a.name()}${a.variadic ? '...' : ''}]`))].join(' ');
+/** Commander's term without "[options]", which a command shows only once defined. */
+function commandTerm(this: Help, command: Command): string {
+  return Help.prototype.subcommandTerm.call(this, command).replace(' [options]', '');
 }
 
 function applyErrorHandling(command: Command): void {

@@ -41,10 +41,9 @@ export class CommandRegistry {
   /** Defines the command in full if it is still a stub; returns it. */
   complete(command: Command): Command {
     const define = pending.get(command);
-    if (define) {
-      pending.delete(command);
-      define(command);
-    }
+    if (!define) return command;
+    pending.delete(command);
+    define(command);
     this.finish(command);
     return command;
   }
