@@ -1,6 +1,7 @@
 import { Command, CommanderError, Help } from 'commander';
 import { ExitCode, isRosterError, RosterError } from '../core/errors';
 import { COMMANDS } from '../commands';
+import { unusableDatabase } from '../db/unusable-database';
 import { FdOutput, isTerminal } from './io';
 import { CommandRegistry, helpAsFlag } from './registry';
 
@@ -96,10 +97,11 @@ export function reportError(error: unknown): number {
     process.stderr.write('roster: error: the database stayed locked by another roster process for 30 s; try again\n');
     return ExitCode.conflict;
   }
-  // The file became unusable after it was opened (the checks of src/db/database.ts came first).
-  if (/^SQLITE_(READONLY|CANTOPEN|NOTADB|IOERR|PERM|CORRUPT)/.test(sqliteCode ?? '')) {
-    process.stderr.write(`roster: error: cannot use the database: ${(error as Error).message}\n`);
-    return ExitCode.notFound;
+  // The file became unusable after it was opened: the same rule as when opening it.
+  const unusable = unusableDatabase(undefined, error);
+  if (isRosterError(unusable)) {
+    printRosterError(unusable);
+    return unusable.exitCode;
   }
   const detail = process.env.ROSTER_DEBUG ? ((error as Error).stack ?? String(error)) : String((error as Error)?.message ?? error);
   process.stderr.write(`roster: internal error: ${detail}\nThis is a bug in roster; rerun with ROSTER_DEBUG=1 for the stack trace and report it.\n`);

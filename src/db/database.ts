@@ -3,6 +3,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
 import { NotFoundError, UsageError } from '../core/errors';
+import { unusableDatabase } from './unusable-database';
 import { foldedKey } from '../core/validation';
 import type { Database } from './schema';
 import { migrateToLatest, latestSchemaVersion } from './migrator';
@@ -99,25 +100,6 @@ function openRaw(file: string): BetterSqlite3.Database {
   }
   raw.function('roster_fold', { deterministic: true }, foldText);
   return raw;
-}
-
-/**
- * Why a database file cannot be used, as an error that names the file and
- * what to do (exit 3), or the error itself when it is not about the file.
- */
-export function unusableDatabase(file: string, error: unknown): unknown {
-  const code = (error as { code?: string }).code ?? '';
-  const message = (error as Error).message;
-  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_AUTH')) {
-    return new NotFoundError(
-      `cannot open the database ${file}: ${message}`,
-      'roster writes to the database file and, beside it, its -wal and -shm files: check the owner and permissions of the file and its directory',
-    );
-  }
-  if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CORRUPT')) {
-    return new NotFoundError(`cannot open the database ${file}: ${message}`, 'give the path of a roster database with --db <path> or ROSTER_DB');
-  }
-  return error;
 }
 
 /**

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase, resolveDatabasePath, unusableDatabase } from '../../src/db/database';
+import { openDatabase, resolveDatabasePath } from '../../src/db/database';
+import { unusableDatabase } from '../../src/db/unusable-database';
 import { latestSchemaVersion, migrateToLatest, migrationStatus } from '../../src/db/migrator';
 import { caught } from './helpers';
 
@@ -118,5 +119,7 @@ describe('the database', () => {
     expect(unusableDatabase('/dev/null', Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_SHORT_READ' }))).toMatchObject({ exitCode: 3 });
     const other = Object.assign(new Error('constraint failed'), { code: 'SQLITE_CONSTRAINT' });
     expect(unusableDatabase('/srv/r.db', other)).toBe(other);
+    // After opening, the file is not named, the rule is the same.
+    expect(unusableDatabase(undefined, readonly)).toMatchObject({ exitCode: 3, message: 'cannot use the database: attempt to write a readonly database' });
   });
 });
