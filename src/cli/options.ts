@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { UsageError } from '../core/errors';
 
 /** For repeatable options: `--role a --role b`. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -30,4 +31,15 @@ export function excludeEachOther(command: Command, first: string, second: string
   return command.hook('preAction', () => {
     if (seen.size === 2) command.error(`error: --${first} and --${second} exclude each other`, { exitCode: 2, code: 'roster.conflictingOptions' });
   });
+}
+
+/**
+ * An edit given no option at all is a usage error, raised before anything is
+ * opened: `roster edit ada` on a new machine must not create a database first.
+ */
+export function requireAnOption(opts: object, command: Command): void {
+  if (Object.values(opts).some((value) => value !== undefined)) return;
+  const path: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) path.unshift(c.name());
+  throw new UsageError('nothing to change: give at least one option', `see roster ${path.join(' ')} --help`);
 }

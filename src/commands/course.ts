@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { confirmOrStop } from '../cli/confirm';
-import { UsageError } from '../core/errors';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
-import { examples, excludeEachOther } from '../cli/options';
+import { examples, excludeEachOther, requireAnOption } from '../cli/options';
 import { printTable } from '../cli/render-records';
 import type { Course, CourseDetails } from '../core/courses';
 import { describeChange } from './edit';
@@ -78,9 +77,9 @@ export function register(commands: CommandRegistry): void {
       .option('--language <code>', 'a new language')
       .option('--owner <user>', 'a new owner')
       .option('--no-owner', 'remove the owner')
+      .hook('preAction', (_command, action) => requireAnOption(action.opts(), action))
       .action(async (code: string, opts: EditOptions, cmd: Command) =>
         withContext(cmd, async (ctx) => {
-          if (Object.values(opts).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one option', 'see roster course edit --help');
           const { editCourse } = await import('../core/courses');
           const owner = opts.owner === false ? null : opts.owner;
           const result = await editCourse(ctx, code, { code: opts.code, title: opts.title, language: opts.language, owner });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
-import { collect, collectList, examples } from '../cli/options';
+import { collect, collectList, examples, requireAnOption } from '../cli/options';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
 import type { FieldChange } from '../core/audit';
 import { UsageError } from '../core/errors';
@@ -38,7 +38,13 @@ export function register(commands: CommandRegistry): void {
       .option('--password <password>', 'with --reset-password: the password itself (visible in the process list)')
       .option('--field <name=value>', 'set an extra field (repeatable)', collect)
       .option('--unset-field <name>', 'remove an extra field value (repeatable)', collect)
-      .action(async (user: string, opts: EditOptions, cmd: Command) => withContext(cmd, (ctx) => runEdit(ctx, user, opts)));
+      .hook('preAction', (_command, action) => requireAnOption(action.opts(), action))
+      .action(async (user: string, opts: EditOptions, cmd: Command) => {
+        // Usage errors before the database is opened (or created).
+        const passwordGiven = opts.passwordStdin || opts.generatePassword || opts.password !== undefined;
+        if (passwordGiven && !opts.resetPassword) throw new UsageError('password options go with --reset-password');
+        return withContext(cmd, (ctx) => runEdit(ctx, user, opts));
+      });
     command.addHelpText('after', '\nTo activate or deactivate an account, use roster activate / roster deactivate.');
     examples(command, [
       'roster edit ada --email ada.lovelace@example.org --add-role admin',
@@ -49,8 +55,6 @@ export function register(commands: CommandRegistry): void {
 }
 
 async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Promise<void> {
-  const passwordGiven = opts.passwordStdin || opts.generatePassword || opts.password !== undefined;
-  if (passwordGiven && !opts.resetPassword) throw new UsageError('password options go with --reset-password');
   let generated: string | undefined;
   const edit: UserEdit = {
     firstname: opts.firstname,
@@ -77,8 +81,6 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
     edit.password = obtained.password;
     if (obtained.generated) generated = obtained.password;
   }
-  const given = Object.values(edit).some((value) => value !== undefined) || opts.resetPassword;
-  if (!given) throw new UsageError('nothing to change: give at least one option', 'see roster edit --help');
   const { editUser } = await import('../core/users');
   const result = await editUser(ctx, ref, edit);
   if (ctx.json) {

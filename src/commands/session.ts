@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { confirmOrStop } from '../cli/confirm';
-import { UsageError } from '../core/errors';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
-import { collect, examples, excludeEachOther } from '../cli/options';
+import { collect, examples, excludeEachOther, requireAnOption } from '../cli/options';
 import { printTable } from '../cli/render-records';
 import type { SessionCoursesResult, TrainingSession } from '../core/sessions';
 import { describeChange } from './edit';
@@ -85,9 +84,9 @@ export function register(commands: CommandRegistry): void {
       .option('--end <date>', 'a new last day')
       .option('--coach <user>', 'a new coach')
       .option('--no-coach', 'remove the coach')
+      .hook('preAction', (_command, action) => requireAnOption(action.opts(), action))
       .action(async (name: string, opts: EditOptions, cmd: Command) =>
         withContext(cmd, async (ctx) => {
-          if (Object.values(opts).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one option', 'see roster session edit --help');
           const { editSession } = await import('../core/sessions');
           const coach = opts.coach === false ? null : opts.coach;
           const result = await editSession(ctx, name, { name: opts.name, start: opts.start, end: opts.end, coach });

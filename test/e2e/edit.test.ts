@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import bcrypt from 'bcryptjs';
 import { Sandbox } from './helpers';
 
@@ -43,6 +44,12 @@ describe('roster edit', () => {
     const result = sandbox.run(['edit', 'ada.lovelace@example.org', '--firstname', 'Augusta', '--add-role', 'teacher', '--field', 'cohort=2026.0']);
     expect(result).toEqual({ code: 0, stdout: `nothing changed for user ada (id:${ada})\n`, stderr: '' });
     expect(sandbox.run(['edit', 'ada'])).toEqual({ code: 2, stdout: '', stderr: 'roster: error: nothing to change: give at least one option\n  hint: see roster edit --help\n' });
+    // A usage error comes before the database: none is created for it.
+    const elsewhere = `${sandbox.dir}/never-created/roster.db`;
+    for (const args of [['edit', 'ada'], ['edit', 'ada', '--password-stdin'], ['course', 'edit', 'C1'], ['session', 'edit', 'S1']]) {
+      expect(sandbox.run([...args, '--db', elsewhere]).code).toBe(2);
+    }
+    expect(fs.existsSync(elsewhere)).toBe(false);
     expect(edits()).toHaveLength(before);
   });
 
