@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { UsageError } from '../core/errors';
 import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
 import { SORT_KEYS } from '../core/user-filter';
 import { collect, excludeEachOther, wholeNumber } from './options';
@@ -31,6 +30,7 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
       .option('--session <name>', 'enrolled in this training session');
     excludeEachOther(command, 'course', 'no-course');
   }
+  excludeEachOther(command, 'active', 'inactive');
   return command
     .option('--deleted', 'the deleted users (soft-deleted) instead of the live ones')
     .option('--system', 'include system accounts (the fallback user)');
@@ -71,7 +71,6 @@ export async function filterFromOptions(opts: FilterOptions, now: Date, choice: 
     import('../core/languages'),
     import('../core/fields'),
   ]);
-  if (opts.active && opts.inactive) throw new UsageError('--active and --inactive exclude each other');
   const filter: UserFilter = {};
   if (opts.role?.length) filter.roles = parseRoles(opts.role, 'role');
   if (opts.active) filter.active = true;

@@ -31,7 +31,14 @@ function defineExport(command: Command): void {
     .option('--raw', 'CSV: do not neutralise cells a spreadsheet would run as formulas')
     .option('--delimiter <char>', 'CSV: the delimiter, ; (default) , | or tab');
   addFilterOptions(command);
-  command.action(async (file: string | undefined, opts: ExportOptions, cmd: Command) => withContext(cmd, (ctx) => runExport(ctx, file, opts)));
+  command.action(async (file: string | undefined, opts: ExportOptions, cmd: Command) => {
+    // To standard output, --json is the format of the users; another --format would contradict it.
+    const toStdout = file === undefined || file === '-';
+    if (toStdout && cmd.optsWithGlobals<{ json?: boolean }>().json && opts.format && opts.format !== 'json') {
+      throw new UsageError(`--json and --format ${opts.format} ask for two different outputs`, 'use one of them; with an output file, --json prints a summary of the export');
+    }
+    return withContext(cmd, (ctx) => runExport(ctx, file, opts));
+  });
   examples(command, [
     'roster export users.csv',
     'roster export teachers.xml --role teacher --active',
@@ -44,10 +51,6 @@ const EXTENSIONS: Record<string, FileFormat> = { '.csv': 'csv', '.txt': 'csv', '
 
 async function runExport(ctx: CommandContext, file: string | undefined, opts: ExportOptions): Promise<void> {
   const toStdout = file === undefined || file === '-';
-  // To standard output, --json is the format of the users; another --format would contradict it.
-  if (toStdout && ctx.json && opts.format && opts.format !== 'json') {
-    throw new UsageError(`--json and --format ${opts.format} ask for two different outputs`, 'use one of them; with an output file, --json prints a summary of the export');
-  }
   const format: FileFormat = opts.format ?? (toStdout ? (ctx.json ? 'json' : 'csv') : (Object.hasOwn(EXTENSIONS, extname(file!).toLowerCase()) ? EXTENSIONS[extname(file!).toLowerCase()]! : 'csv'));
   const hashes = Boolean(opts.includePasswordHashes);
   if (hashes && toStdout && ctx.io.stdout.isTTY) {

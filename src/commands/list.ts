@@ -30,15 +30,19 @@ export function register(commands: CommandRegistry): void {
 }
 
 export function addFormatOption(command: Command): Command {
-  return command.addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'ids', 'count']));
+  return command
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'ids', 'count']))
+    .hook('preAction', (_command, action) => {
+      // --json with a format that is not JSON would silently lose one of the two (checked before the database is opened).
+      const { json, format } = action.optsWithGlobals<{ json?: boolean; format?: ListFormat }>();
+      if (json && (format === 'table' || format === 'csv' || format === 'ids')) {
+        throw new UsageError(`--json and --format ${format} ask for two different outputs`, 'use one of them (--format count --json gives {"count": n})');
+      }
+    });
 }
 
 /** Renders a selection in the format asked for; shared by list and search. */
 export async function renderSelection(ctx: CommandContext, filter: UserFilter, opts: ListOptions): Promise<void> {
-  // --json with a format that is not JSON would silently lose one of the two.
-  if (ctx.json && (opts.format === 'table' || opts.format === 'csv' || opts.format === 'ids')) {
-    throw new UsageError(`--json and --format ${opts.format} ask for two different outputs`, 'use one of them (--format count --json gives {"count": n})');
-  }
   const { listUsers, countUsers } = await import('../core/users');
   const format: ListFormat = opts.format ?? (ctx.json ? 'json' : 'table');
   if (format === 'count') {

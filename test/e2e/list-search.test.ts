@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { Sandbox } from './helpers';
 import { seedUsers } from './seed';
@@ -127,6 +128,11 @@ describe('roster list and search', () => {
         expect(list(['--format', format, '--json'])).toMatchObject({ code: 2, stdout: '', stderr: `roster: error: --json and --format ${format} ask for two different outputs\n  hint: use one of them (--format count --json gives {"count": n})\n` });
       }
       expect(JSON.parse(list(['--format', 'json', '--json']).stdout)).toHaveLength(6);
+      // Refused before the database is opened: none is created for a usage error.
+      const elsewhere = `${sandbox.dir}/not-made.db`;
+      for (const args of [['--format', 'csv', '--json'], ['--active', '--inactive'], ['--course', 'X', '--no-course']]) expect(list([...args, '--db', elsewhere]).code).toBe(2);
+      expect(sandbox.run(['export', '--json', '--format', 'xml', '--db', elsewhere]).code).toBe(2);
+      expect(fs.existsSync(elsewhere)).toBe(false);
       expect(list(['--format', 'count', '--system']).stdout).toBe('7\n');
     });
   });
