@@ -62,7 +62,7 @@ export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, questio
   if (ctx.io.interactive && !ctx.yes) {
     const { previewPlan } = await import('../core/batch');
     const { usernames, more } = previewPlan(ctx, plan);
-    line(ctx.io.stderr, `${usernames.join(', ')}${more ? `, and ${more} more` : ''}`);
+    line(ctx.io.stderr, namesAndMore(usernames, usernames.length + more));
   }
   // Every batch command has --dry-run: the hint may offer it.
   await confirmOrStop(ctx.io, ctx.yes, question, { offersDryRun: true });
@@ -108,11 +108,15 @@ export function batchExitCode(result: BatchResult): number {
 
 const NAMES_SHOWN = 20;
 
+/** "ann, bob, and 3 more": the names shown, and how many of `total` are not. */
+function namesAndMore(shown: string[], total: number): string {
+  return shown.join(', ') + (total > shown.length ? `, and ${total - shown.length} more` : '');
+}
+
 function renderBatchText(ctx: CommandContext, result: BatchResult, verb: BatchVerb): void {
   const out = ctx.io.stdout;
   const object = verb.object ? ` ${verb.object}` : '';
-  const names = (users: { username: string }[]) =>
-    users.slice(0, NAMES_SHOWN).map((u) => u.username).join(', ') + (users.length > NAMES_SHOWN ? `, and ${users.length - NAMES_SHOWN} more` : '');
+  const names = (users: { username: string }[]) => namesAndMore(users.slice(0, NAMES_SHOWN).map((u) => u.username), users.length);
   if (result.rolledBack) {
     const outcome = result.dryRun ? 'so a real run would change nothing' : 'so nothing was changed';
     line(ctx.io.stderr, `roster: error: --atomic: ${result.failed.length} user(s) failed, ${outcome}`);
