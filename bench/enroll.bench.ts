@@ -27,7 +27,7 @@ export async function enrollBench(): Promise<void> {
     const built = Date.now();
     await buildPopulation(file);
     process.stdout.write(`  (${POPULATION.toLocaleString('en')} users built in ${((Date.now() - built) / 1000).toFixed(1)} s)\n`);
-    const env = { ...process.env, ROSTER_DB: file, NO_COLOR: '1', ROSTER_NOW: undefined };
+    const env = { ...process.env, ROSTER_DB: file, NO_COLOR: '1' };
 
     // Every 10th user (cohort 2020): 100,000 references, one a line.
     const refs: string[] = [];

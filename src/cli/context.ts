@@ -37,11 +37,8 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
   const globals = command.optsWithGlobals<GlobalOptions>();
   // `--actor "$WHO"` with WHO unset must not quietly record somebody else.
   if (globals.actor !== undefined && !globals.actor.trim()) throw new UsageError('--actor was given an empty name', 'name who acts, e.g. --actor "$SUDO_USER", or leave --actor out');
-  const [{ openDatabase, resolveDatabasePath }, { clockFromEnvironment }] = await Promise.all([
-    import('../db/database'),
-    import('../core/time'),
-  ]);
-  const now = clockFromEnvironment();
+  const [{ openDatabase, resolveDatabasePath }, { systemClock }] = await Promise.all([import('../db/database'), import('../core/time')]);
+  const now = systemClock;
   const db = await openDatabase(resolveDatabasePath(globals.db), { migrate: options.migrate });
   // Said once, on stderr: cron mails it, so a mistyped path does not go unnoticed.
   if (db.created) process.stderr.write(`roster: created a new, empty database at ${db.path}\n`);

@@ -1,21 +1,13 @@
-import { UsageError, ValidationError } from './errors';
+import { ValidationError } from './errors';
 
-/** The core never reads the system clock directly, so that tests can control time. */
+/**
+ * The core never reads the system clock directly, so that unit tests can pass
+ * a fixed one. A real run always uses the system clock: no variable or option
+ * changes it (a backdated audit row or an expiry in 2100 must not be possible).
+ */
 export type Clock = () => Date;
 
 export const systemClock: Clock = () => new Date();
-
-/**
- * A clock fixed by ROSTER_NOW (tests only: expiry and token lifetimes are
- * tested without waiting). Falls back to the system clock.
- */
-export function clockFromEnvironment(env: NodeJS.ProcessEnv = process.env): Clock {
-  const fixed = env.ROSTER_NOW;
-  if (!fixed) return systemClock;
-  const at = Date.parse(fixed);
-  if (Number.isNaN(at)) throw new UsageError(`ROSTER_NOW is not a date: "${fixed}"`);
-  return () => new Date(at);
-}
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?$/;

@@ -3,7 +3,7 @@ import { auditRows, seedUsers, type BatchJson } from './seed';
 
 describe('roster activate / deactivate', () => {
   const sandbox = new Sandbox();
-  const env = { ROSTER_NOW: '2026-06-15T12:00:00.000Z' };
+  const env = { ROSTER_TEST_NOW: '2026-06-15T12:00:00.000Z' };
   let ids: Record<string, number>;
   const state = (username: string) => sandbox.query<{ active: number; expires_at: string | null }>('SELECT active, expires_at FROM user WHERE username = ?', username)[0]!;
 

@@ -28,7 +28,7 @@ describe('roster add', () => {
   it('creates a user from options and a password on stdin; prints one line; audits it without the password', () => {
     const result = sandbox.run(ada(['--role', 'admin', '--password-stdin', '--official-code', 'T-1', '--phone', '+33 1 02', '--language', 'french', '--expires', '2027-06-30', '--actor', 'registrar']), {
       input: 'correct horse battery\n',
-      env: { ROSTER_NOW: NOW },
+      env: { ROSTER_TEST_NOW: NOW },
     });
     // The first command on a new database says so, once.
     expect(result).toEqual({ code: 0, stdout: 'added user ada (id:2): Ada Lovelace <ada@example.org>, roles: teacher, admin\n', stderr: `roster: created a new, empty database at ${sandbox.db}\n` });
@@ -46,7 +46,7 @@ describe('roster add', () => {
   it('with --json prints the created user in the contract shape, never a hash', () => {
     const result = sandbox.run(['add', '--firstname', 'Grace', '--lastname', 'Hopper', '--email', 'grace@example.org', '--username', 'grace', '--role', 'student', '--password-stdin', '--json', '--inactive'], {
       input: 'another long one\n',
-      env: { ROSTER_NOW: NOW },
+      env: { ROSTER_TEST_NOW: NOW },
     });
     expect(result.code).toBe(0);
     const user = JSON.parse(result.stdout) as Record<string, unknown>;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Sandbox } from './helpers';
 import { PASSWORD, addCourse, auditRows, enrol, seedUsers, type BatchJson } from './seed';
 
-const env = { ROSTER_NOW: '2026-06-15T12:00:00.000Z' };
+const env = { ROSTER_TEST_NOW: '2026-06-15T12:00:00.000Z' };
 
 /** Every personal value the account held at some point, as given to roster. */
 const OLD = ['Zelda', 'Quixotic', 'Quixotique', 'zelda.q', 'zelda.quixote@example.org', 'zelda.old.mail@example.org', 'ZB-99881', '+33-611-223344', 'pics.example.org/zelda', 'Orbis-Tertius'];
@@ -70,8 +70,8 @@ describe('roster anonymize', () => {
       extra: {},
       roles: ['teacher'],
       active: false,
-      anonymizedAt: env.ROSTER_NOW,
-      lastLoginAt: env.ROSTER_NOW,
+      anonymizedAt: env.ROSTER_TEST_NOW,
+      lastLoginAt: env.ROSTER_TEST_NOW,
     });
     expect(sandbox.query('SELECT password_hash FROM user WHERE id = ?', id)).toEqual([{ password_hash: null }]);
     for (const table of ['user_extra_value', 'login_token']) expect(sandbox.query(`SELECT count(*) AS n FROM ${table} WHERE user_id = ?`, id)).toEqual([{ n: 0 }]);

@@ -112,9 +112,16 @@ describe('the command line', () => {
     expect(JSON.parse(after.stdout)).toHaveLength(6);
   });
 
-  it('reports an unusable ROSTER_NOW as a usage error', () => {
-    const result = sandbox.run(['role', 'list'], { env: { ROSTER_NOW: 'someday' } });
-    expect(result).toMatchObject({ code: 2, stderr: 'roster: error: ROSTER_NOW is not a date: "someday"\n' });
+  it('keeps the real clock whatever ROSTER_NOW says (no variable backdates the audit log)', () => {
+    const result = sandbox.run(['add', '--username', 'clock', '--email', 'clock@example.org', '--firstname', 'C', '--lastname', 'L', '--role', 'student', '--password-stdin', '--json'], {
+      input: 'correct horse battery\n',
+      env: { ROSTER_NOW: '2100-01-01T00:00:00Z' },
+    });
+    expect(result.code).toBe(0);
+    const registered = Date.parse((JSON.parse(result.stdout) as { registeredAt: string }).registeredAt);
+    expect(Math.abs(registered - Date.now())).toBeLessThan(60_000);
+    const [audit] = sandbox.query<{ at: string }>("SELECT at FROM audit_log WHERE action = 'user.add' ORDER BY id DESC LIMIT 1");
+    expect(Math.abs(Date.parse(audit!.at) - Date.now())).toBeLessThan(60_000);
   });
 
   it.each([['--help'], ['list', '--format', 'csv']])('stops quietly when the reader of its output goes away (roster %s | head)', async (...args) => {

@@ -6,8 +6,8 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('roster course', () => {
   const sandbox = new Sandbox();
-  const run = (args: string[], input?: string) => sandbox.run(args, { input, env: { ROSTER_NOW: NOW } });
-  const json = <T>(args: string[]) => sandbox.json<T>(args, { env: { ROSTER_NOW: NOW } });
+  const run = (args: string[], input?: string) => sandbox.run(args, { input, env: { ROSTER_TEST_NOW: NOW } });
+  const json = <T>(args: string[]) => sandbox.json<T>(args, { env: { ROSTER_TEST_NOW: NOW } });
   /** Writes to the database as another program would (states no command of this issue sets). */
   const write = (sql: string, ...params: unknown[]) => {
     const db = new Database(sandbox.db);

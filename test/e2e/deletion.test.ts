@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { BIN, Sandbox } from './helpers';
 import { PASSWORD, addCourse, auditRows, enrol, seedUsers, writeDb, type BatchJson } from './seed';
 
-const env = { ROSTER_NOW: '2026-06-15T12:00:00.000Z' };
+const env = { ROSTER_TEST_NOW: '2026-06-15T12:00:00.000Z' };
 
 describe('roster delete, list --deleted, restore, purge and the fallback user', () => {
   const sandbox = new Sandbox();
@@ -60,7 +60,7 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
 
   it('delete --yes soft-deletes: gone from list and search, shown by list --deleted, data kept, one audit row', () => {
     const result = sandbox.json<BatchJson>(['delete', 'teach', '--yes'], { env });
-    expect(result).toMatchObject({ changed: 1, failed: [], users: [{ username: 'teach', deletedAt: env.ROSTER_NOW }] });
+    expect(result).toMatchObject({ changed: 1, failed: [], users: [{ username: 'teach', deletedAt: env.ROSTER_TEST_NOW }] });
     expect(listed()).not.toContain('teach');
     expect(sandbox.run(['search', 'Terry'], { env })).toMatchObject({ code: 0, stdout: '', stderr: 'no users match\n' });
     expect(listed(['--deleted'])).toEqual(['new1', 'old1', 'teach']);
@@ -69,7 +69,7 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     expect(sandbox.query('SELECT role FROM user_role WHERE user_id = ?', ids.teach)).toEqual([{ role: 'teacher' }]);
     expect(sandbox.query('SELECT code FROM course WHERE owner_id = ? ORDER BY code', ids.teach)).toEqual([{ code: 'MATH' }, { code: 'PHY' }]);
     expect(auditRows(sandbox, 'user.delete')).toEqual([
-      { user_id: ids.teach, actor: expect.any(String), details: { changes: [{ field: 'deleted_at', before: null, after: env.ROSTER_NOW }], ownedCourses: [courses.MATH, courses.PHY] } },
+      { user_id: ids.teach, actor: expect.any(String), details: { changes: [{ field: 'deleted_at', before: null, after: env.ROSTER_TEST_NOW }], ownedCourses: [courses.MATH, courses.PHY] } },
     ]);
     expect(sandbox.run(['delete', 'teach', '--yes'], { env }).stdout).toContain('unchanged 1 user(s) (already deleted): teach');
   });
@@ -89,7 +89,7 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     expect(listed()).toContain('teach');
     expect(sandbox.run(['auth', 'teach'], { env, input: `${PASSWORD}\n` }).code).toBe(0);
     expect(auditRows(sandbox, 'user.restore')).toEqual([
-      { user_id: ids.teach, actor: expect.any(String), details: { changes: [{ field: 'deleted_at', before: env.ROSTER_NOW, after: null }] } },
+      { user_id: ids.teach, actor: expect.any(String), details: { changes: [{ field: 'deleted_at', before: env.ROSTER_TEST_NOW, after: null }] } },
     ]);
     expect(sandbox.run(['restore', 'teach'], { env }).stdout).toContain('unchanged 1 user(s) (not deleted): teach');
   });

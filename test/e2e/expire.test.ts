@@ -4,7 +4,7 @@ import { BIN, Sandbox } from './helpers';
 import { auditRows, seedUsers, writeDb, type BatchJson } from './seed';
 
 const NOW = '2026-06-15T12:00:00.000Z';
-const env = { ROSTER_NOW: NOW };
+const env = { ROSTER_TEST_NOW: NOW };
 
 describe('roster expire', () => {
   const sandbox = new Sandbox();
@@ -79,7 +79,7 @@ describe('roster expire', () => {
   });
 
   it('expires at the clock it is given: the same account expires when its date comes', () => {
-    const result = sandbox.json<BatchJson>(['expire', '--actor', 'cron'], { env: { ROSTER_NOW: '2026-06-20T09:30:00.000Z' } });
+    const result = sandbox.json<BatchJson>(['expire', '--actor', 'cron'], { env: { ROSTER_TEST_NOW: '2026-06-20T09:30:00.000Z' } });
     expect(result.changed).toBe(1);
     expect(result.users).toEqual([expect.objectContaining({ username: 'soon', active: false, expiresAt: '2026-06-20T09:30:00.000Z' })]);
     expect(auditRows(sandbox, 'user.expire').at(-1)).toMatchObject({ user_id: ids.soon, actor: 'cron' });

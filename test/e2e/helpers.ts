@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'roster');
 export const FIXTURES = path.join(ROOT, 'fixtures');
+/** Freezes a run's clock at env.ROSTER_TEST_NOW (roster itself has no such setting). */
+const FIXED_CLOCK = path.join(__dirname, 'fixed-clock.js');
 
 export interface RunResult {
   code: number;
@@ -49,7 +51,8 @@ export class Sandbox {
       timeout: 60_000,
       maxBuffer: 256 * 1024 * 1024,
     };
-    const result = spawnSync(process.execPath, [BIN, ...args], spawnOptions);
+    const node = options.env?.ROSTER_TEST_NOW ? ['--require', FIXED_CLOCK, BIN] : [BIN];
+    const result = spawnSync(process.execPath, [...node, ...args], spawnOptions);
     if (result.error) throw result.error;
     return { code: result.status ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
   }

@@ -23,7 +23,7 @@ const PEOPLE: Person[] = [
 
 describe('roster list and search', () => {
   const sandbox = new Sandbox();
-  const NOW = { ROSTER_NOW: '2026-03-01T00:00:00Z' };
+  const NOW = { ROSTER_TEST_NOW: '2026-03-01T00:00:00Z' };
   const list = (args: string[]) => sandbox.run(['list', ...args], { env: NOW });
   const usernames = (command: string[]) => {
     const result = sandbox.run([...command, '--format', 'ids'], { env: NOW });
@@ -38,7 +38,7 @@ describe('roster list and search', () => {
     PEOPLE.forEach((p, i) => {
       const args = ['add', '--username', p.username, '--email', `${p.username}@example.org`, '--firstname', p.firstname, '--lastname', p.lastname, '--generate-password', ...(p.extra ?? [])];
       for (const role of p.roles) args.push('--role', role);
-      const result = sandbox.run(args, { env: { ROSTER_NOW: new Date(Date.UTC(2026, 0, 1 + i, 8)).toISOString() } });
+      const result = sandbox.run(args, { env: { ROSTER_TEST_NOW: new Date(Date.UTC(2026, 0, 1 + i, 8)).toISOString() } });
       if (result.code !== 0) throw new Error(result.stderr);
     });
     // No login command yet: record logins directly.

@@ -3,8 +3,8 @@ import { Sandbox } from './helpers';
 import { PASSWORD, auditRows, seedUsers } from './seed';
 
 const NOW = '2026-06-15T12:00:00.000Z';
-const env = { ROSTER_NOW: NOW };
-const at = (iso: string) => ({ ROSTER_NOW: iso });
+const env = { ROSTER_TEST_NOW: NOW };
+const at = (iso: string) => ({ ROSTER_TEST_NOW: iso });
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('roster login-as, auth and config', () => {

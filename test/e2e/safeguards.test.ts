@@ -3,7 +3,7 @@ import { Sandbox } from './helpers';
 /** Traps a sysadmin could fall into, each closed. */
 describe('safeguards', () => {
   const sandbox = new Sandbox();
-  const env = { ROSTER_NOW: '2026-06-15T12:00:00.000Z' };
+  const env = { ROSTER_TEST_NOW: '2026-06-15T12:00:00.000Z' };
   afterAll(() => sandbox.cleanup());
 
   beforeAll(() => {
@@ -43,7 +43,7 @@ describe('safeguards', () => {
     expect(sandbox.query("SELECT expires_at FROM user WHERE username = 'eve'")).toEqual([{ expires_at: '2026-06-15T23:59:59.999Z' }]);
     expect(sandbox.run(['expire', '--quiet'], { env })).toMatchObject({ code: 0, stdout: '' });
     expect(sandbox.query("SELECT active FROM user WHERE username = 'eve'")).toEqual([{ active: 1 }]);
-    expect(sandbox.run(['expire'], { env: { ROSTER_NOW: '2026-06-16T00:00:00.000Z' } }).stdout).toContain('eve');
+    expect(sandbox.run(['expire'], { env: { ROSTER_TEST_NOW: '2026-06-16T00:00:00.000Z' } }).stdout).toContain('eve');
   });
 
   it('a number that is one user’s id and another’s username is refused as ambiguous', () => {

@@ -15,8 +15,8 @@ interface SessionJson {
 
 describe('roster session', () => {
   const sandbox = new Sandbox();
-  const run = (args: string[]) => sandbox.run(args, { env: { ROSTER_NOW: NOW } });
-  const json = <T>(args: string[]) => sandbox.json<T>(args, { env: { ROSTER_NOW: NOW } });
+  const run = (args: string[]) => sandbox.run(args, { env: { ROSTER_TEST_NOW: NOW } });
+  const json = <T>(args: string[]) => sandbox.json<T>(args, { env: { ROSTER_TEST_NOW: NOW } });
   const sessions = () => sandbox.query<{ name: string }>('SELECT name FROM training_session ORDER BY name').map((s) => s.name);
 
   beforeAll(() => {

@@ -20,7 +20,7 @@ describe('roster show', () => {
   afterAll(() => sandbox.cleanup());
 
   it('shows every detail, roles, extra fields, courses, sessions and owned courses', () => {
-    const result = sandbox.run(['show', 'ADA@example.org'], { env: { ROSTER_NOW: '2026-03-01T00:00:00Z' } });
+    const result = sandbox.run(['show', 'ADA@example.org'], { env: { ROSTER_TEST_NOW: '2026-03-01T00:00:00Z' } });
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
     const out = result.stdout;
@@ -130,11 +130,11 @@ describe('roster audit', () => {
   const login = os.userInfo().username;
   beforeAll(() => {
     ada = sandbox.json<{ id: number }>(['add', '--username', 'ada', '--email', 'ada@example.org', '--firstname', 'Ada', '--lastname', 'Tester', '--role', 'student', '--generate-password'], {
-      env: { ROSTER_NOW: '2026-03-01T12:00:00Z' },
+      env: { ROSTER_TEST_NOW: '2026-03-01T12:00:00Z' },
     }).id;
-    sandbox.run(['edit', 'ada', '--lastname', 'Lovelace', '--actor', 'dean'], { env: { ROSTER_NOW: '2026-03-10T12:00:00Z' } });
-    sandbox.run(['edit', 'ada', '--reset-password', '--generate-password'], { env: { ROSTER_NOW: '2026-03-11T12:00:00Z', SUDO_USER: 'root-by-alice' } });
-    sandbox.run(['field', 'add', 'cohort'], { env: { ROSTER_NOW: '2026-03-12T12:00:00Z' } });
+    sandbox.run(['edit', 'ada', '--lastname', 'Lovelace', '--actor', 'dean'], { env: { ROSTER_TEST_NOW: '2026-03-10T12:00:00Z' } });
+    sandbox.run(['edit', 'ada', '--reset-password', '--generate-password'], { env: { ROSTER_TEST_NOW: '2026-03-11T12:00:00Z', SUDO_USER: 'root-by-alice' } });
+    sandbox.run(['field', 'add', 'cohort'], { env: { ROSTER_TEST_NOW: '2026-03-12T12:00:00Z' } });
   });
   afterAll(() => sandbox.cleanup());
 
@@ -165,7 +165,7 @@ describe('roster audit', () => {
     expect(actions(['--user', 'ADA@example.org'])).toEqual(['user.add', 'user.edit', 'user.edit']);
     expect(actions(['--action', 'field'])).toEqual(['field.add']);
     expect(actions(['--action', 'user.edit', '--limit', '1'])).toEqual(['user.edit']);
-    expect(actions(['--since', '36h'], { ROSTER_NOW: '2026-03-12T13:00:00Z' })).toEqual(['user.edit', 'field.add']);
+    expect(actions(['--since', '36h'], { ROSTER_TEST_NOW: '2026-03-12T13:00:00Z' })).toEqual(['user.edit', 'field.add']);
     // --by: what one person did, whatever the case typed; combined with the other filters.
     expect(actions(['--by', 'DEAN'])).toEqual(['user.edit']);
     expect(actions(['--by', 'root-by-alice', '--user', 'ada'])).toEqual(['user.edit']);

@@ -1,4 +1,4 @@
-import { clockFromEnvironment, parseDate, parseDateOrAgo, parseDuration, systemClock } from '../../src/core/time';
+import { parseDate, parseDateOrAgo, parseDuration, systemClock } from '../../src/core/time';
 import { caught } from './helpers';
 
 describe('parseDate', () => {
@@ -62,18 +62,7 @@ describe('parseDateOrAgo', () => {
 });
 
 describe('clocks', () => {
-  it('ROSTER_NOW fixes the clock', () => {
-    const clock = clockFromEnvironment({ ROSTER_NOW: '2026-05-01T08:00:00Z' });
-    expect(clock().toISOString()).toBe('2026-05-01T08:00:00.000Z');
-    expect(clock().toISOString()).toBe('2026-05-01T08:00:00.000Z');
-  });
-
-  it('without it, the system clock', () => {
-    expect(clockFromEnvironment({})).toBe(systemClock);
+  it('the system clock is the real time', () => {
     expect(Math.abs(systemClock().getTime() - Date.now())).toBeLessThan(1000);
-  });
-
-  it('a bad ROSTER_NOW is a usage error', async () => {
-    expect(await caught(() => clockFromEnvironment({ ROSTER_NOW: 'yesterday' }))).toMatchObject({ exitCode: 2, message: 'ROSTER_NOW is not a date: "yesterday"' });
   });
 });
