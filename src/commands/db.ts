@@ -45,10 +45,13 @@ export function register(commands: CommandRegistry): void {
     const backup = db
       .command('backup <file>')
       .description('an online, consistent snapshot of the database (others may keep writing)')
-      .action(async (file: string, _opts: unknown, cmd: Command) =>
+      .option('--force', 'replace the file if it exists')
+      .action(async (file: string, opts: { force?: boolean }, cmd: Command) =>
         withContext(cmd, async (ctx) => {
-          const { backupDatabase } = await import('../db/backup');
-          const result = await backupDatabase(ctx.db, file);
+          const [{ backupDatabase }, { audit }] = await Promise.all([import('../db/backup'), import('../core/audit')]);
+          const result = await backupDatabase(ctx.db, file, { force: opts.force });
+          // Recorded, so that an erasure can name the copies that still hold the erased data.
+          await audit(ctx.db.kysely, ctx, 'db.backup', null, { file: result.file, bytes: result.bytes });
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
           line(ctx.io.stdout, `backed up ${ctx.db.path} to ${result.file} (${result.bytes} bytes)`);
         }),

@@ -5,7 +5,8 @@ import { withContext, type CommandContext } from '../cli/context';
 import { line, paint, warn } from '../cli/io';
 import { collect, examples } from '../cli/options';
 import { createProgress } from '../cli/progress';
-import { ConflictError, PartialFailureError, ValidationError } from '../core/errors';
+import { resolve } from 'node:path';
+import { ConflictError, PartialFailureError, UsageError, ValidationError } from '../core/errors';
 import type { ColumnMap, ColumnTarget } from '../core/import-columns';
 import type { ImportSummary, OnExisting } from '../core/import';
 import type { ExtraField } from '../core/fields';
@@ -22,6 +23,7 @@ interface ImportOptions {
   atomic?: boolean;
   dryRun?: boolean;
   report?: string;
+  force?: boolean;
 }
 
 const SHOWN_ERRORS = 50;
@@ -41,7 +43,8 @@ function defineImport(command: Command): void {
     .option('--credentials <file>', 'write username;password of every generated password to this file (mode 0600)')
     .option('--atomic', 'write nothing unless every row is valid')
     .option('--dry-run', 'check and count everything, write nothing')
-    .option('--report <file>', 'write the rejected rows to this CSV file, with the reason, ready to fix and import again')
+    .option('--report <file>', 'write the rejected rows to this CSV file (only if a row fails), with the reason, ready to fix and import again')
+    .option('--force', 'replace an existing --report file')
     .action(async (file: string, opts: ImportOptions, cmd: Command) => withContext(cmd, (ctx) => runImport(ctx, file, opts)));
   examples(command, [
     'roster import students.csv --credentials new-passwords.csv',
@@ -60,6 +63,8 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
   ]);
   const maps = (opts.map ?? []).map(parseColumnMap);
   const delimiter = opts.delimiter !== undefined ? parseDelimiter(opts.delimiter) : undefined;
+  // The side files are checked before anything is read or written.
+  const sideFiles = await checkSideFiles(ctx, input, opts);
   const file = await openImportFile(input === '-' ? ctx.io.stdin : input, {
     format: opts.format as UserFile['format'] | undefined,
     encoding: opts.encoding,
@@ -81,6 +86,7 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
   }
   const targets: (ColumnTarget | undefined)[] = mapping.targets.map((t) => t ?? { kind: 'ignore' });
   const layout = layoutColumns(file.columns, targets, file.name);
+  const report = sideFiles.report !== undefined ? new sideFiles.RejectReport(sideFiles.report, file.columns, Boolean(opts.force)) : undefined;
 
   const progress = createProgress(ctx.io, opts.dryRun ? 'checking' : 'importing', file.rows);
   const stop = listenForStop();
@@ -92,8 +98,8 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
       onExisting: opts.onExisting,
       atomic: opts.atomic,
       dryRun: opts.dryRun,
-      credentialsPath: opts.credentials,
-      reportPath: opts.report,
+      credentials: sideFiles.credentials,
+      report,
       signal: stop.signal,
       onProgress: (done, total) => progress.update(done, total),
     });
@@ -103,6 +109,20 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
   }
   render(ctx, summary, opts);
   finish(summary, opts, stop.stoppedBy());
+}
+
+/** --report and --credentials: never the input, the database, a link, or (for the report, without --force) an existing file. */
+async function checkSideFiles(ctx: CommandContext, input: string, opts: ImportOptions) {
+  const [{ checkOutputPath, databaseFiles }, { CredentialsFile, RejectReport }] = await Promise.all([import('../formats/output-file'), import('../formats/import-files')]);
+  const protect = [...databaseFiles(ctx.db.path), ...(input === '-' ? [] : [{ path: input, role: 'the file being imported' }])];
+  if (opts.report !== undefined && opts.credentials !== undefined && resolve(opts.report) === resolve(opts.credentials)) {
+    throw new UsageError('--report and --credentials name the same file', 'give each its own file');
+  }
+  return {
+    RejectReport,
+    report: opts.report !== undefined ? checkOutputPath(opts.report, { force: opts.force, protect }) : undefined,
+    credentials: opts.credentials !== undefined && !opts.dryRun ? CredentialsFile.check(opts.credentials, { protect }) : undefined,
+  };
 }
 
 async function askMappings(file: UserFile, unknown: string[], fields: Map<string, ExtraField>): Promise<ColumnMap[]> {
@@ -163,6 +183,9 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
     } else {
       warn(ctx.io, `${s.generatedPasswords} password${s.generatedPasswords > 1 ? 's were' : ' was'} generated and saved nowhere; give --credentials <file> to receive them, or reset them with roster edit --reset-password`);
     }
+  }
+  if (s.staleCredentials) {
+    warn(ctx.io, `${s.staleCredentials} line${s.staleCredentials > 1 ? 's' : ''} of ${opts.credentials} named users an interrupted run never committed; removed (their rows are imported now, with new passwords)`);
   }
   if (opts.report && s.failed && !ctx.json) line(ctx.io.stdout, `rejected rows written to ${opts.report}`);
 }

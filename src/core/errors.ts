@@ -11,6 +11,7 @@ export const ExitCode = {
   invalid: 5,
   partial: 6,
   notConfirmed: 7,
+  busy: 8,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -52,6 +53,16 @@ export class ValidationError extends RosterError {
 
 export class NotConfirmedError extends RosterError {
   readonly exitCode = ExitCode.notConfirmed;
+}
+
+/** The system failed under roster (a full disk, an I/O error): not a bug, but exit 1. */
+export class SystemError extends RosterError {
+  readonly exitCode = ExitCode.internal;
+}
+
+/** Another process held the database past the wait: nothing was changed, try again. */
+export class BusyError extends RosterError {
+  readonly exitCode = ExitCode.busy;
 }
 
 /** A batch finished but some items failed; the result is still rendered. */

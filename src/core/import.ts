@@ -1,18 +1,17 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { NewUserRow, UserRow } from '../db/schema';
 import { ImportStore, isForeignKeyViolation, isUniqueViolation } from '../db/import-store';
-import { CHAMILO_NAMES, REPORT_REASON_COLUMN, type StandardColumn } from '../formats/columns';
-import { formatCsvLine } from '../formats/csv-writer';
-import { checkEncodingName, fileSource, streamSource } from '../formats/decode';
+import { CHAMILO_NAMES, type StandardColumn } from '../formats/columns';
+import { checkEncodingName, fileSource, spooledSource } from '../formats/decode';
+import type { CredentialLine, CredentialsFile, RejectReport } from '../formats/import-files';
 import { scanUserFile, type FileFormat, type ReadOptions, type UserFile, type UserRecord } from '../formats/user-file';
 import type { FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
-import { isRosterError, NotFoundError, ValidationError, type FieldProblem } from './errors';
+import { isRosterError, ValidationError, type FieldProblem } from './errors';
 import type { ExtraField } from './fields';
 import type { ColumnLayout } from './import-columns';
 import { PasswordPool } from './password-pool';
-import { generatePassword, isBcryptHash } from './passwords';
+import { generatePassword, isBcryptHash, verifyPassword } from './passwords';
 import { isRole, roleFromLegacyStatus, type Role } from './roles';
 import { parseDate } from './time';
 import { sortRoles } from './user-model';
@@ -32,10 +31,10 @@ export interface ImportRequest {
   atomic?: boolean;
   /** Check and count everything, write nothing. */
   dryRun?: boolean;
-  /** Receives username;password for every generated password (created mode 0600). */
-  credentialsPath?: string;
-  /** Receives the rejected rows as CSV with a reason column (created mode 0600). */
-  reportPath?: string;
+  /** Receives username;password for every generated password, before the users are committed. */
+  credentials?: CredentialsFile;
+  /** Receives the rejected rows as CSV with a reason column. */
+  report?: RejectReport;
   /** Stops the import at the next row; what was committed stays. */
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
@@ -60,7 +59,10 @@ export interface ImportSummary {
   errors: RowMessage[];
   warnings: RowMessage[];
   weakPasswords: number;
+  /** Passwords generated for users that were committed (a dry run: that would be). */
   generatedPasswords: number;
+  /** Lines of an interrupted earlier run removed from the credentials file: their users were never committed. */
+  staleCredentials: number;
   dryRun: boolean;
   atomic: boolean;
   /** Stopped by a signal: the rows before were committed in whole chunks. */
@@ -112,7 +114,7 @@ interface ChunkOutcome {
   created: number;
   updated: number;
   skipped: number;
-  credentials: string[];
+  credentials: CredentialLine[];
   failures: { planned: PlannedRow; failure: RowFailure }[];
 }
 
@@ -152,14 +154,15 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     warnings: [],
     weakPasswords: 0,
     generatedPasswords: 0,
+    staleCredentials: 0,
     dryRun,
     atomic,
     interrupted: false,
     conflictsOnly: true,
   };
   const label = (key: string): string => layout.labels.get(key) ?? (Object.hasOwn(CHAMILO_NAMES, key) ? CHAMILO_NAMES[key as StandardColumn] : key);
-  const report = request.reportPath ? new RejectReport(request.reportPath, file.columns) : undefined;
-  const credentials = request.credentialsPath && !dryRun ? new CredentialsFile(request.credentialsPath) : undefined;
+  const report = request.report;
+  const credentials = dryRun ? undefined : request.credentials;
   const pool = dryRun ? undefined : new PasswordPool(request.pool);
   const chunkRows = request.chunkRows ?? CHUNK_ROWS;
   const hashesPerChunk = HASHES_PER_WORKER * (pool?.size ?? 1);
@@ -170,7 +173,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
   const courseCache = new Map<string, CourseRef | null>();
   const sessionCache = new Map<string, { id: number; name: string } | null>();
   const pending: Chunk[] = [];
-  const heldCredentials: string[] = [];
+  // --atomic: every row is planned before anything is hashed or written.
+  const heldRows: PlannedRow[] = [];
   let current: PlannedRow[] = [];
   let currentHashes = 0;
   let read = 0;
@@ -363,8 +367,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     } else if (!existing && prepared.row.auth_source === 'platform') {
       // Accounts of another authentication source (ldap, cas…) need no local password.
       planned.generated = true;
-      summary.generatedPasswords++;
-      if (!dryRun) planned.plaintext = generatePassword();
+      if (dryRun) summary.generatedPasswords++;
+      else planned.plaintext = generatePassword();
     }
     return planned;
   };
@@ -412,7 +416,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       if (planned.kind === 'create') {
         createUser(planned, at);
         outcome.created++;
-        if (planned.generated && planned.plaintext) outcome.credentials.push(`${planned.prepared.row.username};${planned.plaintext}\n`);
+        if (planned.generated && planned.plaintext) outcome.credentials.push({ username: planned.prepared.row.username, password: planned.plaintext });
         return;
       }
       const existing = store.userById(planned.existingId!);
@@ -559,6 +563,11 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       if (dryRun) for (const r of rows) countDry(r);
       return;
     }
+    if (atomic) {
+      // Hashed and written once the whole file is known to be valid (writeAtomically).
+      heldRows.push(...rows);
+      return;
+    }
     const toHash = rows.filter((r) => r.plaintext !== undefined);
     const hashing = toHash.length
       ? pool!.hash(toHash.map((r) => r.plaintext!)).then((hashes) => {
@@ -587,8 +596,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     store.transaction(() => {
       for (const planned of rows) writeRow(planned, at, outcome, careful);
       // The credentials reach the disk before the users exist: no account without its password.
-      if (atomic) heldCredentials.push(...outcome.credentials);
-      else credentials?.write(outcome.credentials);
+      // (--atomic writes them all just before its one commit.)
+      if (!atomic) credentials?.append(outcome.credentials);
     });
     return outcome;
   };
@@ -598,24 +607,88 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     if (!chunk) return;
     await Promise.race([chunk.hashing, aborted]);
     if (request.signal?.aborted || !writing()) return;
+    const outcome = writeChunkOnce(chunk.rows);
+    summary.generatedPasswords += outcome.credentials.length;
+    progress(true);
+  };
+
+  /** Writes a chunk; a row that failed halfway rolls the chunk back, and it is redone row by row. */
+  const writeChunkOnce = (rows: PlannedRow[]): ChunkOutcome => {
     let outcome: ChunkOutcome;
     try {
-      outcome = writeChunk(chunk.rows, false);
+      outcome = writeChunk(rows, false);
     } catch (error) {
-      // A row failed halfway: the chunk was rolled back; redo it row by row.
       if (!(error instanceof RedoCarefully)) throw error;
-      outcome = writeChunk(chunk.rows, true);
+      outcome = writeChunk(rows, true);
     }
     summary.created += outcome.created;
     summary.updated += outcome.updated;
     summary.skipped += outcome.skipped;
     for (const { planned, failure } of outcome.failures) fail(planned.row, planned.values, failure);
-    for (const planned of chunk.rows) planned.plaintext = undefined;
-    progress(true);
+    for (const planned of rows) planned.plaintext = undefined;
+    return outcome;
+  };
+
+  /**
+   * --atomic, once every row is known to be valid: the passwords are hashed
+   * first, without the write lock (a cron job is not kept waiting for
+   * minutes), then everything is written in one transaction.
+   */
+  const writeAtomically = async () => {
+    const toHash = heldRows.filter((r) => r.plaintext !== undefined);
+    if (toHash.length) {
+      const hashing = pool!.hash(toHash.map((r) => r.plaintext!));
+      hashing.catch(() => undefined);
+      const hashes = await Promise.race([hashing, aborted.then(() => undefined)]);
+      if (!hashes) return;
+      toHash.forEach((r, i) => (r.passwordHash = hashes[i]));
+    }
+    const generated: CredentialLine[] = [];
+    store.begin();
+    try {
+      for (let at = 0; at < heldRows.length; at += chunkRows) {
+        generated.push(...writeChunkOnce(heldRows.slice(at, at + chunkRows)).credentials);
+        progress(true);
+      }
+      if (summary.failed > 0) {
+        store.rollback();
+        summary.created = summary.updated = 0;
+        return;
+      }
+      credentials?.append(generated);
+      store.commit();
+      summary.generatedPasswords = generated.length;
+    } catch (error) {
+      store.rollback();
+      throw error;
+    }
+  };
+
+  /**
+   * An earlier run with the same credentials file may have been killed
+   * after writing the lines of a chunk and before committing it: those
+   * lines name users that do not exist, or (if somebody created them since)
+   * a password that does not work. They are removed before this run
+   * appends, so that the file holds one working line per generated password.
+   */
+  const reconcileCredentials = async () => {
+    if (!credentials) return;
+    const lines = credentials.existingLines();
+    if (!lines.length) return;
+    const existing = lines.map((l) => store.userByUsernameKey(identityKey(l.username)));
+    const keep = lines.map((_, i) => existing[i] !== undefined);
+    // Only the last chunk of a run can be uncommitted: its lines are checked against the stored hash too.
+    for (let i = Math.max(0, lines.length - 2 * hashesPerChunk); i < lines.length; i++) {
+      const hash = existing[i]?.password_hash;
+      if (keep[i] && (!hash || !(await verifyPassword(lines[i]!.password, hash)))) keep[i] = false;
+    }
+    const kept = lines.filter((_, i) => keep[i]);
+    summary.staleCredentials = lines.length - kept.length;
+    if (summary.staleCredentials) credentials.rewrite(kept);
   };
 
   try {
-    if (atomic && !dryRun) store.begin();
+    await reconcileCredentials();
     for await (const record of file.records()) {
       if (request.signal?.aborted) break;
       read++;
@@ -631,32 +704,23 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       await dispatch();
       while (pending.length && !request.signal?.aborted) await writeOldest();
     }
+    if (atomic && !dryRun && !request.signal?.aborted && summary.failed === 0) await writeAtomically();
     if (request.signal?.aborted) {
       summary.interrupted = true;
-      if (atomic) {
-        store.rollback();
-        summary.created = summary.updated = 0;
-      }
-    } else if (atomic && !dryRun) {
-      if (summary.failed > 0) {
-        store.rollback();
-        summary.created = summary.updated = 0;
-      } else {
-        if (heldCredentials.length) credentials?.write(heldCredentials);
-        store.commit();
-      }
+      if (atomic) summary.created = summary.updated = 0;
     }
     if (summary.failed === 0) summary.conflictsOnly = false;
     progress(true);
+    report?.finish();
     return summary;
   } catch (error) {
     store.rollback();
+    report?.abandon();
     throw error;
   } finally {
     pending.length = 0;
     await pool?.destroy();
     store.close();
-    report?.close();
     credentials?.close();
   }
 }
@@ -746,53 +810,6 @@ function chamiloDate(text: string): string {
   return /^0000-00-00/.test(value) ? '' : value;
 }
 
-/** The rejected rows, as CSV ready to fix and import again. */
-class RejectReport {
-  private readonly fd: number;
-  constructor(
-    readonly file: string,
-    columns: string[],
-  ) {
-    this.fd = openPrivate(file, 'w');
-    fs.writeSync(this.fd, formatCsvLine([...columns, REPORT_REASON_COLUMN]));
-  }
-  add(values: string[], reason: string): void {
-    fs.writeSync(this.fd, formatCsvLine([...values, reason]));
-  }
-  close(): void {
-    fs.closeSync(this.fd);
-  }
-}
-
-/** username;password for the generated passwords; appended to, so that a resumed import keeps the first run's. */
-class CredentialsFile {
-  private readonly fd: number;
-  constructor(readonly file: string) {
-    this.fd = openPrivate(file, 'a');
-    if (fs.fstatSync(this.fd).size === 0) fs.writeSync(this.fd, 'username;password\n');
-  }
-  write(lines: string[]): void {
-    if (!lines.length) return;
-    fs.writeSync(this.fd, lines.join(''));
-    fs.fsyncSync(this.fd);
-  }
-  close(): void {
-    fs.closeSync(this.fd);
-  }
-}
-
-/** Opens a file readable by its owner only, whatever mode it had before. */
-function openPrivate(file: string, flags: 'w' | 'a'): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, flags, 0o600);
-  } catch (error) {
-    throw new NotFoundError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'choose a writable path');
-  }
-  fs.fchmodSync(fd, 0o600);
-  return fd;
-}
-
 /**
  * Opens a file (or standard input, held in memory) and reads it through
  * once: a malformed, truncated, binary or wrongly encoded file is refused
@@ -800,6 +817,6 @@ function openPrivate(file: string, flags: 'w' | 'a'): number {
  */
 export async function openImportFile(input: string | NodeJS.ReadableStream, options: ReadOptions = {}): Promise<UserFile> {
   if (options.encoding) await checkEncodingName(options.encoding);
-  const source = typeof input === 'string' ? fileSource(input) : streamSource(input);
+  const source = typeof input === 'string' ? fileSource(input) : await spooledSource(input);
   return scanUserFile(source, options);
 }

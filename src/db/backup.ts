@@ -1,18 +1,24 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { ConflictError, NotFoundError } from '../core/errors';
+import { checkOutputPath, databaseFiles, OutputFile } from '../formats/output-file';
 import type { RosterDb } from './database';
 
-/** SQLite's online backup: a consistent copy while other processes write. Mode 0600, like the database. */
-export async function backupDatabase(db: RosterDb, file: string): Promise<{ file: string; bytes: number }> {
-  const target = path.resolve(file);
-  if (fs.existsSync(target)) throw new ConflictError(`${target} already exists`, 'choose a new file name; a backup never overwrites');
-  if (!fs.existsSync(path.dirname(target))) throw new NotFoundError(`no directory ${path.dirname(target)}`);
-  fs.closeSync(fs.openSync(target, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
+/**
+ * SQLite's online backup: a consistent copy while other processes write.
+ * It is written under a temporary name (mode 0600, like the database) and
+ * takes the target's name when complete; an existing file is replaced only
+ * with force.
+ */
+export async function backupDatabase(db: RosterDb, file: string, options: { force?: boolean } = {}): Promise<{ file: string; bytes: number }> {
+  const target = checkOutputPath(file, { force: options.force, protect: databaseFiles(db.path) });
+  const output = new OutputFile(target, Boolean(options.force));
+  // SQLite writes the copy itself (and syncs it when its transaction commits).
+  output.close();
   try {
-    await db.raw.backup(target);
+    await db.raw.backup(output.temporary);
+    output.commit();
   } catch (error) {
-    fs.rmSync(target, { force: true });
+    output.abandon();
+    fs.rmSync(`${output.temporary}-journal`, { force: true });
     throw error;
   }
   return { file: target, bytes: fs.statSync(target).size };

@@ -1,9 +1,12 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { NotFoundError, UsageError, ValidationError } from '../core/errors';
+import { createPrivate, writeAll } from './output-file';
 
 /**
  * Bytes of an input that can be read more than once (a scan, then the
- * import). A file is re-opened; standard input is held in memory.
+ * import). A file is re-opened; standard input is spooled to a private file.
  */
 export interface ByteSource {
   /** For messages: the file name, or "standard input". */
@@ -26,12 +29,12 @@ export function fileSource(file: string): ByteSource {
   const dot = file.lastIndexOf('.');
   const extension = dot > file.lastIndexOf('/') ? file.slice(dot + 1).toLowerCase() : '';
   if (stat.isFIFO()) {
-    // A named pipe can be read once: hold it like standard input.
-    let held: Promise<Buffer> | undefined;
+    // A named pipe can be read once: spooled like standard input.
+    let spool: Promise<ByteSource> | undefined;
     return {
       name: file,
       extension,
-      chunks: () => sliceBuffer((held ??= readAll(fs.createReadStream(file), file))),
+      chunks: () => chunksOf((spool ??= spooledSource(fs.createReadStream(file), file))),
     };
   }
   return {
@@ -41,30 +44,49 @@ export function fileSource(file: string): ByteSource {
   };
 }
 
-/** Standard input can be read once: it is held in memory, up to a limit. */
-export const STDIN_LIMIT = 512 * 1024 * 1024;
+async function* chunksOf(source: Promise<ByteSource>): AsyncGenerator<Buffer> {
+  yield* (await source).chunks();
+}
 
-export function streamSource(stream: NodeJS.ReadableStream, name = 'standard input'): ByteSource {
-  let held: Promise<Buffer> | undefined;
-  return { name, extension: '', chunks: () => sliceBuffer((held ??= readAll(stream, name))) };
+/**
+ * Standard input can be read only once, and the import reads its input
+ * twice (a scan, then the rows): it is copied to a temporary file first,
+ * readable by this process only and removed from the directory at once
+ * (the open descriptor keeps it until the process ends, even after a kill).
+ * Memory stays bounded whatever the size.
+ */
+export async function spooledSource(stream: NodeJS.ReadableStream, name = 'standard input'): Promise<ByteSource> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-input-'));
+  const file = path.join(dir, 'spool');
+  const shownAs = `a temporary copy of ${name} in ${os.tmpdir()}`;
+  let fd: number;
+  try {
+    fd = createPrivate(file, shownAs, { readBack: true });
+  } finally {
+    fs.rmSync(file, { force: true });
+    fs.rmdirSync(dir);
+  }
+  for await (const chunk of stream) writeAll(fd, typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer), shownAs);
+  return {
+    name,
+    extension: '',
+    chunks: () => readFromStart(fd),
+  };
+}
+
+/** The spool, from its first byte (a stream over the descriptor would close it when a reading stops early). */
+async function* readFromStart(fd: number): AsyncGenerator<Buffer> {
+  for (let position = 0; ; ) {
+    const buffer = Buffer.allocUnsafe(FILE_CHUNK);
+    const read = fs.readSync(fd, buffer, 0, FILE_CHUNK, position);
+    if (read === 0) return;
+    position += read;
+    yield buffer.subarray(0, read);
+  }
 }
 
 export function bufferSource(buffer: Buffer, name: string, extension = ''): ByteSource {
   return { name, extension, chunks: () => sliceBuffer(Promise.resolve(buffer)) };
-}
-
-async function readAll(stream: NodeJS.ReadableStream, name: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buffer.length;
-    if (size > STDIN_LIMIT) {
-      throw new ValidationError(`${name} holds more than ${STDIN_LIMIT / 1024 / 1024} MB`, 'write the data to a file and import the file');
-    }
-    parts.push(buffer);
-  }
-  return Buffer.concat(parts);
 }
 
 async function* sliceBuffer(buffer: Promise<Buffer>): AsyncGenerator<Buffer> {

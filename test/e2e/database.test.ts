@@ -132,10 +132,10 @@ describe('roster db', () => {
       copy.close();
     }
     const size = fs.statSync(target).size;
-    expect(sandbox.run(['db', 'backup', target])).toMatchObject({ code: 4, stderr: `roster: error: ${target} already exists\n  hint: choose a new file name; a backup never overwrites\n` });
+    expect(sandbox.run(['db', 'backup', target])).toMatchObject({ code: 4, stderr: `roster: error: ${target} already exists; roster does not replace files\n  hint: choose another name, or add --force to replace it\n` });
     expect(fs.statSync(target).size).toBe(size);
     const nowhere = path.join(sandbox.dir, 'missing-dir', 'b.db');
-    expect(sandbox.run(['db', 'backup', nowhere])).toMatchObject({ code: 3, stderr: `roster: error: no directory ${path.dirname(nowhere)}\n` });
+    expect(sandbox.run(['db', 'backup', nowhere])).toMatchObject({ code: 3, stderr: `roster: error: no directory ${path.dirname(nowhere)}\n  hint: create it first, or choose another path\n` });
     const json = sandbox.json<{ file: string; bytes: number }>(['db', 'backup', 'relative.db']);
     expect(json).toEqual({ file: path.join(sandbox.dir, 'relative.db'), bytes: expect.any(Number) });
   });

@@ -77,7 +77,7 @@ describe('roster export', () => {
     expect(sandbox.run(['export', '--columns', 'username', '--inactive']).stdout).toBe('UserName\r\nalan\r\n');
     const xml = sandbox.run(['export', 'users.xml', '--columns', 'username,LastName,notes', '--field', 'campus=south']);
     expect(xml.code).toBe(0);
-    expect(xml.stdout).toContain('exported 1 user to users.xml (xml)');
+    expect(xml.stdout).toContain('exported 1 user to users.xml (xml, mode 0600)');
     expect(fs.readFileSync(path.join(sandbox.dir, 'users.xml'), 'utf8')).toBe(
       '<?xml version="1.0" encoding="UTF-8"?>\n<Contacts>\n    <Contact>\n        <UserName>alan</UserName>\n        <LastName>Tester</LastName>\n        <notes />\n    </Contact>\n</Contacts>\n',
     );
@@ -94,11 +94,14 @@ describe('roster export', () => {
     const target = path.join(sandbox.dir, 'hashes.csv');
     fs.writeFileSync(target, 'old content');
     fs.chmodSync(target, 0o644);
-    const result = sandbox.run(['export', target, '--include-password-hashes', '--columns', 'UserName']);
+    const refused = sandbox.run(['export', target, '--include-password-hashes', '--columns', 'UserName']);
+    expect(refused.code).toBe(4);
+    expect(fs.readFileSync(target, 'utf8')).toBe('old content');
+    const result = sandbox.run(['export', target, '--include-password-hashes', '--columns', 'UserName', '--force']);
     expect(result.code).toBe(0);
     expect(fs.statSync(target).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(target, 'utf8')).toMatch(/^UserName;PasswordHash\r\nada;\$2b\$04\$[./A-Za-z0-9]{53}\r\n/);
-    expect(fs.readdirSync(sandbox.dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+    expect(fs.readdirSync(sandbox.dir).filter((f) => f.includes('tmp'))).toEqual([]);
   });
 
   it('refuses bad options with exit 2 and unknown courses with exit 3', () => {

@@ -1,3 +1,4 @@
+import { CredentialsFile, RejectReport } from '../../src/formats/import-files';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -176,7 +177,7 @@ describe('importUsers', () => {
     const credentials = path.join(dir, 'credentials.csv');
     const summary = await run(
       'LastName;FirstName;Email;UserName;Password;AuthSource\nA;A;a@example.org;a;;platform\nB;B;b@example.org;b;abc;platform\nC;C;c@example.org;c;;ldap\n',
-      { credentialsPath: credentials },
+      { credentials: CredentialsFile.check(credentials, {}) },
     );
     expect(summary).toMatchObject({ created: 3, generatedPasswords: 1, weakPasswords: 1 });
     expect(summary.warnings).toEqual([{ row: 3, field: 'Password', message: 'the password is weak (fewer than 8 characters)' }]);
@@ -204,7 +205,7 @@ describe('importUsers', () => {
 
   it('writes the rejected rows as CSV with the reason, ready to import again', async () => {
     const report = path.join(dir, 'rejected.csv');
-    await run(`${HEADER}\nA;A;a@example;a;long secret;5;;\nB;B;b@example.org;b;long secret;5;;\n"C;x";C;c@example.org;c;=cmd;wizard;;\n`, { reportPath: report });
+    await run(`${HEADER}\nA;A;a@example;a;long secret;5;;\nB;B;b@example.org;b;long secret;5;;\n"C;x";C;c@example.org;c;=cmd;wizard;;\n`, { report: new RejectReport(report, HEADER.split(';'), false) });
     expect(fs.statSync(report).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(report, 'utf8')).toBe(
       `${HEADER};ImportError\r\n` +
