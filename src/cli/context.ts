@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { ServiceContext } from '../core/context';
 import { UsageError } from '../core/errors';
+import { unusableDatabase } from '../db/unusable-database';
+import { unsafeTextProblem } from '../core/validation';
 import { processIo, type Io } from './io';
 
 export interface GlobalOptions {
@@ -37,6 +39,8 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
   const globals = command.optsWithGlobals<GlobalOptions>();
   // `--actor "$WHO"` with WHO unset must not quietly record somebody else.
   if (globals.actor !== undefined && !globals.actor.trim()) throw new UsageError('--actor was given an empty name', 'name who acts, e.g. --actor "$SUDO_USER", or leave --actor out');
+  const unsafeActor = globals.actor === undefined ? undefined : unsafeTextProblem(globals.actor);
+  if (unsafeActor) throw new UsageError(`--actor ${unsafeActor}`);
   const [{ openDatabase, resolveDatabasePath }, { systemClock }] = await Promise.all([import('../db/database'), import('../core/time')]);
   const now = systemClock;
   const db = await openDatabase(resolveDatabasePath(globals.db), { migrate: options.migrate });
@@ -55,6 +59,9 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
       json: Boolean(globals.json),
       yes: Boolean(globals.yes),
     });
+  } catch (error) {
+    // The file became unusable while the command ran (read-only, removed): named, with what to check.
+    throw unusableDatabase(db.path, error);
   } finally {
     await db.close();
   }

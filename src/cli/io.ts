@@ -1,4 +1,7 @@
 import { fstatSync, statSync, writeSync } from 'node:fs';
+import { ExitCode } from '../core/errors';
+import { cannotWrite } from '../formats/output-file';
+import { escapeLine } from './terminal-text';
 
 /** Where output goes: the process's stdout and stderr, a file stream, a test's buffer. */
 export interface Output {
@@ -52,6 +55,10 @@ export class FdOutput implements Output {
     this.isTTY = isTerminal(fd);
   }
 
+  private get name(): string {
+    return this.fd === 1 ? 'standard output' : 'standard error';
+  }
+
   write(chunk: string): boolean {
     if (this.stream) return this.stream.write(chunk);
     const buffer = Buffer.from(chunk);
@@ -62,11 +69,13 @@ export class FdOutput implements Output {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      if (code !== 'EAGAIN') throw error;
+      // A full disk or a broken device: a clean error naming the stream, not a bug report.
+      if (code !== 'EAGAIN') throw cannotWrite(this.name, error);
       this.stream = this.fd === 1 ? process.stdout : process.stderr;
       this.stream.on('error', (streamError: NodeJS.ErrnoException) => {
         if (streamError.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-        throw streamError;
+        writeSync(2, `roster: error: ${cannotWrite(this.name, streamError).message}\n`);
+        process.exit(ExitCode.internal);
       });
       return this.stream.write(buffer.subarray(offset));
     }
@@ -136,8 +145,9 @@ export class BlockWriter {
   }
 }
 
+/** One line for a person; control characters that values may carry are escaped (see escapeLine). */
 export function line(stream: Output, text = ''): void {
-  stream.write(`${text}\n`);
+  stream.write(`${escapeLine(text)}\n`);
 }
 
 const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;

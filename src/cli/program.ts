@@ -3,6 +3,7 @@ import { ExitCode, isRosterError, RosterError } from '../core/errors';
 import { COMMANDS } from '../commands';
 import { unusableDatabase } from '../db/unusable-database';
 import { FdOutput, isTerminal } from './io';
+import { escapeValue } from './terminal-text';
 import { CommandRegistry, helpAsFlag } from './registry';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -41,7 +42,8 @@ export function buildProgram(argv: readonly string[] = []): Command {
     `
 Users are named by username, email address or id:<number>.
 Exit codes: 0 done, 2 bad command line, 3 not found, 4 conflict, 5 invalid data,
-6 partly done, 7 not confirmed, 1 internal error. See the README for details.`,
+6 partly done, 7 not confirmed, 8 busy (try again), 1 internal or system error.
+See the README for details.`,
   );
   // Every subcommand reports usage errors the same way and exits with 2.
   const registry = new CommandRegistry(program, applyErrorHandling);
@@ -92,11 +94,6 @@ export function reportError(error: unknown): number {
     process.stderr.write('roster: cancelled; nothing was changed\n');
     return ExitCode.notConfirmed;
   }
-  const sqliteCode = (error as { code?: string }).code;
-  if (sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_LOCKED') {
-    process.stderr.write('roster: error: the database stayed locked by another roster process for 30 s; try again\n');
-    return ExitCode.conflict;
-  }
   // The file became unusable after it was opened: the same rule as when opening it.
   const unusable = unusableDatabase(undefined, error);
   if (isRosterError(unusable)) {
@@ -109,6 +106,7 @@ export function reportError(error: unknown): number {
 }
 
 function printRosterError(error: RosterError): void {
-  process.stderr.write(`roster: error: ${error.message}\n`);
-  if (error.suggestion) process.stderr.write(`  hint: ${error.suggestion}\n`);
+  // Messages quote values (a reference, a row of a file): escaped, never raw on the terminal.
+  process.stderr.write(`roster: error: ${escapeValue(error.message)}\n`);
+  if (error.suggestion) process.stderr.write(`  hint: ${escapeValue(error.suggestion)}\n`);
 }

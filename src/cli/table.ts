@@ -1,3 +1,4 @@
+import { escapeValue } from './terminal-text';
 /**
  * The user list as a table for people, drawn with box characters in the
  * look of cli-table3's compact style (which draws the small tables of courses
@@ -147,7 +148,7 @@ export function renderTable(head: readonly string[], rows: readonly (readonly st
   return writer.rows(rows) + writer.end();
 }
 
-/** One line per row: line breaks and tabs become spaces. */
+/** One line per row: line breaks and tabs become spaces, other control characters escapes. */
 function clean(cell: string): string {
-  return cell.replace(/[\r\n\t]+/g, ' ');
+  return escapeValue(cell.replace(/[\r\n\t]+/g, ' '));
 }

@@ -3,6 +3,7 @@ import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
 import { examples } from '../cli/options';
+import { escapeValue } from '../cli/terminal-text';
 import type { UserDetails } from '../core/user-details';
 
 export function register(commands: CommandRegistry): void {
@@ -24,7 +25,8 @@ async function runShow(ctx: CommandContext, ref: string): Promise<void> {
 }
 
 function printDetails(ctx: CommandContext, d: UserDetails): void {
-  const out = (label: string, value: unknown) => line(ctx.io.stdout, `${paint(ctx.io, 'bold', label.padEnd(14))}${value === null || value === undefined || value === '' ? paint(ctx.io, 'dim', '-') : String(value)}`);
+  const out = (label: string, value: unknown) =>
+    line(ctx.io.stdout, `${paint(ctx.io, 'bold', label.padEnd(14))}${value === null || value === undefined || value === '' ? paint(ctx.io, 'dim', '-') : escapeValue(String(value))}`);
   out('Name', `${d.firstname} ${d.lastname}`);
   out('Username', d.username);
   out('Id', d.id);

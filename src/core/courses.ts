@@ -8,7 +8,7 @@ import { nowIso, type ServiceContext } from './context';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { parseLanguage } from './languages';
 import { requireUser } from './users';
-import { Problems } from './validation';
+import { checkSafe, Problems } from './validation';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -59,8 +59,8 @@ function checkCode(code: string, problems: Problems): void {
 
 export function checkTitle(title: string, problems: Problems, field = 'title', max = TITLE_MAX): void {
   if (!title) return problems.add(field, 'is required');
-  if ([...title].length > max) problems.add(field, `is longer than ${max} characters`);
-  if (/[\p{Cc}]/u.test(title)) problems.add(field, 'contains control characters');
+  if ([...title].length > max) return problems.add(field, `is longer than ${max} characters`);
+  checkSafe(title, problems, field);
 }
 
 /** A live account, for owners and coaches: exit 3 when unknown, 4 when deleted or anonymized. */

@@ -4,6 +4,7 @@ import { listExtraFields } from '../db/user-repository';
 import { audit } from './audit';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError, NotFoundError, UsageError, ValidationError } from './errors';
+import { LIMITS, unsafeTextProblem } from './validation';
 
 export const FIELD_TYPES = ['text', 'number', 'date', 'boolean', 'choice'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -45,9 +46,12 @@ export function canonicalValue(field: ExtraField, input: string): string {
     throw new ValidationError([{ field: field.name, message }]);
   };
   switch (field.type) {
-    case 'text':
-      if (text.length > 1000) fail('is longer than 1000 characters');
+    case 'text': {
+      if (text.length > LIMITS.extraText) fail(`is longer than ${LIMITS.extraText} characters`);
+      const unsafe = unsafeTextProblem(text, { allowTab: true });
+      if (unsafe) fail(unsafe);
       return text;
+    }
     case 'number': {
       const n = Number(text);
       if (text === '' || !Number.isFinite(n)) fail(`"${input}" is not a number`);
@@ -114,6 +118,11 @@ export async function addField(ctx: ServiceContext, input: NewFieldInput): Promi
     throw new ValidationError([{ field: 'type', message: `"${input.type}" is not one of ${FIELD_TYPES.join(', ')}` }]);
   }
   const choices = (input.choices ?? []).map((c) => c.trim()).filter(Boolean);
+  for (const [field, value] of [['label', input.label ?? ''], ...choices.map((c) => ['choices', c] as const)] as const) {
+    const unsafe = unsafeTextProblem(value);
+    if (unsafe) throw new ValidationError([{ field, message: unsafe }]);
+    if (value.length > LIMITS.label) throw new ValidationError([{ field, message: `is longer than ${LIMITS.label} characters` }]);
+  }
   if (input.type === 'choice' && choices.length === 0) {
     throw new ValidationError([{ field: 'choices', message: 'a choice field needs --choices a,b,c' }]);
   }

@@ -17,7 +17,7 @@ import { parseDate } from './time';
 import { sortRoles } from './user-model';
 import { describeUser, prepareNewUser, type NewUserInput, type PreparedUser } from './users';
 import { KeyIndex } from './key-index';
-import { identityKey, isWeakPassword } from './validation';
+import { identityKey, isWeakPassword, passwordProblem } from './validation';
 
 export type OnExisting = 'skip' | 'update' | 'fail';
 export const ON_EXISTING: readonly OnExisting[] = ['skip', 'update', 'fail'];
@@ -296,6 +296,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     const hash = get('passwordHash').trim();
     const hasPlaintext = plaintext.trim() !== '';
     if (hasPlaintext && hash) problem('password', `give ${label('password')} or ${label('passwordHash')}, not both`);
+    const tooLong = hasPlaintext ? passwordProblem(plaintext) : undefined;
+    if (tooLong) problem('password', tooLong);
     if (hash && !isBcryptHash(hash)) problem('passwordHash', 'is not a bcrypt hash ($2a$, $2b$ or $2y$ followed by the cost and 53 characters)');
     if (hasPlaintext && isBcryptHash(plaintext.trim())) {
       problem('password', `holds a bcrypt hash, not a password; to keep it as it is, name the column PasswordHash (--map "${label('password')}=PasswordHash")`);
@@ -728,6 +730,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
 /** Prepare's field names → the standard column they come from. */
 const PREPARE_FIELDS: Record<string, string> = {
   'official-code': 'officialCode',
+  'auth-source': 'authSource',
   role: 'roles',
   expires: 'expires',
 };

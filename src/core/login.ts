@@ -5,7 +5,8 @@ import { findUserByRef, rolesOf } from '../db/user-repository';
 import { audit } from './audit';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError, UsageError, ValidationError } from './errors';
-import { hashPassword, verifyPassword } from './passwords';
+import { bcryptCost, verifyPassword } from './passwords';
+import { LIMITS, passwordProblem, unsafeTextProblem } from './validation';
 import { getSetting } from './settings';
 import { loginBlocker } from './user-model';
 import { requireUser } from './users';
@@ -52,6 +53,8 @@ export interface IssuedToken {
 export async function issueLoginToken(ctx: ServiceContext, ref: string, options: LoginAsOptions): Promise<IssuedToken> {
   const reason = options.reason.trim();
   if (!reason) throw new UsageError('--reason is required: say why you log in as this user (it is audited)');
+  const unsafe = unsafeTextProblem(reason);
+  if (unsafe || reason.length > LIMITS.reason) throw new ValidationError([{ field: 'reason', message: unsafe ?? `is longer than ${LIMITS.reason} characters` }]);
   const ttl = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
   if (ttl < MIN_TOKEN_TTL_MS || ttl > MAX_TOKEN_TTL_MS) throw new ValidationError([{ field: 'ttl', message: 'must be from 1 minute to 24 hours (e.g. 15m, 2h)' }]);
   const now = ctx.now();
@@ -89,7 +92,23 @@ function wrongSecret(secret: Secret): ValidationError {
   );
 }
 
-let decoyHash: Promise<string> | undefined;
+/**
+ * A well-formed bcrypt hash that no password matches, at the configured
+ * cost: checking against it costs what checking a real hash costs.
+ */
+function decoyHash(): string {
+  return `$2b$${String(bcryptCost()).padStart(2, '0')}$abcdefghijklmnopqrstuuYDMfmKe6yX3VXz0YYuJkM9wZoYpGHey`;
+}
+
+/** The account a password names, or undefined when the reference is unknown or ambiguous (one answer for all). */
+async function findForPassword(ctx: ServiceContext, ref: string): Promise<UserRow | undefined> {
+  try {
+    return await findUserByRef(ctx.db.kysely, ref);
+  } catch (error) {
+    if (error instanceof UsageError) return undefined;
+    throw error;
+  }
+}
 
 /**
  * Checks a password or a login-as token. The secret is checked first (exit
@@ -100,14 +119,18 @@ let decoyHash: Promise<string> | undefined;
 export async function authenticate(ctx: ServiceContext, ref: string, secret: Secret): Promise<{ id: number; username: string; lastLoginAt: string }> {
   const now = ctx.now();
   if (secret.kind === 'password') {
-    const row = await findUserByRef(ctx.db.kysely, ref);
-    // Unknown users cost a bcrypt comparison too: the answer's timing tells nothing.
-    const hash = row?.password_hash ?? (await (decoyHash ??= hashPassword(randomBytes(16).toString('hex'))));
-    const valid = await verifyPassword(secret.password, hash);
-    if (!row?.password_hash || !valid) throw wrongSecret(secret);
+    const row = await findForPassword(ctx, ref);
+    // One bcrypt comparison whatever the case (unknown, ambiguous, no password, too long, wrong):
+    // neither the answer nor its timing tells them apart.
+    const usable = row?.password_hash && !passwordProblem(secret.password) ? row.password_hash : undefined;
+    const valid = await verifyPassword(secret.password, usable ?? decoyHash());
+    if (!usable || !valid) throw wrongSecret(secret);
   }
   return ctx.db.kysely.transaction().execute(async (trx) => {
-    const row = await findUserByRef(trx, ref);
+    const row = await findUserByRef(trx, ref).catch((error: unknown) => {
+      if (error instanceof UsageError) return undefined;
+      throw error;
+    });
     if (!row) throw wrongSecret(secret);
     let tokenId: number | undefined;
     if (secret.kind === 'token') tokenId = await findUsableToken(trx, row.id, secret, nowIso(ctx));

@@ -1,4 +1,5 @@
 import { ValidationError } from './errors';
+import { passwordProblem } from './validation';
 
 export const DEFAULT_BCRYPT_COST = 10;
 
@@ -15,6 +16,9 @@ export function bcryptCost(env: NodeJS.ProcessEnv = process.env): number {
 
 /** Standard `$2b$` hashes, readable by PHP's password_verify and every bcrypt library. */
 export async function hashPassword(password: string, cost = bcryptCost()): Promise<string> {
+  // Every caller checks first; this is the last line of defence against a silently truncated password.
+  const problem = passwordProblem(password);
+  if (problem) throw new ValidationError([{ field: 'password', message: problem }]);
   const { default: bcrypt } = await import('bcryptjs');
   const hash = await bcrypt.hash(password, cost);
   return hash.replace(/^\$2a\$/, '$2b$');

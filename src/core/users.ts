@@ -25,6 +25,7 @@ import {
   foldedKey,
   identityKey,
   isWeakPassword,
+  passwordProblem,
 } from './validation';
 
 export interface NewUserInput {
@@ -85,6 +86,10 @@ export function prepareNewUser(input: NewUserInput, fields: Map<string, ExtraFie
   }
   const picture = emptyToNull(input.picture);
   checkOptionalText(picture, LIMITS.picture, problems, 'picture');
+  const authSource = input.authSource?.trim() || 'platform';
+  checkOptionalText(authSource, LIMITS.authSource, problems, 'auth-source');
+  const tooLong = input.password !== undefined ? passwordProblem(input.password) : undefined;
+  if (tooLong) problems.add('password', tooLong);
   if (!problems.empty) throw new ValidationError(problems.list);
   const warnings: string[] = [];
   if (input.password !== undefined && isWeakPassword(input.password)) warnings.push('the password is weak (fewer than 8 characters)');
@@ -102,7 +107,7 @@ export function prepareNewUser(input: NewUserInput, fields: Map<string, ExtraFie
       phone,
       language: language ?? 'en',
       picture: picture ? normalisePicture(picture) : null,
-      auth_source: input.authSource?.trim() || 'platform',
+      auth_source: authSource,
       active: input.inactive ? 0 : 1,
       expires_at: expiresAt ?? null,
     },

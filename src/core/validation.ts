@@ -1,4 +1,5 @@
 import type { FieldProblem } from './errors';
+import { describeCharacter, firstUnsafeCharacter } from './unsafe-text';
 
 export const LIMITS = {
   username: 100,
@@ -7,6 +8,10 @@ export const LIMITS = {
   officialCode: 50,
   phone: 50,
   picture: 1000,
+  authSource: 50,
+  extraText: 1000,
+  reason: 500,
+  label: 200,
 } as const;
 
 // Letters (any script), digits and . _ - @, as Chamilo allows.
@@ -27,34 +32,49 @@ export class Problems {
 
 export function checkUsername(value: string, problems: Problems, field = 'username'): void {
   if (!value) return problems.add(field, 'is required');
-  if (value.length > LIMITS.username) problems.add(field, `is longer than ${LIMITS.username} characters`);
-  if (!USERNAME.test(value)) {
-    problems.add(field, `"${value}" may contain only letters, digits and . _ - @`);
-  }
+  if (value.length > LIMITS.username) return problems.add(field, `is longer than ${LIMITS.username} characters`);
+  if (!checkSafe(value, problems, field)) return;
+  if (!USERNAME.test(value)) return problems.add(field, `"${value}" may contain only letters, digits and . _ - @`);
+  // `-y`, `--yes` or `-` would read as an option (or as standard input) on every command line.
+  if (value.startsWith('-')) problems.add(field, `"${value}" may not start with "-": it would read as an option`);
 }
 
 export function checkEmail(value: string, problems: Problems, field = 'email'): void {
   if (!value) return problems.add(field, 'is required');
-  if (value.length > LIMITS.email) problems.add(field, `is longer than ${LIMITS.email} characters`);
-  else if (!EMAIL.test(value)) problems.add(field, `"${value}" is not a valid email address`);
+  if (value.length > LIMITS.email) return problems.add(field, `is longer than ${LIMITS.email} characters`);
+  if (!checkSafe(value, problems, field)) return;
+  if (!EMAIL.test(value)) problems.add(field, `"${value}" is not a valid email address`);
+  else if (value.startsWith('-')) problems.add(field, `"${value}" may not start with "-": it would read as an option`);
 }
 
 export function checkName(value: string, problems: Problems, field: string): void {
   if (!value.trim()) return problems.add(field, 'is required');
-  if (value.length > LIMITS.name) problems.add(field, `is longer than ${LIMITS.name} characters`);
-  checkInvisible(value, problems, field);
+  if (value.length > LIMITS.name) return problems.add(field, `is longer than ${LIMITS.name} characters`);
+  checkSafe(value, problems, field);
 }
 
-export function checkOptionalText(value: string | null | undefined, limit: number, problems: Problems, field: string): void {
+export function checkOptionalText(value: string | null | undefined, limit: number, problems: Problems, field: string, options: { allowTab?: boolean } = {}): void {
   if (value == null) return;
-  if (value.length > limit) problems.add(field, `is longer than ${limit} characters`);
-  checkInvisible(value, problems, field);
+  if (value.length > limit) return problems.add(field, `is longer than ${limit} characters`);
+  checkSafe(value, problems, field, options);
 }
 
-/** Control characters, and the text-direction overrides that make a name display as another. */
-function checkInvisible(value: string, problems: Problems, field: string): void {
-  if (/[\p{Cc}]/u.test(value)) problems.add(field, 'contains control characters');
-  if (/[\u202A-\u202E\u2066-\u2069]/u.test(value)) problems.add(field, 'contains text-direction control characters (U+202A-U+202E, U+2066-U+2069), which make it display as something else');
+/**
+ * Control characters (which can clear or retitle a terminal) and invisible
+ * ones (text-direction overrides, zero-width characters, which make a value
+ * display as another) are refused in every stored text. True when safe.
+ */
+export function checkSafe(value: string, problems: Problems, field: string, options: { allowTab?: boolean } = {}): boolean {
+  const unsafe = firstUnsafeCharacter(value, options);
+  if (unsafe === undefined) return true;
+  problems.add(field, `contains ${describeCharacter(unsafe)}; remove it`);
+  return false;
+}
+
+/** The same check as a message, for callers that throw their own error. */
+export function unsafeTextProblem(value: string, options: { allowTab?: boolean } = {}): string | undefined {
+  const unsafe = firstUnsafeCharacter(value, options);
+  return unsafe === undefined ? undefined : `contains ${describeCharacter(unsafe)}; remove it`;
 }
 
 /** The form under which usernames and emails are compared: case-insensitive, Unicode-aware. */
@@ -68,6 +88,19 @@ export function identityKey(value: string): string {
  */
 export function foldedKey(value: string): string {
   return value.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/** bcrypt reads the first 72 bytes of a password and ignores the rest. */
+export const MAX_PASSWORD_BYTES = 72;
+
+/**
+ * Why a password cannot be used, or undefined: over 72 bytes, bcrypt would
+ * accept any password that shares the first 72.
+ */
+export function passwordProblem(password: string): string | undefined {
+  const bytes = Buffer.byteLength(password, 'utf8');
+  if (bytes <= MAX_PASSWORD_BYTES) return undefined;
+  return `is ${bytes} bytes long (UTF-8); bcrypt uses only the first ${MAX_PASSWORD_BYTES} bytes, so give one of at most ${MAX_PASSWORD_BYTES}`;
 }
 
 /** Fewer than 8 characters: accepted, but reported as a warning. */

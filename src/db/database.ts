@@ -18,13 +18,27 @@ export interface RosterDb {
   close(): Promise<void>;
 }
 
-/** How long a writer waits for another one (a cron job, an admin) before giving up. */
+/** How long a writer waits for another one (a cron job, an admin) before giving up (exit 8). */
 const BUSY_TIMEOUT_MS = 30_000;
+
+/** ROSTER_BUSY_TIMEOUT: `30s` (the default), `2m`, `500ms`, or a number of seconds. */
+export function busyTimeout(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.ROSTER_BUSY_TIMEOUT?.trim();
+  if (!text) return BUSY_TIMEOUT_MS;
+  const match = /^(\d{1,7})(ms|s|m)?$/.exec(text);
+  if (!match) throw new UsageError(`ROSTER_BUSY_TIMEOUT must be a duration such as 30s, 2m or 500ms, not "${text}"`);
+  const unit = match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000;
+  return Number(match[1]) * unit;
+}
 
 /** `--db`, else `$ROSTER_DB`, else `$XDG_DATA_HOME/roster/roster.db`. */
 export function resolveDatabasePath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   // `--db "$DB"` with DB unset must not quietly fall back to the default database.
   if (option !== undefined && !option.trim()) throw new UsageError('--db was given an empty path', 'give the database file, e.g. --db /var/lib/roster/roster.db, or leave --db out');
+  // `--db` followed by another option (`--username --db --role x`) took that option as the path.
+  if (option?.startsWith('-')) {
+    throw new UsageError(`--db was given "${option}", which looks like an option: was a value left out before it?`, `give the database path after --db; a file whose name starts with "-" can be written ./${option}`);
+  }
   if (option) return path.resolve(option);
   if (env.ROSTER_DB) return path.resolve(env.ROSTER_DB);
   // node:os is loaded only here: a command given its database does not pay for it.
@@ -81,9 +95,10 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
 
 function openRaw(file: string): BetterSqlite3.Database {
   if (file !== ':memory:') createPrivateFile(file);
+  const timeout = busyTimeout();
   let raw: BetterSqlite3.Database;
   try {
-    raw = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding: nativeBinding() });
+    raw = new BetterSqlite3(file, { timeout, nativeBinding: nativeBinding() });
   } catch (error) {
     throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`);
   }

@@ -107,7 +107,7 @@ describe('roster add', () => {
     ['a date in another format', ['--expires', '31/12/2026'], 'roster: error: expires: "31/12/2026" is not a date; use YYYY-MM-DD or an ISO 8601 date-time\n'],
     ['an unknown language', ['--language', 'klingon'], 'roster: error: language: "klingon" is not a language; use an ISO 639-1 code (fr, es, pt-BR) or a Chamilo language name (french)\n'],
     ['a blank first name', ['--firstname', '  '], 'roster: error: firstname: is required\n'],
-    ['a control character in a name', ['--lastname', 'Love\u0007lace'], 'roster: error: lastname: contains control characters\n'],
+    ['a control character in a name', ['--lastname', 'Love\u0007lace'], 'roster: error: lastname: contains U+0007 (BEL), a control character; remove it\n'],
   ])('refuses %s with exit 5 and one line naming the field, writing nothing', (_label, override, stderr) => {
     const args = ['add', '--firstname', 'New', '--lastname', 'Person', '--email', 'new@example.org', '--username', 'newperson', '--role', 'student', '--generate-password'];
     for (let i = 0; i < override.length; i += 2) {

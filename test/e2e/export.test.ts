@@ -31,7 +31,7 @@ function defineFields(sandbox: Sandbox): void {
 function populate(sandbox: Sandbox): void {
   createCourses(sandbox);
   defineFields(sandbox);
-  sandbox.addUser('ada', ['--language', 'fr', '--official-code', '=1+2', '--phone', '+44 20 7946', '--field', 'cohort=-3', '--field', 'notes=Analyst; likes "engines"\nsecond line', '--expires', '2027-01-31'], ['teacher', 'admin']);
+  sandbox.addUser('ada', ['--language', 'fr', '--official-code', '=1+2', '--phone', '+44 20 7946', '--field', 'cohort=-3', '--field', 'notes=Analyst; likes "engines"\tand tabs', '--expires', '2027-01-31'], ['teacher', 'admin']);
   sandbox.addUser('alan', ['--inactive', '--field', 'alumni=yes', '--field', 'birthday=1912-06-23', '--field', 'campus=south'], ['student']);
   sandbox.addUser('grace', ['--field', 'notes=@home'], ['hr_manager', 'invitee']);
   sandbox.addUser('élodie', ['--language', 'es'], ['session_admin']);
@@ -65,7 +65,7 @@ describe('roster export', () => {
       'UserId;LastName;FirstName;Email;UserName;AuthSource;Status;Roles;OfficialCode;PhoneNumber;language;Active;ExpiryDate;RegistrationDate;LastLogin;Picture;alumni;birthday;campus;cohort;notes;Courses;Sessions',
     );
     expect(lines.join('\n')).toContain(";ada@example.org;ada;platform;1;teacher|admin;'=1+2;'+44 20 7946;fr;1;2027-01-31T23:59:59.999Z;");
-    expect(lines.join('\n')).toContain(';-3;"Analyst; likes ""engines""\nsecond line";MATH101|PHYS-2:student;');
+    expect(lines.join('\n')).toContain(';-3;"Analyst; likes ""engines""\tand tabs";MATH101|PHYS-2:student;');
     expect(lines.join('\n')).toContain(";'@home;;Autumn 2026");
     expect(result.stdout).not.toMatch(/\$2b\$|correct horse/);
     expect(sandbox.run(['export', '--raw']).stdout).toContain(';=1+2;+44 20 7946;');

@@ -11,7 +11,7 @@ describe('usernames', () => {
     expect(problemsOf((p) => checkUsername(name, p))).toEqual([]);
   });
 
-  it.each(['ada lovelace', 'ada!', 'a/b', 'semi;colon', 'tab\there', "quote'", 'a+b'])('refuses %p, naming the field and the rule', (name) => {
+  it.each(['ada lovelace', 'ada!', 'a/b', 'semi;colon', "quote'", 'a+b'])('refuses %p, naming the field and the rule', (name) => {
     expect(problemsOf((p) => checkUsername(name, p))).toEqual([{ field: 'username', message: `"${name}" may contain only letters, digits and . _ - @` }]);
   });
 
@@ -53,12 +53,14 @@ describe('names and optional text', () => {
   });
 
   it('refuses control characters and over-long values', () => {
-    expect(problemsOf((p) => checkName('Ada\u0000', p, 'firstname'))).toEqual([{ field: 'firstname', message: 'contains control characters' }]);
+    expect(problemsOf((p) => checkName('Ada\u0000', p, 'firstname'))).toEqual([{ field: 'firstname', message: 'contains U+0000 (NUL), a control character; remove it' }]);
     expect(problemsOf((p) => checkName('x'.repeat(101), p, 'lastname'))).toEqual([{ field: 'lastname', message: 'is longer than 100 characters' }]);
-    expect(problemsOf((p) => checkOptionalText('line\nbreak', 50, p, 'phone'))).toEqual([{ field: 'phone', message: 'contains control characters' }]);
-    const bidi = 'contains text-direction control characters (U+202A-U+202E, U+2066-U+2069), which make it display as something else';
-    expect(problemsOf((p) => checkName('Ada\u202Eecalevol', p, 'lastname'))).toEqual([{ field: 'lastname', message: bidi }]);
-    expect(problemsOf((p) => checkOptionalText('\u2067X1\u2069', 50, p, 'official_code'))).toEqual([{ field: 'official_code', message: bidi }]);
+    expect(problemsOf((p) => checkOptionalText('line\nbreak', 50, p, 'phone'))).toEqual([{ field: 'phone', message: 'contains U+000A (LF), a control character; remove it' }]);
+    expect(problemsOf((p) => checkName('Ada\u202Eecalevol', p, 'lastname'))).toEqual([{ field: 'lastname', message: 'contains U+202E, a text-direction character; remove it' }]);
+    expect(problemsOf((p) => checkOptionalText('\u2067X1\u2069', 50, p, 'official_code'))).toEqual([{ field: 'official_code', message: 'contains U+2067, a text-direction character; remove it' }]);
+    expect(problemsOf((p) => checkName('Zero\u200Bwidth', p, 'firstname'))).toEqual([{ field: 'firstname', message: 'contains U+200B, an invisible character; remove it' }]);
+    expect(problemsOf((p) => checkName('C1\u009B31m', p, 'firstname'))).toEqual([{ field: 'firstname', message: 'contains U+009B (CSI), a control character; remove it' }]);
+    expect(problemsOf((p) => checkOptionalText('a\tb', 50, p, 'note', { allowTab: true }))).toEqual([]);
     // Joiners that scripts need stay allowed.
     expect(problemsOf((p) => checkName('\u0915\u094D\u200D\u0937', p, 'firstname'))).toEqual([]);
     expect(problemsOf((p) => checkOptionalText('9'.repeat(51), 50, p, 'phone'))).toEqual([{ field: 'phone', message: 'is longer than 50 characters' }]);

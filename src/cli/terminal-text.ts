@@ -1,0 +1,21 @@
+import { escapeCharacter, UNSAFE_CHARACTER } from '../core/unsafe-text';
+
+const EVERY_UNSAFE = new RegExp(UNSAFE_CHARACTER.source, 'gu');
+// roster's own colours (SGR: ESC [ … m), line breaks and tabs pass; any other unsafe character is escaped.
+const UNSAFE_IN_LINE = new RegExp(`(\\u001b\\[[0-9;]*m)|[\\n\\t]|${UNSAFE_CHARACTER.source}`, 'gu');
+
+/**
+ * A stored value shown to a person: every control or invisible character is
+ * written as an escape (`\x1b`, `\u202e`), so that a hostile value cannot
+ * clear or retitle the terminal, nor display as something else. Validation
+ * refuses them on input; this is the second line of defence (older rows,
+ * other programs writing the database, names read from files).
+ */
+export function escapeValue(text: string): string {
+  return UNSAFE_CHARACTER.test(text) ? text.replace(EVERY_UNSAFE, escapeCharacter) : text;
+}
+
+/** A whole line of output: the same, but roster's own colours and line breaks pass. */
+export function escapeLine(text: string): string {
+  return UNSAFE_CHARACTER.test(text) ? text.replace(UNSAFE_IN_LINE, (match: string, colour?: string) => (colour || match === '\n' || match === '\t' ? match : escapeCharacter(match))) : text;
+}
