@@ -150,6 +150,7 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
           warnings: s.warnings,
           weakPasswords: s.weakPasswords,
           generatedPasswords: s.generatedPasswords,
+          staleCredentials: s.staleCredentials,
           dryRun: s.dryRun,
           atomic: s.atomic,
           interrupted: s.interrupted,

@@ -88,7 +88,9 @@ async function* readRaw(source: ByteSource, format: FileFormat, options: ReadOpt
       yield { row: record.line, fields: record.cells };
     }
   } else if (format === 'xml') {
-    for await (const contact of readXmlContacts(text, { name: source.name, namesOnly: scan })) {
+    // The scan parses every contact exactly as the import will: an error the parser would raise
+    // on the second reading (nesting, a malformed contact) is found before anything is written.
+    for await (const contact of readXmlContacts(text, { name: source.name })) {
       yield { row: contact.row, fields: contact.fields, problem: contact.problem };
     }
   } else {

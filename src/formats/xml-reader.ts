@@ -13,12 +13,6 @@ export interface XmlContact {
 export interface XmlReadOptions {
   name: string;
   maxContactSize?: number;
-  /**
-   * Check well-formedness and learn the element names only, without
-   * building the values (the scan before an import): fields then map each
-   * name to ''.
-   */
-  namesOnly?: boolean;
 }
 
 const MAX_CONTACT_SIZE = 1024 * 1024;
@@ -124,8 +118,8 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
         await skipPast('-->', 'a comment');
         continue;
       }
-      if (buf.startsWith('<!DOCTYPE', pos) || buf.startsWith('<!ENTITY', pos)) {
-        fail('the document has a DOCTYPE; roster refuses them, because their entities could expand without bound or read local files', line);
+      if (buf.startsWith('<!', pos) && !buf.startsWith('<![CDATA[', pos)) {
+        fail('the document has a DOCTYPE or a declaration; roster refuses them, because their entities could expand without bound or read local files', line);
       }
       if (phase === 'end') fail(`unexpected content after </${ROOT}>`);
       if (buf.charCodeAt(pos) !== 60 /* < */ || buf.startsWith('<!', pos)) {
@@ -200,6 +194,10 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
         await peek();
         continue;
       }
+      // A DOCTYPE, ENTITY, ELEMENT or ATTLIST declaration anywhere could define entities: refused.
+      if (buf.startsWith('<!', at) && !buf.startsWith('<![CDATA[', at) && !buf.startsWith('<!--', at)) {
+        fail(`<${ITEM}> number ${row} holds a declaration (${buf.slice(at, at + 9)}…); roster refuses DOCTYPE and entity declarations anywhere in the file`, startLine + countLines(buf.slice(pos, at), at - pos));
+      }
       if (buf.startsWith('<![CDATA[', at) || buf.startsWith('<!--', at)) {
         const terminator = buf.startsWith('<!--', at) ? '-->' : ']]>';
         const end = buf.indexOf(terminator, at);
@@ -249,7 +247,6 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
       }
       fail(`malformed XML: ${valid.err.msg}`, items[0]?.line ?? line);
     }
-    if (options.namesOnly) return items.map((item) => ({ row: item.row, line: item.line, fields: childNames(item.text) }));
     let list: unknown[];
     try {
       const parsed = parser.parse(document) as Record<string, Record<string, unknown> | string>;
@@ -274,23 +271,6 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
     }
     return contact;
   }
-}
-
-/** The names of a contact's child elements (depth 1), for the scan. */
-function childNames(text: string): Map<string, string> {
-  const names = new Map<string, string>();
-  const tags = /<(\/?)([A-Za-z_][\w.:-]*)[^>]*?(\/?)>/g;
-  const body = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, '');
-  let depth = 0;
-  for (let match = tags.exec(body); match; match = tags.exec(body)) {
-    const [, closing, name, selfClosing] = match;
-    if (closing) depth--;
-    else {
-      if (depth === 1) names.set(name!, '');
-      if (!selfClosing) depth++;
-    }
-  }
-  return names;
 }
 
 function isSpace(code: number): boolean {
