@@ -3,6 +3,7 @@ import * as users from './0001_users';
 import * as courses from './0002_courses';
 import * as lifecycle from './0003_lifecycle';
 import * as listOrder from './0004_list_order';
+import * as secureErase from './0005_secure_erase';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_courses': courses,
   '0003_lifecycle': lifecycle,
   '0004_list_order': listOrder,
+  '0005_secure_erase': secureErase,
 };

@@ -102,8 +102,9 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
   await warnOwnedCourses(ctx, plan, `on purge these courses are handed to ${receiver.fallback ? 'the fallback user' : receiver.username}`);
   const snapshot = join(dirname(ctx.db.path), `roster-before-purge-${ctx.now().toISOString().slice(0, 10)}.db`);
   await confirmBatch(ctx, plan, `Purge ${describePlan(plan)} permanently (this cannot be undone; take a snapshot first: roster db backup ${snapshot})?`, { always: true, dryRun: opts.dryRun });
-  const { action, handedOver } = purgeAction(ctx, receiver);
+  const { action, handedOver, flushLog } = purgeAction(ctx, receiver);
   const result = runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
+  if (result.changed.length && !result.dryRun && !result.rolledBack && !flushLog()) warnLogKept(ctx);
   const purged = result.changed.map((u) => ({ id: u.id, username: u.username, coursesHandedOver: handedOver.get(u.id) ?? [], handedTo: receiver.id }));
   await renderBatch(ctx, result, { done: 'purged', would: 'purge' }, purged);
   const courses = purged.reduce((n, p) => n + p.coursesHandedOver.length, 0);
@@ -121,7 +122,9 @@ async function runAnonymize(ctx: CommandContext, users: string[], opts: BatchCli
   });
   const result = anonymizeUsers(ctx, plan, { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'anonymized', would: 'anonymize', unchanged: 'already anonymized' });
-  if (!result.logFlushed) {
-    warn(ctx.io, `another process kept the database busy, so its write-ahead log (${ctx.db.path}-wal) may still hold the erased values until the next checkpoint`);
-  }
+  if (!result.logFlushed) warnLogKept(ctx);
+}
+
+function warnLogKept(ctx: CommandContext): void {
+  warn(ctx.io, `another process kept the database busy, so its write-ahead log (${ctx.db.path}-wal) may still hold the erased values until the next checkpoint`);
 }

@@ -119,8 +119,7 @@ export function anonymizeAction(ctx: ServiceContext) {
       const history = sql.auditRows.all<{ id: number; details: string }>({ id: user.id }).map((r) => ({ id: r.id, details: JSON.parse(r.details) as AuditDetails }));
       const personal = personalValues(sql, user.id, history);
       const identity = freeIdentity(sql, user.id);
-      erase.withSecureIndex(() =>
-        sql.anonymize.run({
+      sql.anonymize.run({
           id: user.id,
           username: identity.username,
           username_key: identityKey(identity.username),
@@ -132,8 +131,7 @@ export function anonymizeAction(ctx: ServiceContext) {
           firstname_key: foldedKey('Anonymous'),
           lastname_key: foldedKey('User'),
           anonymized_at: now,
-        }),
-      );
+      });
       sql.deleteExtraValues.run({ id: user.id });
       const tokens = sql.deleteTokens.run({ id: user.id }).changes;
       let scrubbed = 0;
@@ -148,6 +146,8 @@ export function anonymizeAction(ctx: ServiceContext) {
         auditEntriesErased: scrubbed,
         tokensRevoked: tokens,
         changes: user.active ? [{ field: 'active', before: 1, after: 0 }] : [],
+        // The copies that still hold what was erased: the administrator destroys them.
+        backupsHoldingData: erase.backupsSince(user.registered_at),
       });
       return 'changed';
     },

@@ -1,4 +1,5 @@
 import { accountStatements } from '../db/account-statements';
+import { eraser } from '../db/erasure';
 import { lifecycleStatements } from '../db/lifecycle-statements';
 import { selectUserIds } from '../db/user-query';
 import { assertNotLastAdmin } from './activation';
@@ -83,6 +84,8 @@ export interface PurgeRun {
   action: BatchAction;
   /** For each purged user id, the ids of the courses handed over. */
   handedOver: Map<number, number[]>;
+  /** Empties the write-ahead log after the purge (it holds the old pages); false when another process kept it. */
+  flushLog(): boolean;
 }
 
 /**
@@ -98,6 +101,7 @@ export function assertPurgeable(user: TargetUser): void {
 export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): PurgeRun {
   const sql = lifecycleStatements(ctx.db);
   const auditLog = batchAuditor(ctx);
+  const erase = eraser(ctx.db);
   const handedOver = new Map<number, number[]>();
   const action: BatchAction = {
     apply(user) {
@@ -112,12 +116,18 @@ export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): Purg
         sql.reassignCourses.run({ from: user.id, to: receiver.id });
       }
       sql.deleteUser.run({ id: user.id });
-      auditLog('user.purge', user.id, { username: user.username, coursesHandedOver: courseIds, handedTo: receiver.id });
+      auditLog('user.purge', user.id, {
+        username: user.username,
+        coursesHandedOver: courseIds,
+        handedTo: receiver.id,
+        // The copies that still hold the purged account: the administrator destroys them.
+        backupsHoldingData: erase.backupsSince(user.registered_at),
+      });
       handedOver.set(user.id, courseIds);
       return 'changed';
     },
   };
-  return { action, handedOver };
+  return { action, handedOver, flushLog: () => erase.flushLog().complete };
 }
 
 export interface OwnedCourse {

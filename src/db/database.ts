@@ -84,7 +84,8 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
   };
   if (options.migrate !== false && currentSchemaVersion(raw) !== latestSchemaVersion()) {
     try {
-      await migrateToLatest(db);
+      const { applied } = await migrateToLatest(db);
+      if (!created && applied.includes(SECURE_ERASE_MIGRATION)) clearOldFreePages(raw);
     } catch (error) {
       await db.close();
       throw error;
@@ -106,9 +107,9 @@ function openRaw(file: string): BetterSqlite3.Database {
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
-    // Deleted and overwritten records are zeroed inside their pages (no extra I/O), so that
-    // earlier values (an old email, an erased name) do not linger in the file.
-    raw.pragma('secure_delete = FAST');
+    // Deleted and overwritten records are zeroed, and so are the pages they free (FAST would
+    // leave freed pages as they were): an old email or an erased name does not linger in the file.
+    raw.pragma('secure_delete = ON');
   } catch (error) {
     raw.close();
     throw unusableDatabase(file, error);
@@ -176,6 +177,21 @@ function makeDirectories(dir: string): void {
     current = parent;
   }
   for (const level of missing) fs.mkdirSync(level, { mode: 0o700 });
+}
+
+const SECURE_ERASE_MIGRATION = '0005_secure_erase';
+
+/**
+ * Versions before 0005 freed pages without zeroing them (secure_delete =
+ * FAST), so deleted users' data could remain on the free list. Once, when
+ * such a database is upgraded, VACUUM rewrites the file without them.
+ */
+function clearOldFreePages(raw: BetterSqlite3.Database): void {
+  const free = raw.pragma('freelist_count', { simple: true }) as number;
+  if (free === 0) return;
+  process.stderr.write(`roster: clearing ${free} free page(s) of earlier deletions from the database file (once, after the upgrade)\n`);
+  raw.exec('VACUUM');
+  raw.pragma('wal_checkpoint(TRUNCATE)');
 }
 
 /** Migrations record their count in user_version, so a normal start skips the migrator. */

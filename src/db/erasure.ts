@@ -1,36 +1,40 @@
 import type { RosterDb } from './database';
 
 /**
- * What a GDPR erasure needs of SQLite beyond ordinary updates, so that the
- * erased values are gone from the file itself and not only from queries.
+ * What a GDPR erasure (anonymize, purge) needs beyond ordinary updates, so
+ * that the erased values are gone from the file itself and not only from
+ * queries. Freed space is zeroed on every connection (secure_delete = ON)
+ * and the search index removes entries at once (FTS5 secure-delete, set by
+ * migration 0005); what is left is the write-ahead log, which still holds
+ * the old page images, and the backups taken before.
  */
 export interface Eraser {
-  /** Inside the erasing transaction: search-index entries are removed, not shadowed by delete markers. */
-  withSecureIndex<T>(run: () => T): T;
-  /** After the erasure: copy the write-ahead log into the database and empty it (it holds old page images). */
+  /** After the erasure: copy the write-ahead log into the database and empty it. */
   flushLog(): { complete: boolean };
+  /** The backups recorded since `since` (db backup audits each one): they still hold the erased data. */
+  backupsSince(since: string): BackupsTaken;
 }
 
+export interface BackupsTaken {
+  /** The latest ones, newest first. */
+  files: { file: string; at: string }[];
+  /** How many more there are (see roster audit --action db.backup). */
+  more: number;
+}
+
+const LISTED_BACKUPS = 20;
+
 export function eraser(db: RosterDb): Eraser {
-  // Freed space, freelist and overflow pages included, is overwritten with zeros (this connection only).
-  db.raw.pragma('secure_delete = ON');
-  // FTS5 keeps deleted entries in older segments until they are merged; secure-delete removes them at once.
-  // (The value must be an SQL integer literal: a bound JavaScript number arrives as a real, which FTS5 rejects.)
-  const secureOn = db.raw.prepare(`INSERT INTO user_search(user_search, rank) VALUES ('secure-delete', 1)`);
-  const secureOff = db.raw.prepare(`INSERT INTO user_search(user_search, rank) VALUES ('secure-delete', 0)`);
+  const backups = db.raw.prepare(`SELECT at, details FROM audit_log WHERE action = 'db.backup' AND at >= ? ORDER BY id DESC`);
   return {
-    withSecureIndex(run) {
-      secureOn.run();
-      try {
-        return run();
-      } finally {
-        // Set and reset in the same transaction: other connections never see it set.
-        secureOff.run();
-      }
-    },
     flushLog() {
       const [row] = db.raw.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
       return { complete: !row || (row.busy === 0 && row.log === row.checkpointed) };
+    },
+    backupsSince(since) {
+      const rows = backups.all(since) as { at: string; details: string | null }[];
+      const files = rows.slice(0, LISTED_BACKUPS).map((r) => ({ file: String((JSON.parse(r.details ?? '{}') as { file?: unknown }).file ?? ''), at: r.at }));
+      return { files, more: Math.max(0, rows.length - LISTED_BACKUPS) };
     },
   };
 }

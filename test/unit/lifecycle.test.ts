@@ -183,7 +183,7 @@ describe('lifecycle core', () => {
       expect(get(teach)).toBeUndefined();
       expect(db.raw.prepare('SELECT count(*) AS n FROM course_user').get()).toEqual({ n: 0 });
       expect(db.raw.prepare('SELECT DISTINCT owner_id FROM course').all()).toEqual([{ owner_id: 1 }]);
-      expect(JSON.parse(audits('user.purge')[0]!.details)).toEqual({ username: 'teach', coursesHandedOver: [a, b], handedTo: 1 });
+      expect(JSON.parse(audits('user.purge')[0]!.details)).toEqual({ username: 'teach', coursesHandedOver: [a, b], handedTo: 1, backupsHoldingData: { files: [], more: 0 } });
     });
 
     it('purge re-checks the receiver inside its transaction', async () => {
@@ -258,7 +258,8 @@ describe('lifecycle core', () => {
       expect([inIndex('wxy'), inIndex('vbn')]).toEqual([false, false]);
       expect(db.raw.prepare("SELECT rowid FROM user_search WHERE user_search MATCH 'anonymous'").all()).toEqual([{ rowid: victim }]);
       expect(() => db.raw.prepare("INSERT INTO user_search(user_search) VALUES ('integrity-check')").run()).not.toThrow();
-      expect(db.raw.prepare("SELECT v FROM user_search_config WHERE k = 'secure-delete'").get()).toEqual({ v: 0 });
+      // Secure-delete stays on for every connection (migration 0005): no delete leaves old terms behind.
+      expect(db.raw.prepare("SELECT v FROM user_search_config WHERE k = 'secure-delete'").get()).toEqual({ v: 1 });
     });
   });
 

@@ -1,0 +1,26 @@
+import { Kysely, sql } from 'kysely';
+
+/**
+ * Erased data leaves the file.
+ *
+ * The search index runs in FTS5's secure-delete mode from now on (a setting
+ * stored in the index itself): a deleted or changed row's entries are
+ * removed from the index at once, instead of being hidden by delete markers
+ * while the old entries stay in older segments. 'optimize' merges the
+ * segments written before, which drops the entries that earlier deletes
+ * and edits had only marked. Every roster connection runs with
+ * secure_delete = ON, so the pages this frees are zeroed; the free pages
+ * left by earlier versions are cleared by one VACUUM after this migration
+ * (src/db/database.ts).
+ *
+ * Frozen in time: Kysely<any>.
+ */
+export async function up(db: Kysely<any>): Promise<void> {
+  // The value must be an SQL integer literal: a bound JavaScript number arrives as a real, which FTS5 rejects.
+  await sql`INSERT INTO user_search(user_search, rank) VALUES ('secure-delete', 1)`.execute(db);
+  await sql`INSERT INTO user_search(user_search) VALUES ('optimize')`.execute(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`INSERT INTO user_search(user_search, rank) VALUES ('secure-delete', 0)`.execute(db);
+}
