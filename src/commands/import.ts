@@ -3,6 +3,7 @@ import type { CommandRegistry } from '../cli/registry';
 import { exitCodeFor, listenForStop } from '../cli/interrupt';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint, warn } from '../cli/io';
+import { escapeValue } from '../cli/terminal-text';
 import { collect, examples } from '../cli/options';
 import { createProgress } from '../cli/progress';
 import { resolve } from 'node:path';
@@ -130,7 +131,8 @@ async function askMappings(file: UserFile, unknown: string[], fields: Map<string
   const maps: ColumnMap[] = [];
   const choices = [{ name: 'ignore this column', value: 'ignore' }, ...targetNames(fields).map((name) => ({ name, value: name }))];
   for (const column of unknown) {
-    const target = await select({ message: `${file.name}: what does the column "${column}" hold?`, choices, pageSize: 12 });
+    // The column name comes from the file: escaped before it reaches the terminal.
+    const target = await select({ message: `${escapeValue(file.name)}: what does the column "${escapeValue(column)}" hold?`, choices, pageSize: 12 });
     maps.push({ column, target });
   }
   return maps;
