@@ -87,7 +87,7 @@ export async function exportBench(): Promise<void> {
     if (result.status !== 0) throw new Error(`raw export failed: ${result.stderr}`);
     rawMs = Math.min(rawMs, Number(process.hrtime.bigint() - start) / 1e6);
     rawMb = Math.max(rawMb, Number(/PEAK_RSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? NaN) / 1024);
-    const run = peakMemoryMb(['export', path.join(dir, 'users.csv')], env);
+    const run = peakMemoryMb(['export', path.join(dir, 'users.csv'), '--force'], env);
     ours = { ms: Math.min(ours.ms, run.ms), mb: Math.max(ours.mb, run.mb) };
   }
   const lines = countLines(path.join(dir, 'users.csv'));
