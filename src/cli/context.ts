@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ServiceContext } from '../core/context';
 import { UsageError } from '../core/errors';
 import { unusableDatabase } from '../db/unusable-database';
-import { unsafeTextProblem } from '../core/validation';
+import { LIMITS, unsafeTextProblem } from '../core/validation';
 import { processIo, type Io } from './io';
 
 export interface GlobalOptions {
@@ -39,7 +39,7 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
   const globals = command.optsWithGlobals<GlobalOptions>();
   // `--actor "$WHO"` with WHO unset must not quietly record somebody else.
   if (globals.actor !== undefined && !globals.actor.trim()) throw new UsageError('--actor was given an empty name', 'name who acts, e.g. --actor "$SUDO_USER", or leave --actor out');
-  const unsafeActor = globals.actor === undefined ? undefined : unsafeTextProblem(globals.actor);
+  const unsafeActor = globals.actor === undefined ? undefined : (unsafeTextProblem(globals.actor) ?? (globals.actor.length > LIMITS.actor ? `is longer than ${LIMITS.actor} characters` : undefined));
   if (unsafeActor) throw new UsageError(`--actor ${unsafeActor}`);
   const [{ openDatabase, resolveDatabasePath }, { systemClock }] = await Promise.all([import('../db/database'), import('../core/time')]);
   const now = systemClock;

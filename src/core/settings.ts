@@ -1,6 +1,7 @@
 import { audit } from './audit';
 import type { ServiceContext } from './context';
 import { NotFoundError, UsageError, ValidationError } from './errors';
+import { LIMITS, unsafeTextProblem } from './validation';
 
 interface SettingSpec {
   description: string;
@@ -14,6 +15,9 @@ export const SETTINGS: Record<string, SettingSpec> = {
     description: 'the platform address; login-as prints a login URL built from it ({user} and {token} are replaced when present)',
     parse(value) {
       const text = value.trim();
+      // URL() would percent-encode a control character, and its input here is stored as given.
+      const unsafe = unsafeTextProblem(text) ?? (text.length > LIMITS.url ? `is longer than ${LIMITS.url} characters` : undefined);
+      if (unsafe) throw new ValidationError([{ field: 'base-url', message: unsafe }]);
       let url: URL | undefined;
       try {
         url = new URL(text.replace(/\{(user|token)\}/g, 'x'));

@@ -12,6 +12,8 @@ export const LIMITS = {
   extraText: 1000,
   reason: 500,
   label: 200,
+  actor: 100,
+  url: 2000,
 } as const;
 
 // Letters (any script), digits and . _ - @, as Chamilo allows.

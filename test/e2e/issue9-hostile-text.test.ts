@@ -75,6 +75,22 @@ describe('issue 9: control and invisible characters are refused in every stored 
     expect(countUsers(sandbox, username)).toBe(0);
   });
 
+  it.each([
+    ['course add C1 --title', ['course', 'add', 'C1', '--title', 'Algebra\u001b]0;x\u0007'], 5],
+    ['session add --name', ['session', 'add', 'Spring\u202e2026', '--start', '2026-03-01', '--end', '2026-06-30'], 5],
+    ['field add --label', ['field', 'add', 'hostile', '--label', 'Co\u001b[2Jhort'], 5],
+    ['field add --choices', ['field', 'add', 'hostile2', '--type', 'choice', '--choices', 'a,b\u009b1m'], 5],
+    ['config set base-url', ['config', 'set', 'base-url', 'https://campus.example.org/\u001b]0;x\u0007'], 5],
+    ['--actor', ['role', 'list', '--actor', 'eve\u001b[2J'], 2],
+  ])('%s holding a control character is refused, naming the code point, and nothing is stored', (_label, args, code) => {
+    const result = sandbox.run(args as string[]);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(/U\+(001B|202E|009B)/);
+    expect(result.stderr).not.toMatch(RAW);
+    expect(sandbox.query("SELECT count(*) AS n FROM course WHERE code_key = 'c1'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM extra_field WHERE name LIKE 'hostile%'")).toEqual([{ n: 0 }]);
+  });
+
   describe('import', () => {
     beforeAll(() => {
       expect(sandbox.run(['field', 'add', 'note', '--type', 'text']).code).toBe(0);
