@@ -19,8 +19,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   // The value must be an SQL integer literal: a bound JavaScript number arrives as a real, which FTS5 rejects.
   await sql`INSERT INTO user_search(user_search, rank) VALUES ('secure-delete', 1)`.execute(db);
   await sql`INSERT INTO user_search(user_search) VALUES ('optimize')`.execute(db);
+  // An erasure finds the course and session entries that name the person (owner, coach) by action.
+  await db.schema.createIndex('audit_log_action_idx').on('audit_log').columns(['action', 'id']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('audit_log_action_idx').ifExists().execute();
   await sql`INSERT INTO user_search(user_search, rank) VALUES ('secure-delete', 0)`.execute(db);
 }

@@ -93,6 +93,28 @@ function personalValues(sql: ErasureStatements, userId: number, history: { detai
   return values;
 }
 
+/**
+ * Erases a person's values from the audit trail: from their own entries,
+ * and from the course and session entries that name them as owner or coach.
+ * Called before the account row changes (anonymize) or goes (purge), while
+ * its values can still be read. Returns how many entries were changed.
+ */
+export function eraseFromAuditTrail(sql: ErasureStatements, userId: number): number {
+  const parse = (rows: { id: number; details: string }[]) => rows.map((r) => ({ id: r.id, details: JSON.parse(r.details) as AuditDetails }));
+  const history = parse(sql.auditRows.all<{ id: number; details: string }>({ id: userId }));
+  const personal = personalValues(sql, userId, history);
+  const username = sql.personalData.get<{ username: string }>({ id: userId })?.username;
+  const mentions = username ? parse(sql.mentionRows.all<{ id: number; details: string }>({ username: username.toLowerCase() })) : [];
+  let scrubbed = 0;
+  for (const entry of [...history, ...mentions]) {
+    const clean = scrubAuditDetails(entry.details, personal);
+    if (clean === entry.details) continue;
+    sql.setAuditDetails.run({ id: entry.id, details: JSON.stringify(clean) });
+    scrubbed++;
+  }
+  return scrubbed;
+}
+
 export function assertAnonymizable(user: TargetUser): void {
   if (user.is_system) throw new ConflictError(`${user.username} is the system fallback account; it cannot be anonymized`);
 }
@@ -116,8 +138,7 @@ export function anonymizeAction(ctx: ServiceContext) {
       assertAnonymizable(user);
       if (user.anonymized_at) return 'unchanged';
       assertNotLastAdmin(accounts, user, 'anonymize');
-      const history = sql.auditRows.all<{ id: number; details: string }>({ id: user.id }).map((r) => ({ id: r.id, details: JSON.parse(r.details) as AuditDetails }));
-      const personal = personalValues(sql, user.id, history);
+      const scrubbed = eraseFromAuditTrail(sql, user.id);
       const identity = freeIdentity(sql, user.id);
       sql.anonymize.run({
           id: user.id,
@@ -134,20 +155,13 @@ export function anonymizeAction(ctx: ServiceContext) {
       });
       sql.deleteExtraValues.run({ id: user.id });
       const tokens = sql.deleteTokens.run({ id: user.id }).changes;
-      let scrubbed = 0;
-      for (const entry of history) {
-        const clean = scrubAuditDetails(entry.details, personal);
-        if (clean === entry.details) continue;
-        sql.setAuditDetails.run({ id: entry.id, details: JSON.stringify(clean) });
-        scrubbed++;
-      }
       auditLog('user.anonymize', user.id, {
         erased: ERASED,
         auditEntriesErased: scrubbed,
         tokensRevoked: tokens,
         changes: user.active ? [{ field: 'active', before: 1, after: 0 }] : [],
         // The copies that still hold what was erased: the administrator destroys them.
-        backupsHoldingData: erase.backupsSince(user.registered_at),
+        backupsHoldingData: erase.backupsTaken(),
       });
       return 'changed';
     },

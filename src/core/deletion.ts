@@ -1,6 +1,7 @@
 import { accountStatements } from '../db/account-statements';
 import { eraser } from '../db/erasure';
-import { lifecycleStatements } from '../db/lifecycle-statements';
+import { erasureStatements, lifecycleStatements } from '../db/lifecycle-statements';
+import { eraseFromAuditTrail } from './anonymize';
 import { selectUserIds } from '../db/user-query';
 import { assertNotLastAdmin } from './activation';
 import { batchAuditor } from './audit';
@@ -102,6 +103,7 @@ export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): Purg
   const sql = lifecycleStatements(ctx.db);
   const auditLog = batchAuditor(ctx);
   const erase = eraser(ctx.db);
+  const erasure = erasureStatements(ctx.db);
   const handedOver = new Map<number, number[]>();
   const action: BatchAction = {
     apply(user) {
@@ -115,13 +117,15 @@ export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): Purg
         }
         sql.reassignCourses.run({ from: user.id, to: receiver.id });
       }
+      // A purge erases: the person's values leave the audit trail with the row.
+      const auditEntriesErased = eraseFromAuditTrail(erasure, user.id);
       sql.deleteUser.run({ id: user.id });
       auditLog('user.purge', user.id, {
-        username: user.username,
+        auditEntriesErased,
         coursesHandedOver: courseIds,
         handedTo: receiver.id,
         // The copies that still hold the purged account: the administrator destroys them.
-        backupsHoldingData: erase.backupsSince(user.registered_at),
+        backupsHoldingData: erase.backupsTaken(),
       });
       handedOver.set(user.id, courseIds);
       return 'changed';

@@ -11,8 +11,8 @@ import type { RosterDb } from './database';
 export interface Eraser {
   /** After the erasure: copy the write-ahead log into the database and empty it. */
   flushLog(): { complete: boolean };
-  /** The backups recorded since `since` (db backup audits each one): they still hold the erased data. */
-  backupsSince(since: string): BackupsTaken;
+  /** The backups recorded in the audit log (db backup audits each one): they may still hold the erased data. */
+  backupsTaken(): BackupsTaken;
 }
 
 export interface BackupsTaken {
@@ -25,16 +25,19 @@ export interface BackupsTaken {
 const LISTED_BACKUPS = 20;
 
 export function eraser(db: RosterDb): Eraser {
-  const backups = db.raw.prepare(`SELECT at, details FROM audit_log WHERE action = 'db.backup' AND at >= ? ORDER BY id DESC`);
+  const backups = db.raw.prepare(`SELECT at, details FROM audit_log WHERE action = 'db.backup' ORDER BY id DESC`);
+  let taken: BackupsTaken | undefined;
   return {
     flushLog() {
       const [row] = db.raw.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
       return { complete: !row || (row.busy === 0 && row.log === row.checkpointed) };
     },
-    backupsSince(since) {
-      const rows = backups.all(since) as { at: string; details: string | null }[];
+    // Every backup, whatever the dates say (a registration date can be anything an import gave).
+    backupsTaken() {
+      if (taken) return taken;
+      const rows = backups.all() as { at: string; details: string | null }[];
       const files = rows.slice(0, LISTED_BACKUPS).map((r) => ({ file: String((JSON.parse(r.details ?? '{}') as { file?: unknown }).file ?? ''), at: r.at }));
-      return { files, more: Math.max(0, rows.length - LISTED_BACKUPS) };
+      return (taken = { files, more: Math.max(0, rows.length - LISTED_BACKUPS) });
     },
   };
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { param, prepare } from './prepared';
 import type { RosterDb } from './database';
 
@@ -59,6 +60,18 @@ export function erasureStatements(db: RosterDb) {
     deleteExtraValues: prepare<'id'>(raw, k.deleteFrom('user_extra_value').where('user_id', '=', param<number>('id'))),
     deleteTokens: prepare<'id'>(raw, k.deleteFrom('login_token').where('user_id', '=', param<number>('id'))),
     auditRows: prepare<'id'>(raw, k.selectFrom('audit_log').select(['id', 'details']).where('user_id', '=', param<number>('id')).where('details', 'is not', null)),
+    /**
+     * The entries about courses and sessions that name the user as owner or coach (by username,
+     * with no user id of their own): found through the action index, then by the username's text.
+     */
+    mentionRows: prepare<'username'>(
+      raw,
+      k
+        .selectFrom('audit_log')
+        .select(['id', 'details'])
+        .where('action', 'in', ['course.add', 'course.edit', 'session.add', 'session.edit'])
+        .where(sql<boolean>`instr(lower(details), ${param<string>('username')}) > 0`),
+    ),
     setAuditDetails: prepare<'id' | 'details'>(raw, k.updateTable('audit_log').set({ details: param<string | null>('details') }).where('id', '=', param<number>('id'))),
   };
 }

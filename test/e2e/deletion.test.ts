@@ -162,7 +162,7 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     expect(sandbox.query('SELECT user_id FROM course_user WHERE course_id = ?', courses.MATH)).toEqual([{ user_id: ids.stu }]);
     expect(sandbox.query("SELECT rowid FROM user_search WHERE user_search MATCH 'Terry'")).toEqual([]);
     expect(auditRows(sandbox, 'user.purge')).toEqual([
-      { user_id: ids.teach, actor: expect.any(String), details: { username: 'teach', coursesHandedOver: [courses.MATH, courses.PHY], handedTo: fallbackId, backupsHoldingData: { files: [], more: 0 } } },
+      { user_id: ids.teach, actor: expect.any(String), details: { auditEntriesErased: 0, coursesHandedOver: [courses.MATH, courses.PHY], handedTo: fallbackId, backupsHoldingData: { files: [], more: 0 } } },
     ]);
     expect(sandbox.run(['show', 'teach'], { env }).code).toBe(3);
   });

@@ -162,3 +162,43 @@ describe('issue 9: backups are part of the erasure record', () => {
     expect(rows[0]).toContain(b1);
   });
 });
+
+describe('issue 9: the audit trail keeps no personal value after an erasure (found by a newcomer)', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  const add = (username: string, first: string, last: string, code: string) =>
+    sandbox.run(['add', '--username', username, '--email', `${username}@qzmail.example`, '--firstname', first, '--lastname', last, '--official-code', code, '--role', 'teacher', '--password-stdin'], {
+      input: 'correct horse battery\n',
+    });
+
+  beforeAll(() => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }]);
+  });
+
+  it('purge erases the values of the account from its earlier audit entries (add, edit)', () => {
+    expect(add('pelwzq', 'Pelagiaqz', 'Wimbrellqz', 'OFCQZ991').code).toBe(0);
+    expect(sandbox.run(['edit', 'pelwzq', '--phone', '+44 7700 900123', '--lastname', 'Wimbrellzq']).code).toBe(0);
+    expect(sandbox.run(['delete', 'pelwzq', '--yes']).code).toBe(0);
+    expect(sandbox.run(['purge', 'pelwzq', '--yes']).code).toBe(0);
+    expect(foundInFile(sandbox, ['pelwzq', 'Pelagiaqz', 'Wimbrellqz', 'Wimbrellzq', 'OFCQZ991', '7700 900123'])).toEqual([]);
+  });
+
+  it('anonymize erases the username from the course and session entries that name its owner or coach', () => {
+    expect(add('gorvtq', 'Gorvqxa', 'Tqxbrel', 'OFCQZ992').code).toBe(0);
+    expect(sandbox.run(['course', 'add', 'K1', '--title', 'Knots', '--owner', 'gorvtq']).code).toBe(0);
+    expect(sandbox.run(['course', 'edit', 'K1', '--owner', 'boss']).code).toBe(0);
+    expect(sandbox.run(['session', 'add', 'S1', '--start', '2027-03-01', '--end', '2027-06-30', '--coach', 'gorvtq']).code).toBe(0);
+    expect(sandbox.run(['anonymize', 'gorvtq', '--yes']).code).toBe(0);
+    expect(foundInFile(sandbox, ['gorvtq', 'Gorvqxa', 'Tqxbrel', 'OFCQZ992'])).toEqual([]);
+  });
+
+  it('the backups listed with an erasure do not depend on the registration date an import gave', () => {
+    sandbox.file('future.csv', 'LastName;FirstName;Email;UserName;Password;RegistrationDate\nFuturelast;Fut;futu@qzmail.example;futu;long secret 1;2031-01-01 00:00:00\n');
+    expect(sandbox.run(['import', 'future.csv']).code).toBe(0);
+    const backup = path.join(sandbox.dir, 'b3.db');
+    expect(sandbox.run(['db', 'backup', backup]).code).toBe(0);
+    expect(sandbox.run(['anonymize', 'futu', '--yes']).code).toBe(0);
+    const [row] = sandbox.query<{ details: string }>("SELECT details FROM audit_log WHERE action = 'user.anonymize' ORDER BY id DESC LIMIT 1");
+    expect(JSON.parse(row!.details)).toMatchObject({ backupsHoldingData: { files: [{ file: backup }], more: 0 } });
+  });
+});
