@@ -21,7 +21,12 @@ export interface CommandContext extends ServiceContext {
 /** Who is recorded in the audit log: --actor, else the person behind sudo, else the OS login. */
 export function resolveActor(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (option?.trim()) return option.trim();
-  if (env.SUDO_USER) return env.SUDO_USER;
+  if (env.SUDO_USER) {
+    // Recorded in the audit log like --actor: the same characters are refused.
+    const unsafe = unsafeTextProblem(env.SUDO_USER) ?? (env.SUDO_USER.length > LIMITS.actor ? `is longer than ${LIMITS.actor} characters` : undefined);
+    if (unsafe) throw new UsageError(`SUDO_USER ${unsafe}`, 'give who acts with --actor <name>');
+    return env.SUDO_USER;
+  }
   try {
     // Loaded here: only commands that write the audit log need the login name.
     const { userInfo } = require('node:os') as typeof import('node:os');

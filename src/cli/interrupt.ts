@@ -20,17 +20,20 @@ export function listenForStop(controller = new AbortController()): StopRequest {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The terminal went away (an ssh session dropped): stop as cleanly as for Ctrl-C.
+  process.on('SIGHUP', onSignal);
   return {
     signal: controller.signal,
     stoppedBy: () => stoppedBy,
     release: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
     },
   };
 }
 
 /** The shell's convention: 128 + the signal number. */
 export function exitCodeFor(signal: NodeJS.Signals): number {
-  return signal === 'SIGTERM' ? 143 : 130;
+  return signal === 'SIGTERM' ? 143 : signal === 'SIGHUP' ? 129 : 130;
 }

@@ -8,6 +8,8 @@ export interface Output {
   write(chunk: string): boolean;
   once(event: 'drain', listener: () => void): unknown;
   isTTY?: boolean;
+  /** roster colours what it writes here (a terminal, without NO_COLOR). */
+  colours?: boolean;
 }
 
 /** The terminal as commands see it; tests and scripts get the non-TTY behaviour. */
@@ -49,6 +51,7 @@ export function isTerminal(fd: 1 | 2): boolean {
  */
 export class FdOutput implements Output {
   readonly isTTY: boolean;
+  colours = false;
   private stream: NodeJS.WriteStream | undefined;
 
   constructor(private readonly fd: 1 | 2) {
@@ -99,6 +102,7 @@ export function processIo(): Io {
   // terminal, and handed over only to the commands that read it.
   const interactive = stderr.isTTY && Boolean(process.stdin.isTTY);
   const color = stdout.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  stdout.colours = color;
   io = {
     stdout,
     stderr,
@@ -127,6 +131,8 @@ export class BlockWriter {
 
   constructor(
     private readonly stream: Output,
+    /** Escape control characters in what is written (see escapeLine): JSON always, other text on a terminal. */
+    private readonly escape = false,
     private readonly blockSize = 64 * 1024,
   ) {}
 
@@ -141,13 +147,13 @@ export class BlockWriter {
     const block = this.parts.join('');
     this.parts = [];
     this.size = 0;
-    await write(this.stream, block);
+    await write(this.stream, this.escape ? escapeLine(block) : block);
   }
 }
 
 /** One line for a person; control characters that values may carry are escaped (see escapeLine). */
 export function line(stream: Output, text = ''): void {
-  stream.write(`${escapeLine(text)}\n`);
+  stream.write(`${escapeLine(text, Boolean(stream.colours))}\n`);
 }
 
 const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;

@@ -3,7 +3,7 @@ import { ExitCode, isRosterError, RosterError } from '../core/errors';
 import { COMMANDS } from '../commands';
 import { unusableDatabase } from '../db/unusable-database';
 import { FdOutput, isTerminal } from './io';
-import { escapeValue } from './terminal-text';
+import { escapeLine, escapeValue } from './terminal-text';
 import { CommandRegistry, helpAsFlag } from './registry';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -15,7 +15,8 @@ const writeOut = (text: string) => void (helpOutput ??= new FdOutput(1)).write(t
 
 const OUTPUT = {
   writeOut,
-  outputError: (message: string, write: (text: string) => void) => write(`roster: ${message}`),
+  // Commander quotes the command line (an unknown option, a bad value): escaped like every message.
+  outputError: (message: string, write: (text: string) => void) => write(escapeLine(`roster: ${message}`)),
   getOutHelpWidth: () => (isTerminal(1) ? (process.stdout.columns ?? 80) : 80),
   getOutHasColors: () => false,
 };

@@ -54,7 +54,8 @@ function day(iso: string | null): string {
 
 /** A JSON array written item by item: bounded memory for any number of users. */
 export async function renderJsonStream<T>(io: Io, items: AsyncIterable<T>): Promise<number> {
-  const out = new BlockWriter(io.stdout);
+  // Escaped as \u001b, \u202e: the same JSON, safe on a terminal.
+  const out = new BlockWriter(io.stdout, true);
   let count = 0;
   await out.write('[');
   for await (const item of items) {
@@ -101,7 +102,8 @@ const CSV_BATCH = 1000;
 export async function renderUserCsv(io: Io, users: AsyncIterable<User>): Promise<number> {
   const [{ stringify }, { neutraliseFormula }] = await Promise.all([import('csv-stringify/sync'), import('../formats/csv-safety')]);
   const columns = CSV_COLUMNS.map(([name]) => name);
-  const out = new BlockWriter(io.stdout);
+  // Data for a program, written as it is; escaped only for a person reading it on a terminal.
+  const out = new BlockWriter(io.stdout, Boolean(io.stdout.isTTY));
   let batch: unknown[][] = [];
   let header = true;
   const flush = async () => {

@@ -1,4 +1,4 @@
-import { escapeValue } from './terminal-text';
+import { escapeLine } from './terminal-text';
 /**
  * The user list as a table for people, drawn with box characters in the
  * look of cli-table3's compact style (which draws the small tables of courses
@@ -93,7 +93,9 @@ export class TableWriter {
   /** The rows as lines of text; the first call draws the top and the header first. */
   rows(rows: readonly (readonly string[])[]): string {
     if (!rows.length) return '';
-    const body = rows.map((row) => this.head.map((_, i) => clean(row[i] ?? '')));
+    // With colours on, the cells roster painted keep their colour codes; everything else is escaped.
+    const colours = Boolean(this.style.head ?? this.style.border);
+    const body = rows.map((row) => this.head.map((_, i) => clean(row[i] ?? '', colours)));
     const out: string[] = [];
     if (!this.widths) {
       this.widths = this.head.map((h, i) => Math.max(displayWidth(h), this.minWidths[i] ?? 0, ...body.map((row) => displayWidth(row[i]!))));
@@ -149,6 +151,6 @@ export function renderTable(head: readonly string[], rows: readonly (readonly st
 }
 
 /** One line per row: line breaks and tabs become spaces, other control characters escapes. */
-function clean(cell: string): string {
-  return escapeValue(cell.replace(/[\r\n\t]+/g, ' '));
+function clean(cell: string, keepColours: boolean): string {
+  return escapeLine(cell.replace(/[\r\n\t]+/g, ' '), keepColours);
 }

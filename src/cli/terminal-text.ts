@@ -15,7 +15,13 @@ export function escapeValue(text: string): string {
   return UNSAFE_CHARACTER.test(text) ? text.replace(EVERY_UNSAFE, escapeCharacter) : text;
 }
 
-/** A whole line of output: the same, but roster's own colours and line breaks pass. */
-export function escapeLine(text: string): string {
-  return UNSAFE_CHARACTER.test(text) ? text.replace(UNSAFE_IN_LINE, (match: string, colour?: string) => (colour || match === '\n' || match === '\t' ? match : escapeCharacter(match))) : text;
+/**
+ * A whole line (or block) of output: the same, but line breaks and tabs
+ * pass, and, when roster colours the output (a terminal without NO_COLOR),
+ * colour codes pass too (a value can then at worst change a colour; with
+ * colours off every escape character comes from a value and is escaped).
+ */
+export function escapeLine(text: string, keepColours = false): string {
+  if (!UNSAFE_CHARACTER.test(text)) return text;
+  return text.replace(UNSAFE_IN_LINE, (match: string, colour?: string) => ((colour && keepColours) || match === '\n' || match === '\t' ? match : escapeCharacter(match)));
 }

@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { withContext, type CommandContext } from '../cli/context';
 import { addFilterOptions, filterFromOptions, type FilterOptions } from '../cli/filters';
 import { line, write } from '../cli/io';
+import { escapeLine } from '../cli/terminal-text';
 import { collectList, examples } from '../cli/options';
 import { createProgress } from '../cli/progress';
 import { UsageError } from '../core/errors';
@@ -77,8 +78,14 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
   const stop = listenForStop(controller);
   try {
     for await (const text of plan.chunks()) {
-      if (target) target.write(text);
-      else await write(ctx.io.stdout, text);
+      if (target) {
+        target.write(text);
+        // Writes to a file are synchronous: let a stop signal (Ctrl-C, SIGTERM, SIGHUP) be heard between chunks.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      } else {
+        // To a terminal a person reads it: control characters escaped (a pipe or a file gets the data as it is).
+        await write(ctx.io.stdout, ctx.io.stdout.isTTY ? escapeLine(text) : text);
+      }
       progress.update(plan.count);
     }
     progress.done();

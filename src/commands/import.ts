@@ -115,7 +115,8 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
 /** --report and --credentials: never the input, the database, a link, or (for the report, without --force) an existing file. */
 async function checkSideFiles(ctx: CommandContext, input: string, opts: ImportOptions) {
   const [{ checkOutputPath, databaseFiles }, { CredentialsFile, RejectReport }] = await Promise.all([import('../formats/output-file'), import('../formats/import-files')]);
-  const protect = [...databaseFiles(ctx.db.path), ...(input === '-' ? [] : [{ path: input, role: 'the file being imported' }])];
+  // Standard input may be a file too (`roster import - < users.csv`): protected as the open file it is.
+  const protect = [...databaseFiles(ctx.db.path), input === '-' ? { fd: 0, role: 'the file being imported (standard input)' } : { path: input, role: 'the file being imported' }];
   if (opts.report !== undefined && opts.credentials !== undefined && resolve(opts.report) === resolve(opts.credentials)) {
     throw new UsageError('--report and --credentials name the same file', 'give each its own file');
   }

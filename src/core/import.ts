@@ -385,7 +385,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
         // CODE:role, as roster's exports write a course role that differs from the default.
         const colon = item.lastIndexOf(':');
         const role = item.slice(colon + 1).trim().toLowerCase();
-        if (colon > 0 && /^[a-z_]+$/.test(role)) {
+        if (colon > 0 && (role === 'teacher' || role === 'student')) {
           const base = store.course(item.slice(0, colon).trim().toLowerCase());
           if (base) found = { id: base.id, code: base.code, role };
         }

@@ -5,9 +5,13 @@
  * zero-width characters) that make a value display as another. One list,
  * used by validation (refused on input) and by the CLI (escaped on output).
  */
-// The zero-width joiner and non-joiner (U+200C, U+200D) are not among them: Indic and Persian
-// names and emoji sequences need them.
-const UNSAFE = '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b\\u200e\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
+// Invisible: the soft hyphen, the combining grapheme joiner, the Hangul and Mongolian fillers and
+// separators, the interlinear annotation marks and the tag characters, besides the zero-width
+// space and the word joiner. The zero-width joiner and non-joiner (U+200C, U+200D) are not among
+// them: Indic and Persian names and emoji sequences need them.
+const UNSAFE =
+  '\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f\\u200b\\u200e\\u200f\\u2028-\\u202e' +
+  '\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb\\u{1d173}-\\u{1d17a}\\u{e0000}-\\u{e007f}';
 
 /** Every unsafe character, tab and line feed included. */
 export const UNSAFE_CHARACTER = new RegExp(`[${UNSAFE}]`, 'u');
@@ -37,8 +41,13 @@ export function firstUnsafeCharacter(value: string, options: { allowTab?: boolea
   return undefined;
 }
 
-/** `\x1b` for the control characters, `\u202e` for the others: visible, and harmless on a terminal. */
+/**
+ * `\u001b`, `\u202e`: visible, harmless on a terminal, and the very escape
+ * JSON uses, so that escaping JSON text keeps it valid and equal (a character
+ * beyond U+FFFF is written as its two UTF-16 halves, as JSON does).
+ */
 export function escapeCharacter(character: string): string {
-  const code = character.codePointAt(0)!;
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  let escaped = '';
+  for (let i = 0; i < character.length; i++) escaped += `\\u${character.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return escaped;
 }

@@ -365,7 +365,8 @@ function userFieldChanges(row: UserRow, edit: UserEdit): { update: UserUpdate; c
   }
   if (edit.picture !== undefined) {
     const picture = emptyToNull(edit.picture);
-    next.picture = picture ? normalisePicture(picture) : null;
+    checkOptionalText(picture, LIMITS.picture, problems, 'picture');
+    next.picture = picture && problems.empty ? normalisePicture(picture) : null;
   }
   if (edit.expires !== undefined) {
     next.expires_at = edit.expires.trim().toLowerCase() === 'never' ? null : (collect(problems, () => parseExpiry(edit.expires!, 'expires')) ?? null);

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { checkOutputPath, databaseFiles, OutputFile } from '../formats/output-file';
+import { cannotWrite, checkOutputPath, databaseFiles, OutputFile } from '../formats/output-file';
 import type { RosterDb } from './database';
 
 /**
@@ -19,6 +19,9 @@ export async function backupDatabase(db: RosterDb, file: string, options: { forc
   } catch (error) {
     output.abandon();
     fs.rmSync(`${output.temporary}-journal`, { force: true });
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_FULL') throw cannotWrite(target, { code: 'ENOSPC' });
+    if (typeof code === 'string' && code.startsWith('SQLITE_IOERR')) throw cannotWrite(target, { code: 'EIO' });
     throw error;
   }
   return { file: target, bytes: fs.statSync(target).size };

@@ -73,6 +73,10 @@ export class CredentialsFile {
     if (stat?.isSymbolicLink()) {
       throw new ConflictError(`${file} is a symbolic link; roster does not write through links`, 'give the path of the file itself, or another name');
     }
+    // Root must not append passwords to a file another account planted (and can still read).
+    if (stat && stat.uid !== process.getuid?.()) {
+      throw new ConflictError(`${file} belongs to another account (uid ${stat.uid}); roster appends credentials only to a file of its own`, 'choose another file name');
+    }
     if (stat && !startsWithHeader(target)) {
       throw new ConflictError(
         `${file} exists and is not a credentials file written by roster (its first line is not "${CREDENTIALS_HEADER}")`,

@@ -19,7 +19,9 @@ export interface OutputRules {
 }
 
 export interface ProtectedFile {
-  path: string;
+  /** By name, or by the open file it is (standard input redirected from a file). */
+  path?: string;
+  fd?: number;
   /** How the refusal names it: "the file being imported", "the database". */
   role: string;
 }
@@ -38,7 +40,7 @@ export function databaseFiles(file: string): ProtectedFile[] {
 export function checkOutputPath(file: string, rules: OutputRules = {}): string {
   const target = resolveTarget(file);
   for (const guarded of rules.protect ?? []) {
-    if (sameFile(target, guarded.path)) throw new ConflictError(`${file} is ${guarded.role}; roster never writes into it`, 'choose another file name');
+    if (sameFile(target, guarded)) throw new ConflictError(`${file} is ${guarded.role}; roster never writes into it`, 'choose another file name');
   }
   const stat = lstatOrUndefined(target);
   if (!stat) return target;
@@ -113,7 +115,7 @@ function temporaryName(base: string, pid: number): string {
   return `.${base}.${pid}.roster-tmp`;
 }
 
-/** Removes `.<base>.<pid>.roster-tmp` files whose process is gone (a killed export or backup). */
+/** Removes `.<base>.<pid>.roster-tmp` files (and SQLite's -journal of one) whose process is gone (a killed export or backup). */
 function removeStaleTemporaries(dir: string, base: string): void {
   let names: string[];
   try {
@@ -123,8 +125,9 @@ function removeStaleTemporaries(dir: string, base: string): void {
   }
   const prefix = `.${base}.`;
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.roster-tmp')) continue;
-    const pid = Number(name.slice(prefix.length, -'.roster-tmp'.length));
+    const suffix = name.endsWith('.roster-tmp') ? '.roster-tmp' : name.endsWith('.roster-tmp-journal') ? '.roster-tmp-journal' : undefined;
+    if (!name.startsWith(prefix) || !suffix) continue;
+    const pid = Number(name.slice(prefix.length, -suffix.length));
     if (!Number.isInteger(pid) || pid <= 0 || isRunning(pid)) continue;
     const stale = path.join(dir, name);
     const stat = lstatOrUndefined(stale);
@@ -236,8 +239,14 @@ function resolveTarget(file: string): string {
   return path.join(realDir, path.basename(absolute));
 }
 
-/** The same name once the directories are resolved, or the same inode (a hard link). */
-function sameFile(target: string, other: string): boolean {
+/** The same name once the directories are resolved, or the same inode (a hard link, an open file). */
+function sameFile(target: string, guarded: ProtectedFile): boolean {
+  if (guarded.fd !== undefined) {
+    const a = lstatOrUndefined(target);
+    const b = fstatOrUndefined(guarded.fd);
+    return Boolean(a && b && b.isFile() && a.dev === b.dev && a.ino === b.ino);
+  }
+  const other = guarded.path!;
   let otherResolved: string;
   try {
     otherResolved = path.join(fs.realpathSync(path.dirname(path.resolve(other))), path.basename(other));
@@ -253,6 +262,14 @@ function sameFile(target: string, other: string): boolean {
 function lstatOrUndefined(file: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function fstatOrUndefined(fd: number): fs.Stats | undefined {
+  try {
+    return fs.fstatSync(fd);
   } catch {
     return undefined;
   }

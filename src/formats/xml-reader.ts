@@ -22,6 +22,13 @@ const ITEM = 'Contact';
 // The five entities of XML and character references: nothing else may expand.
 const UNDEFINED_ENTITY = /&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/;
 
+const CHARACTER_REFERENCE = /&#(?:([0-9]{1,7})|x([0-9a-fA-F]{1,6}));/g;
+
+/** XML 1.0's Char: tab, line feed, carriage return and U+0020 up, without surrogates, U+FFFE and U+FFFF. */
+function isXmlCharacter(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+}
+
 type Phase = 'prolog' | 'body' | 'end';
 
 /**
@@ -235,6 +242,13 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
       if (entity) {
         const name = /^&[^;\s<]{0,40};?/.exec(item.text.slice(entity.index))?.[0] ?? '&';
         fail(`"${name}" is not an XML entity; write a literal & as &amp;`, item.line + countLines(item.text, entity.index));
+      }
+      // The parser drops a reference to a character XML forbids (&#27;, &#0;): refused, not lost.
+      for (const reference of item.text.matchAll(CHARACTER_REFERENCE)) {
+        const code = reference[1] !== undefined ? Number(reference[1]) : parseInt(reference[2]!, 16);
+        if (!isXmlCharacter(code)) {
+          fail(`"${reference[0]}" refers to a character that XML does not allow (malformed XML)`, item.line + countLines(item.text, reference.index));
+        }
       }
     }
     const document = `<${ROOT}>${items.map((i) => i.text).join('')}</${ROOT}>`;
