@@ -55,7 +55,7 @@ async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
   if (missing.length) {
     throw new UsageError(`missing required values: ${missing.join(', ')}`, 'give them as options (see roster add --help), or run roster add in a terminal to be asked');
   }
-  const { addUser, } = await import('../core/users');
+  const { addUser } = await import('../core/users');
   const { parseFieldAssignment } = await import('../core/fields');
   const input: NewUserInput = {
     firstname: values.firstname!,
@@ -72,8 +72,10 @@ async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
     inactive: opts.inactive,
     fields: (opts.field ?? []).map(parseFieldAssignment),
   };
-  const result = await addUser(ctx, input);
-  render(ctx, result, obtained!.generated ? obtained!.password : undefined);
+  const generated = obtained!.generated ? obtained!.password : undefined;
+  // A generated password is printed before the account is committed: if it cannot be shown, no account keeps it.
+  if (generated) await addUser(ctx, input, (result) => render(ctx, result, generated));
+  else render(ctx, await addUser(ctx, input), undefined);
 }
 
 /** On a terminal, asks for what no option gave; elsewhere returns the options as they are. */

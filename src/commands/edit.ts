@@ -6,7 +6,7 @@ import { collect, collectList, examples, requireAnOption } from '../cli/options'
 import { obtainPassword, type PasswordOptions } from '../cli/password';
 import type { FieldChange } from '../core/audit';
 import { UsageError } from '../core/errors';
-import type { UserEdit } from '../core/users';
+import type { EditResult, UserEdit } from '../core/users';
 
 /** The options named as the core's fields, plus those that the command turns into them. */
 interface EditOptions extends PasswordOptions, Pick<UserEdit, 'firstname' | 'lastname' | 'email' | 'username' | 'language' | 'officialCode' | 'phone' | 'picture' | 'expires' | 'roles'> {
@@ -82,7 +82,13 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
     if (obtained.generated) generated = obtained.password;
   }
   const { editUser } = await import('../core/users');
-  const result = await editUser(ctx, ref, edit);
+  const render = (result: EditResult) => renderEdit(ctx, result, generated);
+  // A generated password is printed before the change is committed: if it cannot be shown, the old one stays.
+  if (generated) await editUser(ctx, ref, edit, render);
+  else render(await editUser(ctx, ref, edit));
+}
+
+function renderEdit(ctx: CommandContext, result: EditResult, generated: string | undefined): void {
   if (ctx.json) {
     const body: Record<string, unknown> = { changed: result.changes.length ? 1 : 0, users: [result.user], changes: result.changes };
     if (generated) body.generatedPassword = generated;

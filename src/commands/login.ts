@@ -4,6 +4,7 @@ import { withContext, type CommandContext } from '../cli/context';
 import { line, readStdin } from '../cli/io';
 import { examples } from '../cli/options';
 import { UsageError } from '../core/errors';
+import type { IssuedToken } from '../core/login';
 
 interface LoginAsOptions {
   reason: string;
@@ -50,7 +51,13 @@ export function register(commands: CommandRegistry): void {
 
 async function runLoginAs(ctx: CommandContext, ref: string, opts: LoginAsOptions): Promise<void> {
   const [{ issueLoginToken }, { parseDuration }] = await Promise.all([import('../core/login'), import('../core/time')]);
-  const issued = await issueLoginToken(ctx, ref, { reason: opts.reason, ttlMs: parseDuration(opts.ttl, '--ttl'), dryRun: opts.dryRun });
+  const options = { reason: opts.reason, ttlMs: parseDuration(opts.ttl, '--ttl'), dryRun: opts.dryRun };
+  const show = (issued: IssuedToken) => renderToken(ctx, issued);
+  if (opts.dryRun) show(await issueLoginToken(ctx, ref, options));
+  else await issueLoginToken(ctx, ref, options, show);
+}
+
+function renderToken(ctx: CommandContext, issued: IssuedToken): void {
   if (ctx.json) {
     line(ctx.io.stdout, JSON.stringify(issued, null, 2));
     return;
@@ -60,8 +67,9 @@ async function runLoginAs(ctx: CommandContext, ref: string, opts: LoginAsOptions
     line(ctx.io.stdout, `dry run: ${who} may be impersonated; no token was issued`);
     return;
   }
-  line(ctx.io.stderr, `one-time login token for ${who}, valid until ${issued.expiresAt}; recorded in the audit log`);
+  // The token first: the note on stderr would be untrue if it could not be written.
   line(ctx.io.stdout, issued.url ?? issued.token!);
+  line(ctx.io.stderr, `one-time login token for ${who}, valid until ${issued.expiresAt}; recorded in the audit log`);
 }
 
 async function runAuth(ctx: CommandContext, ref: string, opts: AuthOptions): Promise<void> {

@@ -9,7 +9,7 @@ import { bcryptCost, verifyPassword } from './passwords';
 import { LIMITS, passwordProblem, unsafeTextProblem } from './validation';
 import { getSetting } from './settings';
 import { loginBlocker } from './user-model';
-import { requireUser } from './users';
+import { requireUser, type Deliver } from './users';
 
 export const DEFAULT_TOKEN_TTL_MS = 15 * 60_000;
 const MIN_TOKEN_TTL_MS = 60_000;
@@ -50,7 +50,7 @@ export interface IssuedToken {
  * unexpired, non-admin account, valid ttl (15 minutes by default). Only its
  * SHA-256 is stored. The audit log records who asked, for whom and why.
  */
-export async function issueLoginToken(ctx: ServiceContext, ref: string, options: LoginAsOptions): Promise<IssuedToken> {
+export async function issueLoginToken(ctx: ServiceContext, ref: string, options: LoginAsOptions, deliver?: Deliver<IssuedToken>): Promise<IssuedToken> {
   const reason = options.reason.trim();
   if (!reason) throw new UsageError('--reason is required: say why you log in as this user (it is audited)');
   const unsafe = unsafeTextProblem(reason);
@@ -72,7 +72,10 @@ export async function issueLoginToken(ctx: ServiceContext, ref: string, options:
       .values({ user_id: row.id, token_hash: hashToken(token), created_at: nowIso(ctx), expires_at: expiresAt, created_by: ctx.actor, reason })
       .executeTakeFirstOrThrow();
     await audit(trx, ctx, 'user.login-as', row.id, { reason, tokenId: Number(inserted.insertId), expiresAt });
-    return { user, token, url: baseUrl ? loginUrl(baseUrl, row.username, token) : null, expiresAt, reason, dryRun: false };
+    const issued = { user, token, url: baseUrl ? loginUrl(baseUrl, row.username, token) : null, expiresAt, reason, dryRun: false };
+    // Shown before the commit: a token that cannot be shown is not issued (nor audited).
+    if (deliver) await deliver(issued);
+    return issued;
   });
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, NewUserRow, UserRow, UserUpdate } from '../db/schema';
 import { findCourse, findSession } from '../db/course-repository';
 import { countUsers as countSelected, iterateUserRows } from '../db/user-query';
@@ -173,7 +173,7 @@ export interface AddResult {
   warnings: string[];
 }
 
-export async function addUser(ctx: ServiceContext, input: NewUserInput): Promise<AddResult> {
+export async function addUser(ctx: ServiceContext, input: NewUserInput, deliver?: Deliver<AddResult>): Promise<AddResult> {
   const fields = await loadFields(ctx.db.kysely);
   const prepared = prepareNewUser(input, fields);
   if (!input.password && !input.passwordHash) throw new ValidationError([{ field: 'password', message: 'is required' }]);
@@ -192,6 +192,7 @@ export async function addUser(ctx: ServiceContext, input: NewUserInput): Promise
         { field: 'password', before: null, after: null, secret: true },
       ],
     });
+    if (deliver) await deliver({ user: await loadUserWith(trx, (await repo.findUserById(trx, userId))!), warnings: prepared.warnings });
     return userId;
   });
   return { user: await getUserById(ctx, id), warnings: prepared.warnings };
@@ -232,13 +233,20 @@ export async function getUser(ctx: ServiceContext, ref: string): Promise<User> {
 }
 
 async function loadUser(ctx: ServiceContext, row: UserRow): Promise<User> {
-  const [roles, extra, fields] = await Promise.all([
-    repo.rolesOf(ctx.db.kysely, row.id),
-    repo.extraValuesOf(ctx.db.kysely, row.id),
-    loadFields(ctx.db.kysely),
-  ]);
+  return loadUserWith(ctx.db.kysely, row);
+}
+
+async function loadUserWith(db: Kysely<Database> | Transaction<Database>, row: UserRow): Promise<User> {
+  const [roles, extra, fields] = await Promise.all([repo.rolesOf(db, row.id), repo.extraValuesOf(db, row.id), loadFields(db)]);
   return toUser(row, roles, extra, fields);
 }
+
+/**
+ * Shows the result (a generated password, a token) before the change is
+ * committed: when it cannot be written (a full disk, a closed terminal) the
+ * change is rolled back, so that no account keeps a secret nobody saw.
+ */
+export type Deliver<T> = (result: T) => Promise<void> | void;
 
 /** Streams the selection: bounded memory whatever its size. */
 export async function* listUsers(ctx: ServiceContext, filter: UserFilter, order: UserOrder = {}): AsyncGenerator<User> {
@@ -305,7 +313,7 @@ export interface EditResult {
 }
 
 /** Applies the edit in one transaction; returns each field changed (none: nothing written). */
-export async function editUser(ctx: ServiceContext, ref: string, edit: UserEdit): Promise<EditResult> {
+export async function editUser(ctx: ServiceContext, ref: string, edit: UserEdit, deliver?: Deliver<EditResult>): Promise<EditResult> {
   const passwordHash = edit.password !== undefined ? await hashPassword(edit.password) : undefined;
   const fields = await loadFields(ctx.db.kysely);
   const { id, changes } = await ctx.db.kysely.transaction().execute(async (trx) => {
@@ -322,6 +330,7 @@ export async function editUser(ctx: ServiceContext, ref: string, edit: UserEdit)
     if (roleChange) changes.push(roleChange);
     changes.push(...(await applyFieldEdit(trx, row.id, edit, fields)));
     if (changes.length) await audit(trx, ctx, 'user.edit', row.id, { changes });
+    if (deliver) await deliver({ user: await loadUserWith(trx, (await repo.findUserById(trx, row.id))!), changes });
     return { id: row.id, changes };
   });
   return { user: await getUserById(ctx, id), changes };

@@ -168,3 +168,47 @@ describe('issue 9, second round: files left behind and full disks', () => {
     }
   });
 });
+
+describe('issue 9, second round: a secret that cannot be shown is not kept', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }, { username: 'bob' }]);
+  });
+  /** Runs roster with its standard output on /dev/full: every write fails with ENOSPC. */
+  const toFullDisk = (args: string[]) => {
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      return spawnSync(process.execPath, [BIN, ...args], {
+        cwd: sandbox.dir,
+        env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BCRYPT_COST: '4' },
+        stdio: ['ignore', full, 'pipe'],
+        encoding: 'utf8',
+      });
+    } finally {
+      fs.closeSync(full);
+    }
+  };
+
+  it('add --generate-password: no account is created when the password cannot be printed', () => {
+    const result = toFullDisk(['add', '--username', 'ghost', '--email', 'ghost@example.org', '--firstname', 'G', '--lastname', 'H', '--role', 'student', '--generate-password']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('standard output');
+    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username = 'ghost'")).toEqual([{ n: 0 }]);
+  });
+
+  it('edit --reset-password --generate-password: the old password stays when the new one cannot be printed', () => {
+    const before = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username = 'bob'");
+    const result = toFullDisk(['edit', 'bob', '--reset-password', '--generate-password']);
+    expect(result.status).toBe(1);
+    expect(sandbox.query("SELECT password_hash FROM user WHERE username = 'bob'")).toEqual(before);
+  });
+
+  it('login-as: no token is issued (nor audited) when it cannot be printed', () => {
+    const result = toFullDisk(['login-as', 'bob', '--reason', 'ticket 1']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).not.toContain('recorded in the audit log');
+    expect(sandbox.query('SELECT count(*) AS n FROM login_token')).toEqual([{ n: 0 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'user.login-as'")).toEqual([{ n: 0 }]);
+  });
+});
