@@ -55,7 +55,8 @@ export function roleFromLegacyStatus(status: string): Role | undefined {
 
 /** The Status code Chamilo expects for a user's main role (export). */
 export function legacyStatusOf(roles: readonly string[]): string {
-  if (roles.includes('teacher')) return '1';
+  // Chamilo's platform admins are teachers (Status 1) with admin rights: a student would lose them.
+  if (roles.includes('teacher') || roles.includes('admin')) return '1';
   if (roles.includes('session_admin')) return '3';
   if (roles.includes('hr_manager')) return '4';
   if (roles.includes('invitee') && !roles.includes('student')) return '20';

@@ -124,6 +124,37 @@ function normaliseEncoding(name: string): string {
 
 const SNIFF_BYTES = 1024;
 
+/** What a file that starts so is: binary formats people hand to an import by mistake. */
+const MAGIC: [Buffer, string, string][] = [
+  [Buffer.from('\x7fELF', 'latin1'), 'a program (ELF)', 'give the file of users, not a program'],
+  [Buffer.from('SQLite format 3\0', 'latin1'), 'an SQLite database', 'export the users to CSV first (roster export users.csv, or sqlite3 -csv)'],
+  [Buffer.from([0x1f, 0x8b]), 'gzip-compressed', 'decompress it first: gunzip -c file.gz | roster import - --format csv'],
+  [Buffer.from('PK\x03\x04', 'latin1'), 'a zip archive (or an .xlsx/.ods spreadsheet)', 'unpack it, or save the sheet as CSV'],
+  [Buffer.from('%PDF', 'latin1'), 'a PDF document', 'give the file of users as CSV, XML or JSON'],
+  [Buffer.from('\x89PNG', 'latin1'), 'a PNG image', 'give the file of users as CSV, XML or JSON'],
+  [Buffer.from('BZh', 'latin1'), 'bzip2-compressed', 'decompress it first: bunzip2 -c file.bz2 | roster import - --format csv'],
+  [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), 'xz-compressed', 'decompress it first: xz -dc file.xz | roster import - --format csv'],
+];
+
+/**
+ * Binary content is said to be binary before any decoding: "not valid
+ * UTF-8, use --encoding latin1" would send a person the wrong way.
+ */
+function refuseBinary(head: Buffer, name: string): void {
+  for (const [magic, what, hint] of MAGIC) {
+    if (head.subarray(0, magic.length).equals(magic)) throw new ValidationError(`${name} is ${what}, not a CSV, XML or JSON file of users`, hint);
+  }
+  // Text has no NUL bytes and few control bytes; a UTF-16 file without byte-order mark is the one exception.
+  let controls = 0;
+  for (const byte of head) {
+    if (byte === 0) {
+      throw new ValidationError(`${name} holds binary data (NUL bytes): it is not a CSV, XML or JSON text file`, 'a UTF-16 file needs a byte-order mark or --encoding utf-16le');
+    }
+    if (byte < 0x20 && byte !== 9 && byte !== 10 && byte !== 13 && byte !== 12) controls++;
+  }
+  if (controls > Math.max(8, head.length / 20)) throw new ValidationError(`${name} holds binary data (control bytes): it is not a CSV, XML or JSON text file`);
+}
+
 /**
  * Decodes the bytes into text, chunk by chunk. Invalid bytes for the
  * encoding, NUL bytes (binary data) and a UTF-8 file read as latin1 are
@@ -143,6 +174,7 @@ export async function* decodeText(source: ByteSource, options: DecodeOptions = {
     head = head.length ? Buffer.concat([head, next.value]) : next.value;
   }
   const { encoding, bomLength } = await chooseEncoding(head, options);
+  if (bomLength === 0 && !encoding.startsWith('utf-16')) refuseBinary(head, source.name);
   const decoder = await makeDecoder(encoding, source.name);
   const mislabel = options.checkMislabel && decoder.legacy ? new Utf8Tracker() : undefined;
   let lines = 1;

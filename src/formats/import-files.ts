@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { ConflictError } from '../core/errors';
-import { REPORT_REASON_COLUMN } from './columns';
+import { normaliseColumnName, REPORT_REASON_COLUMN } from './columns';
 import { formatCsvLine } from './csv-writer';
 import { checkOutputPath, createPrivate, OutputFile, writeAll, type OutputRules } from './output-file';
 
@@ -13,21 +13,29 @@ import { checkOutputPath, createPrivate, OutputFile, writeAll, type OutputRules 
 export class RejectReport {
   private file: OutputFile | undefined;
   private rows = 0;
+  /** The reason column of a report being imported again: replaced, not repeated. */
+  private readonly oldReason: number;
 
   constructor(
     /** A path checkOutputPath() accepted. */
     readonly target: string,
     private readonly columns: readonly string[],
     private readonly force: boolean,
-  ) {}
+  ) {
+    this.oldReason = columns.findIndex((c) => normaliseColumnName(c) === normaliseColumnName(REPORT_REASON_COLUMN));
+  }
 
   add(values: readonly string[], reason: string): void {
     if (!this.file) {
       this.file = new OutputFile(this.target, this.force);
-      this.file.write(formatCsvLine([...this.columns, REPORT_REASON_COLUMN]));
+      this.file.write(formatCsvLine([...this.withoutOldReason(this.columns), REPORT_REASON_COLUMN]));
     }
-    this.file.write(formatCsvLine([...values, reason]));
+    this.file.write(formatCsvLine([...this.withoutOldReason(values), reason]));
     this.rows++;
+  }
+
+  private withoutOldReason(cells: readonly string[]): readonly string[] {
+    return this.oldReason === -1 ? cells : cells.filter((_, i) => i !== this.oldReason);
   }
 
   get written(): boolean {

@@ -268,7 +268,7 @@ describe('roster import: options', () => {
       [fixture('bad/undeclared-entity.xml'), '"&lol9;" is not an XML entity'],
       [fixture('bad/truncated.xml'), 'line 9: the file ends inside <Contact> number 2 (truncated?)'],
       [fixture('bad/malformed-quotes.csv'), 'line 3: a quoted field is never closed'],
-      [sandbox.file('garbage.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x10])), 'not valid UTF-8'],
+      [sandbox.file('garbage.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x10])), 'is a PNG image, not a CSV, XML or JSON file'],
       [sandbox.file('nul.csv', Buffer.concat([Buffer.from('LastName;FirstName;Email;UserName\n'), Buffer.alloc(4096)])), 'binary data'],
       [sandbox.file('long.csv', `LastName;FirstName;Email;UserName\nDoe;Jane;jane@example.org;${'x'.repeat(3 * 1024 * 1024)}\n`), 'line 2: the record is longer than 1 MB'],
       [sandbox.file('long-header.csv', 'x'.repeat(3 * 1024 * 1024)), 'line 1 is longer than'],

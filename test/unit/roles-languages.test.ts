@@ -53,7 +53,9 @@ describe("Chamilo's legacy Status", () => {
     expect(legacyStatusOf(['hr_manager'])).toBe('4');
     expect(legacyStatusOf(['invitee'])).toBe('20');
     expect(legacyStatusOf(['invitee', 'student'])).toBe('5');
-    expect(legacyStatusOf(['admin'])).toBe('5');
+    // Chamilo's platform admins are Status 1: exported as 5 they would come back as students.
+    expect(legacyStatusOf(['admin'])).toBe('1');
+    expect(legacyStatusOf(['admin', 'student'])).toBe('1');
   });
 });
 

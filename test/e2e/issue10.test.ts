@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import { Sandbox } from './helpers';
+import { seedUsers } from './seed';
+
+/** Issue 10, "what a sysadmin tripped over": each test failed on the code before its fix. */
+describe('issue 10: imports and exports', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }]);
+  });
+
+  it.each([
+    ['an ELF program', Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01', 'latin1'), Buffer.alloc(64, 1)]), 'is a program (ELF)'],
+    ['an SQLite database', Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.alloc(64, 0xff)]), 'is an SQLite database'],
+    ['a gzip file', Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x00]), 'is gzip-compressed'],
+  ])('diagnoses %s as binary before any encoding (exit 5), not as "not valid UTF-8"', (_label, bytes, message) => {
+    const file = sandbox.file('binary.csv', bytes);
+    const result = sandbox.run(['import', file]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain('UTF-8');
+  });
+
+  it('re-importing a report gives a report with one ImportError column', () => {
+    sandbox.file('first.csv', 'LastName;FirstName;Email;UserName;Password\nL;F;not-an-email;rep1;long secret 1\n');
+    expect(sandbox.run(['import', 'first.csv', '--report', 'rejected.csv']).code).toBe(6);
+    expect(sandbox.run(['import', 'rejected.csv', '--report', 'rejected-again.csv']).code).toBe(6);
+    const [header] = fs.readFileSync(`${sandbox.dir}/rejected-again.csv`, 'utf8').split('\r\n');
+    expect(header).toBe('LastName;FirstName;Email;UserName;Password;ImportError');
+  });
+
+  it('exports an admin-only user as Status 1, as Chamilo writes its platform admins', () => {
+    const result = sandbox.run(['export', '-', '--columns', 'UserName,Status']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('boss;1');
+  });
+
+  it('a failing --atomic import refuses before hashing a single password, and reports no generated password', () => {
+    const rows = ['LastName;FirstName;Email;UserName;Password'];
+    for (let i = 0; i < 60; i++) rows.push(`L${i};F${i};atom${i}@example.org;atom${i};${i === 30 ? '' : `long secret ${i}`}`);
+    rows.push('Bad;Row;not-an-email;atombad;long secret x');
+    sandbox.file('atomic.csv', `${rows.join('\n')}\n`);
+    const started = Date.now();
+    // Cost 14: hashing 60 passwords would take minutes on these machines.
+    const result = sandbox.run(['import', 'atomic.csv', '--atomic', '--json'], { env: { ROSTER_BCRYPT_COST: '14' } });
+    expect(result.code).toBe(5);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(JSON.parse(result.stdout)).toMatchObject({ created: 0, failed: 1, generatedPasswords: 0 });
+    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username LIKE 'atom%'")).toEqual([{ n: 0 }]);
+  });
+});
