@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
-import { line, paint } from '../cli/io';
+import { line, paint, warn } from '../cli/io';
 import { collect, collectList, examples, requireAnOption } from '../cli/options';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
 import type { FieldChange } from '../core/audit';
@@ -89,6 +89,7 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
 }
 
 function renderEdit(ctx: CommandContext, result: EditResult, generated: string | undefined): void {
+  for (const warning of result.warnings) warn(ctx.io, warning);
   if (ctx.json) {
     const body: Record<string, unknown> = { changed: result.changes.length ? 1 : 0, users: [result.user], changes: result.changes };
     if (generated) body.generatedPassword = generated;

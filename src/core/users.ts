@@ -176,6 +176,8 @@ export interface AddResult {
 export async function addUser(ctx: ServiceContext, input: NewUserInput, deliver?: Deliver<AddResult>): Promise<AddResult> {
   const fields = await loadFields(ctx.db.kysely);
   const prepared = prepareNewUser(input, fields);
+  const past = pastExpiryWarning(prepared.row.expires_at, nowIso(ctx));
+  if (past) prepared.warnings.push(past);
   if (!input.password && !input.passwordHash) throw new ValidationError([{ field: 'password', message: 'is required' }]);
   // Hash before the transaction: bcrypt is slow and must not hold the write lock.
   const passwordHash = input.passwordHash ?? (await hashPassword(input.password!));
@@ -310,16 +312,30 @@ export interface UserEdit {
 export interface EditResult {
   user: User;
   changes: FieldChange[];
+  warnings: string[];
+}
+
+/** A date already past surprises: the account is (or becomes at the next expiry run) expired. */
+function pastExpiryWarning(expiresAt: string | null | undefined, now: string): string | undefined {
+  if (!expiresAt || expiresAt > now) return undefined;
+  return `the expiration date ${expiresAt.slice(0, 10)} has passed: the account is expired, and the next roster expire deactivates it`;
 }
 
 /** Applies the edit in one transaction; returns each field changed (none: nothing written). */
 export async function editUser(ctx: ServiceContext, ref: string, edit: UserEdit, deliver?: Deliver<EditResult>): Promise<EditResult> {
   const passwordHash = edit.password !== undefined ? await hashPassword(edit.password) : undefined;
   const fields = await loadFields(ctx.db.kysely);
+  const warnings: string[] = [];
   const { id, changes } = await ctx.db.kysely.transaction().execute(async (trx) => {
     const row = await requireUser(trx, ref);
     assertEditable(row);
     const { update, changes } = userFieldChanges(row, edit);
+    const past = update.expires_at !== undefined ? pastExpiryWarning(update.expires_at, nowIso(ctx)) : undefined;
+    if (past) {
+      // Every cron run after it would be refused with exit 4: refused now, once.
+      if ((await repo.rolesOf(trx, row.id)).includes('admin')) await assertAnotherActiveAdmin(trx, row.id, 'give it an expiration date in the past');
+      warnings.push(past);
+    }
     if (update.username_key || update.email_key) await assertIdentityFree(trx, update, row.id);
     if (passwordHash) {
       update.password_hash = passwordHash;
@@ -330,10 +346,10 @@ export async function editUser(ctx: ServiceContext, ref: string, edit: UserEdit,
     if (roleChange) changes.push(roleChange);
     changes.push(...(await applyFieldEdit(trx, row.id, edit, fields)));
     if (changes.length) await audit(trx, ctx, 'user.edit', row.id, { changes });
-    if (deliver) await deliver({ user: await loadUserWith(trx, (await repo.findUserById(trx, row.id))!), changes });
+    if (deliver) await deliver({ user: await loadUserWith(trx, (await repo.findUserById(trx, row.id))!), changes, warnings });
     return { id: row.id, changes };
   });
-  return { user: await getUserById(ctx, id), changes };
+  return { user: await getUserById(ctx, id), changes, warnings };
 }
 
 function assertEditable(row: UserRow): void {
@@ -412,14 +428,14 @@ async function applyRoleEdit(trx: Transaction<Database>, userId: number, edit: U
   const added = [...after].filter((r) => !before.includes(r));
   const removed = before.filter((r) => !after.has(r));
   if (!added.length && !removed.length) return undefined;
-  if (removed.includes('admin')) await assertAnotherActiveAdmin(trx, userId);
+  if (removed.includes('admin')) await assertAnotherActiveAdmin(trx, userId, 'take the admin role from it');
   await repo.addRoles(trx, userId, added);
   await repo.removeRoles(trx, userId, removed);
   return { field: 'roles', before, after: [...after] };
 }
 
 /** Taking the admin role from the last active admin would leave the platform without one. */
-async function assertAnotherActiveAdmin(trx: Transaction<Database>, userId: number): Promise<void> {
+async function assertAnotherActiveAdmin(trx: Transaction<Database>, userId: number, doing: string): Promise<void> {
   const user = await repo.findUserById(trx, userId);
   if (!user?.active || user.deleted_at) return;
   const other = await trx
@@ -432,7 +448,7 @@ async function assertAnotherActiveAdmin(trx: Transaction<Database>, userId: numb
     .where('user.id', '!=', userId)
     .executeTakeFirst();
   if (!other) {
-    throw new ConflictError(`${user.username} is the last active admin; the platform must keep one`, 'give another account the admin role first');
+    throw new ConflictError(`${user.username} is the last active admin; the platform must keep one, so roster will not ${doing}`, 'give another account the admin role first');
   }
 }
 

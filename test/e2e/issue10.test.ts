@@ -50,3 +50,37 @@ describe('issue 10: imports and exports', () => {
     expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username LIKE 'atom%'")).toEqual([{ n: 0 }]);
   });
 });
+
+describe('issue 10: values that surprise', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }, { username: 'bob' }]);
+  });
+  const add = (username: string, extra: string[]) =>
+    sandbox.run(['add', '--username', username, '--email', `${username}@example.org`, '--firstname', 'A', '--lastname', 'B', '--role', 'student', '--password-stdin', ...extra], {
+      input: 'correct horse battery\n',
+    });
+
+  it('add --expires in the past warns that the account is created expired', () => {
+    const result = add('lateone', ['--expires', '2020-11-01']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('roster: warning: the expiration date 2020-11-01 has passed');
+  });
+
+  it('edit --expires in the past warns, and is refused for the last active admin (exit 4), so that cron does not fail every run', () => {
+    const bob = sandbox.run(['edit', 'bob', '--expires', '2020-11-01']);
+    expect(bob.code).toBe(0);
+    expect(bob.stderr).toContain('has passed');
+    const boss = sandbox.run(['edit', 'boss', '--expires', '2020-11-01']);
+    expect(boss.code).toBe(4);
+    expect(boss.stderr).toContain('last active admin');
+    expect(sandbox.query("SELECT expires_at FROM user WHERE username = 'boss'")).toEqual([{ expires_at: null }]);
+  });
+
+  it.each(['qq', 'xx-YY'])('a language code of the right shape that is no language (%s) is refused (exit 5)', (code) => {
+    const result = add(`lang${code.replace('-', '')}`, ['--language', code]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain('is not a language');
+  });
+});

@@ -83,3 +83,22 @@ describe('languages', () => {
     expect(error.message).toMatch(/^--language: ".*" is not a language; use an ISO 639-1 code/);
   });
 });
+
+describe('languages are checked against ISO 639-1 (issue 10)', () => {
+  it.each(['qq', 'xx', 'xx-YY', 'fr-ZZ', 'en-QX', 'zz'])('refuses %p, which has the shape of a code but is none', (code) => {
+    expect(() => parseLanguage(code)).toThrow(/is not a language/);
+  });
+
+  it.each([
+    ['fr', 'fr'],
+    ['pt_br', 'pt-BR'],
+    ['zh-TW', 'zh-TW'],
+    ['sr-XK', 'sr-XK'],
+    ['french', 'fr'],
+    ['brazilian', 'pt-BR'],
+    ['asturian', 'ast'],
+    ['ast', 'ast'],
+  ])('accepts %p as %p', (input, code) => {
+    expect(parseLanguage(input)).toBe(code);
+  });
+});
