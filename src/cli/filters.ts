@@ -6,6 +6,8 @@ import { collect, excludeEachOther, wholeNumber } from './options';
 export interface FilterOptionChoice {
   /** enroll/unenroll use --course and --session for the target, not as filters. */
   withoutEnrolment?: boolean;
+  /** list, search and export offer --anonymized (a batch has nothing to do with erased accounts). */
+  anonymized?: boolean;
 }
 
 /** The selection filters of `list`, shared by search, export and every batch command. */
@@ -31,6 +33,7 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
     excludeEachOther(command, 'course', 'no-course');
   }
   excludeEachOther(command, 'active', 'inactive');
+  if (choice.anonymized) command.option('--anonymized', 'the anonymized accounts (left out otherwise)');
   return command
     .option('--deleted', 'the deleted users (soft-deleted) instead of the live ones')
     .option('--system', 'include system accounts (the fallback user)');
@@ -61,6 +64,7 @@ export interface FilterOptions {
   session?: string;
   deleted?: boolean;
   system?: boolean;
+  anonymized?: boolean;
 }
 
 /** Turns the options into a UserFilter; dates are checked here and name their option. */
@@ -91,6 +95,7 @@ export async function filterFromOptions(opts: FilterOptions, now: Date, choice: 
   }
   if (opts.deleted) filter.deleted = true;
   if (opts.system) filter.system = true;
+  if (opts.anonymized) filter.anonymized = 'only';
   return filter;
 }
 

@@ -71,7 +71,8 @@ export async function renderIds(io: Io, users: AsyncIterable<User>): Promise<num
   const out = new BlockWriter(io.stdout);
   let count = 0;
   for await (const user of users) {
-    await out.write(`${user.id}\n`);
+    // id:N names the user whatever its username (a student number can be one).
+    await out.write(`id:${user.id}\n`);
     count++;
   }
   await out.flush();

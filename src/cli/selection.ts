@@ -42,8 +42,8 @@ export async function selectionFromCommand(ctx: CommandContext, refs: string[], 
     if (ref !== '-') expanded.push(ref);
     else expanded.push(...parseReferenceLines(await readStdin(ctx.io)));
   }
-  // A bare number (what `roster list --format ids` prints) is an id, or a
-  // username; the lookup refuses it when it could be both.
+  // Arguments and stdin follow the same rules (src/db/user-repository.ts): a bare
+  // number is a username if one exists, else an id; `list --format ids` writes id:N.
   return { kind: 'refs', refs: expanded, fromStdin: refs.includes('-') };
 }
 

@@ -32,7 +32,7 @@ function defineExport(command: Command): void {
     .option('--raw', 'CSV: do not neutralise cells a spreadsheet would run as formulas')
     .option('--delimiter <char>', 'CSV: the delimiter, ; (default) , | or tab')
     .option('--force', 'replace the output file if it exists');
-  addFilterOptions(command);
+  addFilterOptions(command, { anonymized: true });
   command.action(async (file: string | undefined, opts: ExportOptions, cmd: Command) => {
     // To standard output, --json is the format of the users; another --format would contradict it.
     const toStdout = file === undefined || file === '-';
@@ -67,7 +67,8 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
   // Checked before anything is read: never over the database, never over a file without --force.
   const targetPath = toStdout ? undefined : checkOutputPath(file!, { force: opts.force, protect: databaseFiles(ctx.db.path) });
   const delimiter = opts.delimiter !== undefined ? parseDelimiter(opts.delimiter) : undefined;
-  const filter = await filterFromOptions(opts, ctx.now());
+  // An export is a copy of the accounts: anonymized ones included (their state travels with them).
+  const filter = { anonymized: 'include' as const, ...(await filterFromOptions(opts, ctx.now())) };
   const controller = new AbortController();
   const plan = await planExport(ctx, { filter, format, columns: opts.columns, includePasswordHashes: hashes, raw: opts.raw, delimiter, signal: controller.signal });
   const showProgress = Boolean(ctx.io.stderr.isTTY) && !(toStdout && ctx.io.stdout.isTTY);

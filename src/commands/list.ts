@@ -14,7 +14,7 @@ export interface ListOptions extends FilterOptions, OrderOptions {
 
 export function register(commands: CommandRegistry): void {
   commands.add('list', 'the user list: filter, sort, page; as a table, JSON, CSV, ids or a count', (command) => {
-    addFilterOptions(command);
+    addFilterOptions(command, { anonymized: true });
     addOrderOptions(command);
     addFormatOption(command);
     command.action(async (opts: ListOptions, cmd: Command) =>

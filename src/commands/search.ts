@@ -22,7 +22,7 @@ export function register(commands: CommandRegistry): void {
       .option('--username <text>', 'username contains')
       .option('--email <text>', 'email contains')
       .option('--official-code <text>', 'official code contains');
-    addFilterOptions(command);
+    addFilterOptions(command, { anonymized: true });
     addOrderOptions(command);
     addFormatOption(command);
     command.action(async (keyword: string | undefined, opts: SearchOptions, cmd: Command) =>

@@ -44,7 +44,7 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
     // Filters select live identities: an anonymized account stays out (acting on it can only
     // fail or do nothing, and a cron job would report it on every run), except in the deleted
     // view, where purging it is what is left to do.
-    const filter = await normaliseFilter(ctx, { ...selection.filter, skipAnonymized: !selection.filter.deleted });
+    const filter = await normaliseFilter(ctx, selection.filter);
     // The ids only (bounded memory for a million users); one scan serves the count and the run.
     const ids = selectTargetIds(ctx.db, filter);
     return { selection, filter, ids, count: ids.length, failed: [] };

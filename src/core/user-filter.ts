@@ -30,8 +30,12 @@ export interface UserFilter {
   deletedBefore?: string;
   /** Include system accounts (the fallback user). */
   system?: boolean;
-  /** Leave anonymized accounts out (batches: an erased account is nobody's to act on). */
-  skipAnonymized?: boolean;
+  /**
+   * Anonymized accounts are left out of the live view (list, search, the batches: an erased account
+   * is nobody's to act on, and what list selects a batch must accept): 'only' selects them alone,
+   * 'include' keeps them (export, for a lossless copy). The deleted view always includes them.
+   */
+  anonymized?: 'only' | 'include';
   keyword?: string;
   firstname?: string;
   lastname?: string;
@@ -58,7 +62,7 @@ export interface UserOrder {
 /** True when the filter narrows the selection (so a batch never means "everybody" by accident). */
 export function hasSelectiveFilter(filter: UserFilter): boolean {
   return Object.entries(filter).some(([key, value]) => {
-    if (key === 'system' || key === 'anyState' || key === 'skipAnonymized' || value === undefined) return false;
+    if (key === 'system' || key === 'anyState' || value === undefined) return false;
     // `active: false` selects the inactive accounts; other flags are off when false.
     if (value === false) return key === 'active';
     return !Array.isArray(value) || value.length > 0;

@@ -3,7 +3,7 @@ import type { UserFilter } from '../core/user-filter';
 import { param, prepare, type Prepared } from './prepared';
 import type { Database } from './schema';
 import { selectUserIds } from './user-query';
-import { parseUserRef, unambiguous } from './user-repository';
+import { isBareNumber, parseUserRef, unambiguous } from './user-repository';
 import type { RosterDb } from './database';
 
 /** What a batch needs to know of each selected user to decide and report. */
@@ -56,9 +56,9 @@ export class TargetLookup {
   }
 
   /**
-   * The user a reference names, or undefined. A reference that could name two
-   * different users (an email of one and the username of another; a number
-   * that is one user's username and another's id) is refused, never guessed.
+   * The user a reference names, or undefined, by the rules of findUserByRef:
+   * an email of one and the username of another is refused, never guessed; a
+   * bare number is a username if one exists, else an id.
    */
   find(ref: string): TargetUser | undefined {
     const parsed = parseUserRef(ref);
@@ -66,11 +66,8 @@ export class TargetLookup {
     if (parsed.kind === 'id') return maybeTarget(this.byId.getTuple({ id: parsed.id }));
     const key = parsed.key;
     const byName = maybeTarget(this.byUsername.getTuple({ key }));
-    const other = key.includes('@')
-      ? maybeTarget(this.byEmail.getTuple({ key }))
-      : /^\d+$/.test(key)
-        ? maybeTarget(this.byId.getTuple({ id: Number(key) }))
-        : undefined;
+    if (isBareNumber(key)) return byName ?? maybeTarget(this.byId.getTuple({ id: Number(key) }));
+    const other = key.includes('@') ? maybeTarget(this.byEmail.getTuple({ key })) : undefined;
     return unambiguous(ref, byName, other);
   }
 }

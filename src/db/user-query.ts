@@ -82,7 +82,10 @@ function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
     if (!f.system) where.push(eb('user.is_system', '=', 0));
   }
   if (f.deletedBefore) where.push(eb('user.deleted_at', '<', f.deletedBefore));
-  if (f.skipAnonymized) where.push(eb('user.anonymized_at', 'is', null));
+  if (!f.anyState && !f.deleted && !f.deletedBefore) {
+    if (f.anonymized === 'only') where.push(eb('user.anonymized_at', 'is not', null));
+    else if (f.anonymized !== 'include') where.push(eb('user.anonymized_at', 'is', null));
+  }
   if (f.ids) where.push(f.ids.length ? eb('user.id', 'in', f.ids) : sql<SqlBool>`0`);
   if (f.roles?.length) {
     where.push(eb.exists(eb.selectFrom('user_role').select('user_role.user_id').whereRef('user_role.user_id', '=', 'user.id').where('user_role.role', 'in', f.roles)));

@@ -19,20 +19,27 @@ export function parseUserRef(ref: string): UserRef | undefined {
 
 /**
  * Finds a user, deleted ones included. A reference with @ may be an email or
- * a username, a bare number an id or a username: when it names two different
- * users it is refused as ambiguous rather than guessed.
+ * a username: when it names two different users it is refused as ambiguous
+ * rather than guessed. A bare number is a username when an account has it
+ * (student numbers are common usernames), else an id: see isBareNumber.
  */
 export async function findUserByRef(db: Executor, ref: string): Promise<UserRow | undefined> {
   const parsed = parseUserRef(ref);
   if (!parsed) return undefined;
   if (parsed.kind === 'id') return findUserById(db, parsed.id);
   const byName = await findByUsernameKey(db, parsed.key);
-  const other = parsed.key.includes('@')
-    ? await findByEmailKey(db, parsed.key)
-    : /^\d+$/.test(parsed.key)
-      ? await findUserById(db, Number(parsed.key))
-      : undefined;
+  if (isBareNumber(parsed.key)) return byName ?? (await findUserById(db, Number(parsed.key)));
+  const other = parsed.key.includes('@') ? await findByEmailKey(db, parsed.key) : undefined;
   return unambiguous(ref, byName, other);
+}
+
+/**
+ * The one rule for a bare number (`15`): the username 15 if an account has
+ * it, else id 15; never an ambiguity error. `list --format ids` writes
+ * `id:15`, which names the id whatever the usernames.
+ */
+export function isBareNumber(key: string): boolean {
+  return /^\d+$/.test(key);
 }
 
 /**

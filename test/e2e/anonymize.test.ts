@@ -128,8 +128,10 @@ describe('roster anonymize', () => {
     }
     // Named, it is still refused with its reason.
     expect(sandbox.run(['activate', `id:${id}`], { env })).toMatchObject({ code: 4, stderr: expect.stringContaining('is anonymized') });
-    // list still shows it, as the administration panel does.
-    expect(sandbox.json<{ id: number }[]>(['list', '--role', 'teacher']).map((u) => u.id)).toEqual([id]);
+    // list agrees with the batches (issue 10): it leaves the account out, and --anonymized shows it.
+    expect(sandbox.json<{ id: number }[]>(['list', '--role', 'teacher']).map((u) => u.id)).toEqual([]);
+    expect(sandbox.json<{ id: number }[]>(['list', '--role', 'teacher', '--anonymized']).map((u) => u.id)).toEqual([id]);
+    expect(sandbox.run(['list', '--format', 'ids']).stdout).not.toContain(`id:${id}\n`);
   });
 
   it('refuses the last active admin (exit 4); a deleted account can be anonymized, then purged', () => {

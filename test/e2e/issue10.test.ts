@@ -84,3 +84,32 @@ describe('issue 10: values that surprise', () => {
     expect(result.stderr).toContain('is not a language');
   });
 });
+
+describe('issue 10: references and pipelines', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('student numbers as usernames: list --format ids | enroll - works for every user, with no ambiguity', () => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }]);
+    expect(sandbox.run(['field', 'add', 'cohort', '--type', 'number']).code).toBe(0);
+    expect(sandbox.run(['course', 'add', 'C', '--title', 'Course']).code).toBe(0);
+    // Ids 3 to 17; usernames "15", "16", … are other users' ids.
+    for (let n = 15; n < 30; n++) sandbox.addUser(String(n), ['--field', 'cohort=2025']);
+    const ids = sandbox.run(['list', '--field', 'cohort=2025', '--format', 'ids']);
+    expect(ids.stdout.trim().split('\n')).toHaveLength(15);
+    const enrolled = sandbox.run(['enroll', '-', '--course', 'C', '--yes', '--json'], { input: ids.stdout });
+    expect(enrolled.code).toBe(0);
+    expect((JSON.parse(enrolled.stdout) as { changed: number }).changed).toBe(15);
+    // A bare number is the username when one exists: "15" is the user named 15, not id 15.
+    expect(sandbox.json<{ username: string }>(['show', '15']).username).toBe('15');
+  });
+
+  it('list leaves anonymized accounts out, so list … --format ids | deactivate - never fails on them', () => {
+    sandbox.addUser('gone');
+    expect(sandbox.run(['anonymize', 'gone', '--yes']).code).toBe(0);
+    const ids = sandbox.run(['list', '--role', 'student', '--format', 'ids']);
+    const result = sandbox.run(['deactivate', '-', '--yes', '--dry-run', '--json'], { input: ids.stdout });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ failed: [], changed: 15 });
+  });
+});

@@ -129,11 +129,10 @@ setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 4000);
 
 describe('H. auth gives one answer to every failure', () => {
   const sandbox = new Sandbox();
-  let bob: number;
   beforeAll(() => {
-    bob = sandbox.addUser('bob');
-    // A username that is a number names that user and the user with that id: ambiguous.
-    seedUsers(sandbox, [{ username: String(bob) }]);
+    sandbox.addUser('bob');
+    // A username that is another user's email (written past roster's own check): a reference to it is ambiguous.
+    seedUsers(sandbox, [{ username: 'bob@example.org' }]);
     const csv = sandbox.file('ldap.csv', 'LastName;FirstName;Email;UserName;Password;AuthSource\nDir;Lee;lee@example.org;ldapuser;;ldap\n');
     expect(sandbox.run(['import', csv]).code).toBe(0);
     expect(sandbox.query("SELECT password_hash FROM user WHERE username IN ('ldapuser', 'fallback')")).toEqual([{ password_hash: null }, { password_hash: null }]);
@@ -146,7 +145,7 @@ describe('H. auth gives one answer to every failure', () => {
     expect(wrong.stderr).not.toBe('');
     const cases: [string, RunResult][] = [
       ['unknown', sandbox.run(['auth', 'nobody-here'], { input: `${PASSWORD}\n` })],
-      ['ambiguous', sandbox.run(['auth', String(bob)], { input: `${PASSWORD}\n` })],
+      ['ambiguous', sandbox.run(['auth', 'bob@example.org'], { input: `${PASSWORD}\n` })],
       ['fallback', sandbox.run(['auth', 'fallback'], { input: `${PASSWORD}\n` })],
       ['ldap', sandbox.run(['auth', 'ldapuser'], { input: `${PASSWORD}\n` })],
     ];

@@ -30,7 +30,7 @@ describe('roster list and search', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const byId = new Map(sandbox.query<{ id: number; username: string }>('SELECT id, username FROM user').map((u) => [String(u.id), u.username]));
-    return result.stdout.split('\n').filter(Boolean).map((id) => byId.get(id));
+    return result.stdout.split('\n').filter(Boolean).map((ref) => byId.get(ref.replace(/^id:/, '')));
   };
 
   beforeAll(() => {
@@ -116,7 +116,9 @@ describe('roster list and search', () => {
     });
 
     it('--format ids and count', () => {
-      const ids = list(['--format', 'ids', '--sort', 'id']).stdout.trim().split('\n').map(Number);
+      const refs = list(['--format', 'ids', '--sort', 'id']).stdout.trim().split('\n');
+      expect(refs.every((r) => /^id:\d+$/.test(r))).toBe(true);
+      const ids = refs.map((r) => Number(r.slice(3)));
       expect(ids).toEqual(sandbox.query<{ id: number }>('SELECT id FROM user WHERE is_system = 0 ORDER BY id').map((r) => r.id));
       expect(list(['--format', 'count'])).toEqual({ code: 0, stdout: '6\n', stderr: '' });
       expect(list(['--format', 'count', '--json']).stdout).toBe('{"count":6}\n');

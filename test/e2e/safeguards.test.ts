@@ -46,15 +46,16 @@ describe('safeguards', () => {
     expect(sandbox.run(['expire'], { env: { ROSTER_TEST_NOW: '2026-06-16T00:00:00.000Z' } }).stdout).toContain('eve');
   });
 
-  it('a number that is one user’s id and another’s username is refused as ambiguous', () => {
+  it('a number that is one user’s id and another’s username names the username (issue 10); id:N names the id', () => {
     const evesId = sandbox.query<{ id: number }>("SELECT id FROM user WHERE username = 'eve'")[0]!.id;
     const other = sandbox.addUser('other');
-    expect(sandbox.run(['show', String(evesId), '--json']).code).toBe(0);
+    expect(sandbox.json<{ username: string }>(['show', String(evesId)]).username).toBe('eve');
     expect(sandbox.run(['edit', `id:${other}`, '--username', String(evesId)]).code).toBe(0);
-    const result = sandbox.run(['show', String(evesId)]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('ambiguous');
-    expect(sandbox.run(['deactivate', '-'], { input: `${evesId}\n` })).toMatchObject({ code: 2, stderr: expect.stringContaining('ambiguous') });
+    expect(sandbox.json<{ id: number }>(['show', String(evesId)]).id).toBe(other);
+    expect(sandbox.json<{ username: string }>(['show', `id:${evesId}`]).username).toBe('eve');
+    expect(sandbox.run(['deactivate', '-', '--json'], { input: `${evesId}\n` })).toMatchObject({ code: 0, stdout: expect.stringContaining(`"username":"${evesId}"`) });
+    expect(sandbox.query('SELECT active FROM user WHERE id = ?', other)).toEqual([{ active: 0 }]);
+    expect(sandbox.run(['activate', `id:${other}`]).code).toBe(0);
   });
 
   it('an empty list on stdin is nothing to do (exit 0), not a usage error', () => {

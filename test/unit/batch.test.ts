@@ -139,10 +139,10 @@ describe('references that could name two users', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('takes a bare number as an id when no username says otherwise, and refuses it when both exist', async () => {
-    const plan = await planBatch(ctx, { kind: 'refs', refs: ['2', '3'] });
-    expect(plan.targets?.map((u) => u.username)).toEqual(['two']);
-    expect(plan.failed).toEqual([expect.objectContaining({ ref: '3', exitCode: 2, message: expect.stringContaining('ambiguous') })]);
+  it('takes a bare number as a username when an account has it, else as an id; id:N is always the id', async () => {
+    const plan = await planBatch(ctx, { kind: 'refs', refs: ['2', '3', 'id:3'] });
+    expect(plan.targets?.map((u) => u.username)).toEqual(['two', '3', 'three']);
+    expect(plan.failed).toEqual([]);
   });
 
   it('refuses a username that is another user’s email, so references stay unambiguous', async () => {
