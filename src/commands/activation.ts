@@ -11,7 +11,7 @@ interface ActivateOptions extends BatchCliOptions {
 export function register(commands: CommandRegistry): void {
   commands.add('activate [users...]', 're-enable accounts (several users, - for stdin, or the filters of list)', (activate) => {
     activate
-      .option('--expires <date|never>', 'also set a new expiration date (needed when it has passed)');
+      .option('--expires <date|+duration|never>', 'also set a new expiration date, or this long from now (+90d); needed when it has passed');
     addSelectionOptions(activate);
     activate.action(async (users: string[], opts: ActivateOptions, cmd: Command) => withContext(cmd, (ctx) => runActivate(ctx, users, opts)));
     examples(activate, ['roster activate ada', 'roster activate ada --expires 2027-06-30', 'roster activate --inactive --role teacher --yes']);
@@ -25,8 +25,8 @@ export function register(commands: CommandRegistry): void {
 }
 
 async function runActivate(ctx: CommandContext, users: string[], opts: ActivateOptions): Promise<void> {
-  const [{ planBatch, runBatch }, { activateAction }, { parseExpiry }] = await Promise.all([import('../core/batch'), import('../core/activation'), import('../core/time')]);
-  const expiresAt = opts.expires === undefined ? undefined : opts.expires.trim().toLowerCase() === 'never' ? null : parseExpiry(opts.expires, '--expires');
+  const [{ planBatch, runBatch }, { activateAction }, { parseExpiry, resolveRelativeExpiry }] = await Promise.all([import('../core/batch'), import('../core/activation'), import('../core/time')]);
+  const expiresAt = opts.expires === undefined ? undefined : opts.expires.trim().toLowerCase() === 'never' ? null : parseExpiry(resolveRelativeExpiry(opts.expires, '--expires', ctx.now()), '--expires');
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
   await confirmBatch(ctx, plan, `Activate ${plan.count} users?`, { dryRun: opts.dryRun });
   const result = runBatch(ctx, plan, activateAction(ctx, { expiresAt }), { dryRun: opts.dryRun, atomic: opts.atomic });

@@ -37,7 +37,7 @@ export function register(commands: CommandRegistry): void {
       .option('--official-code <code>', 'identifier in the organisation')
       .option('--phone <number>', 'phone number')
       .option('--picture <path|url>', 'picture: a local file or an http(s) URL')
-      .option('--expires <date>', 'deactivate the account after this date (YYYY-MM-DD)')
+      .option('--expires <date|+duration>', 'deactivate the account after this date (YYYY-MM-DD), or this long from now (+90d)')
       .option('--inactive', 'create the account inactive')
       .option('--field <name=value>', 'extra profile field (repeatable)', collect)
       .action(async (opts: AddOptions, cmd: Command) => withContext(cmd, (ctx) => runAdd(ctx, opts)));
@@ -55,7 +55,7 @@ async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
   if (missing.length) {
     throw new UsageError(`missing required values: ${missing.join(', ')}`, 'give them as options (see roster add --help), or run roster add in a terminal to be asked');
   }
-  const { addUser } = await import('../core/users');
+  const [{ addUser }, { resolveRelativeExpiry }] = await Promise.all([import('../core/users'), import('../core/time')]);
   const { parseFieldAssignment } = await import('../core/fields');
   const input: NewUserInput = {
     firstname: values.firstname!,
@@ -68,7 +68,7 @@ async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
     officialCode: opts.officialCode,
     phone: opts.phone,
     picture: opts.picture,
-    expires: opts.expires,
+    expires: opts.expires === undefined ? undefined : resolveRelativeExpiry(opts.expires, 'expires', ctx.now()),
     inactive: opts.inactive,
     fields: (opts.field ?? []).map(parseFieldAssignment),
   };

@@ -28,7 +28,7 @@ export function register(commands: CommandRegistry): void {
       .option('--official-code <code>', 'new official code ("" removes it)')
       .option('--phone <number>', 'new phone number ("" removes it)')
       .option('--picture <path|url>', 'new picture ("" removes it)')
-      .option('--expires <date|never>', 'new expiration date, or never')
+      .option('--expires <date|+duration|never>', 'new expiration date, this long from now (+90d), or never')
       .option('--add-role <role>', 'add a role (repeatable)', collect)
       .option('--remove-role <role>', 'remove a role (repeatable)', collect)
       .option('--roles <a,b>', 'replace all roles', collectList)
@@ -55,6 +55,7 @@ export function register(commands: CommandRegistry): void {
 }
 
 async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Promise<void> {
+  const { resolveRelativeExpiry } = await import('../core/time');
   let generated: string | undefined;
   const edit: UserEdit = {
     firstname: opts.firstname,
@@ -65,7 +66,7 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
     officialCode: opts.officialCode,
     phone: opts.phone,
     picture: opts.picture,
-    expires: opts.expires,
+    expires: opts.expires === undefined ? undefined : resolveRelativeExpiry(opts.expires, 'expires', ctx.now()),
     addRoles: opts.addRole,
     removeRoles: opts.removeRole,
     roles: opts.roles,

@@ -17,7 +17,7 @@ interface ExpireOptions extends BatchCliOptions {
 export function register(commands: CommandRegistry): void {
   commands.add('expire [users...]', 'deactivate the active accounts whose expiration date has passed (for cron: never prompts, safe to run concurrently)', (command) => {
     command
-      .option('--warn <days>', 'change nothing: list the active accounts that expire within the next <days> days')
+      .option('--warn <duration>', 'change nothing: list the active accounts that expire within this time, e.g. 7d, 2w')
       .option('--quiet', 'print nothing when there was nothing to do (cron mails only real news)');
     addSelectionOptions(command);
     command.addHelpText(
@@ -33,7 +33,7 @@ export function register(commands: CommandRegistry): void {
     examples(command, [
       'roster expire',
       'roster expire --quiet --actor cron',
-      'roster expire --warn 7 --json',
+      'roster expire --warn 7d --json',
       'roster expire --inactive-since 365d --role student --dry-run',
     ]);
   });
@@ -53,10 +53,16 @@ async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptio
 async function runWarn(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<void> {
   if (users.length) throw new UsageError('--warn lists by filters; name no users', 'narrow it with the filters of roster list, e.g. --role student');
   if (opts.inactiveSince) throw new UsageError('--warn lists accounts by expiration date; it does not combine with --inactive-since');
-  const [{ expiringSoonFilter }, { listUsers }] = await Promise.all([import('../core/expiry'), import('../core/users')]);
-  const days = opts.warn!.trim();
-  if (!/^\d+$/.test(days) || Number(days) < 1) throw new UsageError(`--warn expects a number of days (1 or more), not "${opts.warn}"`);
-  const filter = expiringSoonFilter(ctx, await filterFromOptions(opts, ctx.now()), Number(days) * 86_400_000);
+  const [{ expiringSoonFilter }, { listUsers }, { parseDaysAhead }] = await Promise.all([import('../core/expiry'), import('../core/users'), import('../core/time')]);
+  let within: number;
+  try {
+    within = parseDaysAhead(opts.warn!, '--warn');
+  } catch {
+    // A malformed option value, as before: exit 2.
+    throw new UsageError(`--warn expects how far ahead to look, such as 7d, 2w or 7 (days), not "${opts.warn}"`);
+  }
+  const days = Math.round(within / 86_400_000);
+  const filter = expiringSoonFilter(ctx, await filterFromOptions(opts, ctx.now()), within);
   const expiring = listUsers(ctx, filter, { sort: 'expires' });
   if (ctx.json) {
     await renderJsonStream(ctx.io, expiring);

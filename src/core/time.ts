@@ -78,6 +78,9 @@ export function parseDuration(input: string, field: string): number {
  * account not used in the last minutes, and expiry never asks first.
  */
 export function parseDormancy(input: string, field: string): number {
+  if (!DURATION.test(input.trim())) {
+    throw new ValidationError([{ field, message: `"${input}" is not a duration; dormancy is counted in days, weeks or years, e.g. 180d, 26w, 1y` }]);
+  }
   const ms = parseDuration(input, field);
   if (ms < UNIT_MS.d!) {
     throw new ValidationError([{ field, message: `"${input}" is shorter than a day; dormancy is counted in days or weeks, e.g. 180d, 26w, 1y` }]);
@@ -86,6 +89,25 @@ export function parseDormancy(input: string, field: string): number {
 }
 
 /** A point in time given either as a date or as a duration back from now. */
+/**
+ * An expiration given as a duration from now (`+90d`, as `chage -E` takes
+ * dates relative to today), as an ISO date; any other text is returned as
+ * it is, for parseExpiry.
+ */
+export function resolveRelativeExpiry(input: string, field: string, now: Date): string {
+  const text = input.trim();
+  if (!text.startsWith('+')) return input;
+  return new Date(now.getTime() + parseDuration(text.slice(1), field)).toISOString();
+}
+
+/** A number of days ahead: `7d`, `2w` (one duration syntax), or a bare `7` (days, as before). */
+export function parseDaysAhead(input: string, field: string): number {
+  const text = input.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) * UNIT_MS.d! : parseDuration(text, field);
+  if (ms < UNIT_MS.d!) throw new ValidationError([{ field, message: `"${input}" is shorter than a day; use 7d, 2w…` }]);
+  return ms;
+}
+
 export function parseDateOrAgo(input: string, field: string, now: Date): string {
   if (DURATION.test(input.trim())) return new Date(now.getTime() - parseDuration(input, field)).toISOString();
   try {

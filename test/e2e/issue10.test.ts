@@ -113,3 +113,35 @@ describe('issue 10: references and pipelines', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ failed: [], changed: 15 });
   });
 });
+
+describe('issue 10: one duration syntax', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }, { username: 'soon', expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString() }]);
+  });
+
+  it('expire --warn takes 7d (and 2w) as well as 7', () => {
+    for (const within of ['7d', '2w', '7']) {
+      const result = sandbox.run(['expire', '--warn', within]);
+      expect({ within, code: result.code }).toEqual({ within, code: 0 });
+      expect(result.stdout).toContain('soon');
+    }
+  });
+
+  it('add --expires +90d sets the expiration 90 days from now (as chage -E takes a relative date)', () => {
+    const user = sandbox.json<{ expiresAt: string }>(['add', '--username', 'ninety', '--email', 'ninety@example.org', '--firstname', 'N', '--lastname', 'D', '--role', 'student', '--password-stdin', '--expires', '+90d'], {
+      input: 'correct horse battery\n',
+    });
+    expect(Math.abs(Date.parse(user.expiresAt) - (Date.now() + 90 * 86_400_000))).toBeLessThan(120_000);
+    const edited = sandbox.json<{ users: { expiresAt: string }[] }>(['edit', 'ninety', '--expires', '+2w']);
+    expect(Math.abs(Date.parse(edited.users[0]!.expiresAt) - (Date.now() + 14 * 86_400_000))).toBeLessThan(120_000);
+  });
+
+  it('--inactive-since never suggests a duration it then refuses (12h)', () => {
+    const result = sandbox.run(['expire', '--inactive-since', 'soon']);
+    expect(result.code).toBe(5);
+    expect(result.stderr).not.toContain('12h');
+    expect(result.stderr).toContain('180d');
+  });
+});

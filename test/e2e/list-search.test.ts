@@ -172,7 +172,7 @@ describe('roster list and search', () => {
       [['--role', 'wizard'], 5, 'roster: error: role: unknown role "wizard"\n  hint: known roles: student, teacher, session_admin, hr_manager, invitee, admin\n'],
       [['--active', '--inactive'], 2, 'roster: error: --active and --inactive exclude each other\n'],
       [['--registered-since', '2026-02-31'], 5, 'roster: error: --registered-since: "2026-02-31" is neither a date nor a duration; use YYYY-MM-DD, an ISO 8601 date-time, or a duration such as 30d, 12h, 6w\n'],
-      [['--inactive-since', 'long'], 5, 'roster: error: --inactive-since: "long" is not a duration; use a number and a unit, e.g. 30d, 12h, 2w, 15m\n'],
+      [['--inactive-since', 'long'], 5, 'roster: error: --inactive-since: "long" is not a duration; dormancy is counted in days, weeks or years, e.g. 180d, 26w, 1y\n'],
       [['--language', 'klingon'], 5, 'roster: error: --language: "klingon" is not a language; use an ISO 639-1 code (fr, es, pt-BR) or a Chamilo language name (french)\n'],
       [['--field', 'shoe=42'], 3, 'roster: error: no extra field "shoe"\n  hint: define it first: roster field add shoe --type text\n'],
       [['--field', 'cohort=soon'], 5, 'roster: error: cohort: "soon" is not a number\n'],
