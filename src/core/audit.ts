@@ -1,10 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { insertAuditEntry, prepareAuditInsert, queryAudit, type AuditQuery } from '../db/audit-repository';
+import { insertAuditEntry, prepareAuditInsert, queryAudit, usernamesOf, type AuditQuery } from '../db/audit-repository';
 import { parseUserRef, resolveUserId } from '../db/user-repository';
 import type { ServiceContext } from './context';
 import { nowIso } from './context';
-import { NotFoundError } from './errors';
+import { NotFoundError, UsageError } from './errors';
 
 /** A field's value before and after a change. Secret fields record only that they changed. */
 export interface FieldChange {
@@ -27,6 +27,7 @@ export interface AuditEntry {
   actor: string;
   action: string;
   userId: number | null;
+  username: string | null;
   details: AuditDetails | null;
 }
 
@@ -80,7 +81,24 @@ export interface AuditFilter {
   limit?: number;
 }
 
+/** Every action roster records, by family: `--action` takes one of them or a family. */
+export const AUDIT_ACTIONS = [
+  'user.add', 'user.edit', 'user.import', 'user.activate', 'user.deactivate', 'user.expire', 'user.delete', 'user.restore',
+  'user.purge', 'user.anonymize', 'user.login', 'user.login-as',
+  'course.add', 'course.edit', 'course.delete', 'course.enroll', 'course.unenroll',
+  'session.add', 'session.edit', 'session.delete', 'session.add-course', 'session.remove-course', 'session.enroll', 'session.unenroll',
+  'field.add', 'field.remove', 'config.set', 'config.unset', 'db.backup',
+] as const;
+
+/** Refuses an action name roster never writes: `--action nope` would otherwise list nothing, with exit 0. */
+export function checkAuditAction(action: string): void {
+  const families = new Set(AUDIT_ACTIONS.map((a) => a.split('.')[0]!));
+  if ((AUDIT_ACTIONS as readonly string[]).includes(action) || families.has(action)) return;
+  throw new UsageError(`--action: "${action}" is no action roster records`, `use a family (${[...families].join(', ')}) or one of: ${AUDIT_ACTIONS.join(', ')}`);
+}
+
 export async function listAudit(ctx: ServiceContext, filter: AuditFilter): Promise<AuditEntry[]> {
+  if (filter.action) checkAuditAction(filter.action);
   const query: AuditQuery = { action: filter.action, actor: filter.actor?.trim() || undefined, since: filter.since, limit: filter.limit };
   if (filter.user) {
     // The trail outlives a purged account: id:<n> is accepted even when the user is gone.
@@ -90,12 +108,15 @@ export async function listAudit(ctx: ServiceContext, filter: AuditFilter): Promi
     query.userId = id;
   }
   const rows = await queryAudit(ctx.db.kysely, query);
+  const usernames = await usernamesOf(ctx.db.kysely, [...new Set(rows.flatMap((r) => (r.user_id === null ? [] : [r.user_id])))]);
   return rows.map((r) => ({
     id: r.id,
     at: r.at,
     actor: r.actor,
     action: r.action,
     userId: r.user_id,
+    // The account's username today (null once it is purged).
+    username: r.user_id === null ? null : (usernames.get(r.user_id) ?? null),
     details: r.details ? (JSON.parse(r.details) as AuditDetails) : null,
   }));
 }

@@ -33,6 +33,16 @@ export async function queryAudit(db: Executor, query: AuditQuery): Promise<Audit
   return (await q.limit(query.limit).execute()).reverse();
 }
 
+/** The usernames of these user ids (a purged one is missing), a few hundred at a time. */
+export async function usernamesOf(db: Executor, ids: readonly number[]): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  for (let at = 0; at < ids.length; at += 500) {
+    const rows = await db.selectFrom('user').select(['id', 'username']).where('id', 'in', ids.slice(at, at + 500)).execute();
+    for (const row of rows) names.set(row.id, row.username);
+  }
+  return names;
+}
+
 /** The audit insert as a statement prepared once, for batches and imports. */
 export function prepareAuditInsert(db: RosterDb) {
   return prepare<'at' | 'actor' | 'action' | 'user_id' | 'details'>(

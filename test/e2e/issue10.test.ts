@@ -145,3 +145,34 @@ describe('issue 10: one duration syntax', () => {
     expect(result.stderr).toContain('180d');
   });
 });
+
+describe('issue 10: the audit log', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }]);
+    sandbox.addUser('ada');
+    expect(sandbox.run(['edit', 'ada', '--phone', '+44 1', '--actor', 'dean']).code).toBe(0);
+  });
+
+  it('shows the username of the account an entry is about', () => {
+    const result = sandbox.run(['audit', '--user', 'ada']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/user\.edit user ada \(id:\d+\)/);
+  });
+
+  it('refuses an action name roster never writes (exit 2) instead of listing nothing', () => {
+    const result = sandbox.run(['audit', '--action', 'nope']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('"nope" is no action roster records');
+    expect(sandbox.run(['audit', '--action', 'user']).code).toBe(0);
+  });
+
+  it('--format csv writes one entry a row, with the username and the details as JSON', () => {
+    const result = sandbox.run(['audit', '--action', 'user.edit', '--format', 'csv']);
+    expect(result.code).toBe(0);
+    const [header, row] = result.stdout.split('\r\n');
+    expect(header).toBe('id;at;actor;action;userId;username;details');
+    expect(row).toMatch(/^\d+;[^;]+;dean;user\.edit;\d+;ada;"\{""changes"":\[\{""field"":""phone""/);
+  });
+});

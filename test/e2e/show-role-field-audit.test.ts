@@ -143,9 +143,9 @@ describe('roster audit', () => {
     expect(result).toEqual({
       code: 0,
       stdout: [
-        `2026-03-10T12:00:00.000Z  dean  user.edit user id:${ada}`,
+        `2026-03-10T12:00:00.000Z  dean  user.edit user ada (id:${ada})`,
         '    lastname: Tester → Lovelace',
-        `2026-03-11T12:00:00.000Z  root-by-alice  user.edit user id:${ada}`,
+        `2026-03-11T12:00:00.000Z  root-by-alice  user.edit user ada (id:${ada})`,
         '    password: changed',
         `2026-03-12T12:00:00.000Z  ${login}  field.add`,
         '    field=cohort',
@@ -155,7 +155,7 @@ describe('roster audit', () => {
       stderr: '',
     });
     const all = sandbox.run(['audit']).stdout;
-    expect(all.startsWith(`2026-03-01T12:00:00.000Z  ${login}  user.add user id:${ada}\n    username: (none) → ada\n`)).toBe(true);
+    expect(all.startsWith(`2026-03-01T12:00:00.000Z  ${login}  user.add user ada (id:${ada})\n    username: (none) → ada\n`)).toBe(true);
     expect(all).toContain('    password: changed\n');
     expect(all).not.toMatch(/\$2[aby]\$/);
   });

@@ -63,7 +63,9 @@ describe('the audit log', () => {
 
     expect((await listAudit(ctx, { action: 'user' })).map((e) => e.action)).toEqual(['user.edit', 'user.add', 'user.add', 'user.edit', 'user.edit']);
     expect((await listAudit(ctx, { action: 'user.add' })).length).toBe(2);
-    expect((await listAudit(ctx, { action: 'use' })).length).toBe(0);
+    // An action roster never writes is a usage error, not an empty list (issue 10).
+    await expect(listAudit(ctx, { action: 'use' })).rejects.toMatchObject({ exitCode: 2, message: '--action: "use" is no action roster records' });
+    expect(forAda.every((e) => e.username === 'ada')).toBe(true);
     expect((await listAudit(ctx, { since: '2026-03-03T00:00:00.000Z' })).map((e) => e.action)).toEqual(['user.add', 'user.edit', 'user.edit']);
   });
 
