@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
 import { SORT_KEYS } from '../core/user-filter';
+import { UsageError } from '../core/errors';
 import { collect, excludeEachOther, wholeNumber } from './options';
 
 export interface FilterOptionChoice {
@@ -8,6 +9,8 @@ export interface FilterOptionChoice {
   withoutEnrolment?: boolean;
   /** list, search and export offer --anonymized (a batch has nothing to do with erased accounts). */
   anonymized?: boolean;
+  /** unenroll: --as selects by the role in the target course (for enroll, --as is the role to give). */
+  courseRoleFilter?: boolean;
 }
 
 /** The selection filters of `list`, shared by search, export and every batch command. */
@@ -31,6 +34,9 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
       .option('--no-course', 'enrolled in no course')
       .option('--session <name>', 'enrolled in this training session');
     excludeEachOther(command, 'course', 'no-course');
+  }
+  if (!choice.withoutEnrolment || choice.courseRoleFilter) {
+    command.addOption(new Option('--as <role>', `${choice.withoutEnrolment ? 'only those enrolled' : 'with --course: enrolled'} as student or as teacher (the role in the course, not on the platform)`).choices(['student', 'teacher']));
   }
   excludeEachOther(command, 'active', 'inactive');
   if (choice.anonymized) command.option('--anonymized', 'the anonymized accounts (left out otherwise)');
@@ -65,6 +71,7 @@ export interface FilterOptions {
   deleted?: boolean;
   system?: boolean;
   anonymized?: boolean;
+  as?: string;
 }
 
 /** Turns the options into a UserFilter; dates are checked here and name their option. */
@@ -96,6 +103,10 @@ export async function filterFromOptions(opts: FilterOptions, now: Date, choice: 
   if (opts.deleted) filter.deleted = true;
   if (opts.system) filter.system = true;
   if (opts.anonymized) filter.anonymized = 'only';
+  if (opts.as && (!choice.withoutEnrolment || choice.courseRoleFilter)) {
+    if (!choice.withoutEnrolment && typeof opts.course !== 'string') throw new UsageError('--as selects by the role in a course: give --course <code> too');
+    filter.courseRole = opts.as as 'teacher' | 'student';
+  }
   return filter;
 }
 

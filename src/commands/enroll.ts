@@ -3,6 +3,7 @@ import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { examples } from '../cli/options';
 import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
+import { UsageError } from '../core/errors';
 
 interface EnrollOptions extends BatchCliOptions {
   course?: string;
@@ -12,6 +13,8 @@ interface EnrollOptions extends BatchCliOptions {
 
 // --course and --session name the target here, so the selection filters leave them out.
 const SELECTION = { withoutEnrolment: true } as const;
+// unenroll --course C101 --as student: the students of C101, whatever their platform roles.
+const UNENROLL_SELECTION = { withoutEnrolment: true, courseRoleFilter: true } as const;
 
 export function register(commands: CommandRegistry): void {
   commands.add('enroll [users...]', 'enrol users in a course (as student or teacher) or in a session (several users, - for stdin, or the filters of list)', (enroll) => {
@@ -33,9 +36,14 @@ export function register(commands: CommandRegistry): void {
     unenroll
       .option('--course <code>', 'the course to remove them from')
       .option('--session <name>', 'the training session to remove them from');
-    addSelectionOptions(unenroll, SELECTION);
+    addSelectionOptions(unenroll, UNENROLL_SELECTION);
     unenroll.action(async (users: string[], opts: EnrollOptions, cmd: Command) => withContext(cmd, (ctx) => runEnrollment(ctx, users, opts, 'unenroll')));
-    examples(unenroll, ['roster unenroll bob --course C101', 'roster unenroll --session "Spring 2026" --inactive --yes', 'roster unenroll - --course C101 --dry-run < leavers.txt']);
+    examples(unenroll, [
+      'roster unenroll bob --course C101',
+      'roster unenroll --course C101 --as student --dry-run',
+      'roster unenroll --session "Spring 2026" --inactive --yes',
+      'roster unenroll - --course C101 --dry-run < leavers.txt',
+    ]);
   });
 }
 
@@ -44,8 +52,9 @@ async function runEnrollment(ctx: CommandContext, users: string[], opts: EnrollO
     import('../core/batch'),
     import('../core/enrollment'),
   ]);
-  const target = await resolveEnrollTarget(ctx, { course: opts.course, session: opts.session, role: opts.as });
-  const selection = await selectionFromCommand(ctx, users, opts, SELECTION);
+  if (mode === 'unenroll' && opts.as && opts.session) throw new UsageError('--as is the role in a course; a session has no roles', 'leave --as out, or give --course');
+  const target = await resolveEnrollTarget(ctx, { course: opts.course, session: opts.session, role: mode === 'enroll' ? opts.as : undefined });
+  const selection = await selectionFromCommand(ctx, users, opts, mode === 'enroll' ? SELECTION : UNENROLL_SELECTION);
   const plan = await planBatch(ctx, mode === 'unenroll' ? restrictToEnrolled(selection, target) : selection);
   const where = describeTarget(target);
   const object = mode === 'enroll' ? `in ${where}` : `from ${where}`;

@@ -23,6 +23,8 @@ export interface UserFilter {
   language?: string;
   fields?: { name: string; value: string }[];
   course?: string;
+  /** With course: their role in that course (not their platform role). */
+  courseRole?: 'teacher' | 'student';
   session?: string;
   noCourse?: boolean;
   /** The "Deleted users" view instead of the live accounts. */

@@ -118,7 +118,9 @@ function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
   }
   if (f.course) {
     const code = recordKey(f.course);
-    where.push(eb.exists(eb.selectFrom('course_user').innerJoin('course', 'course.id', 'course_user.course_id').select('course_user.user_id').whereRef('course_user.user_id', '=', 'user.id').where('course.code_key', '=', code)));
+    let enrolled = eb.selectFrom('course_user').innerJoin('course', 'course.id', 'course_user.course_id').select('course_user.user_id').whereRef('course_user.user_id', '=', 'user.id').where('course.code_key', '=', code);
+    if (f.courseRole) enrolled = enrolled.where('course_user.role', '=', f.courseRole);
+    where.push(eb.exists(enrolled));
   }
   if (f.session) {
     const name = recordKey(f.session);

@@ -176,3 +176,28 @@ describe('issue 10: the audit log', () => {
     expect(row).toMatch(/^\d+;[^;]+;dean;user\.edit;\d+;ada;"\{""changes"":\[\{""field"":""phone""/);
   });
 });
+
+describe('issue 10: the role in a course is not the platform role', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }, { username: 'stu' }, { username: 'tutor' }]);
+    expect(sandbox.run(['course', 'add', 'MATH101', '--title', 'Maths']).code).toBe(0);
+    expect(sandbox.run(['enroll', 'stu', '--course', 'MATH101']).code).toBe(0);
+    // A student on the platform who teaches MATH101.
+    expect(sandbox.run(['enroll', 'tutor', '--course', 'MATH101', '--as', 'teacher']).code).toBe(0);
+  });
+
+  it('unenroll --course MATH101 --as student removes the students of the course, not the student who teaches it', () => {
+    const dry = sandbox.json<{ users: { username: string }[] }>(['unenroll', '--course', 'MATH101', '--as', 'student', '--dry-run']);
+    expect(dry.users.map((u) => u.username)).toEqual(['stu']);
+    // The platform role selects both: that is what --as is for.
+    const byRole = sandbox.json<{ users: { username: string }[] }>(['unenroll', '--course', 'MATH101', '--role', 'student', '--dry-run']);
+    expect(byRole.users.map((u) => u.username).sort()).toEqual(['stu', 'tutor']);
+  });
+
+  it('list --course MATH101 --as teacher lists who teaches it; --as without --course is a usage error', () => {
+    expect(sandbox.json<{ username: string }[]>(['list', '--course', 'MATH101', '--as', 'teacher']).map((u) => u.username)).toEqual(['tutor']);
+    expect(sandbox.run(['list', '--as', 'teacher']).code).toBe(2);
+  });
+});
