@@ -58,20 +58,24 @@ async function deletedView(ctx: CommandContext, users: string[], opts: BatchCliO
 
 /** Names the courses the selected users own: deleting or purging them concerns those courses. */
 async function warnOwnedCourses(ctx: CommandContext, plan: BatchPlan, fate: string): Promise<void> {
-  const { ownedCoursesOf } = await import('../core/deletion');
-  const { courses, total } = await ownedCoursesOf(ctx, plan);
-  if (!total) return;
+  const { ownedCoursesOf, coachedSessionsOf } = await import('../core/deletion');
+  const [{ courses, total }, coached] = await Promise.all([ownedCoursesOf(ctx, plan), coachedSessionsOf(ctx, plan)]);
+  if (!total && !coached.total) return;
   const byOwner = new Map<string, string[]>();
   for (const c of courses) byOwner.set(c.owner, [...(byOwner.get(c.owner) ?? []), `${c.code} "${c.title}"`]);
   for (const [owner, list] of byOwner) warn(ctx.io, `${owner} owns ${list.length === 1 ? 'a course' : 'courses'}: ${list.join(', ')}`);
   if (total > courses.length) warn(ctx.io, `…and ${total - courses.length} more course(s)`);
+  const byCoach = new Map<string, string[]>();
+  for (const s of coached.sessions) byCoach.set(s.coach, [...(byCoach.get(s.coach) ?? []), `"${s.name}"`]);
+  for (const [coach, list] of byCoach) warn(ctx.io, `${coach} coaches ${list.length === 1 ? 'a session' : 'sessions'}: ${list.join(', ')}`);
+  if (coached.total > coached.sessions.length) warn(ctx.io, `…and ${coached.total - coached.sessions.length} more session(s)`);
   warn(ctx.io, fate);
 }
 
 async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
   const [{ planBatch, runBatch, withoutRefused }, { assertDeletable, deleteAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
   const plan = withoutRefused(await planBatch(ctx, await selectionFromCommand(ctx, users, opts)), assertDeletable);
-  await warnOwnedCourses(ctx, plan, 'the courses stay with their owners while deleted; a purge hands them to the fallback user (or to --reassign-to <user>)');
+  await warnOwnedCourses(ctx, plan, 'courses and coached sessions stay with them while deleted; a purge hands them to the fallback user (or to --reassign-to <user>)');
   await confirmBatch(ctx, plan, `Delete ${describePlan(plan)} (roster restore undoes it)?`, { always: true, dryRun: opts.dryRun });
   const result = runBatch(ctx, plan, deleteAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'deleted', would: 'delete', unchanged: 'already deleted' });
@@ -99,17 +103,25 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
   // The receiving account is checked before anything changes.
   const receiver = await resolveCourseReceiver(ctx, opts.reassignTo);
   const plan = withoutRefused(await planBatch(ctx, selection), assertPurgeable);
-  await warnOwnedCourses(ctx, plan, `on purge these courses are handed to ${receiver.fallback ? 'the fallback user' : receiver.username}`);
+  await warnOwnedCourses(ctx, plan, `on purge these courses and sessions are handed to ${receiver.fallback ? 'the fallback user' : receiver.username}`);
   const snapshot = join(dirname(ctx.db.path), `roster-before-purge-${ctx.now().toISOString().slice(0, 10)}.db`);
   await confirmBatch(ctx, plan, `Purge ${describePlan(plan)} permanently (this cannot be undone; take a snapshot first: roster db backup ${snapshot})?`, { always: true, dryRun: opts.dryRun });
-  const { action, handedOver, flushLog } = purgeAction(ctx, receiver);
+  const { action, handedOver, sessionsHandedOver, flushLog } = purgeAction(ctx, receiver);
   const result = runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
   if (result.changed.length && !result.dryRun && !result.rolledBack && !flushLog()) warnLogKept(ctx);
-  const purged = result.changed.map((u) => ({ id: u.id, username: u.username, coursesHandedOver: handedOver.get(u.id) ?? [], handedTo: receiver.id }));
+  const purged = result.changed.map((u) => ({
+    id: u.id,
+    username: u.username,
+    coursesHandedOver: handedOver.get(u.id) ?? [],
+    sessionsHandedOver: sessionsHandedOver.get(u.id) ?? [],
+    handedTo: receiver.id,
+  }));
   await renderBatch(ctx, result, { done: 'purged', would: 'purge' }, purged);
   const courses = purged.reduce((n, p) => n + p.coursesHandedOver.length, 0);
-  if (!ctx.json && courses && !result.rolledBack) {
-    line(ctx.io.stdout, `${result.dryRun ? 'would hand' : 'handed'} ${courses} course(s) to ${receiver.username} (id:${receiver.id})`);
+  const sessions = purged.reduce((n, p) => n + p.sessionsHandedOver.length, 0);
+  if (!ctx.json && (courses || sessions) && !result.rolledBack) {
+    const what = [courses ? `${courses} course(s)` : '', sessions ? `the coaching of ${sessions} session(s)` : ''].filter(Boolean).join(' and ');
+    line(ctx.io.stdout, `${result.dryRun ? 'would hand' : 'handed'} ${what} to ${receiver.username} (id:${receiver.id})`);
   }
 }
 

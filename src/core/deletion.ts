@@ -85,6 +85,8 @@ export interface PurgeRun {
   action: BatchAction;
   /** For each purged user id, the ids of the courses handed over. */
   handedOver: Map<number, number[]>;
+  /** For each purged user id, the ids of the training sessions whose coaching was handed over. */
+  sessionsHandedOver: Map<number, number[]>;
   /** Empties the write-ahead log after the purge (it holds the old pages); false when another process kept it. */
   flushLog(): boolean;
 }
@@ -105,17 +107,21 @@ export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): Purg
   const erase = eraser(ctx.db);
   const erasure = erasureStatements(ctx.db);
   const handedOver = new Map<number, number[]>();
+  const sessionsHandedOver = new Map<number, number[]>();
   const action: BatchAction = {
     apply(user) {
       assertPurgeable(user);
       const courseIds = sql.ownedCourseIds.all<{ id: number }>({ id: user.id }).map((c) => c.id);
-      if (courseIds.length) {
+      // Coached sessions are owned content too: they go to the same account, not to nobody.
+      const sessionIds = sql.coachedSessionIds.all<{ id: number }>({ id: user.id }).map((s) => s.id);
+      if (courseIds.length || sessionIds.length) {
         // The receiver may have changed since it was checked: check again inside this transaction.
         const now = sql.receiver.get<{ active: number; deleted_at: string | null; anonymized_at: string | null; is_system: number }>({ id: receiver.id });
         if (!now || (!now.is_system && (!now.active || now.deleted_at || now.anonymized_at))) {
           throw new ConflictError(`the courses of ${user.username} cannot go to ${receiver.username}: that account is no longer active`, 'choose another with --reassign-to <user>');
         }
         sql.reassignCourses.run({ from: user.id, to: receiver.id });
+        sql.reassignSessions.run({ from: user.id, to: receiver.id });
       }
       // A purge erases: the person's values leave the audit trail with the row.
       const auditEntriesErased = eraseFromAuditTrail(erasure, user.id);
@@ -123,15 +129,17 @@ export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): Purg
       auditLog('user.purge', user.id, {
         auditEntriesErased,
         coursesHandedOver: courseIds,
+        sessionsHandedOver: sessionIds,
         handedTo: receiver.id,
         // The copies that still hold the purged account: the administrator destroys them.
         backupsHoldingData: erase.backupsTaken(),
       });
       handedOver.set(user.id, courseIds);
+      sessionsHandedOver.set(user.id, sessionIds);
       return 'changed';
     },
   };
-  return { action, handedOver, flushLog: () => erase.flushLog().complete };
+  return { action, handedOver, sessionsHandedOver, flushLog: () => erase.flushLog().complete };
 }
 
 export interface OwnedCourse {
@@ -170,4 +178,16 @@ export async function ownedCoursesOf(ctx: ServiceContext, plan: BatchPlan, limit
     await collect((q) => q.where('course.owner_id', 'in', selectUserIds(db, filter)));
   }
   return { courses, total };
+}
+
+/** The sessions the users of a plan coach (at most `limit`): warned about before a delete or purge. */
+export async function coachedSessionsOf(ctx: ServiceContext, plan: BatchPlan, limit = 20): Promise<{ sessions: { name: string; coach: string }[]; total: number }> {
+  const db = ctx.db.kysely;
+  const base = db.selectFrom('training_session').innerJoin('user', 'user.id', 'training_session.coach_id');
+  const coaches = plan.targets ? plan.targets.map((t) => t.id) : undefined;
+  const scoped = (q: typeof base) => (coaches ? q.where('training_session.coach_id', 'in', coaches.length ? coaches : [-1]) : q.where('training_session.coach_id', 'in', selectUserIds(db, plan.filter!)));
+  if (!coaches && !plan.filter) return { sessions: [], total: 0 };
+  const { n } = await scoped(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const sessions = Number(n) ? await scoped(base).select(['training_session.name', 'user.username as coach']).orderBy('training_session.name_key').limit(limit).execute() : [];
+  return { sessions, total: Number(n) };
 }

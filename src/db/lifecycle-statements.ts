@@ -13,6 +13,8 @@ export function lifecycleStatements(db: RosterDb) {
     setDeletedAt: prepare<'id' | 'deleted_at'>(raw, k.updateTable('user').set({ deleted_at: param<string | null>('deleted_at') }).where('id', '=', param<number>('id'))),
     ownedCourseIds: prepare<'id'>(raw, k.selectFrom('course').select('id').where('owner_id', '=', param<number>('id')).orderBy('id')),
     reassignCourses: prepare<'from' | 'to'>(raw, k.updateTable('course').set({ owner_id: param<number>('to') }).where('owner_id', '=', param<number>('from'))),
+    coachedSessionIds: prepare<'id'>(raw, k.selectFrom('training_session').select('id').where('coach_id', '=', param<number>('id')).orderBy('id')),
+    reassignSessions: prepare<'from' | 'to'>(raw, k.updateTable('training_session').set({ coach_id: param<number>('to') }).where('coach_id', '=', param<number>('from'))),
     /** Roles, extra values, enrolments and tokens follow by ON DELETE CASCADE. */
     deleteUser: prepare<'id'>(raw, k.deleteFrom('user').where('id', '=', param<number>('id'))),
     /** What a purge re-checks of the user receiving the courses, inside its transaction. */

@@ -42,7 +42,7 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     expect(result.stderr).toBe(
       [
         'roster: warning: teach owns courses: MATH "Mathematics", PHY "Physics"',
-        'roster: warning: the courses stay with their owners while deleted; a purge hands them to the fallback user (or to --reassign-to <user>)',
+        'roster: warning: courses and coached sessions stay with them while deleted; a purge hands them to the fallback user (or to --reassign-to <user>)',
         'roster: error: Delete teach (roster restore undoes it): confirmation needed, but stdin is not a terminal',
         '  hint: pass --yes to confirm, or --dry-run to see what would change',
         '',
@@ -121,7 +121,7 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     sandbox.run(['delete', 'teach', '--yes'], { env });
     const unconfirmed = sandbox.run(['purge', 'teach'], { env });
     expect(unconfirmed.code).toBe(7);
-    expect(unconfirmed.stderr).toContain('roster: warning: on purge these courses are handed to the fallback user');
+    expect(unconfirmed.stderr).toContain('roster: warning: on purge these courses and sessions are handed to the fallback user');
     expect(unconfirmed.stderr).toContain(`Purge teach permanently (this cannot be undone; take a snapshot first: roster db backup ${path.join(sandbox.dir, 'roster-before-purge-2026-06-15.db')})`);
     expect(sandbox.run(['purge', 'teach', '--reassign-to', 'nobody', '--yes'], { env })).toMatchObject({ code: 3, stderr: expect.stringContaining('no user "nobody"') });
     for (const [receiver, state] of [
@@ -162,7 +162,7 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     expect(sandbox.query('SELECT user_id FROM course_user WHERE course_id = ?', courses.MATH)).toEqual([{ user_id: ids.stu }]);
     expect(sandbox.query("SELECT rowid FROM user_search WHERE user_search MATCH 'Terry'")).toEqual([]);
     expect(auditRows(sandbox, 'user.purge')).toEqual([
-      { user_id: ids.teach, actor: expect.any(String), details: { auditEntriesErased: 0, coursesHandedOver: [courses.MATH, courses.PHY], handedTo: fallbackId, backupsHoldingData: { files: [], more: 0 } } },
+      { user_id: ids.teach, actor: expect.any(String), details: { auditEntriesErased: 0, coursesHandedOver: [courses.MATH, courses.PHY], sessionsHandedOver: [], handedTo: fallbackId, backupsHoldingData: { files: [], more: 0 } } },
     ]);
     expect(sandbox.run(['show', 'teach'], { env }).code).toBe(3);
   });

@@ -201,3 +201,25 @@ describe('issue 10: the role in a course is not the platform role', () => {
     expect(sandbox.run(['list', '--as', 'teacher']).code).toBe(2);
   });
 });
+
+describe('issue 10: a purged coach hands the sessions on', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }, { username: 'coach', roles: ['teacher'] }, { username: 'heir', roles: ['teacher'] }]);
+    expect(sandbox.run(['session', 'add', 'Spring 2027', '--start', '2027-03-01', '--end', '2027-06-30', '--coach', 'coach']).code).toBe(0);
+    expect(sandbox.run(['delete', 'coach', '--yes']).code).toBe(0);
+  });
+
+  it('purge warns about coached sessions, hands them to --reassign-to, and audits them', () => {
+    const sessionId = sandbox.query<{ id: number }>("SELECT id FROM training_session WHERE name = 'Spring 2027'")[0]!.id;
+    const result = sandbox.run(['purge', 'coach', '--reassign-to', 'heir', '--yes']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('coach coaches a session: "Spring 2027"');
+    expect(result.stdout).toContain('handed the coaching of 1 session(s) to heir');
+    const heir = sandbox.query<{ id: number }>("SELECT id FROM user WHERE username = 'heir'")[0]!.id;
+    expect(sandbox.query('SELECT coach_id FROM training_session WHERE id = ?', sessionId)).toEqual([{ coach_id: heir }]);
+    const [row] = sandbox.query<{ details: string }>("SELECT details FROM audit_log WHERE action = 'user.purge'");
+    expect(JSON.parse(row!.details)).toMatchObject({ sessionsHandedOver: [sessionId], handedTo: heir });
+  });
+});

@@ -183,7 +183,7 @@ describe('lifecycle core', () => {
       expect(get(teach)).toBeUndefined();
       expect(db.raw.prepare('SELECT count(*) AS n FROM course_user').get()).toEqual({ n: 0 });
       expect(db.raw.prepare('SELECT DISTINCT owner_id FROM course').all()).toEqual([{ owner_id: 1 }]);
-      expect(JSON.parse(audits('user.purge')[0]!.details)).toEqual({ auditEntriesErased: 0, coursesHandedOver: [a, b], handedTo: 1, backupsHoldingData: { files: [], more: 0 } });
+      expect(JSON.parse(audits('user.purge')[0]!.details)).toEqual({ auditEntriesErased: 0, coursesHandedOver: [a, b], sessionsHandedOver: [], handedTo: 1, backupsHoldingData: { files: [], more: 0 } });
     });
 
     it('purge re-checks the receiver inside its transaction', async () => {
