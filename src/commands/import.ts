@@ -25,6 +25,9 @@ interface ImportOptions {
   dryRun?: boolean;
   report?: string;
   force?: boolean;
+  updatePasswords?: boolean;
+  replaceRoles?: boolean;
+  verbose?: boolean;
 }
 
 const SHOWN_ERRORS = 50;
@@ -41,6 +44,9 @@ function defineImport(command: Command): void {
     .option('--map <column=target>', 'read a column under another name: --map "Nom=LastName" (repeatable; target "ignore" skips it)', collect)
     .option('--ignore-unknown-columns', 'skip columns roster does not know instead of stopping')
     .addOption(new Option('--on-existing <action>', 'for a user that already exists (same username, else same email)').choices(['skip', 'update', 'fail']).default('skip'))
+    .option('--update-passwords', 'with --on-existing update: the file\'s passwords replace the stored ones (else users keep theirs)')
+    .option('--replace-roles', 'with --on-existing update: the file\'s roles replace the stored ones (else they are added)')
+    .option('--verbose', 'name every row skipped because its user exists or needs no change')
     .option('--credentials <file>', 'write username;password of every generated password to this file (mode 0600)')
     .option('--atomic', 'write nothing unless every row is valid')
     .option('--dry-run', 'check and count everything, write nothing')
@@ -62,6 +68,9 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
     import('../core/import-columns'),
     import('../core/fields'),
   ]);
+  if ((opts.updatePasswords || opts.replaceRoles) && opts.onExisting !== 'update') {
+    throw new UsageError(`${opts.updatePasswords ? '--update-passwords' : '--replace-roles'} applies to --on-existing update`, 'add --on-existing update, or leave it out');
+  }
   const maps = (opts.map ?? []).map(parseColumnMap);
   const delimiter = opts.delimiter !== undefined ? parseDelimiter(opts.delimiter) : undefined;
   // The side files are checked before anything is read or written.
@@ -97,6 +106,8 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
       file,
       layout,
       onExisting: opts.onExisting,
+      updatePasswords: opts.updatePasswords,
+      replaceRoles: opts.replaceRoles,
       atomic: opts.atomic,
       dryRun: opts.dryRun,
       credentials: sideFiles.credentials,
@@ -151,6 +162,7 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
           failed: s.failed,
           errors: s.errors,
           warnings: s.warnings,
+          skippedRows: s.skippedRows,
           weakPasswords: s.weakPasswords,
           generatedPasswords: s.generatedPasswords,
           staleCredentials: s.staleCredentials,
@@ -173,6 +185,7 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
     const head = s.dryRun ? `checked ${s.file} (dry run, nothing written)` : s.interrupted ? `interrupted import of ${s.file}` : `imported ${s.file}`;
     line(ctx.io.stdout, `${paint(ctx.io, s.failed ? 'yellow' : 'green', head)}: ${counts}`);
   }
+  if (opts.verbose && !ctx.json) for (const r of s.skippedRows) line(ctx.io.stderr, `roster: row ${r.row}: skipped: user ${r.username} ${opts.onExisting === 'skip' ? 'exists (--on-existing skip)' : 'has these values already'}`);
   // Other warnings (a user renamed by an update) one by one; weak passwords are counted below.
   const notable = s.warnings.filter((w) => !w.message.includes('weak'));
   if (!ctx.json) notable.slice(0, SHOWN_ERRORS).forEach((w) => warn(ctx.io, `row ${w.row}: ${w.field ? `${w.field}: ` : ''}${w.message}`));

@@ -27,6 +27,10 @@ export interface ImportRequest {
   layout: ColumnLayout;
   /** What to do with a row naming a user that exists (by username, then email). */
   onExisting: OnExisting;
+  /** With update: the file's passwords replace the stored ones (else users keep their own). */
+  updatePasswords?: boolean;
+  /** With update: the file's roles replace the stored ones (else they are added). */
+  replaceRoles?: boolean;
   /** Nothing is written unless every row is valid. */
   atomic?: boolean;
   /** Check and count everything, write nothing. */
@@ -58,6 +62,8 @@ export interface ImportSummary {
   failed: number;
   errors: RowMessage[];
   warnings: RowMessage[];
+  /** The rows skipped because their user exists (--on-existing skip), or needs no change (update). */
+  skippedRows: { row: number; username: string }[];
   weakPasswords: number;
   /** Passwords generated for users that were committed (a dry run: that would be). */
   generatedPasswords: number;
@@ -114,6 +120,7 @@ interface ChunkOutcome {
   created: number;
   updated: number;
   skipped: number;
+  skippedRows: ImportSummary['skippedRows'];
   credentials: CredentialLine[];
   failures: { planned: PlannedRow; failure: RowFailure }[];
 }
@@ -152,6 +159,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     failed: 0,
     errors: [],
     warnings: [],
+    skippedRows: [],
     weakPasswords: 0,
     generatedPasswords: 0,
     staleCredentials: 0,
@@ -245,6 +253,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     if (existing) {
       if (request.onExisting === 'skip') {
         summary.skipped++;
+        summary.skippedRows.push({ row, username: existing.username });
         return undefined;
       }
       const field = byUsername ? label('username') : label('email');
@@ -312,7 +321,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       email: existing ? fill('email', existing.email) : get('email'),
       username: existing ? fill('username', existing.username) : get('username'),
       // An unreadable role was reported above; a student stands in so that it is not reported twice.
-      roles: existing ? [...storedRoles, ...(roles ?? [])] : roles?.length ? roles : ['student'],
+      roles: existing ? (request.replaceRoles && roles?.length ? roles : [...storedRoles, ...(roles ?? [])]) : roles?.length ? roles : ['student'],
       language: existing ? fill('language', existing.language) : get('language'),
       officialCode: existing ? fill('officialCode', existing.official_code) : get('officialCode'),
       phone: existing ? fill('phone', existing.phone) : get('phone'),
@@ -359,7 +368,11 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       registeredAt,
       lastLoginAt,
     };
-    if (hash) planned.passwordHash = hash;
+    // An update keeps the users' own passwords unless --update-passwords (nothing is hashed for them).
+    const keepsPassword = existing !== undefined && !request.updatePasswords;
+    if (keepsPassword) {
+      // The file's password is not used.
+    } else if (hash) planned.passwordHash = hash;
     else if (hasPlaintext) {
       planned.plaintext = plaintext;
       if (isWeakPassword(plaintext)) {
@@ -428,6 +441,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       const update = planUpdate(existing, planned);
       if (!update.changes.length) {
         outcome.skipped++;
+        outcome.skippedRows.push({ row: planned.row, username: existing.username });
         return;
       }
       applyUpdate(existing.id, planned, update, at);
@@ -476,6 +490,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     update: Record<string, unknown>;
     changes: FieldChange[];
     addRoles: Role[];
+    removeRoles: string[];
     setExtras: { field: ExtraField; value: string }[];
     addCourses: CourseRef[];
     addSessions: { id: number; name: string }[];
@@ -523,7 +538,13 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     }
     const before = sortRoles(store.rolesOf(existing.id));
     const addRoles = planned.rolesGiven ? prepared.roles.filter((r) => !before.includes(r)) : [];
-    if (addRoles.length) changes.push({ field: 'roles', before, after: sortRoles([...before, ...addRoles]) });
+    const removeRoles = planned.rolesGiven && request.replaceRoles ? before.filter((r) => !prepared.roles.includes(r as Role)) : [];
+    if (removeRoles.includes('admin') && existing.active && !existing.deleted_at && store.otherActiveAdmins(existing.id) === 0) {
+      throw new RowFailure([{ field: label('roles'), message: `${existing.username} is the last active admin and keeps the admin role (--replace-roles)` }], true);
+    }
+    if (addRoles.length || removeRoles.length) {
+      changes.push({ field: 'roles', before, after: sortRoles([...before.filter((r) => !removeRoles.includes(r)), ...addRoles]) });
+    }
     const extras = store.extraValuesOf(existing.id);
     const setExtras = prepared.extra.filter((e) => extras.get(e.field.id) !== e.value);
     for (const e of setExtras) changes.push({ field: `extra.${e.field.name}`, before: extras.get(e.field.id) ?? null, after: e.value });
@@ -533,12 +554,13 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     const sessionIds = planned.sessions.length ? store.sessionIdsOf(existing.id) : new Set<number>();
     const addSessions = planned.sessions.filter((s) => !sessionIds.has(s.id));
     if (addSessions.length) changes.push({ field: 'sessions', before: null, after: addSessions.map((s) => s.name) });
-    return { update, changes, addRoles, setExtras, addCourses, addSessions };
+    return { update, changes, addRoles, removeRoles, setExtras, addCourses, addSessions };
   };
 
   const applyUpdate = (userId: number, planned: PlannedRow, plan: UpdatePlan, at: string) => {
     store.updateUser(userId, plan.update);
     for (const role of plan.addRoles) store.addRole(userId, role);
+    for (const role of plan.removeRoles) store.removeRole(userId, role);
     for (const e of plan.setExtras) store.setExtraValue(userId, e.field.id, e.value);
     for (const c of plan.addCourses) store.enrolInCourse(c.id, userId, c.role!, at);
     for (const s of plan.addSessions) store.enrolInSession(s.id, userId, at);
@@ -588,13 +610,24 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       return;
     }
     const existing = store.userById(planned.existingId!);
-    if (existing && planUpdate(existing, planned).changes.length) summary.updated++;
-    else summary.skipped++;
+    let changes = 0;
+    try {
+      changes = existing ? planUpdate(existing, planned).changes.length : 0;
+    } catch (error) {
+      if (!(error instanceof RowFailure)) throw error;
+      fail(planned.row, planned.values, error);
+      return;
+    }
+    if (changes) summary.updated++;
+    else {
+      summary.skipped++;
+      if (existing) summary.skippedRows.push({ row: planned.row, username: existing.username });
+    }
   };
 
   const writeChunk = (rows: PlannedRow[], careful: boolean): ChunkOutcome => {
     const at = nowIso(ctx);
-    const outcome: ChunkOutcome = { created: 0, updated: 0, skipped: 0, credentials: [], failures: [] };
+    const outcome: ChunkOutcome = { created: 0, updated: 0, skipped: 0, skippedRows: [], credentials: [], failures: [] };
     store.transaction(() => {
       for (const planned of rows) writeRow(planned, at, outcome, careful);
       // The credentials reach the disk before the users exist: no account without its password.
@@ -626,6 +659,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     summary.created += outcome.created;
     summary.updated += outcome.updated;
     summary.skipped += outcome.skipped;
+    summary.skippedRows.push(...outcome.skippedRows);
     for (const { planned, failure } of outcome.failures) fail(planned.row, planned.values, failure);
     for (const planned of rows) planned.plaintext = undefined;
     return outcome;

@@ -142,6 +142,24 @@ export class ImportStore {
     return this.rolesStatement.all(userId) as string[];
   }
 
+  /** --replace-roles: a role the file no longer gives. */
+  removeRole(userId: number, role: string): void {
+    (this.statements.get('removeRole') ?? this.remember('removeRole', 'DELETE FROM user_role WHERE user_id = ? AND role = ?')).run(userId, role);
+  }
+
+  /** The other live, active admins: the last one keeps the role. */
+  otherActiveAdmins(userId: number): number {
+    const sql = `SELECT count(*) FROM user JOIN user_role ON user_role.user_id = user.id
+      WHERE user_role.role = 'admin' AND user.active = 1 AND user.deleted_at IS NULL AND user.id != ?`;
+    return (this.statements.get('otherAdmins') ?? this.remember('otherAdmins', sql)).pluck().get(userId) as number;
+  }
+
+  private remember(name: string, sql: string): BetterSqlite3.Statement {
+    const statement = this.raw.prepare(sql);
+    this.statements.set(name, statement);
+    return statement;
+  }
+
   extraValuesOf(userId: number): Map<number, string> {
     const rows = this.extrasStatement.all(userId) as { field_id: number; value: string }[];
     return new Map(rows.map((r) => [r.field_id, r.value]));

@@ -223,3 +223,38 @@ describe('issue 10: a purged coach hands the sessions on', () => {
     expect(JSON.parse(row!.details)).toMatchObject({ sessionsHandedOver: [sessionId], handedTo: heir });
   });
 });
+
+describe('issue 10: --on-existing update keeps what users changed themselves', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  const file = 'LastName;FirstName;Email;UserName;Password;Status\nLee;Ann;ann@example.org;ann;file secret 1;5\n';
+  beforeAll(() => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }]);
+    sandbox.file('people.csv', file);
+    expect(sandbox.run(['import', 'people.csv']).code).toBe(0);
+  });
+
+  it('a rerun with update does not reset passwords (only --update-passwords does), and names the rows it skipped', async () => {
+    const bcrypt = (await import('bcryptjs')).default;
+    const hash = () => sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username = 'ann'")[0]!.password_hash;
+    const before = hash();
+    const rerun = sandbox.run(['import', 'people.csv', '--on-existing', 'update', '--json']);
+    expect(rerun.code).toBe(0);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ updated: 0, skipped: 1, skippedRows: [{ row: 2, username: 'ann' }] });
+    expect(hash()).toBe(before);
+    const verbose = sandbox.run(['import', 'people.csv', '--verbose']);
+    expect(verbose.stderr).toContain('roster: row 2: skipped: user ann exists (--on-existing skip)');
+    sandbox.file('new-password.csv', file.replace('file secret 1', 'file secret 2'));
+    expect(sandbox.run(['import', 'new-password.csv', '--on-existing', 'update', '--update-passwords']).code).toBe(0);
+    expect(bcrypt.compareSync('file secret 2', hash().replace(/^\$2b\$/, '$2a$'))).toBe(true);
+  });
+
+  it('--replace-roles replaces the roles; without it the file only adds', () => {
+    sandbox.file('teacher.csv', 'LastName;FirstName;Email;UserName;Status\nLee;Ann;ann@example.org;ann;1\n');
+    expect(sandbox.run(['import', 'teacher.csv', '--on-existing', 'update']).code).toBe(0);
+    expect(sandbox.json<{ roles: string[] }>(['show', 'ann']).roles).toEqual(['student', 'teacher']);
+    expect(sandbox.run(['import', 'teacher.csv', '--on-existing', 'update', '--replace-roles']).code).toBe(0);
+    expect(sandbox.json<{ roles: string[] }>(['show', 'ann']).roles).toEqual(['teacher']);
+    expect(sandbox.run(['import', 'teacher.csv', '--replace-roles']).code).toBe(2);
+  });
+});

@@ -127,7 +127,7 @@ describe('importUsers', () => {
     const failed = await run(file, { onExisting: 'fail' });
     expect(failed).toMatchObject({ failed: 1, conflictsOnly: true });
     expect(failed.errors[0]!.message).toContain('user ada (id:');
-    const updated = await run(file, { onExisting: 'update' });
+    const updated = await run(file, { onExisting: 'update', updatePasswords: true });
     expect(updated).toMatchObject({ updated: 1, failed: 0 });
     const ada = await getUser(ctx, 'ada');
     // Non-empty values replace, empty ones keep; roles and enrolments are added.
@@ -144,9 +144,18 @@ describe('importUsers', () => {
       ]),
     );
     expect(entry.details).not.toContain('new long secret');
-    // The same file again changes nothing but the password (it cannot be compared).
-    const again = await run(`${HEADER};OfficialCode\nLOVELACE;;ADA@example.org;Ada;;admin;COURSE1;;A-1\n`, { onExisting: 'update' });
-    expect(again).toMatchObject({ updated: 0, skipped: 1 });
+    // The same file again, without --update-passwords: nothing changes, the user keeps the password (issue 10).
+    const again = await run(file, { onExisting: 'update' });
+    expect(again).toMatchObject({ updated: 0, skipped: 1, skippedRows: [{ row: 2, username: 'Ada' }] });
+    expect(rows<{ password_hash: string }>('SELECT password_hash FROM user WHERE id = ?', ada.id)[0]!.password_hash).toBe(hash);
+    // --replace-roles: the file's roles replace the stored ones.
+    const replaced = await run(`${HEADER};OfficialCode\nLOVELACE;;ADA@example.org;Ada;;admin;;;A-1\n`, { onExisting: 'update', replaceRoles: true });
+    expect(replaced).toMatchObject({ updated: 1, failed: 0 });
+    expect((await getUser(ctx, 'ada')).roles).toEqual(['admin']);
+    // …but the last active admin keeps the admin role.
+    const lastAdmin = await run(`${HEADER};OfficialCode\nLOVELACE;;ADA@example.org;Ada;;student;;;A-1\n`, { onExisting: 'update', replaceRoles: true });
+    expect(lastAdmin).toMatchObject({ updated: 0, failed: 1 });
+    expect(lastAdmin.errors[0]!.message).toContain('last active admin');
   });
 
   it('refuses a row whose username is one user and email another', async () => {
