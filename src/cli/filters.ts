@@ -11,14 +11,18 @@ export interface FilterOptionChoice {
   anonymized?: boolean;
   /** unenroll: --as selects by the role in the target course (for enroll, --as is the role to give). */
   courseRoleFilter?: boolean;
+  /** State filters a command would refuse or that select nothing for it (activate --active): not offered. */
+  omit?: readonly ('active' | 'inactive' | 'deleted')[];
 }
 
 /** The selection filters of `list`, shared by search, export and every batch command. */
 export function addFilterOptions(command: Command, choice: FilterOptionChoice = {}): Command {
   command
-    .option('--role <role>', 'holding this role (repeatable: any of them)', collect)
-    .option('--active', 'active accounts only')
-    .option('--inactive', 'inactive accounts only')
+    .option('--role <role>', 'holding this role (repeatable: any of them)', collect);
+  const offered = (name: 'active' | 'inactive' | 'deleted') => !choice.omit?.includes(name);
+  if (offered('active')) command.option('--active', 'active accounts only');
+  if (offered('inactive')) command.option('--inactive', 'inactive accounts only');
+  command
     .option('--registered-since <date|duration>', 'registered on or after this date, or within the last 30d, 6w…')
     .option('--registered-before <date|duration>', 'registered before this date, or longer ago than 30d, 6w…')
     .option('--last-login-before <date|duration>', 'last login before a date, or longer ago than 30d, 6w…')
@@ -38,11 +42,10 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
   if (!choice.withoutEnrolment || choice.courseRoleFilter) {
     command.addOption(new Option('--as <role>', `${choice.withoutEnrolment ? 'only those enrolled' : 'with --course: enrolled'} as student or as teacher (the role in the course, not on the platform)`).choices(['student', 'teacher']));
   }
-  excludeEachOther(command, 'active', 'inactive');
+  if (offered('active') && offered('inactive')) excludeEachOther(command, 'active', 'inactive');
   if (choice.anonymized) command.option('--anonymized', 'the anonymized accounts (left out otherwise)');
-  return command
-    .option('--deleted', 'the deleted users (soft-deleted) instead of the live ones')
-    .option('--system', 'include system accounts (the fallback user)');
+  if (offered('deleted')) command.option('--deleted', 'the deleted users (soft-deleted) instead of the live ones');
+  return command.option('--system', 'include system accounts (the fallback user)');
 }
 
 export function addOrderOptions(command: Command): Command {

@@ -12,13 +12,13 @@ export function register(commands: CommandRegistry): void {
   commands.add('activate [users...]', 're-enable accounts (several users, - for stdin, or the filters of list)', (activate) => {
     activate
       .option('--expires <date|+duration|never>', 'also set a new expiration date, or this long from now (+90d); needed when it has passed');
-    addSelectionOptions(activate);
+    addSelectionOptions(activate, { omit: ['active', 'deleted'] });
     activate.action(async (users: string[], opts: ActivateOptions, cmd: Command) => withContext(cmd, (ctx) => runActivate(ctx, users, opts)));
     examples(activate, ['roster activate ada', 'roster activate ada --expires 2027-06-30', 'roster activate --inactive --role teacher --yes']);
   });
 
   commands.add('deactivate [users...]', 'disable accounts; their data stays (several users, - for stdin, or the filters of list)', (deactivate) => {
-    addSelectionOptions(deactivate);
+    addSelectionOptions(deactivate, { omit: ['inactive', 'deleted'] });
     deactivate.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runDeactivate(ctx, users, opts)));
     examples(deactivate, ['roster deactivate ada bob', 'roster list --role student --last-login-before 365d --format ids | roster deactivate - --yes', 'roster deactivate --role student --inactive-since 180d --dry-run']);
   });

@@ -19,7 +19,7 @@ export function register(commands: CommandRegistry): void {
     command
       .option('--warn <duration>', 'change nothing: list the active accounts that expire within this time, e.g. 7d, 2w')
       .option('--quiet', 'print nothing when there was nothing to do (cron mails only real news)');
-    addSelectionOptions(command);
+    addSelectionOptions(command, { omit: ['inactive', 'deleted'] });
     command.addHelpText(
       'after',
       `

@@ -15,22 +15,22 @@ interface PurgeOptions extends BatchCliOptions {
 
 export function register(commands: CommandRegistry): void {
   commands.add('delete [users...]', 'soft-delete accounts: they leave list and search and cannot log in, but keep their data (restore brings them back)', (del) => {
-    addSelectionOptions(del);
+    addSelectionOptions(del, { omit: ['deleted'] });
     del.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runDelete(ctx, users, opts)));
     examples(del, ['roster delete bob --yes', 'roster delete --role student --registered-before 2020-01-01 --dry-run', 'roster list --deleted']);
   });
 
   commands.add('restore [users...]', 'bring soft-deleted accounts back as they were', (restore) => {
-    addSelectionOptions(restore);
+    addSelectionOptions(restore, { omit: ['deleted'] });
     restore.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runRestore(ctx, users, opts)));
-    examples(restore, ['roster restore bob', 'roster restore --deleted --role teacher --yes']);
+    examples(restore, ['roster restore bob', 'roster restore --role teacher --yes']);
   });
 
   commands.add('purge [users...]', 'permanently delete soft-deleted accounts; the courses they own go to the fallback user (or --reassign-to)', (purge) => {
     purge
       .option('--deleted-before <date|duration>', 'the accounts deleted before this date, or longer ago than 30d, 6w…')
       .option('--reassign-to <user>', 'hand their courses to this active account instead of the fallback user');
-    addSelectionOptions(purge);
+    addSelectionOptions(purge, { omit: ['deleted'] });
     purge.action(async (users: string[], opts: PurgeOptions, cmd: Command) => withContext(cmd, (ctx) => runPurge(ctx, users, opts)));
     examples(purge, ['roster db backup /var/backups/roster-before-purge.db && roster purge bob --yes', 'roster purge --deleted-before 90d --reassign-to ada --yes', 'roster purge --deleted-before 2026-01-01 --dry-run']);
   });

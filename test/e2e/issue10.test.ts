@@ -258,3 +258,21 @@ describe('issue 10: --on-existing update keeps what users changed themselves', (
     expect(sandbox.run(['import', 'teacher.csv', '--replace-roles']).code).toBe(2);
   });
 });
+
+describe('issue 10: help offers only the options that work', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it.each([
+    ['expire', ['--deleted', '--inactive ']],
+    ['activate', ['--active ', '--deleted']],
+    ['deactivate', ['--inactive ', '--deleted']],
+    ['restore', ['--deleted ']],
+    ['purge', ['--deleted ']],
+  ])('roster %s --help does not offer %p', (command, options) => {
+    const help = sandbox.run([command, '--help']);
+    expect(help.code).toBe(0);
+    for (const option of options) expect(help.stdout).not.toContain(`  ${option}`);
+    expect(sandbox.run([command, options[0]!.trim(), '--yes']).code).toBe(2);
+  });
+});
