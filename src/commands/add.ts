@@ -137,6 +137,6 @@ function render(ctx: CommandContext, result: AddResult, generatedPassword: strin
     line(ctx.io.stdout, JSON.stringify(body, null, 2));
     return;
   }
-  line(ctx.io.stdout, `${paint(ctx.io, 'green', 'added')} user ${user.username} (id:${user.id}): ${user.firstname} ${user.lastname} <${user.email}>, roles: ${user.roles.join(', ')}${user.active ? '' : ', inactive'}`);
+  line(ctx.io.stdout, `${paint(ctx.io, 'green', 'added')} user ${user.username} (id:${user.id}): ${user.firstname} ${user.lastname} <${user.email}>, roles: ${user.roles.join(', ')}${user.active ? '' : ' (inactive)'}`);
   if (generatedPassword) line(ctx.io.stdout, `generated password for ${user.username}: ${generatedPassword}`);
 }

@@ -90,7 +90,7 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
     } else if (!opts.ignoreUnknownColumns) {
       throw new ValidationError(
         `${file.name}: unknown column${mapping.unknown.length > 1 ? 's' : ''}: ${mapping.unknown.join(', ')}`,
-        `map them (--map "${mapping.unknown[0]}=LastName"), define an extra field (roster field add <name>), or pass --ignore-unknown-columns`,
+        `map each to what it holds (--map "${mapping.unknown[0]}=<target>", a target such as OfficialCode, PhoneNumber or an extra field, or ignore), define an extra field (roster field add ${fieldNameFor(mapping.unknown[0]!)}), or pass --ignore-unknown-columns`,
       );
     }
   }
@@ -121,6 +121,11 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
   }
   render(ctx, summary, opts);
   finish(summary, opts, stop.stoppedBy());
+}
+
+/** A column's name as an extra field's name would be: lower case, a-z, 0-9 and _. */
+function fieldNameFor(column: string): string {
+  return column.trim().toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '') || 'name';
 }
 
 /** --report and --credentials: never the input, the database, a link, or (for the report, without --force) an existing file. */

@@ -276,3 +276,25 @@ describe('issue 10: help offers only the options that work', () => {
     expect(sandbox.run([command, options[0]!.trim(), '--yes']).code).toBe(2);
   });
 });
+
+describe('issue 10: what the output says', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('add --inactive says the account is inactive, not that "inactive" is a role', () => {
+    const result = sandbox.run(['add', '--username', 'quiet', '--email', 'quiet@example.org', '--firstname', 'Q', '--lastname', 'T', '--role', 'student', '--inactive', '--password-stdin'], {
+      input: 'correct horse battery\n',
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('roles: student (inactive)');
+  });
+
+  it('the unknown-column hint does not suggest mapping a column onto LastName', () => {
+    sandbox.file('birth.csv', 'LastName;FirstName;Email;UserName;Password;birthdate\nL;F;b@example.org;bx;long secret 1;2001-01-01\n');
+    const result = sandbox.run(['import', 'birth.csv']);
+    expect(result.code).toBe(5);
+    expect(result.stderr).not.toContain('=LastName');
+    expect(result.stderr).toContain('--map "birthdate=<target>"');
+    expect(result.stderr).toContain('roster field add birthdate');
+  });
+});
