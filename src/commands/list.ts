@@ -56,5 +56,5 @@ export async function renderSelection(ctx: CommandContext, filter: UserFilter, o
   if (format === 'json') await renderJsonStream(ctx.io, users);
   else if (format === 'csv') await renderUserCsv(ctx.io, users);
   else if (format === 'ids') await renderIds(ctx.io, users);
-  else await renderUserTable(ctx.io, users);
+  else await renderUserTable(ctx.io, users, ctx.now());
 }

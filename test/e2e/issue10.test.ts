@@ -298,3 +298,15 @@ describe('issue 10: what the output says', () => {
     expect(result.stderr).toContain('roster field add birthdate');
   });
 });
+
+describe('issue 10: the table', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('shows "expired" in the Active column for an active account past its expiration date', () => {
+    seedUsers(sandbox, [{ username: 'lapsed', expiresAt: '2020-01-01T23:59:59.999Z' }, { username: 'fine' }]);
+    const table = sandbox.run(['list']).stdout.split('\n');
+    expect(table.find((l) => l.includes('lapsed'))).toMatch(/│ expired │/);
+    expect(table.find((l) => l.includes(' fine '))).toMatch(/│ yes +│/);
+  });
+});
