@@ -52,6 +52,8 @@ const DEFAULT_COLUMNS: StandardColumn[] = [
   'registeredAt',
   'lastLoginAt',
   'picture',
+  'deletedAt',
+  'anonymizedAt',
 ];
 
 const BATCH = 250;
@@ -91,6 +93,8 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
     registeredAt: (r) => r.registered_at,
     lastLoginAt: (r) => r.last_login_at ?? '',
     picture: (r) => r.picture ?? '',
+    deletedAt: (r) => r.deleted_at ?? '',
+    anonymizedAt: (r) => r.anonymized_at ?? '',
     courses: (r, c) => courseList(r.courses, c.roles),
     sessions: (r) => (r.sessions ? r.sessions.split(ENTRY_SEPARATOR).join('|') : ''),
   };
@@ -159,7 +163,9 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
   }
 
   /** Active as Chamilo writes it: -1 for an active account whose expiry date has passed. */
+  /** Chamilo's convention: 1 active, 0 inactive, -1 expired, -2 deleted. */
   function activeValue(row: ExportRow): string {
+    if (row.deleted_at) return '-2';
     if (!row.active) return '0';
     return row.expires_at && row.expires_at <= now ? '-1' : '1';
   }

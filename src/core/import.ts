@@ -103,6 +103,10 @@ interface PlannedRow {
   sessions: { id: number; name: string }[];
   registeredAt?: string;
   lastLoginAt?: string;
+  /** A deleted account of the file (Active -2, or a DeletedAt date): created in the "Deleted users" view. */
+  deletedAt?: string;
+  /** An anonymized account of the file: created as such, inactive, without a password. */
+  anonymizedAt?: string;
   /** To hash in a worker. */
   plaintext?: string;
   /** Generated: goes to the credentials file once committed. */
@@ -288,7 +292,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     // The Roles column when it has a value, else Chamilo's Status.
     const rolesKey = get('roles').trim() ? 'roles' : 'status';
     const roles = parseRoleColumns(get('roles'), get('status'), (message) => problem(rolesKey, message));
-    const active = parseActive(get('active'), (message) => problem('active', message));
+    const state = parseActive(get('active'), (message) => problem('active', message));
+    const active = state === 'deleted' ? undefined : state;
     const optionalDate = (key: StandardColumn): string | undefined => {
       const text = chamiloDate(get(key));
       if (!text) return undefined;
@@ -301,6 +306,12 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     };
     const registeredAt = optionalDate('registeredAt');
     const lastLoginAt = optionalDate('lastLoginAt');
+    // The deleted and anonymized states travel with an export (issue 10); an import sets them on new accounts only.
+    const deletedAt = optionalDate('deletedAt') ?? (state === 'deleted' ? 'now' : undefined);
+    const anonymizedAt = optionalDate('anonymizedAt');
+    if (existing && (deletedAt || anonymizedAt)) {
+      problem(deletedAt ? 'active' : 'anonymizedAt', `the file marks ${describeUser(existing)} ${deletedAt ? 'deleted' : 'anonymized'}; an import does not change that state (use roster ${deletedAt ? 'delete' : 'anonymize'})`);
+    }
     const plaintext = get('password');
     const hash = get('passwordHash').trim();
     const hasPlaintext = plaintext.trim() !== '';
@@ -328,7 +339,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       // A stored picture is not checked again: only a new one is.
       picture: get('picture'),
       expires: existing && !given.has('expires') ? (existing.expires_at ?? '') : chamiloDate(get('expires')),
-      inactive: active === undefined ? (existing ? existing.active === 0 : false) : !active,
+      inactive: anonymizedAt ? true : active === undefined ? (existing ? existing.active === 0 : false) : !active,
       authSource: existing ? fill('authSource', existing.auth_source) : get('authSource'),
       fields: layout.extras.filter((e) => (values[e.index] ?? '').trim() !== '').map((e) => ({ name: e.field.name, value: values[e.index]! })),
     };
@@ -367,6 +378,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       sessions,
       registeredAt,
       lastLoginAt,
+      deletedAt,
+      anonymizedAt,
     };
     // An update keeps the users' own passwords unless --update-passwords (nothing is hashed for them).
     const keepsPassword = existing !== undefined && !request.updatePasswords;
@@ -379,7 +392,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
         summary.weakPasswords++;
         warn(row, label('password'), 'the password is weak (fewer than 8 characters)');
       }
-    } else if (!existing && prepared.row.auth_source === 'platform') {
+    } else if (!existing && prepared.row.auth_source === 'platform' && !deletedAt && !anonymizedAt) {
+      // (A deleted or anonymized account cannot log in: it gets no password.)
       // Accounts of another authentication source (ldap, cas…) need no local password.
       planned.generated = true;
       if (dryRun) summary.generatedPasswords++;
@@ -472,6 +486,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     full.password_hash = planned.passwordHash ?? null;
     full.registered_at = planned.registeredAt ?? at;
     full.last_login_at = planned.lastLoginAt ?? null;
+    full.deleted_at = planned.deletedAt === 'now' ? at : (planned.deletedAt ?? null);
+    full.anonymized_at = planned.anonymizedAt ?? null;
     full.created_by = ctx.actor;
     const userId = store.insertUser(full);
     for (const role of prepared.roles) store.addRole(userId, role);
@@ -830,14 +846,14 @@ export function parseRoleColumns(rolesText: string, statusText: string, problem:
 const ACTIVE_TRUE = ['1', '-1', 'true', 'yes', 'y', 'on', 'active'];
 const ACTIVE_FALSE = ['0', 'false', 'no', 'n', 'off', 'inactive'];
 
-/** Chamilo's Active: 1, 0, and -1 for an expired account (its expiry date says so). */
-export function parseActive(text: string, problem: (message: string) => void): boolean | undefined {
+/** Chamilo's Active: 1, 0, -1 for an expired account (its expiry date says so), -2 for a deleted one. */
+export function parseActive(text: string, problem: (message: string) => void): boolean | 'deleted' | undefined {
   const key = text.trim().toLowerCase();
   if (!key) return undefined;
   if (ACTIVE_TRUE.includes(key)) return true;
   if (ACTIVE_FALSE.includes(key)) return false;
-  if (key === '-2') problem('-2 marks a deleted account in Chamilo; deleted accounts are not imported');
-  else problem(`"${text}" is not 1 (active) or 0 (inactive)`);
+  if (key === '-2' || key === 'deleted') return 'deleted';
+  problem(`"${text}" is not 1 (active), 0 (inactive), -1 (expired) or -2 (deleted)`);
   return undefined;
 }
 

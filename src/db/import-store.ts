@@ -194,6 +194,8 @@ export class ImportStore {
       row.registered_at,
       row.last_login_at ?? null,
       row.created_by ?? null,
+      row.deleted_at ?? null,
+      row.anonymized_at ?? null,
     );
     return Number(result.lastInsertRowid);
   }
@@ -275,6 +277,8 @@ const USER_COLUMNS = [
   'registered_at',
   'last_login_at',
   'created_by',
+  'deleted_at',
+  'anonymized_at',
 ] as const;
 
 const PARAM = '\u0000param';

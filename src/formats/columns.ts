@@ -24,6 +24,8 @@ export const STANDARD_COLUMNS = [
   'picture',
   'courses',
   'sessions',
+  'deletedAt',
+  'anonymizedAt',
 ] as const;
 export type StandardColumn = (typeof STANDARD_COLUMNS)[number];
 
@@ -49,6 +51,8 @@ export const CHAMILO_NAMES: Record<StandardColumn, string> = {
   picture: 'Picture',
   courses: 'Courses',
   sessions: 'Sessions',
+  deletedAt: 'DeletedAt',
+  anonymizedAt: 'AnonymizedAt',
 };
 
 const ALIASES: Record<StandardColumn, string[]> = {
@@ -72,15 +76,16 @@ const ALIASES: Record<StandardColumn, string[]> = {
   picture: ['picture', 'pictureuri', 'photo'],
   courses: ['courses', 'course'],
   sessions: ['sessions', 'session'],
+  deletedAt: ['deletedat', 'deletiondate'],
+  anonymizedAt: ['anonymizedat', 'anonymizationdate'],
 };
 
 /**
  * Columns that roster's own files carry and that import reads past:
- * ids are not kept across databases, deletion is not imported, Chamilo's
- * classes do not exist here, and ImportError is the reason column of
- * --report files.
+ * ids are not kept across databases, Chamilo's classes do not exist here,
+ * and ImportError is the reason column of --report files.
  */
-const IGNORED = ['deletedat', 'anonymizedat', 'system', 'classid', 'importerror', 'extra'];
+const IGNORED = ['system', 'classid', 'importerror', 'extra'];
 
 export function normaliseColumnName(name: string): string {
   return name.trim().toLowerCase().replace(/[\s_\-.]+/g, '');

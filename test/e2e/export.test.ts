@@ -62,7 +62,7 @@ describe('roster export', () => {
     expect(result.code).toBe(0);
     const [header, ...lines] = result.stdout.split('\r\n');
     expect(header).toBe(
-      'UserId;LastName;FirstName;Email;UserName;AuthSource;Status;Roles;OfficialCode;PhoneNumber;language;Active;ExpiryDate;RegistrationDate;LastLogin;Picture;alumni;birthday;campus;cohort;notes;Courses;Sessions',
+      'UserId;LastName;FirstName;Email;UserName;AuthSource;Status;Roles;OfficialCode;PhoneNumber;language;Active;ExpiryDate;RegistrationDate;LastLogin;Picture;DeletedAt;AnonymizedAt;alumni;birthday;campus;cohort;notes;Courses;Sessions',
     );
     expect(lines.join('\n')).toContain(";ada@example.org;ada;platform;1;teacher|admin;'=1+2;'+44 20 7946;fr;1;2027-01-31T23:59:59.999Z;");
     expect(lines.join('\n')).toContain(';-3;"Analyst; likes ""engines""\tand tabs";MATH101|PHYS-2:student;');

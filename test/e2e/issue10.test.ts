@@ -310,3 +310,45 @@ describe('issue 10: the table', () => {
     expect(table.find((l) => l.includes(' fine '))).toMatch(/│ yes +│/);
   });
 });
+
+describe('issue 10: export then import keeps the deleted and anonymized state', () => {
+  const source = new Sandbox();
+  const target = new Sandbox();
+  afterAll(() => {
+    source.cleanup();
+    target.cleanup();
+  });
+  beforeAll(() => {
+    seedUsers(source, [{ username: 'boss', roles: ['admin'] }, { username: 'gone' }, { username: 'erased' }, { username: 'live' }]);
+    expect(source.run(['delete', 'gone', '--yes']).code).toBe(0);
+    expect(source.run(['anonymize', 'erased', '--yes']).code).toBe(0);
+    seedUsers(target, [{ username: 'boss', roles: ['admin'] }]);
+  });
+  const state = (sandbox: Sandbox) =>
+    sandbox
+      .query<{ username: string; deleted: number; anonymized: number; active: number; hashless: number }>(
+        'SELECT username, deleted_at IS NOT NULL AS deleted, anonymized_at IS NOT NULL AS anonymized, active, password_hash IS NULL AS hashless FROM user WHERE is_system = 0 AND username != ? ORDER BY username',
+        'boss',
+      )
+      .map((u) => ({ username: u.username.replace(/^anonymous-\d+$/, 'anonymous'), deleted: u.deleted, anonymized: u.anonymized, active: u.active }));
+
+  it.each(['csv', 'xml', 'json'])('in %s: Chamilo Active -2 for deleted, an AnonymizedAt column (JSON fields)', (format) => {
+    const file = `${source.dir}/all.${format}`;
+    const exported = source.run(['export', file, '--deleted']);
+    expect(exported.code).toBe(0);
+    const live = source.run(['export', `${source.dir}/live.${format}`]);
+    expect(live.code).toBe(0);
+    if (format === 'csv') expect(fs.readFileSync(file, 'utf8')).toMatch(/;gone;platform;5;student;;;en;-2;/);
+    const fresh = new Sandbox();
+    try {
+      seedUsers(fresh, [{ username: 'boss', roles: ['admin'] }]);
+      expect(fresh.run(['import', file]).code).toBe(0);
+      expect(fresh.run(['import', `${source.dir}/live.${format}`]).code).toBe(0);
+      expect(state(fresh)).toEqual(state(source));
+      // Nothing came back as a live account with a fresh password.
+      expect(fresh.query("SELECT count(*) AS n FROM user WHERE username LIKE 'anonymous-%' AND password_hash IS NOT NULL")).toEqual([{ n: 0 }]);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+});

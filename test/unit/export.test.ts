@@ -53,8 +53,8 @@ describe('export', () => {
   it('writes Chamilo columns, roles, extra fields and enrolments; neutralises formulas; never a password', async () => {
     const csv = await text({});
     const [header, ...lines] = csv.trimEnd().split('\r\n');
-    expect(header).toBe('UserId;LastName;FirstName;Email;UserName;AuthSource;Status;Roles;OfficialCode;PhoneNumber;language;Active;ExpiryDate;RegistrationDate;LastLogin;Picture;cohort;Courses;Sessions');
-    expect(lines[0]).toBe(`2;Lovelace;Ada;ada@example.org;ada;platform;1;teacher|admin;"'=HYPERLINK(""x"")";'+44 20;en;1;;${NOW.toISOString()};;;-3;C1:student;`);
+    expect(header).toBe('UserId;LastName;FirstName;Email;UserName;AuthSource;Status;Roles;OfficialCode;PhoneNumber;language;Active;ExpiryDate;RegistrationDate;LastLogin;Picture;DeletedAt;AnonymizedAt;cohort;Courses;Sessions');
+    expect(lines[0]).toBe(`2;Lovelace;Ada;ada@example.org;ada;platform;1;teacher|admin;"'=HYPERLINK(""x"")";'+44 20;en;1;;${NOW.toISOString()};;;;;-3;C1:student;`);
     // An active account past its expiry date is -1, as Chamilo writes it.
     expect(lines[1]).toContain(';Turing <&>;Alan;alan@example.org;alan;platform;5;student;;;en;-1;2026-01-01T23:59:59.999Z;');
     expect(csv).not.toMatch(/\$2b\$|long secret/);
