@@ -31,7 +31,8 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
     .option('--expires-before <date>', 'expiration date before this date')
     .option('--expired', 'expiration date passed')
     .option('--language <code>', 'interface language (fr, es, …)')
-    .option('--field <name=value>', 'extra field equal to value (repeatable)', collect);
+    .option('--field <name=value>', 'extra field equal to value (repeatable)', collect)
+    .option('--legacy-hash', 'passwords still hashed with md5 or sha1 (imported from an old Chamilo; upgraded to bcrypt at the next login)');
   if (!choice.withoutEnrolment) {
     command
       .option('--course <code>', 'enrolled in this course')
@@ -74,6 +75,7 @@ export interface FilterOptions {
   deleted?: boolean;
   system?: boolean;
   anonymized?: boolean;
+  legacyHash?: boolean;
   as?: string;
 }
 
@@ -106,6 +108,7 @@ export async function filterFromOptions(opts: FilterOptions, now: Date, choice: 
   if (opts.deleted) filter.deleted = true;
   if (opts.system) filter.system = true;
   if (opts.anonymized) filter.anonymized = 'only';
+  if (opts.legacyHash) filter.legacyHash = true;
   if (opts.as && (!choice.withoutEnrolment || choice.courseRoleFilter)) {
     if (!choice.withoutEnrolment && typeof opts.course !== 'string') throw new UsageError('--as selects by the role in a course: give --course <code> too');
     filter.courseRole = opts.as as 'teacher' | 'student';

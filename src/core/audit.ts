@@ -84,7 +84,7 @@ export interface AuditFilter {
 /** Every action roster records, by family: `--action` takes one of them or a family. */
 export const AUDIT_ACTIONS = [
   'user.add', 'user.edit', 'user.import', 'user.activate', 'user.deactivate', 'user.expire', 'user.delete', 'user.restore',
-  'user.purge', 'user.anonymize', 'user.login', 'user.login-as',
+  'user.purge', 'user.anonymize', 'user.login', 'user.login-as', 'user.password-upgrade',
   'course.add', 'course.edit', 'course.delete', 'course.enroll', 'course.unenroll',
   'session.add', 'session.edit', 'session.delete', 'session.add-course', 'session.remove-course', 'session.enroll', 'session.unenroll',
   'field.add', 'field.remove', 'config.set', 'config.unset', 'db.backup',

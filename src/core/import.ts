@@ -11,7 +11,7 @@ import { isRosterError, ValidationError, type FieldProblem } from './errors';
 import type { ExtraField } from './fields';
 import type { ColumnLayout } from './import-columns';
 import { PasswordPool } from './password-pool';
-import { generatePassword, isBcryptHash, verifyPassword } from './passwords';
+import { generatePassword, isBcryptHash, isLegacyHash, storedHashOf, verifyPassword } from './passwords';
 import { isRole, roleFromLegacyStatus, type Role } from './roles';
 import { parseDate } from './time';
 import { sortRoles } from './user-model';
@@ -313,12 +313,15 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       problem(deletedAt ? 'active' : 'anonymizedAt', `the file marks ${describeUser(existing)} ${deletedAt ? 'deleted' : 'anonymized'}; an import does not change that state (use roster ${deletedAt ? 'delete' : 'anonymize'})`);
     }
     const plaintext = get('password');
-    const hash = get('passwordHash').trim();
+    const givenHash = get('passwordHash').trim();
+    const hash = givenHash ? (storedHashOf(givenHash) ?? givenHash) : '';
     const hasPlaintext = plaintext.trim() !== '';
     if (hasPlaintext && hash) problem('password', `give ${label('password')} or ${label('passwordHash')}, not both`);
     const tooLong = hasPlaintext ? passwordProblem(plaintext) : undefined;
     if (tooLong) problem('password', tooLong);
-    if (hash && !isBcryptHash(hash)) problem('passwordHash', 'is not a bcrypt hash ($2a$, $2b$ or $2y$ followed by the cost and 53 characters)');
+    if (hash && !isBcryptHash(hash) && !isLegacyHash(hash)) {
+      problem('passwordHash', 'is not a bcrypt hash ($2a$, $2b$ or $2y$ followed by the cost and 53 characters), nor an md5 or sha1 digest (md5:<32 hex>, sha1:<40 hex>)');
+    }
     if (hasPlaintext && isBcryptHash(plaintext.trim())) {
       problem('password', `holds a bcrypt hash, not a password; to keep it as it is, name the column PasswordHash (--map "${label('password')}=PasswordHash")`);
     }

@@ -5,7 +5,7 @@ import { findUserByRef, rolesOf } from '../db/user-repository';
 import { audit } from './audit';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError, UsageError, ValidationError } from './errors';
-import { bcryptCost, verifyPassword } from './passwords';
+import { bcryptCost, hashPassword, isLegacyHash, verifyPassword } from './passwords';
 import { LIMITS, passwordProblem, unsafeTextProblem } from './validation';
 import { getSetting } from './settings';
 import { loginBlocker } from './user-model';
@@ -121,13 +121,19 @@ async function findForPassword(ctx: ServiceContext, ref: string): Promise<UserRo
  */
 export async function authenticate(ctx: ServiceContext, ref: string, secret: Secret): Promise<{ id: number; username: string; lastLoginAt: string }> {
   const now = ctx.now();
+  let upgradedHash: { from: string; to: string } | undefined;
   if (secret.kind === 'password') {
     const row = await findForPassword(ctx, ref);
     // One bcrypt comparison whatever the case (unknown, ambiguous, no password, too long, wrong):
     // neither the answer nor its timing tells them apart.
     const usable = row?.password_hash && !passwordProblem(secret.password) ? row.password_hash : undefined;
+    const legacy = usable !== undefined && isLegacyHash(usable);
+    // A legacy digest is checked in microseconds: the decoy keeps the time of a bcrypt check.
+    if (legacy) await verifyPassword(secret.password, decoyHash());
     const valid = await verifyPassword(secret.password, usable ?? decoyHash());
     if (!usable || !valid) throw wrongSecret(secret);
+    // The first successful check replaces an md5/sha1 digest of an old Chamilo with bcrypt.
+    if (legacy) upgradedHash = { from: usable, to: await hashPassword(secret.password) };
   }
   return ctx.db.kysely.transaction().execute(async (trx) => {
     const row = await findUserByRef(trx, ref).catch((error: unknown) => {
@@ -142,6 +148,10 @@ export async function authenticate(ctx: ServiceContext, ref: string, secret: Sec
     const at = nowIso(ctx);
     if (tokenId !== undefined) await trx.updateTable('login_token').set({ used_at: at }).where('id', '=', tokenId).execute();
     await trx.updateTable('user').set({ last_login_at: at }).where('id', '=', row.id).execute();
+    if (upgradedHash && row.password_hash === upgradedHash.from) {
+      await trx.updateTable('user').set({ password_hash: upgradedHash.to }).where('id', '=', row.id).execute();
+      await audit(trx, ctx, 'user.password-upgrade', row.id, { from: upgradedHash.from.split(':')[0], to: 'bcrypt', changes: [{ field: 'password', before: null, after: null, secret: true }] });
+    }
     await audit(trx, ctx, 'user.login', row.id, tokenId === undefined ? { method: 'password' } : { method: 'login-as token', tokenId });
     return { id: row.id, username: row.username, lastLoginAt: at };
   });

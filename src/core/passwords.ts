@@ -25,6 +25,8 @@ export async function hashPassword(password: string, cost = bcryptCost()): Promi
 }
 
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
+  const legacy = LEGACY_HASH.exec(hash);
+  if (legacy) return legacyDigestMatches(password, legacy[1] as 'md5' | 'sha1', legacy[2]!);
   // bcryptjs reads $2y$ (PHP) and $2b$ alike once normalised to $2a$.
   const { default: bcrypt } = await import('bcryptjs');
   return bcrypt.compare(password, hash.replace(/^\$2[by]\$/, '$2a$'));
@@ -34,6 +36,42 @@ const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
 export function isBcryptHash(value: string): boolean {
   return BCRYPT_HASH.test(value);
+}
+
+/**
+ * Chamilo 1.11 installations set to `password_encryption` md5 or sha1 store
+ * the unsalted hex digest. roster stores such a hash as `md5:<hex>` or
+ * `sha1:<hex>` (legacy), accepts it on login, and replaces it with bcrypt
+ * at the first successful check.
+ */
+const LEGACY_HASH = /^(md5|sha1):([0-9a-f]{32}|[0-9a-f]{40})$/;
+
+export function isLegacyHash(value: string): boolean {
+  const match = LEGACY_HASH.exec(value);
+  return Boolean(match && match[2]!.length === (match[1] === 'md5' ? 32 : 40));
+}
+
+/**
+ * A PasswordHash value of an import, in the form roster stores: a bcrypt
+ * hash as it is; `md5:`/`sha1:` prefixed digests, or bare hex digests told
+ * apart by their length (32 md5, 40 sha1), as legacy hashes. Undefined when
+ * it is neither.
+ */
+export function storedHashOf(value: string): string | undefined {
+  const text = value.trim();
+  if (isBcryptHash(text)) return text;
+  const lower = text.toLowerCase();
+  if (isLegacyHash(lower)) return lower;
+  if (/^[0-9a-f]{32}$/.test(lower)) return `md5:${lower}`;
+  if (/^[0-9a-f]{40}$/.test(lower)) return `sha1:${lower}`;
+  return undefined;
+}
+
+function legacyDigestMatches(password: string, algorithm: 'md5' | 'sha1', hex: string): boolean {
+  const { createHash, timingSafeEqual } = require('node:crypto') as typeof import('node:crypto');
+  const digest = createHash(algorithm).update(password, 'utf8').digest();
+  const stored = Buffer.from(hex, 'hex');
+  return digest.length === stored.length && timingSafeEqual(digest, stored);
 }
 
 // No look-alikes (0/O, 1/l/I): generated passwords are read aloud and retyped.

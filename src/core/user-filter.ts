@@ -23,6 +23,8 @@ export interface UserFilter {
   language?: string;
   fields?: { name: string; value: string }[];
   course?: string;
+  /** Accounts whose password is still an md5 or sha1 digest of an old Chamilo (upgraded at their next login). */
+  legacyHash?: boolean;
   /** With course: their role in that course (not their platform role). */
   courseRole?: 'teacher' | 'student';
   session?: string;

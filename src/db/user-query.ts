@@ -82,6 +82,7 @@ function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
     if (!f.system) where.push(eb('user.is_system', '=', 0));
   }
   if (f.deletedBefore) where.push(eb('user.deleted_at', '<', f.deletedBefore));
+  if (f.legacyHash) where.push(eb.or([eb('user.password_hash', 'like', 'md5:%'), eb('user.password_hash', 'like', 'sha1:%')]));
   if (!f.anyState && !f.deleted && !f.deletedBefore) {
     if (f.anonymized === 'only') where.push(eb('user.anonymized_at', 'is not', null));
     else if (f.anonymized !== 'include') where.push(eb('user.anonymized_at', 'is', null));

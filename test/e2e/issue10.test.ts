@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Sandbox } from './helpers';
 import { seedUsers } from './seed';
@@ -350,5 +351,39 @@ describe('issue 10: export then import keeps the deleted and anonymized state', 
     } finally {
       fresh.cleanup();
     }
+  });
+});
+
+describe('issue 10: md5 and sha1 hashes of an old Chamilo', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  const digest = (algorithm: string, text: string) => createHash(algorithm).update(text).digest('hex');
+  beforeAll(() => {
+    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }]);
+    sandbox.file(
+      'chamilo-111.csv',
+      'LastName;FirstName;Email;UserName;PasswordHash\n' +
+        `Md;Five;md5@example.org;md5user;md5:${digest('md5', 'old secret one')}\n` +
+        `Sha;One;sha1@example.org;sha1user;${digest('sha1', 'old secret two')}\n` +
+        'Bad;Hash;bad@example.org;badhash;abc123\n',
+    );
+  });
+
+  it('imports them marked legacy, lists them, verifies them and upgrades the hash to bcrypt at the first login (audited)', () => {
+    const imported = sandbox.run(['import', 'chamilo-111.csv', '--json']);
+    expect(imported.code).toBe(6);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ created: 2, failed: 1 });
+    expect(sandbox.query("SELECT password_hash FROM user WHERE username = 'sha1user'")).toEqual([{ password_hash: `sha1:${digest('sha1', 'old secret two')}` }]);
+    const legacy = () => sandbox.json<{ username: string }[]>(['list', '--legacy-hash']).map((u) => u.username).sort();
+    expect(legacy()).toEqual(['md5user', 'sha1user']);
+    expect(sandbox.run(['auth', 'md5user'], { input: 'wrong one\n' }).code).toBe(5);
+    expect(legacy()).toEqual(['md5user', 'sha1user']);
+    expect(sandbox.run(['auth', 'md5user'], { input: 'old secret one\n' }).code).toBe(0);
+    expect(sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username = 'md5user'")[0]!.password_hash).toMatch(/^\$2b\$/);
+    expect(legacy()).toEqual(['sha1user']);
+    expect(sandbox.run(['auth', 'md5user'], { input: 'old secret one\n' }).code).toBe(0);
+    expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'user.password-upgrade'")).toEqual([{ n: 1 }]);
+    expect(sandbox.run(['auth', 'sha1user'], { input: 'old secret two\n' }).code).toBe(0);
+    expect(legacy()).toEqual([]);
   });
 });
