@@ -4,6 +4,7 @@ import * as courses from './0002_courses';
 import * as lifecycle from './0003_lifecycle';
 import * as listOrder from './0004_list_order';
 import * as secureErase from './0005_secure_erase';
+import * as foldedSearch from './0006_folded_search';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_lifecycle': lifecycle,
   '0004_list_order': listOrder,
   '0005_secure_erase': secureErase,
+  '0006_folded_search': foldedSearch,
 };

@@ -1,5 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
+import { foldedKey } from '../core/validation';
 import { recordKey } from './course-repository';
 import type { RosterDb } from './database';
 import type { Database, UserRow } from './schema';
@@ -16,9 +17,10 @@ export interface UserListRow extends UserRow {
 // The trigram index answers substrings of 3 characters or more; shorter ones are scanned.
 const TRIGRAM = 3;
 
+/** The search index's column for each field: the names are indexed folded (migration 0006). */
 const SEARCH_COLUMNS = {
-  firstname: 'firstname',
-  lastname: 'lastname',
+  firstname: 'firstname_key',
+  lastname: 'lastname_key',
   username: 'username',
   email: 'email',
   officialCode: 'official_code',
@@ -138,15 +140,24 @@ function textConditions(f: UserFilter): Expression<SqlBool>[] {
   const terms: string[] = [];
   const scans: Expression<SqlBool>[] = [];
   if (f.keyword) {
-    if ([...f.keyword].length >= TRIGRAM) terms.push(phrase(f.keyword));
+    // Folded like the names in the index: ð is d, O'Brien is obrien.
+    const keyword = foldedKey(f.keyword);
+    // Only quotes or apostrophes: folded away, they match nothing (not everybody).
+    if (!keyword) scans.push(sql<SqlBool>`0`);
+    else if ([...keyword].length >= TRIGRAM) terms.push(phrase(keyword));
     else {
-      const parts = Object.values(SEARCH_COLUMNS).map((column) => foldedContains(column, f.keyword!));
+      const parts = Object.values(SEARCH_COLUMNS).map((column) => foldedContains(column, keyword));
       scans.push(sql<SqlBool>`(${sql.join(parts, sql` OR `)})`);
     }
   }
   for (const [key, column] of Object.entries(SEARCH_COLUMNS) as [keyof typeof SEARCH_COLUMNS, string][]) {
-    const value = f[key];
-    if (!value) continue;
+    const given = f[key];
+    if (!given) continue;
+    const value = foldedKey(given);
+    if (!value) {
+      scans.push(sql<SqlBool>`0`);
+      continue;
+    }
     if ([...value].length >= TRIGRAM) terms.push(`${column}:${phrase(value)}`);
     else scans.push(foldedContains(column, value));
   }

@@ -387,3 +387,46 @@ describe('issue 10: md5 and sha1 hashes of an old Chamilo', () => {
     expect(legacy()).toEqual([]);
   });
 });
+
+describe('issue 10: one folding for search and order', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  const people: [string, string, string][] = [
+    ['gudrun', 'Guðrún', 'Guðmundsdóttir'],
+    ['dragan', 'Dragan', 'Đorđević'],
+    ['ayse', 'Ayşe', 'Yılmaz'],
+    ['hans', 'Hans', 'Straße'],
+    ['aesa', 'Æsa', 'Æsir'],
+    ['sean', 'Seán', "O'Brien"],
+    ['siobhan', 'Siobhán', 'O’Brien'],
+    ['ola', 'Ola', 'Ødegård'],
+    ['zed', 'Zed', 'Zimmer'],
+  ];
+  beforeAll(() => {
+    for (const [username, first, last] of people) {
+      expect(sandbox.run(['add', '--username', username, '--email', `${username}@example.org`, '--firstname', first, '--lastname', last, '--role', 'student', '--password-stdin'], { input: 'correct horse battery\n' }).code).toBe(0);
+    }
+  });
+  const found = (args: string[]) => sandbox.json<{ username: string }[]>(['search', ...args]).map((u) => u.username).sort();
+
+  it.each([
+    [['gudmundsdottir'], ['gudrun']],
+    [['dordevic'], ['dragan']],
+    [['yilmaz'], ['ayse']],
+    [['strasse'], ['hans']],
+    [['aesir'], ['aesa']],
+    [['--lastname', 'obrien'], ['sean', 'siobhan']],
+    [["O'Brien"], ['sean', 'siobhan']],
+    [['O’Brien'], ['sean', 'siobhan']],
+    [['odegard'], ['ola']],
+  ])('search %p finds %p', (args, expected) => {
+    expect(found(args)).toEqual(expected);
+  });
+
+  it('sorts Ødegård and Đorđević among the O and the D, not after Z', () => {
+    const order = sandbox.json<{ username: string }[]>(['list', '--sort', 'lastname']).map((u) => u.username);
+    expect(order.indexOf('dragan')).toBeLessThan(order.indexOf('gudrun'));
+    expect(order.indexOf('ola')).toBeLessThan(order.indexOf('hans'));
+    expect(order[order.length - 1]).toBe('zed');
+  });
+});

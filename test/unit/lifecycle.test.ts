@@ -38,8 +38,8 @@ describe('lifecycle core', () => {
     const id = Number(
       db.raw
         .prepare(
-          `INSERT INTO user (username, username_key, email, email_key, firstname, lastname, password_hash, language, active, expires_at, registered_at, last_login_at, deleted_at)
-           VALUES (@username, @key, @email, @email, @firstname, @lastname, @password_hash, 'en', @active, @expires_at, @registered_at, @last_login_at, @deleted_at)`,
+          `INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, password_hash, language, active, expires_at, registered_at, last_login_at, deleted_at)
+           VALUES (@username, @key, @email, @email, @firstname, @lastname, lower(@firstname), lower(@lastname), @password_hash, 'en', @active, @expires_at, @registered_at, @last_login_at, @deleted_at)`,
         )
         .run({
           username: u.username,

@@ -143,7 +143,7 @@ describe('the user list query', () => {
       }
     });
 
-    it.each(['"', 'a"b"c', 'NEAR(a b)', 'dup*', 'NOT', "l'a", '(', 'x AND y', '%', '_'])('treats %p as plain text, not query syntax', async (keyword) => {
+    it.each(['"', '«»', 'a"b"c', 'NEAR(a b)', 'dup*', 'NOT', "l'x", '(', 'x AND y', '%', '_'])('treats %p as plain text, not query syntax', async (keyword) => {
       await expect(names({ keyword })).resolves.toEqual([]);
     });
 

@@ -1,4 +1,4 @@
-import { checkEmail, checkName, checkOptionalText, checkUsername, identityKey, isWeakPassword, LIMITS, Problems } from '../../src/core/validation';
+import { checkEmail, checkName, checkOptionalText, checkUsername, foldedKey, identityKey, isWeakPassword, LIMITS, Problems } from '../../src/core/validation';
 
 function problemsOf(check: (p: Problems) => void) {
   const problems = new Problems();
@@ -94,5 +94,26 @@ describe('weak passwords', () => {
   it('are those under 8 characters', () => {
     expect(isWeakPassword('1234567')).toBe(true);
     expect(isWeakPassword('12345678')).toBe(false);
+  });
+});
+
+describe('foldedKey: one folding for search, order and the index (issue 10)', () => {
+  it.each([
+    ['Guðmundsdóttir', 'gudmundsdottir'],
+    ['Đorđević', 'dordevic'],
+    ['Yılmaz', 'yilmaz'],
+    ['Straße', 'strasse'],
+    ['Æsir', 'aesir'],
+    ['Œuvre', 'oeuvre'],
+    ['Ødegård', 'odegard'],
+    ['Łukasz', 'lukasz'],
+    ['Þór', 'thor'],
+    ["O'Brien", 'obrien'],
+    ['O’Brien', 'obrien'],
+    ['Smith–Jones', 'smith-jones'],
+    ['de Vries', 'de vries'],
+    ['Ångström', 'angstrom'],
+  ])('%p folds to %p', (name, key) => {
+    expect(foldedKey(name)).toBe(key);
   });
 });
