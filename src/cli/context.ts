@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ServiceContext } from '../core/context';
 import { UsageError } from '../core/errors';
 import { unusableDatabase } from '../db/unusable-database';
-import { LIMITS, unsafeTextProblem } from '../core/validation';
+import { LIMITS, textProblem } from '../core/validation';
 import { processIo, type Io } from './io';
 
 export interface GlobalOptions {
@@ -23,7 +23,7 @@ export function resolveActor(option: string | undefined, env: NodeJS.ProcessEnv 
   if (option?.trim()) return option.trim();
   if (env.SUDO_USER) {
     // Recorded in the audit log like --actor: the same characters are refused.
-    const unsafe = unsafeTextProblem(env.SUDO_USER) ?? (env.SUDO_USER.length > LIMITS.actor ? `is longer than ${LIMITS.actor} characters` : undefined);
+    const unsafe = textProblem(env.SUDO_USER, LIMITS.actor);
     if (unsafe) throw new UsageError(`SUDO_USER ${unsafe}`, 'give who acts with --actor <name>');
     return env.SUDO_USER;
   }
@@ -44,7 +44,7 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
   const globals = command.optsWithGlobals<GlobalOptions>();
   // `--actor "$WHO"` with WHO unset must not quietly record somebody else.
   if (globals.actor !== undefined && !globals.actor.trim()) throw new UsageError('--actor was given an empty name', 'name who acts, e.g. --actor "$SUDO_USER", or leave --actor out');
-  const unsafeActor = globals.actor === undefined ? undefined : (unsafeTextProblem(globals.actor) ?? (globals.actor.length > LIMITS.actor ? `is longer than ${LIMITS.actor} characters` : undefined));
+  const unsafeActor = globals.actor === undefined ? undefined : textProblem(globals.actor, LIMITS.actor);
   if (unsafeActor) throw new UsageError(`--actor ${unsafeActor}`);
   const [{ openDatabase, resolveDatabasePath }, { systemClock }] = await Promise.all([import('../db/database'), import('../core/time')]);
   const now = systemClock;

@@ -4,7 +4,7 @@ import { listExtraFields } from '../db/user-repository';
 import { audit } from './audit';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError, NotFoundError, UsageError, ValidationError } from './errors';
-import { LIMITS, unsafeTextProblem } from './validation';
+import { LIMITS, textProblem } from './validation';
 
 export const FIELD_TYPES = ['text', 'number', 'date', 'boolean', 'choice'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -47,9 +47,8 @@ export function canonicalValue(field: ExtraField, input: string): string {
   };
   switch (field.type) {
     case 'text': {
-      if (text.length > LIMITS.extraText) fail(`is longer than ${LIMITS.extraText} characters`);
-      const unsafe = unsafeTextProblem(text, { allowTab: true });
-      if (unsafe) fail(unsafe);
+      const problem = textProblem(text, LIMITS.extraText, { allowTab: true });
+      if (problem) fail(problem);
       return text;
     }
     case 'number': {
@@ -119,9 +118,8 @@ export async function addField(ctx: ServiceContext, input: NewFieldInput): Promi
   }
   const choices = (input.choices ?? []).map((c) => c.trim()).filter(Boolean);
   for (const [field, value] of [['label', input.label ?? ''], ...choices.map((c) => ['choices', c] as const)] as const) {
-    const unsafe = unsafeTextProblem(value);
-    if (unsafe) throw new ValidationError([{ field, message: unsafe }]);
-    if (value.length > LIMITS.label) throw new ValidationError([{ field, message: `is longer than ${LIMITS.label} characters` }]);
+    const problem = textProblem(value, LIMITS.label);
+    if (problem) throw new ValidationError([{ field, message: problem }]);
   }
   if (input.type === 'choice' && choices.length === 0) {
     throw new ValidationError([{ field: 'choices', message: 'a choice field needs --choices a,b,c' }]);

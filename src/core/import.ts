@@ -104,6 +104,8 @@ interface PlannedRow {
   registeredAt?: string;
   lastLoginAt?: string;
   /** A deleted account of the file (Active -2, or a DeletedAt date): created in the "Deleted users" view. */
+  deleted?: boolean;
+  /** Its deletion date, when the file gives one (else the time of the import). */
   deletedAt?: string;
   /** An anonymized account of the file: created as such, inactive, without a password. */
   anonymizedAt?: string;
@@ -307,10 +309,11 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     const registeredAt = optionalDate('registeredAt');
     const lastLoginAt = optionalDate('lastLoginAt');
     // The deleted and anonymized states travel with an export (issue 10); an import sets them on new accounts only.
-    const deletedAt = optionalDate('deletedAt') ?? (state === 'deleted' ? 'now' : undefined);
+    const deletedAt = optionalDate('deletedAt');
+    const deleted = state === 'deleted' || deletedAt !== undefined;
     const anonymizedAt = optionalDate('anonymizedAt');
-    if (existing && (deletedAt || anonymizedAt)) {
-      problem(deletedAt ? 'active' : 'anonymizedAt', `the file marks ${describeUser(existing)} ${deletedAt ? 'deleted' : 'anonymized'}; an import does not change that state (use roster ${deletedAt ? 'delete' : 'anonymize'})`);
+    if (existing && (deleted || anonymizedAt)) {
+      problem(deleted ? 'active' : 'anonymizedAt', `the file marks ${describeUser(existing)} ${deleted ? 'deleted' : 'anonymized'}; an import does not change that state (use roster ${deleted ? 'delete' : 'anonymize'})`);
     }
     const plaintext = get('password');
     const givenHash = get('passwordHash').trim();
@@ -381,6 +384,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       sessions,
       registeredAt,
       lastLoginAt,
+      deleted,
       deletedAt,
       anonymizedAt,
     };
@@ -395,7 +399,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
         summary.weakPasswords++;
         warn(row, label('password'), 'the password is weak (fewer than 8 characters)');
       }
-    } else if (!existing && prepared.row.auth_source === 'platform' && !deletedAt && !anonymizedAt) {
+    } else if (!existing && prepared.row.auth_source === 'platform' && !deleted && !anonymizedAt) {
       // (A deleted or anonymized account cannot log in: it gets no password.)
       // Accounts of another authentication source (ldap, cas…) need no local password.
       planned.generated = true;
@@ -489,7 +493,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     full.password_hash = planned.passwordHash ?? null;
     full.registered_at = planned.registeredAt ?? at;
     full.last_login_at = planned.lastLoginAt ?? null;
-    full.deleted_at = planned.deletedAt === 'now' ? at : (planned.deletedAt ?? null);
+    full.deleted_at = planned.deleted ? (planned.deletedAt ?? at) : null;
     full.anonymized_at = planned.anonymizedAt ?? null;
     full.created_by = ctx.actor;
     const userId = store.insertUser(full);

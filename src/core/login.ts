@@ -6,7 +6,7 @@ import { audit } from './audit';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError, UsageError, ValidationError } from './errors';
 import { bcryptCost, hashPassword, isLegacyHash, verifyPassword } from './passwords';
-import { LIMITS, passwordProblem, unsafeTextProblem } from './validation';
+import { LIMITS, passwordProblem, textProblem } from './validation';
 import { getSetting } from './settings';
 import { loginBlocker } from './user-model';
 import { requireUser, type Deliver } from './users';
@@ -53,8 +53,8 @@ export interface IssuedToken {
 export async function issueLoginToken(ctx: ServiceContext, ref: string, options: LoginAsOptions, deliver?: Deliver<IssuedToken>): Promise<IssuedToken> {
   const reason = options.reason.trim();
   if (!reason) throw new UsageError('--reason is required: say why you log in as this user (it is audited)');
-  const unsafe = unsafeTextProblem(reason);
-  if (unsafe || reason.length > LIMITS.reason) throw new ValidationError([{ field: 'reason', message: unsafe ?? `is longer than ${LIMITS.reason} characters` }]);
+  const problem = textProblem(reason, LIMITS.reason);
+  if (problem) throw new ValidationError([{ field: 'reason', message: problem }]);
   const ttl = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
   if (ttl < MIN_TOKEN_TTL_MS || ttl > MAX_TOKEN_TTL_MS) throw new ValidationError([{ field: 'ttl', message: 'must be from 1 minute to 24 hours (e.g. 15m, 2h)' }]);
   const now = ctx.now();
@@ -103,10 +103,10 @@ function decoyHash(): string {
   return `$2b$${String(bcryptCost()).padStart(2, '0')}$abcdefghijklmnopqrstuuYDMfmKe6yX3VXz0YYuJkM9wZoYpGHey`;
 }
 
-/** The account a password names, or undefined when the reference is unknown or ambiguous (one answer for all). */
-async function findForPassword(ctx: ServiceContext, ref: string): Promise<UserRow | undefined> {
+/** The account a secret names, or undefined when the reference is unknown or ambiguous (one answer for all). */
+async function findForSecret(db: Parameters<typeof findUserByRef>[0], ref: string): Promise<UserRow | undefined> {
   try {
-    return await findUserByRef(ctx.db.kysely, ref);
+    return await findUserByRef(db, ref);
   } catch (error) {
     if (error instanceof UsageError) return undefined;
     throw error;
@@ -123,7 +123,7 @@ export async function authenticate(ctx: ServiceContext, ref: string, secret: Sec
   const now = ctx.now();
   let upgradedHash: { from: string; to: string } | undefined;
   if (secret.kind === 'password') {
-    const row = await findForPassword(ctx, ref);
+    const row = await findForSecret(ctx.db.kysely, ref);
     // One bcrypt comparison whatever the case (unknown, ambiguous, no password, too long, wrong):
     // neither the answer nor its timing tells them apart.
     const usable = row?.password_hash && !passwordProblem(secret.password) ? row.password_hash : undefined;
@@ -136,10 +136,7 @@ export async function authenticate(ctx: ServiceContext, ref: string, secret: Sec
     if (legacy) upgradedHash = { from: usable, to: await hashPassword(secret.password) };
   }
   return ctx.db.kysely.transaction().execute(async (trx) => {
-    const row = await findUserByRef(trx, ref).catch((error: unknown) => {
-      if (error instanceof UsageError) return undefined;
-      throw error;
-    });
+    const row = await findForSecret(trx, ref);
     if (!row) throw wrongSecret(secret);
     let tokenId: number | undefined;
     if (secret.kind === 'token') tokenId = await findUsableToken(trx, row.id, secret, nowIso(ctx));

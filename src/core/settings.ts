@@ -1,7 +1,7 @@
 import { audit } from './audit';
 import type { ServiceContext } from './context';
 import { NotFoundError, UsageError, ValidationError } from './errors';
-import { LIMITS, unsafeTextProblem } from './validation';
+import { LIMITS, textProblem } from './validation';
 
 interface SettingSpec {
   description: string;
@@ -16,7 +16,7 @@ export const SETTINGS: Record<string, SettingSpec> = {
     parse(value) {
       const text = value.trim();
       // URL() would percent-encode a control character, and its input here is stored as given.
-      const unsafe = unsafeTextProblem(text) ?? (text.length > LIMITS.url ? `is longer than ${LIMITS.url} characters` : undefined);
+      const unsafe = textProblem(text, LIMITS.url);
       if (unsafe) throw new ValidationError([{ field: 'base-url', message: unsafe }]);
       let url: URL | undefined;
       try {

@@ -73,8 +73,9 @@ export function checkSafe(value: string, problems: Problems, field: string, opti
   return false;
 }
 
-/** The same check as a message, for callers that throw their own error. */
-export function unsafeTextProblem(value: string, options: { allowTab?: boolean } = {}): string | undefined {
+/** The same checks (length, then characters) as a message, for callers that throw their own error. */
+export function textProblem(value: string, limit: number, options: { allowTab?: boolean } = {}): string | undefined {
+  if (value.length > limit) return `is longer than ${limit} characters`;
   const unsafe = firstUnsafeCharacter(value, options);
   return unsafe === undefined ? undefined : `contains ${describeCharacter(unsafe)}; remove it`;
 }
