@@ -115,6 +115,18 @@ export function processIo(): Io {
   return io;
 }
 
+/**
+ * The width a table may take: $COLUMNS when it is set (as ls and ps read it),
+ * else the terminal's own width; none for a pipe or a file.
+ */
+export function terminalWidth(output: Output): number | undefined {
+  const fromEnv = Number(process.env.COLUMNS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  if (!output.isTTY || output !== io?.stdout) return undefined;
+  // Only a table on a terminal pays for building the stream that asks the terminal.
+  return process.stdout.columns || undefined;
+}
+
 /** Writes and waits for the stream to accept more, so large outputs stay in bounded memory. */
 export async function write(stream: Output, text: string): Promise<void> {
   if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));

@@ -76,8 +76,9 @@ export interface TableStyle {
 
 /**
  * A table drawn a page of rows at a time, for lists of any length in bounded
- * memory. The first page fixes the column widths (with `minWidths`); a later
- * cell that is wider is shortened with "…" so that every row stays aligned,
+ * memory. The first page fixes the column widths (with `minWidths`), narrowed
+ * to `maxWidth` (a terminal's) by shortening the widest columns first; a cell
+ * wider than its column is shortened with "…" so that every row stays aligned,
  * and `shortened` tells the caller to say so.
  */
 export class TableWriter {
@@ -88,6 +89,7 @@ export class TableWriter {
     private readonly head: readonly string[],
     private readonly style: TableStyle = {},
     private readonly minWidths: readonly number[] = [],
+    private readonly maxWidth?: number,
   ) {}
 
   /** The rows as lines of text; the first call draws the top and the header first. */
@@ -98,11 +100,30 @@ export class TableWriter {
     const body = rows.map((row) => this.head.map((_, i) => clean(row[i] ?? '', colours)));
     const out: string[] = [];
     if (!this.widths) {
-      this.widths = this.head.map((h, i) => Math.max(displayWidth(h), this.minWidths[i] ?? 0, ...body.map((row) => displayWidth(row[i]!))));
+      this.widths = this.fit(this.head.map((h, i) => Math.max(displayWidth(h), this.minWidths[i] ?? 0, ...body.map((row) => displayWidth(row[i]!)))));
       out.push(this.rule('┌', '┬', '┐'), this.line(this.head, this.style.head), this.rule('├', '┼', '┤'));
     }
     for (const row of body) out.push(this.line(row));
     return out.length ? `${out.join('\n')}\n` : '';
+  }
+
+  /**
+   * Narrows the widest column, one character at a time, until the table fits
+   * `maxWidth`; no column gets narrower than its header or its minimum width.
+   */
+  private fit(widths: number[]): number[] {
+    if (this.maxWidth === undefined) return widths;
+    const floors = this.head.map((h, i) => Math.max(displayWidth(h), this.minWidths[i] ?? 0, 3));
+    // Each column takes its width, two spaces and one border; one more border closes the line.
+    let total = widths.reduce((sum, w) => sum + w + 3, 1);
+    while (total > this.maxWidth) {
+      let widest = -1;
+      for (let i = 0; i < widths.length; i++) if (widths[i]! > floors[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      if (widest < 0) break;
+      widths[widest]!--;
+      total--;
+    }
+    return widths;
   }
 
   /** The bottom line; nothing when no row was drawn. */

@@ -13,6 +13,8 @@ import type { FileFormat } from '../formats/user-file';
 
 interface ExportOptions extends FilterOptions {
   format?: FileFormat;
+  fields?: string[];
+  /** The name --fields had before list took it too; still accepted. */
   columns?: string[];
   includePasswordHashes?: boolean;
   raw?: boolean;
@@ -27,7 +29,8 @@ export function register(commands: CommandRegistry): void {
 function defineExport(command: Command): void {
   command
     .addOption(new Option('--format <format>', 'csv, xml or json (default: from the file extension, else csv)').choices(['csv', 'xml', 'json']))
-    .option('--columns <a,b,…>', 'CSV and XML: these columns, in this order (Chamilo or roster names, extra fields)', collectList)
+    .option('--fields <a,b,…>', 'CSV and XML: these columns, in this order (Chamilo or roster names, extra fields)', collectList)
+    .addOption(new Option('--columns <a,b,…>', 'the same as --fields').argParser(collectList).hideHelp())
     .option('--include-password-hashes', 'add the bcrypt hashes, for a migration (the file is created with mode 0600)')
     .option('--raw', 'CSV: do not neutralise cells a spreadsheet would run as formulas')
     .option('--delimiter <char>', 'CSV: the delimiter, ; (default) , | or tab')
@@ -45,7 +48,7 @@ function defineExport(command: Command): void {
     'roster export users.csv',
     'roster export teachers.xml --role teacher --active',
     'roster export - --format json --course MATH101 | jq length',
-    'roster export migration.csv --include-password-hashes --columns UserName,Email,PasswordHash',
+    'roster export migration.csv --include-password-hashes --fields UserName,Email,PasswordHash',
   ]);
 }
 
@@ -70,7 +73,7 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
   // An export is a copy of the accounts: anonymized ones included (their state travels with them).
   const filter = { anonymized: 'include' as const, ...(await filterFromOptions(opts, ctx.now())) };
   const controller = new AbortController();
-  const plan = await planExport(ctx, { filter, format, columns: opts.columns, includePasswordHashes: hashes, raw: opts.raw, delimiter, signal: controller.signal });
+  const plan = await planExport(ctx, { filter, format, columns: opts.fields || opts.columns ? [...(opts.fields ?? []), ...(opts.columns ?? [])] : undefined, includePasswordHashes: hashes, raw: opts.raw, delimiter, signal: controller.signal });
   const showProgress = Boolean(ctx.io.stderr.isTTY) && !(toStdout && ctx.io.stdout.isTTY);
   const progress = createProgress(ctx.io, 'exporting', showProgress ? await countExport(ctx, filter) : 0);
 

@@ -4,7 +4,7 @@ import { withContext } from '../cli/context';
 import { addFilterOptions, addOrderOptions, filterFromOptions } from '../cli/filters';
 import { examples } from '../cli/options';
 import { UsageError } from '../core/errors';
-import { addFormatOption, renderSelection, type ListOptions } from './list';
+import { addListOutputOptions, renderSelection, type ListOptions } from '../cli/user-list';
 
 interface SearchOptions extends ListOptions {
   firstname?: string;
@@ -24,7 +24,7 @@ export function register(commands: CommandRegistry): void {
       .option('--official-code <text>', 'official code contains');
     addFilterOptions(command, { anonymized: true });
     addOrderOptions(command);
-    addFormatOption(command);
+    addListOutputOptions(command);
     command.action(async (keyword: string | undefined, opts: SearchOptions, cmd: Command) =>
       withContext(cmd, async (ctx) => {
         const text = { keyword, firstname: opts.firstname, lastname: opts.lastname, username: opts.username, email: opts.email, officialCode: opts.officialCode };

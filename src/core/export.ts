@@ -7,7 +7,7 @@ import { UsageError } from './errors';
 import { loadFields, type ExtraField } from './fields';
 import { legacyStatusOf } from './roles';
 import { listRowToUser, sortRoles } from './user-model';
-import type { UserFilter } from './user-filter';
+import type { UserFilter, UserOrder } from './user-filter';
 import { countUsers, normaliseFilter } from './users';
 
 export interface ExportRequest {
@@ -20,6 +20,8 @@ export interface ExportRequest {
   /** CSV: leave formula-like cells as they are. */
   raw?: boolean;
   delimiter?: string;
+  /** list --format csv: the list's order and page (an export is in id order). */
+  order?: UserOrder;
   signal?: AbortSignal;
 }
 
@@ -98,7 +100,7 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
     courses: (r, c) => courseList(r.courses, c.roles),
     sessions: (r) => (r.sessions ? r.sessions.split(ENTRY_SEPARATOR).join('|') : ''),
   };
-  if (request.columns && request.format === 'json') throw new UsageError('--columns applies to CSV and XML; JSON carries every field of a user');
+  if (request.columns && request.format === 'json') throw new UsageError('--fields applies to CSV and XML; JSON carries every field of a user');
   const columns = request.columns ? chooseColumns(request.columns, fields, Boolean(request.includePasswordHashes)) : defaultColumns(fields, Boolean(request.includePasswordHashes));
   const names = columns.map((c) => c.name);
   const needs = {
@@ -123,7 +125,7 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
   const valueGetters = columns.map((c) => c.value);
 
   async function* chunks(): AsyncGenerator<string> {
-    const rows = iterateExportRows(ctx.db, filter, needs);
+    const rows = iterateExportRows(ctx.db, filter, needs, request.order);
     try {
       if (request.format === 'csv') yield formatCsvLine(names, delimiter, true);
       else if (request.format === 'xml') yield '<?xml version="1.0" encoding="UTF-8"?>\n<Contacts>\n';
@@ -185,18 +187,10 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
     const chosen: ExportColumn[] = [];
     const seen = new Set<string>();
     for (const name of requested) {
-      const key = standardColumn(name);
-      let column: ExportColumn | undefined;
-      if (key === 'password') throw new UsageError('passwords are never exported (roster only holds their hashes)', 'for a migration: --include-password-hashes');
-      if (key === 'passwordHash' && !hashes) throw new UsageError('the PasswordHash column needs --include-password-hashes (the file is then created with mode 0600)');
-      if (key) column = standard(key);
-      else {
-        const field = all.get(name.trim().toLowerCase().replace(/^extra\./, ''));
-        if (field) column = extraColumn(field);
-      }
-      if (!column) {
-        throw new UsageError(`--columns: unknown column "${name}"`, `known: ${[...DEFAULT_COLUMNS, 'courses' as const, 'sessions' as const].map((k) => CHAMILO_NAMES[k]).join(', ')}${all.size ? `, ${[...all.keys()].join(', ')}` : ''}`);
-      }
+      const named = resolveFieldName(name, all);
+      if (named === 'password') throw new UsageError('passwords are never exported (roster only holds their hashes)', 'for a migration: --include-password-hashes');
+      if (named === 'passwordHash' && !hashes) throw new UsageError('the PasswordHash column needs --include-password-hashes (the file is then created with mode 0600)');
+      const column = typeof named === 'string' ? standard(named) : extraColumn(named);
       if (seen.has(column.name)) continue;
       seen.add(column.name);
       chosen.push(column);
@@ -225,6 +219,19 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
 }
 
 const STANDARD_NAMES = Object.values(CHAMILO_NAMES);
+
+/**
+ * What a name of --fields (or export's --columns) means: a standard column by
+ * any of its names, else an extra field (`cohort` or `extra.cohort`).
+ */
+export function resolveFieldName(name: string, fields: Map<string, ExtraField>): StandardColumn | ExtraField {
+  const key = standardColumn(name);
+  if (key) return key;
+  const field = fields.get(name.trim().toLowerCase().replace(/^extra\./, ''));
+  if (field) return field;
+  const known = [...DEFAULT_COLUMNS, 'courses' as const, 'sessions' as const].map((k) => CHAMILO_NAMES[k]);
+  throw new UsageError(`--fields: unknown field "${name}"`, `known: ${[...known, ...fields.keys()].join(', ')}`);
+}
 
 /** Course codes separated by |; CODE:role where the course role differs from what the user's roles imply. */
 function courseList(text: string | null | undefined, roles: string[]): string {

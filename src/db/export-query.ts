@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { UserFilter } from '../core/user-filter';
+import type { UserFilter, UserOrder } from '../core/user-filter';
 import type { RosterDb } from './database';
 import { selectUsers, type UserListRow } from './user-query';
 
@@ -19,9 +19,9 @@ export interface ExportQueryOptions {
   sessions: boolean;
 }
 
-/** The export selection as SQL compiled by Kysely: the same filters as `list`, in id order. */
-export function compileExportQuery(db: RosterDb, filter: UserFilter, options: ExportQueryOptions) {
-  let query = selectUsers(db.kysely, filter, { sort: 'id' });
+/** The export selection as SQL compiled by Kysely: the same filters as `list`, in id order unless `list` asks for another. */
+export function compileExportQuery(db: RosterDb, filter: UserFilter, options: ExportQueryOptions, order: UserOrder = { sort: 'id' }) {
+  let query = selectUsers(db.kysely, filter, order);
   if (options.courses) {
     query = query.select((eb) =>
       eb
@@ -50,7 +50,7 @@ export function compileExportQuery(db: RosterDb, filter: UserFilter, options: Ex
  * million users stream in bounded memory. Nothing else may use the
  * connection until the iteration ends.
  */
-export function iterateExportRows(db: RosterDb, filter: UserFilter, options: ExportQueryOptions): IterableIterator<ExportRow> {
-  const compiled = compileExportQuery(db, filter, options);
+export function iterateExportRows(db: RosterDb, filter: UserFilter, options: ExportQueryOptions, order?: UserOrder): IterableIterator<ExportRow> {
+  const compiled = compileExportQuery(db, filter, options, order);
   return db.raw.prepare(compiled.sql).iterate(...(compiled.parameters as unknown[])) as IterableIterator<ExportRow>;
 }

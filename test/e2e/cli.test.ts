@@ -150,7 +150,7 @@ describe('the command line', () => {
     const code = await new Promise((resolve) => child.on('close', resolve));
     const lines = Buffer.concat(chunks).toString('utf8').trimEnd().split('\n');
     expect({ code, stderr, rows: lines.length - 1 }).toEqual({ code: 0, stderr: '', rows: 5000 });
-    expect(lines[5000]).toMatch(/^\d+,slow4999,/);
+    expect(lines[5000]).toMatch(/^\d+;Seeded;slow4999;slow4999@example.org;slow4999;/);
     own.cleanup();
   });
 });

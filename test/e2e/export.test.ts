@@ -128,10 +128,12 @@ describe('roster export', () => {
     expect(result.status).toBe(0);
   });
 
-  it('imports what list --format csv writes', () => {
+  it('imports what list --format csv writes (the CSV of export)', () => {
     const listed = sandbox.file('listed.csv', sandbox.run(['list', '--format', 'csv']).stdout);
     const target = new Sandbox();
     try {
+      createCourses(target);
+      defineFields(target);
       const imported = target.run(['import', listed, '--json']);
       expect(imported.code).toBe(0);
       expect(JSON.parse(imported.stdout)).toMatchObject({ created: 4, failed: 0 });

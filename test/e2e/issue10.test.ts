@@ -430,3 +430,62 @@ describe('issue 10: one folding for search and order', () => {
     expect(order[order.length - 1]).toBe('zed');
   });
 });
+
+describe('issue 10: one CSV, and the fields a list shows', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    expect(sandbox.run(['field', 'add', 'cohort']).code).toBe(0);
+    sandbox.addUser('ada', ['--field', 'cohort=2026']);
+    sandbox.addUser('bob', [], ['teacher']);
+  });
+
+  it('list --format csv writes what export writes: Chamilo names, ";", the extra fields, in the list order', () => {
+    const listed = sandbox.run(['list', '--format', 'csv', '--sort', 'id']);
+    const exported = sandbox.run(['export', '-']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toBe(exported.stdout);
+    expect(listed.stdout.split('\r\n')[0]).toMatch(/^UserId;LastName;FirstName;Email;UserName;.*;cohort;Courses;Sessions$/);
+    const reversed = sandbox.run(['list', '--format', 'csv', '--sort', 'username', '--desc']).stdout.split('\r\n');
+    expect(reversed[1]).toContain(';bob;');
+    expect(reversed[2]).toContain(';ada;');
+  });
+
+  it('list --format csv takes --delimiter; --delimiter without csv is a usage error', () => {
+    const result = sandbox.run(['list', '--format', 'csv', '--delimiter', ',', '--fields', 'username,email', '--sort', 'id']);
+    expect(result).toMatchObject({ code: 0, stdout: 'UserName,Email\r\nada,ada@example.org\r\nbob,bob@example.org\r\n' });
+    expect(sandbox.run(['list', '--delimiter', ',']).code).toBe(2);
+  });
+
+  it('--fields picks the columns of the table, of JSON and of CSV alike (extra fields too)', () => {
+    const table = sandbox.run(['list', '--fields', 'username,cohort', '--sort', 'id']).stdout;
+    expect(table).toMatch(/│ Username │ cohort │/);
+    expect(table).toMatch(/│ ada +│ 2026 +│/);
+    expect(table).not.toContain('Email');
+    const json = sandbox.json<Record<string, unknown>[]>(['list', '--fields', 'username,lastLogin,cohort', '--sort', 'id']);
+    expect(json[0]).toEqual({ username: 'ada', lastLoginAt: null, extra: { cohort: '2026' } });
+    const csv = sandbox.run(['search', 'ada', '--format', 'csv', '--fields', 'UserName,Status,cohort']);
+    expect(csv.stdout).toBe('UserName;Status;cohort\r\nada;5;2026\r\n');
+  });
+
+  it('--fields with an unknown name, or with --format ids or count, is a usage error that names what works', () => {
+    const unknown = sandbox.run(['list', '--fields', 'username,shoe']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown field "shoe"');
+    expect(unknown.stderr).toContain('cohort');
+    expect(sandbox.run(['list', '--fields', 'username', '--format', 'ids']).code).toBe(2);
+    expect(sandbox.run(['list', '--fields', 'courses']).stderr).toContain('--format csv');
+  });
+
+  it('the table fits $COLUMNS, shortening the widest columns with …, and says so', () => {
+    sandbox.addUser('wolfeschlegelsteinhausenbergerdorff.the.elder');
+    const result = sandbox.run(['list'], { env: { COLUMNS: '100' } });
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(100);
+    expect(result.stdout).toContain('…');
+    expect(result.stdout).toMatch(/│ Registered │/);
+    expect(result.stderr).toContain('shortened');
+    const wide = sandbox.run(['list'], { env: { COLUMNS: '400' } });
+    expect(wide.stdout).toContain('wolfeschlegelsteinhausenbergerdorff.the.elder@example.org');
+  });
+});

@@ -70,7 +70,7 @@ describe('roster list and search', () => {
     it('an empty selection: no table, a note on stderr, exit 0', () => {
       expect(list(['--role', 'hr_manager'])).toEqual({ code: 0, stdout: '', stderr: 'no users match\n' });
       expect(list(['--role', 'hr_manager', '--json'])).toEqual({ code: 0, stdout: '[]\n', stderr: '' });
-      expect(list(['--role', 'hr_manager', '--format', 'csv']).stdout).toBe('id,username,email,firstname,lastname,roles,active,language,officialCode,phone,picture,registeredAt,lastLoginAt,expiresAt,deletedAt\n');
+      expect(list(['--role', 'hr_manager', '--format', 'csv']).stdout).toMatch(/^UserId;LastName;FirstName;Email;UserName;.*;Sessions\r\n$/);
       expect(list(['--role', 'hr_manager', '--format', 'ids'])).toEqual({ code: 0, stdout: '', stderr: '' });
       expect(list(['--role', 'hr_manager', '--format', 'count'])).toEqual({ code: 0, stdout: '0\n', stderr: '' });
     });
@@ -104,10 +104,11 @@ describe('roster list and search', () => {
     });
 
     it('--format csv: a header, quoted where needed, formulas neutralised, roles joined by |', () => {
-      const result = list(['--format', 'csv', '--sort', 'registered']);
+      const fields = 'id,username,email,firstname,lastname,roles,active,language,officialCode,phone,picture,registeredAt,lastLoginAt,expires,deletedAt';
+      const result = list(['--format', 'csv', '--delimiter', ',', '--fields', fields, '--sort', 'registered']);
       expect(result.code).toBe(0);
-      const lines = result.stdout.trimEnd().split('\n');
-      expect(lines[0]).toBe('id,username,email,firstname,lastname,roles,active,language,officialCode,phone,picture,registeredAt,lastLoginAt,expiresAt,deletedAt');
+      const lines = result.stdout.trimEnd().split('\r\n');
+      expect(lines[0]).toBe('UserId,UserName,Email,FirstName,LastName,Roles,Active,language,OfficialCode,PhoneNumber,Picture,RegistrationDate,LastLogin,ExpiryDate,DeletedAt');
       expect(lines).toHaveLength(7);
       expect(lines[1]).toMatch(/^\d+,elodie,elodie@example.org,Élodie,Dupont,student,1,fr,STU-001,,,2026-01-01T08:00:00.000Z,,,$/);
       expect(lines[3]).toMatch(/,zoe,zoe@example.org,Zoë,Ångström,student\|admin,1,en,/);
@@ -263,7 +264,7 @@ describe('roster list as a table, past one page', () => {
     expect(lines.filter((l) => l.startsWith('│ Name'))).toHaveLength(1);
     expect(new Set(lines.map((l) => [...l].length)).size).toBe(1);
     expect(lines[1003 + 3]).toMatch(/^│ Wolfeschle\S*… +│ u1003 /);
-    expect(result.stderr).toBe('some values were shortened to keep the columns aligned; --format csv or --json shows them whole\n');
+    expect(result.stderr).toBe('some values were shortened to fit the table; --format csv or --json shows them whole\n');
     // The whole value is in the other formats.
     expect(sandbox.run(['list', '--format', 'csv']).stdout).toContain('Wolfeschlegelsteinhausenbergerdorff');
   });

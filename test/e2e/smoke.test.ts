@@ -30,7 +30,7 @@ describe('roster smoke', () => {
       env: { PATH: process.env.PATH, ROSTER_DB: sandbox.db, HOME: sandbox.dir },
       encoding: 'utf8',
     });
-    expect(piped.stdout).toMatch(/^id,username,email/);
+    expect(piped.stdout).toMatch(/^UserId;LastName;FirstName;Email;UserName;/);
     expect(piped.stderr).toBe('');
   });
 });

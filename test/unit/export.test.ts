@@ -66,8 +66,8 @@ describe('export', () => {
     expect(withHashes).toMatch(/^UserName,PasswordHash\r\nada,\$2b\$04\$/);
     await expect(text({ columns: ['Password'] })).rejects.toThrow('passwords are never exported');
     await expect(text({ columns: ['PasswordHash'] })).rejects.toThrow('--include-password-hashes');
-    await expect(text({ columns: ['shoe'] })).rejects.toThrow('unknown column "shoe"');
-    await expect(text({ format: 'json', columns: ['UserName'] })).rejects.toThrow('--columns applies to CSV and XML');
+    await expect(text({ columns: ['shoe'] })).rejects.toThrow('unknown field "shoe"');
+    await expect(text({ format: 'json', columns: ['UserName'] })).rejects.toThrow('--fields applies to CSV and XML');
   });
 
   it('writes Chamilo XML, escaped, with empty elements self-closed', async () => {

@@ -79,3 +79,22 @@ describe('TableWriter', () => {
     expect(writer.rows([]) + writer.end()).toBe('');
   });
 });
+
+describe('TableWriter with a width to fit', () => {
+  it('narrows the widest column first, never below its header or minimum, and marks what it cut', () => {
+    const writer = new TableWriter(['Name', 'Email', 'Day'], {}, [0, 0, 10], 50);
+    const text = writer.rows([['Ada Lovelace', 'ada.lovelace@analytical-engine.example.org', '2026-01-01']]) + writer.end();
+    const lines = text.trimEnd().split('\n');
+    expect(lines.every((l) => [...l].length === 50)).toBe(true);
+    expect(lines[3]).toMatch(/^│ Ada Lovelace │ ada\.lovelace@anal… │ 2026-01-01 │$/);
+    expect(writer.shortened).toBe(true);
+  });
+
+  it('leaves a table that fits as it is, and one that cannot fit at its floors', () => {
+    const fits = new TableWriter(['A', 'B'], {}, [], 80);
+    expect(fits.rows([['x', 'y']])).toBe('┌───┬───┐\n│ A │ B │\n├───┼───┤\n│ x │ y │\n');
+    expect(fits.shortened).toBe(false);
+    const narrow = new TableWriter(['Header', 'Other'], {}, [], 5);
+    expect(narrow.rows([['a', 'b']]).split('\n')[1]).toBe('│ Header │ Other │');
+  });
+});
