@@ -130,4 +130,14 @@ maybe('on a terminal', () => {
     expect(result.screen).toContain('added user badmail');
     expect(sandbox.query("SELECT email FROM user WHERE username = 'badmail'")).toEqual([{ email: 'bad@example.org' }]);
   });
+
+  it('list fits the table to the terminal it draws on', async () => {
+    sandbox.addUser('maximiliane.wolfeschlegelsteinhausen');
+    const result = await runInTerminal(sandbox, ['list'], [], { columns: 90 });
+    expect(result.code).toBe(0);
+    const rows = result.screen.split('\n').filter((l) => l.startsWith('│') || l.startsWith('┌'));
+    expect(rows.length).toBeGreaterThan(2);
+    expect(Math.max(...rows.map((l) => [...l].length))).toBeLessThanOrEqual(90);
+    expect(result.screen).toContain('…');
+  });
 });
