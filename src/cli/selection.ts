@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BatchPlan, BatchResult, Selection } from '../core/batch';
+import type { BatchAction, BatchPlan, BatchResult, Selection } from '../core/batch';
 import { ExitCode, UsageError } from '../core/errors';
 import { confirmOrStop } from './confirm';
 import type { CommandContext } from './context';
@@ -54,19 +54,47 @@ export function parseReferenceLines(text: string): string[] {
     .filter(Boolean);
 }
 
-/** More than one user, or a destructive action: a person confirms (or --yes). */
-export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, question: string, options: { always?: boolean; dryRun?: boolean } = {}): Promise<void> {
-  if (options.dryRun || plan.count === 0) return;
-  if (plan.count <= 1 && !options.always) return;
-  // A person about to answer sees whom it concerns, not just how many.
-  if (ctx.io.interactive && !ctx.yes) {
-    const { previewPlan } = await import('../core/batch');
-    const { usernames, more } = previewPlan(ctx, plan);
-    line(ctx.io.stderr, namesAndMore(usernames, usernames.length + more));
-  }
-  // Every batch command has --dry-run: the hint may offer it.
-  await confirmOrStop(ctx.io, ctx.yes, question, { offersDryRun: true });
+export interface ConfirmOptions {
+  /** Ask even for one user (destructive actions). */
+  always?: boolean;
+  dryRun?: boolean;
+  /**
+   * A fresh instance of the action the batch will run: a person is asked about
+   * the users it would change (a dry run), not about those the selection holds.
+   */
+  preview?: () => BatchAction;
 }
+
+/**
+ * More than one user, or a destructive action: a person confirms (or --yes).
+ * `question` gets whom it concerns: the username for one user, else "N users".
+ */
+export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, question: (who: string) => string, options: ConfirmOptions = {}): Promise<void> {
+  if (options.dryRun || ctx.yes || plan.count === 0) return;
+  const { previewPlan, runBatch } = await import('../core/batch');
+  let names: string[];
+  let count = plan.count;
+  let note = '';
+  // Only a person reads the question: without one, the refusal (exit 7) needs no dry run first.
+  if (ctx.io.interactive && options.preview) {
+    const wouldBe = runBatch(ctx, plan, options.preview(), { dryRun: true });
+    count = wouldBe.changed.length;
+    names = wouldBe.changed.slice(0, PREVIEW_NAMES).map((u) => u.username);
+    const unchanged = wouldBe.unchanged.length;
+    const failing = wouldBe.failed.length - plan.failed.length;
+    if (count !== plan.count) note = ` (of ${plan.count} selected${unchanged ? `, ${unchanged} need no change` : ''}${failing > 0 ? `, ${failing} would fail` : ''})`;
+  } else {
+    names = previewPlan(ctx, plan, PREVIEW_NAMES).usernames;
+  }
+  if (count === 0 || (count === 1 && !options.always)) return;
+  // A person about to answer sees whom it concerns, not just how many; one user is named in the question.
+  if (ctx.io.interactive && count > 1) line(ctx.io.stderr, namesAndMore(names, count) + note);
+  const who = count === 1 && names.length === 1 ? names[0]! : `${count} users`;
+  // Every batch command has --dry-run: the hint may offer it.
+  await confirmOrStop(ctx.io, ctx.yes, question(who), { offersDryRun: true });
+}
+
+const PREVIEW_NAMES = 5;
 
 export interface BatchVerb {
   done: string;

@@ -28,15 +28,16 @@ async function runActivate(ctx: CommandContext, users: string[], opts: ActivateO
   const [{ planBatch, runBatch }, { activateAction }, { parseExpiry, resolveRelativeExpiry }] = await Promise.all([import('../core/batch'), import('../core/activation'), import('../core/time')]);
   const expiresAt = opts.expires === undefined ? undefined : opts.expires.trim().toLowerCase() === 'never' ? null : parseExpiry(resolveRelativeExpiry(opts.expires, '--expires', ctx.now()), '--expires');
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
-  await confirmBatch(ctx, plan, `Activate ${plan.count} users?`, { dryRun: opts.dryRun });
-  const result = runBatch(ctx, plan, activateAction(ctx, { expiresAt }), { dryRun: opts.dryRun, atomic: opts.atomic });
+  const action = () => activateAction(ctx, { expiresAt });
+  await confirmBatch(ctx, plan, (who) => `Activate ${who}?`, { dryRun: opts.dryRun, preview: action });
+  const result = runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'activated', would: 'activate' });
 }
 
 async function runDeactivate(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
   const [{ planBatch, runBatch }, { deactivateAction }] = await Promise.all([import('../core/batch'), import('../core/activation')]);
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
-  await confirmBatch(ctx, plan, `Deactivate ${plan.count} users?`, { dryRun: opts.dryRun });
+  await confirmBatch(ctx, plan, (who) => `Deactivate ${who}?`, { dryRun: opts.dryRun, preview: () => deactivateAction(ctx) });
   const result = runBatch(ctx, plan, deactivateAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'deactivated', would: 'deactivate' });
 }

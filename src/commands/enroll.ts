@@ -58,8 +58,8 @@ async function runEnrollment(ctx: CommandContext, users: string[], opts: EnrollO
   const plan = await planBatch(ctx, mode === 'unenroll' ? restrictToEnrolled(selection, target) : selection);
   const where = describeTarget(target);
   const object = mode === 'enroll' ? `in ${where}` : `from ${where}`;
-  await confirmBatch(ctx, plan, `${mode === 'enroll' ? 'Enroll' : 'Unenroll'} ${plan.count} users ${object}?`, { dryRun: opts.dryRun });
-  const action = mode === 'enroll' ? enrollAction(ctx, target) : unenrollAction(ctx, target);
-  const result = runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
+  const action = () => (mode === 'enroll' ? enrollAction(ctx, target) : unenrollAction(ctx, target));
+  await confirmBatch(ctx, plan, (who) => `${mode === 'enroll' ? 'Enroll' : 'Unenroll'} ${who} ${object}?`, { dryRun: opts.dryRun, preview: action });
+  const result = runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, mode === 'enroll' ? { done: 'enrolled', would: 'enroll', object } : { done: 'unenrolled', would: 'unenroll', object });
 }

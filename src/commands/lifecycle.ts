@@ -43,11 +43,6 @@ export function register(commands: CommandRegistry): void {
 }
 
 /** "bob" for one named user, "3 users" otherwise. */
-function describePlan(plan: BatchPlan): string {
-  if (plan.count === 1 && plan.targets?.[0]) return plan.targets[0].username;
-  return `${plan.count} ${plan.count === 1 ? 'user' : 'users'}`;
-}
-
 /** Restore and purge act on the "Deleted users" view: their filters select among deleted accounts. */
 async function deletedView(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<Selection> {
   const { hasSelectiveFilter } = await import('../core/user-filter');
@@ -76,7 +71,7 @@ async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOpt
   const [{ planBatch, runBatch, withoutRefused }, { assertDeletable, deleteAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
   const plan = withoutRefused(await planBatch(ctx, await selectionFromCommand(ctx, users, opts)), assertDeletable);
   await warnOwnedCourses(ctx, plan, 'courses and coached sessions stay with them while deleted; a purge hands them to the fallback user (or to --reassign-to <user>)');
-  await confirmBatch(ctx, plan, `Delete ${describePlan(plan)} (roster restore undoes it)?`, { always: true, dryRun: opts.dryRun });
+  await confirmBatch(ctx, plan, (who) => `Delete ${who} (roster restore undoes it)?`, { always: true, dryRun: opts.dryRun, preview: () => deleteAction(ctx) });
   const result = runBatch(ctx, plan, deleteAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'deleted', would: 'delete', unchanged: 'already deleted' });
 }
@@ -84,7 +79,7 @@ async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOpt
 async function runRestore(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
   const [{ planBatch, runBatch }, { restoreAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
   const plan = await planBatch(ctx, await deletedView(ctx, users, opts));
-  await confirmBatch(ctx, plan, `Restore ${describePlan(plan)}?`, { dryRun: opts.dryRun });
+  await confirmBatch(ctx, plan, (who) => `Restore ${who}?`, { dryRun: opts.dryRun, preview: () => restoreAction(ctx) });
   const result = runBatch(ctx, plan, restoreAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'restored', would: 'restore', unchanged: 'not deleted' });
 }
@@ -105,7 +100,11 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
   const plan = withoutRefused(await planBatch(ctx, selection), assertPurgeable);
   await warnOwnedCourses(ctx, plan, `on purge these courses and sessions are handed to ${receiver.fallback ? 'the fallback user' : receiver.username}`);
   const snapshot = join(dirname(ctx.db.path), `roster-before-purge-${ctx.now().toISOString().slice(0, 10)}.db`);
-  await confirmBatch(ctx, plan, `Purge ${describePlan(plan)} permanently (this cannot be undone; take a snapshot first: roster db backup ${snapshot})?`, { always: true, dryRun: opts.dryRun });
+  await confirmBatch(ctx, plan, (who) => `Purge ${who} permanently (this cannot be undone; take a snapshot first: roster db backup ${snapshot})?`, {
+    always: true,
+    dryRun: opts.dryRun,
+    preview: () => purgeAction(ctx, receiver).action,
+  });
   const { action, handedOver, sessionsHandedOver, flushLog } = purgeAction(ctx, receiver);
   const result = runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
   if (result.changed.length && !result.dryRun && !result.rolledBack && !flushLog()) warnLogKept(ctx);
@@ -126,11 +125,12 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
 }
 
 async function runAnonymize(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
-  const [{ planBatch, withoutRefused }, { anonymizeUsers, assertAnonymizable }] = await Promise.all([import('../core/batch'), import('../core/anonymize')]);
+  const [{ planBatch, withoutRefused }, { anonymizeAction, anonymizeUsers, assertAnonymizable }] = await Promise.all([import('../core/batch'), import('../core/anonymize')]);
   const plan = withoutRefused(await planBatch(ctx, await selectionFromCommand(ctx, users, opts)), assertAnonymizable);
-  await confirmBatch(ctx, plan, `Anonymize ${describePlan(plan)} for good (names, username, email, official code, phone, picture, extra fields and password are erased; this cannot be undone)?`, {
+  await confirmBatch(ctx, plan, (who) => `Anonymize ${who} for good (names, username, email, official code, phone, picture, extra fields and password are erased; this cannot be undone)?`, {
     always: true,
     dryRun: opts.dryRun,
+    preview: () => anonymizeAction(ctx),
   });
   const result = anonymizeUsers(ctx, plan, { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'anonymized', would: 'anonymize', unchanged: 'already anonymized' });

@@ -94,6 +94,25 @@ maybe('on a terminal', () => {
     expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username LIKE 's_' AND active = 1")).toEqual([{ n: 7 }]);
   });
 
+  it('a batch confirmation counts the users that would change, not those selected', async () => {
+    for (const name of ['t1', 't2', 't3', 't4', 't5']) sandbox.addUser(name, name > 't2' ? ['--inactive'] : [], ['invitee']);
+    const result = await runInTerminal(sandbox, ['deactivate', '--role', 'invitee'], [{ expect: /Deactivate 2 users\?/, send: `y${ENTER}` }]);
+    expect(result.code).toBe(0);
+    expect(result.screen).toContain('t1, t2 (of 5 selected, 3 need no change)');
+    expect(result.screen).toContain('deactivated 2 user(s): t1, t2');
+    // Nothing left to change: nothing to confirm.
+    const again = await runInTerminal(sandbox, ['deactivate', '--role', 'invitee'], []);
+    expect(again.code).toBe(0);
+    expect(again.screen).toContain('deactivated 0 user(s)');
+  });
+
+  it('a one-user confirmation is the question alone, with no stray line before it', async () => {
+    sandbox.addUser('lonely');
+    const result = await runInTerminal(sandbox, ['delete', 'lonely'], [{ expect: /Delete lonely \(roster restore undoes it\)\?/, send: `n${ENTER}` }]);
+    expect(result.code).toBe(7);
+    expect(result.screen.split('\n')[0]).toMatch(/^\? Delete lonely/);
+  });
+
   it('checks the values given as options before asking anything (exit 5, no prompt)', async () => {
     const result = await runInTerminal(sandbox, ['add', '--email', 'bad@', '--username', 'ok.name'], []);
     expect(result.code).toBe(5);
