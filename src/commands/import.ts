@@ -85,7 +85,7 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
   for (const column of mapping.unusedMaps) warn(ctx.io, `--map names the column "${column}", which ${file.name} does not have`);
   if (mapping.unknown.length) {
     if (!opts.ignoreUnknownColumns && ctx.io.interactive) {
-      maps.push(...(await askMappings(file, mapping.unknown, fields)));
+      maps.push(...(await askMappings(ctx, file, mapping.unknown, fields)));
       mapping = mapColumns(file.columns, fields, maps);
     } else if (!opts.ignoreUnknownColumns) {
       throw new ValidationError(
@@ -143,16 +143,45 @@ async function checkSideFiles(ctx: CommandContext, input: string, opts: ImportOp
   };
 }
 
-async function askMappings(file: UserFile, unknown: string[], fields: Map<string, ExtraField>): Promise<ColumnMap[]> {
+async function askMappings(ctx: CommandContext, file: UserFile, unknown: string[], fields: Map<string, ExtraField>): Promise<ColumnMap[]> {
   const [{ select }, { targetNames }] = await Promise.all([import('@inquirer/prompts'), import('../core/import-columns')]);
+  const samples = await sampleValues(file, unknown);
   const maps: ColumnMap[] = [];
   const choices = [{ name: 'ignore this column', value: 'ignore' }, ...targetNames(fields).map((name) => ({ name, value: name }))];
   for (const column of unknown) {
-    // The column name comes from the file: escaped before it reaches the terminal.
-    const target = await select({ message: `${escapeValue(file.name)}: what does the column "${escapeValue(column)}" hold?`, choices, pageSize: 12 });
+    const seen = samples.get(column)!;
+    const example = seen.length ? ` (e.g. ${seen.join(', ')})` : ' (empty in the first rows)';
+    // The column name and its values come from the file: escaped before they reach the terminal.
+    const target = await select({ message: `${escapeValue(file.name)}: what does the column "${escapeValue(column)}" hold?${escapeValue(example)}`, choices, pageSize: 12 });
     maps.push({ column, target });
   }
+  // The same answers as options, for the next run of a script or a cron job.
+  warn(ctx.io, `next time, skip these questions with: ${maps.map((m) => `--map ${shellWord(`${m.column}=${m.target}`)}`).join(' ')}`);
   return maps;
+}
+
+const SAMPLES = 3;
+const SAMPLE_ROWS = 100;
+
+/** Up to three distinct non-empty values of each column, from the first hundred rows. */
+async function sampleValues(file: UserFile, columns: string[]): Promise<Map<string, string[]>> {
+  const samples = new Map(columns.map((c) => [c, [] as string[]]));
+  const positions = columns.map((c) => file.columns.indexOf(c));
+  let read = 0;
+  for await (const record of file.records()) {
+    positions.forEach((position, i) => {
+      const value = record.values[position]?.trim();
+      const seen = samples.get(columns[i]!)!;
+      if (value && seen.length < SAMPLES && !seen.includes(value)) seen.push(value.length > 30 ? `${value.slice(0, 29)}…` : value);
+    });
+    if (++read === SAMPLE_ROWS) break;
+  }
+  return samples;
+}
+
+/** A word a shell reads back as it is: plain when it can be, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_.,:@%+=/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): void {

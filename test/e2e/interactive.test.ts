@@ -159,4 +159,20 @@ maybe('on a terminal', () => {
     expect(Math.max(...rows.map((l) => [...l].length))).toBeLessThanOrEqual(90);
     expect(result.screen).toContain('…');
   });
+
+  it('asks what an unknown column holds, showing sample values, and prints the --map options that answer it next time', async () => {
+    sandbox.file('french.csv', 'Nom;Prénom;Courriel;Identifiant;Password;Couleur\nCurie;Marie;marie@example.org;mcurie;long secret 1;bleu\nPasteur;Louis;louis@example.org;lpasteur;long secret 2;vert\n');
+    const result = await runInTerminal(sandbox, ['import', 'french.csv'], [
+      { expect: /"Nom" hold\?/, send: `${DOWN}${ENTER}` },
+      { expect: /"Prénom" hold\?/, send: `${DOWN}${DOWN}${ENTER}` },
+      { expect: /"Courriel" hold\?/, send: `${DOWN}${DOWN}${DOWN}${ENTER}` },
+      { expect: /"Identifiant" hold\?/, send: `${DOWN}${DOWN}${DOWN}${DOWN}${ENTER}` },
+      { expect: /"Couleur" hold\?/, send: ENTER },
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.screen).toContain('"Nom" hold? (e.g. Curie, Pasteur)');
+    expect(result.screen).toContain('"Couleur" hold? (e.g. bleu, vert)');
+    expect(result.screen).toContain("next time, skip these questions with: --map Nom=LastName --map 'Prénom=FirstName' --map Courriel=Email --map Identifiant=UserName --map Couleur=ignore");
+    expect(sandbox.query("SELECT lastname, firstname FROM user WHERE username = 'mcurie'")).toEqual([{ lastname: 'Curie', firstname: 'Marie' }]);
+  });
 });
