@@ -11,6 +11,8 @@ export interface FilterOptionChoice {
   anonymized?: boolean;
   /** unenroll: --as selects by the role in the target course (for enroll, --as is the role to give). */
   courseRoleFilter?: boolean;
+  /** edit sets --language and --field: its filters of the same values are --where-language and --where-field. */
+  editing?: boolean;
   /** State filters a command would refuse or that select nothing for it (activate --active): not offered. */
   omit?: readonly ('active' | 'inactive' | 'deleted')[];
 }
@@ -30,8 +32,8 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
     .option('--inactive-since <duration>', 'no login (or registration, if never used) for this long, e.g. 180d')
     .option('--expires-before <date>', 'expiration date before this date')
     .option('--expired', 'expiration date passed')
-    .option('--language <code>', 'interface language (fr, es, …)')
-    .option('--field <name=value>', 'extra field equal to value (repeatable)', collect)
+    .option(`--${choice.editing ? 'where-' : ''}language <code>`, 'interface language (fr, es, …)')
+    .option(`--${choice.editing ? 'where-' : ''}field <name=value>`, 'extra field equal to value (repeatable)', collect)
     .option('--legacy-hash', 'passwords still hashed with md5 or sha1 (imported from an old Chamilo; upgraded to bcrypt at the next login)');
   if (!choice.withoutEnrolment) {
     command
@@ -70,6 +72,8 @@ export interface FilterOptions {
   expired?: boolean;
   language?: string;
   field?: string[];
+  whereLanguage?: string;
+  whereField?: string[];
   course?: string | boolean;
   session?: string;
   deleted?: boolean;
@@ -98,8 +102,9 @@ export async function filterFromOptions(opts: FilterOptions, now: Date, choice: 
   if (opts.inactiveSince) filter.dormantSince = new Date(now.getTime() - parseDormancy(opts.inactiveSince, '--inactive-since')).toISOString();
   if (opts.expiresBefore) filter.expiresBefore = parseDate(opts.expiresBefore, '--expires-before');
   if (opts.expired) filter.expiredAt = now.toISOString();
-  if (opts.language) filter.language = parseLanguage(opts.language, '--language');
-  if (opts.field?.length) filter.fields = opts.field.map(parseFieldAssignment);
+  const [language, fields] = choice.editing ? [opts.whereLanguage, opts.whereField] : [opts.language, opts.field];
+  if (language) filter.language = parseLanguage(language, choice.editing ? '--where-language' : '--language');
+  if (fields?.length) filter.fields = fields.map(parseFieldAssignment);
   if (!choice.withoutEnrolment) {
     if (typeof opts.course === 'string') filter.course = opts.course;
     if (opts.course === false) filter.noCourse = true;

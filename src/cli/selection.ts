@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BatchAction, BatchPlan, BatchResult, Selection } from '../core/batch';
+import type { BatchPlan, BatchResult, Selection } from '../core/batch';
 import { ExitCode, UsageError } from '../core/errors';
 import { confirmOrStop } from './confirm';
 import type { CommandContext } from './context';
@@ -59,10 +59,10 @@ export interface ConfirmOptions {
   always?: boolean;
   dryRun?: boolean;
   /**
-   * A fresh instance of the action the batch will run: a person is asked about
-   * the users it would change (a dry run), not about those the selection holds.
+   * A dry run of the batch (with a fresh instance of its action): a person is
+   * asked about the users it would change, not about those the selection holds.
    */
-  preview?: () => BatchAction;
+  wouldChange?: () => BatchResult | Promise<BatchResult>;
 }
 
 /**
@@ -71,13 +71,13 @@ export interface ConfirmOptions {
  */
 export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, question: (who: string) => string, options: ConfirmOptions = {}): Promise<void> {
   if (options.dryRun || ctx.yes || plan.count === 0) return;
-  const { previewPlan, runBatch } = await import('../core/batch');
+  const { previewPlan } = await import('../core/batch');
   let names: string[];
   let count = plan.count;
   let note = '';
   // Only a person reads the question: without one, the refusal (exit 7) needs no dry run first.
-  if (ctx.io.interactive && options.preview) {
-    const wouldBe = runBatch(ctx, plan, options.preview(), { dryRun: true });
+  if (ctx.io.interactive && options.wouldChange) {
+    const wouldBe = await options.wouldChange();
     count = wouldBe.changed.length;
     names = wouldBe.changed.slice(0, PREVIEW_NAMES).map((u) => u.username);
     const unchanged = wouldBe.unchanged.length;

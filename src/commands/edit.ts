@@ -2,23 +2,41 @@ import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, paint, warn } from '../cli/io';
-import { collect, collectList, examples, requireAnOption } from '../cli/options';
+import { collect, collectList, examples, excludeEachOther, requireAnOption } from '../cli/options';
+import type { FilterOptionChoice } from '../cli/filters';
+import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
+import type { Selection } from '../core/batch';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
 import type { FieldChange } from '../core/audit';
 import { UsageError } from '../core/errors';
 import type { EditResult, UserEdit } from '../core/users';
 
 /** The options named as the core's fields, plus those that the command turns into them. */
-interface EditOptions extends PasswordOptions, Pick<UserEdit, 'firstname' | 'lastname' | 'email' | 'username' | 'language' | 'officialCode' | 'phone' | 'picture' | 'expires' | 'roles'> {
+interface EditOptions extends PasswordOptions, BatchCliOptions, Pick<UserEdit, 'firstname' | 'lastname' | 'email' | 'username' | 'officialCode' | 'phone' | 'picture' | 'expires' | 'roles' | 'authSource'> {
   addRole?: string[];
   removeRole?: string[];
   resetPassword?: boolean;
-  field?: string[];
   unsetField?: string[];
+  activate?: boolean;
+  deactivate?: boolean;
 }
 
+/** The options that set one person's own value: they make no sense for several users at once. */
+const ONE_USER_ONLY = {
+  firstname: '--firstname',
+  lastname: '--lastname',
+  email: '--email',
+  username: '--username',
+  officialCode: '--official-code',
+  phone: '--phone',
+  picture: '--picture',
+  resetPassword: '--reset-password',
+} as const;
+
+const SELECTION: FilterOptionChoice = { editing: true };
+
 export function register(commands: CommandRegistry): void {
-  commands.add('edit <user>', 'change the details, roles, password or extra fields of a user', (command) => {
+  commands.add('edit [users...]', 'change the details, roles, password or extra fields of a user; expiry, language, roles, fields, state or auth source of many', (command) => {
     command
       .option('--firstname <name>', 'new first name')
       .option('--lastname <name>', 'new last name')
@@ -32,31 +50,71 @@ export function register(commands: CommandRegistry): void {
       .option('--add-role <role>', 'add a role (repeatable)', collect)
       .option('--remove-role <role>', 'remove a role (repeatable)', collect)
       .option('--roles <a,b>', 'replace all roles', collectList)
+      .option('--auth-source <name>', 'new authentication source (platform, ldap, …)')
+      .option('--activate', 'activate the account (the rules of roster activate)')
+      .option('--deactivate', 'deactivate the account (the rules of roster deactivate)')
       .option('--reset-password', 'set a new password (asked on a terminal, or with the options below)')
       .option('--password-stdin', 'with --reset-password: read it from standard input')
       .option('--generate-password', 'with --reset-password: generate one and print it once')
       .option('--password <password>', 'with --reset-password: the password itself (visible in the process list)')
       .option('--field <name=value>', 'set an extra field (repeatable)', collect)
-      .option('--unset-field <name>', 'remove an extra field value (repeatable)', collect)
-      .hook('preAction', (_command, action) => requireAnOption(action.opts(), action))
-      .action(async (user: string, opts: EditOptions, cmd: Command) => {
+      .option('--unset-field <name>', 'remove an extra field value (repeatable)', collect);
+    addSelectionOptions(command, SELECTION);
+    excludeEachOther(command, 'activate', 'deactivate');
+    command
+      .hook('preAction', (_command, action) => requireAnOption(changeOptions(action.opts<EditOptions>()), action))
+      .action(async (users: string[], opts: EditOptions, cmd: Command) => {
         // Usage errors before the database is opened (or created).
         const passwordGiven = opts.passwordStdin || opts.generatePassword || opts.password !== undefined;
         if (passwordGiven && !opts.resetPassword) throw new UsageError('password options go with --reset-password');
-        return withContext(cmd, (ctx) => runEdit(ctx, user, opts));
+        return withContext(cmd, async (ctx) => {
+          const selection = await selectionFromCommand(ctx, users, opts, SELECTION);
+          if (selection.kind === 'refs' && selection.refs.length === 1 && !selection.fromStdin && !opts.dryRun && !opts.atomic) return runEdit(ctx, selection.refs[0]!, opts);
+          return runBatchEdit(ctx, selection, opts);
+        });
       });
-    command.addHelpText('after', '\nTo activate or deactivate an account, use roster activate / roster deactivate.');
+    command.addHelpText(
+      'after',
+      '\nSeveral users (references, - for stdin, or the filters of list) take the options that fit many at once:\n' +
+        '--expires, --language, --add-role, --remove-role, --roles, --field, --unset-field, --auth-source, --activate, --deactivate.\n' +
+        'The filters of the values edit sets are --where-language and --where-field.',
+    );
     examples(command, [
       'roster edit ada --email ada.lovelace@example.org --add-role admin',
       'roster edit id:42 --expires never --field cohort=2026',
       'roster edit alan --reset-password --generate-password',
+      'roster edit --where-field cohort=2025 --expires 2026-08-31 --dry-run',
+      'roster list --course MATH101 --format ids | roster edit - --add-role teacher --yes',
     ]);
   });
 }
 
-async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Promise<void> {
+/** The options that change something; the selection, its filters, --dry-run and --atomic aside. */
+const CHANGE_OPTIONS = [
+  ...(Object.keys(ONE_USER_ONLY) as (keyof typeof ONE_USER_ONLY)[]),
+  'language',
+  'expires',
+  'addRole',
+  'removeRole',
+  'roles',
+  'authSource',
+  'activate',
+  'deactivate',
+  'field',
+  'unsetField',
+  // Not changes alone, but mistakes with a message of their own (they go with --reset-password).
+  'passwordStdin',
+  'generatePassword',
+  'password',
+] as const;
+
+function changeOptions(opts: EditOptions): Partial<EditOptions> {
+  return Object.fromEntries(CHANGE_OPTIONS.map((key) => [key, opts[key]]));
+}
+
+/** The edit of the options, the same for one user and for many. */
+async function editFromOptions(ctx: CommandContext, opts: EditOptions): Promise<UserEdit> {
   const { resolveRelativeExpiry } = await import('../core/time');
-  let generated: string | undefined;
   const edit: UserEdit = {
     firstname: opts.firstname,
     lastname: opts.lastname,
@@ -71,11 +129,19 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
     removeRoles: opts.removeRole,
     roles: opts.roles,
     unsetFields: opts.unsetField,
+    authSource: opts.authSource,
+    active: opts.activate ? true : opts.deactivate ? false : undefined,
   };
   if (opts.field?.length) {
     const { parseFieldAssignment } = await import('../core/fields');
     edit.setFields = opts.field.map(parseFieldAssignment);
   }
+  return edit;
+}
+
+async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Promise<void> {
+  let generated: string | undefined;
+  const edit = await editFromOptions(ctx, opts);
   if (opts.resetPassword) {
     const obtained = await obtainPassword(ctx.io, opts, ref);
     if (!obtained) throw new UsageError('--reset-password needs a terminal to ask, or --password-stdin or --generate-password');
@@ -87,6 +153,37 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
   // A generated password is printed before the change is committed: if it cannot be shown, the old one stays.
   if (generated) await editUser(ctx, ref, edit, render);
   else render(await editUser(ctx, ref, edit));
+}
+
+async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: EditOptions): Promise<void> {
+  const given = Object.entries(ONE_USER_ONLY).filter(([key]) => opts[key as keyof typeof ONE_USER_ONLY] !== undefined);
+  if (given.length) {
+    const names = given.map(([, option]) => option).join(', ');
+    throw new UsageError(`${names} ${given.length === 1 ? 'sets a value' : 'set values'} of one user, not of several`, 'give a single user, or leave it out');
+  }
+  const [{ planBatch }, { editUsers }] = await Promise.all([import('../core/batch'), import('../core/batch-edit')]);
+  const edit = await editFromOptions(ctx, opts);
+  const plan = await planBatch(ctx, selection);
+  await confirmBatch(ctx, plan, (who) => `Edit ${who} (${describeEdit(opts)})?`, { dryRun: opts.dryRun, wouldChange: () => editUsers(ctx, plan, edit, { dryRun: true }) });
+  const result = await editUsers(ctx, plan, edit, { dryRun: opts.dryRun, atomic: opts.atomic });
+  for (const warning of result.warnings) warn(ctx.io, warning);
+  await renderBatch(ctx, result, { done: 'changed', would: 'change', unchanged: 'already so', object: `(${describeEdit(opts)})` });
+}
+
+/** The edit in a few words, for the question and the summary: "expires 2026-08-31, add-role teacher". */
+function describeEdit(opts: EditOptions): string {
+  const parts: string[] = [];
+  if (opts.expires !== undefined) parts.push(`expires ${opts.expires}`);
+  if (opts.language !== undefined) parts.push(`language ${opts.language}`);
+  for (const role of opts.addRole ?? []) parts.push(`add-role ${role}`);
+  for (const role of opts.removeRole ?? []) parts.push(`remove-role ${role}`);
+  if (opts.roles) parts.push(`roles ${opts.roles.join(',')}`);
+  for (const field of opts.field ?? []) parts.push(`field ${field}`);
+  for (const field of opts.unsetField ?? []) parts.push(`unset-field ${field}`);
+  if (opts.authSource !== undefined) parts.push(`auth-source ${opts.authSource}`);
+  if (opts.activate) parts.push('activate');
+  if (opts.deactivate) parts.push('deactivate');
+  return parts.join(', ');
 }
 
 function renderEdit(ctx: CommandContext, result: EditResult, generated: string | undefined): void {

@@ -2,7 +2,8 @@ import { accountStatements, type AccountStatements } from '../db/account-stateme
 import { batchAuditor, type FieldChange } from './audit';
 import type { BatchAction, TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError } from './errors';
+import { ConflictError, NotFoundError } from './errors';
+import { TargetLookup } from '../db/selection-repository';
 
 /** Refuses accounts that are not ordinary live ones, naming why and what to do. */
 export function assertLiveAccount(user: TargetUser, doing: string): void {
@@ -65,6 +66,17 @@ export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'
       return 'changed';
     },
   };
+}
+
+/**
+ * Activates or deactivates one user inside the caller's transaction, as
+ * roster activate and deactivate do (their checks, their audit rows): what
+ * edit --activate and --deactivate run.
+ */
+export function changeActivation(ctx: ServiceContext, userId: number, active: boolean): 'changed' | 'unchanged' {
+  const user = new TargetLookup(ctx.db).find(`id:${userId}`);
+  if (!user) throw new NotFoundError(`no user id:${userId}`);
+  return (active ? activateAction(ctx) : deactivateAction(ctx)).apply(user);
 }
 
 /** The platform must keep one active admin: refuse to switch off the last one. */

@@ -13,6 +13,7 @@ import { parseLanguage } from './languages';
 import { hashPassword } from './passwords';
 import { parseRoles, type Role } from './roles';
 import { parseExpiry } from './time';
+import { changeActivation } from './activation';
 import { listRowToUser, sortRoles, toUser, type User } from './user-model';
 import type { UserFilter, UserOrder } from './user-filter';
 import {
@@ -307,7 +308,13 @@ export interface UserEdit {
   password?: string;
   setFields?: { name: string; value: string }[];
   unsetFields?: string[];
+  authSource?: string;
+  /** Activates or deactivates, with the rules of roster activate and deactivate. */
+  active?: boolean;
 }
+
+/** What a batch edit may change: what makes sense for many users at once. */
+export const BULK_EDIT_FIELDS = ['expires', 'language', 'addRoles', 'removeRoles', 'roles', 'setFields', 'unsetFields', 'authSource', 'active'] as const;
 
 export interface EditResult {
   user: User;
@@ -325,31 +332,52 @@ function pastExpiryWarning(expiresAt: string | null | undefined, now: string): s
 export async function editUser(ctx: ServiceContext, ref: string, edit: UserEdit, deliver?: Deliver<EditResult>): Promise<EditResult> {
   const passwordHash = edit.password !== undefined ? await hashPassword(edit.password) : undefined;
   const fields = await loadFields(ctx.db.kysely);
-  const warnings: string[] = [];
-  const { id, changes } = await ctx.db.kysely.transaction().execute(async (trx) => {
+  const { id, changes, warnings } = await ctx.db.kysely.transaction().execute(async (trx) => {
     const row = await requireUser(trx, ref);
-    assertEditable(row);
-    const { update, changes } = userFieldChanges(row, edit);
-    const past = update.expires_at !== undefined ? pastExpiryWarning(update.expires_at, nowIso(ctx)) : undefined;
-    if (past) {
-      // Every cron run after it would be refused with exit 4: refused now, once.
-      if ((await repo.rolesOf(trx, row.id)).includes('admin')) await assertAnotherActiveAdmin(trx, row.id, 'give it an expiration date in the past');
-      warnings.push(past);
-    }
-    if (update.username_key || update.email_key) await assertIdentityFree(trx, update, row.id);
-    if (passwordHash) {
-      update.password_hash = passwordHash;
-      changes.push({ field: 'password', before: null, after: null, secret: true });
-    }
-    await repo.updateUser(trx, row.id, update);
-    const roleChange = await applyRoleEdit(trx, row.id, edit);
-    if (roleChange) changes.push(roleChange);
-    changes.push(...(await applyFieldEdit(trx, row.id, edit, fields)));
-    if (changes.length) await audit(trx, ctx, 'user.edit', row.id, { changes });
-    if (deliver) await deliver({ user: await loadUserWith(trx, (await repo.findUserById(trx, row.id))!), changes, warnings });
-    return { id: row.id, changes };
+    const applied = await applyEdit(ctx, trx, row, edit, fields, passwordHash);
+    if (deliver) await deliver({ user: await loadUserWith(trx, (await repo.findUserById(trx, row.id))!), ...applied });
+    return { id: row.id, ...applied };
   });
   return { user: await getUserById(ctx, id), changes, warnings };
+}
+
+/**
+ * One user's edit, inside the caller's transaction: checked, written and
+ * audited, or refused (a RosterError) before anything of it is kept.
+ * `edit user` runs it for one user, a batch edit for each.
+ */
+export async function applyEdit(
+  ctx: ServiceContext,
+  trx: Transaction<Database>,
+  row: UserRow,
+  edit: UserEdit,
+  fields: Map<string, ExtraField>,
+  passwordHash?: string,
+): Promise<{ changes: FieldChange[]; warnings: string[] }> {
+  const warnings: string[] = [];
+  assertEditable(row);
+  const { update, changes } = userFieldChanges(row, edit);
+  const past = update.expires_at !== undefined ? pastExpiryWarning(update.expires_at, nowIso(ctx)) : undefined;
+  if (past) {
+    // Every cron run after it would be refused with exit 4: refused now, once.
+    if ((await repo.rolesOf(trx, row.id)).includes('admin')) await assertAnotherActiveAdmin(trx, row.id, 'give it an expiration date in the past');
+    warnings.push(past);
+  }
+  if (update.username_key || update.email_key) await assertIdentityFree(trx, update, row.id);
+  if (passwordHash) {
+    update.password_hash = passwordHash;
+    changes.push({ field: 'password', before: null, after: null, secret: true });
+  }
+  await repo.updateUser(trx, row.id, update);
+  const roleChange = await applyRoleEdit(trx, row.id, edit);
+  if (roleChange) changes.push(roleChange);
+  changes.push(...(await applyFieldEdit(trx, row.id, edit, fields)));
+  if (changes.length) await audit(trx, ctx, 'user.edit', row.id, { changes });
+  // After the other fields: activation checks the expiration date this same edit may have moved.
+  if (edit.active !== undefined && changeActivation(ctx, row.id, edit.active) === 'changed') {
+    changes.push({ field: 'active', before: edit.active ? 0 : 1, after: edit.active ? 1 : 0 });
+  }
+  return { changes, warnings };
 }
 
 function assertEditable(row: UserRow): void {
@@ -395,6 +423,11 @@ function userFieldChanges(row: UserRow, edit: UserEdit): { update: UserUpdate; c
   }
   if (edit.expires !== undefined) {
     next.expires_at = edit.expires.trim().toLowerCase() === 'never' ? null : (collect(problems, () => parseExpiry(edit.expires!, 'expires')) ?? null);
+  }
+  if (edit.authSource !== undefined) {
+    next.auth_source = edit.authSource.trim();
+    if (!next.auth_source) problems.add('auth-source', 'is empty; give the name of an authentication source, e.g. platform or ldap');
+    else checkOptionalText(next.auth_source, LIMITS.authSource, problems, 'auth-source');
   }
   if (!problems.empty) throw new ValidationError(problems.list);
 

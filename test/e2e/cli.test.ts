@@ -84,7 +84,7 @@ describe('the command line', () => {
     [['list', '--offset', 'ten'], /expected a whole number/],
     [['list', '--role'], /option '--role <role>' argument missing/],
     [['show'], /missing required argument 'user'/],
-    [['edit'], /missing required argument 'user'/],
+    [['edit'], /nothing to change: give at least one option/],
     [['show', 'a', 'b'], /too many arguments/],
     [['field', 'add', 'x', '--type', 'integer'], /argument 'integer' is invalid/],
     [['db', 'vacuum'], /unknown command 'vacuum'/],

@@ -489,3 +489,72 @@ describe('issue 10: one CSV, and the fields a list shows', () => {
     expect(wide.stdout).toContain('wolfeschlegelsteinhausenbergerdorff.the.elder@example.org');
   });
 });
+
+describe('issue 10: edit many users at once', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  const NOW = { ROSTER_TEST_NOW: '2026-12-01T12:00:00.000Z' };
+  beforeAll(() => {
+    expect(sandbox.run(['field', 'add', 'cohort']).code).toBe(0);
+    for (let i = 1; i <= 6; i++) sandbox.addUser(`c25s${i}`, ['--field', 'cohort=2025']);
+    sandbox.addUser('c26s1', ['--field', 'cohort=2026']);
+    sandbox.addUser('boss', [], ['admin']);
+  });
+  const expiries = () => sandbox.query<{ username: string; expires_at: string | null }>('SELECT username, expires_at FROM user WHERE is_system = 0 ORDER BY username');
+
+  it('sets an expiry for the users a filter selects, in one process; a dry run first changes nothing', () => {
+    const dry = sandbox.run(['edit', '--where-field', 'cohort=2025', '--expires', '2027-08-31', '--dry-run'], { env: NOW });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('dry run: would change 6 user(s) (expires 2027-08-31): c25s1, c25s2');
+    expect(expiries().every((u) => u.expires_at === null)).toBe(true);
+    const unconfirmed = sandbox.run(['edit', '--where-field', 'cohort=2025', '--expires', '2027-08-31'], { env: NOW });
+    expect(unconfirmed.code).toBe(7);
+    const done = sandbox.run(['edit', '--where-field', 'cohort=2025', '--expires', '2027-08-31', '--yes'], { env: NOW });
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('changed 6 user(s) (expires 2027-08-31)');
+    expect(expiries().filter((u) => u.expires_at?.startsWith('2027-08-31')).map((u) => u.username)).toEqual(['c25s1', 'c25s2', 'c25s3', 'c25s4', 'c25s5', 'c25s6']);
+    expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'user.edit'")).toEqual([{ n: 6 }]);
+    // Twice: nothing more to change.
+    const again = sandbox.run(['edit', '--where-field', 'cohort=2025', '--expires', '2027-08-31', '--yes'], { env: NOW });
+    expect(again.stdout).toContain('unchanged 6 user(s) (already so)');
+    expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'user.edit'")).toEqual([{ n: 6 }]);
+  });
+
+  it('takes references and - from a pipe, for language, roles, fields, auth source and state', () => {
+    const ids = sandbox.run(['list', '--where-field', 'cohort=2025', '--format', 'ids']);
+    expect(ids.code).toBe(2);
+    const refs = sandbox.run(['list', '--field', 'cohort=2025', '--format', 'ids']).stdout;
+    const result = sandbox.run(['edit', '-', '--language', 'fr', '--add-role', 'teacher', '--field', 'cohort=2026', '--auth-source', 'ldap', '--deactivate', '--yes', '--json'], { input: refs });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ changed: 6, failed: [] });
+    const rows = sandbox.query<{ n: number }>(
+      "SELECT count(*) AS n FROM user u JOIN user_role r ON r.user_id = u.id AND r.role = 'teacher' WHERE u.language = 'fr' AND u.auth_source = 'ldap' AND u.active = 0",
+    );
+    expect(rows).toEqual([{ n: 6 }]);
+    expect(sandbox.run(['list', '--field', 'cohort=2026', '--format', 'count']).stdout).toBe('7\n');
+    // Activation follows the rules of roster activate, and is audited as such.
+    expect(sandbox.run(['edit', 'c25s1', 'c25s2', '--activate', '--yes']).code).toBe(0);
+    expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'user.activate'")).toEqual([{ n: 2 }]);
+  });
+
+  it('refuses, per user, what the single edit refuses; the others are done (exit 6), or none with --atomic', () => {
+    const refused = sandbox.run(['edit', 'boss', 'c26s1', '--remove-role', 'admin', '--add-role', 'student', '--yes']);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain('roster: error: boss: boss is the last active admin');
+    expect(sandbox.query("SELECT active FROM user WHERE username = 'c26s1'")).toEqual([{ active: 1 }]);
+    const atomic = sandbox.run(['edit', 'c26s1', 'boss', '--deactivate', '--atomic', '--yes']);
+    expect(atomic.code).toBe(4);
+    expect(sandbox.query("SELECT active FROM user WHERE username = 'c26s1'")).toEqual([{ active: 1 }]);
+    const stillActive = sandbox.run(['edit', 'c25s1', 'boss', '--expires', '2020-01-01', '--atomic', '--yes']);
+    expect(stillActive.code).toBe(4);
+    expect(sandbox.query("SELECT expires_at FROM user WHERE username = 'c25s1'")).toEqual([{ expires_at: '2027-08-31T23:59:59.999Z' }]);
+  });
+
+  it('refuses the options that set one person\'s own value for several users (exit 2)', () => {
+    const result = sandbox.run(['edit', 'c25s1', 'c25s2', '--email', 'same@example.org']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--email sets a value of one user, not of several');
+    expect(sandbox.run(['edit', '--role', 'student', '--username', 'x']).code).toBe(2);
+    expect(sandbox.run(['edit', '--role', 'student']).stderr).toContain('nothing to change');
+  });
+});
