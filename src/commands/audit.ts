@@ -5,7 +5,7 @@ import { BlockWriter, line, type Io } from '../cli/io';
 import { UsageError } from '../core/errors';
 import { examples, wholeNumber } from '../cli/options';
 import type { AuditEntry } from '../core/audit';
-import { describeChange } from './edit';
+import { describeChange } from '../cli/describe-change';
 
 interface AuditOptions {
   user?: string;

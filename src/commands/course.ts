@@ -6,7 +6,7 @@ import { line, paint } from '../cli/io';
 import { examples, excludeEachOther, requireAnOption } from '../cli/options';
 import { printTable } from '../cli/render-records';
 import type { Course, CourseDetails } from '../core/courses';
-import { describeChange } from './edit';
+import { describeChange } from '../cli/describe-change';
 
 interface AddOptions {
   title: string;

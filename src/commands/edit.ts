@@ -7,7 +7,7 @@ import type { FilterOptionChoice } from '../cli/filters';
 import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
 import type { Selection } from '../core/batch';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
-import type { FieldChange } from '../core/audit';
+import { describeChange } from '../cli/describe-change';
 import { UsageError } from '../core/errors';
 import type { EditResult, UserEdit } from '../core/users';
 
@@ -201,17 +201,4 @@ function renderEdit(ctx: CommandContext, result: EditResult, generated: string |
   line(ctx.io.stdout, `${paint(ctx.io, 'green', 'changed')} user ${result.user.username} (id:${result.user.id}):`);
   for (const change of result.changes) line(ctx.io.stdout, `  ${describeChange(change)}`);
   if (generated) line(ctx.io.stdout, `generated password for ${result.user.username}: ${generated}`);
-}
-
-export function describeChange(change: FieldChange): string {
-  const name = change.field.replace(/_/g, '-');
-  if (change.secret) return `${name}: changed`;
-  if (change.erased) return `${name}: changed (values erased by anonymization)`;
-  return `${name}: ${show(change.before)} → ${show(change.after)}`;
-}
-
-function show(value: unknown): string {
-  if (value === null || value === undefined || value === '') return '(none)';
-  if (Array.isArray(value)) return value.length ? value.join(', ') : '(none)';
-  return String(value);
 }

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext } from '../cli/context';
 import { line, paint } from '../cli/io';
-import { collectList, examples } from '../cli/options';
+import { collectList, examples, requireAnOption } from '../cli/options';
 
 export function register(commands: CommandRegistry): void {
   commands.add('field', 'extra profile fields: their definitions', (field) => {
@@ -38,6 +38,25 @@ export function register(commands: CommandRegistry): void {
         }),
       );
     examples(list, ['roster field list']);
+
+    const edit = field
+      .command('edit <name>')
+      .description('change the label, the choices or the type of an extra field, where the values users hold allow it')
+      .option('--label <label>', 'the label shown to people')
+      .addOption(new Option('--type <type>', 'a new value type (every stored value must fit it)').choices(['text', 'number', 'date', 'boolean', 'choice']))
+      .option('--choices <a,b,c>', 'the allowed values of a choice field (every value users hold must stay)', collectList)
+      .hook('preAction', (_command, action) => requireAnOption(action.opts(), action))
+      .action(async (name: string, opts: { label?: string; type?: string; choices?: string[] }, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const [{ editField }, { describeChange }] = await Promise.all([import('../core/fields'), import('../cli/describe-change')]);
+          const result = await editField(ctx, name, opts);
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
+          if (!result.changes.length) return line(ctx.io.stdout, `nothing changed for extra field ${result.field.name}`);
+          const rewritten = result.valuesRewritten ? `; ${result.valuesRewritten} stored value(s) rewritten as ${result.field.type}` : '';
+          line(ctx.io.stdout, `${paint(ctx.io, 'green', 'changed')} extra field ${result.field.name}: ${result.changes.map(describeChange).join('; ')}${rewritten}`);
+        }),
+      );
+    examples(edit, ['roster field edit campus --choices north,south,east', 'roster field edit cohort --type number --label "Cohort year"']);
 
     const remove = field
       .command('remove <name>')

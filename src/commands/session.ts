@@ -6,7 +6,7 @@ import { line, paint } from '../cli/io';
 import { collect, examples, excludeEachOther, requireAnOption } from '../cli/options';
 import { printTable } from '../cli/render-records';
 import type { SessionCoursesResult, TrainingSession } from '../core/sessions';
-import { describeChange } from './edit';
+import { describeChange } from '../cli/describe-change';
 
 interface AddOptions {
   start: string;

@@ -87,7 +87,7 @@ export const AUDIT_ACTIONS = [
   'user.purge', 'user.anonymize', 'user.login', 'user.login-as', 'user.password-upgrade',
   'course.add', 'course.edit', 'course.delete', 'course.enroll', 'course.unenroll',
   'session.add', 'session.edit', 'session.delete', 'session.add-course', 'session.remove-course', 'session.enroll', 'session.unenroll',
-  'field.add', 'field.remove', 'config.set', 'config.unset', 'db.backup',
+  'field.add', 'field.edit', 'field.remove', 'config.set', 'config.unset', 'db.backup',
 ] as const;
 
 /** Refuses an action name roster never writes: `--action nope` would otherwise list nothing, with exit 0. */

@@ -1,9 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, ExtraFieldRow } from '../db/schema';
+import { replaceStoredValue, storedValueCounts, updateFieldDefinition } from '../db/field-repository';
 import { listExtraFields } from '../db/user-repository';
-import { audit } from './audit';
+import { audit, type FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError, NotFoundError, UsageError, ValidationError } from './errors';
+import { ConflictError, isRosterError, NotFoundError, UsageError, ValidationError } from './errors';
 import { LIMITS, textProblem } from './validation';
 
 export const FIELD_TYPES = ['text', 'number', 'date', 'boolean', 'choice'] as const;
@@ -117,16 +118,7 @@ export async function addField(ctx: ServiceContext, input: NewFieldInput): Promi
     throw new ValidationError([{ field: 'type', message: `"${input.type}" is not one of ${FIELD_TYPES.join(', ')}` }]);
   }
   const choices = (input.choices ?? []).map((c) => c.trim()).filter(Boolean);
-  for (const [field, value] of [['label', input.label ?? ''], ...choices.map((c) => ['choices', c] as const)] as const) {
-    const problem = textProblem(value, LIMITS.label);
-    if (problem) throw new ValidationError([{ field, message: problem }]);
-  }
-  if (input.type === 'choice' && choices.length === 0) {
-    throw new ValidationError([{ field: 'choices', message: 'a choice field needs --choices a,b,c' }]);
-  }
-  if (input.type !== 'choice' && choices.length) {
-    throw new ValidationError([{ field: 'choices', message: `only a choice field takes choices, not a ${input.type} field` }]);
-  }
+  checkDefinition(input.type, input.label ?? '', choices);
   return ctx.db.kysely.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('extra_field').select('id').where('name', '=', name).executeTakeFirst();
     if (existing) throw new ConflictError(`extra field "${name}" already exists`);
@@ -144,6 +136,105 @@ export async function addField(ctx: ServiceContext, input: NewFieldInput): Promi
     const row = await trx.selectFrom('extra_field').selectAll().where('id', '=', Number(result.insertId)).executeTakeFirstOrThrow();
     return toExtraField(row);
   });
+}
+
+/** The label and choices of a definition, and whether its type takes choices. */
+function checkDefinition(type: string, label: string, choices: string[]): void {
+  for (const [field, value] of [['label', label], ...choices.map((c) => ['choices', c] as const)] as const) {
+    const problem = textProblem(value, LIMITS.label);
+    if (problem) throw new ValidationError([{ field, message: problem }]);
+  }
+  if (type === 'choice' && choices.length === 0) {
+    throw new ValidationError([{ field: 'choices', message: 'a choice field needs --choices a,b,c' }]);
+  }
+  if (type !== 'choice' && choices.length) {
+    throw new ValidationError([{ field: 'choices', message: `only a choice field takes choices, not a ${type} field` }]);
+  }
+}
+
+export interface FieldEdit {
+  label?: string;
+  type?: string;
+  /** Replaces the choices of a choice field. */
+  choices?: string[];
+}
+
+export interface FieldEditResult {
+  field: ExtraField;
+  changes: FieldChange[];
+  /** Values users hold for the field, all checked against the new definition. */
+  values: number;
+  /** Stored values written again in the canonical form of the new type. */
+  valuesRewritten: number;
+}
+
+const SHOWN_VALUES = 5;
+
+/**
+ * Changes a definition where the values users hold allow it: every stored
+ * value must be valid under the new type and choices (it is then stored in
+ * that type's canonical form), else nothing changes and the values that do
+ * not fit are named.
+ */
+export async function editField(ctx: ServiceContext, name: string, edit: FieldEdit): Promise<FieldEditResult> {
+  return ctx.db.kysely.transaction().execute(async (trx) => {
+    const field = (await loadFields(trx)).get(name.trim().toLowerCase());
+    if (!field) throw new NotFoundError(`no extra field "${name}"`, 'roster field list shows the defined fields');
+    const type = edit.type ?? field.type;
+    if (!(FIELD_TYPES as readonly string[]).includes(type)) throw new ValidationError([{ field: 'type', message: `"${type}" is not one of ${FIELD_TYPES.join(', ')}` }]);
+    const choices = edit.choices ? edit.choices.map((c) => c.trim()).filter(Boolean) : type === 'choice' ? (field.choices ?? []) : [];
+    const label = edit.label?.trim() || field.label;
+    checkDefinition(type, label, choices);
+    const next: ExtraField = { ...field, label, type: type as FieldType, choices: type === 'choice' ? choices : null };
+
+    const held = await storedValueCounts(trx, field.id);
+    const rewrites = canonicalRewrites(field, next, held);
+    let valuesRewritten = 0;
+    for (const { from, to } of rewrites) valuesRewritten += await replaceStoredValue(trx, field.id, from, to);
+
+    const changes: FieldChange[] = [];
+    if (next.label !== field.label) changes.push({ field: 'label', before: field.label, after: next.label });
+    if (next.type !== field.type) changes.push({ field: 'type', before: field.type, after: next.type });
+    if (JSON.stringify(next.choices) !== JSON.stringify(field.choices)) changes.push({ field: 'choices', before: field.choices, after: next.choices });
+    if (changes.length) {
+      await updateFieldDefinition(trx, field.id, { label: next.label, type: next.type, choices: next.choices ? JSON.stringify(next.choices) : null });
+      await audit(trx, ctx, 'field.edit', null, { field: field.name, changes, ...(valuesRewritten ? { valuesRewritten } : {}) });
+    }
+    return { field: next, changes, values: held.reduce((n, v) => n + v.users, 0), valuesRewritten };
+  });
+}
+
+/** How each held value is stored under the new definition; refuses, naming them, the values that do not fit. */
+function canonicalRewrites(before: ExtraField, after: ExtraField, held: { value: string; users: number }[]): { from: string; to: string }[] {
+  const rewrites: { from: string; to: string }[] = [];
+  const misfits: string[] = [];
+  let misfitUsers = 0;
+  let misfitValues = 0;
+  for (const { value, users } of held) {
+    try {
+      const canonical = canonicalValue(after, value);
+      if (canonical !== value) rewrites.push({ from: value, to: canonical });
+    } catch (error) {
+      if (!isRosterError(error)) throw error;
+      misfitUsers += users;
+      misfitValues++;
+      if (misfits.length < SHOWN_VALUES) misfits.push(`"${value}" (${users} user(s)) ${error.message.replace(/^[^:]*: "[^"]*" /, '')}`);
+    }
+  }
+  if (!misfits.length) return rewrites;
+  const more = misfitValues > misfits.length ? `; and ${misfitValues - misfits.length} more value(s)` : '';
+  if (after.type === 'choice' && before.type === 'choice') {
+    const dropped = held.filter((h) => !after.choices!.some((c) => c.toLowerCase() === h.value.toLowerCase()));
+    const first = dropped[0]!;
+    throw new ConflictError(
+      `extra field "${before.name}": ${dropped.map((d) => `${d.users} user(s) hold "${d.value}"`).join(', ')}, which the new choices leave out`,
+      `keep the choice, or change those users first: roster edit --where-field ${before.name}=${first.value} --field ${before.name}=<choice>`,
+    );
+  }
+  throw new ConflictError(
+    `extra field "${before.name}" cannot become ${after.type === 'choice' ? `a choice of ${after.choices!.join(', ')}` : `a ${after.type} field`}: ${misfitUsers} user(s) hold values that do not fit: ${misfits.join('; ')}${more}`,
+    `change or unset those values first (roster edit --where-field ${before.name}=<value> --field ${before.name}=<new value>), then edit the field`,
+  );
 }
 
 export interface FieldUsage extends ExtraField {

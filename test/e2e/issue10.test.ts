@@ -558,3 +558,47 @@ describe('issue 10: edit many users at once', () => {
     expect(sandbox.run(['edit', '--role', 'student']).stderr).toContain('nothing to change');
   });
 });
+
+describe('issue 10: roster field edit', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  const stored = (field: string) =>
+    sandbox.query<{ username: string; value: string }>('SELECT u.username, v.value FROM user_extra_value v JOIN user u ON u.id = v.user_id JOIN extra_field f ON f.id = v.field_id WHERE f.name = ? ORDER BY u.username', field);
+  beforeAll(() => {
+    expect(sandbox.run(['field', 'add', 'campus', '--type', 'choice', '--choices', 'north,south']).code).toBe(0);
+    expect(sandbox.run(['field', 'add', 'year']).code).toBe(0);
+    sandbox.addUser('ann', ['--field', 'campus=north', '--field', 'year=2025']);
+    sandbox.addUser('bea', ['--field', 'campus=south', '--field', 'year=2026.0']);
+  });
+
+  it('changes the label, and says what changed; the same again changes nothing', () => {
+    const result = sandbox.run(['field', 'edit', 'campus', '--label', 'Campus site']);
+    expect(result).toMatchObject({ code: 0, stdout: 'changed extra field campus: label: campus → Campus site\n' });
+    expect(sandbox.run(['field', 'edit', 'campus', '--label', 'Campus site']).stdout).toBe('nothing changed for extra field campus\n');
+    expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'field.edit'")).toEqual([{ n: 1 }]);
+  });
+
+  it('adds choices; refuses to drop a choice users hold (exit 4), naming how many and what to do', () => {
+    expect(sandbox.run(['field', 'edit', 'campus', '--choices', 'north,south,east']).code).toBe(0);
+    const refused = sandbox.run(['field', 'edit', 'campus', '--choices', 'north,east']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('1 user(s) hold "south"');
+    expect(refused.stderr).toContain('roster edit --where-field campus=south --field campus=<choice>');
+    expect(sandbox.query("SELECT choices FROM extra_field WHERE name = 'campus'")).toEqual([{ choices: '["north","south","east"]' }]);
+  });
+
+  it('changes the type when every stored value fits it, converting them; refuses (exit 4) when one does not', () => {
+    const result = sandbox.run(['field', 'edit', 'year', '--type', 'number', '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ field: { name: 'year', type: 'number' }, values: 2, valuesRewritten: 1 });
+    expect(stored('year')).toEqual([{ username: 'ann', value: '2025' }, { username: 'bea', value: '2026' }]);
+    expect(sandbox.json<{ extra: Record<string, unknown> }>(['show', 'ann']).extra.year).toBe(2025);
+    const refused = sandbox.run(['field', 'edit', 'campus', '--type', 'date']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('"north" (1 user(s)) is not a date');
+    expect(sandbox.query("SELECT type FROM extra_field WHERE name = 'campus'")).toEqual([{ type: 'choice' }]);
+    expect(sandbox.run(['field', 'edit', 'year', '--type', 'choice']).code).toBe(5);
+    expect(sandbox.run(['field', 'edit', 'nope', '--label', 'x']).code).toBe(3);
+    expect(sandbox.run(['field', 'edit', 'year']).code).toBe(2);
+  });
+});
