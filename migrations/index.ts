@@ -5,6 +5,7 @@ import * as lifecycle from './0003_lifecycle';
 import * as listOrder from './0004_list_order';
 import * as secureErase from './0005_secure_erase';
 import * as foldedSearch from './0006_folded_search';
+import * as lookAlikeKeys from './0007_look_alike_keys';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004_list_order': listOrder,
   '0005_secure_erase': secureErase,
   '0006_folded_search': foldedSearch,
+  '0007_look_alike_keys': lookAlikeKeys,
 };

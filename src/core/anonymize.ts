@@ -144,8 +144,10 @@ export function anonymizeAction(ctx: ServiceContext) {
           id: user.id,
           username: identity.username,
           username_key: identityKey(identity.username),
+          username_fold_key: foldedKey(identity.username),
           email: identity.email,
           email_key: identityKey(identity.email),
+          email_fold_key: foldedKey(identity.email),
           firstname: 'Anonymous',
           lastname: 'User',
           // The folded copies too: the real name must not survive in a sort key.

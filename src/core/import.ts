@@ -15,9 +15,9 @@ import { generatePassword, isBcryptHash, isLegacyHash, storedHashOf, verifyPassw
 import { isRole, roleFromLegacyStatus, type Role } from './roles';
 import { parseDate } from './time';
 import { sortRoles } from './user-model';
-import { describeUser, prepareNewUser, type NewUserInput, type PreparedUser } from './users';
+import { describeUser, lookAlikeMessage, prepareNewUser, type NewUserInput, type PreparedUser } from './users';
 import { KeyIndex } from './key-index';
-import { identityKey, isWeakPassword, passwordProblem } from './validation';
+import { foldedKey, identityKey, isWeakPassword, passwordProblem } from './validation';
 
 export type OnExisting = 'skip' | 'update' | 'fail';
 export const ON_EXISTING: readonly OnExisting[] = ['skip', 'update', 'fail'];
@@ -184,6 +184,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
   const usernames = new KeyIndex();
   const emails = new KeyIndex();
   const known = knownIdentities(store);
+  // The new usernames and emails of the file, folded: `jose` on one row and `josé` on another look alike.
+  const foldedInFile = { username: new Map<string, { row: number; value: string }>(), email: new Map<string, { row: number; value: string }>() };
   const courseCache = new Map<string, CourseRef | null>();
   const sessionCache = new Map<string, { id: number; name: string } | null>();
   const pending: Chunk[] = [];
@@ -273,6 +275,10 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
         return undefined;
       }
     }
+    if (!existing) {
+      warnLookAlike(row, 'username', username, usernameKey);
+      warnLookAlike(row, 'email', email, emailKey);
+    }
     try {
       return buildRow(record, get, existing);
     } catch (error) {
@@ -280,6 +286,20 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
       else if (isRosterError(error)) fail(row, values, [{ field: '', message: error.message }]);
       else throw error;
       return undefined;
+    }
+  };
+
+  /** A new username or email that folds like another account's, or another row's: said, not refused. */
+  const warnLookAlike = (row: number, column: 'username' | 'email', value: string, key: string) => {
+    if (!key) return;
+    const fold = foldedKey(value);
+    const inFile = foldedInFile[column].get(fold);
+    if (inFile && identityKey(inFile.value) !== key) {
+      warn(row, label(column), `${column} "${value}" looks like "${inFile.value}" on row ${inFile.row} of this file; check that they are two people`);
+    } else if (!inFile) {
+      foldedInFile[column].set(fold, { row, value });
+      const other = store.lookAlike(column, fold, key);
+      if (other) warn(row, label(column), lookAlikeMessage(column, value, other[column], describeUser(other)));
     }
   };
 
@@ -537,6 +557,8 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     // The sort keys follow the names (not reported: they are not fields of their own).
     if (update.firstname !== undefined) update.firstname_key = row.firstname_key;
     if (update.lastname !== undefined) update.lastname_key = row.lastname_key;
+    if (update.email !== undefined) update.email_fold_key = row.email_fold_key;
+    if (update.username !== undefined) update.username_fold_key = row.username_fold_key;
     if (update.email !== undefined && row.email_key !== existing.email_key) update.email_key = row.email_key;
     if (update.username !== undefined && row.username_key !== existing.username_key) {
       update.username_key = row.username_key;

@@ -104,6 +104,8 @@ export function prepareNewUser(input: NewUserInput, fields: Map<string, ExtraFie
       lastname,
       firstname_key: foldedKey(firstname),
       lastname_key: foldedKey(lastname),
+      username_fold_key: foldedKey(username),
+      email_fold_key: foldedKey(email),
       official_code: officialCode,
       phone,
       language: language ?? 'en',
@@ -165,6 +167,30 @@ export async function assertIdentityFree(
   if (clashes.length) throw new ConflictError(clashes.join('; '));
 }
 
+/**
+ * Warnings for a username or email that looks like another account's (the
+ * same once folded: `jose` and `josé`, `soren` and `søren`): not refused, as
+ * two people may be meant, but said, as one person entered twice is likelier.
+ */
+export async function lookAlikeWarnings(
+  db: Transaction<Database> | ServiceContext['db']['kysely'],
+  identity: { username?: string; email?: string },
+  exceptUserId?: number,
+): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const column of ['username', 'email'] as const) {
+    const value = identity[column];
+    if (!value) continue;
+    const other = await repo.findLookAlike(db, column, foldedKey(value), identityKey(value), exceptUserId);
+    if (other) warnings.push(lookAlikeMessage(column, value, other[column], describeUser(other)));
+  }
+  return warnings;
+}
+
+export function lookAlikeMessage(column: 'username' | 'email', value: string, other: string, owner: string): string {
+  return `${column} "${value}" looks like "${other}", the ${column} of ${owner}; check that they are two people`;
+}
+
 export function describeUser(row: Pick<UserRow, 'id' | 'username' | 'deleted_at'>): string {
   return `user ${row.username} (id:${row.id}${row.deleted_at ? ', deleted' : ''})`;
 }
@@ -184,6 +210,7 @@ export async function addUser(ctx: ServiceContext, input: NewUserInput, deliver?
   const passwordHash = input.passwordHash ?? (await hashPassword(input.password!));
   const id = await ctx.db.kysely.transaction().execute(async (trx) => {
     await assertIdentityFree(trx, prepared.row);
+    prepared.warnings.push(...(await lookAlikeWarnings(trx, prepared.row)));
     const userId = await insertPreparedUser(trx, ctx, prepared, passwordHash);
     await audit(trx, ctx, 'user.add', userId, {
       changes: [
@@ -364,6 +391,9 @@ export async function applyEdit(
     warnings.push(past);
   }
   if (update.username_key || update.email_key) await assertIdentityFree(trx, update, row.id);
+  if (update.username !== undefined || update.email !== undefined) {
+    warnings.push(...(await lookAlikeWarnings(trx, { username: update.username as string | undefined, email: update.email as string | undefined }, row.id)));
+  }
   if (passwordHash) {
     update.password_hash = passwordHash;
     changes.push({ field: 'password', before: null, after: null, secret: true });
@@ -441,6 +471,8 @@ function userFieldChanges(row: UserRow, edit: UserEdit): { update: UserUpdate; c
   // A change of case alone keeps the key; a real rename is checked for clashes.
   if (update.username !== undefined) update.username_key = identityKey(update.username as string);
   if (update.email !== undefined) update.email_key = identityKey(update.email as string);
+  if (update.username !== undefined) update.username_fold_key = foldedKey(update.username as string);
+  if (update.email !== undefined) update.email_fold_key = foldedKey(update.email as string);
   if (update.firstname !== undefined) update.firstname_key = foldedKey(update.firstname as string);
   if (update.lastname !== undefined) update.lastname_key = foldedKey(update.lastname as string);
   if (update.username_key === row.username_key) delete update.username_key;

@@ -20,6 +20,8 @@ export class ImportStore {
   private readonly byUsernameKey: BetterSqlite3.Statement;
   private readonly byEmailKey: BetterSqlite3.Statement;
   private readonly idByUsernameKey: BetterSqlite3.Statement;
+  private readonly lookAlikeUsername: BetterSqlite3.Statement;
+  private readonly lookAlikeEmail: BetterSqlite3.Statement;
   private readonly idByEmailKey: BetterSqlite3.Statement;
   private readonly previousCacheSize: number;
   private readonly byId: BetterSqlite3.Statement;
@@ -67,6 +69,12 @@ export class ImportStore {
     );
     this.byUsernameKey = this.prepare(k.selectFrom('user').selectAll().where('username_key', '=', PARAM).compile());
     this.byEmailKey = this.prepare(k.selectFrom('user').selectAll().where('email_key', '=', PARAM).compile());
+    this.lookAlikeUsername = this.prepare(
+      k.selectFrom('user').select(['id', 'username', 'email', 'deleted_at']).where('username_fold_key', '=', PARAM).where('username_key', '!=', PARAM).where('anonymized_at', 'is', null).compile(),
+    );
+    this.lookAlikeEmail = this.prepare(
+      k.selectFrom('user').select(['id', 'username', 'email', 'deleted_at']).where('email_fold_key', '=', PARAM).where('email_key', '!=', PARAM).where('anonymized_at', 'is', null).compile(),
+    );
     this.idByUsernameKey = this.prepare(k.selectFrom('user').select('id').where('username_key', '=', PARAM).compile()).pluck();
     this.idByEmailKey = this.prepare(k.selectFrom('user').select('id').where('email_key', '=', PARAM).compile()).pluck();
     this.byId = this.prepare(k.selectFrom('user').selectAll().where('id', '=', 0).compile());
@@ -101,6 +109,11 @@ export class ImportStore {
       for (let i = 0; i < n; i++) args[i] = values[order[i]!] ?? null;
       return statement.run(args);
     };
+  }
+
+  /** Another account whose username (or email) folds to the same text: `josé` for `jose`. */
+  lookAlike(column: 'username' | 'email', foldKey: string, identityKey: string): LookAlike | undefined {
+    return (column === 'username' ? this.lookAlikeUsername : this.lookAlikeEmail).get(foldKey, identityKey) as LookAlike | undefined;
   }
 
   /** Whether any user holds this username or this email (any case), by the indexes only. */
@@ -183,6 +196,8 @@ export class ImportStore {
       row.lastname,
       row.firstname_key,
       row.lastname_key,
+      row.username_fold_key,
+      row.email_fold_key,
       row.password_hash ?? null,
       row.official_code ?? null,
       row.phone ?? null,
@@ -255,6 +270,8 @@ export class ImportStore {
   }
 }
 
+export type LookAlike = Pick<UserRow, 'id' | 'username' | 'email' | 'deleted_at'>;
+
 type Bound = (values: Record<string, unknown>) => BetterSqlite3.RunResult;
 
 const USER_COLUMNS = [
@@ -266,6 +283,8 @@ const USER_COLUMNS = [
   'lastname',
   'firstname_key',
   'lastname_key',
+  'username_fold_key',
+  'email_fold_key',
   'password_hash',
   'official_code',
   'phone',

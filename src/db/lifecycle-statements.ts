@@ -37,15 +37,19 @@ export function erasureStatements(db: RosterDb) {
       raw,
       k.selectFrom('user').select('id').where((eb) => eb.or([eb('username_key', '=', param<string>('username_key')), eb('email_key', '=', param<string>('email_key'))])),
     ),
-    anonymize: prepare<'id' | 'username' | 'username_key' | 'email' | 'email_key' | 'firstname' | 'lastname' | 'firstname_key' | 'lastname_key' | 'anonymized_at'>(
+    anonymize: prepare<
+      'id' | 'username' | 'username_key' | 'username_fold_key' | 'email' | 'email_key' | 'email_fold_key' | 'firstname' | 'lastname' | 'firstname_key' | 'lastname_key' | 'anonymized_at'
+    >(
       raw,
       k
         .updateTable('user')
         .set({
           username: param<string>('username'),
           username_key: param<string>('username_key'),
+          username_fold_key: param<string>('username_fold_key'),
           email: param<string>('email'),
           email_key: param<string>('email_key'),
+          email_fold_key: param<string>('email_fold_key'),
           firstname: param<string>('firstname'),
           lastname: param<string>('lastname'),
           firstname_key: param<string>('firstname_key'),

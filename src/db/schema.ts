@@ -27,6 +27,9 @@ export interface UserTable {
   /** Sort keys: the names folded (lower case, no accents); see migration 0004. */
   firstname_key: string;
   lastname_key: string;
+  /** The username and email folded, to find look-alikes (migration 0007). */
+  username_fold_key: string;
+  email_fold_key: string;
   password_hash: string | null;
   official_code: string | null;
   phone: string | null;

@@ -68,6 +68,21 @@ export async function findByUsernameKey(db: Executor, key: string): Promise<User
   return db.selectFrom('user').selectAll().where('username_key', '=', key).executeTakeFirst();
 }
 
+/**
+ * Another account whose username (or email) folds to the same text but is
+ * not the same one: `josé` for `jose`. Deleted accounts included.
+ */
+export async function findLookAlike(db: Executor, column: 'username' | 'email', foldKey: string, identityKey: string, exceptId?: number): Promise<UserRow | undefined> {
+  let query = db
+    .selectFrom('user')
+    .selectAll()
+    .where(column === 'username' ? 'username_fold_key' : 'email_fold_key', '=', foldKey)
+    .where(column === 'username' ? 'username_key' : 'email_key', '!=', identityKey)
+    .where('anonymized_at', 'is', null);
+  if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+  return query.orderBy('id').executeTakeFirst();
+}
+
 export async function findByEmailKey(db: Executor, key: string): Promise<UserRow | undefined> {
   return db.selectFrom('user').selectAll().where('email_key', '=', key).executeTakeFirst();
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Sandbox } from './helpers';
-import { seedUsers } from './seed';
+import { seedUsers, writeDb } from './seed';
 
 /** Issue 10, "what a sysadmin tripped over": each test failed on the code before its fix. */
 describe('issue 10: imports and exports', () => {
@@ -600,5 +600,59 @@ describe('issue 10: roster field edit', () => {
     expect(sandbox.run(['field', 'edit', 'year', '--type', 'choice']).code).toBe(5);
     expect(sandbox.run(['field', 'edit', 'nope', '--label', 'x']).code).toBe(3);
     expect(sandbox.run(['field', 'edit', 'year']).code).toBe(2);
+  });
+});
+
+describe('issue 10: look-alike usernames and emails, with the one folding', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    sandbox.addUser('josé');
+    sandbox.addUser('søren');
+  });
+  const add = (username: string, email = `${username}.other@example.org`) =>
+    sandbox.run(['add', '--username', username, '--email', email, '--firstname', 'F', '--lastname', 'L', '--role', 'student', '--password-stdin'], { input: 'correct horse battery\n' });
+
+  it('add warns (and still adds) a username that looks like another account\'s', () => {
+    const result = add('jose');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('username "jose" looks like "josé", the username of user josé (id:');
+    const soren = add('Soren');
+    expect(soren.stderr).toContain('looks like "søren"');
+    expect(add('plain').stderr).not.toContain('looks like');
+  });
+
+  it('edit warns when a rename makes an email look like another account\'s', () => {
+    const result = sandbox.run(['edit', 'plain', '--email', "so'ren@example.org"]);
+    expect(result.code).toBe(0);
+    expect(sandbox.run(['edit', 'jose', '--email', 'soren@example.org']).stderr).toContain('email "soren@example.org" looks like "søren@example.org", the email of user søren');
+  });
+
+  it('import warns about look-alikes in the database and between rows of the file', () => {
+    sandbox.file('alike.csv', 'LastName;FirstName;Email;UserName;Password\nL;F;j1@example.org;JOSÉ.b;long secret 1\nL;F;j2@example.org;jose.b;long secret 2\nL;F;sr@example.org;sören;long secret 3\n');
+    const result = sandbox.run(['import', 'alike.csv']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('row 3: UserName: username "jose.b" looks like "JOSÉ.b" on row 2 of this file');
+    expect(result.stderr).toContain('row 4: UserName: username "sören" looks like "søren"');
+    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username IN ('JOSÉ.b', 'jose.b', 'sören')")).toEqual([{ n: 3 }]);
+  });
+
+  it('a database made before the folded keys gets them from migration 0007', () => {
+    const old = new Sandbox();
+    try {
+      old.addUser('þóra');
+      // Back to the schema of 0006: the columns and the record of 0007 removed.
+      writeDb(old, (db) => {
+        db.exec('DROP INDEX user_username_fold_key; DROP INDEX user_email_fold_key; ALTER TABLE user DROP COLUMN username_fold_key; ALTER TABLE user DROP COLUMN email_fold_key');
+        db.prepare("DELETE FROM kysely_migration WHERE name = '0007_look_alike_keys'").run();
+        db.pragma('user_version = 6');
+      });
+      const result = old.run(['add', '--username', 'thora', '--email', 't@example.org', '--firstname', 'T', '--lastname', 'L', '--role', 'student', '--password-stdin'], { input: 'correct horse battery\n' });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain('username "thora" looks like "þóra"');
+      expect(old.query("SELECT username_fold_key, email_fold_key FROM user WHERE username = 'þóra'")).toEqual([{ username_fold_key: 'thora', email_fold_key: 'thora@example.org' }]);
+    } finally {
+      old.cleanup();
+    }
   });
 });
