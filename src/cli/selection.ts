@@ -75,8 +75,8 @@ export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, questio
   let names: string[];
   let count = plan.count;
   let note = '';
-  // Only a person reads the question: without one, the refusal (exit 7) needs no dry run first.
-  if (ctx.io.interactive && options.wouldChange) {
+  // With or without a person to answer: a rerun that would change nothing needs no confirmation (cron).
+  if (options.wouldChange) {
     const wouldBe = await options.wouldChange();
     count = wouldBe.changed.length;
     names = wouldBe.changed.slice(0, PREVIEW_NAMES).map((u) => u.username);

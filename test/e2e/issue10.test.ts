@@ -656,3 +656,22 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
     }
   });
 });
+
+describe('issue 10: a confirmation counts what would change, with or without a terminal', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    for (const name of ['k1', 'k2', 'k3']) sandbox.addUser(name, name === 'k1' ? [] : ['--inactive']);
+  });
+
+  it('a cron rerun that would change nothing needs no --yes (exit 0), nor one that changes a single user', () => {
+    expect(sandbox.run(['deactivate', 'k2', 'k3'])).toMatchObject({ code: 0, stdout: expect.stringContaining('unchanged 2 user(s)') });
+    const one = sandbox.run(['deactivate', 'k1', 'k2']);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('deactivated 1 user(s): k1');
+    // Two that would change: a confirmation, which a script gives with --yes.
+    const two = sandbox.run(['activate', 'k1', 'k2']);
+    expect(two.code).toBe(7);
+    expect(two.stderr).toContain('Activate 2 users: confirmation needed');
+  });
+});
