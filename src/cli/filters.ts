@@ -30,7 +30,7 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
     .option('--last-login-before <date|duration>', 'last login before a date, or longer ago than 30d, 6w…')
     .option('--never-logged-in', 'accounts never used')
     .option('--inactive-since <duration>', 'no login (or registration, if never used) for this long, e.g. 180d')
-    .option('--expires-before <date>', 'expiration date before this date')
+    .option('--expires-before <date|+duration>', 'expiration date before this date, or within +7d, +2w…')
     .option('--expired', 'expiration date passed')
     .option(`--${choice.editing ? 'where-' : ''}language <code>`, 'interface language (fr, es, …)')
     .option(`--${choice.editing ? 'where-' : ''}field <name=value>`, 'extra field equal to value (repeatable)', collect)
@@ -85,7 +85,7 @@ export interface FilterOptions {
 
 /** Turns the options into a UserFilter; dates are checked here and name their option. */
 export async function filterFromOptions(opts: FilterOptions, now: Date, choice: FilterOptionChoice = {}): Promise<UserFilter> {
-  const [{ parseDate, parseDateOrAgo, parseDormancy }, { parseRoles }, { parseLanguage }, { parseFieldAssignment }] = await Promise.all([
+  const [{ parseDateOrAhead, parseDateOrAgo, parseDormancy }, { parseRoles }, { parseLanguage }, { parseFieldAssignment }] = await Promise.all([
     import('../core/time'),
     import('../core/roles'),
     import('../core/languages'),
@@ -100,7 +100,7 @@ export async function filterFromOptions(opts: FilterOptions, now: Date, choice: 
   if (opts.lastLoginBefore) filter.lastLoginBefore = parseDateOrAgo(opts.lastLoginBefore, '--last-login-before', now);
   if (opts.neverLoggedIn) filter.neverLoggedIn = true;
   if (opts.inactiveSince) filter.dormantSince = new Date(now.getTime() - parseDormancy(opts.inactiveSince, '--inactive-since')).toISOString();
-  if (opts.expiresBefore) filter.expiresBefore = parseDate(opts.expiresBefore, '--expires-before');
+  if (opts.expiresBefore) filter.expiresBefore = parseDateOrAhead(opts.expiresBefore, '--expires-before', now);
   if (opts.expired) filter.expiredAt = now.toISOString();
   const [language, fields] = choice.editing ? [opts.whereLanguage, opts.whereField] : [opts.language, opts.field];
   if (language) filter.language = parseLanguage(language, choice.editing ? '--where-language' : '--language');

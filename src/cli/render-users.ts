@@ -78,7 +78,7 @@ const USER_FIELDS: Partial<Record<StandardColumn, UserField>> = {
   active: standardField('Active', 'active', (u, io, now) => activeLabel(io, u, now), 7),
   expires: dayField('Expires', 'expiresAt'),
   registeredAt: dayField('Registered', 'registeredAt'),
-  lastLoginAt: dayField('Last login', 'lastLoginAt'),
+  lastLoginAt: standardField('Last login', 'lastLoginAt', (u, io) => day(u.lastLoginAt) || paint(io, 'dim', 'never'), 10),
   picture: standardField('Picture', 'picture'),
   deletedAt: dayField('Deleted', 'deletedAt'),
   anonymizedAt: dayField('Anonymized', 'anonymizedAt'),
@@ -92,7 +92,7 @@ const DEFAULT_TABLE: UserField[] = [
   USER_FIELDS.roles!,
   USER_FIELDS.active!,
   USER_FIELDS.registeredAt!,
-  { ...USER_FIELDS.lastLoginAt!, cell: (u, io) => day(u.lastLoginAt) || paint(io, 'dim', 'never') },
+  USER_FIELDS.lastLoginAt!,
   { header: 'Pic', key: 'picture', minWidth: 3, cell: (u) => (u.picture ? 'yes' : ''), value: (u) => u.picture },
 ];
 

@@ -62,7 +62,7 @@ export function register(commands: CommandRegistry): void {
     addSelectionOptions(command, SELECTION);
     excludeEachOther(command, 'activate', 'deactivate');
     command
-      .hook('preAction', (_command, action) => requireAnOption(changeOptions(action.opts<EditOptions>()), action))
+      .hook('preAction', (_command, action) => requireAChange(action.opts<EditOptions>(), action))
       .action(async (users: string[], opts: EditOptions, cmd: Command) => {
         // Usage errors before the database is opened (or created).
         const passwordGiven = opts.passwordStdin || opts.generatePassword || opts.password !== undefined;
@@ -110,6 +110,19 @@ const CHANGE_OPTIONS = [
 
 function changeOptions(opts: EditOptions): Partial<EditOptions> {
   return Object.fromEntries(CHANGE_OPTIONS.map((key) => [key, opts[key]]));
+}
+
+/** No change given: a usage error, which names the filter mistaken for a change (`--role admin` for `--add-role admin`). */
+function requireAChange(opts: EditOptions, command: Command): void {
+  const changes = changeOptions(opts);
+  if (Object.values(changes).some((value) => value !== undefined)) return;
+  const filter = Object.keys(opts).find((key) => !(key in changes) && key !== 'dryRun' && key !== 'atomic' && opts[key as keyof EditOptions] !== undefined);
+  if (filter) {
+    const option = `--${filter.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const instead: Record<string, string> = { role: 'to give a role: --add-role R (or --roles a,b to replace them)', active: 'to change the state: --activate or --deactivate', inactive: 'to change the state: --activate or --deactivate' };
+    throw new UsageError(`nothing to change: ${option} selects users, it changes nothing`, instead[filter] ?? 'roster edit --help lists the options that change something');
+  }
+  requireAnOption(changes, command);
 }
 
 /** The edit of the options, the same for one user and for many. */
@@ -161,8 +174,12 @@ async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: Edi
     const names = given.map(([, option]) => option).join(', ');
     throw new UsageError(`${names} ${given.length === 1 ? 'sets a value' : 'set values'} of one user, not of several`, 'give a single user, or leave it out');
   }
-  const [{ planBatch }, { editUsers }] = await Promise.all([import('../core/batch'), import('../core/batch-edit')]);
+  const [{ planBatch }, { editUsers }, { hasSelectiveFilter }] = await Promise.all([import('../core/batch'), import('../core/batch-edit'), import('../core/user-filter')]);
   const edit = await editFromOptions(ctx, opts);
+  if (selection.kind === 'filter' && !hasSelectiveFilter(selection.filter) && (opts.field || opts.language)) {
+    const [option, example] = opts.field ? ['--field', `--where-field ${opts.field[0]}`] : ['--language', `--where-language ${opts.language}`];
+    throw new UsageError('no users given', `here ${option} sets a value; to select users by it, use ${example} (or name users, or pass - to read them from stdin)`);
+  }
   const plan = await planBatch(ctx, selection);
   await confirmBatch(ctx, plan, (who) => `Edit ${who} (${describeEdit(opts)})?`, { dryRun: opts.dryRun, wouldChange: () => editUsers(ctx, plan, edit, { dryRun: true }) });
   const result = await editUsers(ctx, plan, edit, { dryRun: opts.dryRun, atomic: opts.atomic });

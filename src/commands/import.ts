@@ -125,7 +125,7 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
 
 /** A column's name as an extra field's name would be: lower case, a-z, 0-9 and _. */
 function fieldNameFor(column: string): string {
-  return column.trim().toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '') || 'name';
+  return column.trim().toLowerCase().replace(/^extra\./, '').replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '') || 'name';
 }
 
 /** --report and --credentials: never the input, the database, a link, or (for the report, without --force) an existing file. */

@@ -39,7 +39,7 @@ export interface BatchPlan {
 export async function planBatch(ctx: ServiceContext, selection: Selection): Promise<BatchPlan> {
   if (selection.kind === 'filter') {
     if (!hasSelectiveFilter(selection.filter)) {
-      throw new UsageError('no users given', 'name users (username, email, id:N), pass - to read them from stdin, or select with the filters of roster list (e.g. --role student --inactive)');
+      throw new UsageError('no users given', 'name users (username, email, id:N), pass - to read them from stdin, or select with the filters of roster list (e.g. --role student --inactive-since 180d)');
     }
     // Filters select live identities: an anonymized account stays out (acting on it can only
     // fail or do nothing, and a cron job would report it on every run), except in the deleted

@@ -52,8 +52,10 @@ export function targetNames(fields: Map<string, ExtraField>): string[] {
   return [...STANDARD_COLUMNS.filter((k) => k !== 'id').map((k) => CHAMILO_NAMES[k]), ...fields.keys()];
 }
 
-function findField(name: string, fields: Map<string, ExtraField>): ExtraField | undefined {
-  const exact = fields.get(name.trim().toLowerCase());
+function findField(column: string, fields: Map<string, ExtraField>): ExtraField | undefined {
+  // extra.cohort: how list --json names the field cohort.
+  const name = column.trim().replace(/^extra\./i, '');
+  const exact = fields.get(name.toLowerCase());
   if (exact) return exact;
   const key = normaliseColumnName(name);
   for (const field of fields.values()) if (normaliseColumnName(field.name) === key) return field;

@@ -382,7 +382,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
     const finalRoles = prepared?.roles ?? [];
     const courses = parseList(get('courses')).flatMap((item) => {
       const course = findCourse(item);
-      if (!course) problem('courses', `no course "${item}"${item.includes(':') ? ' (or no such course role)' : ''}; create it first (roster course add)`);
+      if (!course) problem('courses', missingCourse(item));
       return course ? [course] : [];
     });
     const sessions = parseList(get('sessions')).flatMap((item) => {
@@ -841,6 +841,14 @@ function knownIdentities(store: ImportStore): { usernames: KeyIndex; emails: Key
     emails.set(email, 0);
   }
   return { usernames, emails };
+}
+
+/** Names the course a CODE:role item lacks, or the role it gets wrong. */
+function missingCourse(item: string): string {
+  const colon = item.lastIndexOf(':');
+  const [code, role] = [item.slice(0, colon).trim(), item.slice(colon + 1).trim()];
+  if (colon <= 0 || !['teacher', 'student'].includes(role.toLowerCase())) return `no course "${item}"; create it first (roster course add)`;
+  return `no course "${code}" (given as ${item}); create it first (roster course add ${code})`;
 }
 
 function parseList(text: string): string[] {

@@ -47,6 +47,9 @@ function sameCalendarDay(text: string, time: number): boolean {
  * through that whole day (UTC), so a bare date means its last millisecond.
  */
 export function parseExpiry(input: string, field: string): string {
+  if (DURATION.test(input.trim())) {
+    throw new ValidationError([{ field, message: `"${input}" is a duration; an expiration this long from now is written +${input.trim()} (or give a date, or never)` }]);
+  }
   const iso = parseDate(input, field);
   return DATE_ONLY.test(input.trim()) ? iso.replace('T00:00:00.000Z', 'T23:59:59.999Z') : iso;
 }
@@ -106,6 +109,14 @@ export function parseDaysAhead(input: string, field: string): number {
   const ms = /^\d+$/.test(text) ? Number(text) * UNIT_MS.d! : parseDuration(text, field);
   if (ms < UNIT_MS.d!) throw new ValidationError([{ field, message: `"${input}" is shorter than a day; use 7d, 2w…` }]);
   return ms;
+}
+
+/** A date, or `+7d`: this long from now (a bare duration would read as "ago" and is refused). */
+export function parseDateOrAhead(input: string, field: string, now: Date): string {
+  const text = input.trim();
+  if (text.startsWith('+')) return new Date(now.getTime() + parseDuration(text.slice(1), field)).toISOString();
+  if (DURATION.test(text)) throw new ValidationError([{ field, message: `"${input}" is a duration; within the next ${text} is written +${text}` }]);
+  return parseDate(input, field);
 }
 
 export function parseDateOrAgo(input: string, field: string, now: Date): string {

@@ -187,9 +187,26 @@ const SORT_COLUMNS: Record<SortKey, (keyof UserRow)[]> = {
   id: ['id'],
 };
 
+/**
+ * Where the empty dates go, the same on every engine: an account that never
+ * expires expires last, one never used was last used before all others.
+ */
+const NULLS_SORT_AS: Partial<Record<keyof UserRow, 'latest' | 'earliest'>> = { expires_at: 'latest', last_login_at: 'earliest' };
+
 function applyOrder<O>(query: SelectQueryBuilder<Database, 'user', O>, order: UserOrder): SelectQueryBuilder<Database, 'user', O> {
   const direction = order.desc ? 'desc' : 'asc';
-  for (const column of SORT_COLUMNS[order.sort ?? 'lastname']) query = query.orderBy(`user.${column}`, direction);
+  for (const column of SORT_COLUMNS[order.sort ?? 'lastname']) {
+    const nulls = NULLS_SORT_AS[column];
+    if (!nulls) {
+      query = query.orderBy(`user.${column}`, direction);
+      continue;
+    }
+    const nullsLast = (nulls === 'latest') === (direction === 'asc');
+    query = query.orderBy(`user.${column}`, (ob) => {
+      const sorted = direction === 'asc' ? ob.asc() : ob.desc();
+      return nullsLast ? sorted.nullsLast() : sorted.nullsFirst();
+    });
+  }
   query = query.orderBy('user.id', direction);
   if (order.limit !== undefined) query = query.limit(order.limit);
   if (order.offset) query = order.limit === undefined ? query.limit(-1).offset(order.offset) : query.offset(order.offset);

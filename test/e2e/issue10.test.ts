@@ -675,3 +675,59 @@ describe('issue 10: a confirmation counts what would change, with or without a t
     expect(two.stderr).toContain('Activate 2 users: confirmation needed');
   });
 });
+
+describe('issue 10: what a newcomer tripped over in this session', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    expect(sandbox.run(['field', 'add', 'cohort']).code).toBe(0);
+    sandbox.addUser('nia', ['--field', 'cohort=2025', '--expires', '2027-03-01']);
+    sandbox.addUser('ole', ['--expires', '2027-01-01']);
+    sandbox.addUser('pat');
+  });
+
+  it('list --json imports into another database: extra.cohort is the field cohort, and the hint names it so', () => {
+    const listed = sandbox.file('listed.json', sandbox.run(['list', '--json']).stdout);
+    const other = new Sandbox();
+    try {
+      const missing = other.run(['import', listed]);
+      expect(missing.code).toBe(5);
+      expect(missing.stderr).toContain('roster field add cohort');
+      expect(other.run(['field', 'add', 'cohort']).code).toBe(0);
+      expect(other.run(['import', listed]).code).toBe(0);
+      expect(other.json<{ extra: Record<string, unknown> }>(['show', 'nia']).extra).toEqual({ cohort: '2025' });
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('an unknown course given as CODE:role names the course', () => {
+    sandbox.file('course.csv', 'LastName;FirstName;Email;UserName;Password;Courses\nL;F;q@example.org;qq;long secret 1;C101:student\n');
+    expect(sandbox.run(['import', 'course.csv']).stderr).toContain('no course "C101" (given as C101:student)');
+  });
+
+  it('edit with a filter mistaken for a change says so; --field without users points to --where-field', () => {
+    expect(sandbox.run(['edit', 'nia', '--role', 'admin']).stderr).toContain('nothing to change: --role selects users, it changes nothing\n  hint: to give a role: --add-role R');
+    const noUsers = sandbox.run(['edit', '--field', 'cohort=2025', '--expires', '2027-08-31']);
+    expect(noUsers.code).toBe(2);
+    expect(noUsers.stderr).toContain('use --where-field cohort=2025');
+    expect(sandbox.run(['deactivate']).stderr).toContain('--role student --inactive-since 180d');
+  });
+
+  it('--sort expires puts the accounts that never expire last (first with --desc)', () => {
+    const order = (args: string[]) => sandbox.json<{ username: string }[]>(['list', '--sort', 'expires', ...args]).map((u) => u.username);
+    expect(order([])).toEqual(['ole', 'nia', 'pat']);
+    expect(order(['--desc'])).toEqual(['pat', 'nia', 'ole']);
+  });
+
+  it('--expires-before takes +30d (within the next 30 days); a bare duration and --expires 90d say how to write it', () => {
+    const soon = sandbox.run(['list', '--expires-before', '+60d', '--format', 'ids'], { env: { ROSTER_TEST_NOW: '2026-12-01T00:00:00.000Z' } });
+    expect(soon.stdout.trim().split('\n')).toHaveLength(1);
+    expect(sandbox.run(['list', '--expires-before', '60d']).stderr).toContain('within the next 60d is written +60d');
+    expect(sandbox.run(['edit', 'pat', '--expires', '90d']).stderr).toContain('is written +90d');
+  });
+
+  it('--fields lastLogin says never, as the default table does', () => {
+    expect(sandbox.run(['list', '--fields', 'username,lastLogin']).stdout).toMatch(/│ pat +│ never +│/);
+  });
+});
