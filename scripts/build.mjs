@@ -5,7 +5,7 @@
 //   dist/lazy.js            our modules that commands load with `await import('../…')`:
 //                           the core, the database layer, kysely, the migrations;
 //   dist/vendor/<pkg>.js    each package loaded with `await import('pkg')`
-//                           (cli-table3, csv-stringify, bcryptjs, @inquirer/prompts, …).
+//                           (cli-table3, bcryptjs, @inquirer/prompts, …).
 //
 // `roster --help` loads a sixth of the code, and a command initialises only
 // what it uses (src/cli/registry.ts defines only the command being run). In roster.js each `await import('../x')` becomes a lookup in lazy.js,
@@ -26,7 +26,7 @@ import * as esbuild from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const src = path.join(root, 'src');
-const EXTERNAL = ['better-sqlite3', '@inquirer/prompts', 'csv-parse', 'csv-stringify', 'fast-xml-parser', 'bcryptjs', 'iconv-lite', 'cli-table3'];
+const EXTERNAL = ['better-sqlite3', '@inquirer/prompts', 'csv-parse', 'fast-xml-parser', 'bcryptjs', 'iconv-lite', 'cli-table3'];
 // Whitespace and syntax are minified (less to read at every start); names are kept for stack traces.
 // `import('pkg')` becomes a require(): a real import() would need the ESM
 // loader (slow to start, and unavailable to code compiled through vm.Script).
