@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { foldedKey } from '../src/core/validation';
+import { foldedKey } from '../src/shared/folding';
 import { openDatabase } from '../src/db/database';
 import { selectUsers } from '../src/db/user-query';
 import { BIN, medianInterleavedMs, memoryFigure, peakMemoryMb, peakMemoryOfNode, rateFigure, tempDir, timeFigure } from './harness';

@@ -1,4 +1,4 @@
-import { NotConfirmedError } from '../core/errors';
+import { NotConfirmedError } from '../shared/errors';
 import { promptContext, type Io } from './io';
 import { escapeValue } from './terminal-text';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ServiceContext } from '../core/context';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 import { unusableDatabase } from '../db/unusable-database';
 import { LIMITS, textProblem } from '../core/validation';
 import { processIo, type Io } from './io';

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
-import { SORT_KEYS } from '../core/user-filter';
-import { UsageError } from '../core/errors';
+import type { UserFilter, UserOrder, SortKey } from '../shared/user-filter';
+import { SORT_KEYS } from '../shared/user-filter';
+import { UsageError } from '../shared/errors';
 import { collect, excludeEachOther, wholeNumber } from './options';
 
 export interface FilterOptionChoice {

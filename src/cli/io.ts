@@ -1,5 +1,5 @@
 import { fstatSync, statSync, writeSync } from 'node:fs';
-import { ExitCode } from '../core/errors';
+import { ExitCode } from '../shared/errors';
 import { cannotWrite } from '../formats/output-file';
 import { escapeLine } from './terminal-text';
 

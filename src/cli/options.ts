@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 
 /** For repeatable options: `--role a --role b`. */
 export function collect(value: string, previous: string[] = []): string[] {

@@ -1,4 +1,4 @@
-import { UsageError, ValidationError } from '../core/errors';
+import { UsageError, ValidationError } from '../shared/errors';
 import { line, promptContext, readStdin, warn, type Io } from './io';
 import { escapeValue } from './terminal-text';
 

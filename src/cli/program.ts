@@ -1,5 +1,5 @@
 import { Command, CommanderError, Help } from 'commander';
-import { ExitCode, isRosterError, RosterError } from '../core/errors';
+import { ExitCode, isRosterError, RosterError } from '../shared/errors';
 import { COMMANDS } from '../commands';
 import { unusableDatabase } from '../db/unusable-database';
 import { FdOutput, isTerminal } from './io';

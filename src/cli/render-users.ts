@@ -1,6 +1,6 @@
 import type { User } from '../core/user-model';
 import type { ServiceContext } from '../core/context';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 import type { StandardColumn } from '../formats/columns';
 import { BlockWriter, line, paint, terminalWidth, write, type Io } from './io';
 

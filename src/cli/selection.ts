@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { BatchPlan, BatchResult, Selection } from '../core/batch';
-import { ExitCode, UsageError } from '../core/errors';
+import { ExitCode, UsageError } from '../shared/errors';
 import { confirmOrStop } from './confirm';
 import type { CommandContext } from './context';
 import { addFilterOptions, filterFromOptions, type FilterOptionChoice, type FilterOptions } from './filters';

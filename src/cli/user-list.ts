@@ -5,8 +5,8 @@ import { line, write } from './io';
 import { collectList } from './options';
 import { renderIds, renderJsonStream, renderUserTable, userFieldsFor, type ListFormat } from './render-users';
 import { escapeLine } from './terminal-text';
-import { UsageError } from '../core/errors';
-import type { UserFilter } from '../core/user-filter';
+import { UsageError } from '../shared/errors';
+import type { UserFilter } from '../shared/user-filter';
 
 /** The options of list and search that shape their output. */
 export interface ListOptions extends FilterOptions, OrderOptions {

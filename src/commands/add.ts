@@ -4,7 +4,7 @@ import { withContext, type CommandContext } from '../cli/context';
 import { line, paint, promptContext, warn } from '../cli/io';
 import { collect, examples } from '../cli/options';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
-import { UsageError, ValidationError } from '../core/errors';
+import { UsageError, ValidationError } from '../shared/errors';
 import type { AddResult, NewUserInput } from '../core/users';
 
 interface AddOptions extends PasswordOptions {
@@ -82,9 +82,10 @@ async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
 async function completeValues(ctx: CommandContext, opts: AddOptions): Promise<AddOptions> {
   if (!ctx.io.interactive) return opts;
   const values = { ...opts };
-  const [{ input, checkbox }, validation, { findByEmailKey, findByUsernameKey }] = await Promise.all([
+  const [{ input, checkbox }, validation, { identityKey }, { findByEmailKey, findByUsernameKey }] = await Promise.all([
     import('@inquirer/prompts'),
     import('../core/validation'),
+    import('../shared/folding'),
     import('../db/user-repository'),
   ]);
   // What the options already give is checked before any question: nobody answers prompts for a
@@ -101,7 +102,7 @@ async function completeValues(ctx: CommandContext, opts: AddOptions): Promise<Ad
     const problems = new validation.Problems();
     check(value.trim(), problems);
     if (!problems.empty) return problems.list.map((p) => p.message).join('; ');
-    return (await taken(validation.identityKey(value.trim()))) ? `this ${what} is taken by another account` : true;
+    return (await taken(identityKey(value.trim()))) ? `this ${what} is taken by another account` : true;
   };
   if (!values.firstname) values.firstname = await input({ message: 'First name:', validate: required('The first name') }, context);
   if (!values.lastname) values.lastname = await input({ message: 'Last name:', validate: required('The last name') }, context);

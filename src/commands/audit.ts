@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext } from '../cli/context';
 import { BlockWriter, line, type Io } from '../cli/io';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 import { examples, wholeNumber } from '../cli/options';
 import type { AuditEntry } from '../core/audit';
 import { describeChange } from '../cli/describe-change';

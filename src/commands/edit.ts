@@ -8,7 +8,7 @@ import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, t
 import type { Selection } from '../core/batch';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
 import { describeChange } from '../cli/describe-change';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 import type { EditResult, UserEdit } from '../core/users';
 
 /** The options named as the core's fields, plus those that the command turns into them. */
@@ -174,7 +174,7 @@ async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: Edi
     const names = given.map(([, option]) => option).join(', ');
     throw new UsageError(`${names} ${given.length === 1 ? 'sets a value' : 'set values'} of one user, not of several`, 'give a single user, or leave it out');
   }
-  const [{ planBatch }, { editUsers }, { hasSelectiveFilter }] = await Promise.all([import('../core/batch'), import('../core/batch-edit'), import('../core/user-filter')]);
+  const [{ planBatch }, { editUsers }, { hasSelectiveFilter }] = await Promise.all([import('../core/batch'), import('../core/batch-edit'), import('../shared/user-filter')]);
   const edit = await editFromOptions(ctx, opts);
   if (selection.kind === 'filter' && !hasSelectiveFilter(selection.filter) && (opts.field || opts.language)) {
     const [option, example] = opts.field ? ['--field', `--where-field ${opts.field[0]}`] : ['--language', `--where-language ${opts.language}`];

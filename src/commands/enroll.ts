@@ -3,7 +3,7 @@ import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { examples } from '../cli/options';
 import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 
 interface EnrollOptions extends BatchCliOptions {
   course?: string;

@@ -6,7 +6,7 @@ import { line, write } from '../cli/io';
 import { examples } from '../cli/options';
 import { renderJsonStream } from '../cli/render-users';
 import { addSelectionOptions, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 import type { User } from '../core/user-model';
 
 interface ExpireOptions extends BatchCliOptions {

@@ -8,7 +8,7 @@ import { line, write } from '../cli/io';
 import { escapeLine } from '../cli/terminal-text';
 import { collectList, examples } from '../cli/options';
 import { createProgress } from '../cli/progress';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 import type { FileFormat } from '../formats/user-file';
 
 interface ExportOptions extends FilterOptions {

@@ -7,7 +7,7 @@ import { escapeValue } from '../cli/terminal-text';
 import { collect, examples } from '../cli/options';
 import { createProgress } from '../cli/progress';
 import { resolve } from 'node:path';
-import { ConflictError, PartialFailureError, UsageError, ValidationError } from '../core/errors';
+import { ConflictError, PartialFailureError, UsageError, ValidationError } from '../shared/errors';
 import type { ColumnMap, ColumnTarget } from '../core/import-columns';
 import type { ImportSummary, OnExisting } from '../core/import';
 import type { ExtraField } from '../core/fields';

@@ -6,7 +6,7 @@ import { line, warn } from '../cli/io';
 import { examples } from '../cli/options';
 import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
 import type { BatchPlan, Selection } from '../core/batch';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 
 interface PurgeOptions extends BatchCliOptions {
   deletedBefore?: string;
@@ -45,7 +45,7 @@ export function register(commands: CommandRegistry): void {
 /** "bob" for one named user, "3 users" otherwise. */
 /** Restore and purge act on the "Deleted users" view: their filters select among deleted accounts. */
 async function deletedView(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<Selection> {
-  const { hasSelectiveFilter } = await import('../core/user-filter');
+  const { hasSelectiveFilter } = await import('../shared/user-filter');
   const selection = await selectionFromCommand(ctx, users, opts);
   if (selection.kind === 'filter' && hasSelectiveFilter(selection.filter)) return { kind: 'filter', filter: { ...selection.filter, deleted: true } };
   return selection;

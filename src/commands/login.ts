@@ -3,7 +3,7 @@ import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
 import { line, readStdin } from '../cli/io';
 import { examples } from '../cli/options';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 import type { IssuedToken } from '../core/login';
 
 interface LoginAsOptions {

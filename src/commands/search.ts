@@ -3,7 +3,7 @@ import type { CommandRegistry } from '../cli/registry';
 import { withContext } from '../cli/context';
 import { addFilterOptions, addOrderOptions, filterFromOptions } from '../cli/filters';
 import { examples } from '../cli/options';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 import { addListOutputOptions, renderSelection, type ListOptions } from '../cli/user-list';
 
 interface SearchOptions extends ListOptions {

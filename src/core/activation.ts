@@ -2,7 +2,7 @@ import { accountStatements, type AccountStatements } from '../db/account-stateme
 import { batchAuditor, type FieldChange } from './audit';
 import type { BatchAction, TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError, NotFoundError } from '../shared/errors';
 import { TargetLookup } from '../db/selection-repository';
 
 /** Refuses accounts that are not ordinary live ones, naming why and what to do. */

@@ -5,8 +5,8 @@ import { assertNotLastAdmin } from './activation';
 import { batchAuditor, type AuditDetails } from './audit';
 import { runBatch, type BatchOptions, type BatchPlan, type BatchResult, type Outcome, type TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError } from './errors';
-import { foldedKey, identityKey } from './validation';
+import { ConflictError } from '../shared/errors';
+import { foldedKey, identityKey } from '../shared/folding';
 
 /** Audit fields that hold personal data: their values are erased from the history of an anonymized user. */
 const PERSONAL_FIELDS = new Set(['username', 'email', 'firstname', 'lastname', 'official_code', 'phone', 'picture', 'password']);

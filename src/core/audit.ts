@@ -4,7 +4,7 @@ import { insertAuditEntry, prepareAuditInsert, queryAudit, usernamesOf, type Aud
 import { parseUserRef, resolveUserId } from '../db/user-repository';
 import type { ServiceContext } from './context';
 import { nowIso } from './context';
-import { NotFoundError, UsageError } from './errors';
+import { NotFoundError, UsageError } from '../shared/errors';
 
 /** A field's value before and after a change. Secret fields record only that they changed. */
 export interface FieldChange {

@@ -4,7 +4,7 @@ import { FilterRecheck } from '../db/selection-repository';
 import * as repo from '../db/user-repository';
 import type { BatchOptions, BatchPlan, BatchResult } from './batch';
 import type { ServiceContext } from './context';
-import { isRosterError } from './errors';
+import { isRosterError } from '../shared/errors';
 import { loadFields } from './fields';
 import { applyEdit, type UserEdit } from './users';
 

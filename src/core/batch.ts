@@ -1,7 +1,7 @@
 import { dataVersion, FilterRecheck, selectTargetIds, TargetLookup, targetChunks, usernamesOf, type TargetUser } from '../db/selection-repository';
 import type { ServiceContext } from './context';
-import { isRosterError, UsageError } from './errors';
-import { hasSelectiveFilter, type UserFilter } from './user-filter';
+import { isRosterError, UsageError } from '../shared/errors';
+import { hasSelectiveFilter, type UserFilter } from '../shared/user-filter';
 import { normaliseFilter } from './users';
 
 export type { TargetUser } from '../db/selection-repository';

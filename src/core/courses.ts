@@ -5,7 +5,7 @@ import type { CourseRow, Database, UserRow } from '../db/schema';
 import { assertLiveAccount } from './activation';
 import { audit, type FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { parseLanguage } from './languages';
 import { requireUser } from './users';
 import { checkSafe, Problems } from './validation';

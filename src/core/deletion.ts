@@ -7,7 +7,7 @@ import { assertNotLastAdmin } from './activation';
 import { batchAuditor } from './audit';
 import type { BatchAction, BatchPlan, TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError, NotFoundError } from '../shared/errors';
 import { requireUser } from './users';
 
 /** The username of the system account created by migration 0003. */

@@ -4,9 +4,9 @@ import { batchAuditor } from './audit';
 import type { BatchAction, Selection } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { parseCourseRole, requireCourse, type CourseRole } from './courses';
-import { UsageError } from './errors';
+import { UsageError } from '../shared/errors';
 import { requireSession } from './sessions';
-import { hasSelectiveFilter } from './user-filter';
+import { hasSelectiveFilter } from '../shared/user-filter';
 
 /** What enroll/unenroll name on the command line: a course (with a role) or a session. */
 export interface EnrollTargetInput {

@@ -2,8 +2,8 @@ import { accountStatements } from '../db/account-statements';
 import { batchAuditor } from './audit';
 import type { BatchAction, Selection } from './batch';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError, UsageError } from './errors';
-import type { UserFilter } from './user-filter';
+import { ConflictError, UsageError } from '../shared/errors';
+import type { UserFilter } from '../shared/user-filter';
 
 export interface ExpiryOptions {
   /** Also deactivate accounts without a login (or registration, if never used) since this instant. */

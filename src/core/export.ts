@@ -3,11 +3,11 @@ import { CHAMILO_NAMES, standardColumn, type StandardColumn } from '../formats/c
 import { formatCsvLine } from '../formats/csv-writer';
 import type { FileFormat } from '../formats/user-file';
 import type { ServiceContext } from './context';
-import { UsageError } from './errors';
+import { UsageError } from '../shared/errors';
 import { loadFields, type ExtraField } from './fields';
 import { legacyStatusOf } from './roles';
 import { listRowToUser, sortRoles } from './user-model';
-import type { UserFilter, UserOrder } from './user-filter';
+import type { UserFilter, UserOrder } from '../shared/user-filter';
 import { countUsers, normaliseFilter } from './users';
 
 export interface ExportRequest {

@@ -4,7 +4,7 @@ import { replaceStoredValue, storedValueCounts, updateFieldDefinition } from '..
 import { listExtraFields } from '../db/user-repository';
 import { audit, type FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError, isRosterError, NotFoundError, UsageError, ValidationError } from './errors';
+import { ConflictError, isRosterError, NotFoundError, UsageError, ValidationError } from '../shared/errors';
 import { LIMITS, textProblem } from './validation';
 
 export const FIELD_TYPES = ['text', 'number', 'date', 'boolean', 'choice'] as const;

@@ -6,7 +6,7 @@ import {
   standardColumn,
   type StandardColumn,
 } from '../formats/columns';
-import { UsageError, ValidationError } from './errors';
+import { UsageError, ValidationError } from '../shared/errors';
 import type { ExtraField } from './fields';
 
 /** What a column of the file gives. */

@@ -7,7 +7,7 @@ import type { CredentialLine, CredentialsFile, RejectReport } from '../formats/i
 import { scanUserFile, type FileFormat, type ReadOptions, type UserFile, type UserRecord } from '../formats/user-file';
 import type { FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
-import { isRosterError, ValidationError, type FieldProblem } from './errors';
+import { isRosterError, ValidationError, type FieldProblem } from '../shared/errors';
 import type { ExtraField } from './fields';
 import type { ColumnLayout } from './import-columns';
 import { PasswordPool } from './password-pool';
@@ -17,7 +17,8 @@ import { parseDate } from './time';
 import { sortRoles } from './user-model';
 import { describeUser, lookAlikeMessage, prepareNewUser, type NewUserInput, type PreparedUser } from './users';
 import { KeyIndex } from './key-index';
-import { foldedKey, identityKey, isWeakPassword, passwordProblem } from './validation';
+import { isWeakPassword, passwordProblem } from './validation';
+import { foldedKey, identityKey } from '../shared/folding';
 
 export type OnExisting = 'skip' | 'update' | 'fail';
 export const ON_EXISTING: readonly OnExisting[] = ['skip', 'update', 'fail'];

@@ -1,4 +1,4 @@
-import { ValidationError } from './errors';
+import { ValidationError } from '../shared/errors';
 
 /** Chamilo's language names (its `language` column and folder names) to ISO 639-1 codes. */
 const CHAMILO_LANGUAGES: Record<string, string> = {

@@ -4,7 +4,7 @@ import type { Database, UserRow } from '../db/schema';
 import { findUserByRef, rolesOf } from '../db/user-repository';
 import { audit } from './audit';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError, UsageError, ValidationError } from './errors';
+import { ConflictError, UsageError, ValidationError } from '../shared/errors';
 import { bcryptCost, hashPassword, isLegacyHash, verifyPassword } from './passwords';
 import { LIMITS, passwordProblem, textProblem } from './validation';
 import { getSetting } from './settings';

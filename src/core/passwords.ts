@@ -1,4 +1,4 @@
-import { ValidationError } from './errors';
+import { ValidationError } from '../shared/errors';
 import { passwordProblem } from './validation';
 
 export const DEFAULT_BCRYPT_COST = 10;

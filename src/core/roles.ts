@@ -1,4 +1,4 @@
-import { ValidationError } from './errors';
+import { ValidationError } from '../shared/errors';
 
 /** The platform roles, in the order they are shown. */
 export const ROLES = ['student', 'teacher', 'session_admin', 'hr_manager', 'invitee', 'admin'] as const;

@@ -5,7 +5,7 @@ import type { CourseRow, Database, TrainingSessionRow } from '../db/schema';
 import { audit, type FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
 import { checkTitle, requireCourse, requireLiveUser, type UserLink } from './courses';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { parseDate } from './time';
 import { Problems } from './validation';
 

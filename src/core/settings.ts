@@ -1,6 +1,6 @@
 import { audit } from './audit';
 import type { ServiceContext } from './context';
-import { NotFoundError, UsageError, ValidationError } from './errors';
+import { NotFoundError, UsageError, ValidationError } from '../shared/errors';
 import { LIMITS, textProblem } from './validation';
 
 interface SettingSpec {

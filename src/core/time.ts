@@ -1,4 +1,4 @@
-import { ValidationError } from './errors';
+import { ValidationError } from '../shared/errors';
 
 /**
  * The core never reads the system clock directly, so that unit tests can pass

@@ -7,7 +7,7 @@ import { countUsers as countSelected, iterateUserRows } from '../db/user-query';
 import * as repo from '../db/user-repository';
 import { audit, type FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { canonicalValue, loadFields, requireField, type ExtraField } from './fields';
 import { parseLanguage } from './languages';
 import { hashPassword } from './passwords';
@@ -15,19 +15,9 @@ import { parseRoles, type Role } from './roles';
 import { parseExpiry } from './time';
 import { changeActivation } from './activation';
 import { listRowToUser, sortRoles, toUser, type User } from './user-model';
-import type { UserFilter, UserOrder } from './user-filter';
-import {
-  LIMITS,
-  Problems,
-  checkEmail,
-  checkName,
-  checkOptionalText,
-  checkUsername,
-  foldedKey,
-  identityKey,
-  isWeakPassword,
-  passwordProblem,
-} from './validation';
+import type { UserFilter, UserOrder } from '../shared/user-filter';
+import { LIMITS, Problems, checkEmail, checkName, checkOptionalText, checkUsername, isWeakPassword, passwordProblem } from './validation';
+import { foldedKey, identityKey } from '../shared/folding';
 
 export interface NewUserInput {
   firstname: string;

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
-import { NotFoundError, UsageError } from '../core/errors';
+import { NotFoundError, UsageError } from '../shared/errors';
 import { unusableDatabase } from './unusable-database';
-import { foldedKey } from '../core/validation';
+import { foldedKey } from '../shared/folding';
 import type { Database } from './schema';
 import { migrateToLatest, latestSchemaVersion } from './migrator';
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { UserFilter, UserOrder } from '../core/user-filter';
+import type { UserFilter, UserOrder } from '../shared/user-filter';
 import type { RosterDb } from './database';
 import { selectUsers, type UserListRow } from './user-query';
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { UserFilter } from '../core/user-filter';
+import type { UserFilter } from '../shared/user-filter';
 import { param, prepare, type Prepared } from './prepared';
 import type { Database } from './schema';
 import { selectUserIds } from './user-query';

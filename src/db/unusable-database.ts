@@ -1,4 +1,4 @@
-import { BusyError, NotFoundError } from '../core/errors';
+import { BusyError, NotFoundError } from '../shared/errors';
 
 /**
  * Why a database file cannot be used, as an error that names the file and

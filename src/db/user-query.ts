@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
-import type { UserFilter, UserOrder, SortKey } from '../core/user-filter';
-import { foldedKey } from '../core/validation';
+import type { UserFilter, UserOrder, SortKey } from '../shared/user-filter';
+import { foldedKey } from '../shared/folding';
 import { recordKey } from './course-repository';
 import type { RosterDb } from './database';
 import type { Database, UserRow } from './schema';

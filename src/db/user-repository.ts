@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { UsageError } from '../core/errors';
+import { UsageError } from '../shared/errors';
 import type { Database, ExtraFieldRow, NewUserRow, UserRow, UserUpdate } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;

@@ -1,4 +1,4 @@
-import { UsageError, ValidationError } from '../core/errors';
+import { UsageError, ValidationError } from '../shared/errors';
 
 /** A record as read: its first line in the file and its cells. */
 export interface CsvRecord {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NotFoundError, UsageError, ValidationError } from '../core/errors';
+import { NotFoundError, UsageError, ValidationError } from '../shared/errors';
 import { createPrivate, writeAll } from './output-file';
 
 /**

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { ConflictError } from '../core/errors';
+import { ConflictError } from '../shared/errors';
 import { normaliseColumnName, REPORT_REASON_COLUMN } from './columns';
 import { formatCsvLine } from './csv-writer';
 import { checkOutputPath, createPrivate, OutputFile, writeAll, type OutputRules } from './output-file';

@@ -1,4 +1,4 @@
-import { ValidationError } from '../core/errors';
+import { ValidationError } from '../shared/errors';
 
 export interface JsonRecord {
   /** 1 for the first object. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConflictError, NotFoundError, SystemError } from '../core/errors';
+import { ConflictError, NotFoundError, SystemError } from '../shared/errors';
 
 /**
  * The files roster writes for a person (exports, import reports, credentials,

@@ -1,4 +1,4 @@
-import { UsageError, ValidationError } from '../core/errors';
+import { UsageError, ValidationError } from '../shared/errors';
 import { REPORT_REASON_COLUMN, normaliseColumnName, standardColumn } from './columns';
 import { restoreNeutralised } from './csv-safety';
 import { readCsv, scanCsv } from './csv-reader';

@@ -1,4 +1,4 @@
-import { ValidationError } from '../core/errors';
+import { ValidationError } from '../shared/errors';
 
 /** One `<Contact>` of Chamilo's `<Contacts>` layout, as element name → text. */
 export interface XmlContact {

@@ -1,6 +1,6 @@
 import { Sandbox } from './helpers';
 import { writeDb } from './seed';
-import { foldedKey } from '../../src/core/validation';
+import { foldedKey } from '../../src/shared/folding';
 
 const PASSWORD_INPUT = 'correct horse battery\n';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import bcrypt from 'bcryptjs';
-import { foldedKey } from '../../src/core/validation';
+import { foldedKey } from '../../src/shared/folding';
 import type { Sandbox } from './helpers';
 
 /** The password Sandbox.addUser gives; seeded users get it too. */

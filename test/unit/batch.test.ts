@@ -4,7 +4,7 @@ import path from 'node:path';
 import { activateAction, deactivateAction } from '../../src/core/activation';
 import { planBatch, previewPlan, runBatch, type BatchAction } from '../../src/core/batch';
 import type { ServiceContext } from '../../src/core/context';
-import { ConflictError, UsageError } from '../../src/core/errors';
+import { ConflictError, UsageError } from '../../src/shared/errors';
 import { addUser } from '../../src/core/users';
 import { openDatabase, type RosterDb } from '../../src/db/database';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { addCourse, deleteCourse, editCourse, getCourse, listCourses, parseCourseRole } from '../../src/core/courses';
 import type { ServiceContext } from '../../src/core/context';
-import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../../src/shared/errors';
 import { addSession, addSessionCourses, deleteSession, editSession, getSession, listSessions, removeSessionCourses } from '../../src/core/sessions';
 import { addUser } from '../../src/core/users';
 import { openDatabase, type RosterDb } from '../../src/db/database';

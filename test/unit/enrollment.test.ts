@@ -6,7 +6,7 @@ import { planBatch, runBatch } from '../../src/core/batch';
 import type { ServiceContext } from '../../src/core/context';
 import { addCourse } from '../../src/core/courses';
 import { enrollAction, resolveEnrollTarget, restrictToEnrolled, unenrollAction, type EnrollTarget } from '../../src/core/enrollment';
-import { NotFoundError, UsageError, ValidationError } from '../../src/core/errors';
+import { NotFoundError, UsageError, ValidationError } from '../../src/shared/errors';
 import { addSession } from '../../src/core/sessions';
 import { addUser } from '../../src/core/users';
 import { openDatabase, type RosterDb } from '../../src/db/database';

@@ -1,5 +1,5 @@
 import iconv from 'iconv-lite';
-import { ValidationError } from '../../src/core/errors';
+import { ValidationError } from '../../src/shared/errors';
 import { KeyIndex } from '../../src/core/key-index';
 import { mapColumns, layoutColumns, parseColumnMap, resolveTarget } from '../../src/core/import-columns';
 import type { ExtraField } from '../../src/core/fields';

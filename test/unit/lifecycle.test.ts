@@ -5,7 +5,7 @@ import { anonymizeUsers, anonymousIdentity, REDACTED, scrubAuditDetails } from '
 import { planBatch, runBatch, withoutRefused } from '../../src/core/batch';
 import type { ServiceContext } from '../../src/core/context';
 import { assertPurgeable, deleteAction, ownedCoursesOf, purgeAction, resolveCourseReceiver, restoreAction } from '../../src/core/deletion';
-import { ConflictError, NotFoundError, UsageError, ValidationError } from '../../src/core/errors';
+import { ConflictError, NotFoundError, UsageError, ValidationError } from '../../src/shared/errors';
 import { expireAction, expiringSoonFilter, expirySelection } from '../../src/core/expiry';
 import { authenticate, hashToken, issueLoginToken, loginUrl } from '../../src/core/login';
 import { getSetting, setSetting } from '../../src/core/settings';

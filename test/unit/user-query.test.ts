@@ -1,6 +1,6 @@
 import { addField } from '../../src/core/fields';
-import type { UserFilter, UserOrder } from '../../src/core/user-filter';
-import { hasSelectiveFilter } from '../../src/core/user-filter';
+import type { UserFilter, UserOrder } from '../../src/shared/user-filter';
+import { hasSelectiveFilter } from '../../src/shared/user-filter';
 import { addUser, countUsers, editUser, listUsers, type NewUserInput } from '../../src/core/users';
 import { selectUsers } from '../../src/db/user-query';
 import { caught, tempContext, type TestContext } from './helpers';

@@ -1,4 +1,5 @@
-import { checkEmail, checkName, checkOptionalText, checkUsername, foldedKey, identityKey, isWeakPassword, LIMITS, Problems } from '../../src/core/validation';
+import { checkEmail, checkName, checkOptionalText, checkUsername, isWeakPassword, LIMITS, Problems } from '../../src/core/validation';
+import { foldedKey, identityKey } from '../../src/shared/folding';
 
 function problemsOf(check: (p: Problems) => void) {
   const problems = new Problems();

@@ -1,13 +1,12 @@
-import type { Role } from './roles';
 
 /**
  * The selection filters shared by list, search, export and every batch
  * command. All set filters combine with AND.
  */
 export interface UserFilter {
-  roles?: Role[];
+  roles?: readonly string[];
   /** Holding none of these roles. */
-  excludeRoles?: Role[];
+  excludeRoles?: readonly string[];
   active?: boolean;
   registeredSince?: string;
   registeredBefore?: string;
