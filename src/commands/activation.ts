@@ -30,7 +30,7 @@ async function runActivate(ctx: CommandContext, users: string[], opts: ActivateO
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
   const action = () => activateAction(ctx, { expiresAt });
   await confirmBatch(ctx, plan, (who) => `Activate ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true }) });
-  const result = runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
+  const result = await runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'activated', would: 'activate' });
 }
 
@@ -38,6 +38,6 @@ async function runDeactivate(ctx: CommandContext, users: string[], opts: BatchCl
   const [{ planBatch, runBatch }, { deactivateAction }] = await Promise.all([import('../core/batch'), import('../core/activation')]);
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
   await confirmBatch(ctx, plan, (who) => `Deactivate ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, deactivateAction(ctx), { dryRun: true }) });
-  const result = runBatch(ctx, plan, deactivateAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
+  const result = await runBatch(ctx, plan, deactivateAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'deactivated', would: 'deactivate' });
 }

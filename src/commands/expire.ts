@@ -45,7 +45,7 @@ async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptio
   const selection = expirySelection(ctx, await selectionFromCommand(ctx, users, { ...opts, inactiveSince: undefined }), { dormantSince });
   const plan = await planBatch(ctx, selection);
   // No confirmation: expiry applies dates that people set beforehand, and cron cannot answer.
-  const result = runBatch(ctx, plan, expireAction(ctx, { dormantSince }), { dryRun: opts.dryRun, atomic: opts.atomic });
+  const result = await runBatch(ctx, plan, expireAction(ctx, { dormantSince }), { dryRun: opts.dryRun, atomic: opts.atomic });
   if (opts.quiet && !ctx.json && !result.changed.length && !result.failed.length) return;
   await renderBatch(ctx, result, { done: 'expired', would: 'expire', unchanged: 'not due' });
 }

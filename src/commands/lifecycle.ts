@@ -72,7 +72,7 @@ async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOpt
   const plan = withoutRefused(await planBatch(ctx, await selectionFromCommand(ctx, users, opts)), assertDeletable);
   await warnOwnedCourses(ctx, plan, 'courses and coached sessions stay with them while deleted; a purge hands them to the fallback user (or to --reassign-to <user>)');
   await confirmBatch(ctx, plan, (who) => `Delete ${who} (roster restore undoes it)?`, { always: true, dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, deleteAction(ctx), { dryRun: true }) });
-  const result = runBatch(ctx, plan, deleteAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
+  const result = await runBatch(ctx, plan, deleteAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'deleted', would: 'delete', unchanged: 'already deleted' });
 }
 
@@ -80,7 +80,7 @@ async function runRestore(ctx: CommandContext, users: string[], opts: BatchCliOp
   const [{ planBatch, runBatch }, { restoreAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
   const plan = await planBatch(ctx, await deletedView(ctx, users, opts));
   await confirmBatch(ctx, plan, (who) => `Restore ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, restoreAction(ctx), { dryRun: true }) });
-  const result = runBatch(ctx, plan, restoreAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
+  const result = await runBatch(ctx, plan, restoreAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'restored', would: 'restore', unchanged: 'not deleted' });
 }
 
@@ -106,7 +106,7 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
     wouldChange: () => runBatch(ctx, plan, purgeAction(ctx, receiver).action, { dryRun: true }),
   });
   const { action, handedOver, sessionsHandedOver, flushLog } = purgeAction(ctx, receiver);
-  const result = runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
+  const result = await runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
   if (result.changed.length && !result.dryRun && !result.rolledBack && !flushLog()) warnLogKept(ctx);
   const purged = result.changed.map((u) => ({
     id: u.id,
@@ -132,7 +132,7 @@ async function runAnonymize(ctx: CommandContext, users: string[], opts: BatchCli
     dryRun: opts.dryRun,
     wouldChange: () => runBatch(ctx, plan, anonymizeAction(ctx), { dryRun: true }),
   });
-  const result = anonymizeUsers(ctx, plan, { dryRun: opts.dryRun, atomic: opts.atomic });
+  const result = await anonymizeUsers(ctx, plan, { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'anonymized', would: 'anonymize', unchanged: 'already anonymized' });
   if (!result.logFlushed) warnLogKept(ctx);
 }

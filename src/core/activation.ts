@@ -1,6 +1,8 @@
 import { accountStatements, type AccountStatements } from '../db/account-statements';
 import { batchAuditor, type FieldChange } from './audit';
-import type { BatchAction, TargetUser } from './batch';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema';
+import type { BatchAction, Outcome, TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { TargetLookup } from '../db/selection-repository';
@@ -73,10 +75,10 @@ export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'
  * roster activate and deactivate do (their checks, their audit rows): what
  * edit --activate and --deactivate run.
  */
-export function changeActivation(ctx: ServiceContext, userId: number, active: boolean): 'changed' | 'unchanged' {
+export async function changeActivation(ctx: ServiceContext, trx: Transaction<Database>, userId: number, active: boolean): Promise<Outcome> {
   const user = new TargetLookup(ctx.db).find(`id:${userId}`);
   if (!user) throw new NotFoundError(`no user id:${userId}`);
-  return (active ? activateAction(ctx) : deactivateAction(ctx)).apply(user);
+  return (active ? activateAction(ctx) : deactivateAction(ctx)).apply(user, trx);
 }
 
 /** The platform must keep one active admin: refuse to switch off the last one. */

@@ -185,9 +185,9 @@ export interface AnonymizeResult extends BatchResult {
 }
 
 /** Runs the erasure over a plan, then empties the write-ahead log, which still holds the old pages. */
-export function anonymizeUsers(ctx: ServiceContext, plan: BatchPlan, options: BatchOptions = {}): AnonymizeResult {
+export async function anonymizeUsers(ctx: ServiceContext, plan: BatchPlan, options: BatchOptions = {}): Promise<AnonymizeResult> {
   const action = anonymizeAction(ctx);
-  const result = runBatch(ctx, plan, action, options);
+  const result = await runBatch(ctx, plan, action, options);
   const logFlushed = result.changed.length && !result.dryRun && !result.rolledBack ? action.eraser.flushLog().complete : true;
   return { ...result, logFlushed };
 }

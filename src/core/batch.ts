@@ -1,4 +1,6 @@
 import { dataVersion, FilterRecheck, selectTargetIds, TargetLookup, targetChunks, usernamesOf, type TargetUser } from '../db/selection-repository';
+import type { ControlledTransaction, Transaction } from 'kysely';
+import type { Database } from '../db/schema';
 import type { ServiceContext } from './context';
 import { isRosterError, UsageError } from '../shared/errors';
 import { hasSelectiveFilter, type UserFilter } from '../shared/user-filter';
@@ -111,9 +113,10 @@ export type Outcome = 'changed' | 'unchanged';
 /**
  * One user's change. It runs inside a transaction (under a savepoint), sees
  * the user as it is at that moment, and throws a RosterError to refuse.
+ * `trx` is the transaction to run its queries in.
  */
 export interface BatchAction {
-  apply(user: TargetUser): Outcome;
+  apply(user: TargetUser, trx: Transaction<Database>): Outcome | Promise<Outcome>;
   /**
    * Set it when apply() refuses (throws a RosterError) only before its first
    * write: then no savepoint is needed to undo a refused user's change, and
@@ -146,14 +149,26 @@ class Rollback extends Error {}
  * refuses before writing). Each chunk reads its users inside its own write
  * transaction: what a concurrent run changed is seen, nobody is acted on twice.
  */
-export function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchAction, options: BatchOptions = {}): BatchResult {
-  const raw = ctx.db.raw;
+export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchAction, options: BatchOptions = {}): Promise<BatchResult> {
   const chunkSize = options.chunkSize ?? 1000;
   const result: BatchResult = { changed: [], unchanged: [], failed: [...plan.failed], dryRun: Boolean(options.dryRun), rolledBack: false };
   const lookup = plan.targets ? new TargetLookup(ctx.db) : undefined;
-  const applyOne = action.refusesBeforeWriting ? (user: TargetUser) => action.apply(user) : raw.transaction((user: TargetUser) => action.apply(user));
 
-  const runChunk = (chunk: TargetUser[]) => {
+  const applyOne = async (trx: ControlledTransaction<Database>, user: TargetUser): Promise<Outcome> => {
+    if (action.refusesBeforeWriting) return action.apply(user, trx);
+    const point = await trx.savepoint('user').execute();
+    try {
+      const outcome = await action.apply(user, point);
+      await point.releaseSavepoint('user').execute();
+      return outcome;
+    } catch (error) {
+      await point.rollbackToSavepoint('user').execute();
+      await point.releaseSavepoint('user').execute();
+      throw error;
+    }
+  };
+
+  const runChunk = async (trx: ControlledTransaction<Database>, chunk: TargetUser[]) => {
     // Inside the chunk's write transaction: if another connection committed
     // since the plan, the users may have changed, so they are read again.
     const reread = lookup && (plan.dataVersion === undefined || dataVersion(ctx.db) !== plan.dataVersion) ? lookup : undefined;
@@ -165,7 +180,7 @@ export function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchActi
         continue;
       }
       try {
-        const outcome = applyOne(user);
+        const outcome = await applyOne(trx, user);
         result[outcome].push({ id: user.id, username: user.username });
       } catch (error) {
         if (!isRosterError(error)) throw error;
@@ -184,19 +199,32 @@ export function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchActi
     }
     return targetChunks(ctx.db, plan.filter!, chunkSize);
   };
+  /** Runs work in a write transaction, committed if `keep` says so afterwards, else rolled back. */
+  const inTransaction = async (work: (trx: ControlledTransaction<Database>) => Promise<void>, keep: () => boolean) => {
+    const trx = await ctx.db.kysely.startTransaction().execute();
+    try {
+      await work(trx);
+    } catch (error) {
+      await trx.rollback().execute();
+      throw error;
+    }
+    await (keep() ? trx.commit() : trx.rollback()).execute();
+  };
 
   if (options.atomic && plan.failed.length) return { ...result, rolledBack: true };
   if (options.dryRun || options.atomic) {
     try {
-      raw.transaction(() => {
-        const source = chunks();
-        for (let next = source.next(); !next.done; next = source.next()) runChunk(next.value);
-        if (options.dryRun) throw new Rollback();
-      }).immediate();
+      await inTransaction(
+        async (trx) => {
+          const source = chunks();
+          for (let next = source.next(); !next.done; next = source.next()) await runChunk(trx, next.value);
+        },
+        () => !options.dryRun,
+      );
     } catch (error) {
       if (!(error instanceof Rollback)) throw error;
       // A dry run with --atomic foretells the rollback too.
-      if (!options.dryRun || (options.atomic && result.failed.length)) result.rolledBack = true;
+      result.rolledBack = true;
     }
     if (result.rolledBack) return { ...result, changed: [], unchanged: [] };
     return result;
@@ -204,11 +232,14 @@ export function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchActi
   const source = chunks();
   let more = true;
   while (more) {
-    raw.transaction(() => {
-      const next = source.next();
-      if (next.done) more = false;
-      else runChunk(next.value);
-    }).immediate();
+    await inTransaction(
+      async (trx) => {
+        const next = source.next();
+        if (next.done) more = false;
+        else await runChunk(trx, next.value);
+      },
+      () => true,
+    );
   }
   return result;
 }

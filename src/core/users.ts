@@ -394,7 +394,7 @@ export async function applyEdit(
   changes.push(...(await applyFieldEdit(trx, row.id, edit, fields)));
   if (changes.length) await audit(trx, ctx, 'user.edit', row.id, { changes });
   // After the other fields: activation checks the expiration date this same edit may have moved.
-  if (edit.active !== undefined && changeActivation(ctx, row.id, edit.active) === 'changed') {
+  if (edit.active !== undefined && (await changeActivation(ctx, trx, row.id, edit.active)) === 'changed') {
     changes.push({ field: 'active', before: edit.active ? 0 : 1, after: edit.active ? 1 : 0 });
   }
   return { changes, warnings };

@@ -44,7 +44,7 @@ describe('batch runner', () => {
     const plan = await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ghost', 'BEN@example.org', 'ann'] });
     expect(plan.count).toBe(2);
     expect(plan.failed).toEqual([{ ref: 'ghost', message: 'no such user', exitCode: 3 }]);
-    const result = runBatch(ctx, plan, deactivateAction(ctx));
+    const result = await runBatch(ctx, plan, deactivateAction(ctx));
     expect(result.changed.map((u) => u.username)).toEqual(['ann', 'ben']);
     expect(activeOf('ann')).toBe(0);
     expect(activeOf('ben')).toBe(0);
@@ -52,8 +52,8 @@ describe('batch runner', () => {
   });
 
   it('counts users already in the target state as unchanged, without an audit row', async () => {
-    runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann'] }), deactivateAction(ctx));
-    const again = runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann'] }), deactivateAction(ctx));
+    await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann'] }), deactivateAction(ctx));
+    const again = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann'] }), deactivateAction(ctx));
     expect(again.changed).toEqual([]);
     expect(again.unchanged.map((u) => u.username)).toEqual(['ann']);
     expect(auditCount('user.deactivate')).toBe(1);
@@ -67,7 +67,7 @@ describe('batch runner', () => {
         return 'changed';
       },
     };
-    const result = runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben', 'cid'] }), halfDone);
+    const result = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben', 'cid'] }), halfDone);
     expect(result.failed).toEqual([{ ref: 'ben', message: 'ben refuses', exitCode: 4 }]);
     const names = db.raw.prepare('select username, firstname from user where username in (?, ?, ?) order by username').all('ann', 'ben', 'cid');
     expect(names).toEqual([
@@ -79,20 +79,20 @@ describe('batch runner', () => {
 
   it('--atomic changes nothing when one user fails', async () => {
     const plan = await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben', 'ghost'] });
-    const result = runBatch(ctx, plan, deactivateAction(ctx), { atomic: true });
+    const result = await runBatch(ctx, plan, deactivateAction(ctx), { atomic: true });
     expect(result.rolledBack).toBe(true);
     expect(activeOf('ann')).toBe(1);
 
     db.raw.prepare("update user set expires_at = '2020-01-01T00:00:00.000Z', active = 0 where username = 'cid'").run();
     db.raw.prepare("update user set active = 0 where username = 'dan'").run();
-    const refused = runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['dan', 'cid'] }), activateAction(ctx), { atomic: true });
+    const refused = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['dan', 'cid'] }), activateAction(ctx), { atomic: true });
     expect(refused.rolledBack).toBe(true);
     expect(refused.failed[0]?.ref).toBe('cid');
     expect(activeOf('dan')).toBe(0);
   });
 
   it('--dry-run reports the changes and writes nothing, audit included', async () => {
-    const result = runBatch(ctx, await planBatch(ctx, { kind: 'filter', filter: { roles: ['student'] } }), deactivateAction(ctx), { dryRun: true });
+    const result = await runBatch(ctx, await planBatch(ctx, { kind: 'filter', filter: { roles: ['student'] } }), deactivateAction(ctx), { dryRun: true });
     expect(result.changed).toHaveLength(4);
     expect(activeOf('ann')).toBe(1);
     expect(auditCount('user.deactivate')).toBe(0);
@@ -101,7 +101,7 @@ describe('batch runner', () => {
   it('walks a filter selection in small chunks while changing what the filter reads', async () => {
     const plan = await planBatch(ctx, { kind: 'filter', filter: { active: true } });
     expect(plan.count).toBe(4);
-    const result = runBatch(ctx, plan, deactivateAction(ctx), { chunkSize: 1 });
+    const result = await runBatch(ctx, plan, deactivateAction(ctx), { chunkSize: 1 });
     expect(result.changed).toHaveLength(4);
     expect(db.raw.prepare('select count(*) n from user where active = 1 and is_system = 0').get()).toEqual({ n: 0 });
   });
@@ -114,7 +114,7 @@ describe('batch runner', () => {
 
   it('refuses to deactivate the last active admin', async () => {
     db.raw.prepare("insert into user_role (user_id, role) select id, 'admin' from user where username in ('ann', 'ben')").run();
-    const result = runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben'] }), deactivateAction(ctx));
+    const result = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben'] }), deactivateAction(ctx));
     expect(result.changed.map((u) => u.username)).toEqual(['ann']);
     expect(result.failed).toEqual([expect.objectContaining({ ref: 'ben', exitCode: 4, message: expect.stringContaining('last active admin') })]);
   });
@@ -164,7 +164,7 @@ describe('references that could name two users', () => {
 
   it('foretells an --atomic rollback in a dry run', async () => {
     const plan = await planBatch(ctx, { kind: 'refs', refs: ['two', 'ghost'] });
-    expect(runBatch(ctx, plan, deactivateAction(ctx), { atomic: true, dryRun: true })).toMatchObject({ rolledBack: true, changed: [] });
+    expect(await runBatch(ctx, plan, deactivateAction(ctx), { atomic: true, dryRun: true })).toMatchObject({ rolledBack: true, changed: [] });
     const refused: BatchAction = {
       apply(user) {
         if (user.username === 'three') throw new ConflictError('no');
@@ -172,7 +172,7 @@ describe('references that could name two users', () => {
       },
     };
     const both = await planBatch(ctx, { kind: 'refs', refs: ['two', 'three'] });
-    expect(runBatch(ctx, both, refused, { atomic: true, dryRun: true })).toMatchObject({ rolledBack: true, changed: [] });
-    expect(runBatch(ctx, both, refused, { dryRun: true })).toMatchObject({ rolledBack: false, changed: [{ username: 'two' }] });
+    expect(await runBatch(ctx, both, refused, { atomic: true, dryRun: true })).toMatchObject({ rolledBack: true, changed: [] });
+    expect(await runBatch(ctx, both, refused, { dryRun: true })).toMatchObject({ rolledBack: false, changed: [{ username: 'two' }] });
   });
 });

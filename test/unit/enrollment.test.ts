@@ -130,7 +130,7 @@ describe('enrolment (core) on the batch mechanism', () => {
     it('removes course enrolments, deleted users included; not enrolled: unchanged', async () => {
       await enroll(await course('teacher'), 'ada', 'bob');
       db.raw.prepare(`UPDATE user SET deleted_at = ? WHERE username = 'bob'`).run(NOW.toISOString());
-      const result = runBatch(ctx, await planBatch(ctx, refs('ada', 'bob', 'cyd')), unenrollAction(ctx, await course()));
+      const result = await runBatch(ctx, await planBatch(ctx, refs('ada', 'bob', 'cyd')), unenrollAction(ctx, await course()));
       expect(result.changed.map((u) => u.username)).toEqual(['ada', 'bob']);
       expect(result.unchanged.map((u) => u.username)).toEqual(['cyd']);
       expect(enrolments()).toEqual([]);
@@ -155,7 +155,7 @@ describe('enrolment (core) on the batch mechanism', () => {
     it('removes session enrolments', async () => {
       const target = await resolveEnrollTarget(ctx, { session: 'Spring' });
       await enroll(target, 'ada');
-      const result = runBatch(ctx, await planBatch(ctx, refs('ada', 'bob')), unenrollAction(ctx, target));
+      const result = await runBatch(ctx, await planBatch(ctx, refs('ada', 'bob')), unenrollAction(ctx, target));
       expect([result.changed.length, result.unchanged.length]).toEqual([1, 1]);
       expect(db.raw.prepare('SELECT count(*) AS n FROM session_user').get()).toEqual({ n: 0 });
     });
@@ -163,7 +163,7 @@ describe('enrolment (core) on the batch mechanism', () => {
 
   describe('the batch around it', () => {
     it('--dry-run reports what would change and writes nothing, audit included', async () => {
-      const result = runBatch(ctx, await planBatch(ctx, refs('ada', 'bob')), enrollAction(ctx, await course()), { dryRun: true });
+      const result = await runBatch(ctx, await planBatch(ctx, refs('ada', 'bob')), enrollAction(ctx, await course()), { dryRun: true });
       expect(result).toMatchObject({ dryRun: true, rolledBack: false });
       expect(result.changed).toHaveLength(2);
       expect(enrolments()).toEqual([]);
@@ -172,7 +172,7 @@ describe('enrolment (core) on the batch mechanism', () => {
 
     it('--atomic undoes everything when one user is refused', async () => {
       db.raw.prepare(`UPDATE user SET deleted_at = ? WHERE username = 'cyd'`).run(NOW.toISOString());
-      const result = runBatch(ctx, await planBatch(ctx, refs('ada', 'bob', 'cyd', 'dan')), enrollAction(ctx, await course()), { atomic: true, chunkSize: 2 });
+      const result = await runBatch(ctx, await planBatch(ctx, refs('ada', 'bob', 'cyd', 'dan')), enrollAction(ctx, await course()), { atomic: true, chunkSize: 2 });
       expect(result).toMatchObject({ rolledBack: true, changed: [], unchanged: [] });
       expect(result.failed.map((f) => f.ref)).toEqual(['cyd']);
       expect(enrolments()).toEqual([]);
@@ -183,7 +183,7 @@ describe('enrolment (core) on the batch mechanism', () => {
       const plan = await planBatch(ctx, refs('ada', 'bob', 'cyd'));
       elsewhere(`UPDATE user SET deleted_at = ? WHERE username = 'bob'`, NOW.toISOString());
       elsewhere(`DELETE FROM user WHERE username = 'cyd'`);
-      const result = runBatch(ctx, plan, enrollAction(ctx, await course()));
+      const result = await runBatch(ctx, plan, enrollAction(ctx, await course()));
       expect(result.changed.map((u) => u.username)).toEqual(['ada']);
       expect(result.failed).toEqual([
         { ref: 'bob', message: 'bob is deleted; restore it first (roster restore bob)', exitCode: 4 },
@@ -197,7 +197,7 @@ describe('enrolment (core) on the batch mechanism', () => {
       // bob stops matching; a new matching user appears after the plan and is not acted on.
       elsewhere(`UPDATE user SET active = 0 WHERE username = 'bob'`);
       await addUser(ctx, { username: 'eve', email: 'eve@example.org', firstname: 'Eve', lastname: 'T', roles: ['student'], passwordHash: HASH });
-      const result = runBatch(ctx, plan, enrollAction(ctx, await course()), { chunkSize: 2 });
+      const result = await runBatch(ctx, plan, enrollAction(ctx, await course()), { chunkSize: 2 });
       expect(result.changed.map((u) => u.username)).toEqual(['ada', 'cyd', 'dan']);
       expect(enrolments()).toHaveLength(3);
     });

@@ -150,10 +150,10 @@ describe('lifecycle core', () => {
       const bob = seed({ username: 'bob', active: 0 });
       const plan = await planBatch(ctx, { kind: 'refs', refs: ['bob', 'fallback'] });
       expect(withoutRefused(plan, assertPurgeable)).toMatchObject({ count: 0, failed: [{ ref: 'bob', exitCode: 4, hint: 'delete it first: roster delete bob' }, { ref: 'fallback', exitCode: 4 }] });
-      const deleted = runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['bob'] }), deleteAction(ctx));
+      const deleted = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['bob'] }), deleteAction(ctx));
       expect(deleted.changed).toHaveLength(1);
       expect(get(bob)).toMatchObject({ deleted_at: NOW, active: 0 });
-      runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['bob'] }), restoreAction(ctx));
+      await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['bob'] }), restoreAction(ctx));
       expect(get(bob)).toMatchObject({ deleted_at: null, active: 0 });
     });
 
@@ -178,7 +178,7 @@ describe('lifecycle core', () => {
       expect(await ownedCoursesOf(ctx, plan)).toEqual({ total: 2, courses: [expect.objectContaining({ code: 'A', owner: 'teach' }), expect.objectContaining({ code: 'B' })] });
       expect(await ownedCoursesOf(ctx, plan, 1)).toMatchObject({ total: 2, courses: [{ code: 'A' }] });
       const { action, handedOver } = purgeAction(ctx, await resolveCourseReceiver(ctx));
-      expect(runBatch(ctx, plan, action).changed).toEqual([{ id: teach, username: 'teach' }]);
+      expect((await runBatch(ctx, plan, action)).changed).toEqual([{ id: teach, username: 'teach' }]);
       expect(handedOver.get(teach)).toEqual([a, b]);
       expect(get(teach)).toBeUndefined();
       expect(db.raw.prepare('SELECT count(*) AS n FROM course_user').get()).toEqual({ n: 0 });
@@ -192,7 +192,7 @@ describe('lifecycle core', () => {
       db.raw.prepare("INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES ('A', 'a', 'A', ?, ?)").run(teach, NOW);
       const receiver = await resolveCourseReceiver(ctx, 'heir');
       db.raw.prepare("UPDATE user SET active = 0 WHERE username = 'heir'").run();
-      const result = runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['teach'] }), purgeAction(ctx, receiver).action);
+      const result = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['teach'] }), purgeAction(ctx, receiver).action);
       expect(result.failed).toEqual([expect.objectContaining({ exitCode: 4, message: expect.stringContaining('no longer active') })]);
       expect(get(teach)).toBeDefined();
     });
@@ -243,7 +243,7 @@ describe('lifecycle core', () => {
       seed({ username: 'boss', roles: ['admin'] });
       const victim = seed({ username: 'victim', password_hash: 'x' });
       seed({ username: anonymousIdentity(victim).username });
-      const result = anonymizeUsers(ctx, await planBatch(ctx, { kind: 'refs', refs: ['victim'] }));
+      const result = await anonymizeUsers(ctx, await planBatch(ctx, { kind: 'refs', refs: ['victim'] }));
       expect(result).toMatchObject({ changed: [{ id: victim }], logFlushed: true });
       expect(get(victim)).toMatchObject({ username: `anonymous-${victim}-2`, email: `anonymous-${victim}-2@anonymized.invalid`, password_hash: null, active: 0, anonymized_at: NOW });
     });
@@ -254,7 +254,7 @@ describe('lifecycle core', () => {
       const blobs = () => (db.raw.prepare('SELECT block FROM user_search_data').all() as { block: Buffer }[]).map((r) => Buffer.from(r.block).toString('latin1')).join('|');
       const inIndex = (term: string) => blobs().includes(term);
       expect([inIndex('wxy'), inIndex('vbn')]).toEqual([true, true]);
-      anonymizeUsers(ctx, await planBatch(ctx, { kind: 'refs', refs: [`id:${victim}`] }));
+      await anonymizeUsers(ctx, await planBatch(ctx, { kind: 'refs', refs: [`id:${victim}`] }));
       expect([inIndex('wxy'), inIndex('vbn')]).toEqual([false, false]);
       expect(db.raw.prepare("SELECT rowid FROM user_search WHERE user_search MATCH 'anonymous'").all()).toEqual([{ rowid: victim }]);
       expect(() => db.raw.prepare("INSERT INTO user_search(user_search) VALUES ('integrity-check')").run()).not.toThrow();
