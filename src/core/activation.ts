@@ -1,4 +1,5 @@
-import { accountStatements, type AccountStatements } from '../db/account-statements';
+import { accountStatements } from '../db/account-statements';
+import { assertNotLastActiveAdmin } from './admin-guard';
 import { batchAuditor, type FieldChange } from './audit';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
@@ -57,11 +58,11 @@ export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'
   const sql = accountStatements(ctx.db);
   const auditLog = batchAuditor(ctx);
   return {
-    apply(user) {
+    async apply(user, trx) {
       if (user.is_system) return 'unchanged';
       assertLiveAccount(user, 'deactivated');
       if (!user.active) return 'unchanged';
-      assertNotLastAdmin(sql, user, 'deactivate');
+      await assertNotLastActiveAdmin(trx, user, 'deactivate it', 'give another account the admin role first, then deactivate this one');
       sql.setActive.run({ id: user.id, active: 0 });
       const tokensRevoked = sql.revokeUnusedTokens.run({ id: user.id }).changes;
       auditLog(action, user.id, { changes: [{ field: 'active', before: 1, after: 0 }], ...(tokensRevoked ? { tokensRevoked } : {}) });
@@ -79,13 +80,4 @@ export async function changeActivation(ctx: ServiceContext, trx: Transaction<Dat
   const user = new TargetLookup(ctx.db).find(`id:${userId}`);
   if (!user) throw new NotFoundError(`no user id:${userId}`);
   return (active ? activateAction(ctx) : deactivateAction(ctx)).apply(user, trx);
-}
-
-/** The platform must keep one active admin: refuse to switch off the last one. */
-export function assertNotLastAdmin(sql: AccountStatements, user: TargetUser, verb: string): void {
-  if (!user.active || !sql.isAdmin.get({ id: user.id })) return;
-  const others = sql.otherActiveAdmins.get<{ n: number }>({ id: user.id })?.n ?? 0;
-  if (others === 0) {
-    throw new ConflictError(`${user.username} is the last active admin; the platform must keep one`, `give another account the admin role first, then ${verb} this one`);
-  }
 }

@@ -1,7 +1,8 @@
-import { accountStatements } from '../db/account-statements';
 import { eraser } from '../db/erasure';
 import { erasureStatements, type ErasureStatements } from '../db/lifecycle-statements';
-import { assertNotLastAdmin } from './activation';
+import { assertNotLastActiveAdmin } from './admin-guard';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema';
 import { batchAuditor, type AuditDetails } from './audit';
 import { runBatch, type BatchOptions, type BatchPlan, type BatchResult, type Outcome, type TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
@@ -128,16 +129,15 @@ export function assertAnonymizable(user: TargetUser): void {
  */
 export function anonymizeAction(ctx: ServiceContext) {
   const sql = erasureStatements(ctx.db);
-  const accounts = accountStatements(ctx.db);
   const auditLog = batchAuditor(ctx);
   const erase = eraser(ctx.db);
   const now = nowIso(ctx);
   return {
     eraser: erase,
-    apply(user: TargetUser): Outcome {
+    async apply(user: TargetUser, trx: Transaction<Database>): Promise<Outcome> {
       assertAnonymizable(user);
       if (user.anonymized_at) return 'unchanged';
-      assertNotLastAdmin(accounts, user, 'anonymize');
+      await assertNotLastActiveAdmin(trx, user, 'anonymize it', 'give another account the admin role first, then anonymize this one');
       const scrubbed = eraseFromAuditTrail(sql, user.id);
       const identity = freeIdentity(sql, user.id);
       sql.anonymize.run({

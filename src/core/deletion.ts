@@ -3,7 +3,7 @@ import { eraser } from '../db/erasure';
 import { erasureStatements, lifecycleStatements } from '../db/lifecycle-statements';
 import { eraseFromAuditTrail } from './anonymize';
 import { selectUserIds } from '../db/user-query';
-import { assertNotLastAdmin } from './activation';
+import { assertNotLastActiveAdmin } from './admin-guard';
 import { batchAuditor } from './audit';
 import type { BatchAction, BatchPlan, TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
@@ -28,10 +28,10 @@ export function deleteAction(ctx: ServiceContext): BatchAction {
   const auditLog = batchAuditor(ctx);
   const now = nowIso(ctx);
   return {
-    apply(user) {
+    async apply(user, trx) {
       assertDeletable(user);
       if (user.deleted_at) return 'unchanged';
-      assertNotLastAdmin(accounts, user, 'delete');
+      await assertNotLastActiveAdmin(trx, user, 'delete it', 'give another account the admin role first, then delete this one');
       sql.setDeletedAt.run({ id: user.id, deleted_at: now });
       const tokensRevoked = accounts.revokeUnusedTokens.run({ id: user.id }).changes;
       const ownedCourses = sql.ownedCourseIds.all<{ id: number }>({ id: user.id }).map((c) => c.id);

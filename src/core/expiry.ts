@@ -2,7 +2,8 @@ import { accountStatements } from '../db/account-statements';
 import { batchAuditor } from './audit';
 import type { BatchAction, Selection } from './batch';
 import { nowIso, type ServiceContext } from './context';
-import { ConflictError, UsageError } from '../shared/errors';
+import { UsageError } from '../shared/errors';
+import { assertNotLastActiveAdmin } from './admin-guard';
 import type { UserFilter } from '../shared/user-filter';
 
 export interface ExpiryOptions {
@@ -40,15 +41,13 @@ export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): 
   const auditLog = batchAuditor(ctx);
   const now = nowIso(ctx);
   return {
-    apply(user) {
+    async apply(user, trx) {
       if (user.is_system || user.deleted_at || user.anonymized_at || !user.active) return 'unchanged';
       const expired = user.expires_at !== null && user.expires_at <= now;
       const lastSeen = user.last_login_at ?? user.registered_at;
       const dormant = options.dormantSince !== undefined && lastSeen < options.dormantSince;
       if (!expired && !dormant) return 'unchanged';
-      if (sql.isAdmin.get({ id: user.id }) && !(sql.otherActiveAdmins.get<{ n: number }>({ id: user.id })?.n ?? 0)) {
-        throw new ConflictError(`${user.username} is the last active admin; it is not deactivated by expiry (the platform must keep one)`, `extend it: roster edit ${user.username} --expires <date|never>, or give another account the admin role`);
-      }
+      await assertNotLastActiveAdmin(trx, user, 'deactivate it by expiry', `extend it: roster edit ${user.username} --expires <date|never>, or give another account the admin role`);
       sql.setActive.run({ id: user.id, active: 0 });
       sql.revokeUnusedTokens.run({ id: user.id });
       const reason = expired ? { reason: 'expired', expiresAt: user.expires_at } : { reason: 'inactive', lastSeenAt: lastSeen, inactiveSince: options.dormantSince };

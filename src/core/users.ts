@@ -14,6 +14,7 @@ import { hashPassword } from './passwords';
 import { parseRoles, type Role } from './roles';
 import { parseExpiry } from './time';
 import { changeActivation } from './activation';
+import { assertNotLastActiveAdmin } from './admin-guard';
 import { listRowToUser, sortRoles, toUser, type User } from './user-model';
 import type { UserFilter, UserOrder } from '../shared/user-filter';
 import { LIMITS, Problems, checkEmail, checkName, checkOptionalText, checkUsername, isWeakPassword, passwordProblem } from './validation';
@@ -377,7 +378,7 @@ export async function applyEdit(
   const past = update.expires_at !== undefined ? pastExpiryWarning(update.expires_at, nowIso(ctx)) : undefined;
   if (past) {
     // Every cron run after it would be refused with exit 4: refused now, once.
-    if ((await repo.rolesOf(trx, row.id)).includes('admin')) await assertAnotherActiveAdmin(trx, row.id, 'give it an expiration date in the past');
+    await assertNotLastActiveAdmin(trx, row, 'give it an expiration date in the past');
     warnings.push(past);
   }
   if (update.username_key || update.email_key) await assertIdentityFree(trx, update, row.id);
@@ -483,28 +484,10 @@ async function applyRoleEdit(trx: Transaction<Database>, userId: number, edit: U
   const added = [...after].filter((r) => !before.includes(r));
   const removed = before.filter((r) => !after.has(r));
   if (!added.length && !removed.length) return undefined;
-  if (removed.includes('admin')) await assertAnotherActiveAdmin(trx, userId, 'take the admin role from it');
+  if (removed.includes('admin')) await assertNotLastActiveAdmin(trx, (await repo.findUserById(trx, userId))!, 'take the admin role from it');
   await repo.addRoles(trx, userId, added);
   await repo.removeRoles(trx, userId, removed);
   return { field: 'roles', before, after: [...after] };
-}
-
-/** Taking the admin role from the last active admin would leave the platform without one. */
-async function assertAnotherActiveAdmin(trx: Transaction<Database>, userId: number, doing: string): Promise<void> {
-  const user = await repo.findUserById(trx, userId);
-  if (!user?.active || user.deleted_at) return;
-  const other = await trx
-    .selectFrom('user')
-    .innerJoin('user_role', 'user_role.user_id', 'user.id')
-    .select('user.id')
-    .where('user_role.role', '=', 'admin')
-    .where('user.active', '=', 1)
-    .where('user.deleted_at', 'is', null)
-    .where('user.id', '!=', userId)
-    .executeTakeFirst();
-  if (!other) {
-    throw new ConflictError(`${user.username} is the last active admin; the platform must keep one, so roster will not ${doing}`, 'give another account the admin role first');
-  }
 }
 
 async function applyFieldEdit(trx: Transaction<Database>, userId: number, edit: UserEdit, fields: Map<string, ExtraField>): Promise<FieldChange[]> {

@@ -102,6 +102,25 @@ export async function rolesOf(db: Executor, userId: number): Promise<string[]> {
   return rows.map((r) => r.role);
 }
 
+export async function isAdmin(db: Executor, userId: number): Promise<boolean> {
+  return (await db.selectFrom('user_role').select('role').where('user_id', '=', userId).where('role', '=', 'admin').executeTakeFirst()) !== undefined;
+}
+
+/** Whether a live, active admin other than this user exists (a row, not a count: no engine's count type matters). */
+export async function anotherActiveAdminExists(db: Executor, userId: number): Promise<boolean> {
+  const other = await db
+    .selectFrom('user')
+    .innerJoin('user_role', 'user_role.user_id', 'user.id')
+    .select('user.id')
+    .where('user_role.role', '=', 'admin')
+    .where('user.active', '=', 1)
+    .where('user.deleted_at', 'is', null)
+    .where('user.id', '!=', userId)
+    .limit(1)
+    .executeTakeFirst();
+  return other !== undefined;
+}
+
 export async function addRoles(db: Executor, userId: number, roles: readonly string[]): Promise<void> {
   if (!roles.length) return;
   await db

@@ -108,7 +108,7 @@ describe('roster expire', () => {
     expect(result.code).toBe(4);
     expect(result.stdout).toBe('expired 0 user(s)\n');
     expect(result.stderr).toBe(
-      'roster: error: boss: boss is the last active admin; it is not deactivated by expiry (the platform must keep one)\n  hint: extend it: roster edit boss --expires <date|never>, or give another account the admin role\n',
+      'roster: error: boss: boss is the last active admin; the platform must keep one, so roster will not deactivate it by expiry\n  hint: extend it: roster edit boss --expires <date|never>, or give another account the admin role\n',
     );
     expect(active('boss')).toBe(1);
   });

@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import { BIN, Sandbox } from './helpers';
+import { seedUsers, writeDb } from './seed';
+
+/** Issue 11: rules that hold whatever runs at the same time. */
+describe('issue 11: one last-admin guard, under concurrency', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  beforeAll(() => {
+    seedUsers(sandbox, [
+      { username: 'a1', roles: ['admin'] },
+      { username: 'a2', roles: ['admin'] },
+    ]);
+  });
+
+  function runAsync(args: string[]): Promise<number | null> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, NO_COLOR: '1' }, stdio: 'ignore' });
+      child.on('close', resolve);
+    });
+  }
+  const activeAdmins = () =>
+    sandbox.query<{ n: number }>("SELECT count(*) AS n FROM user u JOIN user_role r ON r.user_id = u.id AND r.role = 'admin' WHERE u.active = 1 AND u.deleted_at IS NULL")[0]!.n;
+
+  it.each([
+    ['deactivate', ['deactivate', 'a1'], ['deactivate', 'a2']],
+    ['delete and take the role', ['delete', 'a1', '--yes'], ['edit', 'a2', '--remove-role', 'admin', '--add-role', 'student']],
+    ['edit --deactivate and anonymize', ['edit', 'a1', '--deactivate'], ['anonymize', 'a2', '--yes']],
+  ])('two processes taking the last two admins at once (%s) leave one: one succeeds, the other exits 4', async (_label, first, second) => {
+    expect(activeAdmins()).toBe(2);
+    const codes = await Promise.all([runAsync(first), runAsync(second)]);
+    expect(codes.sort()).toEqual([0, 4]);
+    expect(activeAdmins()).toBe(1);
+    // Back to two live admins for the next round.
+    writeDb(sandbox, (db) => {
+      db.exec("UPDATE user SET active = 1, deleted_at = NULL WHERE username IN ('a1', 'a2')");
+      db.exec("INSERT OR IGNORE INTO user_role (user_id, role) SELECT id, 'admin' FROM user WHERE username IN ('a1', 'a2')");
+    });
+  });
+});
