@@ -30,6 +30,8 @@ export function activateAction(ctx: ServiceContext, options: ActivateOptions = {
   const auditLog = batchAuditor(ctx);
   const now = nowIso(ctx);
   return {
+    // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
+    refusesBeforeWriting: true,
     apply(user) {
       assertLiveAccount(user, 'activated');
       const expiresAt = options.expiresAt === undefined ? user.expires_at : options.expiresAt;
@@ -58,6 +60,8 @@ export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'
   const sql = accountStatements(ctx.db);
   const auditLog = batchAuditor(ctx);
   return {
+    // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
+    refusesBeforeWriting: true,
     async apply(user, trx) {
       if (user.is_system) return 'unchanged';
       assertLiveAccount(user, 'deactivated');

@@ -28,6 +28,8 @@ export function deleteAction(ctx: ServiceContext): BatchAction {
   const auditLog = batchAuditor(ctx);
   const now = nowIso(ctx);
   return {
+    // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
+    refusesBeforeWriting: true,
     async apply(user, trx) {
       assertDeletable(user);
       if (user.deleted_at) return 'unchanged';

@@ -41,6 +41,8 @@ export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): 
   const auditLog = batchAuditor(ctx);
   const now = nowIso(ctx);
   return {
+    // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
+    refusesBeforeWriting: true,
     async apply(user, trx) {
       if (user.is_system || user.deleted_at || user.anonymized_at || !user.active) return 'unchanged';
       const expired = user.expires_at !== null && user.expires_at <= now;
