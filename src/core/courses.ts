@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../shared/errors'
 import { parseLanguage } from './languages';
 import { requireUser } from './users';
 import { checkSafe, Problems } from './validation';
+import { recordKey } from '../shared/folding';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -131,7 +132,7 @@ export async function addCourse(ctx: ServiceContext, input: NewCourseInput): Pro
     const owner = input.owner === undefined ? undefined : await requireLiveUser(trx, input.owner, 'a course owner');
     const result = await trx
       .insertInto('course')
-      .values({ code, code_key: repo.recordKey(code), title, language, owner_id: owner?.id ?? null, created_at: nowIso(ctx) })
+      .values({ code, code_key: recordKey(code), title, language, owner_id: owner?.id ?? null, created_at: nowIso(ctx) })
       .executeTakeFirstOrThrow();
     const courseId = Number(result.insertId);
     await audit(trx, ctx, 'course.add', null, { course: code, title, language, owner: owner?.username ?? null });
@@ -197,7 +198,7 @@ export async function editCourse(ctx: ServiceContext, code: string, edit: Course
       const other = await repo.findCourse(trx, newCode);
       if (other && other.id !== row.id) throw new ConflictError(`course "${other.code}" already exists (codes are compared ignoring case)`);
       update.code = newCode;
-      update.code_key = repo.recordKey(newCode);
+      update.code_key = recordKey(newCode);
       changes.push({ field: 'code', before: row.code, after: newCode });
     }
     if (newTitle !== undefined && newTitle !== row.title) {

@@ -18,7 +18,7 @@ import { sortRoles } from './user-model';
 import { describeUser, lookAlikeMessage, prepareNewUser, type NewUserInput, type PreparedUser } from './users';
 import { KeyIndex } from './key-index';
 import { isWeakPassword, passwordProblem } from './validation';
-import { foldedKey, identityKey } from '../shared/folding';
+import { foldedKey, identityKey, recordKey } from '../shared/folding';
 
 export type OnExisting = 'skip' | 'update' | 'fail';
 export const ON_EXISTING: readonly OnExisting[] = ['skip', 'update', 'fail'];
@@ -431,7 +431,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
   };
 
   const findCourse = (item: string): CourseRef | undefined => {
-    const key = item.toLowerCase();
+    const key = recordKey(item);
     let found = courseCache.get(key);
     if (found === undefined) {
       const course = store.course(key);
@@ -441,7 +441,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
         const colon = item.lastIndexOf(':');
         const role = item.slice(colon + 1).trim().toLowerCase();
         if (colon > 0 && (role === 'teacher' || role === 'student')) {
-          const base = store.course(item.slice(0, colon).trim().toLowerCase());
+          const base = store.course(recordKey(item.slice(0, colon)));
           if (base) found = { id: base.id, code: base.code, role };
         }
       }
@@ -451,7 +451,7 @@ export async function importUsers(ctx: ServiceContext, request: ImportRequest): 
   };
 
   const findSession = (item: string) => {
-    const key = item.toLowerCase();
+    const key = recordKey(item);
     let found = sessionCache.get(key);
     if (found === undefined) {
       found = store.session(key) ?? null;

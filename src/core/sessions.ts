@@ -8,6 +8,7 @@ import { checkTitle, requireCourse, requireLiveUser, type UserLink } from './cou
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { parseDate } from './time';
 import { Problems } from './validation';
+import { recordKey } from '../shared/folding';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -109,7 +110,7 @@ export async function addSession(ctx: ServiceContext, input: NewSessionInput): P
     const courses = await requireCourses(trx, input.courses ?? []);
     const result = await trx
       .insertInto('training_session')
-      .values({ name, name_key: repo.recordKey(name), starts_on: startsOn, ends_on: endsOn, coach_id: coach?.id ?? null, created_at: nowIso(ctx) })
+      .values({ name, name_key: recordKey(name), starts_on: startsOn, ends_on: endsOn, coach_id: coach?.id ?? null, created_at: nowIso(ctx) })
       .executeTakeFirstOrThrow();
     const sessionId = Number(result.insertId);
     if (courses.length) await trx.insertInto('session_course').values(courses.map((c) => ({ session_id: sessionId, course_id: c.id }))).execute();
@@ -171,7 +172,7 @@ export async function editSession(ctx: ServiceContext, name: string, edit: Sessi
       const other = await repo.findSession(trx, values.name);
       if (other && other.id !== row.id) throw new ConflictError(`session "${other.name}" already exists (names are compared ignoring case)`);
       update.name = values.name;
-      update.name_key = repo.recordKey(values.name);
+      update.name_key = recordKey(values.name);
       changes.push({ field: 'name', before: row.name, after: values.name });
     }
     const startsOn = values.startsOn ?? row.starts_on;

@@ -1,13 +1,10 @@
 import { sql, type Kysely, type SqlBool, type Expression, type Transaction } from 'kysely';
+import { recordKey } from '../shared/folding';
 import type { CourseRow, Database, TrainingSessionRow } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
 /** Course codes and session names are unique whatever their case: this is the stored key. */
-export function recordKey(text: string): string {
-  return text.trim().normalize('NFC').toLowerCase();
-}
-
 export async function findCourse(db: Executor, code: string): Promise<CourseRow | undefined> {
   return db.selectFrom('course').selectAll().where('code_key', '=', recordKey(code)).executeTakeFirst();
 }

@@ -1,7 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { UserFilter, UserOrder, SortKey } from '../shared/user-filter';
 import { foldedKey } from '../shared/folding';
-import { recordKey } from './course-repository';
+import { recordKey } from '../shared/folding';
 import type { RosterDb } from './database';
 import type { Database, UserRow } from './schema';
 

@@ -38,3 +38,8 @@ export function foldedKey(value: string): string {
     .replace(DASHES, '-')
     .toLowerCase();
 }
+
+/** The key of a course code or a session name: compared ignoring case and Unicode form, and the spaces around it. */
+export function recordKey(text: string): string {
+  return text.trim().normalize('NFC').toLowerCase();
+}

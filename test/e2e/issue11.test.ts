@@ -38,3 +38,21 @@ describe('issue 11: one last-admin guard, under concurrency', () => {
     });
   });
 });
+
+describe('issue 11: one key function per entity', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('a course code and a session name in NFD form (as macOS writes file names) are found by import as by enroll', () => {
+    expect(sandbox.run(['course', 'add', 'CAFÉ101', '--title', 'Café']).code).toBe(0);
+    expect(sandbox.run(['session', 'add', 'Été 2026', '--start', '2026-06-01', '--end', '2026-08-31']).code).toBe(0);
+    const nfd = (text: string) => text.normalize('NFD');
+    sandbox.addUser('zed');
+    expect(sandbox.run(['enroll', 'zed', '--course', nfd('café101'), '--yes']).code).toBe(0);
+    sandbox.file('nfd.csv', `LastName;FirstName;Email;UserName;Password;Courses;Sessions\nL;F;y@example.org;yan;long secret 1;${nfd(' café101 ')};${nfd('été 2026')}\n`);
+    const result = sandbox.run(['import', 'nfd.csv']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(sandbox.query("SELECT c.code FROM course_user cu JOIN course c ON c.id = cu.course_id JOIN user u ON u.id = cu.user_id WHERE u.username = 'yan'")).toEqual([{ code: 'CAFÉ101' }]);
+  });
+});
