@@ -1,5 +1,5 @@
 import { accountStatements } from '../db/account-statements';
-import { assertNotLastActiveAdmin } from './admin-guard';
+import { AdminGuard } from './admin-guard';
 import { batchAuditor, type FieldChange } from './audit';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
@@ -59,14 +59,17 @@ export function activateAction(ctx: ServiceContext, options: ActivateOptions = {
 export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'): BatchAction {
   const sql = accountStatements(ctx.db);
   const auditLog = batchAuditor(ctx);
+  // Which users of a chunk are admins: read once per chunk.
+  const guard = new AdminGuard(nowIso(ctx));
   return {
+    readChunk: (users, trx) => guard.load(trx, users.map((u) => u.id)),
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
     async apply(user, trx) {
       if (user.is_system) return 'unchanged';
       assertLiveAccount(user, 'deactivated');
       if (!user.active) return 'unchanged';
-      await assertNotLastActiveAdmin(trx, user, 'deactivate it', 'give another account the admin role first, then deactivate this one');
+      await guard.assert(trx, user, 'deactivate it', 'give another account the admin role first, then deactivate this one');
       sql.setActive.run({ id: user.id, active: 0 });
       const tokensRevoked = sql.revokeUnusedTokens.run({ id: user.id }).changes;
       auditLog(action, user.id, { changes: [{ field: 'active', before: 1, after: 0 }], ...(tokensRevoked ? { tokensRevoked } : {}) });
@@ -83,5 +86,7 @@ export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'
 export async function changeActivation(ctx: ServiceContext, trx: Transaction<Database>, userId: number, active: boolean): Promise<Outcome> {
   const user = new TargetLookup(ctx.db).find(`id:${userId}`);
   if (!user) throw new NotFoundError(`no user id:${userId}`);
-  return (active ? activateAction(ctx) : deactivateAction(ctx)).apply(user, trx);
+  const action = active ? activateAction(ctx) : deactivateAction(ctx);
+  await action.readChunk?.([user], trx);
+  return action.apply(user, trx);
 }

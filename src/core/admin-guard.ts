@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { anotherActiveAdminExists, isAdmin } from '../db/user-repository';
+import { adminsAmong, anotherActiveAdminExists } from '../db/user-repository';
 import { ConflictError } from '../shared/errors';
 
 export interface AdminCandidate {
@@ -13,18 +13,34 @@ export interface AdminCandidate {
 /**
  * The platform must keep one active admin. The one rule, for every way an
  * account stops being one: deactivated, expired, deleted, anonymized, its
- * admin role taken, its expiration date put in the past. `losing` is what
- * roster was asked to do ("deactivate it"), `hint` what to do instead. It
- * runs inside the transaction that makes the change, whose write lock keeps
- * two processes from each taking one of the last two admins.
+ * admin role taken, its expiration date put in the past. It runs inside the
+ * transaction that makes the change, whose write lock keeps two processes
+ * from each taking one of the last two admins.
+ *
+ * A batch reads which users of a chunk are admins with one query (`load`),
+ * so that only admins cost a second look.
  */
-export async function assertNotLastActiveAdmin(
-  trx: Transaction<Database>,
-  user: AdminCandidate,
-  losing: string,
-  hint = 'give another account the admin role first',
-): Promise<void> {
-  if (!user.active || user.deleted_at) return;
-  if (!(await isAdmin(trx, user.id)) || (await anotherActiveAdminExists(trx, user.id))) return;
-  throw new ConflictError(`${user.username} is the last active admin; the platform must keep one, so roster will not ${losing}`, hint);
+export class AdminGuard {
+  private admins = new Set<number>();
+
+  /** `now`: an admin whose expiration date has passed by then no longer counts as one. */
+  constructor(private readonly now: string) {}
+
+  async load(trx: Transaction<Database>, userIds: readonly number[]): Promise<void> {
+    this.admins = new Set(await adminsAmong(trx, userIds));
+  }
+
+  /** `losing` is what roster was asked to do ("deactivate it"), `hint` what to do instead. */
+  async assert(trx: Transaction<Database>, user: AdminCandidate, losing: string, hint = 'give another account the admin role first'): Promise<void> {
+    if (!user.active || user.deleted_at || !this.admins.has(user.id)) return;
+    if (await anotherActiveAdminExists(trx, user.id, this.now)) return;
+    throw new ConflictError(`${user.username} is the last active admin; the platform must keep one, so roster will not ${losing}`, hint);
+  }
+}
+
+/** The guard for one user (an edit). */
+export async function assertNotLastActiveAdmin(trx: Transaction<Database>, now: string, user: AdminCandidate, losing: string, hint?: string): Promise<void> {
+  const guard = new AdminGuard(now);
+  await guard.load(trx, [user.id]);
+  await guard.assert(trx, user, losing, hint);
 }

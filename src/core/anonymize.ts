@@ -1,6 +1,6 @@
 import { eraser } from '../db/erasure';
 import { erasureStatements, type ErasureStatements } from '../db/lifecycle-statements';
-import { assertNotLastActiveAdmin } from './admin-guard';
+import { AdminGuard } from './admin-guard';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import { batchAuditor, type AuditDetails } from './audit';
@@ -132,12 +132,15 @@ export function anonymizeAction(ctx: ServiceContext) {
   const auditLog = batchAuditor(ctx);
   const erase = eraser(ctx.db);
   const now = nowIso(ctx);
+  // Which users of a chunk are admins: read once per chunk.
+  const guard = new AdminGuard(nowIso(ctx));
   return {
+    readChunk: (users: readonly TargetUser[], trx: Transaction<Database>) => guard.load(trx, users.map((u) => u.id)),
     eraser: erase,
     async apply(user: TargetUser, trx: Transaction<Database>): Promise<Outcome> {
       assertAnonymizable(user);
       if (user.anonymized_at) return 'unchanged';
-      await assertNotLastActiveAdmin(trx, user, 'anonymize it', 'give another account the admin role first, then anonymize this one');
+      await guard.assert(trx, user, 'anonymize it', 'give another account the admin role first, then anonymize this one');
       const scrubbed = eraseFromAuditTrail(sql, user.id);
       const identity = freeIdentity(sql, user.id);
       sql.anonymize.run({

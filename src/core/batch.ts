@@ -123,6 +123,8 @@ export interface BatchAction {
    * the batch skips two statements per user. Leave it unset when in doubt.
    */
   readonly refusesBeforeWriting?: boolean;
+  /** Reads what it needs to know about a whole chunk at once, before its users are applied. */
+  readChunk?(users: readonly TargetUser[], trx: Transaction<Database>): Promise<void>;
 }
 
 export interface BatchOptions {
@@ -172,6 +174,7 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
     // Inside the chunk's write transaction: if another connection committed
     // since the plan, the users may have changed, so they are read again.
     const reread = lookup && (plan.dataVersion === undefined || dataVersion(ctx.db) !== plan.dataVersion) ? lookup : undefined;
+    await action.readChunk?.(chunk, trx);
     for (const snapshot of chunk) {
       const user = reread ? reread.find(`id:${snapshot.id}`) : snapshot;
       const ref = snapshot.username;

@@ -3,7 +3,7 @@ import { eraser } from '../db/erasure';
 import { erasureStatements, lifecycleStatements } from '../db/lifecycle-statements';
 import { eraseFromAuditTrail } from './anonymize';
 import { selectUserIds } from '../db/user-query';
-import { assertNotLastActiveAdmin } from './admin-guard';
+import { AdminGuard } from './admin-guard';
 import { batchAuditor } from './audit';
 import type { BatchAction, BatchPlan, TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
@@ -27,13 +27,16 @@ export function deleteAction(ctx: ServiceContext): BatchAction {
   const sql = lifecycleStatements(ctx.db);
   const auditLog = batchAuditor(ctx);
   const now = nowIso(ctx);
+  // Which users of a chunk are admins: read once per chunk.
+  const guard = new AdminGuard(nowIso(ctx));
   return {
+    readChunk: (users, trx) => guard.load(trx, users.map((u) => u.id)),
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
     async apply(user, trx) {
       assertDeletable(user);
       if (user.deleted_at) return 'unchanged';
-      await assertNotLastActiveAdmin(trx, user, 'delete it', 'give another account the admin role first, then delete this one');
+      await guard.assert(trx, user, 'delete it', 'give another account the admin role first, then delete this one');
       sql.setDeletedAt.run({ id: user.id, deleted_at: now });
       const tokensRevoked = accounts.revokeUnusedTokens.run({ id: user.id }).changes;
       const ownedCourses = sql.ownedCourseIds.all<{ id: number }>({ id: user.id }).map((c) => c.id);

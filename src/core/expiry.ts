@@ -3,7 +3,7 @@ import { batchAuditor } from './audit';
 import type { BatchAction, Selection } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { UsageError } from '../shared/errors';
-import { assertNotLastActiveAdmin } from './admin-guard';
+import { AdminGuard } from './admin-guard';
 import type { UserFilter } from '../shared/user-filter';
 
 export interface ExpiryOptions {
@@ -40,7 +40,10 @@ export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): 
   const sql = accountStatements(ctx.db);
   const auditLog = batchAuditor(ctx);
   const now = nowIso(ctx);
+  // Which users of a chunk are admins: read once per chunk.
+  const guard = new AdminGuard(nowIso(ctx));
   return {
+    readChunk: (users, trx) => guard.load(trx, users.map((u) => u.id)),
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
     async apply(user, trx) {
@@ -49,7 +52,7 @@ export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): 
       const lastSeen = user.last_login_at ?? user.registered_at;
       const dormant = options.dormantSince !== undefined && lastSeen < options.dormantSince;
       if (!expired && !dormant) return 'unchanged';
-      await assertNotLastActiveAdmin(trx, user, 'deactivate it by expiry', `extend it: roster edit ${user.username} --expires <date|never>, or give another account the admin role`);
+      await guard.assert(trx, user, 'deactivate it by expiry', `extend it: roster edit ${user.username} --expires <date|never>, or give another account the admin role`);
       sql.setActive.run({ id: user.id, active: 0 });
       sql.revokeUnusedTokens.run({ id: user.id });
       const reason = expired ? { reason: 'expired', expiresAt: user.expires_at } : { reason: 'inactive', lastSeenAt: lastSeen, inactiveSince: options.dormantSince };

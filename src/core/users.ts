@@ -378,7 +378,7 @@ export async function applyEdit(
   const past = update.expires_at !== undefined ? pastExpiryWarning(update.expires_at, nowIso(ctx)) : undefined;
   if (past) {
     // Every cron run after it would be refused with exit 4: refused now, once.
-    await assertNotLastActiveAdmin(trx, row, 'give it an expiration date in the past');
+    await assertNotLastActiveAdmin(trx, nowIso(ctx), row, 'give it an expiration date in the past');
     warnings.push(past);
   }
   if (update.username_key || update.email_key) await assertIdentityFree(trx, update, row.id);
@@ -390,7 +390,7 @@ export async function applyEdit(
     changes.push({ field: 'password', before: null, after: null, secret: true });
   }
   await repo.updateUser(trx, row.id, update);
-  const roleChange = await applyRoleEdit(trx, row.id, edit);
+  const roleChange = await applyRoleEdit(trx, row.id, edit, nowIso(ctx));
   if (roleChange) changes.push(roleChange);
   changes.push(...(await applyFieldEdit(trx, row.id, edit, fields)));
   if (changes.length) await audit(trx, ctx, 'user.edit', row.id, { changes });
@@ -471,7 +471,7 @@ function userFieldChanges(row: UserRow, edit: UserEdit): { update: UserUpdate; c
   return { update, changes };
 }
 
-async function applyRoleEdit(trx: Transaction<Database>, userId: number, edit: UserEdit): Promise<FieldChange | undefined> {
+async function applyRoleEdit(trx: Transaction<Database>, userId: number, edit: UserEdit, now: string): Promise<FieldChange | undefined> {
   if (!edit.roles && !edit.addRoles?.length && !edit.removeRoles?.length) return undefined;
   const before = sortRoles(await repo.rolesOf(trx, userId));
   let after = new Set<string>(edit.roles ? parseRoles(edit.roles, 'roles') : before);
@@ -484,7 +484,7 @@ async function applyRoleEdit(trx: Transaction<Database>, userId: number, edit: U
   const added = [...after].filter((r) => !before.includes(r));
   const removed = before.filter((r) => !after.has(r));
   if (!added.length && !removed.length) return undefined;
-  if (removed.includes('admin')) await assertNotLastActiveAdmin(trx, (await repo.findUserById(trx, userId))!, 'take the admin role from it');
+  if (removed.includes('admin')) await assertNotLastActiveAdmin(trx, now, (await repo.findUserById(trx, userId))!, 'take the admin role from it');
   await repo.addRoles(trx, userId, added);
   await repo.removeRoles(trx, userId, removed);
   return { field: 'roles', before, after: [...after] };

@@ -102,12 +102,18 @@ export async function rolesOf(db: Executor, userId: number): Promise<string[]> {
   return rows.map((r) => r.role);
 }
 
-export async function isAdmin(db: Executor, userId: number): Promise<boolean> {
-  return (await db.selectFrom('user_role').select('role').where('user_id', '=', userId).where('role', '=', 'admin').executeTakeFirst()) !== undefined;
+/** Those of these users who hold the admin role. */
+export async function adminsAmong(db: Executor, userIds: readonly number[]): Promise<number[]> {
+  if (!userIds.length) return [];
+  const rows = await db.selectFrom('user_role').select('user_id').where('role', '=', 'admin').where('user_id', 'in', userIds).execute();
+  return rows.map((r) => r.user_id);
 }
 
-/** Whether a live, active admin other than this user exists (a row, not a count: no engine's count type matters). */
-export async function anotherActiveAdminExists(db: Executor, userId: number): Promise<boolean> {
+/**
+ * Whether a live, active admin other than this user exists, whose expiration
+ * date has not passed at `now` (a row, not a count: no engine's count type matters).
+ */
+export async function anotherActiveAdminExists(db: Executor, userId: number, now: string): Promise<boolean> {
   const other = await db
     .selectFrom('user')
     .innerJoin('user_role', 'user_role.user_id', 'user.id')
@@ -116,6 +122,7 @@ export async function anotherActiveAdminExists(db: Executor, userId: number): Pr
     .where('user.active', '=', 1)
     .where('user.deleted_at', 'is', null)
     .where('user.id', '!=', userId)
+    .where((eb) => eb.or([eb('user.expires_at', 'is', null), eb('user.expires_at', '>', now)]))
     .limit(1)
     .executeTakeFirst();
   return other !== undefined;
