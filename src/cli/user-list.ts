@@ -4,7 +4,7 @@ import { orderFromOptions, type FilterOptions, type OrderOptions } from './filte
 import { line, write } from './io';
 import { collectList } from './options';
 import { renderIds, renderJsonStream, renderUserTable, userFieldsFor, type ListFormat } from './render-users';
-import { escapeLine } from './terminal-text';
+import { forTerminal } from './terminal-text';
 import { UsageError } from '../shared/errors';
 import type { UserFilter } from '../shared/user-filter';
 
@@ -57,5 +57,5 @@ async function renderCsv(ctx: CommandContext, filter: UserFilter, opts: ListOpti
   const delimiter = opts.delimiter === undefined ? undefined : parseDelimiter(opts.delimiter);
   const plan = await planExport(ctx, { filter, format: 'csv', columns: opts.fields, delimiter, order: orderFromOptions(opts) });
   // Data for a program, written as it is; escaped only for a person reading it on a terminal.
-  for await (const text of plan.chunks()) await write(ctx.io.stdout, ctx.io.stdout.isTTY ? escapeLine(text) : text);
+  for await (const text of plan.chunks()) await write(ctx.io.stdout, ctx.io.stdout.isTTY ? forTerminal(text) : text);
 }

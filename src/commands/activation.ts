@@ -29,7 +29,7 @@ async function runActivate(ctx: CommandContext, users: string[], opts: ActivateO
   const expiresAt = opts.expires === undefined ? undefined : opts.expires.trim().toLowerCase() === 'never' ? null : parseExpiry(resolveRelativeExpiry(opts.expires, '--expires', ctx.now()), '--expires');
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
   const action = () => activateAction(ctx, { expiresAt });
-  await confirmBatch(ctx, plan, (who) => `Activate ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true }) });
+  await confirmBatch(ctx, plan, (who) => `Activate ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true, atomic: opts.atomic }) });
   const result = await runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'activated', would: 'activate' });
 }
@@ -37,7 +37,7 @@ async function runActivate(ctx: CommandContext, users: string[], opts: ActivateO
 async function runDeactivate(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
   const [{ planBatch, runBatch }, { deactivateAction }] = await Promise.all([import('../core/batch'), import('../core/activation')]);
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
-  await confirmBatch(ctx, plan, (who) => `Deactivate ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, deactivateAction(ctx), { dryRun: true }) });
+  await confirmBatch(ctx, plan, (who) => `Deactivate ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, deactivateAction(ctx), { dryRun: true, atomic: opts.atomic }) });
   const result = await runBatch(ctx, plan, deactivateAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'deactivated', would: 'deactivate' });
 }

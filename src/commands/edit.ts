@@ -169,11 +169,14 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
 }
 
 async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: EditOptions): Promise<void> {
+  // One user named, with --dry-run or --atomic: the batch runs it, with all of one user's fields.
+  const oneUser = selection.kind === 'refs' && selection.refs.length === 1 && !selection.fromStdin;
   const given = Object.entries(ONE_USER_ONLY).filter(([key]) => opts[key as keyof typeof ONE_USER_ONLY] !== undefined);
-  if (given.length) {
+  if (given.length && !oneUser) {
     const names = given.map(([, option]) => option).join(', ');
     throw new UsageError(`${names} ${given.length === 1 ? 'sets a value' : 'set values'} of one user, not of several`, 'give a single user, or leave it out');
   }
+  if (opts.resetPassword) throw new UsageError('--reset-password sets the password of one user at once, without --dry-run or --atomic', 'leave those out');
   const [{ planBatch }, { editUsers }, { hasSelectiveFilter }] = await Promise.all([import('../core/batch'), import('../core/batch-edit'), import('../shared/user-filter')]);
   const edit = await editFromOptions(ctx, opts);
   if (selection.kind === 'filter' && !hasSelectiveFilter(selection.filter) && (opts.field || opts.language)) {
@@ -181,7 +184,7 @@ async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: Edi
     throw new UsageError('no users given', `here ${option} sets a value; to select users by it, use ${example} (or name users, or pass - to read them from stdin)`);
   }
   const plan = await planBatch(ctx, selection);
-  await confirmBatch(ctx, plan, (who) => `Edit ${who} (${describeEdit(opts)})?`, { dryRun: opts.dryRun, wouldChange: () => editUsers(ctx, plan, edit, { dryRun: true }) });
+  await confirmBatch(ctx, plan, (who) => `Edit ${who} (${describeEdit(opts)})?`, { dryRun: opts.dryRun, wouldChange: () => editUsers(ctx, plan, edit, { dryRun: true, atomic: opts.atomic }) });
   const result = await editUsers(ctx, plan, edit, { dryRun: opts.dryRun, atomic: opts.atomic });
   for (const warning of result.warnings) warn(ctx.io, warning);
   await renderBatch(ctx, result, { done: 'changed', would: 'change', unchanged: 'already so', object: `(${describeEdit(opts)})` });
@@ -190,6 +193,10 @@ async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: Edi
 /** The edit in a few words, for the question and the summary: "expires 2026-08-31, add-role teacher". */
 function describeEdit(opts: EditOptions): string {
   const parts: string[] = [];
+  for (const [key, option] of Object.entries(ONE_USER_ONLY)) {
+    const value = opts[key as keyof typeof ONE_USER_ONLY];
+    if (typeof value === 'string') parts.push(`${option.slice(2)} ${value}`);
+  }
   if (opts.expires !== undefined) parts.push(`expires ${opts.expires}`);
   if (opts.language !== undefined) parts.push(`language ${opts.language}`);
   for (const role of opts.addRole ?? []) parts.push(`add-role ${role}`);

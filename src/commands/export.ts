@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { withContext, type CommandContext } from '../cli/context';
 import { addFilterOptions, filterFromOptions, type FilterOptions } from '../cli/filters';
 import { line, write } from '../cli/io';
-import { escapeLine } from '../cli/terminal-text';
+import { forTerminal } from '../cli/terminal-text';
 import { collectList, examples } from '../cli/options';
 import { createProgress } from '../cli/progress';
 import { UsageError } from '../shared/errors';
@@ -88,7 +88,7 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
         await new Promise<void>((resolve) => setImmediate(resolve));
       } else {
         // To a terminal a person reads it: control characters escaped (a pipe or a file gets the data as it is).
-        await write(ctx.io.stdout, ctx.io.stdout.isTTY ? escapeLine(text) : text);
+        await write(ctx.io.stdout, ctx.io.stdout.isTTY ? forTerminal(text) : text);
       }
       progress.update(plan.count);
     }

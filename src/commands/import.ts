@@ -150,7 +150,9 @@ async function askMappings(ctx: CommandContext, file: UserFile, unknown: string[
   const choices = [{ name: 'ignore this column', value: 'ignore' }, ...targetNames(fields).map((name) => ({ name, value: name }))];
   for (const column of unknown) {
     const seen = samples.get(column)!;
-    const example = seen.length ? ` (e.g. ${seen.join(', ')})` : ' (empty in the first rows)';
+    // A password column under a name roster does not know must not print its passwords.
+    const secret = SECRET_COLUMN.test(column) || seen.some((v) => SECRET_VALUE.test(v));
+    const example = secret ? ' (values not shown: they may be passwords)' : seen.length ? ` (e.g. ${seen.join(', ')})` : ' (empty in the first rows)';
     // The column name and its values come from the file: escaped before they reach the terminal.
     const target = await select({ message: `${escapeValue(file.name)}: what does the column "${escapeValue(column)}" hold?${escapeValue(example)}`, choices, pageSize: 12 });
     maps.push({ column, target });
@@ -161,6 +163,9 @@ async function askMappings(ctx: CommandContext, file: UserFile, unknown: string[
 }
 
 const SAMPLES = 3;
+const SECRET_COLUMN = /pass|pwd|kennwort|secret|hash|mot.?de.?passe|contrase|senha|has[lł]o|wachtwoord|salasana|l[öo]senord/i;
+// bcrypt, md5 and sha1 digests, as Chamilo stores them.
+const SECRET_VALUE = /^\$2[aby]\$|^(md5|sha1):|^[0-9a-f]{32}$|^[0-9a-f]{40}$/i;
 const SAMPLE_ROWS = 100;
 
 /** Up to three distinct non-empty values of each column, from the first hundred rows. */

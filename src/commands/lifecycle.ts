@@ -71,7 +71,7 @@ async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOpt
   const [{ planBatch, runBatch, withoutRefused }, { assertDeletable, deleteAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
   const plan = withoutRefused(await planBatch(ctx, await selectionFromCommand(ctx, users, opts)), assertDeletable);
   await warnOwnedCourses(ctx, plan, 'courses and coached sessions stay with them while deleted; a purge hands them to the fallback user (or to --reassign-to <user>)');
-  await confirmBatch(ctx, plan, (who) => `Delete ${who} (roster restore undoes it)?`, { always: true, dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, deleteAction(ctx), { dryRun: true }) });
+  await confirmBatch(ctx, plan, (who) => `Delete ${who} (roster restore undoes it)?`, { always: true, dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, deleteAction(ctx), { dryRun: true, atomic: opts.atomic }) });
   const result = await runBatch(ctx, plan, deleteAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'deleted', would: 'delete', unchanged: 'already deleted' });
 }
@@ -79,7 +79,7 @@ async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOpt
 async function runRestore(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
   const [{ planBatch, runBatch }, { restoreAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
   const plan = await planBatch(ctx, await deletedView(ctx, users, opts));
-  await confirmBatch(ctx, plan, (who) => `Restore ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, restoreAction(ctx), { dryRun: true }) });
+  await confirmBatch(ctx, plan, (who) => `Restore ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, restoreAction(ctx), { dryRun: true, atomic: opts.atomic }) });
   const result = await runBatch(ctx, plan, restoreAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'restored', would: 'restore', unchanged: 'not deleted' });
 }
@@ -103,7 +103,7 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
   await confirmBatch(ctx, plan, (who) => `Purge ${who} permanently (this cannot be undone; take a snapshot first: roster db backup ${snapshot})?`, {
     always: true,
     dryRun: opts.dryRun,
-    wouldChange: () => runBatch(ctx, plan, purgeAction(ctx, receiver).action, { dryRun: true }),
+    wouldChange: () => runBatch(ctx, plan, purgeAction(ctx, receiver).action, { dryRun: true, atomic: opts.atomic }),
   });
   const { action, handedOver, sessionsHandedOver, flushLog } = purgeAction(ctx, receiver);
   const result = await runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
@@ -130,7 +130,7 @@ async function runAnonymize(ctx: CommandContext, users: string[], opts: BatchCli
   await confirmBatch(ctx, plan, (who) => `Anonymize ${who} for good (names, username, email, official code, phone, picture, extra fields and password are erased; this cannot be undone)?`, {
     always: true,
     dryRun: opts.dryRun,
-    wouldChange: () => runBatch(ctx, plan, anonymizeAction(ctx), { dryRun: true }),
+    wouldChange: () => runBatch(ctx, plan, anonymizeAction(ctx), { dryRun: true, atomic: opts.atomic }),
   });
   const result = await anonymizeUsers(ctx, plan, { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'anonymized', would: 'anonymize', unchanged: 'already anonymized' });

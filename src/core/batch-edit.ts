@@ -3,7 +3,7 @@ import { runBatch, type BatchOptions, type BatchPlan, type BatchResult } from '.
 import type { ServiceContext } from './context';
 import { NotFoundError } from '../shared/errors';
 import { loadFields } from './fields';
-import { applyEdit, type UserEdit } from './users';
+import { applyEdit, checkEditValues, type UserEdit } from './users';
 
 export interface BatchEditResult extends BatchResult {
   /** Each warning once (an expiration date in the past is the same for every user). */
@@ -17,6 +17,7 @@ export interface BatchEditResult extends BatchResult {
  */
 export async function editUsers(ctx: ServiceContext, plan: BatchPlan, edit: UserEdit, options: BatchOptions = {}): Promise<BatchEditResult> {
   const fields = await loadFields(ctx.db.kysely);
+  checkEditValues(edit, fields);
   const warnings = new Set<string>();
   const result = await runBatch(
     ctx,

@@ -72,8 +72,13 @@ export function parseDuration(input: string, field: string): number {
       { field, message: `"${input}" is not a duration; use a number and a unit, e.g. 30d, 12h, 2w, 15m` },
     ]);
   }
-  return Number(match[1]) * UNIT_MS[match[2]!.toLowerCase()]!;
+  const ms = Number(match[1]) * UNIT_MS[match[2]!.toLowerCase()]!;
+  // Dates run out long before numbers do: a date so far off is a typo, not a plan.
+  if (ms > MAX_DURATION_MS) throw new ValidationError([{ field, message: `"${input}" is longer than 1000 years` }]);
+  return ms;
 }
+
+const MAX_DURATION_MS = 1000 * 365 * 86_400_000;
 
 /**
  * How long an account must have gone unused before it counts as dormant.

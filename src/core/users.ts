@@ -360,6 +360,28 @@ export async function editUser(ctx: ServiceContext, ref: string, edit: UserEdit,
 }
 
 /**
+ * Checks the values of an edit that do not depend on the user (a language, a
+ * date, roles, extra fields), once: a batch refuses a wrong value before it
+ * starts (exit 5, or 3 for an unknown field), instead of failing each user.
+ */
+export function checkEditValues(edit: UserEdit, fields: Map<string, ExtraField>): void {
+  const problems = new Problems();
+  if (edit.language !== undefined) collect(problems, () => parseLanguage(edit.language!));
+  if (edit.expires !== undefined && edit.expires.trim().toLowerCase() !== 'never') collect(problems, () => parseExpiry(edit.expires!, 'expires'));
+  if (edit.authSource !== undefined && !edit.authSource.trim()) problems.add('auth-source', 'is empty; give the name of an authentication source, e.g. platform or ldap');
+  if (edit.authSource !== undefined) checkOptionalText(edit.authSource.trim(), LIMITS.authSource, problems, 'auth-source');
+  for (const [roles, field] of [[edit.roles, 'roles'], [edit.addRoles, 'add-role'], [edit.removeRoles, 'remove-role']] as const) {
+    if (roles) collect(problems, () => parseRoles(roles, field));
+  }
+  for (const assignment of edit.setFields ?? []) {
+    const field = requireField(fields, assignment.name);
+    collect(problems, () => canonicalValue(field, assignment.value));
+  }
+  for (const name of edit.unsetFields ?? []) requireField(fields, name);
+  if (!problems.empty) throw new ValidationError(problems.list);
+}
+
+/**
  * One user's edit, inside the caller's transaction: checked, written and
  * audited, or refused (a RosterError) before anything of it is kept.
  * `edit user` runs it for one user, a batch edit for each.
