@@ -1,6 +1,6 @@
 import { accountStatements } from '../db/account-statements';
 import { AdminGuard } from './admin-guard';
-import { batchAuditor, type FieldChange } from './audit';
+import { AuditBuffer, type FieldChange } from './audit';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import type { BatchAction, Outcome, TargetUser } from './batch';
@@ -27,12 +27,11 @@ export interface ActivateOptions {
  */
 export function activateAction(ctx: ServiceContext, options: ActivateOptions = {}): BatchAction {
   const sql = accountStatements(ctx.db);
-  const auditLog = batchAuditor(ctx);
   const now = nowIso(ctx);
   return {
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
-    apply(user) {
+    apply(user, { audit: auditLog }) {
       assertLiveAccount(user, 'activated');
       const expiresAt = options.expiresAt === undefined ? user.expires_at : options.expiresAt;
       if (expiresAt !== null && expiresAt <= now) {
@@ -58,14 +57,13 @@ export function activateAction(ctx: ServiceContext, options: ActivateOptions = {
 
 export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'): BatchAction {
   const sql = accountStatements(ctx.db);
-  const auditLog = batchAuditor(ctx);
   // Which users of a chunk are admins: read once per chunk.
   const guard = new AdminGuard(nowIso(ctx));
   return {
     readChunk: (users, trx) => guard.load(trx, users.map((u) => u.id)),
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
-    async apply(user, trx) {
+    async apply(user, { trx, audit: auditLog }) {
       if (user.is_system) return 'unchanged';
       assertLiveAccount(user, 'deactivated');
       if (!user.active) return 'unchanged';
@@ -87,6 +85,9 @@ export async function changeActivation(ctx: ServiceContext, trx: Transaction<Dat
   const user = new TargetLookup(ctx.db).find(`id:${userId}`);
   if (!user) throw new NotFoundError(`no user id:${userId}`);
   const action = active ? activateAction(ctx) : deactivateAction(ctx);
+  const auditRows = new AuditBuffer(ctx);
   await action.readChunk?.([user], trx);
-  return action.apply(user, trx);
+  const outcome = await action.apply(user, { trx, audit: auditRows.add });
+  await auditRows.flush(trx);
+  return outcome;
 }

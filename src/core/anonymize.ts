@@ -3,8 +3,8 @@ import { erasureStatements, type ErasureStatements } from '../db/lifecycle-state
 import { AdminGuard } from './admin-guard';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { batchAuditor, type AuditDetails } from './audit';
-import { runBatch, type BatchOptions, type BatchPlan, type BatchResult, type Outcome, type TargetUser } from './batch';
+import type { AuditDetails } from './audit';
+import { runBatch, type BatchOptions, type BatchPlan, type BatchResult, type BatchStep, type Outcome, type TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError } from '../shared/errors';
 import { foldedKey, identityKey } from '../shared/folding';
@@ -129,7 +129,6 @@ export function assertAnonymizable(user: TargetUser): void {
  */
 export function anonymizeAction(ctx: ServiceContext) {
   const sql = erasureStatements(ctx.db);
-  const auditLog = batchAuditor(ctx);
   const erase = eraser(ctx.db);
   const now = nowIso(ctx);
   // Which users of a chunk are admins: read once per chunk.
@@ -137,7 +136,7 @@ export function anonymizeAction(ctx: ServiceContext) {
   return {
     readChunk: (users: readonly TargetUser[], trx: Transaction<Database>) => guard.load(trx, users.map((u) => u.id)),
     eraser: erase,
-    async apply(user: TargetUser, trx: Transaction<Database>): Promise<Outcome> {
+    async apply(user: TargetUser, { trx, audit: auditLog }: BatchStep): Promise<Outcome> {
       assertAnonymizable(user);
       if (user.anonymized_at) return 'unchanged';
       await guard.assert(trx, user, 'anonymize it', 'give another account the admin role first, then anonymize this one');

@@ -1,6 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema';
-import { insertAuditEntry, prepareAuditInsert, queryAudit, usernamesOf, type AuditQuery } from '../db/audit-repository';
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { AuditLogTable, Database } from '../db/schema';
+import { insertAuditEntries, queryAudit, usernamesOf, type AuditQuery } from '../db/audit-repository';
 import { parseUserRef, resolveUserId } from '../db/user-repository';
 import type { ServiceContext } from './context';
 import { nowIso } from './context';
@@ -39,29 +39,42 @@ export async function audit(
   userId: number | null,
   details?: AuditDetails,
 ): Promise<void> {
-  await insertAuditEntry(trx, {
-    at: nowIso(ctx),
-    actor: ctx.actor,
-    action,
-    user_id: userId,
-    details: details ? JSON.stringify(redactSecrets(details)) : null,
-  });
+  await insertAuditEntries(trx, [auditRow(ctx, action, userId, details)]);
 }
 
-export type SyncAuditor = (action: string, userId: number | null, details?: AuditDetails) => void;
+export type Auditor = (action: string, userId: number | null, details?: AuditDetails) => void;
 
-/** The synchronous twin of audit(), with its statement prepared once, for batches and imports. */
-export function batchAuditor(ctx: ServiceContext): SyncAuditor {
-  const insert = prepareAuditInsert(ctx.db);
-  return (action, userId, details) => {
-    insert.run({
-      at: nowIso(ctx),
-      actor: ctx.actor,
-      action,
-      user_id: userId,
-      details: details ? JSON.stringify(redactSecrets(details)) : null,
-    });
+/**
+ * The audit rows of a batch chunk, kept until the chunk is written: then one
+ * multi-row insert, in the chunk's transaction. A user whose change is
+ * refused takes its rows back (`truncate` to the mark taken before it).
+ */
+export class AuditBuffer {
+  private rows: Insertable<AuditLogTable>[] = [];
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  readonly add: Auditor = (action, userId, details) => {
+    this.rows.push(auditRow(this.ctx, action, userId, details));
   };
+
+  get length(): number {
+    return this.rows.length;
+  }
+
+  truncate(length: number): void {
+    this.rows.length = length;
+  }
+
+  async flush(trx: Transaction<Database>): Promise<void> {
+    const rows = this.rows;
+    this.rows = [];
+    await insertAuditEntries(trx, rows);
+  }
+}
+
+function auditRow(ctx: ServiceContext, action: string, userId: number | null, details?: AuditDetails): Insertable<AuditLogTable> {
+  return { at: nowIso(ctx), actor: ctx.actor, action, user_id: userId, details: details ? JSON.stringify(redactSecrets(details)) : null };
 }
 
 /** Never a password or hash in the log, whatever the caller passed. */

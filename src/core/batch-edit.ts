@@ -23,7 +23,7 @@ export async function editUsers(ctx: ServiceContext, plan: BatchPlan, edit: User
     ctx,
     plan,
     {
-      async apply(user, trx) {
+      async apply(user, { trx }) {
         const row = await repo.findUserById(trx, user.id);
         if (!row) throw new NotFoundError(`no user id:${user.id}`);
         const applied = await applyEdit(ctx, trx, row, edit, fields);

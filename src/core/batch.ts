@@ -1,6 +1,7 @@
 import { dataVersion, FilterRecheck, selectTargetIds, TargetLookup, targetChunks, usernamesOf, type TargetUser } from '../db/selection-repository';
 import type { ControlledTransaction, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
+import { AuditBuffer, type Auditor } from './audit';
 import type { ServiceContext } from './context';
 import { isRosterError, UsageError } from '../shared/errors';
 import { hasSelectiveFilter, type UserFilter } from '../shared/user-filter';
@@ -110,13 +111,18 @@ export function withoutRefused(plan: BatchPlan, check: (user: TargetUser) => voi
 
 export type Outcome = 'changed' | 'unchanged';
 
+/** What an action gets for one user: the transaction to run its queries in, and the audit log of the chunk. */
+export interface BatchStep {
+  trx: Transaction<Database>;
+  audit: Auditor;
+}
+
 /**
  * One user's change. It runs inside a transaction (under a savepoint), sees
  * the user as it is at that moment, and throws a RosterError to refuse.
- * `trx` is the transaction to run its queries in.
  */
 export interface BatchAction {
-  apply(user: TargetUser, trx: Transaction<Database>): Outcome | Promise<Outcome>;
+  apply(user: TargetUser, step: BatchStep): Outcome | Promise<Outcome>;
   /**
    * Set it when apply() refuses (throws a RosterError) only before its first
    * write: then no savepoint is needed to undo a refused user's change, and
@@ -156,16 +162,24 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
   const result: BatchResult = { changed: [], unchanged: [], failed: [...plan.failed], dryRun: Boolean(options.dryRun), rolledBack: false };
   const lookup = plan.targets ? new TargetLookup(ctx.db) : undefined;
 
+  const auditRows = new AuditBuffer(ctx);
   const applyOne = async (trx: ControlledTransaction<Database>, user: TargetUser): Promise<Outcome> => {
-    if (action.refusesBeforeWriting) return action.apply(user, trx);
-    const point = await trx.savepoint('user').execute();
+    const mark = auditRows.length;
     try {
-      const outcome = await action.apply(user, point);
-      await point.releaseSavepoint('user').execute();
-      return outcome;
+      if (action.refusesBeforeWriting) return await action.apply(user, { trx, audit: auditRows.add });
+      const point = await trx.savepoint('user').execute();
+      try {
+        const outcome = await action.apply(user, { trx: point, audit: auditRows.add });
+        await point.releaseSavepoint('user').execute();
+        return outcome;
+      } catch (error) {
+        await point.rollbackToSavepoint('user').execute();
+        await point.releaseSavepoint('user').execute();
+        throw error;
+      }
     } catch (error) {
-      await point.rollbackToSavepoint('user').execute();
-      await point.releaseSavepoint('user').execute();
+      // A refused user's audit rows go with its change.
+      auditRows.truncate(mark);
       throw error;
     }
   };
@@ -191,6 +205,9 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
         if (options.atomic) throw new Rollback();
       }
     }
+    // A dry run is rolled back whole: its audit rows need not be written.
+    if (options.dryRun) auditRows.truncate(0);
+    else await auditRows.flush(trx);
   };
   // Lazy: each chunk is read when next() is called, inside its transaction.
   const chunks = (): Iterator<TargetUser[]> => {

@@ -4,7 +4,6 @@ import { erasureStatements, lifecycleStatements } from '../db/lifecycle-statemen
 import { eraseFromAuditTrail } from './anonymize';
 import { selectUserIds } from '../db/user-query';
 import { AdminGuard } from './admin-guard';
-import { batchAuditor } from './audit';
 import type { BatchAction, BatchPlan, TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError, NotFoundError } from '../shared/errors';
@@ -25,7 +24,6 @@ export function assertDeletable(user: TargetUser): void {
 export function deleteAction(ctx: ServiceContext): BatchAction {
   const accounts = accountStatements(ctx.db);
   const sql = lifecycleStatements(ctx.db);
-  const auditLog = batchAuditor(ctx);
   const now = nowIso(ctx);
   // Which users of a chunk are admins: read once per chunk.
   const guard = new AdminGuard(nowIso(ctx));
@@ -33,7 +31,7 @@ export function deleteAction(ctx: ServiceContext): BatchAction {
     readChunk: (users, trx) => guard.load(trx, users.map((u) => u.id)),
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
-    async apply(user, trx) {
+    async apply(user, { trx, audit: auditLog }) {
       assertDeletable(user);
       if (user.deleted_at) return 'unchanged';
       await guard.assert(trx, user, 'delete it', 'give another account the admin role first, then delete this one');
@@ -49,9 +47,8 @@ export function deleteAction(ctx: ServiceContext): BatchAction {
 /** Brings a soft-deleted account back exactly as it was (its identity stayed reserved). */
 export function restoreAction(ctx: ServiceContext): BatchAction {
   const sql = lifecycleStatements(ctx.db);
-  const auditLog = batchAuditor(ctx);
   return {
-    apply(user) {
+    apply(user, { audit: auditLog }) {
       if (!user.deleted_at) return 'unchanged';
       sql.setDeletedAt.run({ id: user.id, deleted_at: null });
       auditLog('user.restore', user.id, { changes: [{ field: 'deleted_at', before: user.deleted_at, after: null }] });
@@ -108,13 +105,12 @@ export function assertPurgeable(user: TargetUser): void {
 
 export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): PurgeRun {
   const sql = lifecycleStatements(ctx.db);
-  const auditLog = batchAuditor(ctx);
   const erase = eraser(ctx.db);
   const erasure = erasureStatements(ctx.db);
   const handedOver = new Map<number, number[]>();
   const sessionsHandedOver = new Map<number, number[]>();
   const action: BatchAction = {
-    apply(user) {
+    apply(user, { audit: auditLog }) {
       assertPurgeable(user);
       const courseIds = sql.ownedCourseIds.all<{ id: number }>({ id: user.id }).map((c) => c.id);
       // Coached sessions are owned content too: they go to the same account, not to nobody.

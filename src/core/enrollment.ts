@@ -1,6 +1,5 @@
 import { enrollmentStatements } from '../db/enrollment-statements';
 import { assertLiveAccount } from './activation';
-import { batchAuditor } from './audit';
 import type { BatchAction, Selection } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { parseCourseRole, requireCourse, type CourseRole } from './courses';
@@ -50,12 +49,11 @@ export function describeTarget(target: EnrollTarget): string {
  */
 export function enrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAction {
   const sql = enrollmentStatements(ctx.db);
-  const auditLog = batchAuditor(ctx);
   const enrolledAt = nowIso(ctx);
   if (target.kind === 'session') {
     return {
       refusesBeforeWriting: true,
-      apply(user) {
+      apply(user, { audit: auditLog }) {
         assertLiveAccount(user, 'enrolled');
         if (!sql.insertSessionUser.run({ session_id: target.id, user_id: user.id, enrolled_at: enrolledAt }).changes) return 'unchanged';
         auditLog('session.enroll', user.id, { session: target.name });
@@ -67,7 +65,7 @@ export function enrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAc
   const enrolled = { course: target.code, role };
   return {
     refusesBeforeWriting: true,
-    apply(user) {
+    apply(user, { audit: auditLog }) {
       assertLiveAccount(user, 'enrolled');
       if (sql.insertCourseUser.run({ course_id: target.id, user_id: user.id, role, enrolled_at: enrolledAt }).changes) {
         auditLog('course.enroll', user.id, enrolled);
@@ -86,11 +84,10 @@ export function enrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAc
 /** Removes one user's enrolment; not enrolled: unchanged. Works for deleted accounts too (clean-up). */
 export function unenrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAction {
   const sql = enrollmentStatements(ctx.db);
-  const auditLog = batchAuditor(ctx);
   if (target.kind === 'session') {
     return {
       refusesBeforeWriting: true,
-      apply(user) {
+      apply(user, { audit: auditLog }) {
         if (!sql.deleteSessionUser.run({ session_id: target.id, user_id: user.id }).changes) return 'unchanged';
         auditLog('session.unenroll', user.id, { session: target.name });
         return 'changed';
@@ -99,7 +96,7 @@ export function unenrollAction(ctx: ServiceContext, target: EnrollTarget): Batch
   }
   return {
     refusesBeforeWriting: true,
-    apply(user) {
+    apply(user, { audit: auditLog }) {
       const removed = sql.deleteCourseUser.get<{ role: string }>({ course_id: target.id, user_id: user.id });
       if (!removed) return 'unchanged';
       auditLog('course.unenroll', user.id, { course: target.code, role: removed.role });

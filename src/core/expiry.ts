@@ -1,5 +1,4 @@
 import { accountStatements } from '../db/account-statements';
-import { batchAuditor } from './audit';
 import type { BatchAction, Selection } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { UsageError } from '../shared/errors';
@@ -38,7 +37,6 @@ export function expirySelection(ctx: ServiceContext, selection: Selection, optio
  */
 export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): BatchAction {
   const sql = accountStatements(ctx.db);
-  const auditLog = batchAuditor(ctx);
   const now = nowIso(ctx);
   // Which users of a chunk are admins: read once per chunk.
   const guard = new AdminGuard(nowIso(ctx));
@@ -46,7 +44,7 @@ export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): 
     readChunk: (users, trx) => guard.load(trx, users.map((u) => u.id)),
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
-    async apply(user, trx) {
+    async apply(user, { trx, audit: auditLog }) {
       if (user.is_system || user.deleted_at || user.anonymized_at || !user.active) return 'unchanged';
       const expired = user.expires_at !== null && user.expires_at <= now;
       const lastSeen = user.last_login_at ?? user.registered_at;

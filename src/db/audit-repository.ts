@@ -1,13 +1,16 @@
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
-import type { RosterDb } from './database';
-import { param, prepare } from './prepared';
 import type { AuditLogRow, AuditLogTable, Database } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export async function insertAuditEntry(db: Executor, entry: Insertable<AuditLogTable>): Promise<void> {
-  await db.insertInto('audit_log').values(entry).execute();
+/** The one writer of the audit log: rows inserted a few hundred at a time, each statement within every engine's limit on parameters. */
+export async function insertAuditEntries(db: Executor, entries: readonly Insertable<AuditLogTable>[]): Promise<void> {
+  for (let at = 0; at < entries.length; at += AUDIT_ROWS_PER_INSERT) {
+    await db.insertInto('audit_log').values(entries.slice(at, at + AUDIT_ROWS_PER_INSERT)).execute();
+  }
 }
+
+const AUDIT_ROWS_PER_INSERT = 500;
 
 export interface AuditQuery {
   userId?: number;
@@ -41,18 +44,4 @@ export async function usernamesOf(db: Executor, ids: readonly number[]): Promise
     for (const row of rows) names.set(row.id, row.username);
   }
   return names;
-}
-
-/** The audit insert as a statement prepared once, for batches and imports. */
-export function prepareAuditInsert(db: RosterDb) {
-  return prepare<'at' | 'actor' | 'action' | 'user_id' | 'details'>(
-    db.raw,
-    db.kysely.insertInto('audit_log').values({
-      at: param<string>('at'),
-      actor: param<string>('actor'),
-      action: param<string>('action'),
-      user_id: param<number | null>('user_id'),
-      details: param<string | null>('details'),
-    }),
-  );
 }
