@@ -1,4 +1,4 @@
-import { dataVersion, FilterRecheck, selectTargetIds, TargetLookup, targetChunks, usernamesOf, type TargetUser } from '../db/selection-repository';
+import { dataVersion, FilterRecheck, inReadTransaction, selectTargetIds, TargetLookup, targetChunks, usernamesOf, type TargetUser } from '../db/selection-repository';
 import type { ControlledTransaction, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import { AuditBuffer, type Auditor } from './audit';
@@ -58,9 +58,8 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
   const targets: TargetUser[] = [];
   const failed: BatchFailure[] = [];
   let version: number | undefined;
-  // One read transaction for all the look-ups: outside one, SQLite takes and
-  // drops its read lock for each of 100,000 statements.
-  ctx.db.raw.transaction(() => {
+  // One read transaction for all the look-ups.
+  inReadTransaction(ctx.db, () => {
     version = dataVersion(ctx.db);
     for (const ref of selection.refs) {
       let user: TargetUser | undefined;
@@ -77,7 +76,7 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
         targets.push(user);
       }
     }
-  })();
+  });
   return { selection, targets, count: targets.length, failed, dataVersion: version };
 }
 

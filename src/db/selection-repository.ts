@@ -116,6 +116,14 @@ const RECHECK_SLOTS = Array.from({ length: 500 }, (_, i) => `id${i}`);
  * chunk's transaction: a statement prepared once, probing the given ids
  * (short lists are padded with an id no user has).
  */
+/**
+ * Runs synchronous look-ups in one read transaction: outside one, SQLite
+ * takes and drops its read lock for each of 100,000 statements.
+ */
+export function inReadTransaction<T>(db: RosterDb, work: () => T): T {
+  return db.raw.transaction(work)();
+}
+
 export class FilterRecheck {
   private readonly statement: Prepared<string>;
 
