@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { isDatabaseUrl, refuseDatabaseUrl } from './reference';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
 import { NotFoundError, UsageError } from '../shared/errors';
 import { unusableDatabase } from './unusable-database';
@@ -39,7 +40,9 @@ export function resolveDatabasePath(option: string | undefined, env: NodeJS.Proc
   if (option?.startsWith('-')) {
     throw new UsageError(`--db was given "${option}", which looks like an option: was a value left out before it?`, `give the database path after --db; a file whose name starts with "-" can be written ./${option}`);
   }
+  if (option && isDatabaseUrl(option)) refuseDatabaseUrl(option, '--db');
   if (option) return path.resolve(option);
+  if (env.ROSTER_DB && isDatabaseUrl(env.ROSTER_DB)) refuseDatabaseUrl(env.ROSTER_DB, 'ROSTER_DB');
   if (env.ROSTER_DB) return path.resolve(env.ROSTER_DB);
   // node:os is loaded only here: a command given its database does not pay for it.
   const dataHome = env.XDG_DATA_HOME || path.join((require('node:os') as typeof import('node:os')).homedir(), '.local', 'share');

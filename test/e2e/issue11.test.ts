@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { BIN, Sandbox } from './helpers';
 import { seedUsers, writeDb } from './seed';
@@ -54,5 +55,31 @@ describe('issue 11: one key function per entity', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(sandbox.query("SELECT c.code FROM course_user cu JOIN course c ON c.id = cu.course_id JOIN user u ON u.id = cu.user_id WHERE u.username = 'yan'")).toEqual([{ code: 'CAFÉ101' }]);
+  });
+});
+
+describe('issue 11: a database URL', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  const URL = 'postgres://roster:s3cret@db.example.org:5432/roster?sslmode=require';
+
+  it.each([
+    ['--db', (args: string[]) => sandbox.run(['--db', URL, ...args], { env: { ROSTER_DB: undefined } })],
+    ['ROSTER_DB', (args: string[]) => sandbox.run(args, { env: { ROSTER_DB: URL } })],
+  ])('in %s is never taken for a file path: nothing is created, the password is never printed', (_where, run) => {
+    const before = fs.readdirSync(sandbox.dir);
+    for (const args of [['list'], ['db', 'status'], ['add', '--username', 'x', '--email', 'x@example.org', '--firstname', 'X', '--lastname', 'Y', '--role', 'student', '--generate-password']]) {
+      const result = run(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('postgres://roster:***@db.example.org:5432/roster?sslmode=require');
+      expect(result.stderr + result.stdout).not.toContain('s3cret');
+    }
+    expect(fs.readdirSync(sandbox.dir)).toEqual(before);
+  });
+
+  it('another scheme is refused as no database roster can open', () => {
+    const result = sandbox.run(['--db', 'mysql://root:pw@localhost/lms', 'list']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('mysql://root:***@localhost/lms is no database roster can open');
   });
 });
