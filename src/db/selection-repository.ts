@@ -94,7 +94,6 @@ export function* targetChunks(db: RosterDb, filter: UserFilter, chunkSize: numbe
   }
 }
 
-/** The ids a filter selects, in id order: one scan, 8 bytes a user. */
 /** The usernames of these users, in the order of the ids given. */
 export function usernamesOf(db: RosterDb, ids: readonly number[]): string[] {
   if (!ids.length) return [];
@@ -103,10 +102,19 @@ export function usernamesOf(db: RosterDb, ids: readonly number[]): string[] {
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
+/** The ids a filter selects, in id order: one scan, 8 bytes a user. */
 export function selectTargetIds(db: RosterDb, filter: UserFilter): number[] {
   return prepare(db.raw, selectUserIds(db.kysely, filter))
     .all<{ id: number }>({})
     .map((row) => row.id);
+}
+
+/**
+ * Runs synchronous look-ups in one read transaction: outside one, SQLite
+ * takes and drops its read lock for each of 100,000 statements.
+ */
+export function inReadTransaction<T>(db: RosterDb, work: () => T): T {
+  return db.raw.transaction(work)();
 }
 
 const RECHECK_SLOTS = Array.from({ length: 500 }, (_, i) => `id${i}`);
@@ -116,14 +124,6 @@ const RECHECK_SLOTS = Array.from({ length: 500 }, (_, i) => `id${i}`);
  * chunk's transaction: a statement prepared once, probing the given ids
  * (short lists are padded with an id no user has).
  */
-/**
- * Runs synchronous look-ups in one read transaction: outside one, SQLite
- * takes and drops its read lock for each of 100,000 statements.
- */
-export function inReadTransaction<T>(db: RosterDb, work: () => T): T {
-  return db.raw.transaction(work)();
-}
-
 export class FilterRecheck {
   private readonly statement: Prepared<string>;
 
