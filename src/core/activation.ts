@@ -6,7 +6,7 @@ import type { Database } from '../db/schema';
 import type { BatchAction, Outcome, TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError, NotFoundError } from '../shared/errors';
-import { TargetLookup } from '../db/selection-repository';
+import { targetsByIds } from '../db/selection-repository';
 
 /** Refuses accounts that are not ordinary live ones, naming why and what to do. */
 export function assertLiveAccount(user: TargetUser, doing: string): void {
@@ -82,7 +82,7 @@ export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'
  * edit --activate and --deactivate run.
  */
 export async function changeActivation(ctx: ServiceContext, trx: Transaction<Database>, userId: number, active: boolean): Promise<Outcome> {
-  const user = new TargetLookup(ctx.db).find(`id:${userId}`);
+  const user = (await targetsByIds(trx, [userId])).get(userId);
   if (!user) throw new NotFoundError(`no user id:${userId}`);
   const action = active ? activateAction(ctx) : deactivateAction(ctx);
   const auditRows = new AuditBuffer(ctx);

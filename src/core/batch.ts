@@ -1,4 +1,4 @@
-import { dataVersion, FilterRecheck, inReadTransaction, selectTargetIds, TargetLookup, targetChunks, usernamesOf, type TargetUser } from '../db/selection-repository';
+import { FilterRecheck, resolveReferences, selectTargetIds, targetChunks, targetsByIds, usernamesOf, type TargetUser } from '../db/selection-repository';
 import type { ControlledTransaction, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import { AuditBuffer, type Auditor } from './audit';
@@ -30,8 +30,6 @@ export interface BatchPlan {
   /** The users the filter selected when planned, in id order; each chunk re-checks the filter. */
   ids?: number[];
   failed: BatchFailure[];
-  /** SQLite's data_version when the targets were read: unchanged, they need no re-read. */
-  dataVersion?: number;
 }
 
 /**
@@ -53,31 +51,20 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
     return { selection, filter, ids, count: ids.length, failed: [] };
   }
   if (!selection.refs.length && !selection.fromStdin) throw new UsageError('no users given', 'name users (username, email, id:N) or pass - to read them from stdin');
-  const lookup = new TargetLookup(ctx.db);
   const seen = new Set<number>();
   const targets: TargetUser[] = [];
   const failed: BatchFailure[] = [];
-  let version: number | undefined;
-  // One read transaction for all the look-ups.
-  inReadTransaction(ctx.db, () => {
-    version = dataVersion(ctx.db);
-    for (const ref of selection.refs) {
-      let user: TargetUser | undefined;
-      try {
-        user = lookup.find(ref);
-      } catch (error) {
-        if (!isRosterError(error)) throw error;
-        failed.push({ ref, message: error.message, exitCode: error.exitCode, hint: error.suggestion });
-        continue;
-      }
-      if (!user) failed.push({ ref, message: 'no such user', exitCode: 3 });
-      else if (!seen.has(user.id)) {
-        seen.add(user.id);
-        targets.push(user);
-      }
+  for (const { ref, user, error } of await resolveReferences(ctx.db.kysely, selection.refs)) {
+    if (error !== undefined) {
+      if (!isRosterError(error)) throw error;
+      failed.push({ ref, message: error.message, exitCode: error.exitCode, hint: error.suggestion });
+    } else if (!user) failed.push({ ref, message: 'no such user', exitCode: 3 });
+    else if (!seen.has(user.id)) {
+      seen.add(user.id);
+      targets.push(user);
     }
-  });
-  return { selection, targets, count: targets.length, failed, dataVersion: version };
+  }
+  return { selection, targets, count: targets.length, failed };
 }
 
 /** The first few users a plan acts on, by username, and how many more: what a confirmation shows. */
@@ -159,7 +146,6 @@ class Rollback extends Error {}
 export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchAction, options: BatchOptions = {}): Promise<BatchResult> {
   const chunkSize = options.chunkSize ?? 1000;
   const result: BatchResult = { changed: [], unchanged: [], failed: [...plan.failed], dryRun: Boolean(options.dryRun), rolledBack: false };
-  const lookup = plan.targets ? new TargetLookup(ctx.db) : undefined;
 
   const auditRows = new AuditBuffer(ctx);
   const applyOne = async (trx: ControlledTransaction<Database>, user: TargetUser): Promise<Outcome> => {
@@ -184,12 +170,12 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
   };
 
   const runChunk = async (trx: ControlledTransaction<Database>, chunk: TargetUser[]) => {
-    // Inside the chunk's write transaction: if another connection committed
-    // since the plan, the users may have changed, so they are read again.
-    const reread = lookup && (plan.dataVersion === undefined || dataVersion(ctx.db) !== plan.dataVersion) ? lookup : undefined;
+    // Inside the chunk's write transaction: named users are read again (another
+    // process may have changed them since the plan); a filter's chunk was just read.
+    const current = plan.targets ? await targetsByIds(trx, chunk.map((u) => u.id)) : undefined;
     await action.readChunk?.(chunk, trx);
     for (const snapshot of chunk) {
-      const user = reread ? reread.find(`id:${snapshot.id}`) : snapshot;
+      const user = current ? current.get(snapshot.id) : snapshot;
       const ref = snapshot.username;
       if (!user) {
         result.failed.push({ ref, message: 'no such user (removed meanwhile)', exitCode: 3 });

@@ -1,10 +1,12 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { UserFilter } from '../shared/user-filter';
 import { param, prepare, type Prepared } from './prepared';
 import type { Database } from './schema';
 import { selectUserIds } from './user-query';
 import { isBareNumber, parseUserRef, unambiguous } from './user-repository';
 import type { RosterDb } from './database';
+
+type Executor = Kysely<Database> | Transaction<Database>;
 
 /** What a batch needs to know of each selected user to decide and report. */
 export interface TargetUser {
@@ -38,38 +40,89 @@ function toTarget(row: unknown[]): TargetUser {
   };
 }
 
-function maybeTarget(row: unknown[] | undefined): TargetUser | undefined {
-  return row && toTarget(row);
+/** What a reference resolved to: the user, nobody (undefined), or why it names no one (an ambiguity, a malformed id:). */
+export interface ResolvedReference {
+  ref: string;
+  user?: TargetUser;
+  error?: unknown;
 }
 
-/** Looks references up with statements prepared once: fast for 100,000 references on stdin. */
-export class TargetLookup {
-  private readonly byId: Prepared<'id'>;
-  private readonly byUsername: Prepared<'key'>;
-  private readonly byEmail: Prepared<'key'>;
+const REFERENCES_PER_QUERY = 500;
 
-  constructor(db: RosterDb) {
-    const k: Kysely<Database> = db.kysely;
-    this.byId = prepare(db.raw, k.selectFrom('user').select(TARGET_COLUMNS).where('id', '=', param<number>('id')));
-    this.byUsername = prepare(db.raw, k.selectFrom('user').select(TARGET_COLUMNS).where('username_key', '=', param<string>('key')));
-    this.byEmail = prepare(db.raw, k.selectFrom('user').select(TARGET_COLUMNS).where('email_key', '=', param<string>('key')));
-  }
+/**
+ * Resolves references a few hundred at a time (one query each, on any
+ * engine) by the rules of findUserByRef: an email of one user and the
+ * username of another is refused, never guessed; a bare number is a
+ * username if one exists, else an id. In the order given.
+ */
+export async function resolveReferences(db: Executor, refs: readonly string[]): Promise<ResolvedReference[]> {
+  const resolved: ResolvedReference[] = [];
+  for (let at = 0; at < refs.length; at += REFERENCES_PER_QUERY) resolved.push(...(await resolveChunk(db, refs.slice(at, at + REFERENCES_PER_QUERY))));
+  return resolved;
+}
 
-  /**
-   * The user a reference names, or undefined, by the rules of findUserByRef:
-   * an email of one and the username of another is refused, never guessed; a
-   * bare number is a username if one exists, else an id.
-   */
-  find(ref: string): TargetUser | undefined {
-    const parsed = parseUserRef(ref);
-    if (!parsed) return undefined;
-    if (parsed.kind === 'id') return maybeTarget(this.byId.getTuple({ id: parsed.id }));
-    const key = parsed.key;
-    const byName = maybeTarget(this.byUsername.getTuple({ key }));
-    if (isBareNumber(key)) return byName ?? maybeTarget(this.byId.getTuple({ id: Number(key) }));
-    const other = key.includes('@') ? maybeTarget(this.byEmail.getTuple({ key })) : undefined;
-    return unambiguous(ref, byName, other);
+async function resolveChunk(db: Executor, refs: readonly string[]): Promise<ResolvedReference[]> {
+  const parsed = refs.map((ref) => {
+    try {
+      return { ref, parsed: parseUserRef(ref) };
+    } catch (error) {
+      return { ref, error };
+    }
+  });
+  const ids = new Set<number>();
+  const names = new Set<string>();
+  for (const { parsed: p } of parsed) {
+    if (p?.kind === 'id') ids.add(p.id);
+    else if (p) {
+      names.add(p.key);
+      if (isBareNumber(p.key)) ids.add(Number(p.key));
+    }
   }
+  const emails = [...names].filter((key) => key.includes('@'));
+  const rows =
+    ids.size || names.size
+      ? await db
+          .selectFrom('user')
+          .select([...TARGET_COLUMNS, 'username_key', 'email_key'])
+          .where((eb) =>
+            eb.or([
+              ...(ids.size ? [eb('id', 'in', [...ids])] : []),
+              ...(names.size ? [eb('username_key', 'in', [...names])] : []),
+              ...(emails.length ? [eb('email_key', 'in', emails)] : []),
+            ]),
+          )
+          .execute()
+      : [];
+  const byId = new Map<number, TargetUser>();
+  const byUsername = new Map<string, TargetUser>();
+  const byEmail = new Map<string, TargetUser>();
+  for (const { username_key, email_key, ...user } of rows) {
+    byId.set(user.id, user);
+    byUsername.set(username_key, user);
+    byEmail.set(email_key, user);
+  }
+  return parsed.map(({ ref, parsed: p, error }) => {
+    if (error !== undefined) return { ref, error };
+    if (!p) return { ref };
+    if (p.kind === 'id') return { ref, user: byId.get(p.id) };
+    const byName = byUsername.get(p.key);
+    if (isBareNumber(p.key)) return { ref, user: byName ?? byId.get(Number(p.key)) };
+    try {
+      return { ref, user: unambiguous(ref, byName, p.key.includes('@') ? byEmail.get(p.key) : undefined) };
+    } catch (ambiguous) {
+      return { ref, error: ambiguous };
+    }
+  });
+}
+
+/** These users as they are now (inside a batch's transaction: what another process changed is seen). */
+export async function targetsByIds(db: Executor, ids: readonly number[]): Promise<Map<number, TargetUser>> {
+  const found = new Map<number, TargetUser>();
+  for (let at = 0; at < ids.length; at += REFERENCES_PER_QUERY) {
+    const rows = await db.selectFrom('user').select(TARGET_COLUMNS).where('id', 'in', ids.slice(at, at + REFERENCES_PER_QUERY)).execute();
+    for (const row of rows) found.set(row.id, row);
+  }
+  return found;
 }
 
 /**
@@ -109,14 +162,6 @@ export function selectTargetIds(db: RosterDb, filter: UserFilter): number[] {
     .map((row) => row.id);
 }
 
-/**
- * Runs synchronous look-ups in one read transaction: outside one, SQLite
- * takes and drops its read lock for each of 100,000 statements.
- */
-export function inReadTransaction<T>(db: RosterDb, work: () => T): T {
-  return db.raw.transaction(work)();
-}
-
 const RECHECK_SLOTS = Array.from({ length: 500 }, (_, i) => `id${i}`);
 
 /**
@@ -148,12 +193,4 @@ export class FilterRecheck {
     }
     return found;
   }
-}
-
-/**
- * Changes whenever another connection commits to the database (not this
- * one): lets a batch skip re-reading users nobody else can have changed.
- */
-export function dataVersion(db: RosterDb): number {
-  return db.raw.pragma('data_version', { simple: true }) as number;
 }
