@@ -79,20 +79,13 @@ async function resolveChunk(db: Executor, refs: readonly string[]): Promise<Reso
     }
   }
   const emails = [...names].filter((key) => key.includes('@'));
-  const rows =
-    ids.size || names.size
-      ? await db
-          .selectFrom('user')
-          .select([...TARGET_COLUMNS, 'username_key', 'email_key'])
-          .where((eb) =>
-            eb.or([
-              ...(ids.size ? [eb('id', 'in', [...ids])] : []),
-              ...(names.size ? [eb('username_key', 'in', [...names])] : []),
-              ...(emails.length ? [eb('email_key', 'in', emails)] : []),
-            ]),
-          )
-          .execute()
-      : [];
+  // One query per kind of key, each served by its own index (an OR of the three is not, on SQLite).
+  const select = () => db.selectFrom('user').select([...TARGET_COLUMNS, 'username_key', 'email_key']);
+  const rows = [
+    ...(ids.size ? await select().where('id', 'in', [...ids]).execute() : []),
+    ...(names.size ? await select().where('username_key', 'in', [...names]).execute() : []),
+    ...(emails.length ? await select().where('email_key', 'in', emails).execute() : []),
+  ];
   const byId = new Map<number, TargetUser>();
   const byUsername = new Map<string, TargetUser>();
   const byEmail = new Map<string, TargetUser>();
