@@ -1,4 +1,4 @@
-import { FilterRecheck, resolveReferences, selectTargetIds, targetChunks, targetsByIds, usernamesOf, type TargetUser } from '../db/selection-repository';
+import { FilterRecheck, otherWritesMark, resolveReferences, selectTargetIds, targetChunks, targetsByIds, usernamesOf, type TargetUser } from '../db/selection-repository';
 import type { ControlledTransaction, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import { AuditBuffer, type Auditor } from './audit';
@@ -30,6 +30,8 @@ export interface BatchPlan {
   /** The users the filter selected when planned, in id order; each chunk re-checks the filter. */
   ids?: number[];
   failed: BatchFailure[];
+  /** Taken when named users were read: unchanged at a chunk, they need no second read. */
+  otherWritesMark?: number;
 }
 
 /**
@@ -54,6 +56,7 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
   const seen = new Set<number>();
   const targets: TargetUser[] = [];
   const failed: BatchFailure[] = [];
+  const mark = otherWritesMark(ctx.db);
   for (const { ref, user, error } of await resolveReferences(ctx.db.kysely, selection.refs)) {
     if (error !== undefined) {
       if (!isRosterError(error)) throw error;
@@ -64,7 +67,7 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
       targets.push(user);
     }
   }
-  return { selection, targets, count: targets.length, failed };
+  return { selection, targets, count: targets.length, failed, otherWritesMark: mark };
 }
 
 /** The first few users a plan acts on, by username, and how many more: what a confirmation shows. */
@@ -170,9 +173,10 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
   };
 
   const runChunk = async (trx: ControlledTransaction<Database>, chunk: TargetUser[]) => {
-    // Inside the chunk's write transaction: named users are read again (another
-    // process may have changed them since the plan); a filter's chunk was just read.
-    const current = plan.targets ? await targetsByIds(trx, chunk.map((u) => u.id)) : undefined;
+    // Inside the chunk's write transaction: named users are read again if another
+    // process has written since the plan; a filter's chunk was just read.
+    const stale = plan.targets && (plan.otherWritesMark === undefined || otherWritesMark(ctx.db) !== plan.otherWritesMark);
+    const current = stale ? await targetsByIds(trx, chunk.map((u) => u.id)) : undefined;
     await action.readChunk?.(chunk, trx);
     for (const snapshot of chunk) {
       const user = current ? current.get(snapshot.id) : snapshot;

@@ -187,3 +187,12 @@ export class FilterRecheck {
     return found;
   }
 }
+
+/**
+ * A mark that changes whenever another connection commits (SQLite's
+ * data_version): a batch whose mark is unchanged since its plan need not
+ * read its users again.
+ */
+export function otherWritesMark(db: RosterDb): number {
+  return db.raw.pragma('data_version', { simple: true }) as number;
+}
