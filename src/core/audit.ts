@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { AuditLogTable, Database } from '../db/schema';
-import { insertAuditEntries, queryAudit, usernamesOf, type AuditQuery } from '../db/audit-repository';
+import { insertAuditBatch, insertAuditEntries, queryAudit, usernamesOf, type AuditQuery } from '../db/audit-repository';
 import { parseUserRef, resolveUserId } from '../db/user-repository';
 import type { ServiceContext } from './context';
 import { nowIso } from './context';
@@ -69,7 +69,7 @@ export class AuditBuffer {
   async flush(trx: Transaction<Database>): Promise<void> {
     const rows = this.rows;
     this.rows = [];
-    await insertAuditEntries(trx, rows);
+    await insertAuditBatch(this.ctx.db, trx, rows);
   }
 }
 

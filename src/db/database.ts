@@ -11,6 +11,8 @@ import { migrateToLatest, latestSchemaVersion } from './migrator';
 
 /** The open database: Kysely for queries, the raw handle for the bulk paths. */
 export interface RosterDb {
+  /** Which engine runs: known to src/db alone, for its few engine-specific statements. */
+  readonly engine: 'sqlite';
   readonly kysely: Kysely<Database>;
   readonly raw: BetterSqlite3.Database;
   readonly path: string;
@@ -79,6 +81,7 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
   const raw = openRaw(file);
   const kysely = new Kysely<Database>({ dialect: new RosterSqliteDialect(raw) });
   const db: RosterDb = {
+    engine: 'sqlite',
     kysely,
     raw,
     path: file,
