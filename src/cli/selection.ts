@@ -84,7 +84,7 @@ export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, questio
     const failing = wouldBe.failed.length - plan.failed.length;
     if (count !== plan.count) note = ` (of ${plan.count} selected${unchanged ? `, ${unchanged} need no change` : ''}${failing > 0 ? `, ${failing} would fail` : ''})`;
   } else {
-    names = previewPlan(ctx, plan, PREVIEW_NAMES).usernames;
+    names = (await previewPlan(ctx, plan, PREVIEW_NAMES)).usernames;
   }
   if (count === 0 || (count === 1 && !options.always)) return;
   // A person about to answer sees whom it concerns, not just how many; one user is named in the question.

@@ -1,4 +1,5 @@
-import { FilterRecheck, otherWritesMark, resolveReferences, selectTargetIds, targetChunks, targetsByIds, usernamesOf, type TargetUser } from '../db/selection-repository';
+import { otherWritesMark, resolveReferences, selectTargetIds, stillMatching, targetsByIds, type TargetUser } from '../db/selection-repository';
+import { usernamesOf } from '../db/audit-repository';
 import type { ControlledTransaction, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import { AuditBuffer, type Auditor } from './audit';
@@ -49,7 +50,7 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
     // view, where purging it is what is left to do.
     const filter = await normaliseFilter(ctx, selection.filter);
     // The ids only (bounded memory for a million users); one scan serves the count and the run.
-    const ids = selectTargetIds(ctx.db, filter);
+    const ids = await selectTargetIds(ctx.db.kysely, filter);
     return { selection, filter, ids, count: ids.length, failed: [] };
   }
   if (!selection.refs.length && !selection.fromStdin) throw new UsageError('no users given', 'name users (username, email, id:N) or pass - to read them from stdin');
@@ -71,8 +72,10 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
 }
 
 /** The first few users a plan acts on, by username, and how many more: what a confirmation shows. */
-export function previewPlan(ctx: ServiceContext, plan: BatchPlan, max = 5): { usernames: string[]; more: number } {
-  const usernames = plan.targets ? plan.targets.slice(0, max).map((u) => u.username) : usernamesOf(ctx.db, (plan.ids ?? []).slice(0, max));
+export async function previewPlan(ctx: ServiceContext, plan: BatchPlan, max = 5): Promise<{ usernames: string[]; more: number }> {
+  const ids = (plan.ids ?? []).slice(0, max);
+  const byId = plan.targets ? undefined : await usernamesOf(ctx.db.kysely, ids);
+  const usernames = plan.targets ? plan.targets.slice(0, max).map((u) => u.username) : ids.flatMap((id) => byId!.get(id) ?? []);
   return { usernames, more: Math.max(0, plan.count - usernames.length) };
 }
 
@@ -198,15 +201,12 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
     if (options.dryRun) auditRows.truncate(0);
     else await auditRows.flush(trx);
   };
-  // Lazy: each chunk is read when next() is called, inside its transaction.
-  const chunks = (): Iterator<TargetUser[]> => {
-    if (plan.targets) return sliceChunks(plan.targets, chunkSize);
-    if (plan.ids) {
-      // Those of the planned users that still match the filter now.
-      const recheck = new FilterRecheck(ctx.db, plan.filter!);
-      return mapChunks(sliceChunks(plan.ids, chunkSize), (ids) => recheck.matching(ids));
-    }
-    return targetChunks(ctx.db, plan.filter!, chunkSize);
+  // Each chunk is read when its turn comes, inside its transaction: of a filter's
+  // planned users, those that still match it now.
+  const chunkCount = Math.ceil((plan.targets ?? plan.ids ?? []).length / chunkSize);
+  const readChunk = async (trx: ControlledTransaction<Database>, index: number): Promise<TargetUser[]> => {
+    if (plan.targets) return plan.targets.slice(index * chunkSize, (index + 1) * chunkSize);
+    return stillMatching(trx, plan.filter!, plan.ids!.slice(index * chunkSize, (index + 1) * chunkSize));
   };
   /** Runs work in a write transaction, committed if `keep` says so afterwards, else rolled back. */
   const inTransaction = async (work: (trx: ControlledTransaction<Database>) => Promise<void>, keep: () => boolean) => {
@@ -225,8 +225,7 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
     try {
       await inTransaction(
         async (trx) => {
-          const source = chunks();
-          for (let next = source.next(); !next.done; next = source.next()) await runChunk(trx, next.value);
+          for (let index = 0; index < chunkCount; index++) await runChunk(trx, await readChunk(trx, index));
         },
         () => !options.dryRun,
       );
@@ -238,25 +237,6 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
     if (result.rolledBack) return { ...result, changed: [], unchanged: [] };
     return result;
   }
-  const source = chunks();
-  let more = true;
-  while (more) {
-    await inTransaction(
-      async (trx) => {
-        const next = source.next();
-        if (next.done) more = false;
-        else await runChunk(trx, next.value);
-      },
-      () => true,
-    );
-  }
+  for (let index = 0; index < chunkCount; index++) await inTransaction(async (trx) => runChunk(trx, await readChunk(trx, index)), () => true);
   return result;
-}
-
-function* mapChunks<T, U>(chunks: Iterator<T>, map: (chunk: T) => U): Generator<U> {
-  for (let next = chunks.next(); !next.done; next = chunks.next()) yield map(next.value);
-}
-
-function* sliceChunks<T>(items: T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }

@@ -1,6 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { UserFilter } from '../shared/user-filter';
-import { param, prepare, type Prepared } from './prepared';
 import type { Database } from './schema';
 import { selectUserIds } from './user-query';
 import { isBareNumber, parseUserRef, unambiguous } from './user-repository';
@@ -23,22 +22,6 @@ export interface TargetUser {
 }
 
 const TARGET_COLUMNS = ['id', 'username', 'email', 'active', 'expires_at', 'deleted_at', 'anonymized_at', 'is_system', 'last_login_at', 'registered_at'] as const;
-
-/** A row read as a tuple of TARGET_COLUMNS (a quarter faster than letting the driver build objects). */
-function toTarget(row: unknown[]): TargetUser {
-  return {
-    id: row[0] as number,
-    username: row[1] as string,
-    email: row[2] as string,
-    active: row[3] as number,
-    expires_at: row[4] as string | null,
-    deleted_at: row[5] as string | null,
-    anonymized_at: row[6] as string | null,
-    is_system: row[7] as number,
-    last_login_at: row[8] as string | null,
-    registered_at: row[9] as string,
-  };
-}
 
 /** What a reference resolved to: the user, nobody (undefined), or why it names no one (an ambiguity, a malformed id:). */
 export interface ResolvedReference {
@@ -118,74 +101,27 @@ export async function targetsByIds(db: Executor, ids: readonly number[]): Promis
   return found;
 }
 
-/**
- * The users a filter selects, a chunk at a time in id order. Keyset paging
- * (id > last) keeps working while the batch changes the very columns the
- * filter reads.
- */
-export function* targetChunks(db: RosterDb, filter: UserFilter, chunkSize: number): Generator<TargetUser[]> {
-  const query = selectUserIds(db.kysely, filter)
-    .clearSelect()
-    .select(TARGET_COLUMNS.map((c) => `user.${c}` as const))
-    .where('user.id', '>', param<number>('after'))
-    .limit(param<number>('limit'));
-  const statement = prepare<'after' | 'limit'>(db.raw, query);
-  let after = 0;
-  for (;;) {
-    const rows = statement.allTuples({ after, limit: chunkSize }).map(toTarget);
-    if (!rows.length) return;
-    yield rows;
-    after = rows[rows.length - 1]!.id;
-    if (rows.length < chunkSize) return;
-  }
+/** The ids a filter selects, in id order: one scan, a number a user. */
+export async function selectTargetIds(db: Executor, filter: UserFilter): Promise<number[]> {
+  const rows = await selectUserIds(db, filter).execute();
+  return rows.map((row) => row.id);
 }
-
-/** The usernames of these users, in the order of the ids given. */
-export function usernamesOf(db: RosterDb, ids: readonly number[]): string[] {
-  if (!ids.length) return [];
-  const rows = db.kysely.selectFrom('user').select(['id', 'username']).where('id', 'in', ids).compile();
-  const byId = new Map(db.raw.prepare(rows.sql).all(...(rows.parameters as number[])).map((r) => [(r as { id: number }).id, (r as { username: string }).username]));
-  return ids.flatMap((id) => byId.get(id) ?? []);
-}
-
-/** The ids a filter selects, in id order: one scan, 8 bytes a user. */
-export function selectTargetIds(db: RosterDb, filter: UserFilter): number[] {
-  return prepare(db.raw, selectUserIds(db.kysely, filter))
-    .all<{ id: number }>({})
-    .map((row) => row.id);
-}
-
-const RECHECK_SLOTS = Array.from({ length: 500 }, (_, i) => `id${i}`);
 
 /**
- * Which of some planned users still match the filter, read inside the
- * chunk's transaction: a statement prepared once, probing the given ids
- * (short lists are padded with an id no user has).
+ * Which of some planned users still match the filter, read inside a chunk's
+ * transaction (what the batch has changed meanwhile counts), in id order.
  */
-export class FilterRecheck {
-  private readonly statement: Prepared<string>;
-
-  constructor(db: RosterDb, filter: UserFilter) {
-    const query = selectUserIds(db.kysely, filter)
+export async function stillMatching(db: Executor, filter: UserFilter, ids: readonly number[]): Promise<TargetUser[]> {
+  const found: TargetUser[] = [];
+  for (let at = 0; at < ids.length; at += REFERENCES_PER_QUERY) {
+    const rows = await selectUserIds(db, filter)
       .clearSelect()
       .select(TARGET_COLUMNS.map((c) => `user.${c}` as const))
-      .where(
-        'user.id',
-        'in',
-        RECHECK_SLOTS.map((slot) => param<number>(slot)),
-      );
-    this.statement = prepare<string>(db.raw, query);
+      .where('user.id', 'in', ids.slice(at, at + REFERENCES_PER_QUERY))
+      .execute();
+    found.push(...rows);
   }
-
-  matching(ids: readonly number[]): TargetUser[] {
-    const found: TargetUser[] = [];
-    const values: Record<string, number> = {};
-    for (let i = 0; i < ids.length; i += RECHECK_SLOTS.length) {
-      RECHECK_SLOTS.forEach((slot, j) => (values[slot] = ids[i + j] ?? -1));
-      for (const row of this.statement.allTuples(values)) found.push(toTarget(row));
-    }
-    return found;
-  }
+  return found;
 }
 
 /**

@@ -33,11 +33,11 @@ describe('batch runner', () => {
 
   it('previews the first users of a plan by username, and how many more', async () => {
     const named = await planBatch(ctx, { kind: 'refs', refs: ['dan', 'ann', 'ghost'] });
-    expect(previewPlan(ctx, named)).toEqual({ usernames: ['dan', 'ann'], more: 0 });
+    expect(await previewPlan(ctx, named)).toEqual({ usernames: ['dan', 'ann'], more: 0 });
     const filtered = await planBatch(ctx, { kind: 'filter', filter: { roles: ['student'] } });
-    expect(previewPlan(ctx, filtered, 3)).toEqual({ usernames: ['ann', 'ben', 'cid'], more: 1 });
+    expect(await previewPlan(ctx, filtered, 3)).toEqual({ usernames: ['ann', 'ben', 'cid'], more: 1 });
     const none = await planBatch(ctx, { kind: 'filter', filter: { roles: ['admin'] } });
-    expect(previewPlan(ctx, none)).toEqual({ usernames: [], more: 0 });
+    expect(await previewPlan(ctx, none)).toEqual({ usernames: [], more: 0 });
   });
 
   it('reports unknown references and still changes the others', async () => {
