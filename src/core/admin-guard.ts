@@ -22,6 +22,8 @@ export interface AdminCandidate {
  */
 export class AdminGuard {
   private admins = new Set<number>();
+  /** Admins this guard let go: a batch that writes a chunk at once has not written them yet. */
+  private readonly letGo = new Set<number>();
 
   /** `now`: an admin whose expiration date has passed by then no longer counts as one. */
   constructor(private readonly now: string) {}
@@ -33,7 +35,10 @@ export class AdminGuard {
   /** `losing` is what roster was asked to do ("deactivate it"), `hint` what to do instead. */
   async assert(trx: Transaction<Database>, user: AdminCandidate, losing: string, hint = 'give another account the admin role first'): Promise<void> {
     if (!user.active || user.deleted_at || !this.admins.has(user.id)) return;
-    if (await anotherActiveAdminExists(trx, user.id, this.now)) return;
+    if (await anotherActiveAdminExists(trx, [user.id, ...this.letGo], this.now)) {
+      this.letGo.add(user.id);
+      return;
+    }
     throw new ConflictError(`${user.username} is the last active admin; the platform must keep one, so roster will not ${losing}`, hint);
   }
 }

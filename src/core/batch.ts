@@ -123,6 +123,12 @@ export interface BatchAction {
   readonly refusesBeforeWriting?: boolean;
   /** Reads what it needs to know about a whole chunk at once, before its users are applied. */
   readChunk?(users: readonly TargetUser[], trx: Transaction<Database>): Promise<void>;
+  /**
+   * Writes what apply() decided for the chunk, with set-based statements, at
+   * the end of the chunk's transaction. An action that defers its writes so
+   * must refuse before writing (it has nothing to undo per user).
+   */
+  writeChunk?(trx: Transaction<Database>): Promise<void>;
 }
 
 export interface BatchOptions {
@@ -197,6 +203,7 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
         if (options.atomic) throw new Rollback();
       }
     }
+    await action.writeChunk?.(trx);
     // A dry run is rolled back whole: its audit rows need not be written.
     if (options.dryRun) auditRows.truncate(0);
     else await auditRows.flush(trx);

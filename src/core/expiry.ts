@@ -1,4 +1,4 @@
-import { accountStatements } from '../db/account-statements';
+import { deactivateAll } from '../db/account-statements';
 import type { BatchAction, Selection } from './batch';
 import { nowIso, type ServiceContext } from './context';
 import { UsageError } from '../shared/errors';
@@ -36,14 +36,19 @@ export function expirySelection(ctx: ServiceContext, selection: Selection, optio
  * second expiry run finds it inactive and leaves it alone.
  */
 export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): BatchAction {
-  const sql = accountStatements(ctx.db);
   const now = nowIso(ctx);
+  // The chunk's accounts to deactivate, written at once at its end.
+  let due: number[] = [];
   // Which users of a chunk are admins: read once per chunk.
   const guard = new AdminGuard(nowIso(ctx));
   return {
     readChunk: (users, trx) => guard.load(trx, users.map((u) => u.id)),
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
+    async writeChunk(trx) {
+      await deactivateAll(trx, due);
+      due = [];
+    },
     async apply(user, { trx, audit: auditLog }) {
       if (user.is_system || user.deleted_at || user.anonymized_at || !user.active) return 'unchanged';
       const expired = user.expires_at !== null && user.expires_at <= now;
@@ -51,8 +56,7 @@ export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): 
       const dormant = options.dormantSince !== undefined && lastSeen < options.dormantSince;
       if (!expired && !dormant) return 'unchanged';
       await guard.assert(trx, user, 'deactivate it by expiry', `extend it: roster edit ${user.username} --expires <date|never>, or give another account the admin role`);
-      sql.setActive.run({ id: user.id, active: 0 });
-      sql.revokeUnusedTokens.run({ id: user.id });
+      due.push(user.id);
       const reason = expired ? { reason: 'expired', expiresAt: user.expires_at } : { reason: 'inactive', lastSeenAt: lastSeen, inactiveSince: options.dormantSince };
       auditLog('user.expire', user.id, { ...reason, changes: [{ field: 'active', before: 1, after: 0 }] });
       return 'changed';

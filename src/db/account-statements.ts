@@ -1,4 +1,8 @@
+import type { Kysely, Transaction } from 'kysely';
 import { param, prepare } from './prepared';
+import type { Database } from './schema';
+
+type Executor = Kysely<Database> | Transaction<Database>;
 import type { RosterDb } from './database';
 
 /** Statements of the account lifecycle, compiled by Kysely once and prepared once per batch. */
@@ -12,3 +16,14 @@ export function accountStatements(db: RosterDb) {
   };
 }
 export type AccountStatements = ReturnType<typeof accountStatements>;
+
+/** Deactivates these users and revokes their unused login-as tokens: two statements for a whole chunk. */
+export async function deactivateAll(db: Executor, ids: readonly number[]): Promise<void> {
+  for (let at = 0; at < ids.length; at += IDS_PER_STATEMENT) {
+    const some = ids.slice(at, at + IDS_PER_STATEMENT);
+    await db.updateTable('user').set({ active: 0 }).where('id', 'in', some).execute();
+    await db.deleteFrom('login_token').where('user_id', 'in', some).where('used_at', 'is', null).execute();
+  }
+}
+
+const IDS_PER_STATEMENT = 500;

@@ -113,7 +113,7 @@ export async function adminsAmong(db: Executor, userIds: readonly number[]): Pro
  * Whether a live, active admin other than this user exists, whose expiration
  * date has not passed at `now` (a row, not a count: no engine's count type matters).
  */
-export async function anotherActiveAdminExists(db: Executor, userId: number, now: string): Promise<boolean> {
+export async function anotherActiveAdminExists(db: Executor, excluded: readonly number[], now: string): Promise<boolean> {
   const other = await db
     .selectFrom('user')
     .innerJoin('user_role', 'user_role.user_id', 'user.id')
@@ -121,7 +121,7 @@ export async function anotherActiveAdminExists(db: Executor, userId: number, now
     .where('user_role.role', '=', 'admin')
     .where('user.active', '=', 1)
     .where('user.deleted_at', 'is', null)
-    .where('user.id', '!=', userId)
+    .where('user.id', 'not in', excluded)
     .where((eb) => eb.or([eb('user.expires_at', 'is', null), eb('user.expires_at', '>', now)]))
     .limit(1)
     .executeTakeFirst();

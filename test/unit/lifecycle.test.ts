@@ -125,6 +125,15 @@ describe('lifecycle core', () => {
       expect(withRole.kind === 'filter' && withRole.filter.anyOf?.[1]?.excludeRoles).toBeUndefined();
     });
 
+    it('two admins due in one chunk, and no other: one is deactivated, the last is kept (the writes of a chunk come at its end)', async () => {
+      const first = seed({ username: 'a1', roles: ['admin'], last_login_at: '2025-01-01T00:00:00.000Z' });
+      const second = seed({ username: 'a2', roles: ['admin'], last_login_at: '2025-01-01T00:00:00.000Z' });
+      const result = await run({ dormantSince: '2026-01-01T00:00:00.000Z' }, ['a1', 'a2']);
+      expect(result.changed.map((u) => u.id)).toEqual([first]);
+      expect(result.failed).toEqual([expect.objectContaining({ ref: 'a2', exitCode: 4 })]);
+      expect([first, second].map((id) => get(id)!.active)).toEqual([0, 1]);
+    });
+
     it('refuses the last active admin with a hint, and the inactive or deleted selections', async () => {
       seed({ username: 'boss', roles: ['admin'], expires_at: '2026-01-01T00:00:00.000Z' });
       const result = await run();
