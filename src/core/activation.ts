@@ -1,4 +1,4 @@
-import { accountStatements } from '../db/account-statements';
+import { accountStatements, deactivateAll, unusedTokenCounts } from '../db/account-statements';
 import { AdminGuard } from './admin-guard';
 import { AuditBuffer, type FieldChange } from './audit';
 import type { Transaction } from 'kysely';
@@ -56,20 +56,29 @@ export function activateAction(ctx: ServiceContext, options: ActivateOptions = {
 }
 
 export function deactivateAction(ctx: ServiceContext, action = 'user.deactivate'): BatchAction {
-  const sql = accountStatements(ctx.db);
-  // Which users of a chunk are admins: read once per chunk.
+  // What a chunk holds (its admins, its unused tokens) is read at once; its deactivations are written at once.
   const guard = new AdminGuard(nowIso(ctx));
+  let tokens = new Map<number, number>();
+  let due: number[] = [];
   return {
-    readChunk: (users, trx) => guard.load(trx, users.map((u) => u.id)),
+    async readChunk(users, trx) {
+      const ids = users.map((u) => u.id);
+      await guard.load(trx, ids);
+      tokens = await unusedTokenCounts(trx, ids);
+    },
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
+    async writeChunk(trx) {
+      await deactivateAll(trx, due);
+      due = [];
+    },
     async apply(user, { trx, audit: auditLog }) {
       if (user.is_system) return 'unchanged';
       assertLiveAccount(user, 'deactivated');
       if (!user.active) return 'unchanged';
       await guard.assert(trx, user, 'deactivate it', 'give another account the admin role first, then deactivate this one');
-      sql.setActive.run({ id: user.id, active: 0 });
-      const tokensRevoked = sql.revokeUnusedTokens.run({ id: user.id }).changes;
+      due.push(user.id);
+      const tokensRevoked = tokens.get(user.id);
       auditLog(action, user.id, { changes: [{ field: 'active', before: 1, after: 0 }], ...(tokensRevoked ? { tokensRevoked } : {}) });
       return 'changed';
     },
@@ -88,6 +97,7 @@ export async function changeActivation(ctx: ServiceContext, trx: Transaction<Dat
   const auditRows = new AuditBuffer(ctx);
   await action.readChunk?.([user], trx);
   const outcome = await action.apply(user, { trx, audit: auditRows.add });
+  await action.writeChunk?.(trx);
   await auditRows.flush(trx);
   return outcome;
 }

@@ -26,4 +26,20 @@ export async function deactivateAll(db: Executor, ids: readonly number[]): Promi
   }
 }
 
+/** How many unused login-as tokens each of these users holds (those without any are left out). */
+export async function unusedTokenCounts(db: Executor, ids: readonly number[]): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  for (let at = 0; at < ids.length; at += IDS_PER_STATEMENT) {
+    const rows = await db
+      .selectFrom('login_token')
+      .select(['user_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('user_id', 'in', ids.slice(at, at + IDS_PER_STATEMENT))
+      .where('used_at', 'is', null)
+      .groupBy('user_id')
+      .execute();
+    for (const row of rows) counts.set(row.user_id, Number(row.n));
+  }
+  return counts;
+}
+
 const IDS_PER_STATEMENT = 500;
