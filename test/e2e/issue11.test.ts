@@ -83,3 +83,21 @@ describe('issue 11: a database URL', () => {
     expect(result.stderr).toContain('mysql://root:***@localhost/lms is no database roster can open');
   });
 });
+
+describe('issue 11: set-based writes keep what the per-user ones recorded', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('deactivate revokes the unused login-as tokens of the chunk and records how many, per user', () => {
+    sandbox.addUser('boss', [], ['admin']);
+    sandbox.addUser('tok');
+    sandbox.addUser('plain');
+    const login = sandbox.run(['login-as', 'tok', '--reason', 'support ticket 42', '--actor', 'boss']);
+    expect(login.code).toBe(0);
+    expect(sandbox.query("SELECT count(*) AS n FROM login_token t JOIN user u ON u.id = t.user_id WHERE u.username = 'tok' AND t.used_at IS NULL")).toEqual([{ n: 1 }]);
+    expect(sandbox.run(['deactivate', 'tok', 'plain', '--yes']).code).toBe(0);
+    expect(sandbox.query("SELECT count(*) AS n FROM login_token WHERE used_at IS NULL")).toEqual([{ n: 0 }]);
+    const details = sandbox.query<{ username: string; details: string }>("SELECT u.username, a.details FROM audit_log a JOIN user u ON u.id = a.user_id WHERE a.action = 'user.deactivate' ORDER BY u.username");
+    expect(details.map((d) => [d.username, JSON.parse(d.details).tokensRevoked])).toEqual([['plain', undefined], ['tok', 1]]);
+  });
+});
