@@ -1,3 +1,4 @@
+import { findLoginToken, insertLoginToken, recordLogin } from '../db/login-repository';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database, UserRow } from '../db/schema';
@@ -67,11 +68,8 @@ export async function issueLoginToken(ctx: ServiceContext, ref: string, options:
     const user = { id: row.id, username: row.username };
     if (options.dryRun) return { user, token: null, url: null, expiresAt, reason, dryRun: true };
     const token = randomBytes(32).toString('base64url');
-    const inserted = await trx
-      .insertInto('login_token')
-      .values({ user_id: row.id, token_hash: hashToken(token), created_at: nowIso(ctx), expires_at: expiresAt, created_by: ctx.actor, reason })
-      .executeTakeFirstOrThrow();
-    await audit(trx, ctx, 'user.login-as', row.id, { reason, tokenId: Number(inserted.insertId), expiresAt });
+    const tokenId = await insertLoginToken(trx, { user_id: row.id, token_hash: hashToken(token), created_at: nowIso(ctx), expires_at: expiresAt, created_by: ctx.actor, reason });
+    await audit(trx, ctx, 'user.login-as', row.id, { reason, tokenId, expiresAt });
     const issued = { user, token, url: baseUrl ? loginUrl(baseUrl, row.username, token) : null, expiresAt, reason, dryRun: false };
     // Shown before the commit: a token that cannot be shown is not issued (nor audited).
     if (deliver) await deliver(issued);
@@ -143,11 +141,10 @@ export async function authenticate(ctx: ServiceContext, ref: string, secret: Sec
     const blocker = accountBlocker(row, now);
     if (blocker) throw new ConflictError(`${row.username} may not log in: the account ${blocker}`);
     const at = nowIso(ctx);
-    if (tokenId !== undefined) await trx.updateTable('login_token').set({ used_at: at }).where('id', '=', tokenId).execute();
-    await trx.updateTable('user').set({ last_login_at: at }).where('id', '=', row.id).execute();
-    if (upgradedHash && row.password_hash === upgradedHash.from) {
-      await trx.updateTable('user').set({ password_hash: upgradedHash.to }).where('id', '=', row.id).execute();
-      await audit(trx, ctx, 'user.password-upgrade', row.id, { from: upgradedHash.from.split(':')[0], to: 'bcrypt', changes: [{ field: 'password', before: null, after: null, secret: true }] });
+    const upgrade = upgradedHash && row.password_hash === upgradedHash.from ? upgradedHash : undefined;
+    await recordLogin(trx, row.id, at, { tokenId, passwordHash: upgrade?.to });
+    if (upgrade) {
+      await audit(trx, ctx, 'user.password-upgrade', row.id, { from: upgrade.from.split(':')[0], to: 'bcrypt', changes: [{ field: 'password', before: null, after: null, secret: true }] });
     }
     await audit(trx, ctx, 'user.login', row.id, tokenId === undefined ? { method: 'password' } : { method: 'login-as token', tokenId });
     return { id: row.id, username: row.username, lastLoginAt: at };
@@ -155,7 +152,7 @@ export async function authenticate(ctx: ServiceContext, ref: string, secret: Sec
 }
 
 async function findUsableToken(trx: Transaction<Database>, userId: number, secret: Secret & { kind: 'token' }, now: string): Promise<number> {
-  const token = await trx.selectFrom('login_token').select(['id', 'user_id', 'expires_at', 'used_at']).where('token_hash', '=', hashToken(secret.token.trim())).executeTakeFirst();
+  const token = await findLoginToken(trx, hashToken(secret.token.trim()));
   if (!token || token.user_id !== userId || token.used_at !== null || token.expires_at <= now) throw wrongSecret(secret);
   return token.id;
 }

@@ -1,3 +1,4 @@
+import { readSetting, readSettings, writeSetting } from '../db/setting-repository';
 import { audit } from './audit';
 import type { ServiceContext } from './context';
 import { NotFoundError, UsageError, ValidationError } from '../shared/errors';
@@ -41,8 +42,7 @@ function spec(key: string): SettingSpec {
 /** The value, or null when it is not set. */
 export async function getSetting(ctx: ServiceContext, key: string): Promise<string | null> {
   spec(key);
-  const row = await ctx.db.kysely.selectFrom('setting').select('value').where('key', '=', key).executeTakeFirst();
-  return row?.value ?? null;
+  return readSetting(ctx.db.kysely, key);
 }
 
 export async function requireSetting(ctx: ServiceContext, key: string): Promise<string> {
@@ -62,17 +62,15 @@ export async function setSetting(ctx: ServiceContext, key: string, value: string
   const setting = spec(key);
   const after = value === null ? null : setting.parse(value);
   return ctx.db.kysely.transaction().execute(async (trx) => {
-    const before = (await trx.selectFrom('setting').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
+    const before = await readSetting(trx, key);
     if (before === after) return { key, before, after };
-    if (after === null) await trx.deleteFrom('setting').where('key', '=', key).execute();
-    else await trx.insertInto('setting').values({ key, value: after }).onConflict((oc) => oc.column('key').doUpdateSet({ value: after })).execute();
+    await writeSetting(trx, key, after);
     await audit(trx, ctx, after === null ? 'config.unset' : 'config.set', null, { changes: [{ field: key, before, after }] });
     return { key, before, after };
   });
 }
 
 export async function listSettings(ctx: ServiceContext): Promise<{ key: string; value: string | null; description: string }[]> {
-  const rows = await ctx.db.kysely.selectFrom('setting').select(['key', 'value']).execute();
-  const values = new Map(rows.map((r) => [r.key, r.value]));
+  const values = await readSettings(ctx.db.kysely);
   return Object.entries(SETTINGS).map(([key, s]) => ({ key, value: values.get(key) ?? null, description: s.description }));
 }

@@ -172,3 +172,25 @@ export async function auditSessionUnenrolments(db: Executor, sessionId: number, 
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
+
+/** The courses and sessions a user is enrolled in, and the courses they own. */
+export async function enrolmentsOf(db: Executor, userId: number) {
+  const [courses, sessions, ownedCourses] = await Promise.all([
+    db
+      .selectFrom('course_user')
+      .innerJoin('course', 'course.id', 'course_user.course_id')
+      .select(['course.code', 'course.title', 'course_user.role', 'course_user.enrolled_at as enrolledAt'])
+      .where('course_user.user_id', '=', userId)
+      .orderBy('course.code')
+      .execute(),
+    db
+      .selectFrom('session_user')
+      .innerJoin('training_session', 'training_session.id', 'session_user.session_id')
+      .select(['training_session.name', 'training_session.starts_on as startsOn', 'training_session.ends_on as endsOn', 'session_user.enrolled_at as enrolledAt'])
+      .where('session_user.user_id', '=', userId)
+      .orderBy('training_session.starts_on')
+      .execute(),
+    db.selectFrom('course').select(['code', 'title']).where('owner_id', '=', userId).orderBy('code').execute(),
+  ]);
+  return { courses, sessions, ownedCourses };
+}

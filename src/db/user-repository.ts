@@ -102,6 +102,19 @@ export async function rolesOf(db: Executor, userId: number): Promise<string[]> {
   return rows.map((r) => r.role);
 }
 
+/** How many live (not deleted, not system) users hold each role that anybody holds. */
+export async function liveRoleCounts(db: Executor): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('user_role')
+    .innerJoin('user', 'user.id', 'user_role.user_id')
+    .select(['user_role.role', (eb) => eb.fn.countAll<number>().as('users')])
+    .where('user.deleted_at', 'is', null)
+    .where('user.is_system', '=', 0)
+    .groupBy('user_role.role')
+    .execute();
+  return new Map(rows.map((r) => [r.role, Number(r.users)]));
+}
+
 /** Those of these users who hold the admin role. */
 export async function adminsAmong(db: Executor, userIds: readonly number[]): Promise<number[]> {
   if (!userIds.length) return [];
