@@ -1,6 +1,15 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, ExtraFieldRow } from '../db/schema';
-import { replaceStoredValue, storedValueCounts, updateFieldDefinition } from '../db/field-repository';
+import {
+  countFieldValues,
+  deleteFieldDefinition,
+  fieldExists,
+  fieldsWithUsage,
+  insertFieldDefinition,
+  replaceStoredValue,
+  storedValueCounts,
+  updateFieldDefinition,
+} from '../db/field-repository';
 import { listExtraFields } from '../db/user-repository';
 import { audit, type FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
@@ -120,20 +129,15 @@ export async function addField(ctx: ServiceContext, input: NewFieldInput): Promi
   const choices = (input.choices ?? []).map((c) => c.trim()).filter(Boolean);
   checkDefinition(input.type, input.label ?? '', choices);
   return ctx.db.kysely.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('extra_field').select('id').where('name', '=', name).executeTakeFirst();
-    if (existing) throw new ConflictError(`extra field "${name}" already exists`);
-    const result = await trx
-      .insertInto('extra_field')
-      .values({
-        name,
-        label: input.label?.trim() || name,
-        type: input.type,
-        choices: input.type === 'choice' ? JSON.stringify(choices) : null,
-        created_at: nowIso(ctx),
-      })
-      .executeTakeFirstOrThrow();
+    if (await fieldExists(trx, name)) throw new ConflictError(`extra field "${name}" already exists`);
+    const row = await insertFieldDefinition(trx, {
+      name,
+      label: input.label?.trim() || name,
+      type: input.type,
+      choices: input.type === 'choice' ? JSON.stringify(choices) : null,
+      created_at: nowIso(ctx),
+    });
     await audit(trx, ctx, 'field.add', null, { field: name, type: input.type });
-    const row = await trx.selectFrom('extra_field').selectAll().where('id', '=', Number(result.insertId)).executeTakeFirstOrThrow();
     return toExtraField(row);
   });
 }
@@ -242,15 +246,8 @@ export interface FieldUsage extends ExtraField {
 }
 
 export async function listFields(ctx: ServiceContext): Promise<FieldUsage[]> {
-  const rows = await ctx.db.kysely
-    .selectFrom('extra_field')
-    .leftJoin('user_extra_value', 'user_extra_value.field_id', 'extra_field.id')
-    .selectAll('extra_field')
-    .select((eb) => eb.fn.count<number>('user_extra_value.user_id').as('users'))
-    .groupBy('extra_field.id')
-    .orderBy('extra_field.name')
-    .execute();
-  return rows.map((r) => ({ ...toExtraField(r), users: Number(r.users) }));
+  const rows = await fieldsWithUsage(ctx.db.kysely);
+  return rows.map((r) => ({ ...toExtraField(r), users: r.users }));
 }
 
 /** Removes a definition and its values. Refuses while users hold values, unless forced. */
@@ -258,17 +255,11 @@ export async function removeField(ctx: ServiceContext, name: string, force: bool
   return ctx.db.kysely.transaction().execute(async (trx) => {
     const field = (await loadFields(trx)).get(name.trim().toLowerCase());
     if (!field) throw new NotFoundError(`no extra field "${name}"`, 'roster field list shows the defined fields');
-    const { n } = await trx
-      .selectFrom('user_extra_value')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('field_id', '=', field.id)
-      .executeTakeFirstOrThrow();
-    const count = Number(n);
+    const count = await countFieldValues(trx, field.id);
     if (count > 0 && !force) {
       throw new ConflictError(`extra field "${field.name}" holds values for ${count} user(s)`, 'pass --force to remove it with its values');
     }
-    await trx.deleteFrom('user_extra_value').where('field_id', '=', field.id).execute();
-    await trx.deleteFrom('extra_field').where('id', '=', field.id).execute();
+    await deleteFieldDefinition(trx, field.id);
     await audit(trx, ctx, 'field.remove', null, { field: field.name, valuesRemoved: count });
     return { field: field.name, valuesRemoved: count };
   });

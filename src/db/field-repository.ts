@@ -1,5 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from './schema';
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { Database, ExtraFieldRow, ExtraFieldTable } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -23,4 +23,38 @@ export async function replaceStoredValue(db: Executor, fieldId: number, from: st
 
 export async function updateFieldDefinition(db: Executor, fieldId: number, changes: { label?: string; type?: string; choices?: string | null }): Promise<void> {
   await db.updateTable('extra_field').set(changes).where('id', '=', fieldId).execute();
+}
+
+export async function fieldExists(db: Executor, name: string): Promise<boolean> {
+  return (await db.selectFrom('extra_field').select('id').where('name', '=', name).executeTakeFirst()) !== undefined;
+}
+
+/** Stores a definition; returns it as stored. */
+export async function insertFieldDefinition(db: Executor, field: Insertable<ExtraFieldTable>): Promise<ExtraFieldRow> {
+  const result = await db.insertInto('extra_field').values(field).executeTakeFirstOrThrow();
+  return db.selectFrom('extra_field').selectAll().where('id', '=', Number(result.insertId)).executeTakeFirstOrThrow();
+}
+
+/** Every definition, by name, with how many users hold a value of it. */
+export async function fieldsWithUsage(db: Executor): Promise<(ExtraFieldRow & { users: number })[]> {
+  const rows = await db
+    .selectFrom('extra_field')
+    .leftJoin('user_extra_value', 'user_extra_value.field_id', 'extra_field.id')
+    .selectAll('extra_field')
+    .select((eb) => eb.fn.count<number>('user_extra_value.user_id').as('users'))
+    .groupBy('extra_field.id')
+    .orderBy('extra_field.name')
+    .execute();
+  return rows.map((r) => ({ ...r, users: Number(r.users) }));
+}
+
+export async function countFieldValues(db: Executor, fieldId: number): Promise<number> {
+  const { n } = await db.selectFrom('user_extra_value').select((eb) => eb.fn.countAll<number>().as('n')).where('field_id', '=', fieldId).executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/** Removes a definition with every value of it. */
+export async function deleteFieldDefinition(db: Executor, fieldId: number): Promise<void> {
+  await db.deleteFrom('user_extra_value').where('field_id', '=', fieldId).execute();
+  await db.deleteFrom('extra_field').where('id', '=', fieldId).execute();
 }
