@@ -106,6 +106,14 @@ maybe('on a terminal', () => {
     expect(again.screen).toContain('deactivated 0 user(s)');
   });
 
+  it('a batch edit asks about the users it would change, and changes them on yes', async () => {
+    for (const name of ['e1', 'e2', 'e3']) sandbox.addUser(name, name === 'e3' ? ['--language', 'de'] : [], ['hr_manager']);
+    const result = await runInTerminal(sandbox, ['edit', '--role', 'hr_manager', '--language', 'de'], [{ expect: /Edit 2 users \(language de\)\?/, send: `y${ENTER}` }]);
+    expect(result.code).toBe(0);
+    expect(result.screen).toContain('e1, e2 (of 3 selected, 1 need no change)');
+    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username IN ('e1', 'e2', 'e3') AND language = 'de'")).toEqual([{ n: 3 }]);
+  });
+
   it('a one-user confirmation is the question alone, with no stray line before it', async () => {
     sandbox.addUser('lonely');
     const result = await runInTerminal(sandbox, ['delete', 'lonely'], [{ expect: /Delete lonely \(roster restore undoes it\)\?/, send: `n${ENTER}` }]);
