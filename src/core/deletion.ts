@@ -2,7 +2,8 @@ import { accountStatements } from '../db/account-statements';
 import { eraser } from '../db/erasure';
 import { erasureStatements, lifecycleStatements } from '../db/lifecycle-statements';
 import { eraseFromAuditTrail } from './anonymize';
-import { selectUserIds } from '../db/user-query';
+import { coursesOwnedBy, sessionsCoachedBy, type OwnedCourse, type UserSet } from '../db/course-repository';
+import { findFallbackUser } from '../db/user-repository';
 import { AdminGuard } from './admin-guard';
 import type { BatchAction, BatchPlan, TargetUser } from './batch';
 import { nowIso, type ServiceContext } from './context';
@@ -70,7 +71,7 @@ export interface CourseReceiver {
  */
 export async function resolveCourseReceiver(ctx: ServiceContext, ref?: string): Promise<CourseReceiver> {
   if (ref === undefined) {
-    const fallback = await ctx.db.kysely.selectFrom('user').select(['id', 'username']).where('is_system', '=', 1).where('username_key', '=', FALLBACK_USERNAME).executeTakeFirst();
+    const fallback = await findFallbackUser(ctx.db.kysely, FALLBACK_USERNAME);
     if (!fallback) throw new NotFoundError('the fallback user is missing from the database', 'pass --reassign-to <user> to hand the courses to an active account');
     return { ...fallback, fallback: true };
   }
@@ -143,52 +144,20 @@ export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): Purg
   return { action, handedOver, sessionsHandedOver, flushLog: () => erase.flushLog().complete };
 }
 
-export interface OwnedCourse {
-  id: number;
-  code: string;
-  title: string;
-  owner: string;
-}
 
 /** The courses the users of a plan own (the first `limit` of them) and how many in all: the warning before a delete or purge. */
 export async function ownedCoursesOf(ctx: ServiceContext, plan: BatchPlan, limit = 20): Promise<{ courses: OwnedCourse[]; total: number }> {
-  const db = ctx.db.kysely;
-  const base = db.selectFrom('course').innerJoin('user', 'user.id', 'course.owner_id');
-  const courses: OwnedCourse[] = [];
-  let total = 0;
-  const collect = async (owners: (q: typeof base) => typeof base) => {
-    const { n } = await owners(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    total += Number(n);
-    if (courses.length >= limit || !Number(n)) return;
-    const rows = await owners(base)
-      .select(['course.id', 'course.code', 'course.title', 'user.username as owner'])
-      .orderBy('user.username_key')
-      .orderBy('course.code_key')
-      .limit(limit - courses.length)
-      .execute();
-    courses.push(...rows);
-  };
-  if (plan.targets) {
-    const ids = plan.targets.map((t) => t.id);
-    for (let i = 0; i < ids.length; i += 500) {
-      const slice = ids.slice(i, i + 500);
-      await collect((q) => q.where('course.owner_id', 'in', slice));
-    }
-  } else if (plan.filter) {
-    const filter = plan.filter;
-    await collect((q) => q.where('course.owner_id', 'in', selectUserIds(db, filter)));
-  }
-  return { courses, total };
+  const owners = ownersOf(plan);
+  return owners ? coursesOwnedBy(ctx.db.kysely, owners, limit) : { courses: [], total: 0 };
 }
 
 /** The sessions the users of a plan coach (at most `limit`): warned about before a delete or purge. */
 export async function coachedSessionsOf(ctx: ServiceContext, plan: BatchPlan, limit = 20): Promise<{ sessions: { name: string; coach: string }[]; total: number }> {
-  const db = ctx.db.kysely;
-  const base = db.selectFrom('training_session').innerJoin('user', 'user.id', 'training_session.coach_id');
-  const coaches = plan.targets ? plan.targets.map((t) => t.id) : undefined;
-  const scoped = (q: typeof base) => (coaches ? q.where('training_session.coach_id', 'in', coaches.length ? coaches : [-1]) : q.where('training_session.coach_id', 'in', selectUserIds(db, plan.filter!)));
-  if (!coaches && !plan.filter) return { sessions: [], total: 0 };
-  const { n } = await scoped(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const sessions = Number(n) ? await scoped(base).select(['training_session.name', 'user.username as coach']).orderBy('training_session.name_key').limit(limit).execute() : [];
-  return { sessions, total: Number(n) };
+  const owners = ownersOf(plan);
+  return owners ? sessionsCoachedBy(ctx.db.kysely, owners, limit) : { sessions: [], total: 0 };
+}
+
+function ownersOf(plan: BatchPlan): UserSet | undefined {
+  if (plan.targets) return { ids: plan.targets.map((t) => t.id) };
+  return plan.filter ? { filter: plan.filter } : undefined;
 }

@@ -1,5 +1,7 @@
 import { sql, type Kysely, type SqlBool, type Expression, type Transaction } from 'kysely';
 import { recordKey } from '../shared/folding';
+import type { UserFilter } from '../shared/user-filter';
+import { selectUserIds } from './user-query';
 import type { CourseRow, Database, TrainingSessionRow } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -193,4 +195,52 @@ export async function enrolmentsOf(db: Executor, userId: number) {
     db.selectFrom('course').select(['code', 'title']).where('owner_id', '=', userId).orderBy('code').execute(),
   ]);
   return { courses, sessions, ownedCourses };
+}
+
+/** Some users: named by id, or selected by a filter. */
+export type UserSet = { ids: readonly number[] } | { filter: UserFilter };
+
+export interface OwnedCourse {
+  id: number;
+  code: string;
+  title: string;
+  owner: string;
+}
+
+/** The courses these users own (the first `limit`, by owner and code) and how many in all. */
+export async function coursesOwnedBy(db: Executor, owners: UserSet, limit: number): Promise<{ courses: OwnedCourse[]; total: number }> {
+  const base = db.selectFrom('course').innerJoin('user', 'user.id', 'course.owner_id');
+  const courses: OwnedCourse[] = [];
+  let total = 0;
+  const collect = async (scoped: (q: typeof base) => typeof base) => {
+    const { n } = await scoped(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    total += Number(n);
+    if (courses.length >= limit || !Number(n)) return;
+    const rows = await scoped(base)
+      .select(['course.id', 'course.code', 'course.title', 'user.username as owner'])
+      .orderBy('user.username_key')
+      .orderBy('course.code_key')
+      .limit(limit - courses.length)
+      .execute();
+    courses.push(...rows);
+  };
+  if ('ids' in owners) {
+    for (let i = 0; i < owners.ids.length; i += 500) {
+      const slice = owners.ids.slice(i, i + 500);
+      await collect((q) => q.where('course.owner_id', 'in', slice));
+    }
+  } else {
+    await collect((q) => q.where('course.owner_id', 'in', selectUserIds(db, owners.filter)));
+  }
+  return { courses, total };
+}
+
+/** The sessions these users coach (the first `limit`, by name) and how many in all. */
+export async function sessionsCoachedBy(db: Executor, coaches: UserSet, limit: number): Promise<{ sessions: { name: string; coach: string }[]; total: number }> {
+  const base = db.selectFrom('training_session').innerJoin('user', 'user.id', 'training_session.coach_id');
+  const scoped = (q: typeof base) =>
+    'ids' in coaches ? q.where('training_session.coach_id', 'in', coaches.ids.length ? [...coaches.ids] : [-1]) : q.where('training_session.coach_id', 'in', selectUserIds(db, coaches.filter));
+  const { n } = await scoped(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const sessions = Number(n) ? await scoped(base).select(['training_session.name', 'user.username as coach']).orderBy('training_session.name_key').limit(limit).execute() : [];
+  return { sessions, total: Number(n) };
 }

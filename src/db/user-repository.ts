@@ -102,6 +102,11 @@ export async function rolesOf(db: Executor, userId: number): Promise<string[]> {
   return rows.map((r) => r.role);
 }
 
+/** The system account that receives a purged user's courses. */
+export async function findFallbackUser(db: Executor, usernameKey: string): Promise<{ id: number; username: string } | undefined> {
+  return db.selectFrom('user').select(['id', 'username']).where('is_system', '=', 1).where('username_key', '=', usernameKey).executeTakeFirst();
+}
+
 /** How many live (not deleted, not system) users hold each role that anybody holds. */
 export async function liveRoleCounts(db: Executor): Promise<Map<string, number>> {
   const rows = await db
