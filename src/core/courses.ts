@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import * as repo from '../db/course-repository';
+import { usernameOf } from '../db/user-repository';
 import type { CourseListRow } from '../db/course-repository';
 import type { CourseRow, Database, UserRow } from '../db/schema';
 import { assertLiveAccount } from './activation';
@@ -130,11 +131,7 @@ export async function addCourse(ctx: ServiceContext, input: NewCourseInput): Pro
     const existing = await repo.findCourse(trx, code);
     if (existing) throw new ConflictError(`course "${existing.code}" already exists (codes are compared ignoring case)`, `see roster course show ${existing.code}`);
     const owner = input.owner === undefined ? undefined : await requireLiveUser(trx, input.owner, 'a course owner');
-    const result = await trx
-      .insertInto('course')
-      .values({ code, code_key: recordKey(code), title, language, owner_id: owner?.id ?? null, created_at: nowIso(ctx) })
-      .executeTakeFirstOrThrow();
-    const courseId = Number(result.insertId);
+    const courseId = await repo.insertCourse(trx, { code, code_key: recordKey(code), title, language, owner_id: owner?.id ?? null, created_at: nowIso(ctx) });
     await audit(trx, ctx, 'course.add', null, { course: code, title, language, owner: owner?.username ?? null });
     return courseId;
   });
@@ -212,13 +209,13 @@ export async function editCourse(ctx: ServiceContext, code: string, edit: Course
     if (edit.owner !== undefined) {
       const owner = edit.owner === null ? null : await requireLiveUser(trx, edit.owner, 'a course owner');
       if ((owner?.id ?? null) !== row.owner_id) {
-        const before = row.owner_id === null ? null : ((await trx.selectFrom('user').select('username').where('id', '=', row.owner_id).executeTakeFirst())?.username ?? `id:${row.owner_id}`);
+        const before = row.owner_id === null ? null : ((await usernameOf(trx, row.owner_id)) ?? `id:${row.owner_id}`);
         update.owner_id = owner?.id ?? null;
         changes.push({ field: 'owner', before, after: owner?.username ?? null });
       }
     }
     if (changes.length) {
-      await trx.updateTable('course').set(update).where('id', '=', row.id).execute();
+      await repo.updateCourse(trx, row.id, update);
       await audit(trx, ctx, 'course.edit', null, { course: update.code ?? row.code, changes });
     }
     return { id: row.id, changes };
@@ -265,9 +262,7 @@ export async function deleteCourse(ctx: ServiceContext, code: string, options: {
       action: 'course.unenroll',
       details: JSON.stringify({ course: row.code, reason: 'course deleted' }),
     });
-    await trx.deleteFrom('course_user').where('course_id', '=', row.id).execute();
-    await trx.deleteFrom('session_course').where('course_id', '=', row.id).execute();
-    await trx.deleteFrom('course').where('id', '=', row.id).execute();
+    await repo.deleteCourseRecord(trx, row.id);
     await audit(trx, ctx, 'course.delete', null, { course: row.code, title: row.title, unenrolled, sessions: course.sessions.map((s) => s.name) });
     return { course, unenrolled };
   });

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import * as repo from '../db/course-repository';
+import { usernameOf } from '../db/user-repository';
 import type { SessionListRow } from '../db/course-repository';
 import type { CourseRow, Database, TrainingSessionRow } from '../db/schema';
 import { audit, type FieldChange } from './audit';
@@ -108,12 +109,11 @@ export async function addSession(ctx: ServiceContext, input: NewSessionInput): P
     if (existing) throw new ConflictError(`session "${existing.name}" already exists (names are compared ignoring case)`, `see roster session show "${existing.name}"`);
     const coach = input.coach === undefined ? undefined : await requireLiveUser(trx, input.coach, 'a session coach');
     const courses = await requireCourses(trx, input.courses ?? []);
-    const result = await trx
-      .insertInto('training_session')
-      .values({ name, name_key: recordKey(name), starts_on: startsOn, ends_on: endsOn, coach_id: coach?.id ?? null, created_at: nowIso(ctx) })
-      .executeTakeFirstOrThrow();
-    const sessionId = Number(result.insertId);
-    if (courses.length) await trx.insertInto('session_course').values(courses.map((c) => ({ session_id: sessionId, course_id: c.id }))).execute();
+    const sessionId = await repo.insertSession(
+      trx,
+      { name, name_key: recordKey(name), starts_on: startsOn, ends_on: endsOn, coach_id: coach?.id ?? null, created_at: nowIso(ctx) },
+      courses.map((c) => c.id),
+    );
     await audit(trx, ctx, 'session.add', null, { session: name, startsOn, endsOn, coach: coach?.username ?? null, courses: courses.map((c) => c.code) });
     return sessionId;
   });
@@ -189,13 +189,13 @@ export async function editSession(ctx: ServiceContext, name: string, edit: Sessi
     if (edit.coach !== undefined) {
       const coach = edit.coach === null ? null : await requireLiveUser(trx, edit.coach, 'a session coach');
       if ((coach?.id ?? null) !== row.coach_id) {
-        const before = row.coach_id === null ? null : ((await trx.selectFrom('user').select('username').where('id', '=', row.coach_id).executeTakeFirst())?.username ?? `id:${row.coach_id}`);
+        const before = row.coach_id === null ? null : ((await usernameOf(trx, row.coach_id)) ?? `id:${row.coach_id}`);
         update.coach_id = coach?.id ?? null;
         changes.push({ field: 'coach', before, after: coach?.username ?? null });
       }
     }
     if (changes.length) {
-      await trx.updateTable('training_session').set(update).where('id', '=', row.id).execute();
+      await repo.updateSession(trx, row.id, update);
       await audit(trx, ctx, 'session.edit', null, { session: update.name ?? row.name, changes });
     }
     return { id: row.id, changes };
@@ -232,9 +232,7 @@ export async function deleteSession(ctx: ServiceContext, name: string, options: 
       action: 'session.unenroll',
       details: JSON.stringify({ session: row.name, reason: 'session deleted' }),
     });
-    await trx.deleteFrom('session_user').where('session_id', '=', row.id).execute();
-    await trx.deleteFrom('session_course').where('session_id', '=', row.id).execute();
-    await trx.deleteFrom('training_session').where('id', '=', row.id).execute();
+    await repo.deleteSessionRecord(trx, row.id);
     await audit(trx, ctx, 'session.delete', null, { session: row.name, unenrolled, courses: session.courses.map((c) => c.code) });
     return { session, unenrolled };
   });
@@ -262,15 +260,13 @@ async function changeSessionCourses(ctx: ServiceContext, name: string, codes: st
   const { id, changed, unchanged } = await ctx.db.kysely.transaction().execute(async (trx) => {
     const row = await requireSession(trx, name);
     const courses = await requireCourses(trx, codes);
-    const present = new Set(
-      (await trx.selectFrom('session_course').select('course_id').where('session_id', '=', row.id).execute()).map((r) => r.course_id),
-    );
+    const present = await repo.sessionCourseIds(trx, row.id);
     const changed: CourseRow[] = [];
     const unchanged: CourseRow[] = [];
     for (const course of courses) (present.has(course.id) === (mode === 'add') ? unchanged : changed).push(course);
     if (changed.length) {
-      if (mode === 'add') await trx.insertInto('session_course').values(changed.map((c) => ({ session_id: row.id, course_id: c.id }))).execute();
-      else await trx.deleteFrom('session_course').where('session_id', '=', row.id).where('course_id', 'in', changed.map((c) => c.id)).execute();
+      if (mode === 'add') await repo.addSessionCourses(trx, row.id, changed.map((c) => c.id));
+      else await repo.removeSessionCourses(trx, row.id, changed.map((c) => c.id));
       await audit(trx, ctx, mode === 'add' ? 'session.add-course' : 'session.remove-course', null, { session: row.name, courses: changed.map((c) => c.code) });
     }
     return { id: row.id, changed: changed.map((c) => c.code), unchanged: unchanged.map((c) => c.code) };

@@ -1,8 +1,8 @@
-import { sql, type Kysely, type SqlBool, type Expression, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type SqlBool, type Expression, type Transaction, type Updateable } from 'kysely';
 import { recordKey } from '../shared/folding';
 import type { UserFilter } from '../shared/user-filter';
 import { selectUserIds } from './user-query';
-import type { CourseRow, Database, TrainingSessionRow } from './schema';
+import type { CourseRow, CourseTable, Database, TrainingSessionRow, TrainingSessionTable } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -243,4 +243,49 @@ export async function sessionsCoachedBy(db: Executor, coaches: UserSet, limit: n
   const { n } = await scoped(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const sessions = Number(n) ? await scoped(base).select(['training_session.name', 'user.username as coach']).orderBy('training_session.name_key').limit(limit).execute() : [];
   return { sessions, total: Number(n) };
+}
+
+export async function insertCourse(db: Executor, course: Insertable<CourseTable>): Promise<number> {
+  return Number((await db.insertInto('course').values(course).executeTakeFirstOrThrow()).insertId);
+}
+
+export async function updateCourse(db: Executor, courseId: number, update: Updateable<CourseTable>): Promise<void> {
+  await db.updateTable('course').set(update).where('id', '=', courseId).execute();
+}
+
+/** Removes a course with its enrolments and its place in sessions. */
+export async function deleteCourseRecord(db: Executor, courseId: number): Promise<void> {
+  await db.deleteFrom('course_user').where('course_id', '=', courseId).execute();
+  await db.deleteFrom('session_course').where('course_id', '=', courseId).execute();
+  await db.deleteFrom('course').where('id', '=', courseId).execute();
+}
+
+/** Stores a session with its courses; returns its id. */
+export async function insertSession(db: Executor, session: Insertable<TrainingSessionTable>, courseIds: readonly number[]): Promise<number> {
+  const sessionId = Number((await db.insertInto('training_session').values(session).executeTakeFirstOrThrow()).insertId);
+  await addSessionCourses(db, sessionId, courseIds);
+  return sessionId;
+}
+
+export async function updateSession(db: Executor, sessionId: number, update: Updateable<TrainingSessionTable>): Promise<void> {
+  await db.updateTable('training_session').set(update).where('id', '=', sessionId).execute();
+}
+
+/** Removes a session with its enrolments and its course list (the courses stay). */
+export async function deleteSessionRecord(db: Executor, sessionId: number): Promise<void> {
+  await db.deleteFrom('session_user').where('session_id', '=', sessionId).execute();
+  await db.deleteFrom('session_course').where('session_id', '=', sessionId).execute();
+  await db.deleteFrom('training_session').where('id', '=', sessionId).execute();
+}
+
+export async function sessionCourseIds(db: Executor, sessionId: number): Promise<Set<number>> {
+  return new Set((await db.selectFrom('session_course').select('course_id').where('session_id', '=', sessionId).execute()).map((r) => r.course_id));
+}
+
+export async function addSessionCourses(db: Executor, sessionId: number, courseIds: readonly number[]): Promise<void> {
+  if (courseIds.length) await db.insertInto('session_course').values(courseIds.map((courseId) => ({ session_id: sessionId, course_id: courseId }))).execute();
+}
+
+export async function removeSessionCourses(db: Executor, sessionId: number, courseIds: readonly number[]): Promise<void> {
+  if (courseIds.length) await db.deleteFrom('session_course').where('session_id', '=', sessionId).where('course_id', 'in', courseIds).execute();
 }

@@ -102,6 +102,10 @@ export async function rolesOf(db: Executor, userId: number): Promise<string[]> {
   return rows.map((r) => r.role);
 }
 
+export async function usernameOf(db: Executor, userId: number): Promise<string | undefined> {
+  return (await db.selectFrom('user').select('username').where('id', '=', userId).executeTakeFirst())?.username;
+}
+
 /** The system account that receives a purged user's courses. */
 export async function findFallbackUser(db: Executor, usernameKey: string): Promise<{ id: number; username: string } | undefined> {
   return db.selectFrom('user').select(['id', 'username']).where('is_system', '=', 1).where('username_key', '=', usernameKey).executeTakeFirst();
