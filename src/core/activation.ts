@@ -1,4 +1,4 @@
-import { accountStatements, deactivateAll, unusedTokenCounts } from '../db/account-statements';
+import { activateAll, deactivateAll, unusedTokenCounts } from '../db/account-statements';
 import { AdminGuard } from './admin-guard';
 import { AuditBuffer, type FieldChange } from './audit';
 import type { Transaction } from 'kysely';
@@ -26,11 +26,16 @@ export interface ActivateOptions {
  * command moves the date.
  */
 export function activateAction(ctx: ServiceContext, options: ActivateOptions = {}): BatchAction {
-  const sql = accountStatements(ctx.db);
   const now = nowIso(ctx);
+  // The chunk's users to change, written at once at its end (all get the same date, if one is given).
+  let due: number[] = [];
   return {
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
+    async writeChunk(trx) {
+      await activateAll(trx, due, options.expiresAt);
+      due = [];
+    },
     apply(user, { audit: auditLog }) {
       assertLiveAccount(user, 'activated');
       const expiresAt = options.expiresAt === undefined ? user.expires_at : options.expiresAt;
@@ -40,15 +45,10 @@ export function activateAction(ctx: ServiceContext, options: ActivateOptions = {
         );
       }
       const changes: FieldChange[] = [];
-      if (expiresAt !== user.expires_at) {
-        sql.setExpires.run({ id: user.id, expires_at: expiresAt });
-        changes.push({ field: 'expires_at', before: user.expires_at, after: expiresAt });
-      }
-      if (!user.active) {
-        sql.setActive.run({ id: user.id, active: 1 });
-        changes.push({ field: 'active', before: 0, after: 1 });
-      }
+      if (expiresAt !== user.expires_at) changes.push({ field: 'expires_at', before: user.expires_at, after: expiresAt });
+      if (!user.active) changes.push({ field: 'active', before: 0, after: 1 });
       if (!changes.length) return 'unchanged';
+      due.push(user.id);
       auditLog('user.activate', user.id, { changes });
       return 'changed';
     },

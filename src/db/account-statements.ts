@@ -42,4 +42,16 @@ export async function unusedTokenCounts(db: Executor, ids: readonly number[]): P
   return counts;
 }
 
+/** Activates these users, and gives them one expiration date (undefined keeps each its own): a chunk at once. */
+export async function activateAll(db: Executor, ids: readonly number[], expiresAt?: string | null): Promise<void> {
+  for (let at = 0; at < ids.length; at += IDS_PER_STATEMENT) {
+    const some = ids.slice(at, at + IDS_PER_STATEMENT);
+    await db
+      .updateTable('user')
+      .set(expiresAt === undefined ? { active: 1 } : { active: 1, expires_at: expiresAt })
+      .where('id', 'in', some)
+      .execute();
+  }
+}
+
 const IDS_PER_STATEMENT = 500;
