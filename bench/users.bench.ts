@@ -44,8 +44,8 @@ function buildDatabase(file: string, users: number): void {
   const schema = db.prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'user' AND type IN ('index', 'trigger') AND sql IS NOT NULL").all() as { type: string; name: string; sql: string }[];
   for (const item of schema) db.exec(`DROP ${item.type.toUpperCase()} ${item.name}`);
   const insertUser = db.prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key,
-      password_hash, official_code, language, active, expires_at, registered_at, last_login_at, created_by)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'bench')`);
+      username_fold_key, email_fold_key, password_hash, official_code, language, active, expires_at, registered_at, last_login_at, created_by)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'bench')`);
   const insertRole = db.prepare('INSERT INTO user_role (user_id, role) VALUES (?, ?)');
   const insertExtra = db.prepare('INSERT INTO user_extra_value (user_id, field_id, value) VALUES (?, 1, ?)');
   const start = Date.UTC(2020, 0, 1);
@@ -57,7 +57,7 @@ function buildDatabase(file: string, users: number): void {
       const registered = new Date(start + i * 60_000).toISOString();
       const lastLogin = i % 10 < 7 ? new Date(start + i * 60_000 + (i % 1000) * 3_600_000).toISOString() : null;
       const { lastInsertRowid } = insertUser.run(username, username, `${username}@example.org`, `${username}@example.org`, firstname, lastname, foldedKey(firstname), foldedKey(lastname),
-        FAKE_HASH, i % 2 ? `OC-${i}` : null, i % 3 ? 'en' : 'fr', i % 10 === 9 ? 0 : 1, i % 20 === 0 ? '2027-06-30T00:00:00.000Z' : null, registered, lastLogin);
+        username, `${username}@example.org`, FAKE_HASH, i % 2 ? `OC-${i}` : null, i % 3 ? 'en' : 'fr', i % 10 === 9 ? 0 : 1, i % 20 === 0 ? '2027-06-30T00:00:00.000Z' : null, registered, lastLogin);
       insertRole.run(lastInsertRowid, 'student');
       if (i % 20 === 1) insertRole.run(lastInsertRowid, 'teacher');
       if (i % 2 === 0) insertExtra.run(lastInsertRowid, String(2020 + (i % 7)));

@@ -1,7 +1,7 @@
 import { Kysely, sql } from 'kysely';
 
 /**
- * One folding for search and order (src/core/validation.ts, foldedKey):
+ * One folding for search and order (src/shared/folding.ts, foldedKey):
  * letters with strokes and ligatures, the dotless i, apostrophes and
  * dashes, besides accents. The name sort keys are folded anew, and the
  * search index is rebuilt over them: `gudmundsdottir` finds Guðmundsdóttir,

@@ -4,7 +4,7 @@ import { Kysely, sql } from 'kysely';
  * Look-alike usernames and emails: `jose` and `josé`, `soren` and `søren`,
  * `obrien@…` and `o'brien@…` are different accounts that a person reading
  * a list cannot tell apart. Each account keeps its username and email
- * folded (src/core/validation.ts, foldedKey), indexed, so that adding,
+ * folded (src/shared/folding.ts, foldedKey), indexed, so that adding,
  * renaming or importing an account can warn about the one it looks like.
  *
  * Frozen in time: Kysely<any>. roster_fold() is registered on every roster

@@ -6,6 +6,7 @@ import * as listOrder from './0004_list_order';
 import * as secureErase from './0005_secure_erase';
 import * as foldedSearch from './0006_folded_search';
 import * as lookAlikeKeys from './0007_look_alike_keys';
+import * as foldedIdentitySearch from './0008_folded_identity_search';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_secure_erase': secureErase,
   '0006_folded_search': foldedSearch,
   '0007_look_alike_keys': lookAlikeKeys,
+  '0008_folded_identity_search': foldedIdentitySearch,
 };

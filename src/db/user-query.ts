@@ -17,12 +17,12 @@ export interface UserListRow extends UserRow {
 // The trigram index answers substrings of 3 characters or more; shorter ones are scanned.
 const TRIGRAM = 3;
 
-/** The search index's column for each field: the names are indexed folded (migration 0006). */
+/** The search index's column for each field: names, usernames and emails are indexed folded (migrations 0006, 0008). */
 const SEARCH_COLUMNS = {
   firstname: 'firstname_key',
   lastname: 'lastname_key',
-  username: 'username',
-  email: 'email',
+  username: 'username_fold_key',
+  email: 'email_fold_key',
   officialCode: 'official_code',
 } as const;
 
@@ -171,9 +171,14 @@ function phrase(text: string): string {
   return `"${text.replace(/"/g, '""')}"`;
 }
 
-/** roster_fold() is registered on the connection (see database.ts): lower case, no accents. */
+/**
+ * A short term, which the trigram index cannot serve: a scan. `value` is
+ * folded already; a `*_key` column is stored folded, the official code is
+ * folded by roster_fold(), registered on the connection (see database.ts).
+ */
 function foldedContains(column: string, value: string): Expression<SqlBool> {
-  return sql<SqlBool>`instr(roster_fold(${sql.ref(`user.${column}`)}), roster_fold(${value})) > 0`;
+  const text = column.endsWith('_key') ? sql.ref(`user.${column}`) : sql`roster_fold(${sql.ref(`user.${column}`)})`;
+  return sql<SqlBool>`instr(${text}, ${value}) > 0`;
 }
 
 const SORT_COLUMNS: Record<SortKey, (keyof UserRow)[]> = {

@@ -144,9 +144,10 @@ describe('issue 9: hostile text already in the database is escaped on output (--
     writeDb(sandbox, (db) => {
       const id = Number(
         db
-          .prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, password_hash, language, active, registered_at, created_by)
-            VALUES ('mallory', 'mallory', ?, ?, ?, ?, ?, ?, NULL, 'en', 1, '2026-01-01T00:00:00.000Z', 'seed')`)
-          .run(email, email, firstname, lastname, foldedKey(firstname), foldedKey(lastname)).lastInsertRowid,
+          .prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
+              password_hash, language, active, registered_at, created_by)
+            VALUES ('mallory', 'mallory', ?, ?, ?, ?, ?, ?, 'mallory', ?, NULL, 'en', 1, '2026-01-01T00:00:00.000Z', 'seed')`)
+          .run(email, email, firstname, lastname, foldedKey(firstname), foldedKey(lastname), foldedKey(email)).lastInsertRowid,
       );
       db.prepare("INSERT INTO user_role (user_id, role) VALUES (?, 'student')").run(id);
     });

@@ -42,8 +42,8 @@ export function writeDb<T>(sandbox: Sandbox, work: (db: Database.Database) => T)
 /** Inserts users (the search index follows by trigger); returns their ids. */
 export function seedUsers(sandbox: Sandbox, users: SeedUser[]): number[] {
   return writeDb(sandbox, (db) => {
-    const insert = db.prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, password_hash,
-        language, active, expires_at, registered_at, last_login_at, deleted_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?, 'seed')`);
+    const insert = db.prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
+        password_hash, language, active, expires_at, registered_at, last_login_at, deleted_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?, 'seed')`);
     const role = db.prepare('INSERT INTO user_role (user_id, role) VALUES (?, ?)');
     return users.map((u) => {
       const email = `${u.username}@example.org`;
@@ -59,6 +59,8 @@ export function seedUsers(sandbox: Sandbox, users: SeedUser[]): number[] {
           lastname,
           foldedKey(firstname),
           foldedKey(lastname),
+          foldedKey(u.username),
+          foldedKey(email),
           HASH,
           u.active === false ? 0 : 1,
           u.expiresAt ?? null,
