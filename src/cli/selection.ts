@@ -71,6 +71,8 @@ export interface ConfirmOptions {
  */
 export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, question: (who: string) => string, options: ConfirmOptions = {}): Promise<void> {
   if (options.dryRun || ctx.yes || plan.count === 0) return;
+  // One user at most would change: nothing to ask, and no dry run needed to know it.
+  if (plan.count === 1 && !options.always) return;
   const { previewPlan } = await import('../core/batch');
   let names: string[];
   let count = plan.count;

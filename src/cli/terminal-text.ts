@@ -15,17 +15,17 @@ export function escapeValue(text: string): string {
   return UNSAFE_CHARACTER.test(text) ? text.replace(EVERY_UNSAFE, escapeCharacter) : text;
 }
 
+/** Text of several lines (CSV, XML) for a person's terminal: CRLF line ends shown as line ends, the rest escaped. */
+export function forTerminal(text: string): string {
+  return escapeLine(text.replace(/\r\n/g, '\n'));
+}
+
 /**
  * A whole line (or block) of output: the same, but line breaks and tabs
  * pass, and, when roster colours the output (a terminal without NO_COLOR),
  * colour codes pass too (a value can then at worst change a colour; with
  * colours off every escape character comes from a value and is escaped).
  */
-/** Text of several lines (CSV, XML) for a person's terminal: CRLF line ends shown as line ends, the rest escaped. */
-export function forTerminal(text: string): string {
-  return escapeLine(text.replace(/\r\n/g, '\n'));
-}
-
 export function escapeLine(text: string, keepColours = false): string {
   if (!UNSAFE_CHARACTER.test(text)) return text;
   return text.replace(UNSAFE_IN_LINE, (match: string, colour?: string) => ((colour && keepColours) || match === '\n' || match === '\t' ? match : escapeCharacter(match)));

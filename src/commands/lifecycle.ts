@@ -42,7 +42,6 @@ export function register(commands: CommandRegistry): void {
   });
 }
 
-/** "bob" for one named user, "3 users" otherwise. */
 /** Restore and purge act on the "Deleted users" view: their filters select among deleted accounts. */
 async function deletedView(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<Selection> {
   const { hasSelectiveFilter } = await import('../shared/user-filter');

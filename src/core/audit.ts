@@ -46,7 +46,7 @@ export type Auditor = (action: string, userId: number | null, details?: AuditDet
 
 /**
  * The audit rows of a batch chunk, kept until the chunk is written: then one
- * multi-row insert, in the chunk's transaction. A user whose change is
+ * bulk insert (src/db chooses how, per engine), in the chunk's transaction. A user whose change is
  * refused takes its rows back (`truncate` to the mark taken before it).
  */
 export class AuditBuffer {

@@ -331,9 +331,6 @@ export interface UserEdit {
   active?: boolean;
 }
 
-/** What a batch edit may change: what makes sense for many users at once. */
-export const BULK_EDIT_FIELDS = ['expires', 'language', 'addRoles', 'removeRoles', 'roles', 'setFields', 'unsetFields', 'authSource', 'active'] as const;
-
 export interface EditResult {
   user: User;
   changes: FieldChange[];

@@ -9,13 +9,10 @@ import type { RosterDb } from './database';
 export function accountStatements(db: RosterDb) {
   const k = db.kysely;
   return {
-    setActive: prepare<'id' | 'active'>(db.raw, k.updateTable('user').set({ active: param<number>('active') }).where('id', '=', param<number>('id'))),
-    setExpires: prepare<'id' | 'expires_at'>(db.raw, k.updateTable('user').set({ expires_at: param<string | null>('expires_at') }).where('id', '=', param<number>('id'))),
     /** Outstanding login-as tokens die with the account's right to log in. */
     revokeUnusedTokens: prepare<'id'>(db.raw, k.deleteFrom('login_token').where('user_id', '=', param<number>('id')).where('used_at', 'is', null)),
   };
 }
-export type AccountStatements = ReturnType<typeof accountStatements>;
 
 /** Deactivates these users and revokes their unused login-as tokens: two statements for a whole chunk. */
 export async function deactivateAll(db: Executor, ids: readonly number[]): Promise<void> {

@@ -238,11 +238,24 @@ export async function coursesOwnedBy(db: Executor, owners: UserSet, limit: numbe
 /** The sessions these users coach (the first `limit`, by name) and how many in all. */
 export async function sessionsCoachedBy(db: Executor, coaches: UserSet, limit: number): Promise<{ sessions: { name: string; coach: string }[]; total: number }> {
   const base = db.selectFrom('training_session').innerJoin('user', 'user.id', 'training_session.coach_id');
-  const scoped = (q: typeof base) =>
-    'ids' in coaches ? q.where('training_session.coach_id', 'in', coaches.ids.length ? [...coaches.ids] : [-1]) : q.where('training_session.coach_id', 'in', selectUserIds(db, coaches.filter));
-  const { n } = await scoped(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const sessions = Number(n) ? await scoped(base).select(['training_session.name', 'user.username as coach']).orderBy('training_session.name_key').limit(limit).execute() : [];
-  return { sessions, total: Number(n) };
+  const sessions: { name: string; coach: string }[] = [];
+  let total = 0;
+  const collect = async (scoped: (q: typeof base) => typeof base) => {
+    const { n } = await scoped(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    total += Number(n);
+    if (sessions.length >= limit || !Number(n)) return;
+    sessions.push(...(await scoped(base).select(['training_session.name', 'user.username as coach']).orderBy('training_session.name_key').limit(limit - sessions.length).execute()));
+  };
+  // A few hundred ids a statement: every engine limits the parameters of one.
+  if ('ids' in coaches) {
+    for (let i = 0; i < coaches.ids.length; i += 500) {
+      const slice = coaches.ids.slice(i, i + 500);
+      await collect((q) => q.where('training_session.coach_id', 'in', slice));
+    }
+  } else {
+    await collect((q) => q.where('training_session.coach_id', 'in', selectUserIds(db, coaches.filter)));
+  }
+  return { sessions, total };
 }
 
 export async function insertCourse(db: Executor, course: Insertable<CourseTable>): Promise<number> {

@@ -281,3 +281,21 @@ describe('courses and sessions (core)', () => {
     expect(() => parseCourseRole('coach')).toThrow(ValidationError);
   });
 });
+
+describe('what a purge hands over, for many named users (found in review)', () => {
+  it('counts the sessions coached and the courses owned by 40,000 users without passing SQLite\'s parameter limit', async () => {
+    const { tempContext } = await import('./helpers');
+    const { coursesOwnedBy, sessionsCoachedBy } = await import('../../src/db/course-repository');
+    const ctx = await tempContext();
+    try {
+      const coach = await addUser(ctx, { username: 'coach', email: 'coach@example.org', firstname: 'C', lastname: 'O', roles: ['teacher'], passwordHash: HASH, fields: [] });
+      await addSession(ctx, { name: 'Autumn', start: '2026-09-01', end: '2026-12-20', coach: 'coach' });
+      await addCourse(ctx, { code: 'C1', title: 'C', owner: 'coach' });
+      const ids = [...Array.from({ length: 39_999 }, (_, i) => 100_000 + i), coach.user.id];
+      expect(await sessionsCoachedBy(ctx.db.kysely, { ids }, 20)).toEqual({ sessions: [{ name: 'Autumn', coach: 'coach' }], total: 1 });
+      expect((await coursesOwnedBy(ctx.db.kysely, { ids }, 20)).total).toBe(1);
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+});
