@@ -1,13 +1,15 @@
 import { Kysely, sql } from 'kysely';
+import { idColumn, isPostgres } from './engine';
 
 /**
  * Users, their roles, extra profile fields and the audit log.
  * Frozen in time: typed Kysely<any> on purpose, never import app types here.
  */
 export async function up(db: Kysely<any>): Promise<void> {
+  const id = idColumn(db);
   await db.schema
     .createTable('user')
-    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('id', 'integer', id)
     .addColumn('username', 'text', (c) => c.notNull())
     // Lower-cased copies carry the case-insensitive uniqueness: SQLite's
     // NOCASE only folds ASCII, the application folds Unicode.
@@ -51,7 +53,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('extra_field')
-    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('id', 'integer', id)
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('label', 'text', (c) => c.notNull())
     .addColumn('type', 'text', (c) => c.notNull())
@@ -75,7 +77,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // No foreign key on user_id: the audit trail outlives a purged account.
   await db.schema
     .createTable('audit_log')
-    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('id', 'integer', id)
     .addColumn('at', 'text', (c) => c.notNull())
     .addColumn('actor', 'text', (c) => c.notNull())
     .addColumn('action', 'text', (c) => c.notNull())
@@ -87,6 +89,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // Substring search without a table scan: a trigram index over the searchable
   // columns, kept in sync by triggers so that no code path can forget it.
+  // PostgreSQL's search index is migration 0009's.
+  if (isPostgres(db)) return;
   await sql`CREATE VIRTUAL TABLE user_search USING fts5(
       firstname, lastname, username, email, official_code,
       content='user', content_rowid='id',
@@ -108,7 +112,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`DROP TABLE IF EXISTS user_search`.execute(db);
+  if (!isPostgres(db)) await sql`DROP TABLE IF EXISTS user_search`.execute(db);
   for (const table of ['audit_log', 'user_extra_value', 'extra_field', 'user_role', 'user']) {
     await db.schema.dropTable(table).ifExists().execute();
   }

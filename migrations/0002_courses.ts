@@ -1,10 +1,12 @@
 import { Kysely } from 'kysely';
+import { idColumn } from './engine';
 
 /** Courses, training sessions and enrolments. Frozen in time: Kysely<any>. */
 export async function up(db: Kysely<any>): Promise<void> {
+  const id = idColumn(db);
   await db.schema
     .createTable('course')
-    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('id', 'integer', id)
     .addColumn('code', 'text', (c) => c.notNull())
     .addColumn('code_key', 'text', (c) => c.notNull().unique())
     .addColumn('title', 'text', (c) => c.notNull())
@@ -17,7 +19,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('training_session')
-    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('id', 'integer', id)
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('name_key', 'text', (c) => c.notNull().unique())
     .addColumn('starts_on', 'text', (c) => c.notNull())

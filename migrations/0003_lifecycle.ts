@@ -1,4 +1,5 @@
-import { Kysely, sql } from 'kysely';
+import { Kysely } from 'kysely';
+import { idColumn } from './engine';
 
 /**
  * One-time login tokens, settings, and the fallback user that receives the
@@ -7,7 +8,7 @@ import { Kysely, sql } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('login_token')
-    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('id', 'integer', idColumn(db))
     .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
     // Only the SHA-256 of the token is stored: a stolen database grants no login.
     .addColumn('token_hash', 'text', (c) => c.notNull().unique())
@@ -27,14 +28,27 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   const now = new Date().toISOString();
   // No password hash: the fallback user can never log in.
-  await sql`INSERT INTO user (username, username_key, email, email_key, firstname, lastname,
-      language, auth_source, active, registered_at, created_by, is_system)
-    VALUES ('fallback', 'fallback', 'fallback@localhost.invalid', 'fallback@localhost.invalid',
-      'Fallback', 'User', 'en', 'system', 0, ${now}, 'roster', 1)`.execute(db);
+  await db
+    .insertInto('user')
+    .values({
+      username: 'fallback',
+      username_key: 'fallback',
+      email: 'fallback@localhost.invalid',
+      email_key: 'fallback@localhost.invalid',
+      firstname: 'Fallback',
+      lastname: 'User',
+      language: 'en',
+      auth_source: 'system',
+      active: 0,
+      registered_at: now,
+      created_by: 'roster',
+      is_system: 1,
+    })
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`DELETE FROM user WHERE is_system = 1`.execute(db);
+  await db.deleteFrom('user').where('is_system', '=', 1).execute();
   await db.schema.dropTable('setting').ifExists().execute();
   await db.schema.dropTable('login_token').ifExists().execute();
 }

@@ -1,4 +1,5 @@
 import { Kysely, sql } from 'kysely';
+import { foldColumns, isPostgres } from './engine';
 
 /**
  * The order of the user list.
@@ -18,7 +19,8 @@ import { Kysely, sql } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('user').addColumn('firstname_key', 'text', (c) => c.notNull().defaultTo('')).execute();
   await db.schema.alterTable('user').addColumn('lastname_key', 'text', (c) => c.notNull().defaultTo('')).execute();
-  await sql`UPDATE user SET firstname_key = roster_fold(firstname), lastname_key = roster_fold(lastname)`.execute(db);
+  if (isPostgres(db)) await foldColumns(db, 'user', { firstname: 'firstname_key', lastname: 'lastname_key' });
+  else await sql`UPDATE user SET firstname_key = roster_fold(firstname), lastname_key = roster_fold(lastname)`.execute(db);
   await db.schema.dropIndex('user_lastname_idx').execute();
   await db.schema.dropIndex('user_firstname_idx').execute();
   await db.schema.createIndex('user_lastname_idx').on('user').columns(['lastname_key', 'firstname_key']).execute();

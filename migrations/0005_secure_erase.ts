@@ -1,4 +1,5 @@
 import { Kysely, sql } from 'kysely';
+import { isPostgres } from './engine';
 
 /**
  * Erased data leaves the file.
@@ -16,14 +17,17 @@ import { Kysely, sql } from 'kysely';
  * Frozen in time: Kysely<any>.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  // The value must be an SQL integer literal: a bound JavaScript number arrives as a real, which FTS5 rejects.
-  await sql`INSERT INTO user_search(user_search, rank) VALUES ('secure-delete', 1)`.execute(db);
-  await sql`INSERT INTO user_search(user_search) VALUES ('optimize')`.execute(db);
+  // SQLite's search index (PostgreSQL has none before 0009, and no such setting).
+  if (!isPostgres(db)) {
+    // The value must be an SQL integer literal: a bound JavaScript number arrives as a real, which FTS5 rejects.
+    await sql`INSERT INTO user_search(user_search, rank) VALUES ('secure-delete', 1)`.execute(db);
+    await sql`INSERT INTO user_search(user_search) VALUES ('optimize')`.execute(db);
+  }
   // An erasure finds the course and session entries that name the person (owner, coach) by action.
   await db.schema.createIndex('audit_log_action_idx').on('audit_log').columns(['action', 'id']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('audit_log_action_idx').ifExists().execute();
-  await sql`INSERT INTO user_search(user_search, rank) VALUES ('secure-delete', 0)`.execute(db);
+  if (!isPostgres(db)) await sql`INSERT INTO user_search(user_search, rank) VALUES ('secure-delete', 0)`.execute(db);
 }

@@ -1,4 +1,5 @@
 import { Kysely, sql } from 'kysely';
+import { isPostgres } from './engine';
 
 /**
  * One folding for search and order (src/shared/folding.ts, foldedKey):
@@ -12,6 +13,8 @@ import { Kysely, sql } from 'kysely';
  * connection (src/db/database.ts).
  */
 export async function up(db: Kysely<any>): Promise<void> {
+  // SQLite's search index and its keys; PostgreSQL's keys were folded by roster from the start (0004).
+  if (isPostgres(db)) return;
   for (const trigger of ['user_search_insert', 'user_search_delete', 'user_search_update']) await sql`DROP TRIGGER IF EXISTS ${sql.raw(trigger)}`.execute(db);
   await sql`DROP TABLE IF EXISTS user_search`.execute(db);
   await sql`UPDATE user SET firstname_key = roster_fold(firstname), lastname_key = roster_fold(lastname)`.execute(db);

@@ -1,4 +1,5 @@
 import { Kysely, sql } from 'kysely';
+import { foldColumns, isPostgres } from './engine';
 
 /**
  * Look-alike usernames and emails: `jose` and `josé`, `soren` and `søren`,
@@ -13,7 +14,8 @@ import { Kysely, sql } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('user').addColumn('username_fold_key', 'text', (c) => c.notNull().defaultTo('')).execute();
   await db.schema.alterTable('user').addColumn('email_fold_key', 'text', (c) => c.notNull().defaultTo('')).execute();
-  await sql`UPDATE user SET username_fold_key = roster_fold(username), email_fold_key = roster_fold(email)`.execute(db);
+  if (isPostgres(db)) await foldColumns(db, 'user', { username: 'username_fold_key', email: 'email_fold_key' });
+  else await sql`UPDATE user SET username_fold_key = roster_fold(username), email_fold_key = roster_fold(email)`.execute(db);
   await db.schema.createIndex('user_username_fold_key').on('user').column('username_fold_key').execute();
   await db.schema.createIndex('user_email_fold_key').on('user').column('email_fold_key').execute();
 }

@@ -1,4 +1,5 @@
 import { Kysely, sql } from 'kysely';
+import { isPostgres } from './engine';
 
 /**
  * Usernames and emails are searched as names are (src/shared/folding.ts,
@@ -13,6 +14,8 @@ const NEW = 'new.firstname_key, new.lastname_key, new.username_fold_key, new.ema
 const OLD = 'old.firstname_key, old.lastname_key, old.username_fold_key, old.email_fold_key, old.official_code';
 
 export async function up(db: Kysely<any>): Promise<void> {
+  // SQLite's search index; PostgreSQL's is 0009's.
+  if (isPostgres(db)) return;
   for (const trigger of ['user_search_insert', 'user_search_delete', 'user_search_update']) await sql`DROP TRIGGER IF EXISTS ${sql.raw(trigger)}`.execute(db);
   await sql`DROP TABLE IF EXISTS user_search`.execute(db);
   await sql`CREATE VIRTUAL TABLE user_search USING fts5(${sql.raw(COLUMNS)}, content='user', content_rowid='id', tokenize='trigram remove_diacritics 1')`.execute(db);

@@ -7,6 +7,7 @@ import * as secureErase from './0005_secure_erase';
 import * as foldedSearch from './0006_folded_search';
 import * as lookAlikeKeys from './0007_look_alike_keys';
 import * as foldedIdentitySearch from './0008_folded_identity_search';
+import * as postgresSearch from './0009_postgres_search';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_folded_search': foldedSearch,
   '0007_look_alike_keys': lookAlikeKeys,
   '0008_folded_identity_search': foldedIdentitySearch,
+  '0009_postgres_search': postgresSearch,
 };

@@ -26,7 +26,7 @@ import * as esbuild from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const src = path.join(root, 'src');
-const EXTERNAL = ['better-sqlite3', '@inquirer/prompts', 'csv-parse', 'fast-xml-parser', 'bcryptjs', 'iconv-lite', 'cli-table3'];
+const EXTERNAL = ['better-sqlite3', 'pg', 'pg-cursor', '@inquirer/prompts', 'csv-parse', 'fast-xml-parser', 'bcryptjs', 'iconv-lite', 'cli-table3'];
 // Whitespace and syntax are minified (less to read at every start); names are kept for stack traces.
 // `import('pkg')` becomes a require(): a real import() would need the ESM
 // loader (slow to start, and unavailable to code compiled through vm.Script).

@@ -46,11 +46,11 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
   if (globals.actor !== undefined && !globals.actor.trim()) throw new UsageError('--actor was given an empty name', 'name who acts, e.g. --actor "$SUDO_USER", or leave --actor out');
   const unsafeActor = globals.actor === undefined ? undefined : textProblem(globals.actor, LIMITS.actor);
   if (unsafeActor) throw new UsageError(`--actor ${unsafeActor}`);
-  const [{ openDatabase, resolveDatabasePath }, { systemClock }] = await Promise.all([import('../db/database'), import('../core/time')]);
+  const [{ openDatabase, resolveDatabaseReference }, { systemClock }] = await Promise.all([import('../db/database'), import('../core/time')]);
   const now = systemClock;
-  const db = await openDatabase(resolveDatabasePath(globals.db), { migrate: options.migrate });
+  const db = await openDatabase(resolveDatabaseReference(globals.db), { migrate: options.migrate });
   // Said once, on stderr: cron mails it, so a mistyped path does not go unnoticed.
-  if (db.created) process.stderr.write(`roster: created a new, empty database at ${db.path}\n`);
+  if (db.created) process.stderr.write(`roster: created a new, empty database at ${db.location}\n`);
   try {
     let actor: string | undefined;
     return await run({
@@ -66,7 +66,7 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
     });
   } catch (error) {
     // The file became unusable while the command ran (read-only, removed): named, with what to check.
-    throw unusableDatabase(db.path, error);
+    throw unusableDatabase(db.location, error);
   } finally {
     await db.close();
   }

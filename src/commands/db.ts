@@ -16,8 +16,8 @@ export function register(commands: CommandRegistry): void {
           async (ctx) => {
             const { migrationStatus } = await import('../db/migrator');
             const states = await migrationStatus(ctx.db);
-            if (ctx.json) return line(ctx.io.stdout, JSON.stringify({ database: ctx.db.path, migrations: states }, null, 2));
-            line(ctx.io.stdout, `database: ${ctx.db.path}`);
+            if (ctx.json) return line(ctx.io.stdout, JSON.stringify({ database: ctx.db.location, migrations: states }, null, 2));
+            line(ctx.io.stdout, `database: ${ctx.db.location}`);
             for (const s of states) line(ctx.io.stdout, `${s.appliedAt ? 'applied' : 'pending'}  ${s.name}${s.appliedAt ? `  ${s.appliedAt}` : ''}`);
           },
           { migrate: false },
@@ -53,7 +53,7 @@ export function register(commands: CommandRegistry): void {
           // Recorded, so that an erasure can name the copies that still hold the erased data.
           await audit(ctx.db.kysely, ctx, 'db.backup', null, { file: result.file, bytes: result.bytes });
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
-          line(ctx.io.stdout, `backed up ${ctx.db.path} to ${result.file} (${result.bytes} bytes)`);
+          line(ctx.io.stdout, `backed up ${ctx.db.location} to ${result.file} (${result.bytes} bytes)`);
         }),
       );
     examples(backup, ['roster db backup /var/backups/roster-$(date +%F).db']);

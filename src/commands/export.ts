@@ -68,7 +68,7 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
     import('../formats/output-file'),
   ]);
   // Checked before anything is read: never over the database, never over a file without --force.
-  const targetPath = toStdout ? undefined : checkOutputPath(file!, { force: opts.force, protect: databaseFiles(ctx.db.path) });
+  const targetPath = toStdout ? undefined : checkOutputPath(file!, { force: opts.force, protect: databaseFiles(ctx.db) });
   const delimiter = opts.delimiter !== undefined ? parseDelimiter(opts.delimiter) : undefined;
   // An export is a copy of the accounts: anonymized ones included (their state travels with them).
   const filter = { anonymized: 'include' as const, ...(await filterFromOptions(opts, ctx.now())) };

@@ -132,7 +132,7 @@ function fieldNameFor(column: string): string {
 async function checkSideFiles(ctx: CommandContext, input: string, opts: ImportOptions) {
   const [{ checkOutputPath, databaseFiles }, { CredentialsFile, RejectReport }] = await Promise.all([import('../formats/output-file'), import('../formats/import-files')]);
   // Standard input may be a file too (`roster import - < users.csv`): protected as the open file it is.
-  const protect = [...databaseFiles(ctx.db.path), input === '-' ? { fd: 0, role: 'the file being imported (standard input)' } : { path: input, role: 'the file being imported' }];
+  const protect = [...databaseFiles(ctx.db), input === '-' ? { fd: 0, role: 'the file being imported (standard input)' } : { path: input, role: 'the file being imported' }];
   if (opts.report !== undefined && opts.credentials !== undefined && resolve(opts.report) === resolve(opts.credentials)) {
     throw new UsageError('--report and --credentials name the same file', 'give each its own file');
   }

@@ -1,4 +1,3 @@
-import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
@@ -84,10 +83,11 @@ async function runRestore(ctx: CommandContext, users: string[], opts: BatchCliOp
 }
 
 async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions): Promise<void> {
-  const [{ planBatch, runBatch, withoutRefused }, { assertPurgeable, purgeAction, resolveCourseReceiver }, { parseDateOrAgo }] = await Promise.all([
+  const [{ planBatch, runBatch, withoutRefused }, { assertPurgeable, purgeAction, resolveCourseReceiver }, { parseDateOrAgo }, { suggestedSnapshot }] = await Promise.all([
     import('../core/batch'),
     import('../core/deletion'),
     import('../core/time'),
+    import('../formats/output-file'),
   ]);
   let selection = await deletedView(ctx, users, opts);
   if (opts.deletedBefore !== undefined) {
@@ -98,7 +98,7 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
   const receiver = await resolveCourseReceiver(ctx, opts.reassignTo);
   const plan = withoutRefused(await planBatch(ctx, selection), assertPurgeable);
   await warnOwnedCourses(ctx, plan, `on purge these courses and sessions are handed to ${receiver.fallback ? 'the fallback user' : receiver.username}`);
-  const snapshot = join(dirname(ctx.db.path), `roster-before-purge-${ctx.now().toISOString().slice(0, 10)}.db`);
+  const snapshot = suggestedSnapshot(ctx.db, `roster-before-purge-${ctx.now().toISOString().slice(0, 10)}`);
   await confirmBatch(ctx, plan, (who) => `Purge ${who} permanently (this cannot be undone; take a snapshot first: roster db backup ${snapshot})?`, {
     always: true,
     dryRun: opts.dryRun,
@@ -137,5 +137,5 @@ async function runAnonymize(ctx: CommandContext, users: string[], opts: BatchCli
 }
 
 function warnLogKept(ctx: CommandContext): void {
-  warn(ctx.io, `another process kept the database busy, so its write-ahead log (${ctx.db.path}-wal) may still hold the erased values until the next checkpoint`);
+  warn(ctx.io, `another process kept the database busy, so its write-ahead log (${ctx.db.location}-wal) may still hold the erased values until the next checkpoint`);
 }

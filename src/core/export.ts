@@ -1,4 +1,4 @@
-import { ENTRY_SEPARATOR, PART_SEPARATOR, iterateExportRows, type ExportRow } from '../db/export-query';
+import { ENTRY_SEPARATOR, PART_SEPARATOR, exportRowPages, type ExportRow } from '../db/export-query';
 import { CHAMILO_NAMES, standardColumn, type StandardColumn } from '../formats/columns';
 import { formatCsvLine } from '../formats/csv-writer';
 import type { FileFormat } from '../formats/user-file';
@@ -125,42 +125,44 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
   const valueGetters = columns.map((c) => c.value);
 
   async function* chunks(): AsyncGenerator<string> {
-    const rows = iterateExportRows(ctx.db, filter, needs, request.order);
+    const pages = exportRowPages(ctx.db, filter, needs, request.order);
     try {
       if (request.format === 'csv') yield formatCsvLine(names, delimiter, true);
       else if (request.format === 'xml') yield '<?xml version="1.0" encoding="UTF-8"?>\n<Contacts>\n';
       else yield '[';
       let text = '';
       let inBatch = 0;
-      for (const row of rows) {
-        const context = contextOf(row);
-        if (request.format === 'csv') {
-          const cells = new Array<string>(valueGetters.length);
-          for (let i = 0; i < valueGetters.length; i++) cells[i] = valueGetters[i]!(row, context);
-          text += formatCsvLine(cells, delimiter, request.raw);
-        } else if (request.format === 'xml') {
-          text += '    <Contact>\n';
-          for (let i = 0; i < valueGetters.length; i++) {
-            const value = valueGetters[i]!(row, context);
-            text += value === '' ? `        <${names[i]} />\n` : `        <${names[i]}>${escapeXml(value)}</${names[i]}>\n`;
+      for await (const page of pages) {
+        for (const row of page) {
+          const context = contextOf(row);
+          if (request.format === 'csv') {
+            const cells = new Array<string>(valueGetters.length);
+            for (let i = 0; i < valueGetters.length; i++) cells[i] = valueGetters[i]!(row, context);
+            text += formatCsvLine(cells, delimiter, request.raw);
+          } else if (request.format === 'xml') {
+            text += '    <Contact>\n';
+            for (let i = 0; i < valueGetters.length; i++) {
+              const value = valueGetters[i]!(row, context);
+              text += value === '' ? `        <${names[i]} />\n` : `        <${names[i]}>${escapeXml(value)}</${names[i]}>\n`;
+            }
+            text += '    </Contact>\n';
+          } else {
+            text += `${count === 0 ? '\n' : ',\n'}  ${JSON.stringify(jsonUser(row, fields, Boolean(request.includePasswordHashes)))}`;
           }
-          text += '    </Contact>\n';
-        } else {
-          text += `${count === 0 ? '\n' : ',\n'}  ${JSON.stringify(jsonUser(row, fields, Boolean(request.includePasswordHashes)))}`;
-        }
-        count++;
-        if (++inBatch === BATCH) {
-          yield text;
-          text = '';
-          inBatch = 0;
-          if (request.signal?.aborted) return;
+          count++;
+          if (++inBatch === BATCH) {
+            yield text;
+            text = '';
+            inBatch = 0;
+            if (request.signal?.aborted) return;
+          }
         }
       }
       if (request.format === 'xml') text += '</Contacts>\n';
       else if (request.format === 'json') text += count ? '\n]\n' : ']\n';
       yield text;
     } finally {
-      rows.return?.();
+      await pages.return(undefined);
     }
   }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, NewUserRow, UserRow, UserUpdate } from '../db/schema';
 import { findCourse, findSession } from '../db/course-repository';
-import { countUsers as countSelected, iterateUserRows } from '../db/user-query';
+import { countUsers as countSelected, userRowPages } from '../db/user-query';
 import * as repo from '../db/user-repository';
 import { audit, type FieldChange } from './audit';
 import { nowIso, type ServiceContext } from './context';
@@ -272,7 +272,9 @@ export type Deliver<T> = (result: T) => Promise<void> | void;
 /** Streams the selection: bounded memory whatever its size. */
 export async function* listUsers(ctx: ServiceContext, filter: UserFilter, order: UserOrder = {}): AsyncGenerator<User> {
   const fields = await loadFields(ctx.db.kysely);
-  for (const row of iterateUserRows(ctx.db, await normaliseFilter(ctx, filter, fields), order)) yield listRowToUser(row, fields);
+  for await (const page of userRowPages(ctx.db, await normaliseFilter(ctx, filter, fields), order)) {
+    for (const row of page) yield listRowToUser(row, fields);
+  }
 }
 
 export async function countUsers(ctx: ServiceContext, filter: UserFilter): Promise<number> {

@@ -4,13 +4,14 @@ import type { Database } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 import type { RosterDb } from './database';
+import { sqliteOnly } from './sqlite-only';
 
 /** Statements of the account lifecycle, compiled by Kysely once and prepared once per batch. */
 export function accountStatements(db: RosterDb) {
   const k = db.kysely;
   return {
     /** Outstanding login-as tokens die with the account's right to log in. */
-    revokeUnusedTokens: prepare<'id'>(db.raw, k.deleteFrom('login_token').where('user_id', '=', param<number>('id')).where('used_at', 'is', null)),
+    revokeUnusedTokens: prepare<'id'>(sqliteOnly(db, 'delete').raw, k.deleteFrom('login_token').where('user_id', '=', param<number>('id')).where('used_at', 'is', null)),
   };
 }
 

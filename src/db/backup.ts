@@ -1,20 +1,26 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { cannotWrite, checkOutputPath, databaseFiles, OutputFile } from '../formats/output-file';
-import type { RosterDb } from './database';
+import { NotFoundError, SystemError } from '../shared/errors';
+import type { PostgresDb, RosterDb } from './database';
+import { redactUrl } from './reference';
 
 /**
- * SQLite's online backup: a consistent copy while other processes write.
- * It is written under a temporary name (mode 0600, like the database) and
- * takes the target's name when complete; an existing file is replaced only
- * with force.
+ * A consistent copy while other processes write: SQLite's online backup, or
+ * `pg_dump -Fc` for PostgreSQL. It is written under a temporary name (mode
+ * 0600, like the database) and takes the target's name when complete; an
+ * existing file is replaced only with force.
  */
 export async function backupDatabase(db: RosterDb, file: string, options: { force?: boolean } = {}): Promise<{ file: string; bytes: number }> {
-  const target = checkOutputPath(file, { force: options.force, protect: databaseFiles(db.path) });
+  const target = checkOutputPath(file, { force: options.force, protect: databaseFiles(db) });
+  const dump = db.engine === 'postgres' ? pgDumpCommand(db) : undefined;
   const output = new OutputFile(target, Boolean(options.force));
-  // SQLite writes the copy itself (and syncs it when its transaction commits).
+  // The engine writes the copy itself (SQLite syncs it when its transaction commits).
   output.close();
   try {
-    await db.raw.backup(output.temporary);
+    if (db.engine === 'sqlite') await db.raw.backup(output.temporary);
+    else await runPgDump(dump!, output.temporary);
     output.commit();
   } catch (error) {
     output.abandon();
@@ -25,4 +31,53 @@ export async function backupDatabase(db: RosterDb, file: string, options: { forc
     throw error;
   }
   return { file: target, bytes: fs.statSync(target).size };
+}
+
+interface PgDump {
+  program: string;
+  /** The URL without its password, which travels in PGPASSWORD: a command line is visible to every user of the host (ps). */
+  url: string;
+  password: string | undefined;
+  shown: string;
+}
+
+function pgDumpCommand(db: PostgresDb): PgDump {
+  const program = findPgDump();
+  const url = new URL(db.connectionUrl);
+  const password = url.password ? decodeURIComponent(url.password) : undefined;
+  url.password = '';
+  if (!program) {
+    throw new NotFoundError(
+      'pg_dump is not installed: roster backs up a PostgreSQL database with it',
+      `install PostgreSQL's client programs (Debian: apt install postgresql-client), or run it yourself: pg_dump -Fc -f <file> '${redactUrl(db.connectionUrl)}'`,
+    );
+  }
+  return { program, url: url.toString(), password, shown: db.location };
+}
+
+/** pg_dump on the PATH, else the newest of Debian's server packages (which are not on the PATH). */
+function findPgDump(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, 'pg_dump');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  const debian = '/usr/lib/postgresql';
+  if (!fs.existsSync(debian)) return undefined;
+  const versions = fs.readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  return versions.map((v) => path.join(debian, v, 'bin', 'pg_dump')).find((candidate) => fs.existsSync(candidate));
+}
+
+function runPgDump(dump: PgDump, file: string): Promise<void> {
+  const env = { ...process.env, ...(dump.password === undefined ? {} : { PGPASSWORD: dump.password }) };
+  return new Promise((resolve, reject) => {
+    const child = spawn(dump.program, ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${dump.url}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', (error) => reject(new SystemError(`cannot run ${dump.program}: ${error.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) return resolve();
+      const said = stderr.trim().split('\n').slice(-3).join('; ');
+      reject(new SystemError(`pg_dump of ${dump.shown} failed (exit ${code}): ${said}`, 'pg_dump must be of the same major version as the server or newer; check it with pg_dump --version'));
+    });
+  });
 }

@@ -259,7 +259,7 @@ export async function sessionsCoachedBy(db: Executor, coaches: UserSet, limit: n
 }
 
 export async function insertCourse(db: Executor, course: Insertable<CourseTable>): Promise<number> {
-  return Number((await db.insertInto('course').values(course).executeTakeFirstOrThrow()).insertId);
+  return (await db.insertInto('course').values(course).returning('id').executeTakeFirstOrThrow()).id;
 }
 
 export async function updateCourse(db: Executor, courseId: number, update: Updateable<CourseTable>): Promise<void> {
@@ -275,7 +275,7 @@ export async function deleteCourseRecord(db: Executor, courseId: number): Promis
 
 /** Stores a session with its courses; returns its id. */
 export async function insertSession(db: Executor, session: Insertable<TrainingSessionTable>, courseIds: readonly number[]): Promise<number> {
-  const sessionId = Number((await db.insertInto('training_session').values(session).executeTakeFirstOrThrow()).insertId);
+  const sessionId = (await db.insertInto('training_session').values(session).returning('id').executeTakeFirstOrThrow()).id;
   await addSessionCourses(db, sessionId, courseIds);
   return sessionId;
 }

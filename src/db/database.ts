@@ -1,25 +1,39 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { isDatabaseUrl, refuseDatabaseUrl } from './reference';
+import { isDatabaseUrl, isPostgresUrl, refuseDatabaseUrl } from './reference';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
 import { NotFoundError, UsageError } from '../shared/errors';
 import { unusableDatabase } from './unusable-database';
 import { foldedKey } from '../shared/folding';
 import type { Database } from './schema';
-import { migrateToLatest, latestSchemaVersion } from './migrator';
+import { migrateToLatest, latestSchemaVersion, appliedMigrationCount } from './migrator';
 
-/** The open database: Kysely for queries, the raw handle for the bulk paths. */
-export interface RosterDb {
-  /** Which engine runs: known to src/db alone, for its few engine-specific statements. */
-  readonly engine: 'sqlite';
+interface OpenDatabase {
   readonly kysely: Kysely<Database>;
-  readonly raw: BetterSqlite3.Database;
-  readonly path: string;
-  /** This run created the file: a mistyped --db or ROSTER_DB shows up at once. */
+  /** Where the database is, as it may be shown: the file's path, or the URL with its password redacted. */
+  readonly location: string;
+  /** This run created the file: a mistyped --db or ROSTER_DB shows up at once. Never for PostgreSQL. */
   readonly created: boolean;
   close(): Promise<void>;
 }
+
+/** An SQLite file: Kysely for queries, the raw handle for the bulk paths. */
+export interface SqliteDb extends OpenDatabase {
+  /** Which engine runs: known to src/db alone, for its few engine-specific statements. */
+  readonly engine: 'sqlite';
+  readonly raw: BetterSqlite3.Database;
+  readonly path: string;
+}
+
+/** A PostgreSQL database, reached through a URL. */
+export interface PostgresDb extends OpenDatabase {
+  readonly engine: 'postgres';
+  /** The URL as given, password included: for pg_dump and db copy only, never to be shown (use location). */
+  readonly connectionUrl: string;
+}
+
+export type RosterDb = SqliteDb | PostgresDb;
 
 /** How long a writer waits for another one (a cron job, an admin) before giving up (exit 8). */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -34,21 +48,25 @@ export function busyTimeout(env: NodeJS.ProcessEnv = process.env): number {
   return Number(match[1]) * unit;
 }
 
-/** `--db`, else `$ROSTER_DB`, else `$XDG_DATA_HOME/roster/roster.db`. */
-export function resolveDatabasePath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+/** `--db`, else `$ROSTER_DB`, else `$XDG_DATA_HOME/roster/roster.db`: a file's absolute path, or a postgres:// URL as given. */
+export function resolveDatabaseReference(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   // `--db "$DB"` with DB unset must not quietly fall back to the default database.
   if (option !== undefined && !option.trim()) throw new UsageError('--db was given an empty path', 'give the database file, e.g. --db /var/lib/roster/roster.db, or leave --db out');
   // `--db` followed by another option (`--username --db --role x`) took that option as the path.
   if (option?.startsWith('-')) {
     throw new UsageError(`--db was given "${option}", which looks like an option: was a value left out before it?`, `give the database path after --db; a file whose name starts with "-" can be written ./${option}`);
   }
-  if (option && isDatabaseUrl(option)) refuseDatabaseUrl(option, '--db');
-  if (option) return path.resolve(option);
-  if (env.ROSTER_DB && isDatabaseUrl(env.ROSTER_DB)) refuseDatabaseUrl(env.ROSTER_DB, 'ROSTER_DB');
-  if (env.ROSTER_DB) return path.resolve(env.ROSTER_DB);
+  if (option) return fileOrPostgresUrl(option, '--db');
+  if (env.ROSTER_DB) return fileOrPostgresUrl(env.ROSTER_DB, 'ROSTER_DB');
   // node:os is loaded only here: a command given its database does not pay for it.
   const dataHome = env.XDG_DATA_HOME || path.join((require('node:os') as typeof import('node:os')).homedir(), '.local', 'share');
   return path.join(dataHome, 'roster', 'roster.db');
+}
+
+function fileOrPostgresUrl(reference: string, source: string): string {
+  if (isPostgresUrl(reference)) return reference.trim();
+  if (isDatabaseUrl(reference)) refuseDatabaseUrl(reference, source);
+  return path.resolve(reference);
 }
 
 /**
@@ -76,15 +94,22 @@ export interface OpenOptions {
   migrate?: boolean;
 }
 
-export async function openDatabase(file: string, options: OpenOptions = {}): Promise<RosterDb> {
+/** Opens a database file, or connects to a postgres:// URL (see resolveDatabaseReference). */
+export async function openDatabase(reference: string, options: OpenOptions = {}): Promise<RosterDb> {
+  return isPostgresUrl(reference) ? openPostgres(reference, options) : openSqlite(reference, options);
+}
+
+/** An SQLite file, whatever the reference: for tests and tools that need its raw handle. */
+export async function openSqlite(file: string, options: OpenOptions = {}): Promise<SqliteDb> {
   const created = file !== ':memory:' && !fs.existsSync(file);
   const raw = openRaw(file);
   const kysely = new Kysely<Database>({ dialect: new RosterSqliteDialect(raw) });
-  const db: RosterDb = {
+  const db: SqliteDb = {
     engine: 'sqlite',
     kysely,
     raw,
     path: file,
+    location: file,
     created,
     close: () => kysely.destroy(),
   };
@@ -96,6 +121,20 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
       await db.close();
       throw error;
     }
+  }
+  return db;
+}
+
+async function openPostgres(url: string, options: OpenOptions): Promise<PostgresDb> {
+  // pg is loaded only for a PostgreSQL database: SQLite's commands do not pay for it.
+  const { connectPostgres } = await import('./postgres');
+  const { kysely, location } = connectPostgres(url, busyTimeout());
+  const db: PostgresDb = { engine: 'postgres', kysely, location, connectionUrl: url, created: false, close: () => kysely.destroy() };
+  try {
+    if (options.migrate !== false && (await appliedMigrationCount(db)) !== latestSchemaVersion()) await migrateToLatest(db);
+  } catch (error) {
+    await db.close();
+    throw unusableDatabase(location, error);
   }
   return db;
 }

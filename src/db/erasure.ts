@@ -1,4 +1,5 @@
 import type { RosterDb } from './database';
+import { sqliteOnly } from './sqlite-only';
 
 /**
  * What a GDPR erasure (anonymize, purge) needs beyond ordinary updates, so
@@ -24,7 +25,8 @@ export interface BackupsTaken {
 
 const LISTED_BACKUPS = 20;
 
-export function eraser(db: RosterDb): Eraser {
+export function eraser(rosterDb: RosterDb): Eraser {
+  const db = sqliteOnly(rosterDb, 'anonymize and purge');
   const backups = db.raw.prepare(`SELECT at, details FROM audit_log WHERE action = 'db.backup' ORDER BY id DESC`);
   let taken: BackupsTaken | undefined;
   return {

@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
 import type { UserFilter, UserOrder } from '../shared/user-filter';
 import type { RosterDb } from './database';
+import { engineOf } from './engine';
+import { streamPages } from './row-pages';
+import { concat, joinedText } from './sql-functions';
 import { selectUsers, type UserListRow } from './user-query';
 
 /** A user row with roles, extra values and, when asked, enrolments gathered by the same query. */
@@ -21,13 +24,14 @@ export interface ExportQueryOptions {
 
 /** The export selection as SQL compiled by Kysely: the same filters as `list`, in id order unless `list` asks for another. */
 export function compileExportQuery(db: RosterDb, filter: UserFilter, options: ExportQueryOptions, order: UserOrder = { sort: 'id' }) {
+  const engine = engineOf(db.kysely);
   let query = selectUsers(db.kysely, filter, order);
   if (options.courses) {
     query = query.select((eb) =>
       eb
         .selectFrom('course_user')
         .innerJoin('course', 'course.id', 'course_user.course_id')
-        .select(sql<string>`group_concat(course.code || char(31) || course_user.role, char(30) order by course.code_key)`.as('c'))
+        .select(joinedText(engine, concat(sql.ref('course.code'), sql.val(PART_SEPARATOR), sql.ref('course_user.role')), ENTRY_SEPARATOR, sql.ref('course.code_key')).as('c'))
         .whereRef('course_user.user_id', '=', 'user.id')
         .as('courses'),
     );
@@ -37,7 +41,7 @@ export function compileExportQuery(db: RosterDb, filter: UserFilter, options: Ex
       eb
         .selectFrom('session_user')
         .innerJoin('training_session', 'training_session.id', 'session_user.session_id')
-        .select(sql<string>`group_concat(training_session.name, char(30) order by training_session.name_key)`.as('s'))
+        .select(joinedText(engine, sql.ref('training_session.name'), ENTRY_SEPARATOR, sql.ref('training_session.name_key')).as('s'))
         .whereRef('session_user.user_id', '=', 'user.id')
         .as('sessions'),
     );
@@ -45,12 +49,7 @@ export function compileExportQuery(db: RosterDb, filter: UserFilter, options: Ex
   return query.compile();
 }
 
-/**
- * Iterates the selection straight from better-sqlite3, row by row: a
- * million users stream in bounded memory. Nothing else may use the
- * connection until the iteration ends.
- */
-export function iterateExportRows(db: RosterDb, filter: UserFilter, options: ExportQueryOptions, order?: UserOrder): IterableIterator<ExportRow> {
-  const compiled = compileExportQuery(db, filter, options, order);
-  return db.raw.prepare(compiled.sql).iterate(...(compiled.parameters as unknown[])) as IterableIterator<ExportRow>;
+/** Streams the selection a page at a time: a million users in bounded memory. */
+export function exportRowPages(db: RosterDb, filter: UserFilter, options: ExportQueryOptions, order?: UserOrder): AsyncGenerator<ExportRow[]> {
+  return streamPages(db, compileExportQuery(db, filter, options, order));
 }

@@ -31,8 +31,7 @@ export async function fieldExists(db: Executor, name: string): Promise<boolean> 
 
 /** Stores a definition; returns it as stored. */
 export async function insertFieldDefinition(db: Executor, field: Insertable<ExtraFieldTable>): Promise<ExtraFieldRow> {
-  const result = await db.insertInto('extra_field').values(field).executeTakeFirstOrThrow();
-  return db.selectFrom('extra_field').selectAll().where('id', '=', Number(result.insertId)).executeTakeFirstOrThrow();
+  return db.insertInto('extra_field').values(field).returningAll().executeTakeFirstOrThrow();
 }
 
 /** Every definition, by name, with how many users hold a value of it. */

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import type { RosterDb } from './database';
+import { sqliteOnly } from './sqlite-only';
 import type { NewUserRow, UserRow, UserUpdate } from './schema';
 
 /**
@@ -33,7 +34,7 @@ export class ImportStore {
   private readonly sessionsStatement: BetterSqlite3.Statement;
 
   constructor(private readonly db: RosterDb) {
-    this.raw = db.raw;
+    this.raw = sqliteOnly(db, 'import').raw;
     // A larger page cache keeps the search index's pages between chunks:
     // chunked commits then cost no more than one big transaction.
     this.previousCacheSize = this.raw.pragma('cache_size', { simple: true }) as number;

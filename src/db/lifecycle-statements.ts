@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { param, prepare } from './prepared';
 import type { RosterDb } from './database';
+import { sqliteOnly } from './sqlite-only';
 
 /**
  * Statements of delete, restore, purge and anonymize, compiled by Kysely once
@@ -8,7 +9,7 @@ import type { RosterDb } from './database';
  */
 export function lifecycleStatements(db: RosterDb) {
   const k = db.kysely;
-  const raw = db.raw;
+  const raw = sqliteOnly(db, 'delete, restore and purge').raw;
   return {
     setDeletedAt: prepare<'id' | 'deleted_at'>(raw, k.updateTable('user').set({ deleted_at: param<string | null>('deleted_at') }).where('id', '=', param<number>('id'))),
     ownedCourseIds: prepare<'id'>(raw, k.selectFrom('course').select('id').where('owner_id', '=', param<number>('id')).orderBy('id')),
@@ -26,7 +27,7 @@ export type LifecycleStatements = ReturnType<typeof lifecycleStatements>;
 /** Statements of the GDPR erasure of one account. */
 export function erasureStatements(db: RosterDb) {
   const k = db.kysely;
-  const raw = db.raw;
+  const raw = sqliteOnly(db, 'anonymize and purge').raw;
   return {
     personalData: prepare<'id'>(raw, k.selectFrom('user').select(['username', 'email', 'firstname', 'lastname', 'official_code', 'phone', 'picture']).where('id', '=', param<number>('id'))),
     extraValues: prepare<'id'>(

@@ -5,8 +5,7 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 /** Stores a login-as token (its hash only); returns its id. */
 export async function insertLoginToken(db: Executor, token: Insertable<LoginTokenTable>): Promise<number> {
-  const inserted = await db.insertInto('login_token').values(token).executeTakeFirstOrThrow();
-  return Number(inserted.insertId);
+  return (await db.insertInto('login_token').values(token).returning('id').executeTakeFirstOrThrow()).id;
 }
 
 export async function findLoginToken(db: Executor, tokenHash: string) {

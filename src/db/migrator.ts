@@ -1,6 +1,7 @@
 import { Migrator, type MigrationResultSet, type MigrationInfo } from 'kysely';
 import { migrations } from '../../migrations';
-import type { RosterDb } from './database';
+import { sql } from 'kysely';
+import type { RosterDb, SqliteDb } from './database';
 
 export function latestSchemaVersion(): number {
   return Object.keys(migrations).length;
@@ -18,24 +19,48 @@ export interface AppliedMigrations {
 }
 
 /**
- * Applies every pending migration. Kysely runs SQLite migrations without a
- * transaction (its adapter reports no transactional DDL), so two processes
- * opening a new database at once (two cron jobs) would both apply them. One
- * immediate transaction around the run makes the second wait, then find
- * nothing pending. SQLite's DDL is transactional; there is one connection.
+ * Applies every pending migration. On PostgreSQL Kysely's migrator runs them
+ * in one transaction holding its lock row (and roster's writer lock): two
+ * processes starting at once migrate once, the second finds nothing pending.
  */
 export async function migrateToLatest(db: RosterDb): Promise<AppliedMigrations> {
+  if (db.engine === 'sqlite') return migrateSqlite(db);
+  return appliedOf(await createMigrator(db).migrateToLatest());
+}
+
+function appliedOf(result: MigrationResultSet): AppliedMigrations {
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
+  }
+  return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/**
+ * How many migrations a PostgreSQL database has applied (0 when it has none
+ * yet): a normal start compares it with the latest and skips the migrator.
+ */
+export async function appliedMigrationCount(db: RosterDb): Promise<number> {
+  const table = await sql<{ name: string | null }>`select to_regclass('kysely_migration')::text as name`.execute(db.kysely);
+  if (!table.rows[0]?.name) return 0;
+  const row = await db.kysely.selectFrom('kysely_migration' as never).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  return Number((row as { n: number }).n);
+}
+
+/**
+ * Kysely runs SQLite migrations without a transaction (its adapter reports no
+ * transactional DDL), so two processes opening a new database at once (two
+ * cron jobs) would both apply them. One immediate transaction around the run
+ * makes the second wait, then find nothing pending. SQLite's DDL is
+ * transactional; there is one connection.
+ */
+async function migrateSqlite(db: SqliteDb): Promise<AppliedMigrations> {
   db.raw.exec('BEGIN IMMEDIATE');
   try {
-    const result: MigrationResultSet = await createMigrator(db).migrateToLatest();
-    if (result.error) {
-      const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-      throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
-    }
-    const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    const applied = appliedOf(await createMigrator(db).migrateToLatest());
     db.raw.pragma(`user_version = ${latestSchemaVersion()}`);
     db.raw.exec('COMMIT');
-    return { applied };
+    return applied;
   } catch (error) {
     if (db.raw.inTransaction) db.raw.exec('ROLLBACK');
     throw error;

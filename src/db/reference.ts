@@ -7,6 +7,11 @@ export function isDatabaseUrl(reference: string): boolean {
   return URL_SCHEME.test(reference.trim());
 }
 
+/** Whether a database reference names a PostgreSQL database (`postgres://` or `postgresql://`). */
+export function isPostgresUrl(reference: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(reference.trim());
+}
+
 /** A URL as it may be shown: its password replaced by ***, whatever else it holds. */
 export function redactUrl(reference: string): string {
   try {
@@ -20,14 +25,10 @@ export function redactUrl(reference: string): string {
 }
 
 /**
- * Refuses a database URL that this version cannot open, before anything is
+ * Refuses a URL of an engine roster does not run on, before anything is
  * created: a URL is never taken for a file path (which would create a
  * directory named after it, password included).
  */
 export function refuseDatabaseUrl(reference: string, source: string): never {
-  const scheme = URL_SCHEME.exec(reference.trim())![1]!.toLowerCase();
-  if (scheme === 'postgres' || scheme === 'postgresql') {
-    throw new UsageError(`${source}: PostgreSQL (${redactUrl(reference)}) is not supported by this version of roster yet`, 'use a database file, e.g. --db /var/lib/roster/roster.db');
-  }
-  throw new UsageError(`${source}: ${redactUrl(reference)} is no database roster can open`, 'give the path of a database file, e.g. --db /var/lib/roster/roster.db');
+  throw new UsageError(`${source}: ${redactUrl(reference)} is no database roster can open`, 'give the path of a database file (--db /var/lib/roster/roster.db) or a PostgreSQL URL (--db postgres://roster@db.example.org/roster)');
 }

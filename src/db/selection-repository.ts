@@ -127,8 +127,10 @@ export async function stillMatching(db: Executor, filter: UserFilter, ids: reado
 /**
  * A mark that changes whenever another connection commits (SQLite's
  * data_version): a batch whose mark is unchanged since its plan need not
- * read its users again.
+ * read its users again. PostgreSQL has no such mark: undefined, and the
+ * batch reads its users again.
  */
-export function otherWritesMark(db: RosterDb): number {
+export function otherWritesMark(db: RosterDb): number | undefined {
+  if (db.engine !== 'sqlite') return undefined;
   return db.raw.pragma('data_version', { simple: true }) as number;
 }

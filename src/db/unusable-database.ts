@@ -9,6 +9,7 @@ import { BusyError, NotFoundError } from '../shared/errors';
 export function unusableDatabase(file: string | undefined, error: unknown): unknown {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'string') return error;
+  if (!code.startsWith('SQLITE')) return unusablePostgres(file, code, error as Error);
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_BUSY_')) {
     return new BusyError(
       `the database${file ? ` ${file}` : ''} is busy: another process (roster, or a program using the file) held its write lock for longer than roster waits; nothing was changed`,
@@ -24,6 +25,32 @@ export function unusableDatabase(file: string | undefined, error: unknown): unkn
   }
   if (/^SQLITE_(NOTADB|IOERR|CORRUPT)/.test(code)) {
     return new NotFoundError(what, 'give the path of a roster database with --db <path> or ROSTER_DB');
+  }
+  return error;
+}
+
+/** Why a connection cannot reach a PostgreSQL server: the network (Node's error codes). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ENOENT']);
+
+/**
+ * A PostgreSQL failure by its SQLSTATE (or a network error code): `where`
+ * is the URL with its password redacted. Other errors are returned as they are.
+ */
+function unusablePostgres(where: string | undefined, code: string, error: Error): unknown {
+  const what = `cannot use the database ${where ?? ''}: ${error.message}`;
+  if (UNREACHABLE.has(code)) {
+    return new NotFoundError(`cannot connect to the database ${where ?? ''}: ${error.message}`, 'check the host and port of the URL, and that the PostgreSQL server runs and accepts connections from this host');
+  }
+  // 28000, 28P01: authentication; 3D000: no such database; 42501: no privilege.
+  if (code === '28000' || code === '28P01') return new NotFoundError(what, 'check the user and the password (in the URL, PGPASSWORD or ~/.pgpass) and the server\'s pg_hba.conf');
+  if (code === '3D000') return new NotFoundError(what, 'create it first (createdb -O <owner> <name>), or give another database in the URL');
+  if (code === '42501') return new NotFoundError(what, 'the database\'s owner must run roster, or grant its role the privileges on the roster tables');
+  // 55P03: lock wait past lock_timeout; 40P01: deadlock; 40001: serialization; 53300: too many connections.
+  if (code === '55P03' || code === '40P01' || code === '40001' || code === '53300') {
+    return new BusyError(
+      `the database${where ? ` ${where}` : ''} is busy: another process (roster, or a program using the database) held its lock for longer than roster waits; nothing was changed`,
+      'run the command again; ROSTER_BUSY_TIMEOUT=2m waits longer (the default is 30s)',
+    );
   }
   return error;
 }

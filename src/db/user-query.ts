@@ -3,6 +3,9 @@ import type { UserFilter, UserOrder, SortKey } from '../shared/user-filter';
 import { foldedKey } from '../shared/folding';
 import { recordKey } from '../shared/folding';
 import type { RosterDb } from './database';
+import { engineOf, type Engine } from './engine';
+import { streamPages } from './row-pages';
+import { contains, jsonObjectText, joinedText, NOTHING } from './sql-functions';
 import type { Database, UserRow } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -28,35 +31,31 @@ const SEARCH_COLUMNS = {
 
 /** The selection as a query of user ids and rows, ready for ordering and streaming. */
 export function selectUsers(db: Executor, filter: UserFilter, order: UserOrder = {}): SelectQueryBuilder<Database, 'user', UserListRow> {
+  const engine = engineOf(db);
   let query = db
     .selectFrom('user')
     .selectAll('user')
     .select((eb) => [
       eb
         .selectFrom('user_role')
-        .select(sql<string>`group_concat(role, ',')`.as('r'))
+        .select(joinedText(engine, sql.ref('role'), ',').as('r'))
         .whereRef('user_role.user_id', '=', 'user.id')
         .as('roles'),
       eb
         .selectFrom('user_extra_value')
         .innerJoin('extra_field', 'extra_field.id', 'user_extra_value.field_id')
-        .select(sql<string>`json_group_object(extra_field.name, user_extra_value.value)`.as('x'))
+        .select(jsonObjectText(engine, sql.ref('extra_field.name'), sql.ref('user_extra_value.value')).as('x'))
         .whereRef('user_extra_value.user_id', '=', 'user.id')
         .as('extra'),
     ])
-    .where((eb) => eb.and(filterConditions(eb, filter)));
-  query = applyOrder(query, order);
+    .where((eb) => eb.and(filterConditions(eb, filter, engine)));
+  query = applyOrder(query, order, engine);
   return query as SelectQueryBuilder<Database, 'user', UserListRow>;
 }
 
-/**
- * Streams the selection's rows: the SQL compiled once by Kysely, run as a
- * prepared better-sqlite3 statement. Listing a million users row by row
- * through Kysely's async stream cost a tenth of the run; this is the hot path.
- */
-export function* iterateUserRows(db: RosterDb, filter: UserFilter, order: UserOrder = {}): Generator<UserListRow> {
-  const { sql: text, parameters } = selectUsers(db.kysely, filter, order).compile();
-  yield* db.raw.prepare(text).iterate(...(parameters as unknown[])) as IterableIterator<UserListRow>;
+/** Streams the selection's rows, a page at a time: bounded memory whatever its size. */
+export function userRowPages(db: RosterDb, filter: UserFilter, order: UserOrder = {}): AsyncGenerator<UserListRow[]> {
+  return streamPages(db, selectUsers(db.kysely, filter, order).compile());
 }
 
 /** Only the ids: what batch commands and counts need. */
@@ -64,7 +63,7 @@ export function selectUserIds(db: Executor, filter: UserFilter) {
   return db
     .selectFrom('user')
     .select('user.id')
-    .where((eb) => eb.and(filterConditions(eb, filter)))
+    .where((eb) => eb.and(filterConditions(eb, filter, engineOf(db))))
     .orderBy('user.id');
 }
 
@@ -72,12 +71,12 @@ export async function countUsers(db: Executor, filter: UserFilter): Promise<numb
   const row = await db
     .selectFrom('user')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where((eb) => eb.and(filterConditions(eb, filter)))
+    .where((eb) => eb.and(filterConditions(eb, filter, engineOf(db))))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
-function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
+function filterConditions(eb: UserEb, f: UserFilter, engine: Engine): Expression<SqlBool>[] {
   const where: Expression<SqlBool>[] = [];
   if (!f.anyState) {
     where.push(f.deleted || f.deletedBefore ? eb('user.deleted_at', 'is not', null) : eb('user.deleted_at', 'is', null));
@@ -89,7 +88,7 @@ function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
     if (f.anonymized === 'only') where.push(eb('user.anonymized_at', 'is not', null));
     else if (f.anonymized !== 'include') where.push(eb('user.anonymized_at', 'is', null));
   }
-  if (f.ids) where.push(f.ids.length ? eb('user.id', 'in', f.ids) : sql<SqlBool>`0`);
+  if (f.ids) where.push(f.ids.length ? eb('user.id', 'in', f.ids) : NOTHING);
   if (f.roles?.length) {
     where.push(eb.exists(eb.selectFrom('user_role').select('user_role.user_id').whereRef('user_role.user_id', '=', 'user.id').where('user_role.role', 'in', f.roles)));
   }
@@ -130,8 +129,8 @@ function filterConditions(eb: UserEb, f: UserFilter): Expression<SqlBool>[] {
     where.push(eb.exists(eb.selectFrom('session_user').innerJoin('training_session', 'training_session.id', 'session_user.session_id').select('session_user.user_id').whereRef('session_user.user_id', '=', 'user.id').where('training_session.name_key', '=', name)));
   }
   if (f.noCourse) where.push(eb.not(eb.exists(eb.selectFrom('course_user').select('course_user.user_id').whereRef('course_user.user_id', '=', 'user.id'))));
-  where.push(...textConditions(f));
-  if (f.anyOf) where.push(f.anyOf.length ? eb.or(f.anyOf.map((sub) => eb.and(filterConditions(eb, { ...sub, anyState: true })))) : sql<SqlBool>`0`);
+  where.push(...(engine === 'postgres' ? trigramConditions(f) : textConditions(f)));
+  if (f.anyOf) where.push(f.anyOf.length ? eb.or(f.anyOf.map((sub) => eb.and(filterConditions(eb, { ...sub, anyState: true }, engine)))) : NOTHING);
   return where;
 }
 
@@ -143,7 +142,7 @@ function textConditions(f: UserFilter): Expression<SqlBool>[] {
     // Folded like the names in the index: ð is d, O'Brien is obrien.
     const keyword = foldedKey(f.keyword);
     // Only quotes or apostrophes: folded away, they match nothing (not everybody).
-    if (!keyword) scans.push(sql<SqlBool>`0`);
+    if (!keyword) scans.push(NOTHING);
     else if ([...keyword].length >= TRIGRAM) terms.push(phrase(keyword));
     else {
       const parts = Object.values(SEARCH_COLUMNS).map((column) => foldedContains(column, keyword));
@@ -155,7 +154,7 @@ function textConditions(f: UserFilter): Expression<SqlBool>[] {
     if (!given) continue;
     const value = foldedKey(given);
     if (!value) {
-      scans.push(sql<SqlBool>`0`);
+      scans.push(NOTHING);
       continue;
     }
     if ([...value].length >= TRIGRAM) terms.push(`${column}:${phrase(value)}`);
@@ -165,6 +164,29 @@ function textConditions(f: UserFilter): Expression<SqlBool>[] {
     scans.unshift(sql<SqlBool>`user.id IN (SELECT rowid FROM user_search WHERE user_search MATCH ${terms.join(' AND ')})`);
   }
   return scans;
+}
+
+/**
+ * PostgreSQL: a LIKE on each folded key, which pg_trgm's GIN indexes serve
+ * from three characters on (migration 0009); the same folded keys and the
+ * same folded terms as SQLite's index, so both engines find the same users.
+ * The official code has no folded copy: it is compared in lower case.
+ */
+function trigramConditions(f: UserFilter): Expression<SqlBool>[] {
+  const where: Expression<SqlBool>[] = [];
+  const columnText = (column: string) => (column.endsWith('_key') ? sql.ref(`user.${column}`) : sql`lower(${sql.ref(`user.${column}`)})`);
+  if (f.keyword) {
+    const keyword = foldedKey(f.keyword);
+    if (!keyword) where.push(NOTHING);
+    else where.push(sql<SqlBool>`(${sql.join(Object.values(SEARCH_COLUMNS).map((column) => contains(columnText(column), keyword)), sql` OR `)})`);
+  }
+  for (const [key, column] of Object.entries(SEARCH_COLUMNS) as [keyof typeof SEARCH_COLUMNS, string][]) {
+    const given = f[key];
+    if (!given) continue;
+    const value = foldedKey(given);
+    where.push(value ? contains(columnText(column), value) : NOTHING);
+  }
+  return where;
 }
 
 function phrase(text: string): string {
@@ -198,7 +220,7 @@ const SORT_COLUMNS: Record<SortKey, (keyof UserRow)[]> = {
  */
 const NULLS_SORT_AS: Partial<Record<keyof UserRow, 'latest' | 'earliest'>> = { expires_at: 'latest', last_login_at: 'earliest' };
 
-function applyOrder<O>(query: SelectQueryBuilder<Database, 'user', O>, order: UserOrder): SelectQueryBuilder<Database, 'user', O> {
+function applyOrder<O>(query: SelectQueryBuilder<Database, 'user', O>, order: UserOrder, engine: Engine): SelectQueryBuilder<Database, 'user', O> {
   const direction = order.desc ? 'desc' : 'asc';
   for (const column of SORT_COLUMNS[order.sort ?? 'lastname']) {
     const nulls = NULLS_SORT_AS[column];
@@ -214,6 +236,7 @@ function applyOrder<O>(query: SelectQueryBuilder<Database, 'user', O>, order: Us
   }
   query = query.orderBy('user.id', direction);
   if (order.limit !== undefined) query = query.limit(order.limit);
-  if (order.offset) query = order.limit === undefined ? query.limit(-1).offset(order.offset) : query.offset(order.offset);
+  // SQLite takes an OFFSET only after a LIMIT, where -1 means none; PostgreSQL takes it alone.
+  if (order.offset) query = order.limit === undefined && engine === 'sqlite' ? query.limit(-1).offset(order.offset) : query.offset(order.offset);
   return query;
 }

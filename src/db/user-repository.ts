@@ -88,8 +88,8 @@ export async function findByEmailKey(db: Executor, key: string): Promise<UserRow
 }
 
 export async function insertUser(db: Executor, row: NewUserRow): Promise<number> {
-  const result = await db.insertInto('user').values(row).executeTakeFirstOrThrow();
-  return Number(result.insertId);
+  const { id } = await db.insertInto('user').values(row).returning('id').executeTakeFirstOrThrow();
+  return id;
 }
 
 export async function updateUser(db: Executor, id: number, changes: UserUpdate): Promise<void> {

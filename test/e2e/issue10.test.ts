@@ -648,7 +648,7 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
         db.exec('DROP INDEX user_username_fold_key; DROP INDEX user_email_fold_key; ALTER TABLE user DROP COLUMN username_fold_key; ALTER TABLE user DROP COLUMN email_fold_key');
         db.prepare("DELETE FROM kysely_migration WHERE name = '0007_look_alike_keys'").run();
         db.pragma('user_version = 6');
-        db.prepare("DELETE FROM kysely_migration WHERE name = '0008_folded_identity_search'").run();
+        db.prepare("DELETE FROM kysely_migration WHERE name > '0007'").run();
       });
       const result = old.run(['add', '--username', 'thora', '--email', 't@example.org', '--firstname', 'T', '--lastname', 'L', '--role', 'student', '--password-stdin'], { input: 'correct horse battery\n' });
       expect(result.code).toBe(0);

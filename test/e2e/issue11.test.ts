@@ -61,17 +61,20 @@ describe('issue 11: one key function per entity', () => {
 describe('issue 11: a database URL', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
-  const URL = 'postgres://roster:s3cret@db.example.org:5432/roster?sslmode=require';
+  // A host that cannot exist (.invalid): the connection fails at once.
+  const URL = 'postgres://roster:s3cret@db.example.invalid:5432/roster?sslmode=require';
 
   it.each([
     ['--db', (args: string[]) => sandbox.run(['--db', URL, ...args], { env: { ROSTER_DB: undefined } })],
     ['ROSTER_DB', (args: string[]) => sandbox.run(args, { env: { ROSTER_DB: URL } })],
-  ])('in %s is never taken for a file path: nothing is created, the password is never printed', (_where, run) => {
+  ])('in %s is never taken for a file path: an unreachable server is exit 3, nothing is created, the password is never printed', (_where, run) => {
     const before = fs.readdirSync(sandbox.dir);
     for (const args of [['list'], ['db', 'status'], ['add', '--username', 'x', '--email', 'x@example.org', '--firstname', 'X', '--lastname', 'Y', '--role', 'student', '--generate-password']]) {
       const result = run(args);
-      expect(result.code).toBe(2);
-      expect(result.stderr).toContain('postgres://roster:***@db.example.org:5432/roster?sslmode=require');
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain('cannot connect to the database postgres://roster:***@db.example.invalid:5432/roster?sslmode=require');
+      expect(result.stderr).toContain('hint: check the host and port');
+      expect(result.stdout).toBe('');
       expect(result.stderr + result.stdout).not.toContain('s3cret');
     }
     expect(fs.readdirSync(sandbox.dir)).toEqual(before);

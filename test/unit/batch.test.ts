@@ -6,7 +6,7 @@ import { planBatch, previewPlan, runBatch, type BatchAction } from '../../src/co
 import type { ServiceContext } from '../../src/core/context';
 import { ConflictError, UsageError } from '../../src/shared/errors';
 import { addUser } from '../../src/core/users';
-import { openDatabase, type RosterDb } from '../../src/db/database';
+import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
 
 process.env.ROSTER_BCRYPT_COST = '4';
 

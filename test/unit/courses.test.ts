@@ -6,7 +6,7 @@ import type { ServiceContext } from '../../src/core/context';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/shared/errors';
 import { addSession, addSessionCourses, deleteSession, editSession, getSession, listSessions, removeSessionCourses } from '../../src/core/sessions';
 import { addUser } from '../../src/core/users';
-import { openDatabase, type RosterDb } from '../../src/db/database';
+import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
 
 const NOW = new Date('2026-03-01T10:00:00.000Z');
 const HASH = `$2b$04$${'a'.repeat(53)}`;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase, resolveDatabasePath } from '../../src/db/database';
+import { openSqlite as openDatabase, resolveDatabaseReference } from '../../src/db/database';
 import { unusableDatabase } from '../../src/db/unusable-database';
 import { latestSchemaVersion, migrateToLatest, migrationStatus } from '../../src/db/migrator';
 import { caught } from './helpers';
@@ -15,10 +15,10 @@ describe('the database', () => {
 
   it('is found at --db, else $ROSTER_DB, else under $XDG_DATA_HOME, else ~/.local/share', () => {
     const env = { ROSTER_DB: 'from-env.db', XDG_DATA_HOME: '/xdg' };
-    expect(resolveDatabasePath('opt.db', env)).toBe(path.resolve('opt.db'));
-    expect(resolveDatabasePath(undefined, env)).toBe(path.resolve('from-env.db'));
-    expect(resolveDatabasePath(undefined, { XDG_DATA_HOME: '/xdg' })).toBe('/xdg/roster/roster.db');
-    expect(resolveDatabasePath(undefined, { XDG_DATA_HOME: '' })).toBe(path.join(os.homedir(), '.local', 'share', 'roster', 'roster.db'));
+    expect(resolveDatabaseReference('opt.db', env)).toBe(path.resolve('opt.db'));
+    expect(resolveDatabaseReference(undefined, env)).toBe(path.resolve('from-env.db'));
+    expect(resolveDatabaseReference(undefined, { XDG_DATA_HOME: '/xdg' })).toBe('/xdg/roster/roster.db');
+    expect(resolveDatabaseReference(undefined, { XDG_DATA_HOME: '' })).toBe(path.join(os.homedir(), '.local', 'share', 'roster', 'roster.db'));
   });
 
   it('is created with its directories (0700) as a private file (0600), in WAL mode, with foreign keys and a busy timeout', async () => {
@@ -46,7 +46,7 @@ describe('the database', () => {
     try {
       expect(db.raw.pragma('user_version', { simple: true })).toBe(latestSchemaVersion());
       const states = await migrationStatus(db);
-      expect(states.map((s) => s.name)).toEqual(['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search']);
+      expect(states.map((s) => s.name)).toEqual(['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search']);
       expect(states.every((s) => s.appliedAt !== null)).toBe(true);
       expect(await migrateToLatest(db)).toEqual({ applied: [] });
       const tables = (db.raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
@@ -60,8 +60,8 @@ describe('the database', () => {
   it('can be opened without migrating (db status), and then shows pending migrations', async () => {
     const db = await openDatabase(path.join(dir, 'fresh.db'), { migrate: false });
     try {
-      expect((await migrationStatus(db)).map((s) => s.appliedAt)).toEqual([null, null, null, null, null, null, null, null]);
-      expect((await migrateToLatest(db)).applied).toEqual(['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search']);
+      expect((await migrationStatus(db)).map((s) => s.appliedAt)).toEqual(new Array(9).fill(null));
+      expect((await migrateToLatest(db)).applied).toEqual(['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search']);
     } finally {
       await db.close();
     }
@@ -79,7 +79,7 @@ describe('the database', () => {
       );
       insert.run('zoe', 'zoe', 'zoe@example.org', 'zoe@example.org', 'Zoë', 'Ångström');
       insert.run('bob', 'bob', 'bob@example.org', 'bob@example.org', 'Bob', 'de Vries');
-      expect((await migrateToLatest(db)).applied).toEqual(['0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search']);
+      expect((await migrateToLatest(db)).applied).toEqual(['0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search']);
       expect(db.raw.prepare('SELECT username, firstname_key, lastname_key FROM user WHERE is_system = 0 ORDER BY lastname_key').all()).toEqual([
         { username: 'zoe', firstname_key: 'zoe', lastname_key: 'angstrom' },
         { username: 'bob', firstname_key: 'bob', lastname_key: 'de vries' },

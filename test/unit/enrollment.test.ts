@@ -9,7 +9,7 @@ import { enrollAction, resolveEnrollTarget, restrictToEnrolled, unenrollAction, 
 import { NotFoundError, UsageError, ValidationError } from '../../src/shared/errors';
 import { addSession } from '../../src/core/sessions';
 import { addUser } from '../../src/core/users';
-import { openDatabase, type RosterDb } from '../../src/db/database';
+import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
 
 const NOW = new Date('2026-03-01T10:00:00.000Z');
 const HASH = `$2b$04$${'a'.repeat(53)}`;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase, type RosterDb } from '../../src/db/database';
+import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
 import type { ServiceContext } from '../../src/core/context';
 import { escapeXml, planExport, type ExportRequest } from '../../src/core/export';
 import { addField } from '../../src/core/fields';

@@ -2,7 +2,7 @@ import { CredentialsFile, RejectReport } from '../../src/formats/import-files';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase, type RosterDb } from '../../src/db/database';
+import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
 import type { ServiceContext } from '../../src/core/context';
 import { addField } from '../../src/core/fields';
 import { importUsers, type ImportRequest, type ImportSummary } from '../../src/core/import';

@@ -10,7 +10,7 @@ import { expireAction, expiringSoonFilter, expirySelection } from '../../src/cor
 import { authenticate, hashToken, issueLoginToken, loginUrl } from '../../src/core/login';
 import { getSetting, setSetting } from '../../src/core/settings';
 import { countUsers, listUsers } from '../../src/core/users';
-import { openDatabase, type RosterDb } from '../../src/db/database';
+import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
 
 process.env.ROSTER_BCRYPT_COST = '4';
 const NOW = '2026-06-15T12:00:00.000Z';
