@@ -58,7 +58,7 @@ async function runEnrollment(ctx: CommandContext, users: string[], opts: EnrollO
   const plan = await planBatch(ctx, mode === 'unenroll' ? restrictToEnrolled(selection, target) : selection);
   const where = describeTarget(target);
   const object = mode === 'enroll' ? `in ${where}` : `from ${where}`;
-  const action = () => (mode === 'enroll' ? enrollAction(ctx, target) : unenrollAction(ctx, target));
+  const action = () => (mode === 'enroll' ? enrollAction(ctx, target) : unenrollAction(target));
   await confirmBatch(ctx, plan, (who) => `${mode === 'enroll' ? 'Enroll' : 'Unenroll'} ${who} ${object}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true, atomic: opts.atomic }) });
   const result = await runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, mode === 'enroll' ? { done: 'enrolled', would: 'enroll', object } : { done: 'unenrolled', would: 'unenroll', object });

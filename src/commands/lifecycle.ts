@@ -77,8 +77,8 @@ async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOpt
 async function runRestore(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
   const [{ planBatch, runBatch }, { restoreAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
   const plan = await planBatch(ctx, await deletedView(ctx, users, opts));
-  await confirmBatch(ctx, plan, (who) => `Restore ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, restoreAction(ctx), { dryRun: true, atomic: opts.atomic }) });
-  const result = await runBatch(ctx, plan, restoreAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
+  await confirmBatch(ctx, plan, (who) => `Restore ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, restoreAction(), { dryRun: true, atomic: opts.atomic }) });
+  const result = await runBatch(ctx, plan, restoreAction(), { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'restored', would: 'restore', unchanged: 'not deleted' });
 }
 

@@ -1,8 +1,8 @@
-import { accountStatements } from '../db/account-statements';
+import { revokeUnusedTokens, setDeletedAt, unusedTokenCounts } from '../db/account-statements';
 import { eraser } from '../db/erasure';
 import { erasureStatements, lifecycleStatements } from '../db/lifecycle-statements';
 import { eraseFromAuditTrail } from './anonymize';
-import { coursesOwnedBy, sessionsCoachedBy, type OwnedCourse, type UserSet } from '../db/course-repository';
+import { coursesOwnedBy, ownedCourseIds, sessionsCoachedBy, type OwnedCourse, type UserSet } from '../db/course-repository';
 import { findFallbackUser } from '../db/user-repository';
 import { AdminGuard } from './admin-guard';
 import type { BatchAction, BatchPlan, TargetUser } from './batch';
@@ -23,35 +23,51 @@ export function assertDeletable(user: TargetUser): void {
 }
 
 export function deleteAction(ctx: ServiceContext): BatchAction {
-  const accounts = accountStatements(ctx.db);
-  const sql = lifecycleStatements(ctx.db);
   const now = nowIso(ctx);
-  // Which users of a chunk are admins: read once per chunk.
-  const guard = new AdminGuard(nowIso(ctx));
+  // What a chunk holds (its admins, tokens and courses) is read at once; its deletions are written at once.
+  const guard = new AdminGuard(now);
+  let tokens = new Map<number, number>();
+  let courses = new Map<number, number[]>();
+  let due: number[] = [];
   return {
-    readChunk: (users, trx) => guard.load(trx, users.map((u) => u.id)),
+    async readChunk(users, trx) {
+      const ids = users.map((u) => u.id);
+      await guard.load(trx, ids);
+      tokens = await unusedTokenCounts(trx, ids);
+      courses = await ownedCourseIds(trx, ids);
+    },
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
+    async writeChunk(trx) {
+      await setDeletedAt(trx, due, now);
+      await revokeUnusedTokens(trx, due);
+      due = [];
+    },
     async apply(user, { trx, audit: auditLog }) {
       assertDeletable(user);
       if (user.deleted_at) return 'unchanged';
       await guard.assert(trx, user, 'delete it', 'give another account the admin role first, then delete this one');
-      sql.setDeletedAt.run({ id: user.id, deleted_at: now });
-      const tokensRevoked = accounts.revokeUnusedTokens.run({ id: user.id }).changes;
-      const ownedCourses = sql.ownedCourseIds.all<{ id: number }>({ id: user.id }).map((c) => c.id);
-      auditLog('user.delete', user.id, { changes: [{ field: 'deleted_at', before: null, after: now }], ...(ownedCourses.length ? { ownedCourses } : {}), ...(tokensRevoked ? { tokensRevoked } : {}) });
+      due.push(user.id);
+      const tokensRevoked = tokens.get(user.id);
+      const ownedCourses = courses.get(user.id);
+      auditLog('user.delete', user.id, { changes: [{ field: 'deleted_at', before: null, after: now }], ...(ownedCourses ? { ownedCourses } : {}), ...(tokensRevoked ? { tokensRevoked } : {}) });
       return 'changed';
     },
   };
 }
 
-/** Brings a soft-deleted account back exactly as it was (its identity stayed reserved). */
-export function restoreAction(ctx: ServiceContext): BatchAction {
-  const sql = lifecycleStatements(ctx.db);
+/** Brings soft-deleted accounts back exactly as they were (their identity stayed reserved). */
+export function restoreAction(): BatchAction {
+  let due: number[] = [];
   return {
+    refusesBeforeWriting: true,
+    async writeChunk(trx) {
+      await setDeletedAt(trx, due, null);
+      due = [];
+    },
     apply(user, { audit: auditLog }) {
       if (!user.deleted_at) return 'unchanged';
-      sql.setDeletedAt.run({ id: user.id, deleted_at: null });
+      due.push(user.id);
       auditLog('user.restore', user.id, { changes: [{ field: 'deleted_at', before: user.deleted_at, after: null }] });
       return 'changed';
     },

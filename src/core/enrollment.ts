@@ -1,4 +1,4 @@
-import { enrollmentStatements } from '../db/enrollment-statements';
+import { courseRolesOf, deleteCourseUsers, deleteSessionUsers, insertCourseUsers, insertSessionUsers, sessionMembersOf, setCourseRoles } from '../db/enrollment-repository';
 import { assertLiveAccount } from './activation';
 import type { BatchAction, Selection } from './batch';
 import { nowIso, type ServiceContext } from './context';
@@ -43,63 +43,106 @@ export function describeTarget(target: EnrollTarget): string {
 }
 
 /**
- * Enrols one user. Already enrolled: unchanged, unless --as asks for another
+ * Enrols users. Already enrolled: unchanged, unless --as asks for another
  * role, which is then changed. Deleted, anonymized and system accounts are
- * refused (exit 4). One audit row per user changed.
+ * refused (exit 4). One audit row per user changed. A chunk's enrolments are
+ * read at once and written at once.
  */
 export function enrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAction {
-  const sql = enrollmentStatements(ctx.db);
   const enrolledAt = nowIso(ctx);
   if (target.kind === 'session') {
+    let members = new Set<number>();
+    let due: number[] = [];
     return {
       refusesBeforeWriting: true,
+      async readChunk(users, trx) {
+        members = await sessionMembersOf(trx, target.id, users.map((u) => u.id));
+      },
+      async writeChunk(trx) {
+        await insertSessionUsers(trx, target.id, due, enrolledAt);
+        due = [];
+      },
       apply(user, { audit: auditLog }) {
         assertLiveAccount(user, 'enrolled');
-        if (!sql.insertSessionUser.run({ session_id: target.id, user_id: user.id, enrolled_at: enrolledAt }).changes) return 'unchanged';
+        if (members.has(user.id)) return 'unchanged';
+        members.add(user.id);
+        due.push(user.id);
         auditLog('session.enroll', user.id, { session: target.name });
         return 'changed';
       },
     };
   }
   const role: CourseRole = target.role ?? 'student';
-  const enrolled = { course: target.code, role };
+  let roles = new Map<number, string>();
+  let newcomers: { userId: number; role: string }[] = [];
+  let roleChanges: number[] = [];
   return {
     refusesBeforeWriting: true,
+    async readChunk(users, trx) {
+      roles = await courseRolesOf(trx, target.id, users.map((u) => u.id));
+    },
+    async writeChunk(trx) {
+      await insertCourseUsers(trx, target.id, newcomers, enrolledAt);
+      if (target.role !== undefined) await setCourseRoles(trx, target.id, roleChanges, target.role);
+      newcomers = [];
+      roleChanges = [];
+    },
     apply(user, { audit: auditLog }) {
       assertLiveAccount(user, 'enrolled');
-      if (sql.insertCourseUser.run({ course_id: target.id, user_id: user.id, role, enrolled_at: enrolledAt }).changes) {
-        auditLog('course.enroll', user.id, enrolled);
+      const current = roles.get(user.id);
+      if (current === undefined) {
+        roles.set(user.id, role);
+        newcomers.push({ userId: user.id, role });
+        auditLog('course.enroll', user.id, { course: target.code, role });
         return 'changed';
       }
-      const key = { course_id: target.id, user_id: user.id };
-      const current = sql.courseRole.get<{ role: string }>(key)?.role;
       if (target.role === undefined || current === target.role) return 'unchanged';
-      sql.setCourseRole.run({ ...key, role: target.role });
-      auditLog('course.enroll', user.id, { course: target.code, role: target.role, changes: [{ field: 'role', before: current ?? null, after: target.role }] });
+      roles.set(user.id, target.role);
+      roleChanges.push(user.id);
+      auditLog('course.enroll', user.id, { course: target.code, role: target.role, changes: [{ field: 'role', before: current, after: target.role }] });
       return 'changed';
     },
   };
 }
 
-/** Removes one user's enrolment; not enrolled: unchanged. Works for deleted accounts too (clean-up). */
-export function unenrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAction {
-  const sql = enrollmentStatements(ctx.db);
+/** Removes users' enrolments; not enrolled: unchanged. Works for deleted accounts too (clean-up). */
+export function unenrollAction(target: EnrollTarget): BatchAction {
+  let due: number[] = [];
   if (target.kind === 'session') {
+    let members = new Set<number>();
     return {
       refusesBeforeWriting: true,
+      async readChunk(users, trx) {
+        members = await sessionMembersOf(trx, target.id, users.map((u) => u.id));
+      },
+      async writeChunk(trx) {
+        await deleteSessionUsers(trx, target.id, due);
+        due = [];
+      },
       apply(user, { audit: auditLog }) {
-        if (!sql.deleteSessionUser.run({ session_id: target.id, user_id: user.id }).changes) return 'unchanged';
+        if (!members.delete(user.id)) return 'unchanged';
+        due.push(user.id);
         auditLog('session.unenroll', user.id, { session: target.name });
         return 'changed';
       },
     };
   }
+  let roles = new Map<number, string>();
   return {
     refusesBeforeWriting: true,
+    async readChunk(users, trx) {
+      roles = await courseRolesOf(trx, target.id, users.map((u) => u.id));
+    },
+    async writeChunk(trx) {
+      await deleteCourseUsers(trx, target.id, due);
+      due = [];
+    },
     apply(user, { audit: auditLog }) {
-      const removed = sql.deleteCourseUser.get<{ role: string }>({ course_id: target.id, user_id: user.id });
-      if (!removed) return 'unchanged';
-      auditLog('course.unenroll', user.id, { course: target.code, role: removed.role });
+      const removed = roles.get(user.id);
+      if (removed === undefined) return 'unchanged';
+      roles.delete(user.id);
+      due.push(user.id);
+      auditLog('course.unenroll', user.id, { course: target.code, role: removed });
       return 'changed';
     },
   };

@@ -59,7 +59,8 @@ export async function queryAudit(db: Executor, query: AuditQuery): Promise<Audit
     const action = query.action;
     q = q.where((eb) => eb.or([eb('action', '=', action), eb('action', 'like', `${action}.%`)]));
   }
-  if (query.actor) q = q.where(sql<string>`actor COLLATE NOCASE`, '=', query.actor);
+  // lower() on both sides: ASCII case on SQLite (as NOCASE), all of Unicode on PostgreSQL.
+  if (query.actor) q = q.where(sql<string>`lower(actor)`, '=', sql<string>`lower(${query.actor})`);
   if (query.since) q = q.where('at', '>=', query.since);
   if (query.limit === undefined) return q.execute();
   return (await q.limit(query.limit).execute()).reverse();

@@ -1,7 +1,9 @@
-import { sql, type Insertable, type Kysely, type SqlBool, type Expression, type Transaction, type Updateable } from 'kysely';
-import { recordKey } from '../shared/folding';
+import { sql, type Insertable, type Kysely, type Transaction, type Updateable } from 'kysely';
+import { foldedKey, recordKey } from '../shared/folding';
 import type { UserFilter } from '../shared/user-filter';
 import { selectUserIds } from './user-query';
+import { concat } from './sql-functions';
+import { slices } from './chunks';
 import type { CourseRow, CourseTable, Database, TrainingSessionRow, TrainingSessionTable } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -40,16 +42,18 @@ export async function selectCourses(db: Executor, query: CourseQuery = {}): Prom
     .orderBy('course.code_key');
   if (query.ownerId !== undefined) q = q.where('course.owner_id', '=', query.ownerId);
   if (query.ids) q = q.where('course.id', 'in', query.ids.length ? query.ids : [-1]);
-  if (query.search) {
-    const term = query.search;
-    q = q.where((eb) => eb.or([foldedContains('course.code', term), foldedContains('course.title', term)]));
-  }
-  return q.execute();
+  const rows = await q.execute();
+  return query.search ? rows.filter(foldedMatch(query.search, (row) => [row.code, row.title])) : rows;
 }
 
-/** roster_fold() is registered on the connection (see database.ts): lower case, no accents. */
-function foldedContains(column: string, value: string): Expression<SqlBool> {
-  return sql<SqlBool>`instr(roster_fold(${sql.ref(column)}), roster_fold(${value})) > 0`;
+/**
+ * A search among courses or sessions, compared with roster's one folding
+ * (src/shared/folding.ts) in code rather than SQL, so that both engines
+ * find the same records: there are thousands of them, not millions.
+ */
+function foldedMatch<R>(term: string, texts: (row: R) => string[]): (row: R) => boolean {
+  const folded = foldedKey(term);
+  return (row) => texts(row).some((text) => foldedKey(text).includes(folded));
 }
 
 export async function courseTeachers(db: Executor, courseId: number) {
@@ -102,10 +106,10 @@ export async function selectSessions(db: Executor, query: SessionQuery = {}): Pr
     .leftJoin('user as coach', 'coach.id', 'training_session.coach_id')
     .selectAll('training_session')
     .select('coach.username as coach_username')
-    .select(sql<number>`(select count(*) from session_user where session_user.session_id = training_session.id)`.as('users'))
+    // session_user is a keyword on PostgreSQL: the table's name must be quoted (sql.table).
+    .select(sql<number>`(select count(*) from ${sql.table('session_user')} where ${sql.ref('session_user.session_id')} = ${sql.ref('training_session.id')})`.as('users'))
     .orderBy('training_session.starts_on')
     .orderBy('training_session.name_key');
-  if (query.search) q = q.where(foldedContains('training_session.name', query.search));
   if (query.ids) q = q.where('training_session.id', 'in', query.ids.length ? query.ids : [-1]);
   if (query.courseId !== undefined) {
     const courseId = query.courseId;
@@ -113,7 +117,8 @@ export async function selectSessions(db: Executor, query: SessionQuery = {}): Pr
       eb.exists(eb.selectFrom('session_course').select('session_course.session_id').whereRef('session_course.session_id', '=', 'training_session.id').where('session_course.course_id', '=', courseId)),
     );
   }
-  return q.execute();
+  const rows = await q.execute();
+  return query.search ? rows.filter(foldedMatch(query.search, (row) => [row.name])) : rows;
 }
 
 /** The courses of these sessions, by session id, in code order. */
@@ -139,6 +144,12 @@ export async function coursesOfSessions(db: Executor, sessionIds: number[]): Pro
  * One audit row per enrolled user when a course or session goes away with its
  * enrolments (--force), written by a single INSERT … SELECT.
  */
+/** A JSON object's text, opened for one more string member, "role", whose value follows. */
+function withRoleToCome(details: string): string {
+  const members = details.trim().slice(1, -1).trim();
+  return `{${members ? `${members},` : ''}"role":"`;
+}
+
 export async function auditCourseUnenrolments(db: Executor, courseId: number, entry: { at: string; actor: string; action: string; details: string }): Promise<number> {
   const result = await db
     .insertInto('audit_log')
@@ -151,7 +162,8 @@ export async function auditCourseUnenrolments(db: Executor, courseId: number, en
           sql.val(entry.actor).as('actor'),
           sql.val(entry.action).as('action'),
           'course_user.user_id',
-          sql<string>`json_set(${entry.details}, '$.role', course_user.role)`.as('details'),
+          // The entry's details with the enrolment's role added ({…, "role": "teacher"}): written the same on both engines.
+          concat(sql.val(withRoleToCome(entry.details)), sql.ref('course_user.role'), sql.val('"}')).as('details'),
         ])
         .where('course_user.course_id', '=', courseId)
         .orderBy('course_user.user_id'),
@@ -205,6 +217,20 @@ export interface OwnedCourse {
   code: string;
   title: string;
   owner: string;
+}
+
+/** The ids of the courses each of these users owns, in id order (owners of none are left out). */
+export async function ownedCourseIds(db: Executor, ownerIds: readonly number[]): Promise<Map<number, number[]>> {
+  const owned = new Map<number, number[]>();
+  for (const some of slices(ownerIds)) {
+    const rows = await db.selectFrom('course').select(['id', 'owner_id']).where('owner_id', 'in', some).orderBy('id').execute();
+    for (const row of rows) {
+      const list = owned.get(row.owner_id!) ?? [];
+      list.push(row.id);
+      owned.set(row.owner_id!, list);
+    }
+  }
+  return owned;
 }
 
 /** The courses these users own (the first `limit`, by owner and code) and how many in all. */

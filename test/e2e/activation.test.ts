@@ -5,7 +5,7 @@ describe('roster activate / deactivate', () => {
   const sandbox = new Sandbox();
   const env = { ROSTER_TEST_NOW: '2026-06-15T12:00:00.000Z' };
   let ids: Record<string, number>;
-  const state = (username: string) => sandbox.query<{ active: number; expires_at: string | null }>('SELECT active, expires_at FROM user WHERE username = ?', username)[0]!;
+  const state = (username: string) => sandbox.query<{ active: number; expires_at: string | null }>('SELECT active, expires_at FROM "user" WHERE username = ?', username)[0]!;
 
   beforeAll(() => {
     const names = ['boss', 'ann', 'ben', 'cal', 'old', 'gone'];

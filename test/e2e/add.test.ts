@@ -22,7 +22,7 @@ function expectNoSecret(result: RunResult, ...secrets: string[]) {
 describe('roster add', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
-  const users = () => sandbox.query<{ username: string }>('SELECT username FROM user WHERE is_system = 0 ORDER BY id').map((u) => u.username);
+  const users = () => sandbox.query<{ username: string }>('SELECT username FROM "user" WHERE is_system = 0 ORDER BY id').map((u) => u.username);
   const audits = () => sandbox.query<{ action: string; actor: string; user_id: number; details: string; at: string }>("SELECT * FROM audit_log WHERE action LIKE 'user.%' ORDER BY id");
 
   it('creates a user from options and a password on stdin; prints one line; audits it without the password', () => {
@@ -32,7 +32,7 @@ describe('roster add', () => {
     });
     // The first command on a new database says so, once.
     expect(result).toEqual({ code: 0, stdout: 'added user ada (id:2): Ada Lovelace <ada@example.org>, roles: teacher, admin\n', stderr: `roster: created a new, empty database at ${sandbox.db}\n` });
-    const [row] = sandbox.query<Record<string, unknown>>('SELECT * FROM user WHERE username = ?', 'ada');
+    const [row] = sandbox.query<Record<string, unknown>>('SELECT * FROM "user" WHERE username = ?', 'ada');
     expect(row).toMatchObject({ email: 'ada@example.org', email_key: 'ada@example.org', official_code: 'T-1', phone: '+33 1 02', language: 'fr', active: 1, expires_at: '2027-06-30T23:59:59.999Z', registered_at: NOW, created_by: 'registrar' });
     expect(row!.password_hash).toMatch(/^\$2b\$04\$/);
     expect(sandbox.query('SELECT role FROM user_role WHERE user_id = 2 ORDER BY role')).toEqual([{ role: 'admin' }, { role: 'teacher' }]);
@@ -64,7 +64,7 @@ describe('roster add', () => {
     expect(result.stderr).toBe('');
     const json = sandbox.json<{ generatedPassword: string }>(['add', '--firstname', 'Kat', '--lastname', 'Johnson', '--email', 'kat@example.org', '--username', 'kat', '--role', 'student', '--generate-password']);
     expect(json.generatedPassword).toMatch(/^[A-Za-z0-9]{16}$/);
-    const hashes = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username IN ('alan', 'kat')");
+    const hashes = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username IN ('alan', 'kat')");
     expect(hashes).toHaveLength(2);
     expect(bcrypt.compareSync(match![1]!, hashes[0]!.password_hash.replace('$2b$', '$2a$'))).toBe(true);
   });
@@ -94,7 +94,7 @@ describe('roster add', () => {
     expect(sandbox.run(args, { input: 'long enough pw\n' }).code).toBe(0);
     const again = sandbox.run(args, { input: 'long enough pw\n' });
     expect(again.code).toBe(4);
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username = 'twice'")).toEqual([{ n: 1 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'twice'")).toEqual([{ n: 1 }]);
   });
 
   it.each<[string, string[], string]>([
@@ -115,9 +115,9 @@ describe('roster add', () => {
       if (at >= 0) args[at + 1] = override[i + 1]!;
       else args.push(override[i]!, override[i + 1]!);
     }
-    const before = sandbox.query('SELECT count(*) AS n FROM user');
+    const before = sandbox.query('SELECT count(*) AS n FROM "user"');
     expect(sandbox.run(args)).toEqual({ code: 5, stdout: '', stderr });
-    expect(sandbox.query('SELECT count(*) AS n FROM user')).toEqual(before);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user"')).toEqual(before);
   });
 
   it('reports every invalid value in one go', () => {
@@ -144,10 +144,10 @@ describe('roster add', () => {
     expect(sandbox.run([...base, '--password-stdin'], { input: '' })).toMatchObject({ code: 5, stderr: 'roster: error: password: standard input held no password (the first line is read)\n' });
     expect(sandbox.run([...base, '--password-stdin'], { input: '\nsecond line\n' }).code).toBe(5);
     expect(sandbox.run([...base, '--password', '']).code).toBe(5);
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username = 'pw'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'pw'")).toEqual([{ n: 0 }]);
     // Only the first line is the password; a Windows line end is not part of it.
     expect(sandbox.run([...base, '--password-stdin'], { input: 'first line pw\r\nignored\n' }).code).toBe(0);
-    const [{ password_hash: hash }] = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username = 'pw'") as [{ password_hash: string }];
+    const [{ password_hash: hash }] = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'pw'") as [{ password_hash: string }];
     expect(bcrypt.compareSync('first line pw', hash.replace('$2b$', '$2a$'))).toBe(true);
   });
 

@@ -52,7 +52,7 @@ describe('roster anonymize', () => {
     expect(result.stderr).toContain('Anonymize zelda.q for good (names, username, email, official code, phone, picture, extra fields and password are erased; this cannot be undone)');
     const dry = sandbox.run(['anonymize', 'zelda.q', '--dry-run'], { env });
     expect(dry).toMatchObject({ code: 0, stdout: 'dry run: would anonymize 1 user(s): zelda.q; nothing was changed\n' });
-    expect(sandbox.query('SELECT username, anonymized_at FROM user WHERE id = ?', id)).toEqual([{ username: 'zelda.q', anonymized_at: null }]);
+    expect(sandbox.query('SELECT username, anonymized_at FROM "user" WHERE id = ?', id)).toEqual([{ username: 'zelda.q', anonymized_at: null }]);
   });
 
   it('replaces the personal data with neutral unique values, deactivates, and keeps enrolments and owned courses', () => {
@@ -73,7 +73,7 @@ describe('roster anonymize', () => {
       anonymizedAt: env.ROSTER_TEST_NOW,
       lastLoginAt: env.ROSTER_TEST_NOW,
     });
-    expect(sandbox.query('SELECT password_hash FROM user WHERE id = ?', id)).toEqual([{ password_hash: null }]);
+    expect(sandbox.query('SELECT password_hash FROM "user" WHERE id = ?', id)).toEqual([{ password_hash: null }]);
     for (const table of ['user_extra_value', 'login_token']) expect(sandbox.query(`SELECT count(*) AS n FROM ${table} WHERE user_id = ?`, id)).toEqual([{ n: 0 }]);
     expect(sandbox.query('SELECT owner_id FROM course WHERE id = ?', owned)).toEqual([{ owner_id: id }]);
     expect(sandbox.query('SELECT user_id FROM course_user WHERE course_id = ?', enrolled)).toEqual([{ user_id: id }]);

@@ -24,7 +24,7 @@ describe('roster course', () => {
     sandbox.addUser('bob', [], ['teacher']);
     sandbox.addUser('cyd');
     sandbox.addUser('gone');
-    write(`UPDATE user SET deleted_at = ? WHERE username = 'gone'`, NOW);
+    write(`UPDATE "user" SET deleted_at = ? WHERE username = 'gone'`, NOW);
   });
   afterAll(() => sandbox.cleanup());
 

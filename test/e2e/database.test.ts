@@ -45,7 +45,7 @@ describe('where the database lives', () => {
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('user_version', { simple: true })).toBe(9);
-      expect(db.prepare("SELECT username FROM user WHERE is_system = 0").all()).toEqual([{ username: 'ada' }]);
+      expect(db.prepare("SELECT username FROM \"user\" WHERE is_system = 0").all()).toEqual([{ username: 'ada' }]);
     } finally {
       db.close();
     }
@@ -127,7 +127,7 @@ describe('roster db', () => {
     expect(mode(target)).toBe(0o600);
     const copy = new Database(target, { readonly: true });
     try {
-      expect(copy.prepare('SELECT username FROM user WHERE is_system = 0').all()).toEqual([{ username: 'ada' }]);
+      expect(copy.prepare('SELECT username FROM "user" WHERE is_system = 0').all()).toEqual([{ username: 'ada' }]);
     } finally {
       copy.close();
     }
@@ -165,7 +165,7 @@ describe('two writers at once', () => {
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     // The one that created the file says so; the others found it there.
     expect(results.map((r) => r.stderr).sort()).toEqual(['', '', '', `roster: created a new, empty database at ${sandbox.db}\n`]);
-    expect(sandbox.query('SELECT count(*) AS n FROM user WHERE is_system = 0')).toEqual([{ n: 4 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE is_system = 0')).toEqual([{ n: 4 }]);
     expect(sandbox.query('SELECT count(*) AS n FROM kysely_migration')).toEqual([{ n: 9 }]);
   });
 
@@ -179,6 +179,6 @@ describe('two writers at once', () => {
     const result = await pending;
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.ms).toBeGreaterThanOrEqual(1000);
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username = 'waiter'")).toEqual([{ n: 1 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'waiter'")).toEqual([{ n: 1 }]);
   });
 });

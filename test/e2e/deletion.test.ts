@@ -12,7 +12,7 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
   let ids: Record<string, number>;
   let courses: Record<string, number>;
   let fallbackId: number;
-  const row = (username: string) => sandbox.query<{ id: number; active: number; deleted_at: string | null }>('SELECT id, active, deleted_at FROM user WHERE username = ?', username)[0];
+  const row = (username: string) => sandbox.query<{ id: number; active: number; deleted_at: string | null }>('SELECT id, active, deleted_at FROM "user" WHERE username = ?', username)[0];
   const listed = (args: string[] = []) => sandbox.json<{ username: string }[]>(['list', ...args], { env }).map((u) => u.username);
 
   beforeAll(() => {
@@ -31,7 +31,7 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     courses = { MATH: addCourse(sandbox, 'MATH', ids.teach!, 'Mathematics'), PHY: addCourse(sandbox, 'PHY', ids.teach!, 'Physics'), CHEM: addCourse(sandbox, 'CHEM', ids.prof!, 'Chemistry') };
     enrol(sandbox, courses.MATH!, ids.stu!);
     enrol(sandbox, courses.CHEM!, ids.teach!);
-    fallbackId = sandbox.query<{ id: number }>("SELECT id FROM user WHERE is_system = 1 AND username = 'fallback'")[0]!.id;
+    fallbackId = sandbox.query<{ id: number }>("SELECT id FROM \"user\" WHERE is_system = 1 AND username = 'fallback'")[0]!.id;
   });
   afterAll(() => sandbox.cleanup());
 
@@ -185,7 +185,7 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     expect(sandbox.run(['purge', 'fallback', '--yes'], { env })).toMatchObject({ code: 4, stderr: expect.stringContaining('it cannot be purged') });
     expect(sandbox.run(['anonymize', 'fallback', '--yes'], { env })).toMatchObject({ code: 4, stderr: expect.stringContaining('it cannot be anonymized') });
     expect(sandbox.run(['login-as', 'fallback', '--reason', 'test'], { env })).toMatchObject({ code: 4, stderr: expect.stringContaining('cannot log in as fallback') });
-    expect(sandbox.query('SELECT deleted_at, anonymized_at, password_hash FROM user WHERE id = ?', fallbackId)).toEqual([{ deleted_at: null, anonymized_at: null, password_hash: null }]);
+    expect(sandbox.query('SELECT deleted_at, anonymized_at, password_hash FROM "user" WHERE id = ?', fallbackId)).toEqual([{ deleted_at: null, anonymized_at: null, password_hash: null }]);
   });
 
   it('purge --reassign-to hands the courses to that account; --json lists each purged user and its courses', () => {
@@ -217,7 +217,7 @@ describe('roster db backup', () => {
     expect(result.stdout).toMatch(new RegExp(`^backed up .*roster\\.db to ${target} \\(\\d+ bytes\\)\\n$`));
     expect(fs.statSync(target).mode & 0o777).toBe(0o600);
     const copy = new Database(target, { readonly: true });
-    expect(copy.prepare('SELECT username FROM user WHERE is_system = 0 ORDER BY id').all()).toEqual([{ username: 'ann' }, { username: 'ben' }]);
+    expect(copy.prepare('SELECT username FROM "user" WHERE is_system = 0 ORDER BY id').all()).toEqual([{ username: 'ann' }, { username: 'ben' }]);
     copy.close();
     expect(sandbox.run(['db', 'backup', target])).toMatchObject({ code: 4, stderr: expect.stringContaining('already exists') });
     expect(sandbox.run(['db', 'backup', path.join(sandbox.dir, 'no', 'such', 'dir.db')])).toMatchObject({ code: 3, stderr: expect.stringContaining('no directory') });
@@ -236,7 +236,7 @@ describe('roster db backup', () => {
     const copy = new Database(target, { readonly: true });
     expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
     // Either before or after the whole deactivation chunk, never half a chunk's rows without their audit.
-    const inactive = (copy.prepare("SELECT count(*) AS n FROM user WHERE active = 0 AND is_system = 0").get() as { n: number }).n;
+    const inactive = (copy.prepare("SELECT count(*) AS n FROM \"user\" WHERE active = 0 AND is_system = 0").get() as { n: number }).n;
     const audited = (copy.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'user.deactivate'").get() as { n: number }).n;
     expect(inactive).toBe(audited);
     copy.close();

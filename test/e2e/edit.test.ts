@@ -13,7 +13,7 @@ describe('roster edit', () => {
   });
   afterAll(() => sandbox.cleanup());
   const edits = () => sandbox.query<{ details: string; actor: string }>("SELECT details, actor FROM audit_log WHERE action = 'user.edit' ORDER BY id");
-  const hashOf = (username: string) => sandbox.query<{ password_hash: string }>('SELECT password_hash FROM user WHERE username = ?', username)[0]!.password_hash;
+  const hashOf = (username: string) => sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = ?', username)[0]!.password_hash;
 
   it('prints each changed field as before → after and audits the change', () => {
     const result = sandbox.run(['edit', 'ADA', '--firstname', 'Augusta', '--email', 'ada.lovelace@example.org', '--official-code', '', '--expires', '2027-06-30', '--add-role', 'admin', '--field', 'cohort=2026', '--actor', 'dean']);
@@ -31,7 +31,7 @@ describe('roster edit', () => {
       ].join('\n'),
       stderr: '',
     });
-    expect(sandbox.query('SELECT firstname, email, email_key, official_code, expires_at FROM user WHERE id = ?', ada)).toEqual([
+    expect(sandbox.query('SELECT firstname, email, email_key, official_code, expires_at FROM "user" WHERE id = ?', ada)).toEqual([
       { firstname: 'Augusta', email: 'ada.lovelace@example.org', email_key: 'ada.lovelace@example.org', official_code: null, expires_at: '2027-06-30T23:59:59.999Z' },
     ]);
     const [entry] = edits();
@@ -63,7 +63,7 @@ describe('roster edit', () => {
     const result = sandbox.run(['edit', 'ada', '--firstname', 'Changed', '--remove-role', 'teacher', '--remove-role', 'admin']);
     expect(result).toEqual({ code: 5, stdout: '', stderr: 'roster: error: roles: a user must keep at least one role\n  hint: add another role in the same command, e.g. --add-role student\n' });
     expect(sandbox.run(['edit', 'ada', '--roles', ',']).code).toBe(5);
-    expect(sandbox.query('SELECT firstname FROM user WHERE id = ?', ada)).toEqual([{ firstname: 'Augusta' }]);
+    expect(sandbox.query('SELECT firstname FROM "user" WHERE id = ?', ada)).toEqual([{ firstname: 'Augusta' }]);
     expect(sandbox.query('SELECT role FROM user_role WHERE user_id = ? ORDER BY role', ada)).toEqual([{ role: 'admin' }, { role: 'teacher' }]);
   });
 

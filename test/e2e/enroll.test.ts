@@ -28,13 +28,13 @@ describe('roster enroll / unenroll and the batch selection', () => {
   const enrolled = (code: string) =>
     sandbox
       .query<{ username: string; role: string }>(
-        'SELECT u.username, cu.role FROM course_user cu JOIN user u ON u.id = cu.user_id JOIN course c ON c.id = cu.course_id WHERE c.code = ? ORDER BY u.username',
+        'SELECT u.username, cu.role FROM course_user cu JOIN "user" u ON u.id = cu.user_id JOIN course c ON c.id = cu.course_id WHERE c.code = ? ORDER BY u.username',
         code,
       )
       .map((r) => `${r.username}:${r.role}`);
   const inSession = (name: string) =>
     sandbox
-      .query<{ username: string }>('SELECT u.username FROM session_user su JOIN user u ON u.id = su.user_id JOIN training_session s ON s.id = su.session_id WHERE s.name = ? ORDER BY u.username', name)
+      .query<{ username: string }>('SELECT u.username FROM session_user su JOIN "user" u ON u.id = su.user_id JOIN training_session s ON s.id = su.session_id WHERE s.name = ? ORDER BY u.username', name)
       .map((r) => r.username);
   const auditCount = (action: string) => sandbox.query<{ n: number }>('SELECT count(*) AS n FROM audit_log WHERE action = ?', action)[0]!.n;
   const ids: Record<string, number> = {};
@@ -52,7 +52,7 @@ describe('roster enroll / unenroll and the batch selection', () => {
     ] as const) {
       ids[name] = sandbox.addUser(name, ['--field', `cohort=${cohort}`], [...roles]);
     }
-    write(`UPDATE user SET deleted_at = '2026-01-01T00:00:00.000Z' WHERE username = 'gus'`);
+    write(`UPDATE "user" SET deleted_at = '2026-01-01T00:00:00.000Z' WHERE username = 'gus'`);
     for (const code of ['C101', 'C102', 'C103', 'C104', 'C105']) run(['course', 'add', code, '--title', `Course ${code}`]);
     run(['session', 'add', 'Spring 2026', '--start', '2026-03-01', '--end', '2026-06-30', '--course', 'C101']);
   });
@@ -87,13 +87,13 @@ describe('roster enroll / unenroll and the batch selection', () => {
       const deleted = run(['enroll', 'gus', '--course', 'C102']);
       expect(deleted.code).toBe(4);
       expect(deleted.stderr).toContain('roster: error: gus: gus is deleted; restore it first (roster restore gus)');
-      write(`UPDATE user SET anonymized_at = '2026-01-02T00:00:00.000Z' WHERE username = 'eve'`);
+      write(`UPDATE "user" SET anonymized_at = '2026-01-02T00:00:00.000Z' WHERE username = 'eve'`);
       try {
         const anonymized = run(['enroll', 'eve', '--course', 'C102']);
         expect(anonymized.code).toBe(4);
         expect(anonymized.stderr).toContain('eve is anonymized; it cannot be enrolled');
       } finally {
-        write(`UPDATE user SET anonymized_at = NULL WHERE username = 'eve'`);
+        write(`UPDATE "user" SET anonymized_at = NULL WHERE username = 'eve'`);
       }
       expect(enrolled('C102')).toEqual([]);
     });

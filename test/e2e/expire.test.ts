@@ -9,7 +9,7 @@ const env = { ROSTER_TEST_NOW: NOW };
 describe('roster expire', () => {
   const sandbox = new Sandbox();
   let ids: Record<string, number>;
-  const active = (username: string) => sandbox.query<{ active: number }>('SELECT active FROM user WHERE username = ?', username)[0]!.active;
+  const active = (username: string) => sandbox.query<{ active: number }>('SELECT active FROM "user" WHERE username = ?', username)[0]!.active;
 
   beforeAll(() => {
     const users = [
@@ -68,7 +68,7 @@ describe('roster expire', () => {
       { user_id: ids.justnow, actor: expect.any(String), details: expect.objectContaining({ reason: 'expired', expiresAt: NOW }) },
     ]);
     // Deleted accounts are not touched, even when their date has passed.
-    expect(sandbox.query('SELECT deleted_at FROM user WHERE username = ?', 'binned')).toEqual([{ deleted_at: '2026-05-01T00:00:00.000Z' }]);
+    expect(sandbox.query('SELECT deleted_at FROM "user" WHERE username = ?', 'binned')).toEqual([{ deleted_at: '2026-05-01T00:00:00.000Z' }]);
   });
 
   it('exits 0 when there is nothing to do; --quiet then prints nothing; --json says so to programs', () => {
@@ -103,7 +103,7 @@ describe('roster expire', () => {
   });
 
   it('never deactivates the last active admin: exit 4 and a hint, so cron mails it', () => {
-    writeDb(sandbox, (db) => db.prepare("UPDATE user SET expires_at = '2026-06-01T00:00:00.000Z' WHERE username = 'boss'").run());
+    writeDb(sandbox, (db) => db.prepare("UPDATE \"user\" SET expires_at = '2026-06-01T00:00:00.000Z' WHERE username = 'boss'").run());
     const result = sandbox.run(['expire', '--quiet'], { env });
     expect(result.code).toBe(4);
     expect(result.stdout).toBe('expired 0 user(s)\n');
@@ -162,7 +162,7 @@ describe('roster expire from two cron jobs at once', () => {
     expect(changed[0]! + changed[1]!).toBe(due);
     const audit = sandbox.query<{ rows: number; users: number }>("SELECT count(*) AS rows, count(DISTINCT user_id) AS users FROM audit_log WHERE action = 'user.expire'")[0];
     expect(audit).toEqual({ rows: due, users: due });
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE active = 1 AND is_system = 0")).toEqual([{ n: 501 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE active = 1 AND is_system = 0")).toEqual([{ n: 501 }]);
   });
 
   it('also on a database that does not exist yet: the first one creates it, the other waits', async () => {

@@ -36,13 +36,13 @@ function populate(sandbox: Sandbox): void {
   sandbox.addUser('grace', ['--field', 'notes=@home'], ['hr_manager', 'invitee']);
   sandbox.addUser('élodie', ['--language', 'es'], ['session_admin']);
   const db = new Database(sandbox.db);
-  const id = (u: string) => (db.prepare('SELECT id FROM user WHERE username = ?').get(u) as { id: number }).id;
+  const id = (u: string) => (db.prepare('SELECT id FROM "user" WHERE username = ?').get(u) as { id: number }).id;
   const enrol = db.prepare('INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, ?, ?)');
   enrol.run(1, id('ada'), 'teacher', '2026-01-02T00:00:00.000Z');
   enrol.run(2, id('ada'), 'student', '2026-01-02T00:00:00.000Z');
   enrol.run(1, id('alan'), 'student', '2026-01-02T00:00:00.000Z');
   db.prepare('INSERT INTO session_user (session_id, user_id, enrolled_at) VALUES (1, ?, ?)').run(id('grace'), '2026-01-02T00:00:00.000Z');
-  db.prepare("UPDATE user SET last_login_at = '2026-05-01T10:00:00.000Z' WHERE username = 'grace'").run();
+  db.prepare("UPDATE \"user\" SET last_login_at = '2026-05-01T10:00:00.000Z' WHERE username = 'grace'").run();
   db.close();
 }
 

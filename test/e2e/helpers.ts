@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { batchOnTestDatabase, createTestDatabase, dropTestDatabase, ENGINE, queryTestDatabase, testPassword, type Statement } from '../support/engine';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'roster');
@@ -22,14 +23,21 @@ export interface RunOptions {
   cwd?: string;
 }
 
-/** A scratch directory and database for one test file; removed by cleanup(). */
+export { ENGINE };
+
+/**
+ * A scratch directory and database for one test file; removed by cleanup().
+ * The database is a file in the directory on SQLite, a database of the
+ * throwaway cluster on PostgreSQL (ROSTER_TEST_ENGINE, scripts/test.mjs).
+ */
 export class Sandbox {
   readonly dir: string;
+  /** What ROSTER_DB names: the file's path, or the database's URL. */
   readonly db: string;
 
-  constructor() {
+  constructor(options: { emptyDatabase?: boolean } = {}) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-test-'));
-    this.db = path.join(this.dir, 'roster.db');
+    this.db = ENGINE === 'postgres' ? createTestDatabase({ empty: options.emptyDatabase }) : path.join(this.dir, 'roster.db');
   }
 
   /** Runs the built CLI as cron or a script would: no TTY, CI=true, a cheap bcrypt cost. */
@@ -54,7 +62,11 @@ export class Sandbox {
     const node = options.env?.ROSTER_TEST_NOW ? ['--require', FIXED_CLOCK, BIN] : [BIN];
     const result = spawnSync(process.execPath, [...node, ...args], spawnOptions);
     if (result.error) throw result.error;
-    return { code: result.status ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+    const run = { code: result.status ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+    // Every run on PostgreSQL connects with the cluster's password: it must never be printed.
+    const password = testPassword();
+    if (password && (run.stdout.includes(password) || run.stderr.includes(password))) throw new Error(`roster ${args.join(' ')} printed the database password`);
+    return run;
   }
 
   /** Runs and parses stdout as JSON, failing loudly with stderr when the command failed. */
@@ -72,8 +84,9 @@ export class Sandbox {
     return user.id;
   }
 
-  /** Opens the database file directly, to check what a command really wrote. */
+  /** Reads the database directly, to check what a command really wrote (`?` placeholders, portable SQL). */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[] {
+    if (ENGINE === 'postgres') return queryTestDatabase<T>(this.db, sql, params);
     const db = new Database(this.db, { readonly: true });
     try {
       return db.prepare(sql).all(...params) as T[];
@@ -88,8 +101,57 @@ export class Sandbox {
     return target;
   }
 
+  /** Changes the database behind roster's back, to set up a state (portable SQL, `?` placeholders). */
+  execute(sql: string, ...params: unknown[]): void {
+    if (ENGINE === 'postgres') {
+      queryTestDatabase(this.db, sql, params);
+      return;
+    }
+    const db = new Database(this.db);
+    try {
+      db.prepare(sql).run(...params);
+    } finally {
+      db.close();
+    }
+  }
+
+  /**
+   * Runs statements in one transaction (portable SQL, `?` placeholders, RETURNING
+   * for ids); returns each one's rows. The database is migrated by roster first.
+   */
+  transaction(statements: Statement[]): Record<string, unknown>[][] {
+    if (ENGINE === 'postgres') return batchOnTestDatabase(this.db, statements);
+    if (!fs.existsSync(this.db)) {
+      const result = this.run(['db', 'migrate']);
+      if (result.code !== 0) throw new Error(`roster db migrate: ${result.stderr}`);
+    }
+    const db = new Database(this.db);
+    db.pragma('foreign_keys = ON');
+    try {
+      return db.transaction(() =>
+        statements.map(({ sql, params }) => {
+          const statement = db.prepare(sql);
+          if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+          statement.run(...params);
+          return [];
+        }),
+      )();
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Where the database is, as roster shows it: the path, or the URL with its password redacted. */
+  get location(): string {
+    if (ENGINE !== 'postgres') return this.db;
+    const url = new URL(this.db);
+    if (url.password) url.password = '***';
+    return url.toString();
+  }
+
   cleanup(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
+    if (ENGINE === 'postgres') dropTestDatabase(this.db);
   }
 }
 

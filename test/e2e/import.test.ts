@@ -32,7 +32,7 @@ interface Summary {
 }
 
 function users(sandbox: Sandbox): string[] {
-  return sandbox.query<{ username: string }>('SELECT username FROM user WHERE is_system = 0 ORDER BY username').map((u) => u.username);
+  return sandbox.query<{ username: string }>('SELECT username FROM "user" WHERE is_system = 0 ORDER BY username').map((u) => u.username);
 }
 
 describe('roster import: Chamilo files', () => {
@@ -255,7 +255,7 @@ describe('roster import: options', () => {
     expect(result.stdout + result.stderr).not.toContain(password);
     expect(JSON.stringify(sandbox.query('SELECT * FROM audit_log'))).not.toContain(password);
     // The password works.
-    const login = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username = 'emmert'")[0]!;
+    const login = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'emmert'")[0]!;
     expect(login.password_hash).toMatch(/^\$2b\$04\$/);
     const without = sandbox.run(['import', fixture('chamilo-example-2.x.csv'), '--on-existing', 'update']);
     expect(without.stderr).not.toContain('generated');
@@ -317,7 +317,7 @@ describe('roster import: interrupted', () => {
 
   function count(): number {
     try {
-      return sandbox.query<{ n: number }>('SELECT count(*) AS n FROM user WHERE is_system = 0')[0]!.n;
+      return sandbox.query<{ n: number }>('SELECT count(*) AS n FROM "user" WHERE is_system = 0')[0]!.n;
     } catch {
       return 0;
     }
@@ -345,7 +345,7 @@ describe('roster import: interrupted', () => {
     expect(sandbox.query('SELECT count(*) AS n FROM user_role')).toEqual([{ n }]);
     expect(sandbox.query('SELECT count(*) AS n FROM course_user')).toEqual([{ n }]);
     expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'user.import'")).toEqual([{ n }]);
-    expect(sandbox.query('SELECT count(*) AS n FROM user WHERE is_system = 0 AND password_hash IS NULL')).toEqual([{ n: 0 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE is_system = 0 AND password_hash IS NULL')).toEqual([{ n: 0 }]);
     return n;
   }
 

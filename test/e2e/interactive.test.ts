@@ -15,7 +15,7 @@ const BACKSPACE = '\u007f';
 maybe('on a terminal', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
-  const hashOf = (username: string) => sandbox.query<{ password_hash: string }>('SELECT password_hash FROM user WHERE username = ?', username)[0]?.password_hash;
+  const hashOf = (username: string) => sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = ?', username)[0]?.password_hash;
   const matches = (password: string, hash: string | undefined) => Boolean(hash) && bcrypt.compareSync(password, hash!.replace(/^\$2b\$/, '$2a$'));
 
   it('add asks for every missing value, roles as a checklist, and the password hidden and twice', async () => {
@@ -91,7 +91,7 @@ maybe('on a terminal', () => {
     expect(result.code).toBe(7);
     expect(result.screen).toContain('s1, s2, s3, s4, s5, and 2 more');
     expect(result.screen).toContain('not confirmed; nothing was changed');
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username LIKE 's_' AND active = 1")).toEqual([{ n: 7 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username LIKE 's_' AND active = 1")).toEqual([{ n: 7 }]);
   });
 
   it('a batch confirmation counts the users that would change, not those selected', async () => {
@@ -111,7 +111,7 @@ maybe('on a terminal', () => {
     const result = await runInTerminal(sandbox, ['edit', '--role', 'hr_manager', '--language', 'de'], [{ expect: /Edit 2 users \(language de\)\?/, send: `y${ENTER}` }]);
     expect(result.code).toBe(0);
     expect(result.screen).toContain('e1, e2 (of 3 selected, 1 need no change)');
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username IN ('e1', 'e2', 'e3') AND language = 'de'")).toEqual([{ n: 3 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username IN ('e1', 'e2', 'e3') AND language = 'de'")).toEqual([{ n: 3 }]);
   });
 
   it('a one-user confirmation is the question alone, with no stray line before it', async () => {
@@ -133,7 +133,7 @@ maybe('on a terminal', () => {
   });
 
   it('Ctrl-C at a prompt cancels (exit 7) and writes nothing', async () => {
-    const users = sandbox.query('SELECT count(*) AS n FROM user');
+    const users = sandbox.query('SELECT count(*) AS n FROM "user"');
     const result = await runInTerminal(sandbox, ['add', '--firstname', 'Nobody'], [
       { expect: /Last name:/, send: `Who${ENTER}` },
       { expect: /Email:/, send: CTRL_C },
@@ -141,7 +141,7 @@ maybe('on a terminal', () => {
     expect(result.code).toBe(7);
     expect(result.screen).toContain('roster: cancelled; nothing was changed');
     expect(result.screen).not.toContain('internal error');
-    expect(sandbox.query('SELECT count(*) AS n FROM user')).toEqual(users);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user"')).toEqual(users);
   });
 
   it('checks each answer as it is typed: a bad email or a taken username is asked again', async () => {
@@ -155,7 +155,7 @@ maybe('on a terminal', () => {
     ]);
     expect(result.code).toBe(0);
     expect(result.screen).toContain('added user badmail');
-    expect(sandbox.query("SELECT email FROM user WHERE username = 'badmail'")).toEqual([{ email: 'bad@example.org' }]);
+    expect(sandbox.query("SELECT email FROM \"user\" WHERE username = 'badmail'")).toEqual([{ email: 'bad@example.org' }]);
   });
 
   it('list fits the table to the terminal it draws on', async () => {
@@ -181,6 +181,6 @@ maybe('on a terminal', () => {
     expect(result.screen).toContain('"Nom" hold? (e.g. Curie, Pasteur)');
     expect(result.screen).toContain('"Couleur" hold? (e.g. bleu, vert)');
     expect(result.screen).toContain("next time, skip these questions with: --map Nom=LastName --map 'Prénom=FirstName' --map Courriel=Email --map Identifiant=UserName --map Couleur=ignore");
-    expect(sandbox.query("SELECT lastname, firstname FROM user WHERE username = 'mcurie'")).toEqual([{ lastname: 'Curie', firstname: 'Marie' }]);
+    expect(sandbox.query("SELECT lastname, firstname FROM \"user\" WHERE username = 'mcurie'")).toEqual([{ lastname: 'Curie', firstname: 'Marie' }]);
   });
 });

@@ -21,7 +21,7 @@ describe('review of the session: batch edit, list csv, filters, import prompt', 
       const result = admins.run(['edit', '--role', 'admin', '--expires', '2020-01-01', '--yes']);
       // The single edit refuses a past date for the last active admin (exit 4): here each admin counts the other.
       expect(result.code).toBe(6);
-      const expired = admins.query<{ n: number }>("SELECT COUNT(*) AS n FROM user WHERE expires_at IS NOT NULL AND expires_at < '2026-01-01'");
+      const expired = admins.query<{ n: number }>("SELECT COUNT(*) AS n FROM \"user\" WHERE expires_at IS NOT NULL AND expires_at < '2026-01-01'");
       expect(expired[0]!.n).toBeLessThanOrEqual(1);
       // What the refusal exists for: the next roster expire must not be refused.
       expect(admins.run(['expire']).code).toBe(0);
@@ -48,7 +48,7 @@ describe('review of the session: batch edit, list csv, filters, import prompt', 
     const result = sandbox.run(['edit', 'bob', '--email', 'bob.new@example.org', '--dry-run']);
     expect(result.stderr).not.toContain('not of several');
     expect(result.code).toBe(0);
-    expect(sandbox.query('SELECT email FROM user WHERE username = ?', 'bob')).toEqual([{ email: 'bob@example.org' }]);
+    expect(sandbox.query('SELECT email FROM "user" WHERE username = ?', 'bob')).toEqual([{ email: 'bob@example.org' }]);
   });
 
   it('list --expires-before with a huge +duration is invalid data (exit 5), not an internal error (exit 1)', () => {

@@ -48,7 +48,7 @@ describe('issue 10: imports and exports', () => {
     expect(result.code).toBe(5);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(JSON.parse(result.stdout)).toMatchObject({ created: 0, failed: 1, generatedPasswords: 0 });
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username LIKE 'atom%'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username LIKE 'atom%'")).toEqual([{ n: 0 }]);
   });
 });
 
@@ -76,7 +76,7 @@ describe('issue 10: values that surprise', () => {
     const boss = sandbox.run(['edit', 'boss', '--expires', '2020-11-01']);
     expect(boss.code).toBe(4);
     expect(boss.stderr).toContain('last active admin');
-    expect(sandbox.query("SELECT expires_at FROM user WHERE username = 'boss'")).toEqual([{ expires_at: null }]);
+    expect(sandbox.query("SELECT expires_at FROM \"user\" WHERE username = 'boss'")).toEqual([{ expires_at: null }]);
   });
 
   it.each(['qq', 'xx-YY'])('a language code of the right shape that is no language (%s) is refused (exit 5)', (code) => {
@@ -218,7 +218,7 @@ describe('issue 10: a purged coach hands the sessions on', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('coach coaches a session: "Spring 2027"');
     expect(result.stdout).toContain('handed the coaching of 1 session(s) to heir');
-    const heir = sandbox.query<{ id: number }>("SELECT id FROM user WHERE username = 'heir'")[0]!.id;
+    const heir = sandbox.query<{ id: number }>("SELECT id FROM \"user\" WHERE username = 'heir'")[0]!.id;
     expect(sandbox.query('SELECT coach_id FROM training_session WHERE id = ?', sessionId)).toEqual([{ coach_id: heir }]);
     const [row] = sandbox.query<{ details: string }>("SELECT details FROM audit_log WHERE action = 'user.purge'");
     expect(JSON.parse(row!.details)).toMatchObject({ sessionsHandedOver: [sessionId], handedTo: heir });
@@ -237,7 +237,7 @@ describe('issue 10: --on-existing update keeps what users changed themselves', (
 
   it('a rerun with update does not reset passwords (only --update-passwords does), and names the rows it skipped', async () => {
     const bcrypt = (await import('bcryptjs')).default;
-    const hash = () => sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username = 'ann'")[0]!.password_hash;
+    const hash = () => sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'ann'")[0]!.password_hash;
     const before = hash();
     const rerun = sandbox.run(['import', 'people.csv', '--on-existing', 'update', '--json']);
     expect(rerun.code).toBe(0);
@@ -328,7 +328,7 @@ describe('issue 10: export then import keeps the deleted and anonymized state', 
   const state = (sandbox: Sandbox) =>
     sandbox
       .query<{ username: string; deleted: number; anonymized: number; active: number; hashless: number }>(
-        'SELECT username, deleted_at IS NOT NULL AS deleted, anonymized_at IS NOT NULL AS anonymized, active, password_hash IS NULL AS hashless FROM user WHERE is_system = 0 AND username != ? ORDER BY username',
+        'SELECT username, deleted_at IS NOT NULL AS deleted, anonymized_at IS NOT NULL AS anonymized, active, password_hash IS NULL AS hashless FROM "user" WHERE is_system = 0 AND username != ? ORDER BY username',
         'boss',
       )
       .map((u) => ({ username: u.username.replace(/^anonymous-\d+$/, 'anonymous'), deleted: u.deleted, anonymized: u.anonymized, active: u.active }));
@@ -347,7 +347,7 @@ describe('issue 10: export then import keeps the deleted and anonymized state', 
       expect(fresh.run(['import', `${source.dir}/live.${format}`]).code).toBe(0);
       expect(state(fresh)).toEqual(state(source));
       // Nothing came back as a live account with a fresh password.
-      expect(fresh.query("SELECT count(*) AS n FROM user WHERE username LIKE 'anonymous-%' AND password_hash IS NOT NULL")).toEqual([{ n: 0 }]);
+      expect(fresh.query("SELECT count(*) AS n FROM \"user\" WHERE username LIKE 'anonymous-%' AND password_hash IS NOT NULL")).toEqual([{ n: 0 }]);
     } finally {
       fresh.cleanup();
     }
@@ -373,13 +373,13 @@ describe('issue 10: md5 and sha1 hashes of an old Chamilo', () => {
     const imported = sandbox.run(['import', 'chamilo-111.csv', '--json']);
     expect(imported.code).toBe(6);
     expect(JSON.parse(imported.stdout)).toMatchObject({ created: 2, failed: 1 });
-    expect(sandbox.query("SELECT password_hash FROM user WHERE username = 'sha1user'")).toEqual([{ password_hash: `sha1:${digest('sha1', 'old secret two')}` }]);
+    expect(sandbox.query("SELECT password_hash FROM \"user\" WHERE username = 'sha1user'")).toEqual([{ password_hash: `sha1:${digest('sha1', 'old secret two')}` }]);
     const legacy = () => sandbox.json<{ username: string }[]>(['list', '--legacy-hash']).map((u) => u.username).sort();
     expect(legacy()).toEqual(['md5user', 'sha1user']);
     expect(sandbox.run(['auth', 'md5user'], { input: 'wrong one\n' }).code).toBe(5);
     expect(legacy()).toEqual(['md5user', 'sha1user']);
     expect(sandbox.run(['auth', 'md5user'], { input: 'old secret one\n' }).code).toBe(0);
-    expect(sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username = 'md5user'")[0]!.password_hash).toMatch(/^\$2b\$/);
+    expect(sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'md5user'")[0]!.password_hash).toMatch(/^\$2b\$/);
     expect(legacy()).toEqual(['sha1user']);
     expect(sandbox.run(['auth', 'md5user'], { input: 'old secret one\n' }).code).toBe(0);
     expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'user.password-upgrade'")).toEqual([{ n: 1 }]);
@@ -500,7 +500,7 @@ describe('issue 10: edit many users at once', () => {
     sandbox.addUser('c26s1', ['--field', 'cohort=2026']);
     sandbox.addUser('boss', [], ['admin']);
   });
-  const expiries = () => sandbox.query<{ username: string; expires_at: string | null }>('SELECT username, expires_at FROM user WHERE is_system = 0 ORDER BY username');
+  const expiries = () => sandbox.query<{ username: string; expires_at: string | null }>('SELECT username, expires_at FROM "user" WHERE is_system = 0 ORDER BY username');
 
   it('sets an expiry for the users a filter selects, in one process; a dry run first changes nothing', () => {
     const dry = sandbox.run(['edit', '--where-field', 'cohort=2025', '--expires', '2027-08-31', '--dry-run'], { env: NOW });
@@ -528,7 +528,7 @@ describe('issue 10: edit many users at once', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ changed: 6, failed: [] });
     const rows = sandbox.query<{ n: number }>(
-      "SELECT count(*) AS n FROM user u JOIN user_role r ON r.user_id = u.id AND r.role = 'teacher' WHERE u.language = 'fr' AND u.auth_source = 'ldap' AND u.active = 0",
+      "SELECT count(*) AS n FROM \"user\" u JOIN user_role r ON r.user_id = u.id AND r.role = 'teacher' WHERE u.language = 'fr' AND u.auth_source = 'ldap' AND u.active = 0",
     );
     expect(rows).toEqual([{ n: 6 }]);
     expect(sandbox.run(['list', '--field', 'cohort=2026', '--format', 'count']).stdout).toBe('7\n');
@@ -541,13 +541,13 @@ describe('issue 10: edit many users at once', () => {
     const refused = sandbox.run(['edit', 'boss', 'c26s1', '--remove-role', 'admin', '--add-role', 'student', '--yes']);
     expect(refused.code).toBe(6);
     expect(refused.stderr).toContain('roster: error: boss: boss is the last active admin');
-    expect(sandbox.query("SELECT active FROM user WHERE username = 'c26s1'")).toEqual([{ active: 1 }]);
+    expect(sandbox.query("SELECT active FROM \"user\" WHERE username = 'c26s1'")).toEqual([{ active: 1 }]);
     const atomic = sandbox.run(['edit', 'c26s1', 'boss', '--deactivate', '--atomic', '--yes']);
     expect(atomic.code).toBe(4);
-    expect(sandbox.query("SELECT active FROM user WHERE username = 'c26s1'")).toEqual([{ active: 1 }]);
+    expect(sandbox.query("SELECT active FROM \"user\" WHERE username = 'c26s1'")).toEqual([{ active: 1 }]);
     const stillActive = sandbox.run(['edit', 'c25s1', 'boss', '--expires', '2020-01-01', '--atomic', '--yes']);
     expect(stillActive.code).toBe(4);
-    expect(sandbox.query("SELECT expires_at FROM user WHERE username = 'c25s1'")).toEqual([{ expires_at: '2027-08-31T23:59:59.999Z' }]);
+    expect(sandbox.query("SELECT expires_at FROM \"user\" WHERE username = 'c25s1'")).toEqual([{ expires_at: '2027-08-31T23:59:59.999Z' }]);
   });
 
   it('refuses the options that set one person\'s own value for several users (exit 2)', () => {
@@ -563,7 +563,7 @@ describe('issue 10: roster field edit', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
   const stored = (field: string) =>
-    sandbox.query<{ username: string; value: string }>('SELECT u.username, v.value FROM user_extra_value v JOIN user u ON u.id = v.user_id JOIN extra_field f ON f.id = v.field_id WHERE f.name = ? ORDER BY u.username', field);
+    sandbox.query<{ username: string; value: string }>('SELECT u.username, v.value FROM user_extra_value v JOIN "user" u ON u.id = v.user_id JOIN extra_field f ON f.id = v.field_id WHERE f.name = ? ORDER BY u.username', field);
   beforeAll(() => {
     expect(sandbox.run(['field', 'add', 'campus', '--type', 'choice', '--choices', 'north,south']).code).toBe(0);
     expect(sandbox.run(['field', 'add', 'year']).code).toBe(0);
@@ -634,7 +634,7 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('row 3: UserName: username "jose.b" looks like "JOSÉ.b" on row 2 of this file');
     expect(result.stderr).toContain('row 4: UserName: username "sören" looks like "søren"');
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username IN ('JOSÉ.b', 'jose.b', 'sören')")).toEqual([{ n: 3 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username IN ('JOSÉ.b', 'jose.b', 'sören')")).toEqual([{ n: 3 }]);
   });
 
   it('a database made before the folded keys gets them from migration 0007', () => {
@@ -653,7 +653,7 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
       const result = old.run(['add', '--username', 'thora', '--email', 't@example.org', '--firstname', 'T', '--lastname', 'L', '--role', 'student', '--password-stdin'], { input: 'correct horse battery\n' });
       expect(result.code).toBe(0);
       expect(result.stderr).toContain('username "thora" looks like "þóra"');
-      expect(old.query("SELECT username_fold_key, email_fold_key FROM user WHERE username = 'þóra'")).toEqual([{ username_fold_key: 'thora', email_fold_key: 'thora@example.org' }]);
+      expect(old.query("SELECT username_fold_key, email_fold_key FROM \"user\" WHERE username = 'þóra'")).toEqual([{ username_fold_key: 'thora', email_fold_key: 'thora@example.org' }]);
     } finally {
       old.cleanup();
     }

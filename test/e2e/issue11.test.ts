@@ -21,7 +21,7 @@ describe('issue 11: one last-admin guard, under concurrency', () => {
     });
   }
   const activeAdmins = () =>
-    sandbox.query<{ n: number }>("SELECT count(*) AS n FROM user u JOIN user_role r ON r.user_id = u.id AND r.role = 'admin' WHERE u.active = 1 AND u.deleted_at IS NULL")[0]!.n;
+    sandbox.query<{ n: number }>("SELECT count(*) AS n FROM \"user\" u JOIN user_role r ON r.user_id = u.id AND r.role = 'admin' WHERE u.active = 1 AND u.deleted_at IS NULL")[0]!.n;
 
   it.each([
     ['deactivate', ['deactivate', 'a1'], ['deactivate', 'a2']],
@@ -34,8 +34,8 @@ describe('issue 11: one last-admin guard, under concurrency', () => {
     expect(activeAdmins()).toBe(1);
     // Back to two live admins for the next round.
     writeDb(sandbox, (db) => {
-      db.exec("UPDATE user SET active = 1, deleted_at = NULL WHERE username IN ('a1', 'a2')");
-      db.exec("INSERT OR IGNORE INTO user_role (user_id, role) SELECT id, 'admin' FROM user WHERE username IN ('a1', 'a2')");
+      db.exec("UPDATE \"user\" SET active = 1, deleted_at = NULL WHERE username IN ('a1', 'a2')");
+      db.exec("INSERT OR IGNORE INTO user_role (user_id, role) SELECT id, 'admin' FROM \"user\" WHERE username IN ('a1', 'a2')");
     });
   });
 });
@@ -54,7 +54,7 @@ describe('issue 11: one key function per entity', () => {
     const result = sandbox.run(['import', 'nfd.csv']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(sandbox.query("SELECT c.code FROM course_user cu JOIN course c ON c.id = cu.course_id JOIN user u ON u.id = cu.user_id WHERE u.username = 'yan'")).toEqual([{ code: 'CAFÉ101' }]);
+    expect(sandbox.query("SELECT c.code FROM course_user cu JOIN course c ON c.id = cu.course_id JOIN \"user\" u ON u.id = cu.user_id WHERE u.username = 'yan'")).toEqual([{ code: 'CAFÉ101' }]);
   });
 });
 
@@ -97,10 +97,10 @@ describe('issue 11: set-based writes keep what the per-user ones recorded', () =
     sandbox.addUser('plain');
     const login = sandbox.run(['login-as', 'tok', '--reason', 'support ticket 42', '--actor', 'boss']);
     expect(login.code).toBe(0);
-    expect(sandbox.query("SELECT count(*) AS n FROM login_token t JOIN user u ON u.id = t.user_id WHERE u.username = 'tok' AND t.used_at IS NULL")).toEqual([{ n: 1 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM login_token t JOIN \"user\" u ON u.id = t.user_id WHERE u.username = 'tok' AND t.used_at IS NULL")).toEqual([{ n: 1 }]);
     expect(sandbox.run(['deactivate', 'tok', 'plain', '--yes']).code).toBe(0);
     expect(sandbox.query("SELECT count(*) AS n FROM login_token WHERE used_at IS NULL")).toEqual([{ n: 0 }]);
-    const details = sandbox.query<{ username: string; details: string }>("SELECT u.username, a.details FROM audit_log a JOIN user u ON u.id = a.user_id WHERE a.action = 'user.deactivate' ORDER BY u.username");
+    const details = sandbox.query<{ username: string; details: string }>("SELECT u.username, a.details FROM audit_log a JOIN \"user\" u ON u.id = a.user_id WHERE a.action = 'user.deactivate' ORDER BY u.username");
     expect(details.map((d) => [d.username, JSON.parse(d.details).tokensRevoked])).toEqual([['plain', undefined], ['tok', 1]]);
   });
 });

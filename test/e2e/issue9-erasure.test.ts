@@ -74,7 +74,7 @@ describe('issue 9: an anonymized person leaves no trace in the database file', (
     // Edits: the search index records each old entry with a delete marker.
     expect(sandbox.run(['edit', person.username, '--email', person.email], { env }).code).toBe(0);
     for (let i = 300; i < 320; i++) expect(sandbox.run(['edit', `member${i}`, '--lastname', `Edited${i}`], { env }).code).toBe(0);
-    writeDb(sandbox, (db) => db.prepare("UPDATE user SET firstname = 'Renamed' || id WHERE username LIKE 'member3%'").run());
+    writeDb(sandbox, (db) => db.prepare("UPDATE \"user\" SET firstname = 'Renamed' || id WHERE username LIKE 'member3%'").run());
     expect(sandbox.run(['delete', '--registered-before', '2025-06-01', '--yes'], { env }).code).toBe(0);
     expect(sandbox.run(['purge', '--registered-before', '2025-06-01', '--yes'], { env })).toMatchObject({ code: 0, stdout: expect.stringContaining('purged 300 user(s)') });
 
@@ -88,7 +88,7 @@ describe('issue 9: an anonymized person leaves no trace in the database file', (
     expect(foundInFile(sandbox, personal)).toEqual([]);
 
     withCopy(sandbox, 'vocab', (db) => {
-      const living = db.prepare('SELECT firstname, lastname, username, email, official_code FROM user').all() as Record<string, string | null>[];
+      const living = db.prepare('SELECT firstname, lastname, username, email, official_code FROM "user"').all() as Record<string, string | null>[];
       const common = new Set<string>();
       for (const row of living) for (const v of Object.values(row)) if (v) for (const t of trigrams(v)) common.add(t);
       const unique = new Set<string>();
@@ -113,15 +113,15 @@ describe('issue 9: purged accounts leave no trace in the database file', () => {
       ...Array.from({ length: 3000 }, (_, i) => ({ username: `leaver${i}`, registeredAt: '2025-01-01T00:00:00.000Z' })),
     ]);
     // Emails that occur nowhere else (the purge audit row keeps the username, not the email).
-    writeDb(sandbox, (db) => db.prepare("UPDATE user SET email = 'purgeme-' || substr(username, 7) || '-zqx@example.org', email_key = 'purgeme-' || substr(username, 7) || '-zqx@example.org' WHERE username LIKE 'leaver%'").run());
-    expect(sandbox.query("SELECT email FROM user WHERE username = 'leaver42'")).toEqual([{ email: 'purgeme-42-zqx@example.org' }]);
+    writeDb(sandbox, (db) => db.prepare("UPDATE \"user\" SET email = 'purgeme-' || substr(username, 7) || '-zqx@example.org', email_key = 'purgeme-' || substr(username, 7) || '-zqx@example.org' WHERE username LIKE 'leaver%'").run());
+    expect(sandbox.query("SELECT email FROM \"user\" WHERE username = 'leaver42'")).toEqual([{ email: 'purgeme-42-zqx@example.org' }]);
     expect(sandbox.run(['delete', '--registered-before', '2025-06-01', '--yes'], { env })).toMatchObject({ code: 0, stdout: expect.stringContaining('deleted 3000 user(s)') });
     const before = fileBytes(sandbox).some((f) => f.bytes.includes(Buffer.from('purgeme-')));
     expect(before).toBe(true);
 
     const purge = sandbox.run(['purge', '--registered-before', '2025-06-01', '--yes'], { env });
     expect(purge).toMatchObject({ code: 0, stdout: expect.stringContaining('purged 3000 user(s)') });
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE email LIKE 'purgeme-%'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE email LIKE 'purgeme-%'")).toEqual([{ n: 0 }]);
 
     const needle = Buffer.from('purgeme-');
     const remaining = fileBytes(sandbox).map((f) => {
@@ -131,7 +131,7 @@ describe('issue 9: purged accounts leave no trace in the database file', () => {
     });
     expect(remaining.filter((r) => !r.endsWith(': 0'))).toEqual([]);
     // The users that stay are all there.
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username LIKE 'keeper%'")).toEqual([{ n: 200 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username LIKE 'keeper%'")).toEqual([{ n: 200 }]);
   });
 });
 

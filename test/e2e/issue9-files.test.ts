@@ -38,7 +38,7 @@ function runUmask000(sandbox: Sandbox, args: string[]): RunResult {
 }
 
 function userCount(sandbox: Sandbox): number {
-  return sandbox.query<{ n: number }>('SELECT count(*) AS n FROM user WHERE is_system = 0')[0]!.n;
+  return sandbox.query<{ n: number }>('SELECT count(*) AS n FROM "user" WHERE is_system = 0')[0]!.n;
 }
 
 function mode(file: string): string {
@@ -297,7 +297,7 @@ describe('issue 9: an import that fails as a file fails before it writes', () =>
     const quot = `<?xml version="1.0"?>\n<Contacts>\n<Contact><!DOCTYPE x [<!ENTITY quot "HACK">]><LastName>a&quot;b</LastName><FirstName>Q</FirstName><Email>q@example.org</Email><UserName>quser</UserName><PasswordHash>${HASH}</PasswordHash><Status>5</Status></Contact>\n</Contacts>\n`;
     sandbox.file('quot.xml', quot);
     const result = sandbox.run(['import', 'quot.xml']);
-    const stored = sandbox.query<{ lastname: string }>("SELECT lastname FROM user WHERE username = 'quser'").map((u) => u.lastname);
+    const stored = sandbox.query<{ lastname: string }>("SELECT lastname FROM \"user\" WHERE username = 'quser'").map((u) => u.lastname);
     expect(stored.filter((name) => name.includes('HACK'))).toEqual([]);
     // Refused as a file (exit 5, nothing written), or read with XML's own &quot;.
     if (result.code === 5) expect(stored).toEqual([]);
@@ -392,7 +392,7 @@ process.stdin.setEncoding('utf8').on('data', (c) => (data += c)).on('end', () =>
         // What the final run appended: the net growth of the file plus the stale lines it removed first.
         const added = lines.length - Math.max(linesBefore, 1) + summary.staleCredentials;
 
-        const hashes = new Map(sandbox.query<{ username: string; password_hash: string }>('SELECT username, password_hash FROM user WHERE is_system = 0').map((u) => [u.username, u.password_hash]));
+        const hashes = new Map(sandbox.query<{ username: string; password_hash: string }>('SELECT username, password_hash FROM "user" WHERE is_system = 0').map((u) => [u.username, u.password_hash]));
         const entries = lines.slice(1).map((l) => l.split(';') as [string, string]);
         const names = entries.map(([name]) => name);
         const duplicates = names.filter((n, i) => names.indexOf(n) !== i);

@@ -10,7 +10,7 @@ const RAW = /[\u001b\u009b\u0007\u202e]/u;
 const ESCAPED_ESC = /\\x1b|\\u001b|\\u\{1b\}/i;
 
 function countUsers(sandbox: Sandbox, username: string): number {
-  return sandbox.query<{ n: number }>('SELECT count(*) AS n FROM user WHERE username_key = ?', username.toLowerCase())[0]!.n;
+  return sandbox.query<{ n: number }>('SELECT count(*) AS n FROM "user" WHERE username_key = ?', username.toLowerCase())[0]!.n;
 }
 
 describe('issue 9: control and invisible characters are refused in every stored text field', () => {
@@ -121,7 +121,7 @@ describe('issue 9: control and invisible characters are refused in every stored 
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/auth[-_ ]?source/i);
       expect(countUsers(sandbox, big)).toBe(0);
-      expect(sandbox.query("SELECT count(*) AS n FROM user WHERE length(auth_source) > 1000")).toEqual([{ n: 0 }]);
+      expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE length(auth_source) > 1000")).toEqual([{ n: 0 }]);
 
       const { username, result: phone } = add({ phone: '1'.repeat(10_000) });
       expect(phone.code).toBe(5);
@@ -144,7 +144,7 @@ describe('issue 9: hostile text already in the database is escaped on output (--
     writeDb(sandbox, (db) => {
       const id = Number(
         db
-          .prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
+          .prepare(`INSERT INTO "user" (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
               password_hash, language, active, registered_at, created_by)
             VALUES ('mallory', 'mallory', ?, ?, ?, ?, ?, ?, 'mallory', ?, NULL, 'en', 1, '2026-01-01T00:00:00.000Z', 'seed')`)
           .run(email, email, firstname, lastname, foldedKey(firstname), foldedKey(lastname), foldedKey(email)).lastInsertRowid,

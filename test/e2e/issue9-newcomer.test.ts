@@ -23,7 +23,7 @@ describe('issue 9, second round: hostile text', () => {
     const result = sandbox.run(['edit', 'bob', '--picture', 'https://x.example.org/a\u001b[31m.png']);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain('U+001B');
-    expect(sandbox.query("SELECT picture FROM user WHERE username = 'bob'")).toEqual([{ picture: null }]);
+    expect(sandbox.query("SELECT picture FROM \"user\" WHERE username = 'bob'")).toEqual([{ picture: null }]);
   });
 
   it('SUDO_USER holding ESC is refused as the actor, as --actor is', () => {
@@ -67,7 +67,7 @@ describe('issue 9, second round: hostile text', () => {
   });
 
   it('list --json escapes C1 and text-direction characters the JSON way: the same JSON, nothing raw', () => {
-    writeDb(sandbox, (db) => db.prepare("UPDATE user SET firstname = ? WHERE username = 'bob'").run('B\u009b31m\u202eob'));
+    writeDb(sandbox, (db) => db.prepare("UPDATE \"user\" SET firstname = ? WHERE username = 'bob'").run('B\u009b31m\u202eob'));
     const result = sandbox.run(['list', '--json']);
     expect(result.code).toBe(0);
     expect(result.stdout).not.toMatch(RAW);
@@ -83,7 +83,7 @@ describe('issue 9, second round: imports', () => {
     seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }]);
     writeDb(sandbox, (db) => db.prepare("INSERT INTO course (code, code_key, title, created_at) VALUES ('C101', 'c101', 'Algebra', '2026-01-01T00:00:00.000Z')").run());
   });
-  const users = () => sandbox.query<{ n: number }>('SELECT count(*) AS n FROM user WHERE is_system = 0')[0]!.n;
+  const users = () => sandbox.query<{ n: number }>('SELECT count(*) AS n FROM "user" WHERE is_system = 0')[0]!.n;
 
   it('an XML character reference to a character XML forbids (&#27;) is a malformed file, not silently dropped', () => {
     const before = users();
@@ -98,7 +98,7 @@ describe('issue 9, second round: imports', () => {
     sandbox.file('role.csv', 'LastName;FirstName;Email;UserName;Password;Courses\nL;F;cr@example.org;crole;long secret 1;C101:boss\n');
     const result = sandbox.run(['import', 'role.csv']);
     expect(result.code).toBe(6);
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username = 'crole'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'crole'")).toEqual([{ n: 0 }]);
   });
 
   it('import - with standard input redirected from a file never writes the report over that file', () => {
@@ -121,7 +121,7 @@ describe('issue 9, second round: imports', () => {
     const result = sandbox.run(['import', 'pl.csv', '--credentials', planted]);
     expect(result.code).toBe(4);
     expect(fs.readFileSync(planted, 'utf8')).toBe('username;password\n');
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username = 'plx'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'plx'")).toEqual([{ n: 0 }]);
   });
 });
 
@@ -194,14 +194,14 @@ describe('issue 9, second round: a secret that cannot be shown is not kept', () 
     const result = toFullDisk(['add', '--username', 'ghost', '--email', 'ghost@example.org', '--firstname', 'G', '--lastname', 'H', '--role', 'student', '--generate-password']);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('standard output');
-    expect(sandbox.query("SELECT count(*) AS n FROM user WHERE username = 'ghost'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'ghost'")).toEqual([{ n: 0 }]);
   });
 
   it('edit --reset-password --generate-password: the old password stays when the new one cannot be printed', () => {
-    const before = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username = 'bob'");
+    const before = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'bob'");
     const result = toFullDisk(['edit', 'bob', '--reset-password', '--generate-password']);
     expect(result.status).toBe(1);
-    expect(sandbox.query("SELECT password_hash FROM user WHERE username = 'bob'")).toEqual(before);
+    expect(sandbox.query("SELECT password_hash FROM \"user\" WHERE username = 'bob'")).toEqual(before);
   });
 
   it('login-as: no token is issued (nor audited) when it cannot be printed', () => {

@@ -49,7 +49,7 @@ describe('F. the clock: the real binary ignores ROSTER_NOW', () => {
     const result = sandbox.run(['auth', 'lapsed'], { env: { ROSTER_NOW: '2019-01-01' }, input: `${PASSWORD}\n` });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('expired');
-    expect(sandbox.query("SELECT last_login_at FROM user WHERE username = 'lapsed'")).toEqual([{ last_login_at: null }]);
+    expect(sandbox.query("SELECT last_login_at FROM \"user\" WHERE username = 'lapsed'")).toEqual([{ last_login_at: null }]);
   });
 
   it('a malformed ROSTER_NOW is ignored as well, not an error', () => {
@@ -93,8 +93,8 @@ describe('G. the write lock', () => {
       const imported = await finished;
       expect({ code: imported.code, stderr: importErr }).toEqual({ code: 0, stderr: '' });
     }
-    expect(count(sandbox, "SELECT count(*) AS n FROM user WHERE username LIKE 'bulk%'")).toBe(rows);
-    expect(count(sandbox, "SELECT count(*) AS n FROM user WHERE username = 'carol'")).toBe(1);
+    expect(count(sandbox, "SELECT count(*) AS n FROM \"user\" WHERE username LIKE 'bulk%'")).toBe(rows);
+    expect(count(sandbox, "SELECT count(*) AS n FROM \"user\" WHERE username = 'carol'")).toBe(1);
   });
 
   it('ROSTER_BUSY_TIMEOUT=1s: a database locked by another process is exit 8 after about a second, nothing changed', async () => {
@@ -123,7 +123,7 @@ setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 4000);
     } finally {
       expect(await exited).toBe(0);
     }
-    expect(sandbox.query("SELECT active FROM user WHERE username = 'bob'")).toEqual([{ active: 1 }]);
+    expect(sandbox.query("SELECT active FROM \"user\" WHERE username = 'bob'")).toEqual([{ active: 1 }]);
   });
 });
 
@@ -135,7 +135,7 @@ describe('H. auth gives one answer to every failure', () => {
     seedUsers(sandbox, [{ username: 'bob@example.org' }]);
     const csv = sandbox.file('ldap.csv', 'LastName;FirstName;Email;UserName;Password;AuthSource\nDir;Lee;lee@example.org;ldapuser;;ldap\n');
     expect(sandbox.run(['import', csv]).code).toBe(0);
-    expect(sandbox.query("SELECT password_hash FROM user WHERE username IN ('ldapuser', 'fallback')")).toEqual([{ password_hash: null }, { password_hash: null }]);
+    expect(sandbox.query("SELECT password_hash FROM \"user\" WHERE username IN ('ldapuser', 'fallback')")).toEqual([{ password_hash: null }, { password_hash: null }]);
   });
   afterAll(() => sandbox.cleanup());
 
@@ -151,7 +151,7 @@ describe('H. auth gives one answer to every failure', () => {
     ];
     expect(cases.map(([label, r]) => [label, r.code, r.stdout, r.stderr])).toEqual(cases.map(([label]) => [label, 5, '', wrong.stderr]));
     expect(count(sandbox, "SELECT count(*) AS n FROM audit_log WHERE action = 'user.login'")).toBe(0);
-    expect(count(sandbox, 'SELECT count(*) AS n FROM user WHERE last_login_at IS NOT NULL')).toBe(0);
+    expect(count(sandbox, 'SELECT count(*) AS n FROM "user" WHERE last_login_at IS NOT NULL')).toBe(0);
   });
 });
 
@@ -161,7 +161,7 @@ describe('I. passwords longer than 72 bytes (bcrypt would ignore the rest)', () 
     sandbox.addUser('bob');
   });
   afterAll(() => sandbox.cleanup());
-  const exists = (username: string) => count(sandbox, 'SELECT count(*) AS n FROM user WHERE username = ?', username) === 1;
+  const exists = (username: string) => count(sandbox, 'SELECT count(*) AS n FROM "user" WHERE username = ?', username) === 1;
 
   it('add accepts exactly 72 bytes and refuses 73 ASCII bytes and 25 € (75 bytes) with exit 5, naming 72', () => {
     expect(sandbox.run(addArgs('ascii72'), { input: `${'a'.repeat(72)}\n` }).code).toBe(0);
@@ -179,11 +179,11 @@ describe('I. passwords longer than 72 bytes (bcrypt would ignore the rest)', () 
   });
 
   it('edit --reset-password --password-stdin refuses 73 bytes (exit 5, naming 72) and keeps the old password', () => {
-    const [before] = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM user WHERE username = 'bob'");
+    const [before] = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'bob'");
     const result = sandbox.run(['edit', 'bob', '--reset-password', '--password-stdin'], { input: `${'b'.repeat(73)}\n` });
     expect(result.code).toBe(5);
     expect(result.stderr).toContain('72');
-    expect(sandbox.query("SELECT password_hash FROM user WHERE username = 'bob'")).toEqual([before]);
+    expect(sandbox.query("SELECT password_hash FROM \"user\" WHERE username = 'bob'")).toEqual([before]);
   });
 
   it('an import row with a 100-character Password is an error of that row; the user is not created', () => {
@@ -255,7 +255,7 @@ describeAsNobody('K. a database this account cannot write or read (run as nobody
     // Another process (a web server, a long roster run) has the database open: its -wal and -shm exist.
     const holder = new Database(sandbox.db);
     try {
-      holder.prepare('SELECT count(*) FROM user').get();
+      holder.prepare('SELECT count(*) FROM "user"').get();
       expect(fs.existsSync(`${sandbox.db}-shm`)).toBe(true);
       expect(seen('read-only, in use, -wal/-shm 0644', addAnn())).toEqual(named('read-only, in use, -wal/-shm 0644'));
       fs.chmodSync(`${sandbox.db}-wal`, 0o600);
@@ -267,7 +267,7 @@ describeAsNobody('K. a database this account cannot write or read (run as nobody
     fs.chmodSync(sandbox.db, 0o600);
     expect(seen('unreadable, add', addAnn())).toEqual(named('unreadable, add', false));
     expect(seen('unreadable, list', runAsNobody(['list']))).toEqual(named('unreadable, list', false));
-    expect(count(sandbox, "SELECT count(*) AS n FROM user WHERE username = 'ann'")).toBe(0);
+    expect(count(sandbox, "SELECT count(*) AS n FROM \"user\" WHERE username = 'ann'")).toBe(0);
   });
 });
 
@@ -277,7 +277,7 @@ describe('L. usernames that look like options', () => {
     sandbox.addUser('bob');
   });
   afterAll(() => sandbox.cleanup());
-  const dashUsers = () => count(sandbox, "SELECT count(*) AS n FROM user WHERE username LIKE '-%'");
+  const dashUsers = () => count(sandbox, "SELECT count(*) AS n FROM \"user\" WHERE username LIKE '-%'");
 
   it('add --username -y, --username=-y, --username=--yes and --username - are refused (exit 5 or 2), no user created', () => {
     const forms = [['--username', '-y'], ['--username=-y'], ['--username=--yes'], ['--username', '-']];
@@ -296,6 +296,6 @@ describe('L. usernames that look like options', () => {
     expect(fs.readdirSync(sandbox.dir).filter((name) => name.startsWith('-'))).toEqual([]);
     expect(fs.readdirSync(sandbox.dir).filter((name) => !before.includes(name) && !name.startsWith('roster.db'))).toEqual([]);
     expect(dashUsers()).toBe(0);
-    expect(count(sandbox, "SELECT count(*) AS n FROM user WHERE email = 'a@b.org'")).toBe(0);
+    expect(count(sandbox, "SELECT count(*) AS n FROM \"user\" WHERE email = 'a@b.org'")).toBe(0);
   });
 });

@@ -29,7 +29,7 @@ describe('roster list and search', () => {
     const result = sandbox.run([...command, '--format', 'ids'], { env: NOW });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const byId = new Map(sandbox.query<{ id: number; username: string }>('SELECT id, username FROM user').map((u) => [String(u.id), u.username]));
+    const byId = new Map(sandbox.query<{ id: number; username: string }>('SELECT id, username FROM "user"').map((u) => [String(u.id), u.username]));
     return result.stdout.split('\n').filter(Boolean).map((ref) => byId.get(ref.replace(/^id:/, '')));
   };
 
@@ -43,7 +43,7 @@ describe('roster list and search', () => {
     });
     // No login command yet: record logins directly.
     const db = new Database(sandbox.db);
-    const login = db.prepare('UPDATE user SET last_login_at = ? WHERE username = ?');
+    const login = db.prepare('UPDATE "user" SET last_login_at = ? WHERE username = ?');
     login.run('2025-06-01T10:00:00.000Z', 'jdupont');
     login.run('2026-02-20T10:00:00.000Z', 'zoe');
     login.run('2026-02-25T10:00:00.000Z', 'li');
@@ -120,7 +120,7 @@ describe('roster list and search', () => {
       const refs = list(['--format', 'ids', '--sort', 'id']).stdout.trim().split('\n');
       expect(refs.every((r) => /^id:\d+$/.test(r))).toBe(true);
       const ids = refs.map((r) => Number(r.slice(3)));
-      expect(ids).toEqual(sandbox.query<{ id: number }>('SELECT id FROM user WHERE is_system = 0 ORDER BY id').map((r) => r.id));
+      expect(ids).toEqual(sandbox.query<{ id: number }>('SELECT id FROM "user" WHERE is_system = 0 ORDER BY id').map((r) => r.id));
       expect(list(['--format', 'count'])).toEqual({ code: 0, stdout: '6\n', stderr: '' });
       expect(list(['--format', 'count', '--json']).stdout).toBe('{"count":6}\n');
       // The count is that of what the same paging would list.

@@ -10,7 +10,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 describe('roster login-as, auth and config', () => {
   const sandbox = new Sandbox();
   let ids: Record<string, number>;
-  const lastLogin = (username: string) => sandbox.query<{ last_login_at: string | null }>('SELECT last_login_at FROM user WHERE username = ?', username)[0]!.last_login_at;
+  const lastLogin = (username: string) => sandbox.query<{ last_login_at: string | null }>('SELECT last_login_at FROM "user" WHERE username = ?', username)[0]!.last_login_at;
 
   beforeAll(() => {
     const users = [

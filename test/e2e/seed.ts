@@ -39,50 +39,52 @@ export function writeDb<T>(sandbox: Sandbox, work: (db: Database.Database) => T)
   }
 }
 
-/** Inserts users (the search index follows by trigger); returns their ids. */
+/** Inserts users (the search index follows by trigger on SQLite); returns their ids. */
 export function seedUsers(sandbox: Sandbox, users: SeedUser[]): number[] {
-  return writeDb(sandbox, (db) => {
-    const insert = db.prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
-        password_hash, language, active, expires_at, registered_at, last_login_at, deleted_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?, 'seed')`);
-    const role = db.prepare('INSERT INTO user_role (user_id, role) VALUES (?, ?)');
-    return users.map((u) => {
-      const email = `${u.username}@example.org`;
-      const firstname = u.firstname ?? u.username;
-      const lastname = u.lastname ?? 'Seeded';
-      const id = Number(
-        insert.run(
-          u.username,
-          u.username.toLowerCase(),
-          email,
-          email.toLowerCase(),
-          firstname,
-          lastname,
-          foldedKey(firstname),
-          foldedKey(lastname),
-          foldedKey(u.username),
-          foldedKey(email),
-          HASH,
-          u.active === false ? 0 : 1,
-          u.expiresAt ?? null,
-          u.registeredAt ?? '2026-01-01T00:00:00.000Z',
-          u.lastLoginAt ?? null,
-          u.deletedAt ?? null,
-        ).lastInsertRowid,
-      );
-      for (const r of u.roles ?? ['student']) role.run(id, r);
-      return id;
-    });
+  const statements = users.flatMap((u) => {
+    const email = `${u.username}@example.org`;
+    const firstname = u.firstname ?? u.username;
+    const lastname = u.lastname ?? 'Seeded';
+    const user = {
+      sql: `INSERT INTO "user" (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
+        password_hash, language, active, expires_at, registered_at, last_login_at, deleted_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?, 'seed') RETURNING id`,
+      params: [
+        u.username,
+        u.username.toLowerCase(),
+        email,
+        email.toLowerCase(),
+        firstname,
+        lastname,
+        foldedKey(firstname),
+        foldedKey(lastname),
+        foldedKey(u.username),
+        foldedKey(email),
+        HASH,
+        u.active === false ? 0 : 1,
+        u.expiresAt ?? null,
+        u.registeredAt ?? '2026-01-01T00:00:00.000Z',
+        u.lastLoginAt ?? null,
+        u.deletedAt ?? null,
+      ],
+    };
+    const roles = (u.roles ?? ['student']).map((role) => ({ sql: 'INSERT INTO user_role (user_id, role) SELECT id, ? FROM "user" WHERE username_key = ?', params: [role, u.username.toLowerCase()] }));
+    return [user, ...roles];
   });
+  return sandbox
+    .transaction(statements)
+    .filter((rows) => rows.length)
+    .map((rows) => Number(rows[0]!.id));
 }
 
 export function addCourse(sandbox: Sandbox, code: string, ownerId: number | null, title = `Course ${code}`): number {
-  return writeDb(sandbox, (db) =>
-    Number(db.prepare(`INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES (?, ?, ?, ?, '2026-01-01T00:00:00.000Z')`).run(code, code.toLowerCase(), title, ownerId).lastInsertRowid),
-  );
+  const [rows] = sandbox.transaction([
+    { sql: `INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES (?, ?, ?, ?, '2026-01-01T00:00:00.000Z') RETURNING id`, params: [code, code.toLowerCase(), title, ownerId] },
+  ]);
+  return Number(rows![0]!.id);
 }
 
 export function enrol(sandbox: Sandbox, courseId: number, userId: number): void {
-  writeDb(sandbox, (db) => db.prepare(`INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, 'student', '2026-01-01T00:00:00.000Z')`).run(courseId, userId));
+  sandbox.transaction([{ sql: `INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, 'student', '2026-01-01T00:00:00.000Z')`, params: [courseId, userId] }]);
 }
 
 /** Audit rows of one action, oldest first, with parsed details. */

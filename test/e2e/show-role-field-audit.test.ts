@@ -81,7 +81,7 @@ describe('roster role list', () => {
       stderr: '',
     });
     const db = new Database(sandbox.db);
-    db.prepare("UPDATE user SET deleted_at = '2026-01-01T00:00:00Z' WHERE username = 'cy'").run();
+    db.prepare("UPDATE \"user\" SET deleted_at = '2026-01-01T00:00:00Z' WHERE username = 'cy'").run();
     db.close();
     expect(sandbox.json(['role', 'list'])).toEqual([
       { role: 'student', users: 1 },

@@ -46,3 +46,13 @@ export function testPassword(): string | undefined {
   const url = process.env.ROSTER_TEST_POSTGRES;
   return url ? decodeURIComponent(new URL(url).password) || undefined : undefined;
 }
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** Runs statements in one transaction on a test database; returns each one's rows. */
+export function batchOnTestDatabase(url: string, statements: Statement[]): Record<string, unknown>[][] {
+  return JSON.parse(tool(['batch', url], JSON.stringify(statements))) as Record<string, unknown>[][];
+}

@@ -3,7 +3,9 @@
 //   node pg-tool.js create <server-url> <name> [template]   creates a database
 //   node pg-tool.js drop <server-url> <name>                drops it
 //   node pg-tool.js query <database-url>                    runs {sql, params} read from stdin, prints the rows as JSON
+//   node pg-tool.js batch <database-url>                    runs [{sql, params}, …] in one transaction, prints each one's rows
 // `?` placeholders are numbered for PostgreSQL ($1, $2, …); bigints (count(*)) come back as numbers.
+const { URL } = require('node:url');
 const pg = require('pg');
 
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -41,6 +43,14 @@ async function main() {
       const { sql, params } = JSON.parse(input);
       const result = await client.query(numbered(sql), params);
       process.stdout.write(JSON.stringify(result.rows));
+    } else if (command === 'batch') {
+      let input = '';
+      for await (const chunk of process.stdin) input += chunk;
+      const results = [];
+      await client.query('BEGIN');
+      for (const { sql, params } of JSON.parse(input)) results.push((await client.query(numbered(sql), params)).rows);
+      await client.query('COMMIT');
+      process.stdout.write(JSON.stringify(results));
     } else {
       throw new Error(`unknown command ${command}`);
     }

@@ -130,7 +130,7 @@ describe('enrolment (core) on the batch mechanism', () => {
     it('removes course enrolments, deleted users included; not enrolled: unchanged', async () => {
       await enroll(await course('teacher'), 'ada', 'bob');
       db.raw.prepare(`UPDATE user SET deleted_at = ? WHERE username = 'bob'`).run(NOW.toISOString());
-      const result = await runBatch(ctx, await planBatch(ctx, refs('ada', 'bob', 'cyd')), unenrollAction(ctx, await course()));
+      const result = await runBatch(ctx, await planBatch(ctx, refs('ada', 'bob', 'cyd')), unenrollAction(await course()));
       expect(result.changed.map((u) => u.username)).toEqual(['ada', 'bob']);
       expect(result.unchanged.map((u) => u.username)).toEqual(['cyd']);
       expect(enrolments()).toEqual([]);
@@ -155,7 +155,7 @@ describe('enrolment (core) on the batch mechanism', () => {
     it('removes session enrolments', async () => {
       const target = await resolveEnrollTarget(ctx, { session: 'Spring' });
       await enroll(target, 'ada');
-      const result = await runBatch(ctx, await planBatch(ctx, refs('ada', 'bob')), unenrollAction(ctx, target));
+      const result = await runBatch(ctx, await planBatch(ctx, refs('ada', 'bob')), unenrollAction(target));
       expect([result.changed.length, result.unchanged.length]).toEqual([1, 1]);
       expect(db.raw.prepare('SELECT count(*) AS n FROM session_user').get()).toEqual({ n: 0 });
     });

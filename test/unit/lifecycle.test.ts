@@ -162,7 +162,7 @@ describe('lifecycle core', () => {
       const deleted = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['bob'] }), deleteAction(ctx));
       expect(deleted.changed).toHaveLength(1);
       expect(get(bob)).toMatchObject({ deleted_at: NOW, active: 0 });
-      await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['bob'] }), restoreAction(ctx));
+      await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['bob'] }), restoreAction());
       expect(get(bob)).toMatchObject({ deleted_at: null, active: 0 });
     });
 
