@@ -106,7 +106,8 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
   });
   const { action, handedOver, sessionsHandedOver, flushLog } = purgeAction(ctx, receiver);
   const result = await runBatch(ctx, plan, action, { dryRun: opts.dryRun, atomic: opts.atomic });
-  if (result.changed.length && !result.dryRun && !result.rolledBack && !flushLog()) warnLogKept(ctx);
+  const leftover = result.changed.length && !result.dryRun && !result.rolledBack ? await flushLog() : undefined;
+  if (leftover) warn(ctx.io, leftover);
   const purged = result.changed.map((u) => ({
     id: u.id,
     username: u.username,
@@ -133,9 +134,6 @@ async function runAnonymize(ctx: CommandContext, users: string[], opts: BatchCli
   });
   const result = await anonymizeUsers(ctx, plan, { dryRun: opts.dryRun, atomic: opts.atomic });
   await renderBatch(ctx, result, { done: 'anonymized', would: 'anonymize', unchanged: 'already anonymized' });
-  if (!result.logFlushed) warnLogKept(ctx);
+  if (result.leftover) warn(ctx.io, result.leftover);
 }
 
-function warnLogKept(ctx: CommandContext): void {
-  warn(ctx.io, `another process kept the database busy, so its write-ahead log (${ctx.db.location}-wal) may still hold the erased values until the next checkpoint`);
-}

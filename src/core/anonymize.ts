@@ -1,5 +1,5 @@
 import { eraser } from '../db/erasure';
-import { erasureStatements, type ErasureStatements } from '../db/lifecycle-statements';
+import * as erasure from '../db/erasure-repository';
 import { AdminGuard } from './admin-guard';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
@@ -70,8 +70,7 @@ function personalPatterns(personal: readonly string[]): RegExp[] {
 }
 
 /** The personal values of an account as stored now, and as its audit history recorded them before. */
-function personalValues(sql: ErasureStatements, userId: number, history: { details: AuditDetails }[]): string[] {
-  const row = sql.personalData.get<Record<string, string | null>>({ id: userId });
+async function personalValues(trx: Transaction<Database>, userId: number, row: erasure.PersonalData | undefined, history: { details: AuditDetails }[]): Promise<string[]> {
   const values: string[] = [];
   const add = (v: unknown) => {
     if (typeof v === 'string') values.push(v);
@@ -82,7 +81,7 @@ function personalValues(sql: ErasureStatements, userId: number, history: { detai
     add(`${row.firstname} ${row.lastname}`);
     add(`${row.lastname} ${row.firstname}`);
   }
-  for (const { value, type } of sql.extraValues.all<{ value: string; type: string }>({ id: userId })) if (type !== 'boolean') add(value);
+  for (const { value, type } of await erasure.extraValuesOf(trx, userId)) if (type !== 'boolean') add(value);
   for (const { details } of history) {
     for (const change of details.changes ?? []) {
       if (isPersonalField(change.field) && !change.secret) {
@@ -100,17 +99,17 @@ function personalValues(sql: ErasureStatements, userId: number, history: { detai
  * Called before the account row changes (anonymize) or goes (purge), while
  * its values can still be read. Returns how many entries were changed.
  */
-export function eraseFromAuditTrail(sql: ErasureStatements, userId: number): number {
+export async function eraseFromAuditTrail(trx: Transaction<Database>, userId: number): Promise<number> {
   const parse = (rows: { id: number; details: string }[]) => rows.map((r) => ({ id: r.id, details: JSON.parse(r.details) as AuditDetails }));
-  const history = parse(sql.auditRows.all<{ id: number; details: string }>({ id: userId }));
-  const personal = personalValues(sql, userId, history);
-  const username = sql.personalData.get<{ username: string }>({ id: userId })?.username;
-  const mentions = username ? parse(sql.mentionRows.all<{ id: number; details: string }>({ username: username.toLowerCase() })) : [];
+  const history = parse(await erasure.auditEntriesOf(trx, userId));
+  const row = await erasure.personalDataOf(trx, userId);
+  const personal = await personalValues(trx, userId, row, history);
+  const mentions = row ? parse(await erasure.mentionsOf(trx, row.username)) : [];
   let scrubbed = 0;
   for (const entry of [...history, ...mentions]) {
     const clean = scrubAuditDetails(entry.details, personal);
     if (clean === entry.details) continue;
-    sql.setAuditDetails.run({ id: entry.id, details: JSON.stringify(clean) });
+    await erasure.setAuditDetails(trx, entry.id, JSON.stringify(clean));
     scrubbed++;
   }
   return scrubbed;
@@ -128,7 +127,6 @@ export function assertAnonymizable(user: TargetUser): void {
  * active admin are refused.
  */
 export function anonymizeAction(ctx: ServiceContext) {
-  const sql = erasureStatements(ctx.db);
   const erase = eraser(ctx.db);
   const now = nowIso(ctx);
   // Which users of a chunk are admins: read once per chunk.
@@ -140,10 +138,12 @@ export function anonymizeAction(ctx: ServiceContext) {
       assertAnonymizable(user);
       if (user.anonymized_at) return 'unchanged';
       await guard.assert(trx, user, 'anonymize it', 'give another account the admin role first, then anonymize this one');
-      const scrubbed = eraseFromAuditTrail(sql, user.id);
-      const identity = freeIdentity(sql, user.id);
-      sql.anonymize.run({
-          id: user.id,
+      const scrubbed = await eraseFromAuditTrail(trx, user.id);
+      const identity = await freeIdentity(trx, user.id);
+      await erasure.anonymizeAccount(
+        trx,
+        user.id,
+        {
           username: identity.username,
           username_key: identityKey(identity.username),
           username_fold_key: foldedKey(identity.username),
@@ -155,17 +155,18 @@ export function anonymizeAction(ctx: ServiceContext) {
           // The folded copies too: the real name must not survive in a sort key.
           firstname_key: foldedKey('Anonymous'),
           lastname_key: foldedKey('User'),
-          anonymized_at: now,
-      });
-      sql.deleteExtraValues.run({ id: user.id });
-      const tokens = sql.deleteTokens.run({ id: user.id }).changes;
+        },
+        now,
+      );
+      await erasure.deleteExtraValues(trx, user.id);
+      const tokens = await erasure.deleteTokens(trx, user.id);
       auditLog('user.anonymize', user.id, {
         erased: ERASED,
         auditEntriesErased: scrubbed,
         tokensRevoked: tokens,
         changes: user.active ? [{ field: 'active', before: 1, after: 0 }] : [],
         // The copies that still hold what was erased: the administrator destroys them.
-        backupsHoldingData: erase.backupsTaken(),
+        backupsHoldingData: await erase.backupsTaken(trx),
       });
       return 'changed';
     },
@@ -173,23 +174,24 @@ export function anonymizeAction(ctx: ServiceContext) {
 }
 
 /** anonymous-<id>, unless a real account happens to hold it. */
-function freeIdentity(sql: ErasureStatements, userId: number): { username: string; email: string } {
+async function freeIdentity(trx: Transaction<Database>, userId: number): Promise<{ username: string; email: string }> {
   for (let attempt = 0; ; attempt++) {
     const identity = anonymousIdentity(userId, attempt);
-    const holder = sql.identityHolder.get<{ id: number }>({ username_key: identityKey(identity.username), email_key: identityKey(identity.email) });
-    if (!holder || holder.id === userId) return identity;
+    const holder = await erasure.identityHolder(trx, identityKey(identity.username), identityKey(identity.email));
+    if (holder === undefined || holder === userId) return identity;
   }
 }
 
 export interface AnonymizeResult extends BatchResult {
   /** False when another process kept reading old pages, so the write-ahead log could not be emptied yet. */
-  logFlushed: boolean;
+  /** What may still hold the erased values (see Eraser.flushLog), or undefined. */
+  leftover?: string;
 }
 
 /** Runs the erasure over a plan, then empties the write-ahead log, which still holds the old pages. */
 export async function anonymizeUsers(ctx: ServiceContext, plan: BatchPlan, options: BatchOptions = {}): Promise<AnonymizeResult> {
   const action = anonymizeAction(ctx);
   const result = await runBatch(ctx, plan, action, options);
-  const logFlushed = result.changed.length && !result.dryRun && !result.rolledBack ? action.eraser.flushLog().complete : true;
-  return { ...result, logFlushed };
+  const leftover = result.changed.length && !result.dryRun && !result.rolledBack ? await action.eraser.flushLog() : undefined;
+  return { ...result, leftover };
 }

@@ -1,6 +1,6 @@
 import { revokeUnusedTokens, setDeletedAt, unusedTokenCounts } from '../db/account-statements';
 import { eraser } from '../db/erasure';
-import { erasureStatements, lifecycleStatements } from '../db/lifecycle-statements';
+import * as erasure from '../db/erasure-repository';
 import { eraseFromAuditTrail } from './anonymize';
 import { coursesOwnedBy, ownedCourseIds, sessionsCoachedBy, type OwnedCourse, type UserSet } from '../db/course-repository';
 import { findFallbackUser } from '../db/user-repository';
@@ -107,7 +107,7 @@ export interface PurgeRun {
   /** For each purged user id, the ids of the training sessions whose coaching was handed over. */
   sessionsHandedOver: Map<number, number[]>;
   /** Empties the write-ahead log after the purge (it holds the old pages); false when another process kept it. */
-  flushLog(): boolean;
+  flushLog(): Promise<string | undefined>;
 }
 
 /**
@@ -121,43 +121,40 @@ export function assertPurgeable(user: TargetUser): void {
 }
 
 export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): PurgeRun {
-  const sql = lifecycleStatements(ctx.db);
   const erase = eraser(ctx.db);
-  const erasure = erasureStatements(ctx.db);
   const handedOver = new Map<number, number[]>();
   const sessionsHandedOver = new Map<number, number[]>();
   const action: BatchAction = {
-    apply(user, { audit: auditLog }) {
+    async apply(user, { trx, audit: auditLog }) {
       assertPurgeable(user);
-      const courseIds = sql.ownedCourseIds.all<{ id: number }>({ id: user.id }).map((c) => c.id);
+      const courseIds = await erasure.coursesOwnedByUser(trx, user.id);
       // Coached sessions are owned content too: they go to the same account, not to nobody.
-      const sessionIds = sql.coachedSessionIds.all<{ id: number }>({ id: user.id }).map((s) => s.id);
+      const sessionIds = await erasure.sessionsCoachedByUser(trx, user.id);
       if (courseIds.length || sessionIds.length) {
         // The receiver may have changed since it was checked: check again inside this transaction.
-        const now = sql.receiver.get<{ active: number; deleted_at: string | null; anonymized_at: string | null; is_system: number }>({ id: receiver.id });
+        const now = await erasure.receiverState(trx, receiver.id);
         if (!now || (!now.is_system && (!now.active || now.deleted_at || now.anonymized_at))) {
           throw new ConflictError(`the courses of ${user.username} cannot go to ${receiver.username}: that account is no longer active`, 'choose another with --reassign-to <user>');
         }
-        sql.reassignCourses.run({ from: user.id, to: receiver.id });
-        sql.reassignSessions.run({ from: user.id, to: receiver.id });
+        await erasure.handOver(trx, user.id, receiver.id);
       }
       // A purge erases: the person's values leave the audit trail with the row.
-      const auditEntriesErased = eraseFromAuditTrail(erasure, user.id);
-      sql.deleteUser.run({ id: user.id });
+      const auditEntriesErased = await eraseFromAuditTrail(trx, user.id);
+      await erasure.deleteAccount(trx, user.id);
       auditLog('user.purge', user.id, {
         auditEntriesErased,
         coursesHandedOver: courseIds,
         sessionsHandedOver: sessionIds,
         handedTo: receiver.id,
         // The copies that still hold the purged account: the administrator destroys them.
-        backupsHoldingData: erase.backupsTaken(),
+        backupsHoldingData: await erase.backupsTaken(trx),
       });
       handedOver.set(user.id, courseIds);
       sessionsHandedOver.set(user.id, sessionIds);
-      return 'changed';
+      return 'changed' as const;
     },
   };
-  return { action, handedOver, sessionsHandedOver, flushLog: () => erase.flushLog().complete };
+  return { action, handedOver, sessionsHandedOver, flushLog: () => erase.flushLog() };
 }
 
 
