@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { Sandbox } from './helpers';
 
 const NOW = '2026-03-01T09:00:00.000Z';
@@ -10,12 +9,7 @@ describe('roster course', () => {
   const json = <T>(args: string[]) => sandbox.json<T>(args, { env: { ROSTER_TEST_NOW: NOW } });
   /** Writes to the database as another program would (states no command of this issue sets). */
   const write = (sql: string, ...params: unknown[]) => {
-    const db = new Database(sandbox.db);
-    try {
-      db.prepare(sql).run(...params);
-    } finally {
-      db.close();
-    }
+    sandbox.execute(sql, ...params);
   };
   const courses = () => sandbox.query<{ code: string; title: string }>('SELECT code, title FROM course ORDER BY code');
 

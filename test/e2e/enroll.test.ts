@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { Sandbox } from './helpers';
 
 interface BatchJson {
@@ -18,12 +17,7 @@ describe('roster enroll / unenroll and the batch selection', () => {
     return { code: result.code, stderr: result.stderr, body: JSON.parse(result.stdout) as BatchJson };
   };
   const write = (sql: string, ...params: unknown[]) => {
-    const db = new Database(sandbox.db);
-    try {
-      db.prepare(sql).run(...params);
-    } finally {
-      db.close();
-    }
+    sandbox.execute(sql, ...params);
   };
   const enrolled = (code: string) =>
     sandbox

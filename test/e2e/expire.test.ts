@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { BIN, Sandbox } from './helpers';
-import { auditRows, seedUsers, writeDb, type BatchJson } from './seed';
+import { auditRows, seedUsers, type BatchJson } from './seed';
 
 const NOW = '2026-06-15T12:00:00.000Z';
 const env = { ROSTER_TEST_NOW: NOW };
@@ -103,7 +103,7 @@ describe('roster expire', () => {
   });
 
   it('never deactivates the last active admin: exit 4 and a hint, so cron mails it', () => {
-    writeDb(sandbox, (db) => db.prepare("UPDATE \"user\" SET expires_at = '2026-06-01T00:00:00.000Z' WHERE username = 'boss'").run());
+    sandbox.execute("UPDATE \"user\" SET expires_at = '2026-06-01T00:00:00.000Z' WHERE username = 'boss'");
     const result = sandbox.run(['expire', '--quiet'], { env });
     expect(result.code).toBe(4);
     expect(result.stdout).toBe('expired 0 user(s)\n');

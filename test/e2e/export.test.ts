@@ -1,18 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { BIN, Sandbox } from './helpers';
 
 function createCourses(sandbox: Sandbox): void {
-  if (!fs.existsSync(sandbox.db)) expect(sandbox.run(['db', 'migrate']).code).toBe(0);
-  const db = new Database(sandbox.db);
   const at = '2026-01-01T00:00:00.000Z';
-  for (const code of ['MATH101', 'PHYS-2']) {
-    db.prepare('INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)').run(code, code.toLowerCase(), `Course ${code}`, 'en', at);
-  }
-  db.prepare('INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)').run('Autumn 2026', 'autumn 2026', '2026-09-01', '2026-12-20', at);
-  db.close();
+  sandbox.transaction([
+    ...['MATH101', 'PHYS-2'].map((code) => ({ sql: 'INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)', params: [code, code.toLowerCase(), `Course ${code}`, 'en', at] })),
+    { sql: 'INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)', params: ['Autumn 2026', 'autumn 2026', '2026-09-01', '2026-12-20', at] },
+  ]);
 }
 
 function defineFields(sandbox: Sandbox): void {
@@ -35,15 +31,17 @@ function populate(sandbox: Sandbox): void {
   sandbox.addUser('alan', ['--inactive', '--field', 'alumni=yes', '--field', 'birthday=1912-06-23', '--field', 'campus=south'], ['student']);
   sandbox.addUser('grace', ['--field', 'notes=@home'], ['hr_manager', 'invitee']);
   sandbox.addUser('élodie', ['--language', 'es'], ['session_admin']);
-  const db = new Database(sandbox.db);
-  const id = (u: string) => (db.prepare('SELECT id FROM "user" WHERE username = ?').get(u) as { id: number }).id;
-  const enrol = db.prepare('INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, ?, ?)');
-  enrol.run(1, id('ada'), 'teacher', '2026-01-02T00:00:00.000Z');
-  enrol.run(2, id('ada'), 'student', '2026-01-02T00:00:00.000Z');
-  enrol.run(1, id('alan'), 'student', '2026-01-02T00:00:00.000Z');
-  db.prepare('INSERT INTO session_user (session_id, user_id, enrolled_at) VALUES (1, ?, ?)').run(id('grace'), '2026-01-02T00:00:00.000Z');
-  db.prepare("UPDATE \"user\" SET last_login_at = '2026-05-01T10:00:00.000Z' WHERE username = 'grace'").run();
-  db.close();
+  const enrol = (code: string, username: string, role: string) => ({
+    sql: 'INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT course.id, "user".id, ?, ? FROM course, "user" WHERE course.code = ? AND "user".username = ?',
+    params: [role, '2026-01-02T00:00:00.000Z', code, username],
+  });
+  sandbox.transaction([
+    enrol('MATH101', 'ada', 'teacher'),
+    enrol('PHYS-2', 'ada', 'student'),
+    enrol('MATH101', 'alan', 'student'),
+    { sql: `INSERT INTO session_user (session_id, user_id, enrolled_at) SELECT training_session.id, "user".id, ? FROM training_session, "user" WHERE training_session.name = 'Autumn 2026' AND "user".username = 'grace'`, params: ['2026-01-02T00:00:00.000Z'] },
+    { sql: `UPDATE "user" SET last_login_at = '2026-05-01T10:00:00.000Z' WHERE username = 'grace'`, params: [] },
+  ]);
 }
 
 /** Everything an export carries, without the ids that a new database gives anew. */

@@ -1,21 +1,15 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { BIN, FIXTURES, Sandbox } from './helpers';
 
 /** Courses and sessions are inserted straight into the file: `roster course add` is another issue. */
 function createCourses(sandbox: Sandbox, codes: string[], sessions: string[] = []): void {
-  if (!fs.existsSync(sandbox.db)) expect(sandbox.run(['db', 'migrate']).code).toBe(0);
-  const db = new Database(sandbox.db);
   const at = new Date().toISOString();
-  for (const code of codes) {
-    db.prepare('INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)').run(code, code.toLowerCase(), `Course ${code}`, 'en', at);
-  }
-  for (const name of sessions) {
-    db.prepare('INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)').run(name, name.toLowerCase(), '2026-09-01', '2026-12-20', at);
-  }
-  db.close();
+  sandbox.transaction([
+    ...codes.map((code) => ({ sql: 'INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)', params: [code, code.toLowerCase(), `Course ${code}`, 'en', at] })),
+    ...sessions.map((name) => ({ sql: 'INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)', params: [name, name.toLowerCase(), '2026-09-01', '2026-12-20', at] })),
+  ]);
 }
 
 const fixture = (name: string) => path.join(FIXTURES, name);

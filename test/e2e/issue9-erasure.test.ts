@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Sandbox } from './helpers';
-import { seedUsers, writeDb } from './seed';
+import { seedUsers } from './seed';
 
 const env = { ROSTER_NOW: '2026-06-15T12:00:00.000Z' };
 
@@ -74,7 +74,7 @@ describe('issue 9: an anonymized person leaves no trace in the database file', (
     // Edits: the search index records each old entry with a delete marker.
     expect(sandbox.run(['edit', person.username, '--email', person.email], { env }).code).toBe(0);
     for (let i = 300; i < 320; i++) expect(sandbox.run(['edit', `member${i}`, '--lastname', `Edited${i}`], { env }).code).toBe(0);
-    writeDb(sandbox, (db) => db.prepare("UPDATE \"user\" SET firstname = 'Renamed' || id WHERE username LIKE 'member3%'").run());
+    sandbox.execute("UPDATE \"user\" SET firstname = 'Renamed' || id WHERE username LIKE 'member3%'");
     expect(sandbox.run(['delete', '--registered-before', '2025-06-01', '--yes'], { env }).code).toBe(0);
     expect(sandbox.run(['purge', '--registered-before', '2025-06-01', '--yes'], { env })).toMatchObject({ code: 0, stdout: expect.stringContaining('purged 300 user(s)') });
 
@@ -113,7 +113,7 @@ describe('issue 9: purged accounts leave no trace in the database file', () => {
       ...Array.from({ length: 3000 }, (_, i) => ({ username: `leaver${i}`, registeredAt: '2025-01-01T00:00:00.000Z' })),
     ]);
     // Emails that occur nowhere else (the purge audit row keeps the username, not the email).
-    writeDb(sandbox, (db) => db.prepare("UPDATE \"user\" SET email = 'purgeme-' || substr(username, 7) || '-zqx@example.org', email_key = 'purgeme-' || substr(username, 7) || '-zqx@example.org' WHERE username LIKE 'leaver%'").run());
+    sandbox.execute("UPDATE \"user\" SET email = 'purgeme-' || substr(username, 7) || '-zqx@example.org', email_key = 'purgeme-' || substr(username, 7) || '-zqx@example.org' WHERE username LIKE 'leaver%'");
     expect(sandbox.query("SELECT email FROM \"user\" WHERE username = 'leaver42'")).toEqual([{ email: 'purgeme-42-zqx@example.org' }]);
     expect(sandbox.run(['delete', '--registered-before', '2025-06-01', '--yes'], { env })).toMatchObject({ code: 0, stdout: expect.stringContaining('deleted 3000 user(s)') });
     const before = fileBytes(sandbox).some((f) => f.bytes.includes(Buffer.from('purgeme-')));

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, Sandbox } from './helpers';
-import { seedUsers, writeDb } from './seed';
+import { seedUsers } from './seed';
 
 /**
  * What a newcomer found after the first fixes of issue 9: each test failed
@@ -67,7 +67,7 @@ describe('issue 9, second round: hostile text', () => {
   });
 
   it('list --json escapes C1 and text-direction characters the JSON way: the same JSON, nothing raw', () => {
-    writeDb(sandbox, (db) => db.prepare("UPDATE \"user\" SET firstname = ? WHERE username = 'bob'").run('B\u009b31m\u202eob'));
+    sandbox.execute("UPDATE \"user\" SET firstname = ? WHERE username = 'bob'", 'B\u009b31m\u202eob');
     const result = sandbox.run(['list', '--json']);
     expect(result.code).toBe(0);
     expect(result.stdout).not.toMatch(RAW);
@@ -81,7 +81,7 @@ describe('issue 9, second round: imports', () => {
   afterAll(() => sandbox.cleanup());
   beforeAll(() => {
     seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }]);
-    writeDb(sandbox, (db) => db.prepare("INSERT INTO course (code, code_key, title, created_at) VALUES ('C101', 'c101', 'Algebra', '2026-01-01T00:00:00.000Z')").run());
+    sandbox.execute("INSERT INTO course (code, code_key, title, created_at) VALUES ('C101', 'c101', 'Algebra', '2026-01-01T00:00:00.000Z')");
   });
   const users = () => sandbox.query<{ n: number }>('SELECT count(*) AS n FROM "user" WHERE is_system = 0')[0]!.n;
 

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
 import { Sandbox } from './helpers';
 import { seedUsers } from './seed';
 
@@ -42,12 +41,12 @@ describe('roster list and search', () => {
       if (result.code !== 0) throw new Error(result.stderr);
     });
     // No login command yet: record logins directly.
-    const db = new Database(sandbox.db);
-    const login = db.prepare('UPDATE "user" SET last_login_at = ? WHERE username = ?');
-    login.run('2025-06-01T10:00:00.000Z', 'jdupont');
-    login.run('2026-02-20T10:00:00.000Z', 'zoe');
-    login.run('2026-02-25T10:00:00.000Z', 'li');
-    db.close();
+    const login = 'UPDATE "user" SET last_login_at = ? WHERE username = ?';
+    sandbox.transaction([
+      { sql: login, params: ['2025-06-01T10:00:00.000Z', 'jdupont'] },
+      { sql: login, params: ['2026-02-20T10:00:00.000Z', 'zoe'] },
+      { sql: login, params: ['2026-02-25T10:00:00.000Z', 'li'] },
+    ]);
   });
   afterAll(() => sandbox.cleanup());
 

@@ -1,5 +1,4 @@
 import os from 'node:os';
-import Database from 'better-sqlite3';
 import { Sandbox } from './helpers';
 
 describe('roster show', () => {
@@ -10,12 +9,12 @@ describe('roster show', () => {
     sandbox.run(['field', 'add', 'alumni', '--type', 'boolean']);
     ada = sandbox.addUser('ada', ['--official-code', 'A-1', '--expires', '2026-02-01', '--field', 'cohort=2026', '--field', 'alumni=no'], ['teacher', 'admin']);
     // Courses and sessions have no commands yet: enrol directly.
-    const db = new Database(sandbox.db);
-    db.prepare("INSERT INTO course (id, code, code_key, title, owner_id, created_at) VALUES (1, 'MATH101', 'math101', 'Algebra', ?, '2026-01-01T00:00:00.000Z')").run(ada);
-    db.prepare("INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (1, ?, 'teacher', '2026-01-02T00:00:00.000Z')").run(ada);
-    db.prepare("INSERT INTO training_session (id, name, name_key, starts_on, ends_on, created_at) VALUES (1, 'Spring 2026', 'spring 2026', '2026-03-01T00:00:00.000Z', '2026-06-30T00:00:00.000Z', '2026-01-01T00:00:00.000Z')").run();
-    db.prepare("INSERT INTO session_user (session_id, user_id, enrolled_at) VALUES (1, ?, '2026-01-03T00:00:00.000Z')").run(ada);
-    db.close();
+    sandbox.transaction([
+      { sql: "INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES ('MATH101', 'math101', 'Algebra', ?, '2026-01-01T00:00:00.000Z')", params: [ada] },
+      { sql: "INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT id, ?, 'teacher', '2026-01-02T00:00:00.000Z' FROM course WHERE code_key = 'math101'", params: [ada] },
+      { sql: "INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES ('Spring 2026', 'spring 2026', '2026-03-01T00:00:00.000Z', '2026-06-30T00:00:00.000Z', '2026-01-01T00:00:00.000Z')", params: [] },
+      { sql: "INSERT INTO session_user (session_id, user_id, enrolled_at) SELECT id, ?, '2026-01-03T00:00:00.000Z' FROM training_session WHERE name_key = 'spring 2026'", params: [ada] },
+    ]);
   });
   afterAll(() => sandbox.cleanup());
 
@@ -80,9 +79,7 @@ describe('roster role list', () => {
       stdout: 'student        2\nteacher        2\nsession_admin  0\nhr_manager     0\ninvitee        0\nadmin          1\n',
       stderr: '',
     });
-    const db = new Database(sandbox.db);
-    db.prepare("UPDATE \"user\" SET deleted_at = '2026-01-01T00:00:00Z' WHERE username = 'cy'").run();
-    db.close();
+    sandbox.execute(`UPDATE "user" SET deleted_at = '2026-01-01T00:00:00Z' WHERE username = 'cy'`);
     expect(sandbox.json(['role', 'list'])).toEqual([
       { role: 'student', users: 1 },
       { role: 'teacher', users: 1 },
