@@ -1,8 +1,19 @@
-/** @type {import('jest').Config} */
+/**
+ * scripts/test.mjs runs this suite once per engine (ROSTER_TEST_ENGINE).
+ * On PostgreSQL, what is not yet written for it is left out, by name:
+ * - the unit tests, which open an SQLite file of their own (test/unit/helpers.ts);
+ * - the import's end-to-end tests: import runs on SQLite only so far (issue 11).
+ * Single tests of other files that only make sense on SQLite, or that need
+ * import, say so by name (test/support/engine.ts) and are skipped there.
+ * @type {import('jest').Config}
+ */
+const NOT_YET_ON_POSTGRES = ['<rootDir>/test/unit/', '<rootDir>/test/e2e/import.test.ts'];
+
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', ...(process.env.ROSTER_TEST_ENGINE === 'postgres' ? NOT_YET_ON_POSTGRES : [])],
   transform: { '^.+\\.ts$': 'ts-jest' },
   // End-to-end tests spawn the CLI; two workers match the two cores.
   maxWorkers: 2,

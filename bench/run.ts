@@ -4,6 +4,7 @@ import { lifecycleBench } from './lifecycle.bench';
 import { exportBench } from './export.bench';
 import { bcryptImportBench, importBench, xmlImportBench } from './import.bench';
 import { usersBench } from './users.bench';
+import { postgresBench } from './postgres.bench';
 
 /**
  * `npm run bench`: every figure next to the raw limit measured in the same run.
@@ -18,6 +19,7 @@ const SUITES: Record<string, () => Promise<void>> = {
   'import-xml': xmlImportBench,
   export: exportBench,
   users: usersBench,
+  postgres: postgresBench,
 };
 
 async function main(): Promise<void> {

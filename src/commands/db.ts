@@ -57,5 +57,25 @@ export function register(commands: CommandRegistry): void {
         }),
       );
     examples(backup, ['roster db backup /var/backups/roster-$(date +%F).db']);
+
+    const copy = db
+      .command('copy')
+      .description('copy the whole database into a new file or an empty PostgreSQL database (or back), checking the counts')
+      .requiredOption('--to <file|url>', 'the target: a file that does not exist yet, or postgres://… of an empty database')
+      .action(async (opts: { to: string }, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { copyDatabase, openCopyTarget } = await import('../db/copy');
+          const target = await openCopyTarget(ctx.db, opts.to);
+          try {
+            const result = await copyDatabase(ctx.db, target);
+            if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
+            const counts = Object.entries(result.rows).map(([table, n]) => `${n.toLocaleString('en')} ${table}`);
+            line(ctx.io.stdout, `copied ${result.from} to ${result.to}: ${counts.join(', ')} (row counts compared on both sides)`);
+          } finally {
+            await target.close();
+          }
+        }),
+      );
+    examples(copy, ["roster db copy --to 'postgres://roster@db.example.org/roster'", 'roster --db postgres://roster@db.example.org/roster db copy --to /var/lib/roster/roster.db']);
   });
 }

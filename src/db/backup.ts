@@ -20,7 +20,7 @@ export async function backupDatabase(db: RosterDb, file: string, options: { forc
   output.close();
   try {
     if (db.engine === 'sqlite') await db.raw.backup(output.temporary);
-    else await runPgDump(dump!, output.temporary);
+    else await runPgDump(dump!, output.temporary, target);
     output.commit();
   } catch (error) {
     output.abandon();
@@ -67,7 +67,7 @@ function findPgDump(): string | undefined {
   return versions.map((v) => path.join(debian, v, 'bin', 'pg_dump')).find((candidate) => fs.existsSync(candidate));
 }
 
-function runPgDump(dump: PgDump, file: string): Promise<void> {
+function runPgDump(dump: PgDump, file: string, target: string): Promise<void> {
   const env = { ...process.env, ...(dump.password === undefined ? {} : { PGPASSWORD: dump.password }) };
   return new Promise((resolve, reject) => {
     const child = spawn(dump.program, ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${dump.url}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -77,7 +77,8 @@ function runPgDump(dump: PgDump, file: string): Promise<void> {
     child.on('close', (code) => {
       if (code === 0) return resolve();
       const said = stderr.trim().split('\n').slice(-3).join('; ');
-      reject(new SystemError(`pg_dump of ${dump.shown} failed (exit ${code}): ${said}`, 'pg_dump must be of the same major version as the server or newer; check it with pg_dump --version'));
+      const hint = /space left|disk full|quota/i.test(said) ? 'free some space there, or choose another directory' : 'pg_dump must be of the same major version as the server or newer; check it with pg_dump --version';
+      reject(new SystemError(`cannot back up ${dump.shown} to ${target}: pg_dump failed (exit ${code}): ${said}`, hint));
     });
   });
 }

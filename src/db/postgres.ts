@@ -52,6 +52,29 @@ function withLibpqSslModes(url: string): string {
   return parsed.toString();
 }
 
+/**
+ * A client that closes its socket when it fails to connect. pg-pool drops
+ * such a client without ending it, and after a refused login (no password,
+ * a wrong one) the server keeps the half-open connection for its
+ * authentication_timeout (60 s): roster would print its error, then hang.
+ */
+class ClosingClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: (err: Error) => void): void;
+  override connect(callback?: (err: Error) => void): Promise<pg.Client> | void {
+    const closeOnError = (error: Error): Error => {
+      this.end().catch(() => {});
+      return error;
+    };
+    if (!callback) {
+      return super.connect().catch((error: Error) => {
+        throw closeOnError(error);
+      });
+    }
+    super.connect((error: Error) => callback(error ? closeOnError(error) : error));
+  }
+}
+
 export interface PostgresConnection {
   kysely: Kysely<Database>;
   location: string;
@@ -65,6 +88,7 @@ export interface PostgresConnection {
  */
 export function connectPostgres(url: string, lockTimeoutMs: number): PostgresConnection {
   const pool = new pg.Pool({
+    Client: ClosingClient,
     connectionString: withLibpqSslModes(url),
     max: 1,
     application_name: 'roster',

@@ -8,6 +8,10 @@ import { BusyError, NotFoundError } from '../shared/errors';
  */
 export function unusableDatabase(file: string | undefined, error: unknown): unknown {
   const code = (error as { code?: unknown } | undefined)?.code;
+  // pg's own words when the server asks for a password and none was given (it carries no code).
+  if (typeof code !== 'string' && /client password must be a string/.test((error as Error | undefined)?.message ?? '')) {
+    return new NotFoundError(`cannot connect to the database ${file ?? ''}: the server asks for a password, and none was given`, 'put it in PGPASSWORD or ~/.pgpass (mode 0600), or in the URL');
+  }
   if (typeof code !== 'string') return error;
   if (!code.startsWith('SQLITE')) return unusablePostgres(file, code, error as Error);
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_BUSY_')) {

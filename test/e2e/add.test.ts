@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { Sandbox, type RunResult } from './helpers';
+import { ENGINE } from '../support/engine';
 
 const USER_KEYS = ['id', 'username', 'email', 'firstname', 'lastname', 'roles', 'active', 'language', 'officialCode', 'phone', 'picture', 'expiresAt', 'registeredAt', 'lastLoginAt', 'deletedAt', 'anonymizedAt', 'extra'];
 const NOW = '2026-03-01T09:30:00.000Z';
@@ -31,7 +32,7 @@ describe('roster add', () => {
       env: { ROSTER_TEST_NOW: NOW },
     });
     // The first command on a new database says so, once.
-    expect(result).toEqual({ code: 0, stdout: 'added user ada (id:2): Ada Lovelace <ada@example.org>, roles: teacher, admin\n', stderr: `roster: created a new, empty database at ${sandbox.db}\n` });
+    expect(result).toEqual({ code: 0, stdout: 'added user ada (id:2): Ada Lovelace <ada@example.org>, roles: teacher, admin\n', stderr: sandbox.createdNotice });
     const [row] = sandbox.query<Record<string, unknown>>('SELECT * FROM "user" WHERE username = ?', 'ada');
     expect(row).toMatchObject({ email: 'ada@example.org', email_key: 'ada@example.org', official_code: 'T-1', phone: '+33 1 02', language: 'fr', active: 1, expires_at: '2027-06-30T23:59:59.999Z', registered_at: NOW, created_by: 'registrar' });
     expect(row!.password_hash).toMatch(/^\$2b\$04\$/);
@@ -170,6 +171,7 @@ describe('roster add', () => {
     expect(sandbox.json<{ picture: string }>([...base('pic2'), '--picture', 'https://example.org/a.png']).picture).toBe('https://example.org/a.png');
     const missing = sandbox.run([...base('pic3'), '--picture', 'nowhere.png']);
     expect(missing).toMatchObject({ code: 3, stderr: `roster: error: picture: no file ${path.join(sandbox.dir, 'nowhere.png')}\n  hint: give an existing image path or an http(s) URL\n` });
-    expect(fs.existsSync(sandbox.db)).toBe(true);
+    // The SQLite file was made by the first command (which failed after opening it).
+    if (ENGINE === 'sqlite') expect(fs.existsSync(sandbox.db)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Sandbox } from './helpers';
 import { PASSWORD, addCourse, auditRows, enrol, seedUsers, type BatchJson } from './seed';
+import { itOnSqlite } from '../support/engine';
 
 const env = { ROSTER_TEST_NOW: '2026-06-15T12:00:00.000Z' };
 
@@ -40,7 +41,7 @@ describe('roster anonymize', () => {
   });
   afterAll(() => sandbox.cleanup());
 
-  it('(the checks below can see personal data: before, the file holds it and search finds it)', () => {
+  itOnSqlite('(the checks below can see personal data: before, the file holds it and search finds it)', () => {
     const text = fileText();
     expect(OLD.filter((v) => !text.includes(v.toLowerCase()))).toEqual([]);
     expect(sandbox.json<{ id: number }[]>(['search', 'quixot']).map((u) => u.id)).toEqual([id]);
@@ -79,7 +80,7 @@ describe('roster anonymize', () => {
     expect(sandbox.query('SELECT user_id FROM course_user WHERE course_id = ?', enrolled)).toEqual([{ user_id: id }]);
   });
 
-  it('leaves no trace of any old value: not in search, not in a MATCH query, not in the audit log, not in the file', () => {
+  itOnSqlite('leaves no trace of any old value: not in search, not in a MATCH query, not in the audit log, not in the file', () => {
     for (const keyword of ['zelda', 'quixotic', 'zelda.quixote@example.org', 'ZB-99881']) {
       expect([keyword, sandbox.run(['search', keyword, '--system']).stdout]).toEqual([keyword, '']);
     }

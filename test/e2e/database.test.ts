@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BIN, Sandbox } from './helpers';
+import { itOnSqlite } from '../support/engine';
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
@@ -84,7 +85,7 @@ describe('an unexpected failure', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
 
-  it('is an internal error (exit 1): one line asking for a report, the stack only with ROSTER_DEBUG', () => {
+  itOnSqlite('is an internal error (exit 1): one line asking for a report, the stack only with ROSTER_DEBUG', () => {
     sandbox.addUser('ada');
     // A schema damaged behind roster's back.
     const db = new Database(sandbox.db);
@@ -106,7 +107,7 @@ describe('roster db', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
 
-  it('status lists pending migrations of a new file without applying them; migrate applies them once', () => {
+  itOnSqlite('status lists pending migrations of a new file without applying them; migrate applies them once', () => {
     const status = sandbox.run(['db', 'status']);
     expect(status.code).toBe(0);
     expect(status.stdout).toBe(`database: ${sandbox.db}\npending  0001_users\npending  0002_courses\npending  0003_lifecycle\npending  0004_list_order\npending  0005_secure_erase\npending  0006_folded_search\npending  0007_look_alike_keys\npending  0008_folded_identity_search\npending  0009_postgres_search\n`);
@@ -118,7 +119,7 @@ describe('roster db', () => {
     expect(applied.migrations.every((m) => /^\d{4}-\d{2}-\d{2}T/.test(m.appliedAt ?? ''))).toBe(true);
   });
 
-  it('backup writes a consistent private copy, and never overwrites', () => {
+  itOnSqlite('backup writes a consistent private copy, and never overwrites', () => {
     sandbox.addUser('ada');
     const target = path.join(sandbox.dir, 'backup.db');
     const result = sandbox.run(['db', 'backup', target]);
@@ -160,7 +161,7 @@ describe('two writers at once', () => {
 
   const addArgs = (u: string) => ['add', '--username', u, '--email', `${u}@example.org`, '--firstname', u, '--lastname', 'X', '--role', 'student', '--generate-password'];
 
-  it('on a new database: each creates its user, the schema is migrated once', async () => {
+  itOnSqlite('on a new database: each creates its user, the schema is migrated once', async () => {
     const results = await Promise.all(['one', 'two', 'three', 'four'].map((u) => runAsync(addArgs(u))));
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     // The one that created the file says so; the others found it there.
@@ -169,7 +170,7 @@ describe('two writers at once', () => {
     expect(sandbox.query('SELECT count(*) AS n FROM kysely_migration')).toEqual([{ n: 9 }]);
   });
 
-  it('wait for each other instead of failing (busy timeout)', async () => {
+  itOnSqlite('wait for each other instead of failing (busy timeout)', async () => {
     const holder = new Database(sandbox.db);
     holder.exec('BEGIN IMMEDIATE');
     const pending = runAsync(addArgs('waiter'));

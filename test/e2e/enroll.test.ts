@@ -28,7 +28,7 @@ describe('roster enroll / unenroll and the batch selection', () => {
       .map((r) => `${r.username}:${r.role}`);
   const inSession = (name: string) =>
     sandbox
-      .query<{ username: string }>('SELECT u.username FROM session_user su JOIN "user" u ON u.id = su.user_id JOIN training_session s ON s.id = su.session_id WHERE s.name = ? ORDER BY u.username', name)
+      .query<{ username: string }>('SELECT u.username FROM "session_user" su JOIN "user" u ON u.id = su.user_id JOIN training_session s ON s.id = su.session_id WHERE s.name = ? ORDER BY u.username', name)
       .map((r) => r.username);
   const auditCount = (action: string) => sandbox.query<{ n: number }>('SELECT count(*) AS n FROM audit_log WHERE action = ?', action)[0]!.n;
   const ids: Record<string, number> = {};

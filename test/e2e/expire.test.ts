@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { BIN, Sandbox } from './helpers';
 import { auditRows, seedUsers, type BatchJson } from './seed';
+import { itOnSqlite } from '../support/engine';
 
 const NOW = '2026-06-15T12:00:00.000Z';
 const env = { ROSTER_TEST_NOW: NOW };
@@ -141,7 +142,7 @@ describe('roster expire from two cron jobs at once', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
 
-  it('both exit 0, and each account is deactivated exactly once', async () => {
+  itOnSqlite('both exit 0, and each account is deactivated exactly once', async () => {
     const due = 6000;
     seedUsers(sandbox, [
       { username: 'boss', roles: ['admin'] },
@@ -165,7 +166,7 @@ describe('roster expire from two cron jobs at once', () => {
     expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE active = 1 AND is_system = 0")).toEqual([{ n: 501 }]);
   });
 
-  it('also on a database that does not exist yet: the first one creates it, the other waits', async () => {
+  itOnSqlite('also on a database that does not exist yet: the first one creates it, the other waits', async () => {
     const fresh = `${sandbox.dir}/fresh.db`;
     const results = await Promise.all([1, 2, 3].map(() => start(sandbox, ['--db', fresh, 'expire', '--quiet'], env)));
     expect(results.map(({ code, stdout }) => ({ code, stdout }))).toEqual([1, 2, 3].map(() => ({ code: 0, stdout: '' })));

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, Sandbox } from './helpers';
+import { itNotYetOnPostgres, itOrSkipOnPostgres } from '../support/engine';
 
 function createCourses(sandbox: Sandbox): void {
   const at = '2026-01-01T00:00:00.000Z';
@@ -39,7 +40,7 @@ function populate(sandbox: Sandbox): void {
     enrol('MATH101', 'ada', 'teacher'),
     enrol('PHYS-2', 'ada', 'student'),
     enrol('MATH101', 'alan', 'student'),
-    { sql: `INSERT INTO session_user (session_id, user_id, enrolled_at) SELECT training_session.id, "user".id, ? FROM training_session, "user" WHERE training_session.name = 'Autumn 2026' AND "user".username = 'grace'`, params: ['2026-01-02T00:00:00.000Z'] },
+    { sql: `INSERT INTO "session_user" (session_id, user_id, enrolled_at) SELECT training_session.id, "user".id, ? FROM training_session, "user" WHERE training_session.name = 'Autumn 2026' AND "user".username = 'grace'`, params: ['2026-01-02T00:00:00.000Z'] },
     { sql: `UPDATE "user" SET last_login_at = '2026-05-01T10:00:00.000Z' WHERE username = 'grace'`, params: [] },
   ]);
 }
@@ -126,7 +127,7 @@ describe('roster export', () => {
     expect(result.status).toBe(0);
   });
 
-  it('imports what list --format csv writes (the CSV of export)', () => {
+  itNotYetOnPostgres('imports what list --format csv writes (the CSV of export)', () => {
     const listed = sandbox.file('listed.csv', sandbox.run(['list', '--format', 'csv']).stdout);
     const target = new Sandbox();
     try {
@@ -142,7 +143,8 @@ describe('roster export', () => {
     }
   });
 
-  it.each(['csv', 'xml', 'json'])('round trip in %s: export, import into an empty database, same users, roles, fields, enrolments', (format) => {
+  // import: not yet on PostgreSQL.
+  itOrSkipOnPostgres.each(['csv', 'xml', 'json'])('round trip in %s: export, import into an empty database, same users, roles, fields, enrolments', (format) => {
     const file = path.join(sandbox.dir, `round-trip.${format}`);
     expect(sandbox.run(['export', file, '--include-password-hashes']).code).toBe(0);
     const target = new Sandbox();

@@ -141,6 +141,11 @@ export class Sandbox {
     }
   }
 
+  /** What the first command on a new database says on stderr: only a new SQLite file is announced. */
+  get createdNotice(): string {
+    return ENGINE === 'sqlite' ? `roster: created a new, empty database at ${this.db}\n` : '';
+  }
+
   /** Where the database is, as roster shows it: the path, or the URL with its password redacted. */
   get location(): string {
     if (ENGINE !== 'postgres') return this.db;

@@ -1,5 +1,6 @@
 import { Sandbox } from './helpers';
 import { HAS_SCRIPT, runInTerminal } from './terminal';
+import { ENGINE } from '../support/engine';
 
 const onTerminal = HAS_SCRIPT ? it : it.skip;
 const ENTER = '\r';
@@ -64,7 +65,8 @@ describe('review of the session: batch edit, list csv, filters, import prompt', 
     expect(result.screen).not.toContain('\\u000d');
   });
 
-  onTerminal('the import column prompt does not print passwords or hashes of an unknown column as "samples"', async () => {
+  // import: not yet on PostgreSQL.
+  (ENGINE === 'sqlite' ? onTerminal : it.skip)('the import column prompt does not print passwords or hashes of an unknown column as "samples"', async () => {
     const secret = 'Geheim-Passwort-123';
     const hash = '$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
     sandbox.file('german.csv', `LastName;FirstName;Email;UserName;Kennwort;Passwort_Hash\nMeier;Anna;anna@example.org;ameier;${secret};${hash}\n`);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Sandbox } from './helpers';
 import { seedUsers, writeDb } from './seed';
+import { itNotYetOnPostgres, itOnSqlite, itOrSkipOnPostgres } from '../support/engine';
 
 /** Issue 10, "what a sysadmin tripped over": each test failed on the code before its fix. */
 describe('issue 10: imports and exports', () => {
@@ -23,7 +24,7 @@ describe('issue 10: imports and exports', () => {
     expect(result.stderr).not.toContain('UTF-8');
   });
 
-  it('re-importing a report gives a report with one ImportError column', () => {
+  itNotYetOnPostgres('re-importing a report gives a report with one ImportError column', () => {
     sandbox.file('first.csv', 'LastName;FirstName;Email;UserName;Password\nL;F;not-an-email;rep1;long secret 1\n');
     expect(sandbox.run(['import', 'first.csv', '--report', 'rejected.csv']).code).toBe(6);
     expect(sandbox.run(['import', 'rejected.csv', '--report', 'rejected-again.csv']).code).toBe(6);
@@ -37,7 +38,7 @@ describe('issue 10: imports and exports', () => {
     expect(result.stdout).toContain('boss;1');
   });
 
-  it('a failing --atomic import refuses before hashing a single password, and reports no generated password', () => {
+  itNotYetOnPostgres('a failing --atomic import refuses before hashing a single password, and reports no generated password', () => {
     const rows = ['LastName;FirstName;Email;UserName;Password'];
     for (let i = 0; i < 60; i++) rows.push(`L${i};F${i};atom${i}@example.org;atom${i};${i === 30 ? '' : `long secret ${i}`}`);
     rows.push('Bad;Row;not-an-email;atombad;long secret x');
@@ -235,7 +236,7 @@ describe('issue 10: --on-existing update keeps what users changed themselves', (
     expect(sandbox.run(['import', 'people.csv']).code).toBe(0);
   });
 
-  it('a rerun with update does not reset passwords (only --update-passwords does), and names the rows it skipped', async () => {
+  itNotYetOnPostgres('a rerun with update does not reset passwords (only --update-passwords does), and names the rows it skipped', async () => {
     const bcrypt = (await import('bcryptjs')).default;
     const hash = () => sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'ann'")[0]!.password_hash;
     const before = hash();
@@ -250,7 +251,7 @@ describe('issue 10: --on-existing update keeps what users changed themselves', (
     expect(bcrypt.compareSync('file secret 2', hash().replace(/^\$2b\$/, '$2a$'))).toBe(true);
   });
 
-  it('--replace-roles replaces the roles; without it the file only adds', () => {
+  itNotYetOnPostgres('--replace-roles replaces the roles; without it the file only adds', () => {
     sandbox.file('teacher.csv', 'LastName;FirstName;Email;UserName;Status\nLee;Ann;ann@example.org;ann;1\n');
     expect(sandbox.run(['import', 'teacher.csv', '--on-existing', 'update']).code).toBe(0);
     expect(sandbox.json<{ roles: string[] }>(['show', 'ann']).roles).toEqual(['student', 'teacher']);
@@ -333,7 +334,8 @@ describe('issue 10: export then import keeps the deleted and anonymized state', 
       )
       .map((u) => ({ username: u.username.replace(/^anonymous-\d+$/, 'anonymous'), deleted: u.deleted, anonymized: u.anonymized, active: u.active }));
 
-  it.each(['csv', 'xml', 'json'])('in %s: Chamilo Active -2 for deleted, an AnonymizedAt column (JSON fields)', (format) => {
+  // import: not yet on PostgreSQL.
+  itOrSkipOnPostgres.each(['csv', 'xml', 'json'])('in %s: Chamilo Active -2 for deleted, an AnonymizedAt column (JSON fields)', (format) => {
     const file = `${source.dir}/all.${format}`;
     const exported = source.run(['export', file, '--deleted']);
     expect(exported.code).toBe(0);
@@ -369,7 +371,7 @@ describe('issue 10: md5 and sha1 hashes of an old Chamilo', () => {
     );
   });
 
-  it('imports them marked legacy, lists them, verifies them and upgrades the hash to bcrypt at the first login (audited)', () => {
+  itNotYetOnPostgres('imports them marked legacy, lists them, verifies them and upgrades the hash to bcrypt at the first login (audited)', () => {
     const imported = sandbox.run(['import', 'chamilo-111.csv', '--json']);
     expect(imported.code).toBe(6);
     expect(JSON.parse(imported.stdout)).toMatchObject({ created: 2, failed: 1 });
@@ -628,7 +630,7 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
     expect(sandbox.run(['edit', 'jose', '--email', 'soren@example.org']).stderr).toContain('email "soren@example.org" looks like "søren@example.org", the email of user søren');
   });
 
-  it('import warns about look-alikes in the database and between rows of the file', () => {
+  itNotYetOnPostgres('import warns about look-alikes in the database and between rows of the file', () => {
     sandbox.file('alike.csv', 'LastName;FirstName;Email;UserName;Password\nL;F;j1@example.org;JOSÉ.b;long secret 1\nL;F;j2@example.org;jose.b;long secret 2\nL;F;sr@example.org;sören;long secret 3\n');
     const result = sandbox.run(['import', 'alike.csv']);
     expect(result.code).toBe(0);
@@ -637,7 +639,7 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
     expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username IN ('JOSÉ.b', 'jose.b', 'sören')")).toEqual([{ n: 3 }]);
   });
 
-  it('a database made before the folded keys gets them from migration 0007', () => {
+  itOnSqlite('a database made before the folded keys gets them from migration 0007', () => {
     const old = new Sandbox();
     try {
       old.addUser('þóra');
@@ -689,7 +691,7 @@ describe('issue 10: what a newcomer tripped over in this session', () => {
     sandbox.addUser('pat');
   });
 
-  it('list --json imports into another database: extra.cohort is the field cohort, and the hint names it so', () => {
+  itNotYetOnPostgres('list --json imports into another database: extra.cohort is the field cohort, and the hint names it so', () => {
     const listed = sandbox.file('listed.json', sandbox.run(['list', '--json']).stdout);
     const other = new Sandbox();
     try {
@@ -704,7 +706,7 @@ describe('issue 10: what a newcomer tripped over in this session', () => {
     }
   });
 
-  it('an unknown course given as CODE:role names the course', () => {
+  itNotYetOnPostgres('an unknown course given as CODE:role names the course', () => {
     sandbox.file('course.csv', 'LastName;FirstName;Email;UserName;Password;Courses\nL;F;q@example.org;qq;long secret 1;C101:student\n');
     expect(sandbox.run(['import', 'course.csv']).stderr).toContain('no course "C101" (given as C101:student)');
   });

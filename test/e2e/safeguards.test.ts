@@ -24,7 +24,7 @@ describe('safeguards', () => {
     const result = sandbox.run(['edit', 'boss', '--roles', 'student']);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('boss is the last active admin');
-    expect(sandbox.query("SELECT role FROM user_role JOIN \"user\" ON user.id = user_id WHERE username = 'boss'")).toEqual([{ role: 'admin' }]);
+    expect(sandbox.query("SELECT role FROM user_role JOIN \"user\" ON \"user\".id = user_id WHERE username = 'boss'")).toEqual([{ role: 'admin' }]);
   });
 
   it('edit with nothing to change is a usage error', () => {

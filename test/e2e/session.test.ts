@@ -159,7 +159,7 @@ describe('roster session', () => {
       const body = json<{ changed: number; unenrolled: number; session: SessionJson }>(['session', 'delete', 'Spring 2026', '--force', '--yes']);
       expect(body).toMatchObject({ changed: 1, unenrolled: 2, session: { name: 'Spring 2026' } });
       expect(sessions()).toEqual([]);
-      expect(sandbox.query('SELECT * FROM session_user')).toEqual([]);
+      expect(sandbox.query('SELECT * FROM "session_user"')).toEqual([]);
       expect(sandbox.query('SELECT code FROM course ORDER BY code')).toEqual([{ code: 'C101' }, { code: 'C102' }, { code: 'C103' }]);
       expect(run(['session', 'delete', 'Spring 2026', '--yes']).code).toBe(3);
     });

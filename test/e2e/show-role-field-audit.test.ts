@@ -13,7 +13,7 @@ describe('roster show', () => {
       { sql: "INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES ('MATH101', 'math101', 'Algebra', ?, '2026-01-01T00:00:00.000Z')", params: [ada] },
       { sql: "INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT id, ?, 'teacher', '2026-01-02T00:00:00.000Z' FROM course WHERE code_key = 'math101'", params: [ada] },
       { sql: "INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES ('Spring 2026', 'spring 2026', '2026-03-01T00:00:00.000Z', '2026-06-30T00:00:00.000Z', '2026-01-01T00:00:00.000Z')", params: [] },
-      { sql: "INSERT INTO session_user (session_id, user_id, enrolled_at) SELECT id, ?, '2026-01-03T00:00:00.000Z' FROM training_session WHERE name_key = 'spring 2026'", params: [ada] },
+      { sql: "INSERT INTO \"session_user\" (session_id, user_id, enrolled_at) SELECT id, ?, '2026-01-03T00:00:00.000Z' FROM training_session WHERE name_key = 'spring 2026'", params: [ada] },
     ]);
   });
   afterAll(() => sandbox.cleanup());
@@ -96,7 +96,7 @@ describe('roster field', () => {
   afterAll(() => sandbox.cleanup());
 
   it('add, list and remove definitions', () => {
-    expect(sandbox.run(['field', 'list'])).toEqual({ code: 0, stdout: '', stderr: `roster: created a new, empty database at ${sandbox.db}\nno extra fields defined; add one with roster field add <name> --type <type>\n` });
+    expect(sandbox.run(['field', 'list'])).toEqual({ code: 0, stdout: '', stderr: `${sandbox.createdNotice}no extra fields defined; add one with roster field add <name> --type <type>\n` });
     expect(sandbox.json(['field', 'list'])).toEqual([]);
     expect(sandbox.run(['field', 'add', 'cohort', '--type', 'number', '--label', 'Cohort year'])).toEqual({ code: 0, stdout: 'added extra field cohort (number)\n', stderr: '' });
     expect(sandbox.run(['field', 'add', 'campus', '--type', 'choice', '--choices', 'north, south', '--choices', 'east']).stdout).toBe('added extra field campus (choice: north, south, east)\n');

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { BIN, Sandbox } from './helpers';
+import { itOnSqlite } from '../support/engine';
 
 describe('roster smoke', () => {
   const sandbox = new Sandbox();
@@ -34,7 +35,7 @@ describe('a new database', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
 
-  it('is announced once on stderr, so a mistyped --db or ROSTER_DB is noticed', () => {
+  itOnSqlite('is announced once on stderr, so a mistyped --db or ROSTER_DB is noticed', () => {
     const first = sandbox.run(['list', '--format', 'count']);
     expect(first).toMatchObject({ code: 0, stdout: '0\n', stderr: `roster: created a new, empty database at ${sandbox.db}\n` });
     expect(sandbox.run(['list', '--format', 'count'])).toMatchObject({ code: 0, stderr: '' });

@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import pg from 'pg';
+// The throwaway cluster of the tests (initdb in a temporary directory, a private port, fsync off).
+import { findServerBinaries, startCluster } from '../scripts/pg-cluster.mjs';
+import { BIN, medianInterleavedMs, rateFigure, timeFigure } from './harness';
+
+/**
+ * PostgreSQL (issue 11): start-up with a look-up and a selective search on
+ * a large database, and a batch deactivation selected by a filter, each next
+ * to its raw limit in the same run. `npm run bench -- postgres`;
+ * ROSTER_BENCH_PG_USERS changes the size (default 1,000,000). Skipped when
+ * PostgreSQL's server binaries are not installed.
+ */
+const USERS = Number(process.env.ROSTER_BENCH_PG_USERS || 1_000_000);
+const RARE = 'zyqwert';
+const DEACTIVATED = 10_000;
+const FAKE_HASH = '$2b$10$abcdefghijklmnopqrstuuQ7wP1mYy0Vq8x0e5n2JQbq2x1W7m3Gm';
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function databaseUrl(server: string, name: string): string {
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** The real migrations through the CLI, then the users inserted by the server itself (generate_series). */
+async function buildDatabase(url: string, users: number): Promise<void> {
+  const migrate = spawnSync(process.execPath, [BIN, '--db', url, 'db', 'migrate'], { encoding: 'utf8' });
+  if (migrate.status !== 0) throw new Error(`roster db migrate failed: ${migrate.stderr}`);
+  await withClient(url, async (client) => {
+    // Names as SQLite's bench makes them: syllables, one rare last name every 200,000 users; all folded already (ASCII).
+    await client.query(
+      `INSERT INTO "user" (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
+         password_hash, official_code, language, active, registered_at, last_login_at, created_by)
+       SELECT u, u, u || '@example.org', u || '@example.org', f, l, lower(f), lower(l), u, u || '@example.org',
+         $1, CASE WHEN i % 2 = 1 THEN 'OC-' || i END, CASE WHEN i % 3 = 0 THEN 'fr' ELSE 'en' END, CASE WHEN i % 10 = 9 THEN 0 ELSE 1 END,
+         to_char(timestamp '2020-01-01' + i * interval '1 minute', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), NULL, 'bench'
+       FROM (SELECT i, 'user' || lpad(i::text, 7, '0') AS u,
+               (ARRAY['Elodie','Jean','Zoe','Ana','Bjorn','Chloe','Lukasz','Maria','Noel','Soren'])[1 + i % 10] AS f,
+               CASE WHEN i % 200000 = 7 THEN 'Zyqwert' ELSE initcap((ARRAY['du','pont','mar','ley','ang','strom','ber','nard','gar','cia'])[1 + i % 10] || (ARRAY['lo','pez','mul','ler','ro','ssi','ko','wal','ski','van'])[1 + (i / 10) % 10]) END AS l
+             FROM generate_series(0, $2::int - 1) AS i) AS s`,
+      [FAKE_HASH, users],
+    );
+    await client.query(`INSERT INTO user_role (user_id, role) SELECT id, 'student' FROM "user" WHERE is_system = 0`);
+    await client.query('VACUUM ANALYZE');
+  });
+}
+
+/** The set-based statements a deactivation of these users needs at the least: the update, the tokens, one audit row each. */
+async function rawDeactivation(url: string, from: string, to: string): Promise<number> {
+  return withClient(url, async (client) => {
+    const start = process.hrtime.bigint();
+    await client.query('BEGIN');
+    const ids = `SELECT id FROM "user" WHERE registered_at >= $1 AND registered_at < $2 AND active = 1 AND deleted_at IS NULL AND is_system = 0`;
+    await client.query(`UPDATE "user" SET active = 0 WHERE id IN (${ids})`, [from, to]);
+    await client.query(`DELETE FROM login_token WHERE used_at IS NULL AND user_id IN (SELECT id FROM "user" WHERE registered_at >= $1 AND registered_at < $2)`, [from, to]);
+    await client.query(
+      `INSERT INTO audit_log (at, actor, action, user_id, details) SELECT $3, 'bench', 'user.deactivate', id, '{"changes":[{"field":"active","before":1,"after":0}]}' FROM "user" WHERE registered_at >= $1 AND registered_at < $2 AND active = 0`,
+      [from, to, new Date().toISOString()],
+    );
+    await client.query('COMMIT');
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  });
+}
+
+/** The registration window holding the next `count` users from minute `offset` on. */
+function window(offset: number, count: number): [string, string] {
+  const at = (minutes: number) => new Date(Date.UTC(2020, 0, 1) + minutes * 60_000).toISOString();
+  return [at(offset), at(offset + count)];
+}
+
+export async function postgresBench(): Promise<void> {
+  const bin = findServerBinaries();
+  if (!bin) {
+    process.stdout.write("      (skipped: no PostgreSQL server binaries; install Debian's postgresql package)\n");
+    return;
+  }
+  const cluster = await startCluster(bin);
+  try {
+    await withClient(cluster.url, (client) => client.query('CREATE DATABASE bench'));
+    const url = databaseUrl(cluster.url, 'bench');
+    const built = Date.now();
+    await buildDatabase(url, USERS);
+    const label = USERS.toLocaleString('en');
+    process.stdout.write(`      (built ${label} users in ${((Date.now() - built) / 1000).toFixed(1)} s)\n`);
+
+    const node = process.execPath;
+    const bareEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const env = { ...bareEnv, ROSTER_DB: url };
+    const middle = `user${String(Math.floor(USERS / 2)).padStart(7, '0')}`;
+    const [nodeMs, showMs, searchMs] = medianInterleavedMs([
+      { command: node, args: ['-e', '0'], env: bareEnv },
+      { command: node, args: [BIN, 'show', middle], env },
+      { command: node, args: [BIN, 'search', RARE], env },
+    ], 15);
+    timeFigure(`PostgreSQL: roster show on ${label} users vs node -e 0`, showMs!, nodeMs!, 3);
+    timeFigure(`PostgreSQL: roster search ${RARE} (trigram index, ${label} users) vs node -e 0`, searchMs!, nodeMs!, 3);
+
+    // Deactivating 10,000 users selected by a filter, against the raw set-based statements on the next 10,000.
+    const [ourFrom, ourTo] = window(100_000, DEACTIVATED);
+    const started = process.hrtime.bigint();
+    const ours = spawnSync(node, [BIN, 'deactivate', '--registered-since', ourFrom, '--registered-before', ourTo, '--yes'], { env, encoding: 'utf8' });
+    const oursMs = Number(process.hrtime.bigint() - started) / 1e6;
+    if (ours.status !== 0) throw new Error(`roster deactivate failed: ${ours.stderr}`);
+    const [rawFrom, rawTo] = window(200_000, DEACTIVATED);
+    const rawMs = await rawDeactivation(url, rawFrom, rawTo);
+    rateFigure(`PostgreSQL: deactivate ${DEACTIVATED.toLocaleString('en')} users selected by a filter`, DEACTIVATED / (oursMs / 1000), DEACTIVATED / (rawMs / 1000), 'users/s', 0.5, 'raw: UPDATE, DELETE of tokens and INSERT … SELECT of the audit rows in one transaction');
+  } finally {
+    cluster.stop();
+  }
+}

@@ -1,0 +1,134 @@
+import { sql, type Transaction } from 'kysely';
+import { ConflictError, SystemError } from '../shared/errors';
+import fs from 'node:fs';
+import { openDatabase, resolveDatabaseReference, type RosterDb } from './database';
+import { isPostgresUrl } from './reference';
+import type { Database } from './schema';
+
+/**
+ * `roster db copy`: a whole database into an empty one, SQLite to
+ * PostgreSQL or back, in one streaming pass. Both sides stay migrated to the
+ * latest schema, so every table has the same columns on both.
+ */
+
+type TableName = keyof Database;
+
+/** Every table, parents before children (foreign keys), each read in the order of its key. */
+const TABLES: { name: TableName; key: string[]; identity?: boolean }[] = [
+  { name: 'user', key: ['id'], identity: true },
+  { name: 'user_role', key: ['user_id', 'role'] },
+  { name: 'extra_field', key: ['id'], identity: true },
+  { name: 'user_extra_value', key: ['user_id', 'field_id'] },
+  { name: 'course', key: ['id'], identity: true },
+  { name: 'training_session', key: ['id'], identity: true },
+  { name: 'session_course', key: ['session_id', 'course_id'] },
+  { name: 'course_user', key: ['course_id', 'user_id'] },
+  { name: 'session_user', key: ['session_id', 'user_id'] },
+  { name: 'login_token', key: ['id'], identity: true },
+  { name: 'setting', key: ['key'] },
+  { name: 'audit_log', key: ['id'], identity: true },
+];
+
+/** Rows read at a time; rows per INSERT stay within every engine's limit on parameters (25 columns × 400). */
+const PAGE_ROWS = 2000;
+const ROWS_PER_INSERT = 400;
+
+export interface CopyResult {
+  from: string;
+  to: string;
+  /** Rows copied, by table: the same count was found on both sides before the copy was committed. */
+  rows: Record<string, number>;
+}
+
+/**
+ * Copies `source` into `target`, which must hold nothing but what its
+ * migrations made (the fallback user): the target's fallback is replaced by
+ * the source's, ids are kept. Both sides are in a transaction throughout
+ * (each holds its write lock, so the copy is consistent and nobody writes to
+ * the target half-way); the counts of both are compared before the target
+ * commits, and nothing is left in it when anything fails.
+ */
+export async function copyDatabase(source: RosterDb, target: RosterDb): Promise<CopyResult> {
+  await assertEmpty(target);
+  const rows: Record<string, number> = {};
+  await source.kysely.transaction().execute(async (from) => {
+    await target.kysely.transaction().execute(async (to) => {
+      // The migration's fallback user: the source's comes with its own id.
+      await to.deleteFrom('user').execute();
+      for (const table of TABLES) rows[table.name] = await copyTable(from, to, table);
+      if (target.engine === 'postgres') await advanceIdentities(to);
+      for (const table of TABLES) {
+        const [there, here] = [await countRows(from, table.name), await countRows(to, table.name)];
+        if (there !== rows[table.name] || here !== rows[table.name]) {
+          throw new SystemError(`db copy: table ${table.name} has ${there} row(s) in ${source.location} but ${here} in ${target.location} after copying ${rows[table.name]}; nothing was kept`);
+        }
+      }
+    });
+  });
+  return { from: source.location, to: target.location, rows };
+}
+
+/**
+ * Opens the database a copy goes into: a file that does not exist yet
+ * (created, mode 0600, and migrated), or a PostgreSQL database (migrated;
+ * checked empty by copyDatabase). Never the source itself.
+ */
+export async function openCopyTarget(source: RosterDb, option: string): Promise<RosterDb> {
+  const reference = resolveDatabaseReference(option);
+  const sameAsSource = source.engine === 'sqlite' ? reference === source.path : isPostgresUrl(reference) && new URL(reference).toString() === new URL(source.connectionUrl).toString();
+  if (sameAsSource) throw new ConflictError(`--to names the database being copied (${source.location})`, 'give another file or database');
+  if (!isPostgresUrl(reference) && fs.existsSync(reference)) {
+    throw new ConflictError(`${reference} already exists; db copy writes only into a new file or an empty PostgreSQL database`, 'give the path of a file that does not exist yet');
+  }
+  return openDatabase(reference);
+}
+
+async function copyTable(from: Transaction<Database>, to: Transaction<Database>, table: (typeof TABLES)[number]): Promise<number> {
+  let copied = 0;
+  let query = from.selectFrom(table.name).selectAll();
+  for (const column of table.key) query = query.orderBy(sql.ref(column));
+  let page: Record<string, unknown>[] = [];
+  const flush = async () => {
+    for (let at = 0; at < page.length; at += ROWS_PER_INSERT) {
+      await to
+        .insertInto(table.name)
+        .values(page.slice(at, at + ROWS_PER_INSERT) as never)
+        .execute();
+    }
+    copied += page.length;
+    page = [];
+  };
+  for await (const row of query.stream(PAGE_ROWS)) {
+    page.push(row as Record<string, unknown>);
+    if (page.length === PAGE_ROWS) await flush();
+  }
+  await flush();
+  return copied;
+}
+
+/** PostgreSQL numbers new rows from a sequence, which the copied ids did not move. */
+async function advanceIdentities(to: Transaction<Database>): Promise<void> {
+  for (const table of TABLES.filter((t) => t.identity)) {
+    await sql`SELECT setval(pg_get_serial_sequence(${`"${table.name}"`}, 'id'), coalesce(max(id), 1), max(id) IS NOT NULL) FROM ${sql.table(table.name)}`.execute(to);
+  }
+}
+
+async function countRows(db: Transaction<Database>, table: TableName): Promise<number> {
+  const row = await db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Nothing but the migrations' own fallback user: anything else would be lost or mixed. */
+async function assertEmpty(target: RosterDb): Promise<void> {
+  for (const table of TABLES) {
+    let query = target.kysely.selectFrom(table.name).select(sql<number>`count(*)`.as('n'));
+    if (table.name === 'user') query = query.where(sql.ref('is_system'), '=', 0);
+    const { n } = await query.executeTakeFirstOrThrow();
+    if (Number(n) > 0) {
+      throw new ConflictError(
+        `${target.location} is not empty (table ${table.name} has ${Number(n)} row(s)); db copy writes only into an empty database`,
+        'give a new file, or a new PostgreSQL database (createdb -O <owner> <name>)',
+      );
+    }
+  }
+}
