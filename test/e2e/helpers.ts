@@ -121,6 +121,23 @@ export class Sandbox {
    */
   transaction(statements: Statement[]): Record<string, unknown>[][] {
     if (ENGINE === 'postgres') return batchOnTestDatabase(this.db, statements);
+    return this.writeSqlite((db) =>
+      statements.map(({ sql, params }) => {
+        const statement = db.prepare(sql);
+        if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+        statement.run(...params);
+        return [];
+      }),
+    );
+  }
+
+  /**
+   * Works on the SQLite file itself, in one transaction (created and migrated
+   * by roster first): for the set-ups that only SQLite has (its pragmas, its
+   * search index).
+   */
+  writeSqlite<T>(work: (db: Database.Database) => T): T {
+    if (ENGINE !== 'sqlite') throw new Error('writeSqlite: this test runs on SQLite only');
     if (!fs.existsSync(this.db)) {
       const result = this.run(['db', 'migrate']);
       if (result.code !== 0) throw new Error(`roster db migrate: ${result.stderr}`);
@@ -128,14 +145,7 @@ export class Sandbox {
     const db = new Database(this.db);
     db.pragma('foreign_keys = ON');
     try {
-      return db.transaction(() =>
-        statements.map(({ sql, params }) => {
-          const statement = db.prepare(sql);
-          if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
-          statement.run(...params);
-          return [];
-        }),
-      )();
+      return db.transaction(() => work(db))();
     } finally {
       db.close();
     }

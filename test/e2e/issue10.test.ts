@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Sandbox } from './helpers';
-import { seedUsers, writeDb } from './seed';
+import { seedUsers } from './seed';
 import { itNotYetOnPostgres, itOnSqlite, itOrSkipOnPostgres } from '../support/engine';
 
 /** Issue 10, "what a sysadmin tripped over": each test failed on the code before its fix. */
@@ -644,7 +644,7 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
     try {
       old.addUser('þóra');
       // Back to the schema of 0006: the columns and the record of 0007 removed.
-      writeDb(old, (db) => {
+      old.writeSqlite((db) => {
         // (0008's search index reads the columns: it goes first; the upgrade builds it again.)
         db.exec('DROP TRIGGER user_search_insert; DROP TRIGGER user_search_delete; DROP TRIGGER user_search_update; DROP TABLE user_search');
         db.exec('DROP INDEX user_username_fold_key; DROP INDEX user_email_fold_key; ALTER TABLE user DROP COLUMN username_fold_key; ALTER TABLE user DROP COLUMN email_fold_key');

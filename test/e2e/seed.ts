@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import Database from 'better-sqlite3';
 import bcrypt from 'bcryptjs';
 import { foldedKey } from '../../src/shared/folding';
 import type { Sandbox } from './helpers';
@@ -18,25 +16,6 @@ export interface SeedUser {
   registeredAt?: string;
   lastLoginAt?: string | null;
   deletedAt?: string | null;
-}
-
-/**
- * Writes straight into the database file, for set-ups the CLI of this branch
- * cannot make (courses) or that would take thousands of processes. The
- * database is created and migrated by roster itself first.
- */
-export function writeDb<T>(sandbox: Sandbox, work: (db: Database.Database) => T): T {
-  if (!fs.existsSync(sandbox.db)) {
-    const result = sandbox.run(['db', 'migrate']);
-    if (result.code !== 0) throw new Error(`roster db migrate: ${result.stderr}`);
-  }
-  const db = new Database(sandbox.db);
-  db.pragma('foreign_keys = ON');
-  try {
-    return db.transaction(() => work(db))();
-  } finally {
-    db.close();
-  }
 }
 
 /** Inserts users (the search index follows by trigger on SQLite); returns their ids. */
