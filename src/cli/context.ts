@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ServiceContext } from '../core/context';
 import { UsageError } from '../shared/errors';
 import { unusableDatabase } from '../db/unusable-database';
+import { hasPassword, isPostgresUrl } from '../db/reference';
 import { LIMITS, textProblem } from '../core/validation';
 import { processIo, type Io } from './io';
 
@@ -50,7 +51,11 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
   const now = systemClock;
   const db = await openDatabase(resolveDatabaseReference(globals.db), { migrate: options.migrate });
   // Said once, on stderr: cron mails it, so a mistyped path does not go unnoticed.
-  if (db.created) process.stderr.write(`roster: created a new, empty database at ${db.location}\n`);
+  if (db.created) process.stderr.write(`roster: ${db.createdNotice}\n`);
+  // A password on the command line is in the process list, which every user of the host can read.
+  if (globals.db !== undefined && isPostgresUrl(globals.db) && hasPassword(globals.db)) {
+    process.stderr.write('roster: warning: the password in --db is visible to other users of this host (ps); put the URL in ROSTER_DB, or the password in PGPASSWORD or ~/.pgpass\n');
+  }
   try {
     let actor: string | undefined;
     return await run({

@@ -29,7 +29,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
   const program = new Command('roster')
     .description('Manage the user accounts of a learning platform (Chamilo-compatible) from the command line.')
     .version(VERSION, '-V, --version')
-    .option('--db <path>', 'the database file (default: $ROSTER_DB, else $XDG_DATA_HOME/roster/roster.db)')
+    .option('--db <path|url>', 'the database file, or postgres://user@host/db (default: $ROSTER_DB, else $XDG_DATA_HOME/roster/roster.db)')
     .option('--json', 'machine-readable output on stdout')
     .option('-y, --yes', 'answer yes to every confirmation')
     .option('--actor <name>', 'who is recorded in the audit log (default: $SUDO_USER, else your login)')

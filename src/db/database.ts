@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { isDatabaseUrl, isPostgresUrl, refuseDatabaseUrl } from './reference';
+import { checkPostgresUrl, isDatabaseUrl, isPostgresUrl, refuseDatabaseUrl } from './reference';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
 import { NotFoundError, UsageError } from '../shared/errors';
 import { unusableDatabase } from './unusable-database';
@@ -13,8 +13,13 @@ interface OpenDatabase {
   readonly kysely: Kysely<Database>;
   /** Where the database is, as it may be shown: the file's path, or the URL with its password redacted. */
   readonly location: string;
-  /** This run created the file: a mistyped --db or ROSTER_DB shows up at once. Never for PostgreSQL. */
+  /**
+   * This run created the file, or set up roster's tables in an empty
+   * PostgreSQL database: a mistyped --db or ROSTER_DB shows up at once.
+   */
   readonly created: boolean;
+  /** What to say on stderr when `created`. */
+  readonly createdNotice: string;
   close(): Promise<void>;
 }
 
@@ -64,7 +69,10 @@ export function resolveDatabaseReference(option: string | undefined, env: NodeJS
 }
 
 function fileOrPostgresUrl(reference: string, source: string): string {
-  if (isPostgresUrl(reference)) return reference.trim();
+  if (isPostgresUrl(reference)) {
+    checkPostgresUrl(reference, source);
+    return reference.trim();
+  }
   if (isDatabaseUrl(reference)) refuseDatabaseUrl(reference, source);
   return path.resolve(reference);
 }
@@ -111,6 +119,7 @@ export async function openSqlite(file: string, options: OpenOptions = {}): Promi
     path: file,
     location: file,
     created,
+    createdNotice: `created a new, empty database at ${file}`,
     close: () => kysely.destroy(),
   };
   if (options.migrate !== false && currentSchemaVersion(raw) !== latestSchemaVersion()) {
@@ -128,12 +137,31 @@ export async function openSqlite(file: string, options: OpenOptions = {}): Promi
 async function openPostgres(url: string, options: OpenOptions): Promise<PostgresDb> {
   // pg is loaded only for a PostgreSQL database: SQLite's commands do not pay for it.
   const { connectPostgres } = await import('./postgres');
-  const { kysely, location } = connectPostgres(url, busyTimeout());
-  const db: PostgresDb = { engine: 'postgres', kysely, location, connectionUrl: url, created: false, close: () => kysely.destroy() };
+  const { kysely, location, connectSeconds } = connectPostgres(url, busyTimeout());
+  let created = false;
+  const db: PostgresDb = {
+    engine: 'postgres',
+    kysely,
+    location,
+    connectionUrl: url,
+    // Set up by this run (an empty database got roster's tables): announced as a new file is.
+    get created() {
+      return created;
+    },
+    createdNotice: `set up roster's tables in the empty database ${location}`,
+    close: () => kysely.destroy(),
+  };
   try {
-    if (options.migrate !== false && (await appliedMigrationCount(db)) !== latestSchemaVersion()) await migrateToLatest(db);
+    const applied = await appliedMigrationCount(db);
+    if (options.migrate !== false && applied !== latestSchemaVersion()) {
+      await migrateToLatest(db);
+      created = applied === 0;
+    }
   } catch (error) {
     await db.close();
+    if (/timeout exceeded when trying to connect|connection timeout/i.test((error as Error).message)) {
+      throw new NotFoundError(`cannot connect to the database ${location}: no answer within ${connectSeconds} s`, 'check the host and port, and that the server accepts connections from this host; connect_timeout=<seconds> in the URL waits longer');
+    }
     throw unusableDatabase(location, error);
   }
   return db;

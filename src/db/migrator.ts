@@ -30,7 +30,9 @@ export async function migrateToLatest(db: RosterDb): Promise<AppliedMigrations> 
 
 function appliedOf(result: MigrationResultSet): AppliedMigrations {
   if (result.error) {
-    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
+    // No migration failed: the database could not be reached (a refused login, no such database).
+    if (!failed) throw result.error;
     throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
   }
   return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };

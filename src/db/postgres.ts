@@ -1,6 +1,10 @@
 import { CompiledQuery, Kysely, PostgresDialect, PostgresDriver, type DatabaseConnection, type PostgresDialectConfig, type TransactionSettings } from 'kysely';
+import fs from 'node:fs';
+import { userInfo } from 'node:os';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
+import { parse } from 'pg-connection-string';
+import pgpass from 'pgpass';
 import type { Database } from './schema';
 import { redactUrl } from './reference';
 
@@ -41,23 +45,6 @@ const types = {
   }) as typeof pg.types.getTypeParser,
 };
 
-/**
- * `sslmode` means what it means to psql and pg_dump (libpq): `require`
- * encrypts without checking the certificate, `verify-full` checks it and
- * the host name. pg reads require as verify-full unless told otherwise.
- */
-function withLibpqSslModes(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.searchParams.has('sslmode') && !parsed.searchParams.has('uselibpqcompat')) parsed.searchParams.set('uselibpqcompat', 'true');
-  return parsed.toString();
-}
-
-/**
- * A client that closes its socket when it fails to connect. pg-pool drops
- * such a client without ending it, and after a refused login (no password,
- * a wrong one) the server keeps the half-open connection for its
- * authentication_timeout (60 s): roster would print its error, then hang.
- */
 class ClosingClient extends pg.Client {
   override connect(): Promise<pg.Client>;
   override connect(callback: (err: Error) => void): void;
@@ -78,18 +65,43 @@ class ClosingClient extends pg.Client {
 export interface PostgresConnection {
   kysely: Kysely<Database>;
   location: string;
+  /** How long a connection may take: named when the server does not answer. */
+  connectSeconds: number;
 }
 
+/** How long a connection may take when the URL sets no connect_timeout (seconds, as libpq's). */
+const CONNECT_TIMEOUT_S = 30;
+
+/** Where Debian's PostgreSQL listens locally: libpq's default host, as a URL without one means. */
+const LOCAL_SOCKET_DIR = '/var/run/postgresql';
+
 /**
- * Connects to a `postgres://` URL. The password comes from the URL, else
- * PGPASSWORD, else ~/.pgpass (all three read by pg itself), and `sslmode`
- * is honoured. One connection: roster's commands run one statement at a
- * time, as on SQLite.
+ * Connects to a `postgres://` URL (checked by src/db/reference.ts). The
+ * password comes from the URL, else PGPASSWORD, else ~/.pgpass (or
+ * PGPASSFILE), as psql finds it; `sslmode` means what it means to libpq
+ * (`require` encrypts, `verify-full` also checks the certificate and host
+ * name), except that `prefer` and `allow` connect without SSL: pg cannot
+ * fall back from one to the other. One connection: roster's commands run
+ * one statement at a time, as on SQLite.
  */
 export function connectPostgres(url: string, lockTimeoutMs: number): PostgresConnection {
+  const parsed = parse(url, { useLibpqCompat: true });
+  const sslmode = new URL(url).searchParams.get('sslmode');
+  const host = parsed.host || (fs.existsSync(LOCAL_SOCKET_DIR) ? LOCAL_SOCKET_DIR : 'localhost');
+  const port = parsed.port ? Number(parsed.port) : 5432;
+  const user = parsed.user || process.env.PGUSER || userInfo().username;
+  const database = parsed.database || user;
+  const connectSeconds = Number(parsed.connect_timeout) > 0 ? Number(parsed.connect_timeout) : CONNECT_TIMEOUT_S;
   const pool = new pg.Pool({
     Client: ClosingClient,
-    connectionString: withLibpqSslModes(url),
+    host,
+    port,
+    user,
+    database,
+    ssl: sslmode === 'prefer' || sslmode === 'allow' ? false : (parsed.ssl as pg.PoolConfig['ssl']),
+    // pg takes undefined for "no password": the server's refusal then says so (src/db/unusable-database.ts).
+    password: (() => passwordFor(parsed.password, { host, port, database, user })) as () => Promise<string>,
+    connectionTimeoutMillis: connectSeconds * 1000,
     max: 1,
     application_name: 'roster',
     // A writer waits this long for another one (or a row lock) before giving up (exit 8).
@@ -99,5 +111,12 @@ export function connectPostgres(url: string, lockTimeoutMs: number): PostgresCon
   // A dropped idle connection must not crash the process with an unhandled 'error' event.
   pool.on('error', () => {});
   const kysely = new Kysely<Database>({ dialect: new RosterPostgresDialect({ pool, cursor: Cursor }) });
-  return { kysely, location: redactUrl(url) };
+  return { kysely, location: redactUrl(url), connectSeconds };
+}
+
+/** The URL's password, else PGPASSWORD, else the matching line of ~/.pgpass; undefined when none is known. */
+function passwordFor(inUrl: string | undefined, target: { host: string; port: number; database: string; user: string }): Promise<string | undefined> {
+  if (inUrl) return Promise.resolve(inUrl);
+  if (process.env.PGPASSWORD) return Promise.resolve(process.env.PGPASSWORD);
+  return new Promise((resolve) => pgpass({ ...target, port: String(target.port) }, (found) => resolve(found)));
 }

@@ -12,6 +12,38 @@ export function isPostgresUrl(reference: string): boolean {
   return /^postgres(ql)?:\/\//i.test(reference.trim());
 }
 
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+/**
+ * Refuses a PostgreSQL URL that cannot be read, or whose sslmode is no
+ * libpq mode (exit 2), before any connection: `source` names where it came
+ * from (--db, ROSTER_DB). Nothing of an unreadable URL is printed.
+ */
+export function checkPostgresUrl(reference: string, source: string): void {
+  let url: URL;
+  try {
+    url = new URL(reference.trim());
+  } catch {
+    throw new UsageError(
+      `${source}: the PostgreSQL URL cannot be read`,
+      'percent-encode the special characters of the user and the password (@ is %40, : is %3A, / is %2F, # is %23, % is %25), or leave the password out and use PGPASSWORD or ~/.pgpass',
+    );
+  }
+  const sslmode = url.searchParams.get('sslmode');
+  if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
+    throw new UsageError(`${source}: sslmode must be one of ${SSL_MODES.join(', ')}, not "${sslmode}"`, 'sslmode=require encrypts; sslmode=verify-full also checks the certificate and the host name');
+  }
+}
+
+/** Whether a PostgreSQL URL carries a password (shown by ps to every user of the host, when given on a command line). */
+export function hasPassword(reference: string): boolean {
+  try {
+    return new URL(reference.trim()).password !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** A URL as it may be shown: its password replaced by ***, whatever else it holds. */
 export function redactUrl(reference: string): string {
   try {

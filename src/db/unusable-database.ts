@@ -12,7 +12,7 @@ export function unusableDatabase(file: string | undefined, error: unknown): unkn
   if (typeof code !== 'string' && /client password must be a string/.test((error as Error | undefined)?.message ?? '')) {
     return new NotFoundError(`cannot connect to the database ${file ?? ''}: the server asks for a password, and none was given`, 'put it in PGPASSWORD or ~/.pgpass (mode 0600), or in the URL');
   }
-  if (typeof code !== 'string') return error;
+  if (typeof code !== 'string') return unusableConnection(file, error);
   if (!code.startsWith('SQLITE')) return unusablePostgres(file, code, error as Error);
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_BUSY_')) {
     return new BusyError(
@@ -55,6 +55,22 @@ function unusablePostgres(where: string | undefined, code: string, error: Error)
       `the database${where ? ` ${where}` : ''} is busy: another process (roster, or a program using the database) held its lock for longer than roster waits; nothing was changed`,
       'run the command again; ROSTER_BUSY_TIMEOUT=2m waits longer (the default is 30s)',
     );
+  }
+  return error;
+}
+
+/** pg's connection failures that carry no code, by their words. */
+function unusableConnection(where: string | undefined, error: unknown): unknown {
+  const message = (error as Error | undefined)?.message ?? '';
+  const cannot = `cannot connect to the database ${where ?? ''}`;
+  if (/does not support SSL/i.test(message)) {
+    return new NotFoundError(`${cannot}: the server does not accept SSL connections`, 'ask for SSL to be enabled on the server, or connect without it (sslmode=disable) on a trusted network only');
+  }
+  if (/Connection terminated unexpectedly|Connection terminated$/i.test(message)) {
+    return new NotFoundError(`${cannot}: the server closed the connection`, 'check the host and port (is it a PostgreSQL server?), and the server\'s log');
+  }
+  if (/timeout exceeded when trying to connect|connection timeout/i.test(message)) {
+    return new NotFoundError(`${cannot}: no answer in time`, 'check the host and port, and that the server accepts connections from this host');
   }
   return error;
 }

@@ -46,7 +46,7 @@ describe('the command line', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Usage: roster ${command.join(' ')}`);
     expect(result.stdout).toMatch(/Examples:\n {2}\$ roster /);
-    expect(result.stdout).toContain('--db <path>');
+    expect(result.stdout).toContain('--db <path|url>');
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { BIN, Sandbox } from './helpers';
@@ -37,7 +38,8 @@ describeOnPostgres('roster on PostgreSQL', () => {
     const pgpass = sandbox.file('.pgpass', `${url.hostname}:${url.port}:*:${url.username}:${password()}\n`);
     fs.chmodSync(pgpass, 0o600);
     try {
-      expect(sandbox.run(['list', '--format', 'count'], { env: { ROSTER_DB: bareUrl() } })).toMatchObject({ code: 0, stdout: '0\n' });
+      // Read by roster itself: no deprecation warning of pg's own .pgpass support on stderr.
+      expect(sandbox.run(['list', '--format', 'count'], { env: { ROSTER_DB: bareUrl() } })).toEqual({ code: 0, stdout: '0\n', stderr: '' });
     } finally {
       fs.rmSync(pgpass);
     }
@@ -102,5 +104,87 @@ describeOnPostgres('roster on PostgreSQL', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('import does not run on PostgreSQL yet');
     expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'newcomer'")).toEqual([{ n: 0 }]);
+  });
+});
+
+/** Connections that fail: each is a clear error with its exit code, at once, never a hang or an "internal error". */
+describeOnPostgres('a PostgreSQL connection that fails', () => {
+  const sandbox = new Sandbox();
+  const servers: net.Server[] = [];
+  afterAll(() => {
+    for (const server of servers) server.close();
+    sandbox.cleanup();
+  });
+  /** A local server that accepts connections, then never answers, or closes them at once. */
+  const listen = (onConnection: (socket: net.Socket) => void): Promise<number> =>
+    new Promise((resolve) => {
+      const server = net.createServer(onConnection);
+      servers.push(server);
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
+    });
+  const runAsync = (args: string[], env: Record<string, string>) =>
+    new Promise<{ code: number | null; stderr: string; ms: number }>((resolve) => {
+      const started = Date.now();
+      const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ...env } });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('close', (code) => {
+        clearTimeout(killer);
+        resolve({ code, stderr, ms: Date.now() - started });
+      });
+    });
+
+  it('a server that never answers: exit 3 after connect_timeout, naming the wait', async () => {
+    const port = await listen(() => {});
+    const result = await runAsync(['list'], { ROSTER_DB: `postgres://roster:secret-1@127.0.0.1:${port}/lms?connect_timeout=2` });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`cannot connect to the database postgres://roster:***@127.0.0.1:${port}/lms?connect_timeout=2: no answer within 2 s`);
+    expect(result.ms).toBeLessThan(10_000);
+    expect(result.stderr).not.toContain('secret-1');
+  });
+
+  it('a server that closes the connection: exit 3', async () => {
+    const port = await listen((socket) => socket.destroy());
+    const result = await runAsync(['list'], { ROSTER_DB: `postgres://roster@127.0.0.1:${port}/lms` });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('the server closed the connection');
+    expect(result.stderr).not.toContain('internal error');
+  });
+
+  it('sslmode=require against a server without SSL is exit 3 with what to do; an unknown sslmode is exit 2', () => {
+    const url = new URL(sandbox.db);
+    url.searchParams.set('sslmode', 'require');
+    const ssl = sandbox.run(['list'], { env: { ROSTER_DB: url.toString() } });
+    expect(ssl.code).toBe(3);
+    expect(ssl.stderr).toContain('the server does not accept SSL connections');
+    expect(ssl.stderr).toContain('hint:');
+    url.searchParams.set('sslmode', 'bogus');
+    const bogus = sandbox.run(['list'], { env: { ROSTER_DB: url.toString() } });
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain('sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, not "bogus"');
+  });
+
+  it('a URL that cannot be read (a password with an unencoded @ or #) is exit 2, and nothing of it is printed', () => {
+    const result = sandbox.run(['list'], { env: { ROSTER_DB: 'postgres://weird:p@ss:w%rd/1#x@127.0.0.1/lms' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('percent-encode');
+    expect(result.stderr).not.toMatch(/p@ss|w%rd/);
+  });
+
+  it('db migrate on a database that does not exist is exit 3, as every other command', () => {
+    const url = new URL(sandbox.db);
+    url.pathname = '/no_such_database_here';
+    const result = sandbox.run(['db', 'migrate'], { env: { ROSTER_DB: url.toString() } });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('database "no_such_database_here" does not exist');
+    expect(result.stderr).not.toContain('internal error');
+  });
+
+  it('a password in --db is warned about (ps shows it to every user of the host); ROSTER_DB is not', () => {
+    const viaOption = sandbox.run(['--db', sandbox.db, 'list', '--format', 'count'], { env: { ROSTER_DB: undefined } });
+    expect(viaOption).toMatchObject({ code: 0, stdout: '0\n' });
+    expect(viaOption.stderr).toContain('roster: warning: the password in --db is visible to other users of this host');
+    expect(sandbox.run(['list', '--format', 'count'])).toMatchObject({ code: 0, stderr: '' });
   });
 });
