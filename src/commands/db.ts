@@ -64,16 +64,11 @@ export function register(commands: CommandRegistry): void {
       .requiredOption('--to <file|url>', 'the target: a file that does not exist yet, or postgres://… of an empty database')
       .action(async (opts: { to: string }, cmd: Command) =>
         withContext(cmd, async (ctx) => {
-          const { copyDatabase, openCopyTarget } = await import('../db/copy');
-          const target = await openCopyTarget(ctx.db, opts.to);
-          try {
-            const result = await copyDatabase(ctx.db, target);
-            if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
-            const counts = Object.entries(result.rows).map(([table, n]) => `${n.toLocaleString('en')} ${table}`);
-            line(ctx.io.stdout, `copied ${result.from} to ${result.to}: ${counts.join(', ')} (row counts compared on both sides)`);
-          } finally {
-            await target.close();
-          }
+          const { copyInto } = await import('../db/copy');
+          const result = await copyInto(ctx.db, opts.to);
+          if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
+          const counts = Object.entries(result.rows).map(([table, n]) => `${n.toLocaleString('en')} ${table}`);
+          line(ctx.io.stdout, `copied ${result.from} to ${result.to}: ${counts.join(', ')} (row counts compared on both sides)`);
         }),
       );
     examples(copy, ["roster db copy --to 'postgres://roster@db.example.org/roster'", 'roster --db postgres://roster@db.example.org/roster db copy --to /var/lib/roster/roster.db']);

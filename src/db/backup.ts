@@ -44,8 +44,9 @@ interface PgDump {
 function pgDumpCommand(db: PostgresDb): PgDump {
   const program = findPgDump();
   const url = new URL(db.connectionUrl);
-  const password = url.password ? decodeURIComponent(url.password) : undefined;
+  const password = url.password ? decodeURIComponent(url.password) : (url.searchParams.get('password') ?? undefined);
   url.password = '';
+  url.searchParams.delete('password');
   if (!program) {
     throw new NotFoundError(
       'pg_dump is not installed: roster backs up a PostgreSQL database with it',

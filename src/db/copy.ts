@@ -69,11 +69,30 @@ export async function copyDatabase(source: RosterDb, target: RosterDb): Promise<
 }
 
 /**
+ * Copies `source` into the database `option` names (see openCopyTarget). A
+ * file made for the copy is removed again when the copy fails: the same
+ * command can simply be run again.
+ */
+export async function copyInto(source: RosterDb, option: string): Promise<CopyResult> {
+  const target = await openCopyTarget(source, option);
+  let result: CopyResult;
+  try {
+    result = await copyDatabase(source, target);
+  } catch (error) {
+    await target.close();
+    if (target.engine === 'sqlite') for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${target.path}${suffix}`, { force: true });
+    throw error;
+  }
+  await target.close();
+  return result;
+}
+
+/**
  * Opens the database a copy goes into: a file that does not exist yet
  * (created, mode 0600, and migrated), or a PostgreSQL database (migrated;
  * checked empty by copyDatabase). Never the source itself.
  */
-export async function openCopyTarget(source: RosterDb, option: string): Promise<RosterDb> {
+async function openCopyTarget(source: RosterDb, option: string): Promise<RosterDb> {
   const reference = resolveDatabaseReference(option);
   const sameAsSource = source.engine === 'sqlite' ? reference === source.path : isPostgresUrl(reference) && new URL(reference).toString() === new URL(source.connectionUrl).toString();
   if (sameAsSource) throw new ConflictError(`--to names the database being copied (${source.location})`, 'give another file or database');

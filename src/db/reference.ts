@@ -35,10 +35,11 @@ export function checkPostgresUrl(reference: string, source: string): void {
   }
 }
 
-/** Whether a PostgreSQL URL carries a password (shown by ps to every user of the host, when given on a command line). */
+/** Whether a PostgreSQL URL carries a password, before the @ or as ?password= (shown by ps to every user of the host, when given on a command line). */
 export function hasPassword(reference: string): boolean {
   try {
-    return new URL(reference.trim()).password !== '';
+    const url = new URL(reference.trim());
+    return url.password !== '' || url.searchParams.has('password');
   } catch {
     return false;
   }
@@ -49,6 +50,8 @@ export function redactUrl(reference: string): string {
   try {
     const url = new URL(reference.trim());
     if (url.password) url.password = '***';
+    // libpq (and pg) also take the password as a parameter.
+    if (url.searchParams.has('password')) url.searchParams.set('password', '***');
     return url.toString();
   } catch {
     // Not even parseable: the scheme alone, as nothing after it is known to be safe to print.

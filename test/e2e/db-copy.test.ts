@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Sandbox } from './helpers';
-import { ENGINE, createTestDatabase, dropTestDatabase } from '../support/engine';
+import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { BIN, Sandbox } from './helpers';
+import { ENGINE, createTestDatabase, dropTestDatabase, itOnSqlite } from '../support/engine';
 
 /** roster db copy: a whole database into a new file or an empty PostgreSQL database, and back. */
 describe('roster db copy', () => {
@@ -60,6 +62,27 @@ describe('roster db copy', () => {
     } finally {
       dropTestDatabase(empty);
     }
+  });
+
+  itOnSqlite('a copy that fails (the source stays busy) leaves no file behind, so that it can simply be run again', async () => {
+    const target = path.join(sandbox.dir, 'failed-copy.db');
+    // Another process holds the source's write lock for longer than the copy waits.
+    const holder = new Database(sandbox.db);
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'db', 'copy', '--to', target], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BUSY_TIMEOUT: '1s' } });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(result.code).toBe(8);
+      expect(fs.readdirSync(sandbox.dir).filter((name) => name.startsWith('failed-copy'))).toEqual([]);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(sandbox.run(['db', 'copy', '--to', target]).code).toBe(0);
   });
 
   it('refuses a target that exists or holds users, and the source itself (exit 4), writing nothing', () => {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { redactUrl } from '../../src/db/reference';
 import { batchOnTestDatabase, createTestDatabase, dropTestDatabase, ENGINE, queryTestDatabase, testPassword, type Statement } from '../support/engine';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -158,10 +159,7 @@ export class Sandbox {
 
   /** Where the database is, as roster shows it: the path, or the URL with its password redacted. */
   get location(): string {
-    if (ENGINE !== 'postgres') return this.db;
-    const url = new URL(this.db);
-    if (url.password) url.password = '***';
-    return url.toString();
+    return ENGINE === 'postgres' ? redactUrl(this.db) : this.db;
   }
 
   cleanup(): void {

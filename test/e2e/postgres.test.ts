@@ -53,6 +53,19 @@ describeOnPostgres('roster on PostgreSQL', () => {
     expect(refused.stderr).toContain(':***@');
   });
 
+  it('a password given as ?password= in the URL is redacted like one before the @, and warned about in --db', () => {
+    const url = new URL(bareUrl());
+    url.searchParams.set('password', password());
+    const status = sandbox.run(['db', 'status'], { env: { ROSTER_DB: url.toString() } });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('password=***');
+    const viaOption = sandbox.run(['--db', url.toString(), 'list', '--format', 'count'], { env: { ROSTER_DB: undefined } });
+    expect(viaOption.stderr).toContain('roster: warning: the password in --db is visible to other users of this host');
+    const backup = sandbox.run(['db', 'backup', path.join(sandbox.dir, 'query-password.dump')], { env: { ROSTER_DB: url.toString() } });
+    expect(backup.code).toBe(0);
+    expect(backup.stdout).toContain('password=***');
+  });
+
   it('two roster processes on a new, empty database migrate it once, and both succeed', async () => {
     const empty = new Sandbox({ emptyDatabase: true });
     try {
