@@ -52,7 +52,7 @@ if (wanted.includes('postgres')) {
       const migrate = spawnSync(process.execPath, [roster, '--db', template.toString(), 'db', 'migrate'], { encoding: 'utf8' });
       if (migrate.status !== 0) throw new Error(`cannot migrate the template database: ${migrate.stderr}`);
       const version = spawnSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.trim();
-      const ok = runJest('postgres', { ROSTER_TEST_POSTGRES: cluster.url });
+      const ok = runJest('postgres', { ROSTER_TEST_POSTGRES: cluster.url, ROSTER_PG_BIN: bin });
       failed ||= !ok;
       summary.push(`postgres: ${ok ? 'passed' : 'FAILED'} (${version}, throwaway cluster on port ${cluster.port})`);
     } catch (error) {

@@ -109,8 +109,7 @@ export async function openDatabase(reference: string, options: OpenOptions = {})
 
 /** An SQLite file, whatever the reference: for tests and tools that need its raw handle. */
 export async function openSqlite(file: string, options: OpenOptions = {}): Promise<SqliteDb> {
-  const created = file !== ':memory:' && !fs.existsSync(file);
-  const raw = openRaw(file);
+  const { raw, created } = openRaw(file);
   const kysely = new Kysely<Database>({ dialect: new RosterSqliteDialect(raw) });
   const db: SqliteDb = {
     engine: 'sqlite',
@@ -167,8 +166,9 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Postgres
   return db;
 }
 
-function openRaw(file: string): BetterSqlite3.Database {
-  if (file !== ':memory:') createPrivateFile(file);
+/** Opens the file, creating it when missing; `created`: this process made it (not another one starting at the same time). */
+function openRaw(file: string): { raw: BetterSqlite3.Database; created: boolean } {
+  const created = file !== ':memory:' && createPrivateFile(file);
   const timeout = busyTimeout();
   let raw: BetterSqlite3.Database;
   try {
@@ -188,7 +188,7 @@ function openRaw(file: string): BetterSqlite3.Database {
     throw unusableDatabase(file, error);
   }
   raw.function('roster_fold', { deterministic: true }, foldText);
-  return raw;
+  return { raw, created };
 }
 
 /**
@@ -220,13 +220,16 @@ const CREATE_FAILURES: Record<string, string> = {
 };
 
 /** The database holds password hashes: its file is created readable by its owner only. */
-function createPrivateFile(file: string): void {
-  if (fs.existsSync(file)) return;
+function createPrivateFile(file: string): boolean {
+  if (fs.existsSync(file)) return false;
   try {
     makeDirectories(path.dirname(file));
-    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o600));
+    // O_EXCL: of several processes starting at once on a new database, one creates it (and says so).
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
+    return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
     const reason = (code && CREATE_FAILURES[code]) ?? code ?? (error as Error).message;
     throw new NotFoundError(
       `cannot create the database ${file}: ${reason}`,
@@ -249,7 +252,14 @@ function makeDirectories(dir: string): void {
     if (parent === current) break;
     current = parent;
   }
-  for (const level of missing) fs.mkdirSync(level, { mode: 0o700 });
+  for (const level of missing) {
+    try {
+      fs.mkdirSync(level, { mode: 0o700 });
+    } catch (error) {
+      // Made meanwhile by another roster starting at the same time: as good.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 const SECURE_ERASE_MIGRATION = '0005_secure_erase';

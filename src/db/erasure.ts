@@ -49,6 +49,16 @@ export function eraser(db: RosterDb): Eraser {
         return `another process kept the database busy, so its write-ahead log (${db.path}-wal) may still hold the erased values until the next checkpoint`;
       }
       try {
+        // PostgreSQL skips the tables of other owners with a mere warning, which no error reports: ask first.
+        const { others } = await db.kysely
+          .selectFrom('pg_class' as never)
+          .select(sql<number>`count(*) FILTER (WHERE NOT pg_has_role(relowner, 'USAGE'))`.as('others'))
+          .where(sql.ref('relname'), 'in', ERASED_TABLES)
+          .where(sql<boolean>`relnamespace = current_schema()::regnamespace`)
+          .executeTakeFirstOrThrow();
+        if (Number(others) > 0) {
+          return `VACUUM needs the owner of the tables, which this role is not, so old row versions may still hold the erased values until autovacuum reclaims them; their owner can run VACUUM "user", user_extra_value, login_token, audit_log`;
+        }
         // Outside any transaction (VACUUM cannot run in one), after the erasure committed.
         await sql`VACUUM ${sql.join(ERASED_TABLES.map((t) => sql.table(t)))}`.execute(db.kysely);
         return undefined;
