@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { checkPostgresUrl, isDatabaseUrl, isPostgresUrl, refuseDatabaseUrl } from './reference';
+import { checkPostgresUrl, isDatabaseUrl, isPostgresUrl, redactUrl, refuseDatabaseUrl } from './reference';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
 import { NotFoundError, UsageError } from '../shared/errors';
 import { unusableDatabase } from './unusable-database';
@@ -136,7 +136,14 @@ export async function openSqlite(file: string, options: OpenOptions = {}): Promi
 async function openPostgres(url: string, options: OpenOptions): Promise<PostgresDb> {
   // pg is loaded only for a PostgreSQL database: SQLite's commands do not pay for it.
   const { connectPostgres } = await import('./postgres');
-  const { kysely, location, connectSeconds } = connectPostgres(url, busyTimeout());
+  let connection: ReturnType<typeof connectPostgres>;
+  try {
+    connection = connectPostgres(url, busyTimeout());
+  } catch (error) {
+    // The URL's own settings cannot be used (an sslrootcert that does not exist, say).
+    throw new UsageError(`cannot use the settings of the database URL ${redactUrl(url)}: ${(error as Error).message}`, 'check the parameters of the URL (sslmode, sslrootcert, sslcert, sslkey…)');
+  }
+  const { kysely, location, connectSeconds } = connection;
   let created = false;
   const db: PostgresDb = {
     engine: 'postgres',

@@ -13,7 +13,7 @@ export function unusableDatabase(file: string | undefined, error: unknown): unkn
     return new NotFoundError(`cannot connect to the database ${file ?? ''}: the server asks for a password, and none was given`, 'put it in PGPASSWORD or ~/.pgpass (mode 0600), or in the URL');
   }
   if (typeof code !== 'string') return unusableConnection(file, error);
-  if (!code.startsWith('SQLITE')) return unusablePostgres(file, code, error as Error);
+  if (!code.startsWith('SQLITE')) return unusablePostgres(file, code, error as Error & { syscall?: string });
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_BUSY_')) {
     return new BusyError(
       `the database${file ? ` ${file}` : ''} is busy: another process (roster, or a program using the file) held its write lock for longer than roster waits; nothing was changed`,
@@ -40,9 +40,10 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOU
  * A PostgreSQL failure by its SQLSTATE (or a network error code): `where`
  * is the URL with its password redacted. Other errors are returned as they are.
  */
-function unusablePostgres(where: string | undefined, code: string, error: Error): unknown {
+function unusablePostgres(where: string | undefined, code: string, error: Error & { syscall?: string }): unknown {
   const what = `cannot use the database ${where ?? ''}: ${error.message}`;
-  if (UNREACHABLE.has(code)) {
+  // Only a failed connection is about the database: another ENOENT (a file) is not.
+  if (UNREACHABLE.has(code) && ['connect', 'getaddrinfo', 'read', 'write'].includes(error.syscall ?? '')) {
     return new NotFoundError(`cannot connect to the database ${where ?? ''}: ${error.message}`, 'check the host and port of the URL, and that the PostgreSQL server runs and accepts connections from this host');
   }
   // 28000, 28P01: authentication; 3D000: no such database; 42501: no privilege.

@@ -203,6 +203,16 @@ describeOnPostgres('a PostgreSQL connection that fails', () => {
     expect(result.stderr).not.toMatch(/p@ss|w%rd/);
   });
 
+  it('a URL whose own settings cannot be used (an sslrootcert that does not exist) is exit 2', () => {
+    const url = new URL(sandbox.db);
+    url.searchParams.set('sslmode', 'verify-ca');
+    url.searchParams.set('sslrootcert', '/no/such/ca.pem');
+    const result = sandbox.run(['list'], { env: { ROSTER_DB: url.toString() } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('cannot use the settings of the database URL');
+    expect(result.stderr).not.toContain('internal error');
+  });
+
   it('db migrate on a database that does not exist is exit 3, as every other command', () => {
     const url = new URL(sandbox.db);
     url.pathname = '/no_such_database_here';

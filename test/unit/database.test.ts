@@ -122,4 +122,13 @@ describe('the database', () => {
     // After opening, the file is not named, the rule is the same.
     expect(unusableDatabase(undefined, readonly)).toMatchObject({ exitCode: 3, message: 'cannot use the database: attempt to write a readonly database' });
   });
+
+  it('maps a failed PostgreSQL connection, but not a file that is missing, to "cannot connect" (exit 3)', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', syscall: 'connect' });
+    expect(unusableDatabase('postgres://u@h/db', refused)).toMatchObject({ exitCode: 3, message: 'cannot connect to the database postgres://u@h/db: connect ECONNREFUSED 127.0.0.1:1' });
+    const missingFile = Object.assign(new Error("ENOENT: no such file or directory, open 'x.csv'"), { code: 'ENOENT', syscall: 'open' });
+    expect(unusableDatabase('postgres://u@h/db', missingFile)).toBe(missingFile);
+    const busy = Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' });
+    expect(unusableDatabase('postgres://u@h/db', busy)).toMatchObject({ exitCode: 8 });
+  });
 });
