@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { setInterval } from 'node:timers';
 
 const SUPERUSER = 'roster_test';
 // Connections over TCP authenticate with a password, as on a real server: the
@@ -113,17 +112,3 @@ export async function startCluster(bin = findServerBinaries()) {
     throw new Error(`${error.message}${detail}`);
   }
 }
-
-// `node scripts/pg-cluster.mjs` starts a cluster, prints its URL and keeps it until interrupted.
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const cluster = await startCluster();
-  process.stdout.write(`${cluster.url}\n`);
-  const end = () => {
-    cluster.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', end);
-  process.on('SIGTERM', end);
-  setInterval(() => {}, 1 << 30);
-}
-
