@@ -59,7 +59,7 @@ export function enrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAc
         members = await sessionMembersOf(trx, target.id, users.map((u) => u.id));
       },
       async writeChunk(trx) {
-        await insertSessionUsers(trx, target.id, due, enrolledAt);
+        await insertSessionUsers(ctx.db, trx, target.id, due, enrolledAt);
         due = [];
       },
       apply(user, { audit: auditLog }) {
@@ -82,7 +82,7 @@ export function enrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAc
       roles = await courseRolesOf(trx, target.id, users.map((u) => u.id));
     },
     async writeChunk(trx) {
-      await insertCourseUsers(trx, target.id, newcomers, enrolledAt);
+      await insertCourseUsers(ctx.db, trx, target.id, newcomers, enrolledAt);
       if (target.role !== undefined) await setCourseRoles(trx, target.id, roleChanges, target.role);
       newcomers = [];
       roleChanges = [];

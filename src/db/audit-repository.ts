@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { RosterDb } from './database';
-import { param, prepare, type Prepared } from './prepared';
+import { insertMany } from './bulk-insert';
 import type { AuditLogRow, AuditLogTable, Database } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -14,32 +14,13 @@ export async function insertAuditEntries(db: Executor, entries: readonly Inserta
 
 const AUDIT_ROWS_PER_INSERT = 500;
 
-const preparedInserts = new WeakMap<RosterDb, Prepared<'at' | 'actor' | 'action' | 'user_id' | 'details'>>();
-
-/**
- * A batch's audit rows, in the transaction `trx` holds on `db`. SQLite's
- * fastest bulk insert is one prepared statement run per row (a statement of
- * 500 rows costs more to build than to run); that is its engine-specific
- * path. Other engines take insertAuditEntries' multi-row inserts.
- */
+/** A batch's audit rows, in the transaction `trx` holds on `db`: the engine's fastest bulk insert. */
 export async function insertAuditBatch(db: RosterDb, trx: Executor, entries: readonly Insertable<AuditLogTable>[]): Promise<void> {
-  if (db.engine !== 'sqlite') return insertAuditEntries(trx, entries);
-  let insert = preparedInserts.get(db);
-  if (!insert) {
-    insert = prepare(
-      db.raw,
-      db.kysely.insertInto('audit_log').values({
-        at: param<string>('at'),
-        actor: param<string>('actor'),
-        action: param<string>('action'),
-        user_id: param<number | null>('user_id'),
-        details: param<string | null>('details'),
-      }),
-    );
-    preparedInserts.set(db, insert);
-  }
-  for (const entry of entries) insert.run({ at: entry.at, actor: entry.actor, action: entry.action, user_id: entry.user_id ?? null, details: entry.details ?? null });
+  const rows = entries.map((e) => ({ at: e.at, actor: e.actor, action: e.action, user_id: e.user_id ?? null, details: e.details ?? null }));
+  await insertMany(db, trx, 'audit_log', AUDIT_COLUMNS, rows);
 }
+
+const AUDIT_COLUMNS = ['at', 'actor', 'action', 'user_id', 'details'];
 
 export interface AuditQuery {
   userId?: number;

@@ -102,6 +102,18 @@ export interface OpenOptions {
   migrate?: boolean;
 }
 
+/**
+ * pg asks, as it loads, whether it runs in a Cloudflare Worker: where
+ * `navigator` is missing (Node 20; Node 21 and later define it), it
+ * constructs a fetch Response, which loads Node's whole fetch implementation
+ * and costs every PostgreSQL command about 35 ms. Define what Node 21 does.
+ */
+function answerNavigatorForPg(): void {
+  if (typeof (globalThis as { navigator?: unknown }).navigator === 'undefined') {
+    Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` }, configurable: true, writable: true });
+  }
+}
+
 /** Opens a database file, or connects to a postgres:// URL (see resolveDatabaseReference). */
 export async function openDatabase(reference: string, options: OpenOptions = {}): Promise<RosterDb> {
   return isPostgresUrl(reference) ? openPostgres(reference, options) : openSqlite(reference, options);
@@ -135,6 +147,7 @@ export async function openSqlite(file: string, options: OpenOptions = {}): Promi
 
 async function openPostgres(url: string, options: OpenOptions): Promise<PostgresDb> {
   // pg is loaded only for a PostgreSQL database: SQLite's commands do not pay for it.
+  answerNavigatorForPg();
   const { connectPostgres } = await import('./postgres');
   let connection: ReturnType<typeof connectPostgres>;
   try {

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
+import { insertMany } from './bulk-insert';
 import { slices } from './chunks';
+import type { RosterDb } from './database';
 import type { Database } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -29,13 +31,9 @@ export async function sessionMembersOf(db: Executor, sessionId: number, userIds:
   return members;
 }
 
-export async function insertCourseUsers(db: Executor, courseId: number, enrolments: readonly { userId: number; role: string }[], enrolledAt: string): Promise<void> {
-  for (const some of slices(enrolments)) {
-    await db
-      .insertInto('course_user')
-      .values(some.map((e) => ({ course_id: courseId, user_id: e.userId, role: e.role, enrolled_at: enrolledAt })))
-      .execute();
-  }
+export async function insertCourseUsers(db: RosterDb, trx: Executor, courseId: number, enrolments: readonly { userId: number; role: string }[], enrolledAt: string): Promise<void> {
+  const rows = enrolments.map((e) => ({ course_id: courseId, user_id: e.userId, role: e.role, enrolled_at: enrolledAt }));
+  await insertMany(db, trx, 'course_user', ['course_id', 'user_id', 'role', 'enrolled_at'], rows);
 }
 
 export async function setCourseRoles(db: Executor, courseId: number, userIds: readonly number[], role: string): Promise<void> {
@@ -46,13 +44,9 @@ export async function deleteCourseUsers(db: Executor, courseId: number, userIds:
   for (const some of slices(userIds)) await db.deleteFrom('course_user').where('course_id', '=', courseId).where('user_id', 'in', some).execute();
 }
 
-export async function insertSessionUsers(db: Executor, sessionId: number, userIds: readonly number[], enrolledAt: string): Promise<void> {
-  for (const some of slices(userIds)) {
-    await db
-      .insertInto('session_user')
-      .values(some.map((userId) => ({ session_id: sessionId, user_id: userId, enrolled_at: enrolledAt })))
-      .execute();
-  }
+export async function insertSessionUsers(db: RosterDb, trx: Executor, sessionId: number, userIds: readonly number[], enrolledAt: string): Promise<void> {
+  const rows = userIds.map((userId) => ({ session_id: sessionId, user_id: userId, enrolled_at: enrolledAt }));
+  await insertMany(db, trx, 'session_user', ['session_id', 'user_id', 'enrolled_at'], rows);
 }
 
 export async function deleteSessionUsers(db: Executor, sessionId: number, userIds: readonly number[]): Promise<void> {

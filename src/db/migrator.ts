@@ -43,10 +43,14 @@ function appliedOf(result: MigrationResultSet): AppliedMigrations {
  * yet): a normal start compares it with the latest and skips the migrator.
  */
 export async function appliedMigrationCount(db: RosterDb): Promise<number> {
-  const table = await sql<{ name: string | null }>`select to_regclass('kysely_migration')::text as name`.execute(db.kysely);
-  if (!table.rows[0]?.name) return 0;
-  const row = await db.kysely.selectFrom('kysely_migration' as never).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
-  return Number((row as { n: number }).n);
+  // One round trip at every start; a database roster never migrated has no such table (42P01).
+  try {
+    const row = await db.kysely.selectFrom('kysely_migration' as never).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    return Number((row as { n: number }).n);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '42P01') return 0;
+    throw error;
+  }
 }
 
 /**
