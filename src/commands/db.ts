@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext } from '../cli/context';
-import { line } from '../cli/io';
+import { line, warn } from '../cli/io';
 import { examples } from '../cli/options';
 
 export function register(commands: CommandRegistry): void {
@@ -64,7 +64,9 @@ export function register(commands: CommandRegistry): void {
       .requiredOption('--to <file|url>', 'the target: a file that does not exist yet, or postgres://… of an empty database')
       .action(async (opts: { to: string }, cmd: Command) =>
         withContext(cmd, async (ctx) => {
-          const { copyInto } = await import('../db/copy');
+          const [{ copyInto }, { hasPassword, isPostgresUrl }] = await Promise.all([import('../db/copy'), import('../db/reference')]);
+          // As for --db: a command line is in the process list, which every user of the host can read.
+          if (isPostgresUrl(opts.to) && hasPassword(opts.to)) warn(ctx.io, 'the password in --to is visible to other users of this host (ps); put it in PGPASSWORD or ~/.pgpass');
           const result = await copyInto(ctx.db, opts.to);
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
           const counts = Object.entries(result.rows).map(([table, n]) => `${n.toLocaleString('en')} ${table}`);
