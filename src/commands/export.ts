@@ -62,10 +62,11 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
     throw new UsageError('password hashes are not shown on a terminal', 'give an output file: roster export users.csv --include-password-hashes');
   }
   if (opts.raw && format !== 'csv') throw new UsageError('--raw applies to CSV only');
-  const [{ planExport, countExport }, { parseDelimiter }, { checkOutputPath, databaseFiles, OutputFile }] = await Promise.all([
+  const [{ planExport, countExport }, { parseDelimiter }, { checkOutputPath, OutputFile }, { databaseFiles }] = await Promise.all([
     import('../core/export'),
     import('../formats/csv-reader'),
     import('../formats/output-file'),
+    import('../db/database-files'),
   ]);
   // Checked before anything is read: never over the database, never over a file without --force.
   const targetPath = toStdout ? undefined : checkOutputPath(file!, { force: opts.force, protect: databaseFiles(ctx.db) });

@@ -130,7 +130,7 @@ function fieldNameFor(column: string): string {
 
 /** --report and --credentials: never the input, the database, a link, or (for the report, without --force) an existing file. */
 async function checkSideFiles(ctx: CommandContext, input: string, opts: ImportOptions) {
-  const [{ checkOutputPath, databaseFiles }, { CredentialsFile, RejectReport }] = await Promise.all([import('../formats/output-file'), import('../formats/import-files')]);
+  const [{ checkOutputPath }, { databaseFiles }, { CredentialsFile, RejectReport }] = await Promise.all([import('../formats/output-file'), import('../db/database-files'), import('../formats/import-files')]);
   // Standard input may be a file too (`roster import - < users.csv`): protected as the open file it is.
   const protect = [...databaseFiles(ctx.db), input === '-' ? { fd: 0, role: 'the file being imported (standard input)' } : { path: input, role: 'the file being imported' }];
   if (opts.report !== undefined && opts.credentials !== undefined && resolve(opts.report) === resolve(opts.credentials)) {

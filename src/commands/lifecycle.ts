@@ -87,7 +87,7 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
     import('../core/batch'),
     import('../core/deletion'),
     import('../core/time'),
-    import('../formats/output-file'),
+    import('../db/database-files'),
   ]);
   let selection = await deletedView(ctx, users, opts);
   if (opts.deletedBefore !== undefined) {

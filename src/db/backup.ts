@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { cannotWrite, checkOutputPath, databaseFiles, OutputFile } from '../formats/output-file';
+import { cannotWrite, checkOutputPath, OutputFile } from '../formats/output-file';
+import { databaseFiles } from './database-files';
 import { NotFoundError, SystemError } from '../shared/errors';
 import type { PostgresDb, RosterDb } from './database';
 import { redactUrl } from './reference';

@@ -26,20 +26,6 @@ export interface ProtectedFile {
   role: string;
 }
 
-const SIDE_FILES = ['', '-wal', '-shm', '-journal'];
-
-/** The database file and the files SQLite keeps beside it; none for a PostgreSQL database. */
-export function databaseFiles(db: { engine: string; location: string }): ProtectedFile[] {
-  if (db.engine !== 'sqlite') return [];
-  const file = db.location;
-  return SIDE_FILES.map((suffix) => ({ path: `${file}${suffix}`, role: suffix ? `the database's ${suffix.slice(1)} file` : 'the database' }));
-}
-
-/** Where to suggest a snapshot before a destructive command: beside the database file, or a pg_dump file here. */
-export function suggestedSnapshot(db: { engine: string; location: string }, name: string): string {
-  return db.engine === 'sqlite' ? path.join(path.dirname(db.location), `${name}.db`) : `${name}.dump`;
-}
-
 /**
  * Checks, before any work, that roster may create `file`: returns its
  * absolute path, or refuses (exit 4: conflict, exit 3: no such directory).
