@@ -2,17 +2,14 @@ import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { RosterDb } from './database';
 import { insertMany } from './bulk-insert';
 import type { AuditLogRow, AuditLogTable, Database } from './schema';
+import { slices } from './chunks';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
 /** The one writer of the audit log: rows inserted a few hundred at a time, each statement within every engine's limit on parameters. */
 export async function insertAuditEntries(db: Executor, entries: readonly Insertable<AuditLogTable>[]): Promise<void> {
-  for (let at = 0; at < entries.length; at += AUDIT_ROWS_PER_INSERT) {
-    await db.insertInto('audit_log').values(entries.slice(at, at + AUDIT_ROWS_PER_INSERT)).execute();
-  }
+  for (const some of slices(entries)) await db.insertInto('audit_log').values(some).execute();
 }
-
-const AUDIT_ROWS_PER_INSERT = 500;
 
 /** A batch's audit rows, in the transaction `trx` holds on `db`: the engine's fastest bulk insert. */
 export async function insertAuditBatch(db: RosterDb, trx: Executor, entries: readonly Insertable<AuditLogTable>[]): Promise<void> {
@@ -50,8 +47,8 @@ export async function queryAudit(db: Executor, query: AuditQuery): Promise<Audit
 /** The usernames of these user ids (a purged one is missing), a few hundred at a time. */
 export async function usernamesOf(db: Executor, ids: readonly number[]): Promise<Map<number, string>> {
   const names = new Map<number, string>();
-  for (let at = 0; at < ids.length; at += 500) {
-    const rows = await db.selectFrom('user').select(['id', 'username']).where('id', 'in', ids.slice(at, at + 500)).execute();
+  for (const some of slices(ids)) {
+    const rows = await db.selectFrom('user').select(['id', 'username']).where('id', 'in', some).execute();
     for (const row of rows) names.set(row.id, row.username);
   }
   return names;

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { openDatabase, resolveDatabaseReference, type RosterDb } from './database';
 import { isPostgresUrl } from './reference';
 import type { Database } from './schema';
+import { slices } from './chunks';
 
 /**
  * `roster db copy`: a whole database into an empty one, SQLite to
@@ -108,12 +109,7 @@ async function copyTable(from: Transaction<Database>, to: Transaction<Database>,
   for (const column of table.key) query = query.orderBy(sql.ref(column));
   let page: Record<string, unknown>[] = [];
   const flush = async () => {
-    for (let at = 0; at < page.length; at += ROWS_PER_INSERT) {
-      await to
-        .insertInto(table.name)
-        .values(page.slice(at, at + ROWS_PER_INSERT) as never)
-        .execute();
-    }
+    for (const some of slices(page, ROWS_PER_INSERT)) await to.insertInto(table.name).values(some as never).execute();
     copied += page.length;
     page = [];
   };

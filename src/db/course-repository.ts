@@ -251,10 +251,7 @@ export async function coursesOwnedBy(db: Executor, owners: UserSet, limit: numbe
     courses.push(...rows);
   };
   if ('ids' in owners) {
-    for (let i = 0; i < owners.ids.length; i += 500) {
-      const slice = owners.ids.slice(i, i + 500);
-      await collect((q) => q.where('course.owner_id', 'in', slice));
-    }
+    for (const some of slices(owners.ids)) await collect((q) => q.where('course.owner_id', 'in', some));
   } else {
     await collect((q) => q.where('course.owner_id', 'in', selectUserIds(db, owners.filter)));
   }
@@ -272,12 +269,8 @@ export async function sessionsCoachedBy(db: Executor, coaches: UserSet, limit: n
     if (sessions.length >= limit || !Number(n)) return;
     sessions.push(...(await scoped(base).select(['training_session.name', 'user.username as coach']).orderBy('training_session.name_key').limit(limit - sessions.length).execute()));
   };
-  // A few hundred ids a statement: every engine limits the parameters of one.
   if ('ids' in coaches) {
-    for (let i = 0; i < coaches.ids.length; i += 500) {
-      const slice = coaches.ids.slice(i, i + 500);
-      await collect((q) => q.where('training_session.coach_id', 'in', slice));
-    }
+    for (const some of slices(coaches.ids)) await collect((q) => q.where('training_session.coach_id', 'in', some));
   } else {
     await collect((q) => q.where('training_session.coach_id', 'in', selectUserIds(db, coaches.filter)));
   }

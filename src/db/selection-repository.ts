@@ -4,6 +4,7 @@ import type { Database } from './schema';
 import { selectUserIds } from './user-query';
 import { isBareNumber, parseUserRef, unambiguous } from './user-repository';
 import type { RosterDb } from './database';
+import { slices } from './chunks';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -30,8 +31,6 @@ export interface ResolvedReference {
   error?: unknown;
 }
 
-const REFERENCES_PER_QUERY = 500;
-
 /**
  * Resolves references a few hundred at a time (one query each, on any
  * engine) by the rules of findUserByRef: an email of one user and the
@@ -40,7 +39,7 @@ const REFERENCES_PER_QUERY = 500;
  */
 export async function resolveReferences(db: Executor, refs: readonly string[]): Promise<ResolvedReference[]> {
   const resolved: ResolvedReference[] = [];
-  for (let at = 0; at < refs.length; at += REFERENCES_PER_QUERY) resolved.push(...(await resolveChunk(db, refs.slice(at, at + REFERENCES_PER_QUERY))));
+  for (const some of slices(refs)) resolved.push(...(await resolveChunk(db, some)));
   return resolved;
 }
 
@@ -94,8 +93,8 @@ async function resolveChunk(db: Executor, refs: readonly string[]): Promise<Reso
 /** These users as they are now (inside a batch's transaction: what another process changed is seen). */
 export async function targetsByIds(db: Executor, ids: readonly number[]): Promise<Map<number, TargetUser>> {
   const found = new Map<number, TargetUser>();
-  for (let at = 0; at < ids.length; at += REFERENCES_PER_QUERY) {
-    const rows = await db.selectFrom('user').select(TARGET_COLUMNS).where('id', 'in', ids.slice(at, at + REFERENCES_PER_QUERY)).execute();
+  for (const some of slices(ids)) {
+    const rows = await db.selectFrom('user').select(TARGET_COLUMNS).where('id', 'in', some).execute();
     for (const row of rows) found.set(row.id, row);
   }
   return found;
@@ -113,11 +112,11 @@ export async function selectTargetIds(db: Executor, filter: UserFilter): Promise
  */
 export async function stillMatching(db: Executor, filter: UserFilter, ids: readonly number[]): Promise<TargetUser[]> {
   const found: TargetUser[] = [];
-  for (let at = 0; at < ids.length; at += REFERENCES_PER_QUERY) {
+  for (const some of slices(ids)) {
     const rows = await selectUserIds(db, filter)
       .clearSelect()
       .select(TARGET_COLUMNS.map((c) => `user.${c}` as const))
-      .where('user.id', 'in', ids.slice(at, at + REFERENCES_PER_QUERY))
+      .where('user.id', 'in', some)
       .execute();
     found.push(...rows);
   }
