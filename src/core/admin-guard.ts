@@ -1,7 +1,10 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import { adminsAmong, anotherActiveAdminExists } from '../db/user-repository';
 import { ConflictError } from '../shared/errors';
+
+/** A transaction, or (for a dry run, which writes nothing) the database itself. */
+type Executor = Kysely<Database> | Transaction<Database>;
 
 export interface AdminCandidate {
   id: number;
@@ -28,12 +31,12 @@ export class AdminGuard {
   /** `now`: an admin whose expiration date has passed by then no longer counts as one. */
   constructor(private readonly now: string) {}
 
-  async load(trx: Transaction<Database>, userIds: readonly number[]): Promise<void> {
+  async load(trx: Executor, userIds: readonly number[]): Promise<void> {
     this.admins = new Set(await adminsAmong(trx, userIds));
   }
 
   /** `losing` is what roster was asked to do ("deactivate it"), `hint` what to do instead. */
-  async assert(trx: Transaction<Database>, user: AdminCandidate, losing: string, hint = 'give another account the admin role first'): Promise<void> {
+  async assert(trx: Executor, user: AdminCandidate, losing: string, hint = 'give another account the admin role first'): Promise<void> {
     if (!user.active || user.deleted_at || !this.admins.has(user.id)) return;
     if (await anotherActiveAdminExists(trx, [user.id, ...this.letGo], this.now)) {
       this.letGo.add(user.id);

@@ -1,0 +1,192 @@
+import type { Kysely, Transaction } from 'kysely';
+import { slices } from './chunks';
+import type { RosterDb } from './database';
+import { insertMany, insertUsers } from './bulk-insert';
+import type { Database, NewUserRow, UserRow, UserUpdate } from './schema';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/**
+ * The reads and writes of an import, a chunk of rows at a time: each read
+ * takes the keys of the whole chunk and answers with one statement per 500
+ * keys; each write takes the chunk's rows. The same code serves both
+ * engines; the bulk inserts are engine-specific (bulk-insert.ts).
+ */
+
+/** The accounts (deleted ones included) holding any of these username or email keys. */
+export async function usersByIdentityKeys(db: Executor, usernameKeys: readonly string[], emailKeys: readonly string[]): Promise<UserRow[]> {
+  const found = new Map<number, UserRow>();
+  for (const some of slices(unique(usernameKeys))) {
+    for (const user of await db.selectFrom('user').selectAll().where('username_key', 'in', some).execute()) found.set(user.id, user);
+  }
+  for (const some of slices(unique(emailKeys))) {
+    for (const user of await db.selectFrom('user').selectAll().where('email_key', 'in', some).execute()) found.set(user.id, user);
+  }
+  return [...found.values()];
+}
+
+export async function usersByIds(db: Executor, ids: readonly number[]): Promise<Map<number, UserRow>> {
+  const found = new Map<number, UserRow>();
+  for (const some of slices(unique(ids))) {
+    for (const user of await db.selectFrom('user').selectAll().where('id', 'in', some).execute()) found.set(user.id, user);
+  }
+  return found;
+}
+
+/** The roles of these users, by user id (a user without roles is absent). */
+export async function rolesOfUsers(db: Executor, ids: readonly number[]): Promise<Map<number, string[]>> {
+  const roles = new Map<number, string[]>();
+  for (const some of slices(unique(ids))) {
+    for (const row of await db.selectFrom('user_role').select(['user_id', 'role']).where('user_id', 'in', some).execute()) {
+      const list = roles.get(row.user_id);
+      if (list) list.push(row.role);
+      else roles.set(row.user_id, [row.role]);
+    }
+  }
+  return roles;
+}
+
+/** The extra values of these users: user id → field id → value. */
+export async function extraValuesOfUsers(db: Executor, ids: readonly number[]): Promise<Map<number, Map<number, string>>> {
+  const values = new Map<number, Map<number, string>>();
+  for (const some of slices(unique(ids))) {
+    for (const row of await db.selectFrom('user_extra_value').select(['user_id', 'field_id', 'value']).where('user_id', 'in', some).execute()) {
+      let byField = values.get(row.user_id);
+      if (!byField) values.set(row.user_id, (byField = new Map()));
+      byField.set(row.field_id, row.value);
+    }
+  }
+  return values;
+}
+
+/** The courses and the sessions these users are enrolled in, by user id. */
+export async function enrolmentIdsOfUsers(db: Executor, ids: readonly number[]): Promise<{ courses: Map<number, Set<number>>; sessions: Map<number, Set<number>> }> {
+  const courses = new Map<number, Set<number>>();
+  const sessions = new Map<number, Set<number>>();
+  for (const some of slices(unique(ids))) {
+    for (const row of await db.selectFrom('course_user').select(['user_id', 'course_id']).where('user_id', 'in', some).execute()) add(courses, row.user_id, row.course_id);
+    for (const row of await db.selectFrom('session_user').select(['user_id', 'session_id']).where('user_id', 'in', some).execute()) add(sessions, row.user_id, row.session_id);
+  }
+  return { courses, sessions };
+}
+
+export interface LookAlikeAccount {
+  id: number;
+  username: string;
+  email: string;
+  deleted_at: string | null;
+  /** The column's identity key: a look-alike is another text that folds the same. */
+  key: string;
+  fold: string;
+}
+
+/** The accounts (not anonymized) whose username or email folds to one of these keys. */
+export async function lookAlikesByFold(db: Executor, column: 'username' | 'email', folds: readonly string[]): Promise<LookAlikeAccount[]> {
+  const foldColumn = column === 'username' ? 'username_fold_key' : 'email_fold_key';
+  const keyColumn = column === 'username' ? 'username_key' : 'email_key';
+  const found: LookAlikeAccount[] = [];
+  for (const some of slices(unique(folds))) {
+    const rows = await db
+      .selectFrom('user')
+      .select(['id', 'username', 'email', 'deleted_at', `${keyColumn} as key`, `${foldColumn} as fold`])
+      .where(foldColumn, 'in', some)
+      .where('anonymized_at', 'is', null)
+      .orderBy('id')
+      .execute();
+    found.push(...(rows as LookAlikeAccount[]));
+  }
+  return found;
+}
+
+/** Courses by their stored key (code_key), and sessions by theirs (name_key). */
+export async function coursesByKeys(db: Executor, keys: readonly string[]): Promise<Map<string, { id: number; code: string }>> {
+  const found = new Map<string, { id: number; code: string }>();
+  for (const some of slices(unique(keys))) {
+    for (const row of await db.selectFrom('course').select(['id', 'code', 'code_key']).where('code_key', 'in', some).execute()) found.set(row.code_key, { id: row.id, code: row.code });
+  }
+  return found;
+}
+
+export async function sessionsByKeys(db: Executor, keys: readonly string[]): Promise<Map<string, { id: number; name: string }>> {
+  const found = new Map<string, { id: number; name: string }>();
+  for (const some of slices(unique(keys))) {
+    for (const row of await db.selectFrom('training_session').select(['id', 'name', 'name_key']).where('name_key', 'in', some).execute()) found.set(row.name_key, { id: row.id, name: row.name });
+  }
+  return found;
+}
+
+/** What a chunk of an import writes, all of it in the transaction `trx` holds on `db`. */
+export interface ImportWrites {
+  /** New accounts; their roles, values and enrolments name them by their index in this list. */
+  users: NewUserRow[];
+  roles: { user: UserSlot; role: string }[];
+  removedRoles: { userId: number; role: string }[];
+  extraValues: { user: UserSlot; fieldId: number; value: string }[];
+  /** Values that replace a stored one (the pair exists). */
+  replacedValues: { userId: number; fieldId: number; value: string }[];
+  courseUsers: { user: UserSlot; courseId: number; role: string }[];
+  sessionUsers: { user: UserSlot; sessionId: number }[];
+  updates: { userId: number; update: UserUpdate }[];
+  audit: { user: UserSlot; details: string }[];
+}
+
+/** An existing account by its id, or a new one by its index in `users`. */
+export type UserSlot = { id: number } | { created: number };
+
+export function emptyWrites(): ImportWrites {
+  return { users: [], roles: [], removedRoles: [], extraValues: [], replacedValues: [], courseUsers: [], sessionUsers: [], updates: [], audit: [] };
+}
+
+/**
+ * Writes a chunk: the new users first (their ids are needed by the rest),
+ * then everything else with the engine's bulk insert. Returns the new ids.
+ */
+export async function writeImportChunk(db: RosterDb, trx: Executor, writes: ImportWrites, entry: { at: string; actor: string }): Promise<number[]> {
+  const ids = await insertUsers(db, trx, writes.users);
+  const idOf = (slot: UserSlot): number => ('id' in slot ? slot.id : ids[slot.created]!);
+  for (const { userId, update } of writes.updates) await trx.updateTable('user').set(update).where('id', '=', userId).execute();
+  for (const { userId, role } of writes.removedRoles) await trx.deleteFrom('user_role').where('user_id', '=', userId).where('role', '=', role).execute();
+  for (const v of writes.replacedValues) {
+    await trx.updateTable('user_extra_value').set({ value: v.value }).where('user_id', '=', v.userId).where('field_id', '=', v.fieldId).execute();
+  }
+  await insertMany(db, trx, 'user_role', ['user_id', 'role'], writes.roles.map((r) => ({ user_id: idOf(r.user), role: r.role })));
+  await insertMany(db, trx, 'user_extra_value', ['user_id', 'field_id', 'value'], writes.extraValues.map((v) => ({ user_id: idOf(v.user), field_id: v.fieldId, value: v.value })));
+  await insertMany(
+    db,
+    trx,
+    'course_user',
+    ['course_id', 'user_id', 'role', 'enrolled_at'],
+    writes.courseUsers.map((c) => ({ course_id: c.courseId, user_id: idOf(c.user), role: c.role, enrolled_at: entry.at })),
+  );
+  await insertMany(db, trx, 'session_user', ['session_id', 'user_id', 'enrolled_at'], writes.sessionUsers.map((s) => ({ session_id: s.sessionId, user_id: idOf(s.user), enrolled_at: entry.at })));
+  await insertMany(
+    db,
+    trx,
+    'audit_log',
+    ['at', 'actor', 'action', 'user_id', 'details'],
+    writes.audit.map((a) => ({ at: entry.at, actor: entry.actor, action: 'user.import', user_id: idOf(a.user), details: a.details })),
+  );
+  return ids;
+}
+
+/** Whether an error is the engine refusing a duplicate key (another process took a username meanwhile). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
+
+/** Whether an error is the engine refusing a reference to a removed row (a course deleted meanwhile). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)].filter((item) => item !== '');
+}
+
+function add(map: Map<number, Set<number>>, key: number, value: number): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
