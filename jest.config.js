@@ -7,7 +7,7 @@
  * import, say so by name (test/support/engine.ts) and are skipped there.
  * @type {import('jest').Config}
  */
-const NOT_YET_ON_POSTGRES = ['<rootDir>/test/unit/', '<rootDir>/test/e2e/import.test.ts'];
+const NOT_YET_ON_POSTGRES = ['<rootDir>/test/unit/'];
 
 module.exports = {
   testEnvironment: 'node',

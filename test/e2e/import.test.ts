@@ -29,6 +29,88 @@ function users(sandbox: Sandbox): string[] {
   return sandbox.query<{ username: string }>('SELECT username FROM "user" WHERE is_system = 0 ORDER BY username').map((u) => u.username);
 }
 
+describe('roster import: a file of several chunks, on either engine', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+  const HASH = '$2b$04$abcdefghijklmnopqrstuuJ0hQfS0kFf4yN5p6bJc7Hd8wQmE1x2y';
+  const ROWS = 2600;
+  /** More rows than a look-up group (500), a chunk (2,000) and a multi-row user insert (2,000). */
+  const file = (lastname: (i: number) => string) => {
+    const lines = ['LastName;FirstName;Email;UserName;PasswordHash;Status;Courses;cohort'];
+    for (let i = 0; i < ROWS; i++) lines.push(`${lastname(i)};F${i};u${i}@example.org;u${i};${HASH};${i % 2 ? 1 : 5};${i % 3 ? '' : 'C1'};${i}`);
+    return sandbox.file('many.csv', `${lines.join('\n')}\n`);
+  };
+
+  it('gives every new user its own role, value, enrolment and audit row, and a rerun updates each', () => {
+    createCourses(sandbox, ['C1']);
+    expect(sandbox.run(['field', 'add', 'cohort', '--type', 'number']).code).toBe(0);
+    const created = sandbox.run(['import', file((i) => `L${i}`), '--json']);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ created: ROWS, failed: 0 });
+    const mismatched = sandbox.query<{ n: number }>(
+      `SELECT count(*) AS n FROM "user" u
+         JOIN user_role r ON r.user_id = u.id
+         JOIN user_extra_value v ON v.user_id = u.id
+         JOIN audit_log a ON a.user_id = u.id AND a.action = 'user.import'
+       WHERE u.is_system = 0
+         AND (v.value <> substr(u.username, 2) OR u.firstname <> 'F' || v.value OR r.role <> CASE WHEN CAST(v.value AS INTEGER) % 2 = 1 THEN 'teacher' ELSE 'student' END)`,
+    );
+    expect(mismatched).toEqual([{ n: 0 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM user_role r JOIN user_extra_value v ON v.user_id = r.user_id')).toEqual([{ n: ROWS }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM audit_log WHERE action = ?', 'user.import')).toEqual([{ n: ROWS }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM course_user')).toEqual([{ n: Math.ceil(ROWS / 3) }]);
+    const rowOfU7 = sandbox.query<{ details: string }>("SELECT details FROM audit_log a JOIN \"user\" u ON u.id = a.user_id WHERE u.username = 'u7'");
+    expect(JSON.parse(rowOfU7[0]!.details)).toMatchObject({ row: 9, roles: ['teacher'] });
+
+    const updated = sandbox.run(['import', file((i) => `New${i}`), '--on-existing', 'update', '--json']);
+    expect(updated.code).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ created: 0, updated: ROWS, failed: 0 });
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE lastname = 'New' || substr(username, 2)")).toEqual([{ n: ROWS }]);
+    const again = sandbox.run(['import', file((i) => `New${i}`), '--on-existing', 'update', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: 0, updated: 0, skipped: ROWS });
+  });
+});
+
+describe('roster import: two rows naming one account', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('updates it from the first row and refuses the second (one by username, one by email)', () => {
+    expect(sandbox.run(['add', '--firstname', 'Ada', '--lastname', 'L', '--email', 'ada@example.org', '--username', 'ada', '--role', 'student', '--password', 'long secret 1']).code).toBe(0);
+    const file = sandbox.file('two.csv', 'LastName;FirstName;Email;UserName\nFirst;Ada;;ada\nSecond;Ada;ADA@example.org;someone\n');
+    const result = sandbox.run(['import', file, '--on-existing', 'update']);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toContain('roster: row 3: Email: user ada (id:2) is also updated by row 2 of this file');
+    expect(sandbox.query("SELECT username, lastname FROM \"user\" WHERE email_key = 'ada@example.org'")).toEqual([{ username: 'ada', lastname: 'First' }]);
+  });
+});
+
+describe('roster import: the last active admin', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('is not deactivated, expired or stripped of its role by an update, and stays an active admin', () => {
+    expect(sandbox.run(['add', '--firstname', 'B', '--lastname', 'Oss', '--email', 'boss@example.org', '--username', 'boss', '--role', 'admin', '--password', 'long secret 1']).code).toBe(0);
+    const cases = [
+      { columns: 'Active', value: '0', field: 'Active', says: 'deactivate it' },
+      { columns: 'ExpiresAt', value: '2020-01-01', field: 'ExpiresAt', says: 'give it an expiration date in the past' },
+      { columns: 'Roles', value: 'student', field: 'Roles', says: 'take its admin role', extra: ['--replace-roles'] },
+    ];
+    for (const c of cases) {
+      const file = sandbox.file('boss.csv', `LastName;FirstName;Email;UserName;${c.columns}\nOss;B;boss@example.org;boss;${c.value}\n`);
+      const result = sandbox.run(['import', file, '--on-existing', 'update', ...(c.extra ?? [])]);
+      expect(result.code).toBe(6);
+      expect(result.stderr).toContain(`roster: row 2: ${c.field}: boss is the last active admin; the platform must keep one, so roster will not ${c.says}`);
+    }
+    expect(sandbox.query("SELECT u.active, u.expires_at, r.role FROM \"user\" u JOIN user_role r ON r.user_id = u.id WHERE u.username = 'boss'")).toEqual([{ active: 1, expires_at: null, role: 'admin' }]);
+    // With another active admin, the same file deactivates it.
+    expect(sandbox.run(['add', '--firstname', 'N', '--lastname', 'Ew', '--email', 'new@example.org', '--username', 'newboss', '--role', 'admin', '--password', 'long secret 2']).code).toBe(0);
+    const file = sandbox.file('boss.csv', 'LastName;FirstName;Email;UserName;Active\nOss;B;boss@example.org;boss;0\n');
+    expect(sandbox.run(['import', file, '--on-existing', 'update']).code).toBe(0);
+    expect(sandbox.query("SELECT active FROM \"user\" WHERE username = 'boss'")).toEqual([{ active: 0 }]);
+  });
+});
+
 describe('roster import: Chamilo files', () => {
   let sandbox: Sandbox;
   beforeEach(() => {

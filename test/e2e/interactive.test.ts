@@ -3,7 +3,7 @@ import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { Sandbox } from './helpers';
 import { HAS_SCRIPT, runInTerminal } from './terminal';
-import { itNotYetOnPostgres } from '../support/engine';
+
 
 const maybe = HAS_SCRIPT ? describe : describe.skip;
 if (!HAS_SCRIPT) process.stderr.write('interactive tests skipped: util-linux `script` is not available\n');
@@ -169,7 +169,7 @@ maybe('on a terminal', () => {
     expect(result.screen).toContain('…');
   });
 
-  itNotYetOnPostgres('asks what an unknown column holds, showing sample values, and prints the --map options that answer it next time', async () => {
+  it('asks what an unknown column holds, showing sample values, and prints the --map options that answer it next time', async () => {
     sandbox.file('french.csv', 'Nom;Prénom;Courriel;Identifiant;Password;Couleur\nCurie;Marie;marie@example.org;mcurie;long secret 1;bleu\nPasteur;Louis;louis@example.org;lpasteur;long secret 2;vert\n');
     const result = await runInTerminal(sandbox, ['import', 'french.csv'], [
       { expect: /"Nom" hold\?/, send: `${DOWN}${ENTER}` },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Sandbox } from './helpers';
 import { seedUsers } from './seed';
-import { itNotYetOnPostgres, itOnSqlite, itOrSkipOnPostgres } from '../support/engine';
+import { itOnSqlite } from '../support/engine';
 
 /** Issue 10, "what a sysadmin tripped over": each test failed on the code before its fix. */
 describe('issue 10: imports and exports', () => {
@@ -24,7 +24,7 @@ describe('issue 10: imports and exports', () => {
     expect(result.stderr).not.toContain('UTF-8');
   });
 
-  itNotYetOnPostgres('re-importing a report gives a report with one ImportError column', () => {
+  it('re-importing a report gives a report with one ImportError column', () => {
     sandbox.file('first.csv', 'LastName;FirstName;Email;UserName;Password\nL;F;not-an-email;rep1;long secret 1\n');
     expect(sandbox.run(['import', 'first.csv', '--report', 'rejected.csv']).code).toBe(6);
     expect(sandbox.run(['import', 'rejected.csv', '--report', 'rejected-again.csv']).code).toBe(6);
@@ -38,7 +38,7 @@ describe('issue 10: imports and exports', () => {
     expect(result.stdout).toContain('boss;1');
   });
 
-  itNotYetOnPostgres('a failing --atomic import refuses before hashing a single password, and reports no generated password', () => {
+  it('a failing --atomic import refuses before hashing a single password, and reports no generated password', () => {
     const rows = ['LastName;FirstName;Email;UserName;Password'];
     for (let i = 0; i < 60; i++) rows.push(`L${i};F${i};atom${i}@example.org;atom${i};${i === 30 ? '' : `long secret ${i}`}`);
     rows.push('Bad;Row;not-an-email;atombad;long secret x');
@@ -236,7 +236,7 @@ describe('issue 10: --on-existing update keeps what users changed themselves', (
     expect(sandbox.run(['import', 'people.csv']).code).toBe(0);
   });
 
-  itNotYetOnPostgres('a rerun with update does not reset passwords (only --update-passwords does), and names the rows it skipped', async () => {
+  it('a rerun with update does not reset passwords (only --update-passwords does), and names the rows it skipped', async () => {
     const bcrypt = (await import('bcryptjs')).default;
     const hash = () => sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'ann'")[0]!.password_hash;
     const before = hash();
@@ -251,7 +251,7 @@ describe('issue 10: --on-existing update keeps what users changed themselves', (
     expect(bcrypt.compareSync('file secret 2', hash().replace(/^\$2b\$/, '$2a$'))).toBe(true);
   });
 
-  itNotYetOnPostgres('--replace-roles replaces the roles; without it the file only adds', () => {
+  it('--replace-roles replaces the roles; without it the file only adds', () => {
     sandbox.file('teacher.csv', 'LastName;FirstName;Email;UserName;Status\nLee;Ann;ann@example.org;ann;1\n');
     expect(sandbox.run(['import', 'teacher.csv', '--on-existing', 'update']).code).toBe(0);
     expect(sandbox.json<{ roles: string[] }>(['show', 'ann']).roles).toEqual(['student', 'teacher']);
@@ -335,7 +335,7 @@ describe('issue 10: export then import keeps the deleted and anonymized state', 
       .map((u) => ({ username: u.username.replace(/^anonymous-\d+$/, 'anonymous'), deleted: u.deleted, anonymized: u.anonymized, active: u.active }));
 
   // import: not yet on PostgreSQL.
-  itOrSkipOnPostgres.each(['csv', 'xml', 'json'])('in %s: Chamilo Active -2 for deleted, an AnonymizedAt column (JSON fields)', (format) => {
+  it.each(['csv', 'xml', 'json'])('in %s: Chamilo Active -2 for deleted, an AnonymizedAt column (JSON fields)', (format) => {
     const file = `${source.dir}/all.${format}`;
     const exported = source.run(['export', file, '--deleted']);
     expect(exported.code).toBe(0);
@@ -371,7 +371,7 @@ describe('issue 10: md5 and sha1 hashes of an old Chamilo', () => {
     );
   });
 
-  itNotYetOnPostgres('imports them marked legacy, lists them, verifies them and upgrades the hash to bcrypt at the first login (audited)', () => {
+  it('imports them marked legacy, lists them, verifies them and upgrades the hash to bcrypt at the first login (audited)', () => {
     const imported = sandbox.run(['import', 'chamilo-111.csv', '--json']);
     expect(imported.code).toBe(6);
     expect(JSON.parse(imported.stdout)).toMatchObject({ created: 2, failed: 1 });
@@ -630,7 +630,7 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
     expect(sandbox.run(['edit', 'jose', '--email', 'soren@example.org']).stderr).toContain('email "soren@example.org" looks like "søren@example.org", the email of user søren');
   });
 
-  itNotYetOnPostgres('import warns about look-alikes in the database and between rows of the file', () => {
+  it('import warns about look-alikes in the database and between rows of the file', () => {
     sandbox.file('alike.csv', 'LastName;FirstName;Email;UserName;Password\nL;F;j1@example.org;JOSÉ.b;long secret 1\nL;F;j2@example.org;jose.b;long secret 2\nL;F;sr@example.org;sören;long secret 3\n');
     const result = sandbox.run(['import', 'alike.csv']);
     expect(result.code).toBe(0);
@@ -691,7 +691,7 @@ describe('issue 10: what a newcomer tripped over in this session', () => {
     sandbox.addUser('pat');
   });
 
-  itNotYetOnPostgres('list --json imports into another database: extra.cohort is the field cohort, and the hint names it so', () => {
+  it('list --json imports into another database: extra.cohort is the field cohort, and the hint names it so', () => {
     const listed = sandbox.file('listed.json', sandbox.run(['list', '--json']).stdout);
     const other = new Sandbox();
     try {
@@ -706,7 +706,7 @@ describe('issue 10: what a newcomer tripped over in this session', () => {
     }
   });
 
-  itNotYetOnPostgres('an unknown course given as CODE:role names the course', () => {
+  it('an unknown course given as CODE:role names the course', () => {
     sandbox.file('course.csv', 'LastName;FirstName;Email;UserName;Password;Courses\nL;F;q@example.org;qq;long secret 1;C101:student\n');
     expect(sandbox.run(['import', 'course.csv']).stderr).toContain('no course "C101" (given as C101:student)');
   });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { BIN, Sandbox } from './helpers';
 import { seedUsers } from './seed';
-import { itNotYetOnPostgres } from '../support/engine';
+
 
 /** Issue 11: rules that hold whatever runs at the same time. */
 describe('issue 11: one last-admin guard, under concurrency', () => {
@@ -45,7 +45,7 @@ describe('issue 11: one key function per entity', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
 
-  itNotYetOnPostgres('a course code and a session name in NFD form (as macOS writes file names) are found by import as by enroll', () => {
+  it('a course code and a session name in NFD form (as macOS writes file names) are found by import as by enroll', () => {
     expect(sandbox.run(['course', 'add', 'CAFÉ101', '--title', 'Café']).code).toBe(0);
     expect(sandbox.run(['session', 'add', 'Été 2026', '--start', '2026-06-01', '--end', '2026-08-31']).code).toBe(0);
     const nfd = (text: string) => text.normalize('NFD');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { BIN, ROOT, Sandbox, type RunResult } from './helpers';
 import { seedUsers } from './seed';
-import { itNotYetOnPostgres, itOnSqlite } from '../support/engine';
+import { itOnSqlite } from '../support/engine';
 
 /**
  * Issue 9: the files roster writes (reports, credentials, exports, backups)
@@ -119,7 +119,7 @@ describe('issue 9: the report file', () => {
   });
   afterEach(() => sandbox.cleanup());
 
-  itNotYetOnPostgres('is not created when no row fails (also with --dry-run)', () => {
+  it('is not created when no row fails (also with --dry-run)', () => {
     sandbox.file('good.csv', GOOD_CSV);
     const dry = sandbox.run(['import', 'good.csv', '--dry-run', '--report', 'dry.csv']);
     expect(dry.code).toBe(0);
@@ -130,7 +130,7 @@ describe('issue 9: the report file', () => {
     expect(fs.existsSync(path.join(sandbox.dir, 'out.csv'))).toBe(false);
   });
 
-  itNotYetOnPostgres('does not replace an existing file without --force (exit 4 before anything is written); with --force it does, mode 0600', () => {
+  it('does not replace an existing file without --force (exit 4 before anything is written); with --force it does, mode 0600', () => {
     sandbox.file('mixed.csv', MIXED_CSV);
     const previous = sandbox.file('previous.csv', 'an earlier report\n');
     fs.chmodSync(previous, 0o644);
@@ -226,7 +226,7 @@ describe('issue 9: export and db backup files', () => {
     expect(fs.lstatSync(path.join(sandbox.dir, 'out.csv')).isSymbolicLink()).toBe(true);
   });
 
-  itNotYetOnPostgres('every file roster writes is mode 0600, even under umask 000 (exports, report, credentials, backup)', () => {
+  it('every file roster writes is mode 0600, even under umask 000 (exports, report, credentials, backup)', () => {
     sandbox.file('mixed.csv', MIXED_CSV);
     const runs: [string[], number][] = [
       [['export', 'users.csv'], 0],
@@ -375,7 +375,7 @@ process.stdin.setEncoding('utf8').on('data', (c) => (data += c)).on('end', () =>
     });
   }
 
-  itNotYetOnPostgres(`after SIGKILL and a rerun, creds.csv holds exactly one working password per created user (${ROUNDS} rounds)`, async () => {
+  it(`after SIGKILL and a rerun, creds.csv holds exactly one working password per created user (${ROUNDS} rounds)`, async () => {
     const rounds: Promise<string | undefined>[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const sandbox = new Sandbox();

@@ -1,6 +1,6 @@
 import { Sandbox } from './helpers';
 import { foldedKey } from '../../src/shared/folding';
-import { describeNotYetOnPostgres, itNotYetOnPostgres } from '../support/engine';
+
 
 const PASSWORD_INPUT = 'correct horse battery\n';
 
@@ -91,7 +91,7 @@ describe('issue 9: control and invisible characters are refused in every stored 
     expect(sandbox.query("SELECT count(*) AS n FROM extra_field WHERE name LIKE 'hostile%'")).toEqual([{ n: 0 }]);
   });
 
-  describeNotYetOnPostgres('import', () => {
+  describe('import', () => {
     beforeAll(() => {
       expect(sandbox.run(['field', 'add', 'note', '--type', 'text']).code).toBe(0);
     });
@@ -114,7 +114,7 @@ describe('issue 9: control and invisible characters are refused in every stored 
       expect(countUsers(sandbox, bad)).toBe(0);
     });
 
-    itNotYetOnPostgres('every field has a length limit: a 500 KB AuthSource fails its row; a 10,000-character phone is refused', () => {
+    it('every field has a length limit: a 500 KB AuthSource fails its row; a 10,000-character phone is refused', () => {
       const good = `good${++serial}`;
       const big = `big${++serial}`;
       const result = importRows('long-authsource.csv', [`Good;Row;${good}@example.org;${good};password1;platform;5;hello`, `Big;Row;${big}@example.org;${big};password1;${'L'.repeat(500 * 1024)};5;x`]);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, Sandbox } from './helpers';
 import { seedUsers } from './seed';
-import { itNotYetOnPostgres } from '../support/engine';
+
 
 /**
  * What a newcomer found after the first fixes of issue 9: each test failed
@@ -54,7 +54,7 @@ describe('issue 9, second round: hostile text', () => {
     expect(result.stderr).toContain('\\u001b');
   });
 
-  itNotYetOnPostgres("an import row's error quoting the file is escaped", () => {
+  it("an import row's error quoting the file is escaped", () => {
     sandbox.file('hostile-course.csv', 'LastName;FirstName;Email;UserName;Password;Courses\nL;F;hc@example.org;hc;long secret 1;C1\u001b[31m\n');
     const result = sandbox.run(['import', 'hostile-course.csv']);
     expect(result.code).toBe(6);
@@ -95,7 +95,7 @@ describe('issue 9, second round: imports', () => {
     expect(users()).toBe(before);
   });
 
-  itNotYetOnPostgres('a course role other than teacher or student (C101:boss) is an error of the row', () => {
+  it('a course role other than teacher or student (C101:boss) is an error of the row', () => {
     sandbox.file('role.csv', 'LastName;FirstName;Email;UserName;Password;Courses\nL;F;cr@example.org;crole;long secret 1;C101:boss\n');
     const result = sandbox.run(['import', 'role.csv']);
     expect(result.code).toBe(6);

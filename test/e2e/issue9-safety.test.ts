@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import bcrypt from 'bcryptjs';
 import { BIN, ROOT, Sandbox, type RunResult } from './helpers';
 import { PASSWORD, seedUsers } from './seed';
-import { itNotYetOnPostgres, itOnSqlite } from '../support/engine';
+import { itOnSqlite } from '../support/engine';
 
 /** The environment Sandbox.run gives the CLI, for the processes these tests start themselves. */
 function harnessEnv(sandbox: Sandbox, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -66,7 +66,7 @@ describe('G. the write lock', () => {
   });
   afterAll(() => sandbox.cleanup());
 
-  itNotYetOnPostgres('import --atomic does not hold the write lock while it hashes passwords: an add meanwhile takes under 3 s', async () => {
+  it('import --atomic does not hold the write lock while it hashes passwords: an add meanwhile takes under 3 s', async () => {
     // Enough rows at cost 13 to keep every core hashing for several seconds (calibrated on this machine; workers hash slower than this estimate).
     const started = Date.now();
     bcrypt.hashSync('calibration', 12);
@@ -189,7 +189,7 @@ describe('I. passwords longer than 72 bytes (bcrypt would ignore the rest)', () 
     expect(sandbox.query("SELECT password_hash FROM \"user\" WHERE username = 'bob'")).toEqual([before]);
   });
 
-  itNotYetOnPostgres('an import row with a 100-character Password is an error of that row; the user is not created', () => {
+  it('an import row with a 100-character Password is an error of that row; the user is not created', () => {
     const csv = sandbox.file('long.csv', `LastName;FirstName;Email;UserName;Password\nFine;Row;fine@example.org;fineuser;long-enough-password\nLong;Row;long@example.org;longuser;${'c'.repeat(100)}\n`);
     const result = sandbox.run(['import', csv]);
     expect(result.code).toBe(6);

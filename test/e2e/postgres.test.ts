@@ -128,14 +128,6 @@ describeOnPostgres('roster on PostgreSQL', () => {
     expect(result.stderr).toContain('roster: warning: VACUUM needs the owner of the tables');
     expect(result.stderr).not.toContain('clerk-secret-7');
   });
-
-  it('import refuses PostgreSQL before it writes anything (not yet written for it)', () => {
-    const file = sandbox.file('new.csv', 'LastName;FirstName;Email;UserName;Password\nL;F;n@example.org;newcomer;long secret 1\n');
-    const result = sandbox.run(['import', file]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('import does not run on PostgreSQL yet');
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'newcomer'")).toEqual([{ n: 0 }]);
-  });
 });
 
 /** Connections that fail: each is a clear error with its exit code, at once, never a hang or an "internal error". */

@@ -72,21 +72,6 @@ export function describeOnSqlite(name: string, fn: () => void): void {
   (ENGINE === 'sqlite' ? describe : describe.skip)(`${name} [SQLite only]`, fn);
 }
 
-/**
- * A test of a command not yet written for PostgreSQL (import: issue 11),
- * which refuses it there: skipped on PostgreSQL, and counted as skipped.
- */
-export function itNotYetOnPostgres(name: string, fn: TestFn, timeout?: number): void {
-  (ENGINE === 'sqlite' ? it : it.skip)(name, fn, timeout);
-}
-
-export function describeNotYetOnPostgres(name: string, fn: () => void): void {
-  (ENGINE === 'sqlite' ? describe : describe.skip)(name, fn);
-}
-
-/** `it`, or `it.skip` on PostgreSQL: for `.each` tables of a command not yet written for it (import). */
-export const itOrSkipOnPostgres = ENGINE === 'sqlite' ? it : it.skip;
-
 /** Tests of what only PostgreSQL has (its URL, pg_dump, VACUUM): named so, and skipped on SQLite. */
 export function describeOnPostgres(name: string, fn: () => void): void {
   (ENGINE === 'postgres' ? describe : describe.skip)(`${name} [PostgreSQL only]`, fn);
