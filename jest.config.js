@@ -1,10 +1,8 @@
 /**
  * scripts/test.mjs runs this suite once per engine (ROSTER_TEST_ENGINE).
- * On PostgreSQL, what is not yet written for it is left out, by name:
- * - the unit tests, which open an SQLite file of their own (test/unit/helpers.ts);
- * - the import's end-to-end tests: import runs on SQLite only so far (issue 11).
- * Single tests of other files that only make sense on SQLite, or that need
- * import, say so by name (test/support/engine.ts) and are skipped there.
+ * On PostgreSQL, the unit tests are left out: they open an SQLite file of
+ * their own (test/unit/helpers.ts). Single tests that only make sense on
+ * SQLite say so by name (test/support/engine.ts) and are skipped there.
  * @type {import('jest').Config}
  */
 const NOT_YET_ON_POSTGRES = ['<rootDir>/test/unit/'];
