@@ -1,6 +1,7 @@
 import bcrypt from 'bcryptjs';
 import { foldedKey } from '../../src/shared/folding';
 import type { Sandbox } from './helpers';
+import type { Statement } from '../support/engine';
 
 /** The password Sandbox.addUser gives; seeded users get it too. */
 export const PASSWORD = 'correct horse battery';
@@ -18,41 +19,60 @@ export interface SeedUser {
   deletedAt?: string | null;
 }
 
-/** Inserts users (the search index follows by trigger on SQLite); returns their ids. */
+const USER_COLUMNS = `username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
+  password_hash, language, active, expires_at, registered_at, last_login_at, deleted_at, created_by`;
+const USER_PLACEHOLDERS = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?, 'seed')`;
+/** Rows per multi-row statement: well under SQLite's 32,766 parameters, few round trips on PostgreSQL. */
+const ROWS_PER_STATEMENT = 500;
+
+function userParams(u: SeedUser): unknown[] {
+  const email = `${u.username}@example.org`;
+  const firstname = u.firstname ?? u.username;
+  const lastname = u.lastname ?? 'Seeded';
+  return [
+    u.username,
+    u.username.toLowerCase(),
+    email,
+    email.toLowerCase(),
+    firstname,
+    lastname,
+    foldedKey(firstname),
+    foldedKey(lastname),
+    foldedKey(u.username),
+    foldedKey(email),
+    HASH,
+    u.active === false ? 0 : 1,
+    u.expiresAt ?? null,
+    u.registeredAt ?? '2026-01-01T00:00:00.000Z',
+    u.lastLoginAt ?? null,
+    u.deletedAt ?? null,
+  ];
+}
+
+function inGroups<T>(items: T[]): T[][] {
+  const groups: T[][] = [];
+  for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) groups.push(items.slice(i, i + ROWS_PER_STATEMENT));
+  return groups;
+}
+
+/**
+ * Inserts users with multi-row statements, in one transaction (the search index
+ * follows by trigger on SQLite); returns their ids, in the order given.
+ */
 export function seedUsers(sandbox: Sandbox, users: SeedUser[]): number[] {
-  const statements = users.flatMap((u) => {
-    const email = `${u.username}@example.org`;
-    const firstname = u.firstname ?? u.username;
-    const lastname = u.lastname ?? 'Seeded';
-    const user = {
-      sql: `INSERT INTO "user" (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
-        password_hash, language, active, expires_at, registered_at, last_login_at, deleted_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?, 'seed') RETURNING id`,
-      params: [
-        u.username,
-        u.username.toLowerCase(),
-        email,
-        email.toLowerCase(),
-        firstname,
-        lastname,
-        foldedKey(firstname),
-        foldedKey(lastname),
-        foldedKey(u.username),
-        foldedKey(email),
-        HASH,
-        u.active === false ? 0 : 1,
-        u.expiresAt ?? null,
-        u.registeredAt ?? '2026-01-01T00:00:00.000Z',
-        u.lastLoginAt ?? null,
-        u.deletedAt ?? null,
-      ],
-    };
-    const roles = (u.roles ?? ['student']).map((role) => ({ sql: 'INSERT INTO user_role (user_id, role) SELECT id, ? FROM "user" WHERE username_key = ?', params: [role, u.username.toLowerCase()] }));
-    return [user, ...roles];
-  });
-  return sandbox
-    .transaction(statements)
-    .filter((rows) => rows.length)
-    .map((rows) => Number(rows[0]!.id));
+  const userStatements: Statement[] = inGroups(users).map((group) => ({
+    sql: `INSERT INTO "user" (${USER_COLUMNS}) VALUES ${group.map(() => USER_PLACEHOLDERS).join(', ')} RETURNING id, username_key`,
+    params: group.flatMap(userParams),
+  }));
+  const roles = users.flatMap((u) => (u.roles ?? ['student']).map((role) => [u.username.toLowerCase(), role]));
+  // VALUES names its columns column1, column2 on both engines.
+  const roleStatements: Statement[] = inGroups(roles).map((group) => ({
+    sql: `INSERT INTO user_role (user_id, role) SELECT u.id, v.column2 FROM "user" u JOIN (VALUES ${group.map(() => '(?, ?)').join(', ')}) AS v ON u.username_key = v.column1`,
+    params: group.flat(),
+  }));
+  const results = sandbox.transaction([...userStatements, ...roleStatements]).slice(0, userStatements.length);
+  const idByKey = new Map(results.flat().map((row) => [String(row.username_key), Number(row.id)]));
+  return users.map((u) => idByKey.get(u.username.toLowerCase())!);
 }
 
 export function addCourse(sandbox: Sandbox, code: string, ownerId: number | null, title = `Course ${code}`): number {
