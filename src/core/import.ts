@@ -326,37 +326,44 @@ class ImportRun {
    * refused rows fail. Returns the generated passwords of the new users.
    */
   private async writeChunk(trx: ControlledTransaction<Database>, rows: readonly PlannedRow[]): Promise<CredentialLine[]> {
-    const chunk = await trx.savepoint('chunk').execute();
-    try {
-      const credentials = await this.writeRows(chunk, rows);
-      await chunk.releaseSavepoint('chunk').execute();
-      return credentials;
-    } catch (error) {
-      if (!isRedoable(error)) throw error;
-      await chunk.rollbackToSavepoint('chunk').execute();
-      await chunk.releaseSavepoint('chunk').execute();
-    }
+    const together = await this.writeUnderSavepoint(trx, 'chunk', rows);
+    if (together.written) return together.credentials;
     const credentials: CredentialLine[] = [];
     for (const planned of rows) credentials.push(...(await this.writeRowAlone(trx, planned)));
     return credentials;
   }
 
   private async writeRowAlone(trx: ControlledTransaction<Database>, planned: PlannedRow): Promise<CredentialLine[]> {
-    const point = await trx.savepoint('row').execute();
+    const alone = await this.writeUnderSavepoint(trx, 'row', [planned]);
+    if (alone.written) return alone.credentials;
+    const unique = isUniqueViolation(alone.refusal);
+    const message = unique
+      ? 'the username or email was taken by another account while the file was imported; run the import again'
+      : 'a course or session was removed while the file was imported; run the import again';
+    this.fail(planned.row, planned.values, new RowFailure([{ field: this.planner.label(unique ? 'username' : 'courses'), message }], unique));
+    return [];
+  }
+
+  /**
+   * Writes rows under a savepoint. A refusal the rows can be written again
+   * after (a unique or foreign-key violation) rolls back to the savepoint and
+   * is returned; any other error is thrown.
+   */
+  private async writeUnderSavepoint(
+    trx: ControlledTransaction<Database>,
+    name: 'chunk' | 'row',
+    rows: readonly PlannedRow[],
+  ): Promise<{ written: true; credentials: CredentialLine[] } | { written: false; refusal: unknown }> {
+    const point = await trx.savepoint(name).execute();
     try {
-      const credentials = await this.writeRows(point, [planned]);
-      await point.releaseSavepoint('row').execute();
-      return credentials;
+      const credentials = await this.writeRows(point, rows);
+      await point.releaseSavepoint(name).execute();
+      return { written: true, credentials };
     } catch (error) {
       if (!isRedoable(error)) throw error;
-      await point.rollbackToSavepoint('row').execute();
-      await point.releaseSavepoint('row').execute();
-      const unique = isUniqueViolation(error);
-      const message = unique
-        ? 'the username or email was taken by another account while the file was imported; run the import again'
-        : 'a course or session was removed while the file was imported; run the import again';
-      this.fail(planned.row, planned.values, new RowFailure([{ field: this.planner.label(unique ? 'username' : 'courses'), message }], unique));
-      return [];
+      await point.rollbackToSavepoint(name).execute();
+      await point.releaseSavepoint(name).execute();
+      return { written: false, refusal: error };
     }
   }
 
