@@ -31,7 +31,7 @@ function lastName(i: number): string {
 }
 
 /** The real migrations through the CLI, then raw inserts (indexes and the search index built once at the end). */
-function buildDatabase(file: string, users: number): void {
+export function buildUsersDatabase(file: string, users: number): void {
   const env = { ...process.env, ROSTER_DB: file };
   const migrate = spawnSync(process.execPath, [BIN, 'db', 'migrate'], { env, encoding: 'utf8' });
   if (migrate.status !== 0) throw new Error(`roster db migrate failed: ${migrate.stderr}`);
@@ -118,7 +118,7 @@ export async function usersBench(): Promise<void> {
     const file = kept ? path.resolve(kept) : path.join(dir, 'roster.db');
     if (!fs.existsSync(file)) {
       const built = Date.now();
-      buildDatabase(file, USERS);
+      buildUsersDatabase(file, USERS);
       process.stdout.write(`      (built ${USERS.toLocaleString('en')} users in ${((Date.now() - built) / 1000).toFixed(1)} s, ${(fs.statSync(file).size / 1024 / 1024).toFixed(0)} MB)\n`);
     }
     const env = { ...bareEnv, ROSTER_DB: file };
