@@ -19,7 +19,7 @@ describe('the audit log', () => {
         reason: 'test',
       }),
     );
-    const row = ctx.db.raw.prepare('SELECT * FROM audit_log').get() as { details: string; at: string; actor: string; action: string; user_id: number };
+    const row = (await ctx.row<{ details: string; at: string; actor: string; action: string; user_id: number }>('SELECT * FROM audit_log'))!;
     expect(row).toMatchObject({ at: '2026-03-01T10:00:00.000Z', actor: 'unit-tester', action: 'user.edit', user_id: 42 });
     expect(row.details).not.toContain('plain-text-secret');
     expect(row.details).not.toContain('oldhash');
@@ -33,14 +33,14 @@ describe('the audit log', () => {
   });
 
   it('writes its row in the transaction of the change: a rollback takes both away', async () => {
-    const before = (ctx.db.raw.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+    const before = (await ctx.row<{ n: number }>('SELECT count(*) AS n FROM audit_log'))!.n;
     await expect(
       ctx.db.kysely.transaction().execute(async (trx) => {
         await audit(trx, ctx, 'user.edit', 1, { changes: [] });
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
-    expect(ctx.db.raw.prepare('SELECT count(*) AS n FROM audit_log').get()).toEqual({ n: before });
+    expect(await ctx.row('SELECT count(*) AS n FROM audit_log')).toEqual({ n: before });
   });
 
   it('is listed by user, action family, date and count', async () => {
@@ -77,8 +77,8 @@ describe('the audit log', () => {
   });
 
   it('never holds a password or a hash, in any row', async () => {
-    const hashes = (ctx.db.raw.prepare('SELECT password_hash FROM user WHERE password_hash IS NOT NULL').all() as { password_hash: string }[]).map((r) => r.password_hash);
-    const text = (ctx.db.raw.prepare('SELECT details FROM audit_log').all() as { details: string }[]).map((r) => r.details).join('\n');
+    const hashes = (await ctx.rows<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE password_hash IS NOT NULL')).map((r) => r.password_hash);
+    const text = (await ctx.rows<{ details: string }>('SELECT details FROM audit_log')).map((r) => r.details).join('\n');
     for (const hash of hashes) expect(text).not.toContain(hash);
     expect(text).not.toMatch(/\$2[aby]\$/);
     expect(text).not.toContain('long enough');
@@ -87,7 +87,7 @@ describe('the audit log', () => {
 
   it('names an unknown user, but keeps the trail of a user id that is gone', async () => {
     expect(await caught(listAudit(ctx, { user: 'nobody' }))).toMatchObject({ exitCode: 3, message: 'no user "nobody"' });
-    ctx.db.raw.prepare("INSERT INTO audit_log (at, actor, action, user_id, details) VALUES ('2026-03-05T00:00:00.000Z', 'x', 'user.purge', 4242, NULL)").run();
+    await ctx.execute("INSERT INTO audit_log (at, actor, action, user_id, details) VALUES ('2026-03-05T00:00:00.000Z', 'x', 'user.purge', 4242, NULL)");
     expect((await listAudit(ctx, { user: 'id:4242' })).map((e) => e.action)).toEqual(['user.purge']);
   });
 });

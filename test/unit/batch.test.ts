@@ -1,35 +1,22 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { activateAction, deactivateAction } from '../../src/core/activation';
-import { planBatch, previewPlan, runBatch, type BatchAction } from '../../src/core/batch';
-import type { ServiceContext } from '../../src/core/context';
+import { planBatch, previewPlan, runBatch, type BatchAction, type Outcome } from '../../src/core/batch';
 import { ConflictError, UsageError } from '../../src/shared/errors';
 import { addUser } from '../../src/core/users';
-import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
-
-process.env.ROSTER_BCRYPT_COST = '4';
+import { tempContext, type TestContext } from './helpers';
 
 describe('batch runner', () => {
-  let dir: string;
-  let db: RosterDb;
-  let ctx: ServiceContext;
+  let ctx: TestContext;
 
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-batch-'));
-    db = await openDatabase(path.join(dir, 'r.db'));
-    ctx = { db, now: () => new Date('2026-06-01T00:00:00Z'), actor: 'unit' };
+    ctx = await tempContext('2026-06-01T00:00:00.000Z');
     for (const name of ['ann', 'ben', 'cid', 'dan']) {
       await addUser(ctx, { firstname: name, lastname: 'Test', email: `${name}@example.org`, username: name, roles: ['student'], password: 'long enough pw' });
     }
   });
-  afterEach(async () => {
-    await db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => ctx.cleanup());
 
-  const activeOf = (username: string) => (db.raw.prepare('select active from user where username = ?').get(username) as { active: number }).active;
-  const auditCount = (action: string) => (db.raw.prepare('select count(*) n from audit_log where action = ?').get(action) as { n: number }).n;
+  const activeOf = async (username: string) => (await ctx.row<{ active: number }>('select active from "user" where username = ?', username))!.active;
+  const auditCount = async (action: string) => (await ctx.row<{ n: number }>('select count(*) n from audit_log where action = ?', action))!.n;
 
   it('previews the first users of a plan by username, and how many more', async () => {
     const named = await planBatch(ctx, { kind: 'refs', refs: ['dan', 'ann', 'ghost'] });
@@ -46,9 +33,9 @@ describe('batch runner', () => {
     expect(plan.failed).toEqual([{ ref: 'ghost', message: 'no such user', exitCode: 3 }]);
     const result = await runBatch(ctx, plan, deactivateAction(ctx));
     expect(result.changed.map((u) => u.username)).toEqual(['ann', 'ben']);
-    expect(activeOf('ann')).toBe(0);
-    expect(activeOf('ben')).toBe(0);
-    expect(auditCount('user.deactivate')).toBe(2);
+    expect(await activeOf('ann')).toBe(0);
+    expect(await activeOf('ben')).toBe(0);
+    expect(await auditCount('user.deactivate')).toBe(2);
   });
 
   it('counts users already in the target state as unchanged, without an audit row', async () => {
@@ -56,20 +43,21 @@ describe('batch runner', () => {
     const again = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann'] }), deactivateAction(ctx));
     expect(again.changed).toEqual([]);
     expect(again.unchanged.map((u) => u.username)).toEqual(['ann']);
-    expect(auditCount('user.deactivate')).toBe(1);
+    expect(await auditCount('user.deactivate')).toBe(1);
   });
 
   it('rolls a refused user back to its savepoint and keeps the rest of the chunk', async () => {
     const halfDone: BatchAction = {
-      apply(user) {
-        db.raw.prepare('update user set firstname = ? where id = ?').run('CHANGED', user.id);
+      async apply(user, { trx }): Promise<Outcome> {
+        // In the user's savepoint, as an action writes.
+        await trx.updateTable('user').set({ firstname: 'CHANGED' }).where('id', '=', user.id).execute();
         if (user.username === 'ben') throw new ConflictError('ben refuses');
         return 'changed';
       },
     };
     const result = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben', 'cid'] }), halfDone);
     expect(result.failed).toEqual([{ ref: 'ben', message: 'ben refuses', exitCode: 4 }]);
-    const names = db.raw.prepare('select username, firstname from user where username in (?, ?, ?) order by username').all('ann', 'ben', 'cid');
+    const names = await ctx.rows('select username, firstname from "user" where username in (?, ?, ?) order by username', 'ann', 'ben', 'cid');
     expect(names).toEqual([
       { username: 'ann', firstname: 'CHANGED' },
       { username: 'ben', firstname: 'ben' },
@@ -81,21 +69,21 @@ describe('batch runner', () => {
     const plan = await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben', 'ghost'] });
     const result = await runBatch(ctx, plan, deactivateAction(ctx), { atomic: true });
     expect(result.rolledBack).toBe(true);
-    expect(activeOf('ann')).toBe(1);
+    expect(await activeOf('ann')).toBe(1);
 
-    db.raw.prepare("update user set expires_at = '2020-01-01T00:00:00.000Z', active = 0 where username = 'cid'").run();
-    db.raw.prepare("update user set active = 0 where username = 'dan'").run();
+    await ctx.execute("update \"user\" set expires_at = '2020-01-01T00:00:00.000Z', active = 0 where username = 'cid'");
+    await ctx.execute("update \"user\" set active = 0 where username = 'dan'");
     const refused = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['dan', 'cid'] }), activateAction(ctx), { atomic: true });
     expect(refused.rolledBack).toBe(true);
     expect(refused.failed[0]?.ref).toBe('cid');
-    expect(activeOf('dan')).toBe(0);
+    expect(await activeOf('dan')).toBe(0);
   });
 
   it('--dry-run reports the changes and writes nothing, audit included', async () => {
     const result = await runBatch(ctx, await planBatch(ctx, { kind: 'filter', filter: { roles: ['student'] } }), deactivateAction(ctx), { dryRun: true });
     expect(result.changed).toHaveLength(4);
-    expect(activeOf('ann')).toBe(1);
-    expect(auditCount('user.deactivate')).toBe(0);
+    expect(await activeOf('ann')).toBe(1);
+    expect(await auditCount('user.deactivate')).toBe(0);
   });
 
   it('walks a filter selection in small chunks while changing what the filter reads', async () => {
@@ -103,7 +91,7 @@ describe('batch runner', () => {
     expect(plan.count).toBe(4);
     const result = await runBatch(ctx, plan, deactivateAction(ctx), { chunkSize: 1 });
     expect(result.changed).toHaveLength(4);
-    expect(db.raw.prepare('select count(*) n from user where active = 1 and is_system = 0').get()).toEqual({ n: 0 });
+    expect(await ctx.row('select count(*) n from "user" where active = 1 and is_system = 0')).toEqual({ n: 0 });
   });
 
   it('refuses a selection without references or filters: never everybody by accident', async () => {
@@ -113,7 +101,7 @@ describe('batch runner', () => {
   });
 
   it('refuses to deactivate the last active admin', async () => {
-    db.raw.prepare("insert into user_role (user_id, role) select id, 'admin' from user where username in ('ann', 'ben')").run();
+    await ctx.execute(`insert into user_role (user_id, role) select id, 'admin' from "user" where username in ('ann', 'ben')`);
     const result = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['ann', 'ben'] }), deactivateAction(ctx));
     expect(result.changed.map((u) => u.username)).toEqual(['ann']);
     expect(result.failed).toEqual([expect.objectContaining({ ref: 'ben', exitCode: 4, message: expect.stringContaining('last active admin') })]);
@@ -121,23 +109,16 @@ describe('batch runner', () => {
 });
 
 describe('references that could name two users', () => {
-  let dir: string;
-  let db: RosterDb;
-  let ctx: ServiceContext;
+  let ctx: TestContext;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-refs-'));
-    db = await openDatabase(path.join(dir, 'r.db'));
-    ctx = { db, now: () => new Date('2026-06-01T00:00:00Z'), actor: 'unit' };
+    ctx = await tempContext('2026-06-01T00:00:00.000Z');
     // id 2 is "two"; "3" is the username of id 4, while id 3 is "three".
     for (const name of ['two', 'three', '3']) {
       await addUser(ctx, { firstname: 'N', lastname: 'T', email: `u${name}@example.org`, username: name, roles: ['student'], password: 'long enough pw' });
     }
   });
-  afterAll(async () => {
-    await db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => ctx.cleanup());
 
   it('takes a bare number as a username when an account has it, else as an id; id:N is always the id', async () => {
     const plan = await planBatch(ctx, { kind: 'refs', refs: ['2', '3', 'id:3'] });

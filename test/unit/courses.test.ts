@@ -1,39 +1,26 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { addCourse, deleteCourse, editCourse, getCourse, listCourses, parseCourseRole } from '../../src/core/courses';
-import type { ServiceContext } from '../../src/core/context';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/shared/errors';
 import { addSession, addSessionCourses, deleteSession, editSession, getSession, listSessions, removeSessionCourses } from '../../src/core/sessions';
 import { addUser } from '../../src/core/users';
-import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
+import { tempContext, type TestContext } from './helpers';
 
 const NOW = new Date('2026-03-01T10:00:00.000Z');
 const HASH = `$2b$04$${'a'.repeat(53)}`;
 
 describe('courses and sessions (core)', () => {
-  let dir: string;
-  let db: RosterDb;
-  let ctx: ServiceContext;
+  let ctx: TestContext;
 
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-unit-'));
-    db = await openDatabase(path.join(dir, 'roster.db'));
-    ctx = { db, now: () => NOW, actor: 'tester' };
+    ctx = await tempContext(NOW.toISOString());
     for (const name of ['ada', 'bob', 'cyd']) {
       await addUser(ctx, { username: name, email: `${name}@example.org`, firstname: name, lastname: 'T', roles: ['teacher'], passwordHash: HASH });
     }
   });
-  afterEach(async () => {
-    await db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => ctx.cleanup());
 
   const enrol = (code: string, username: string, role: string) =>
-    db.raw
-      .prepare(`INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT c.id, u.id, ?, ? FROM course c, user u WHERE c.code = ? AND u.username = ?`)
-      .run(role, NOW.toISOString(), code, username);
-  const audit = (action: string) => db.raw.prepare('SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY id').all(action) as { user_id: number | null; details: string }[];
+    ctx.execute(`INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT c.id, u.id, ?, ? FROM course c, "user" u WHERE c.code = ? AND u.username = ?`, role, NOW.toISOString(), code, username);
+  const audit = (action: string) => ctx.rows<{ user_id: number | null; details: string }>('SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY id', action);
 
   describe('addCourse', () => {
     it('creates a course with its owner, language and creation time, and audits it', async () => {
@@ -49,7 +36,7 @@ describe('courses and sessions (core)', () => {
         teachers: [],
         sessions: [],
       });
-      expect(audit('course.add')).toEqual([{ user_id: null, details: JSON.stringify({ course: 'C101', title: 'Algebra', language: 'fr', owner: 'ada' }) }]);
+      expect(await audit('course.add')).toEqual([{ user_id: null, details: JSON.stringify({ course: 'C101', title: 'Algebra', language: 'fr', owner: 'ada' }) }]);
     });
 
     it('defaults to no owner and English', async () => {
@@ -77,8 +64,8 @@ describe('courses and sessions (core)', () => {
 
     it('refuses an unknown owner (exit 3) and a deleted or anonymized one (exit 4)', async () => {
       await expect(addCourse(ctx, { code: 'C1', title: 'x', owner: 'nobody' })).rejects.toThrow(NotFoundError);
-      db.raw.prepare(`UPDATE user SET deleted_at = ? WHERE username = 'bob'`).run(NOW.toISOString());
-      db.raw.prepare(`UPDATE user SET anonymized_at = ? WHERE username = 'cyd'`).run(NOW.toISOString());
+      await ctx.execute(`UPDATE "user" SET deleted_at = ? WHERE username = 'bob'`, NOW.toISOString());
+      await ctx.execute(`UPDATE "user" SET anonymized_at = ? WHERE username = 'cyd'`, NOW.toISOString());
       await expect(addCourse(ctx, { code: 'C1', title: 'x', owner: 'bob' })).rejects.toThrow(/bob is deleted/);
       await expect(addCourse(ctx, { code: 'C1', title: 'x', owner: 'cyd' })).rejects.toThrow(ConflictError);
       await expect(addCourse(ctx, { code: 'C1', title: 'x', owner: 'fallback' })).rejects.toThrow(/system fallback account/);
@@ -91,9 +78,9 @@ describe('courses and sessions (core)', () => {
       await addCourse(ctx, { code: 'MATH1', title: 'Algèbre linéaire', owner: 'ada' });
       await addCourse(ctx, { code: 'PHYS1', title: 'Mechanics', owner: 'bob' });
       await addCourse(ctx, { code: 'ART', title: 'Drawing' });
-      enrol('MATH1', 'bob', 'teacher');
-      enrol('MATH1', 'cyd', 'student');
-      enrol('MATH1', 'ada', 'student');
+      await enrol('MATH1', 'bob', 'teacher');
+      await enrol('MATH1', 'cyd', 'student');
+      await enrol('MATH1', 'ada', 'student');
     });
 
     it('lists courses by code with their enrolment counts', async () => {
@@ -137,7 +124,7 @@ describe('courses and sessions (core)', () => {
       ]);
       expect(result.course).toMatchObject({ code: 'MATH101', title: 'Algebra I', language: 'es', owner: { username: 'bob' } });
       await expect(getCourse(ctx, 'C101')).rejects.toThrow(NotFoundError);
-      expect(audit('course.edit')).toHaveLength(1);
+      expect(await audit('course.edit')).toHaveLength(1);
     });
 
     it('removes the owner with null', async () => {
@@ -149,7 +136,7 @@ describe('courses and sessions (core)', () => {
     it('writes nothing when nothing changes (safe to run twice)', async () => {
       const result = await editCourse(ctx, 'C101', { title: 'Algebra', owner: 'ada' });
       expect(result.changes).toEqual([]);
-      expect(audit('course.edit')).toEqual([]);
+      expect(await audit('course.edit')).toEqual([]);
     });
 
     it('may change only the case of its code', async () => {
@@ -177,18 +164,18 @@ describe('courses and sessions (core)', () => {
       expect(result).toMatchObject({ course: { code: 'C101' }, unenrolled: 0 });
       expect(await listCourses(ctx)).toEqual([]);
       expect((await getSession(ctx, 'Spring')).courses).toEqual([]);
-      expect(audit('course.delete')).toHaveLength(1);
+      expect(await audit('course.delete')).toHaveLength(1);
     });
 
     it('refuses while users are enrolled (exit 4), unless forced; each user gets an audit row', async () => {
-      enrol('C101', 'ada', 'teacher');
-      enrol('C101', 'bob', 'student');
+      await enrol('C101', 'ada', 'teacher');
+      await enrol('C101', 'bob', 'student');
       await expect(deleteCourse(ctx, 'C101')).rejects.toThrow(ConflictError);
       expect(await listCourses(ctx)).toHaveLength(1);
       const result = await deleteCourse(ctx, 'C101', { force: true });
       expect(result.unenrolled).toBe(2);
-      expect(db.raw.prepare('SELECT count(*) AS n FROM course_user').get()).toEqual({ n: 0 });
-      const rows = audit('course.unenroll').map((r) => JSON.parse(r.details) as Record<string, string>);
+      expect(await ctx.row('SELECT count(*) AS n FROM course_user')).toEqual({ n: 0 });
+      const rows = (await audit('course.unenroll')).map((r) => JSON.parse(r.details) as Record<string, string>);
       expect(rows).toEqual([
         { course: 'C101', reason: 'course deleted', role: 'teacher' },
         { course: 'C101', reason: 'course deleted', role: 'student' },
@@ -217,7 +204,7 @@ describe('courses and sessions (core)', () => {
         ],
         enrolled: { total: 0 },
       });
-      expect(audit('session.add')).toHaveLength(1);
+      expect(await audit('session.add')).toHaveLength(1);
     });
 
     it('refuses a duplicate name in any case, an end before the start, a bad date, an unknown course', async () => {
@@ -260,19 +247,20 @@ describe('courses and sessions (core)', () => {
       expect([again.changed, again.unchanged]).toEqual([[], ['C101']]);
       await expect(addSessionCourses(ctx, 'Spring', ['NOPE'])).rejects.toThrow(NotFoundError);
       expect((await getSession(ctx, 'Spring')).courses.map((c) => c.code)).toEqual(['C102']);
-      expect(audit('session.add-course')).toHaveLength(1);
-      expect(audit('session.remove-course')).toHaveLength(1);
+      expect(await audit('session.add-course')).toHaveLength(1);
+      expect(await audit('session.remove-course')).toHaveLength(1);
     });
 
     it('deletes a session, refusing while users are enrolled unless forced; the courses stay', async () => {
       await addSession(ctx, { name: 'Spring', start: '2026-03-01', end: '2026-06-30', courses: ['C101'] });
-      db.raw.prepare(`INSERT INTO session_user (session_id, user_id, enrolled_at) SELECT s.id, u.id, ? FROM training_session s, user u WHERE u.username = 'ada'`).run(NOW.toISOString());
+      // Quoted: session_user is a keyword on PostgreSQL (unquoted, it is the current role).
+      await ctx.execute(`INSERT INTO "session_user" (session_id, user_id, enrolled_at) SELECT s.id, u.id, ? FROM training_session s, "user" u WHERE u.username = 'ada'`, NOW.toISOString());
       await expect(deleteSession(ctx, 'Spring')).rejects.toThrow(ConflictError);
       const result = await deleteSession(ctx, 'SPRING', { force: true });
       expect(result.unenrolled).toBe(1);
       expect(await listSessions(ctx)).toEqual([]);
       expect(await listCourses(ctx)).toHaveLength(2);
-      expect(audit('session.unenroll')).toHaveLength(1);
+      expect(await audit('session.unenroll')).toHaveLength(1);
     });
   });
 

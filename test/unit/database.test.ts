@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openSqlite as openDatabase, resolveDatabaseReference } from '../../src/db/database';
+import { openDatabase, openSqlite, resolveDatabaseReference } from '../../src/db/database';
 import { unusableDatabase } from '../../src/db/unusable-database';
 import { latestSchemaVersion, migrateToLatest, migrationStatus } from '../../src/db/migrator';
-import { caught } from './helpers';
+import { createTestDatabase, dropTestDatabase, ENGINE, itOnSqlite } from '../support/engine';
+import { caught, openTestDatabase } from './helpers';
+
+const MIGRATIONS = ['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search'];
 
 describe('the database', () => {
   let dir: string;
@@ -21,9 +24,9 @@ describe('the database', () => {
     expect(resolveDatabaseReference(undefined, { XDG_DATA_HOME: '' })).toBe(path.join(os.homedir(), '.local', 'share', 'roster', 'roster.db'));
   });
 
-  it('is created with its directories (0700) as a private file (0600), in WAL mode, with foreign keys and a busy timeout', async () => {
+  itOnSqlite('is created with its directories (0700) as a private file (0600), in WAL mode, with foreign keys and a busy timeout', async () => {
     const file = path.join(dir, 'a', 'b', 'roster.db');
-    const db = await openDatabase(file);
+    const db = await openSqlite(file);
     try {
       expect(fs.statSync(file).mode & 0o777).toBe(0o600);
       expect(fs.statSync(path.join(dir, 'a')).mode & 0o777).toBe(0o700);
@@ -42,33 +45,47 @@ describe('the database', () => {
   });
 
   it('is migrated to the latest schema, and migrating again applies nothing', async () => {
-    const db = await openDatabase(path.join(dir, 'migrated.db'));
+    const test = await openTestDatabase();
+    try {
+      const states = await migrationStatus(test.db);
+      expect(states.map((s) => s.name)).toEqual(MIGRATIONS);
+      expect(states.every((s) => s.appliedAt !== null)).toBe(true);
+      expect(await migrateToLatest(test.db)).toEqual({ applied: [] });
+      expect(await test.rows('SELECT username, is_system, password_hash, active FROM "user"')).toEqual([{ username: 'fallback', is_system: 1, password_hash: null, active: 0 }]);
+      // Foreign keys are enforced on both engines. (Matched by message: better-sqlite3's error class
+      // belongs to the first test file of the jest worker that loaded it, so instanceof Error may fail here.)
+      await expect(test.execute("INSERT INTO user_role (user_id, role) VALUES (999999, 'student')")).rejects.toMatchObject({ message: expect.stringMatching(/foreign key/i) });
+    } finally {
+      await test.cleanup();
+    }
+  });
+
+  itOnSqlite('records its schema version in the file and holds every table, the search index included', async () => {
+    const db = await openSqlite(path.join(dir, 'migrated.db'));
     try {
       expect(db.raw.pragma('user_version', { simple: true })).toBe(latestSchemaVersion());
-      const states = await migrationStatus(db);
-      expect(states.map((s) => s.name)).toEqual(['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search']);
-      expect(states.every((s) => s.appliedAt !== null)).toBe(true);
-      expect(await migrateToLatest(db)).toEqual({ applied: [] });
       const tables = (db.raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
       expect(tables).toEqual(expect.arrayContaining(['user', 'user_role', 'extra_field', 'user_extra_value', 'audit_log', 'course', 'training_session', 'session_course', 'course_user', 'session_user', 'login_token', 'setting', 'user_search']));
-      expect(db.raw.prepare('SELECT username, is_system, password_hash, active FROM user').all()).toEqual([{ username: 'fallback', is_system: 1, password_hash: null, active: 0 }]);
     } finally {
       await db.close();
     }
   });
 
   it('can be opened without migrating (db status), and then shows pending migrations', async () => {
-    const db = await openDatabase(path.join(dir, 'fresh.db'), { migrate: false });
+    const url = ENGINE === 'postgres' ? createTestDatabase({ empty: true }) : undefined;
+    const db = await openDatabase(url ?? path.join(dir, 'fresh.db'), { migrate: false });
     try {
-      expect((await migrationStatus(db)).map((s) => s.appliedAt)).toEqual(new Array(9).fill(null));
-      expect((await migrateToLatest(db)).applied).toEqual(['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search']);
+      expect((await migrationStatus(db)).map((s) => s.appliedAt)).toEqual(new Array(MIGRATIONS.length).fill(null));
+      expect((await migrateToLatest(db)).applied).toEqual(MIGRATIONS);
     } finally {
       await db.close();
+      if (url) dropTestDatabase(url);
     }
   });
 
-  it('upgrades a database of schema 3: names get their sort keys, the list order its indexes', async () => {
-    const db = await openDatabase(path.join(dir, 'old.db'), { migrate: false });
+  // Only SQLite files exist from before PostgreSQL came (schema 9).
+  itOnSqlite('upgrades a database of schema 3: names get their sort keys, the list order its indexes', async () => {
+    const db = await openSqlite(path.join(dir, 'old.db'), { migrate: false });
     try {
       const { Migrator } = await import('kysely');
       const { migrations } = await import('../../migrations');
@@ -92,20 +109,20 @@ describe('the database', () => {
     }
   });
 
-  it('refuses a path it cannot create, without hanging, as not found (exit 3)', async () => {
+  itOnSqlite('refuses a path it cannot create, without hanging, as not found (exit 3)', async () => {
     const file = path.join(dir, 'plain-file');
     fs.writeFileSync(file, '');
-    expect(await caught(openDatabase(path.join(file, 'sub', 'roster.db')))).toMatchObject({ exitCode: 3, message: expect.stringContaining('a part of the path is a file, not a directory (ENOTDIR)') });
+    expect(await caught(openSqlite(path.join(file, 'sub', 'roster.db')))).toMatchObject({ exitCode: 3, message: expect.stringContaining('a part of the path is a file, not a directory (ENOTDIR)') });
     if (fs.existsSync('/proc/self')) {
-      expect(await caught(openDatabase('/proc/roster-test/deeper/roster.db'))).toMatchObject({ exitCode: 3, message: expect.stringContaining('cannot create the database /proc/roster-test/deeper/roster.db') });
+      expect(await caught(openSqlite('/proc/roster-test/deeper/roster.db'))).toMatchObject({ exitCode: 3, message: expect.stringContaining('cannot create the database /proc/roster-test/deeper/roster.db') });
     }
   });
 
-  it('refuses a file that is not a database (exit 3), leaving it untouched', async () => {
+  itOnSqlite('refuses a file that is not a database (exit 3), leaving it untouched', async () => {
     const file = path.join(dir, 'notes.txt');
     fs.writeFileSync(file, 'these are not the droids you are looking for; '.repeat(20));
     const before = fs.readFileSync(file);
-    expect(await caught(openDatabase(file))).toMatchObject({ exitCode: 3, message: `cannot open the database ${file}: file is not a database` });
+    expect(await caught(openSqlite(file))).toMatchObject({ exitCode: 3, message: `cannot open the database ${file}: file is not a database` });
     expect(fs.readFileSync(file)).toEqual(before);
   });
 

@@ -1,26 +1,18 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
-import type { ServiceContext } from '../../src/core/context';
 import { escapeXml, planExport, type ExportRequest } from '../../src/core/export';
 import { addField } from '../../src/core/fields';
 import { addUser, editUser } from '../../src/core/users';
+import { tempContext, type TestContext } from './helpers';
 
 // A cheap bcrypt for the accounts the tests create.
 process.env.ROSTER_BCRYPT_COST = '4';
 
 const NOW = new Date('2026-09-01T08:00:00.000Z');
-let dir: string;
-let db: RosterDb;
-let ctx: ServiceContext;
+let ctx: TestContext;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-export-'));
-  db = await openDatabase(path.join(dir, 'roster.db'));
-  ctx = { db, now: () => NOW, actor: 'tester' };
+  ctx = await tempContext(NOW.toISOString());
   await addField(ctx, { name: 'cohort', type: 'number' });
-  db.raw.prepare("INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES ('C1', 'c1', 'One', 'en', NULL, ?)").run(NOW.toISOString());
+  const course = (await ctx.row<{ id: number }>("INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES ('C1', 'c1', 'One', 'en', NULL, ?) RETURNING id", NOW.toISOString()))!;
   const ada = await addUser(ctx, {
     firstname: 'Ada',
     lastname: 'Lovelace',
@@ -32,15 +24,12 @@ beforeAll(async () => {
     officialCode: '=HYPERLINK("x")',
     fields: [{ name: 'cohort', value: '-3' }],
   });
-  db.raw.prepare("INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (1, ?, 'student', ?)").run(ada.user.id, NOW.toISOString());
+  await ctx.execute("INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, 'student', ?)", course.id, ada.user.id, NOW.toISOString());
   await addUser(ctx, { firstname: 'Alan', lastname: 'Turing <&>', email: 'alan@example.org', username: 'alan', roles: ['student'], password: 'long secret', expires: '2026-01-01' });
   await editUser(ctx, 'alan', { phone: '' });
 });
 
-afterAll(async () => {
-  await db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => ctx.cleanup());
 
 async function text(request: Partial<ExportRequest>): Promise<string> {
   const plan = await planExport(ctx, { filter: {}, format: 'csv', ...request });

@@ -89,7 +89,7 @@ describe('field definitions', () => {
     await addField(ctx, { name: 'alumni', type: 'boolean' });
     await addField(ctx, { name: 'born_on', type: 'date' });
     await addField(ctx, { name: 'motto', type: 'text' });
-    const audit = ctx.db.raw.prepare("SELECT action, actor, user_id, details FROM audit_log WHERE action = 'field.add' ORDER BY id").all() as { details: string; actor: string; user_id: null }[];
+    const audit = await ctx.rows<{ details: string; actor: string; user_id: null }>("SELECT action, actor, user_id, details FROM audit_log WHERE action = 'field.add' ORDER BY id");
     expect(audit).toHaveLength(5);
     expect(audit[0]).toMatchObject({ actor: 'unit-tester', user_id: null });
     expect(JSON.parse(audit[0]!.details)).toEqual({ field: 'cohort', type: 'number' });
@@ -129,12 +129,12 @@ describe('field definitions', () => {
 
   it('refuses to remove a field that holds values, unless forced', async () => {
     expect(await caught(removeField(ctx, 'cohort', false))).toMatchObject({ exitCode: 4, message: 'extra field "cohort" holds values for 1 user(s)' });
-    expect(ctx.db.raw.prepare('SELECT count(*) AS n FROM user_extra_value').get()).toEqual({ n: 1 });
+    expect(await ctx.row('SELECT count(*) AS n FROM user_extra_value')).toEqual({ n: 1 });
     expect(await removeField(ctx, 'cohort', true)).toEqual({ field: 'cohort', valuesRemoved: 1 });
-    expect(ctx.db.raw.prepare('SELECT count(*) AS n FROM user_extra_value').get()).toEqual({ n: 0 });
+    expect(await ctx.row('SELECT count(*) AS n FROM user_extra_value')).toEqual({ n: 0 });
     expect(await removeField(ctx, 'motto', false)).toEqual({ field: 'motto', valuesRemoved: 0 });
     expect((await caught(removeField(ctx, 'motto', false))).exitCode).toBe(3);
-    const details = ctx.db.raw.prepare("SELECT details FROM audit_log WHERE action = 'field.remove' ORDER BY id").all() as { details: string }[];
+    const details = await ctx.rows<{ details: string }>("SELECT details FROM audit_log WHERE action = 'field.remove' ORDER BY id");
     expect(details.map((d) => JSON.parse(d.details))).toEqual([
       { field: 'cohort', valuesRemoved: 1 },
       { field: 'motto', valuesRemoved: 0 },

@@ -1,34 +1,78 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CompiledQuery } from 'kysely';
 import type { ServiceContext } from '../../src/core/context';
-import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
+import { openDatabase, type RosterDb } from '../../src/db/database';
+import { createTestDatabase, dropTestDatabase, ENGINE } from '../support/engine';
 
-export interface TestContext extends ServiceContext {
+/** A migrated database of the engine under test, and a directory for the files a test writes. */
+export interface TestDatabase {
   readonly db: RosterDb;
-  /** Moves the fixed clock. */
-  setNow(iso: string): void;
-  dir: string;
+  readonly dir: string;
+  /** Rows of a statement (portable SQL, `?` placeholders): how a test reads what the code wrote. */
+  rows<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]>;
+  /** The first row, or undefined. */
+  row<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T | undefined>;
+  /** Runs a statement: how a test sets up a state the commands would not make. */
+  execute(sql: string, ...params: unknown[]): Promise<void>;
   cleanup(): Promise<void>;
 }
 
-/** A fresh, migrated database in a temporary directory, with a fixed clock. */
-export async function tempContext(now = '2026-03-01T12:00:00.000Z'): Promise<TestContext> {
+/** `?` placeholders numbered for PostgreSQL ($1, $2, …), outside quoted text. */
+function numbered(sql: string): string {
+  let n = 0;
+  let quoted = false;
+  let out = '';
+  for (const ch of sql) {
+    if (ch === "'") quoted = !quoted;
+    out += ch === '?' && !quoted ? `$${++n}` : ch;
+  }
+  return out;
+}
+
+/** A fresh, migrated database: an SQLite file, or on PostgreSQL a copy of the migrated template. */
+export async function openTestDatabase(): Promise<TestDatabase> {
   process.env.ROSTER_BCRYPT_COST = '4';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-unit-'));
-  const db = await openDatabase(path.join(dir, 'roster.db'));
-  let current = new Date(now);
+  const url = ENGINE === 'postgres' ? createTestDatabase() : undefined;
+  const db = await openDatabase(url ?? path.join(dir, 'roster.db'));
+  const rows = async <T>(sql: string, ...params: unknown[]): Promise<T[]> => {
+    const text = db.engine === 'postgres' ? numbered(sql) : sql;
+    return (await db.kysely.executeQuery<T>(CompiledQuery.raw(text, params))).rows as T[];
+  };
   return {
     db,
+    dir,
+    rows,
+    row: async <T>(sql: string, ...params: unknown[]) => (await rows<T>(sql, ...params))[0],
+    execute: async (sql: string, ...params: unknown[]) => {
+      await rows(sql, ...params);
+    },
+    async cleanup() {
+      await db.close();
+      if (url) dropTestDatabase(url);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestContext extends ServiceContext, TestDatabase {
+  readonly db: RosterDb;
+  /** Moves the fixed clock. */
+  setNow(iso: string): void;
+}
+
+/** A fresh, migrated database with a fixed clock. */
+export async function tempContext(now = '2026-03-01T12:00:00.000Z'): Promise<TestContext> {
+  const test = await openTestDatabase();
+  let current = new Date(now);
+  return {
+    ...test,
     actor: 'unit-tester',
     now: () => current,
     setNow(iso: string) {
       current = new Date(iso);
-    },
-    dir,
-    async cleanup() {
-      await db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

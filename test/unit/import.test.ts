@@ -1,8 +1,7 @@
 import { CredentialsFile, RejectReport } from '../../src/formats/import-files';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
+import type { RosterDb } from '../../src/db/database';
 import type { ServiceContext } from '../../src/core/context';
 import { addField } from '../../src/core/fields';
 import { importUsers, type ImportRequest, type ImportSummary } from '../../src/core/import';
@@ -12,30 +11,28 @@ import { verifyPassword } from '../../src/core/passwords';
 import { addUser, getUser } from '../../src/core/users';
 import { bufferSource } from '../../src/formats/decode';
 import { scanUserFile } from '../../src/formats/user-file';
+import { openTestDatabase, type TestDatabase } from './helpers';
 
 // A cheap bcrypt for the accounts the tests create.
 process.env.ROSTER_BCRYPT_COST = '4';
 
 const NOW = new Date('2026-09-01T08:00:00.000Z');
+let test: TestDatabase;
 let dir: string;
 let db: RosterDb;
 let ctx: ServiceContext;
 
 beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-import-'));
-  db = await openDatabase(path.join(dir, 'roster.db'));
+  test = await openTestDatabase();
+  ({ db, dir } = test);
   ctx = { db, now: () => NOW, actor: 'tester' };
-  const insertCourse = db.raw.prepare('INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)');
-  for (const code of ['COURSE1', 'COURSE2', 'Math-101']) insertCourse.run(code, code.toLowerCase(), `Course ${code}`, 'en', NOW.toISOString());
-  db.raw
-    .prepare('INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)')
-    .run('Autumn 2026', 'autumn 2026', '2026-09-01', '2026-12-20', NOW.toISOString());
+  for (const code of ['COURSE1', 'COURSE2', 'Math-101']) {
+    await test.execute('INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)', code, code.toLowerCase(), `Course ${code}`, 'en', NOW.toISOString());
+  }
+  await test.execute('INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)', 'Autumn 2026', 'autumn 2026', '2026-09-01', '2026-12-20', NOW.toISOString());
 });
 
-afterEach(async () => {
-  await db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => test.cleanup());
 
 type Options = Partial<Omit<ImportRequest, 'file' | 'layout'>> & { maps?: string[]; extension?: string };
 
@@ -48,8 +45,8 @@ async function run(text: string, options: Options = {}): Promise<ImportSummary> 
   return importUsers(ctx, { onExisting: 'skip', pool: { cost: 4, size: 2 }, ...options, file, layout });
 }
 
-function rows<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[] {
-  return db.raw.prepare(sql).all(...params) as T[];
+function rows<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]> {
+  return test.rows<T>(sql, ...params);
 }
 
 const HEADER = 'LastName;FirstName;Email;UserName;Password;Status;Courses;Sessions';
@@ -62,19 +59,19 @@ describe('importUsers', () => {
     expect(summary).toMatchObject({ created: 2, updated: 0, skipped: 0, failed: 0, errors: [], weakPasswords: 0 });
     const elodie = await getUser(ctx, 'edupont');
     expect(elodie).toMatchObject({ firstname: 'Élodie', roles: ['student'], language: 'en', registeredAt: NOW.toISOString() });
-    expect(rows('SELECT c.code, cu.role FROM course_user cu JOIN course c ON c.id = cu.course_id WHERE user_id = ? ORDER BY c.code', elodie.id)).toEqual([
+    expect(await rows('SELECT c.code, cu.role FROM course_user cu JOIN course c ON c.id = cu.course_id WHERE user_id = ? ORDER BY c.code', elodie.id)).toEqual([
       { code: 'COURSE1', role: 'student' },
       { code: 'Math-101', role: 'student' },
     ]);
-    expect(rows('SELECT session_id FROM session_user WHERE user_id = ?', elodie.id)).toHaveLength(1);
+    expect(await rows('SELECT session_id FROM "session_user" WHERE user_id = ?', elodie.id)).toHaveLength(1);
     const jurgen = await getUser(ctx, 'jmuller');
-    expect(rows('SELECT role FROM course_user WHERE user_id = ?', jurgen.id)).toEqual([{ role: 'teacher' }]);
-    const audit = rows<{ action: string; actor: string; details: string }>('SELECT action, actor, details FROM audit_log WHERE action = ?', 'user.import');
+    expect(await rows('SELECT role FROM course_user WHERE user_id = ?', jurgen.id)).toEqual([{ role: 'teacher' }]);
+    const audit = await rows<{ action: string; actor: string; details: string }>('SELECT action, actor, details FROM audit_log WHERE action = ? ORDER BY id', 'user.import');
     expect(audit).toHaveLength(2);
     expect(audit[0]!.actor).toBe('tester');
     expect(JSON.parse(audit[0]!.details)).toMatchObject({ source: 'users.csv', row: 2, roles: ['student'], courses: ['COURSE1', 'Math-101'], sessions: ['Autumn 2026'] });
     for (const entry of audit) expect(entry.details).not.toMatch(/secret|\$2b\$/);
-    const hash = rows<{ password_hash: string }>('SELECT password_hash FROM user WHERE username = ?', 'edupont')[0]!.password_hash;
+    const hash = (await rows<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = ?', 'edupont'))[0]!.password_hash;
     expect(hash).toMatch(/^\$2b\$04\$/);
     expect(await verifyPassword('long enough secret', hash)).toBe(true);
   });
@@ -117,7 +114,7 @@ describe('importUsers', () => {
       { row: 7, field: 'Email', message: '"OLGA@example.org" is also on row 5 of this file' },
       { row: 8, field: 'UserName', message: '"OLGA" is also on row 5 of this file' },
     ]);
-    expect(rows('SELECT username FROM user WHERE is_system = 0')).toEqual([{ username: 'olga' }]);
+    expect(await rows('SELECT username FROM "user" WHERE is_system = 0')).toEqual([{ username: 'olga' }]);
   });
 
   it('skips, fails on, or updates existing users matched by username then email, ignoring case', async () => {
@@ -132,10 +129,10 @@ describe('importUsers', () => {
     const ada = await getUser(ctx, 'ada');
     // Non-empty values replace, empty ones keep; roles and enrolments are added.
     expect(ada).toMatchObject({ lastname: 'LOVELACE', firstname: 'Ada', username: 'Ada', email: 'ADA@example.org', officialCode: 'A-1', roles: ['teacher', 'admin'] });
-    expect(rows('SELECT role FROM course_user WHERE user_id = ?', ada.id)).toEqual([{ role: 'teacher' }]);
-    const hash = rows<{ password_hash: string }>('SELECT password_hash FROM user WHERE id = ?', ada.id)[0]!.password_hash;
+    expect(await rows('SELECT role FROM course_user WHERE user_id = ?', ada.id)).toEqual([{ role: 'teacher' }]);
+    const hash = (await rows<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE id = ?', ada.id))[0]!.password_hash;
     expect(await verifyPassword('new long secret', hash)).toBe(true);
-    const entry = rows<{ details: string }>("SELECT details FROM audit_log WHERE action = 'user.import'")[0]!;
+    const entry = (await rows<{ details: string }>("SELECT details FROM audit_log WHERE action = 'user.import' ORDER BY id"))[0]!;
     expect(JSON.parse(entry.details).changes).toEqual(
       expect.arrayContaining([
         { field: 'lastname', before: 'Lovelace', after: 'LOVELACE' },
@@ -147,7 +144,7 @@ describe('importUsers', () => {
     // The same file again, without --update-passwords: nothing changes, the user keeps the password (issue 10).
     const again = await run(file, { onExisting: 'update' });
     expect(again).toMatchObject({ updated: 0, skipped: 1, skippedRows: [{ row: 2, username: 'Ada' }] });
-    expect(rows<{ password_hash: string }>('SELECT password_hash FROM user WHERE id = ?', ada.id)[0]!.password_hash).toBe(hash);
+    expect((await rows<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE id = ?', ada.id))[0]!.password_hash).toBe(hash);
     // --replace-roles: the file's roles replace the stored ones.
     const replaced = await run(`${HEADER};OfficialCode\nLOVELACE;;ADA@example.org;Ada;;admin;;;A-1\n`, { onExisting: 'update', replaceRoles: true });
     expect(replaced).toMatchObject({ updated: 1, failed: 0 });
@@ -178,7 +175,7 @@ describe('importUsers', () => {
         `D;D;d@example.org;d;plain secret;${chamilo}\n`,
     );
     expect(summary).toMatchObject({ created: 1, failed: 3 });
-    expect(rows('SELECT password_hash FROM user WHERE username = ?', 'a')).toEqual([{ password_hash: chamilo }]);
+    expect(await rows('SELECT password_hash FROM "user" WHERE username = ?', 'a')).toEqual([{ password_hash: chamilo }]);
     expect(summary.errors.map((e) => e.field)).toEqual(['PasswordHash', 'Password', 'Password']);
   });
 
@@ -195,9 +192,9 @@ describe('importUsers', () => {
     expect(lines[0]).toBe('username;password');
     const [username, password] = lines[1]!.split(';') as [string, string];
     expect(username).toBe('a');
-    const hash = rows<{ password_hash: string }>('SELECT password_hash FROM user WHERE username = ?', 'a')[0]!.password_hash;
+    const hash = (await rows<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = ?', 'a'))[0]!.password_hash;
     expect(await verifyPassword(password, hash)).toBe(true);
-    expect(rows('SELECT password_hash FROM user WHERE username = ?', 'c')).toEqual([{ password_hash: null }]);
+    expect(await rows('SELECT password_hash FROM "user" WHERE username = ?', 'c')).toEqual([{ password_hash: null }]);
   });
 
   it('writes nothing under --atomic when a row fails, and nothing at all in a dry run', async () => {
@@ -206,8 +203,8 @@ describe('importUsers', () => {
     expect(atomic).toMatchObject({ created: 0, failed: 1, atomic: true });
     const dry = await run(file, { dryRun: true });
     expect(dry).toMatchObject({ created: 1, failed: 1, dryRun: true });
-    expect(rows('SELECT count(*) AS n FROM user WHERE is_system = 0')).toEqual([{ n: 0 }]);
-    expect(rows('SELECT count(*) AS n FROM audit_log')).toEqual([{ n: 0 }]);
+    expect(await rows('SELECT count(*) AS n FROM "user" WHERE is_system = 0')).toEqual([{ n: 0 }]);
+    expect(await rows('SELECT count(*) AS n FROM audit_log')).toEqual([{ n: 0 }]);
     const ok = await run(`${HEADER}\nA;A;a@example.org;a;long secret;5;;\n`, { atomic: true });
     expect(ok).toMatchObject({ created: 1, failed: 0 });
   });
@@ -236,12 +233,12 @@ describe('importUsers', () => {
       },
     });
     expect(first.interrupted).toBe(true);
-    const created = rows<{ n: number }>('SELECT count(*) AS n FROM user WHERE is_system = 0')[0]!.n;
+    const created = (await rows<{ n: number }>('SELECT count(*) AS n FROM "user" WHERE is_system = 0'))[0]!.n;
     expect(created).toBeGreaterThan(0);
     expect(created % 10).toBe(0);
     expect(created).toBeLessThan(50);
-    expect(rows('SELECT count(*) AS n FROM course_user')).toEqual([{ n: created }]);
-    expect(rows("SELECT count(*) AS n FROM audit_log WHERE action = 'user.import'")).toEqual([{ n: created }]);
+    expect(await rows('SELECT count(*) AS n FROM course_user')).toEqual([{ n: created }]);
+    expect(await rows("SELECT count(*) AS n FROM audit_log WHERE action = 'user.import'")).toEqual([{ n: created }]);
     const second = await run(lines.join('\n'), { chunkRows: 10 });
     expect(second).toMatchObject({ created: 50 - created, skipped: created, failed: 0 });
   });
@@ -274,6 +271,6 @@ describe('importUsers', () => {
     expect(json.created).toBe(1);
     const js = await getUser(ctx, 'js');
     expect(js).toMatchObject({ roles: ['student', 'admin'], active: false });
-    expect(rows('SELECT role FROM course_user WHERE user_id = ?', js.id)).toEqual([{ role: 'teacher' }]);
+    expect(await rows('SELECT role FROM course_user WHERE user_id = ?', js.id)).toEqual([{ role: 'teacher' }]);
   });
 });

@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { anonymizeUsers, anonymousIdentity, REDACTED, scrubAuditDetails } from '../../src/core/anonymize';
 import { planBatch, runBatch, withoutRefused } from '../../src/core/batch';
 import type { ServiceContext } from '../../src/core/context';
@@ -10,7 +7,9 @@ import { expireAction, expiringSoonFilter, expirySelection } from '../../src/cor
 import { authenticate, hashToken, issueLoginToken, loginUrl } from '../../src/core/login';
 import { getSetting, setSetting } from '../../src/core/settings';
 import { countUsers, listUsers } from '../../src/core/users';
-import { openSqlite as openDatabase, type SqliteDb as RosterDb } from '../../src/db/database';
+import { foldedKey, identityKey } from '../../src/shared/folding';
+import { itOnSqlite } from '../support/engine';
+import { openTestDatabase, type TestDatabase } from './helpers';
 
 process.env.ROSTER_BCRYPT_COST = '4';
 const NOW = '2026-06-15T12:00:00.000Z';
@@ -29,55 +28,56 @@ interface Seed {
 }
 
 describe('lifecycle core', () => {
-  let dir: string;
-  let db: RosterDb;
+  let test: TestDatabase;
   let clock = new Date(NOW);
   let ctx: ServiceContext;
 
-  const seed = (u: Seed): number => {
-    const id = Number(
-      db.raw
-        .prepare(
-          `INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, password_hash, language, active, expires_at, registered_at, last_login_at, deleted_at)
-           VALUES (@username, @key, @email, @email, @firstname, @lastname, lower(@firstname), lower(@lastname), @password_hash, 'en', @active, @expires_at, @registered_at, @last_login_at, @deleted_at)`,
-        )
-        .run({
-          username: u.username,
-          key: u.username.toLowerCase(),
-          email: `${u.username.toLowerCase()}@example.org`,
-          firstname: u.firstname ?? u.username,
-          lastname: u.lastname ?? 'Unit',
-          password_hash: u.password_hash ?? null,
-          active: u.active ?? 1,
-          expires_at: u.expires_at ?? null,
-          registered_at: u.registered_at ?? '2026-01-01T00:00:00.000Z',
-          last_login_at: u.last_login_at ?? null,
-          deleted_at: u.deleted_at ?? null,
-        }).lastInsertRowid,
+  /** A user as the app would store it: its key columns filled as addUser fills them (src/core/users.ts); the id is generated. */
+  const seed = async (u: Seed): Promise<number> => {
+    const email = `${u.username.toLowerCase()}@example.org`;
+    const firstname = u.firstname ?? u.username;
+    const lastname = u.lastname ?? 'Unit';
+    const inserted = await test.row<{ id: number }>(
+      `INSERT INTO "user" (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
+         password_hash, language, active, expires_at, registered_at, last_login_at, deleted_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?) RETURNING id`,
+      u.username,
+      identityKey(u.username),
+      email,
+      identityKey(email),
+      firstname,
+      lastname,
+      foldedKey(firstname),
+      foldedKey(lastname),
+      foldedKey(u.username),
+      foldedKey(email),
+      u.password_hash ?? null,
+      u.active ?? 1,
+      u.expires_at ?? null,
+      u.registered_at ?? '2026-01-01T00:00:00.000Z',
+      u.last_login_at ?? null,
+      u.deleted_at ?? null,
     );
-    for (const role of u.roles ?? ['student']) db.raw.prepare('INSERT INTO user_role (user_id, role) VALUES (?, ?)').run(id, role);
+    const id = Number(inserted!.id);
+    for (const role of u.roles ?? ['student']) await test.execute('INSERT INTO user_role (user_id, role) VALUES (?, ?)', id, role);
     return id;
   };
-  const get = (id: number) => db.raw.prepare('SELECT * FROM user WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-  const audits = (action: string) => db.raw.prepare('SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY id').all(action) as { user_id: number; details: string }[];
+  const get = (id: number) => test.row<Record<string, unknown>>('SELECT * FROM "user" WHERE id = ?', id);
+  const audits = (action: string) => test.rows<{ user_id: number; details: string }>('SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY id', action);
 
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-unit-'));
-    db = await openDatabase(path.join(dir, 'roster.db'));
+    test = await openTestDatabase();
     clock = new Date(NOW);
-    ctx = { db, now: () => clock, actor: 'unit' };
+    ctx = { db: test.db, now: () => clock, actor: 'unit' };
   });
-  afterEach(async () => {
-    await db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => test.cleanup());
 
   describe('user filters added for the lifecycle', () => {
     it('anyOf, excludeRoles and expiresAfter combine with the rest', async () => {
-      seed({ username: 'a', roles: ['admin'], expires_at: '2026-06-01T00:00:00.000Z' });
-      seed({ username: 'b', expires_at: '2026-06-20T00:00:00.000Z' });
-      seed({ username: 'c', last_login_at: '2025-01-01T00:00:00.000Z' });
-      seed({ username: 'd', expires_at: '2026-06-01T00:00:00.000Z', deleted_at: NOW });
+      await seed({ username: 'a', roles: ['admin'], expires_at: '2026-06-01T00:00:00.000Z' });
+      await seed({ username: 'b', expires_at: '2026-06-20T00:00:00.000Z' });
+      await seed({ username: 'c', last_login_at: '2025-01-01T00:00:00.000Z' });
+      await seed({ username: 'd', expires_at: '2026-06-01T00:00:00.000Z', deleted_at: NOW });
       const names = async (filter: Parameters<typeof listUsers>[1]) => {
         const out: string[] = [];
         for await (const u of listUsers(ctx, filter, { sort: 'username' })) out.push(u.username);
@@ -98,44 +98,44 @@ describe('lifecycle core', () => {
     };
 
     it('deactivates active accounts whose date has passed, once; a second run finds nothing', async () => {
-      const boss = seed({ username: 'boss', roles: ['admin'] });
-      const due = seed({ username: 'due', expires_at: '2026-06-15T11:59:59.000Z' });
-      const edge = seed({ username: 'edge', expires_at: NOW });
-      const future = seed({ username: 'future', expires_at: '2026-06-15T12:00:01.000Z' });
+      const boss = await seed({ username: 'boss', roles: ['admin'] });
+      const due = await seed({ username: 'due', expires_at: '2026-06-15T11:59:59.000Z' });
+      const edge = await seed({ username: 'edge', expires_at: NOW });
+      const future = await seed({ username: 'future', expires_at: '2026-06-15T12:00:01.000Z' });
       expect((await run()).changed.map((u) => u.id)).toEqual([due, edge]);
-      expect([boss, due, edge, future].map((id) => get(id)!.active)).toEqual([1, 0, 0, 1]);
+      expect((await Promise.all([boss, due, edge, future].map(get))).map((u) => u!.active)).toEqual([1, 0, 0, 1]);
       expect((await run()).changed).toEqual([]);
-      expect(audits('user.expire').map((r) => r.user_id)).toEqual([due, edge]);
+      expect((await audits('user.expire')).map((r) => r.user_id)).toEqual([due, edge]);
       clock = new Date('2026-06-15T12:00:01.000Z');
       expect((await run()).changed.map((u) => u.id)).toEqual([future]);
     });
 
     it('dormant accounts: last login, else registration; admins spared unless named; deleted ones never', async () => {
-      seed({ username: 'boss', roles: ['admin'] });
-      const sleepyAdmin = seed({ username: 'sleepyadmin', roles: ['admin'], last_login_at: '2025-01-01T00:00:00.000Z' });
-      const stale = seed({ username: 'stale', last_login_at: '2025-01-01T00:00:00.000Z' });
-      const neverUsed = seed({ username: 'never', registered_at: '2025-01-01T00:00:00.000Z' });
-      seed({ username: 'recent', registered_at: '2025-01-01T00:00:00.000Z', last_login_at: '2026-06-01T00:00:00.000Z' });
-      seed({ username: 'binned', last_login_at: '2025-01-01T00:00:00.000Z', deleted_at: NOW });
+      await seed({ username: 'boss', roles: ['admin'] });
+      const sleepyAdmin = await seed({ username: 'sleepyadmin', roles: ['admin'], last_login_at: '2025-01-01T00:00:00.000Z' });
+      const stale = await seed({ username: 'stale', last_login_at: '2025-01-01T00:00:00.000Z' });
+      const neverUsed = await seed({ username: 'never', registered_at: '2025-01-01T00:00:00.000Z' });
+      await seed({ username: 'recent', registered_at: '2025-01-01T00:00:00.000Z', last_login_at: '2026-06-01T00:00:00.000Z' });
+      await seed({ username: 'binned', last_login_at: '2025-01-01T00:00:00.000Z', deleted_at: NOW });
       const dormantSince = '2026-01-01T00:00:00.000Z';
       expect((await run({ dormantSince })).changed.map((u) => u.id)).toEqual([stale, neverUsed]);
-      expect(JSON.parse(audits('user.expire')[0]!.details)).toMatchObject({ reason: 'inactive', lastSeenAt: '2025-01-01T00:00:00.000Z', inactiveSince: dormantSince });
+      expect(JSON.parse((await audits('user.expire'))[0]!.details)).toMatchObject({ reason: 'inactive', lastSeenAt: '2025-01-01T00:00:00.000Z', inactiveSince: dormantSince });
       expect((await run({ dormantSince }, ['sleepyadmin', 'recent', 'binned'])).changed.map((u) => u.id)).toEqual([sleepyAdmin]);
       const withRole = expirySelection(ctx, { kind: 'filter', filter: { roles: ['admin'] } }, { dormantSince });
       expect(withRole.kind === 'filter' && withRole.filter.anyOf?.[1]?.excludeRoles).toBeUndefined();
     });
 
     it('two admins due in one chunk, and no other: one is deactivated, the last is kept (the writes of a chunk come at its end)', async () => {
-      const first = seed({ username: 'a1', roles: ['admin'], last_login_at: '2025-01-01T00:00:00.000Z' });
-      const second = seed({ username: 'a2', roles: ['admin'], last_login_at: '2025-01-01T00:00:00.000Z' });
+      const first = await seed({ username: 'a1', roles: ['admin'], last_login_at: '2025-01-01T00:00:00.000Z' });
+      const second = await seed({ username: 'a2', roles: ['admin'], last_login_at: '2025-01-01T00:00:00.000Z' });
       const result = await run({ dormantSince: '2026-01-01T00:00:00.000Z' }, ['a1', 'a2']);
       expect(result.changed.map((u) => u.id)).toEqual([first]);
       expect(result.failed).toEqual([expect.objectContaining({ ref: 'a2', exitCode: 4 })]);
-      expect([first, second].map((id) => get(id)!.active)).toEqual([0, 1]);
+      expect((await Promise.all([first, second].map(get))).map((u) => u!.active)).toEqual([0, 1]);
     });
 
     it('refuses the last active admin with a hint, and the inactive or deleted selections', async () => {
-      seed({ username: 'boss', roles: ['admin'], expires_at: '2026-01-01T00:00:00.000Z' });
+      await seed({ username: 'boss', roles: ['admin'], expires_at: '2026-01-01T00:00:00.000Z' });
       const result = await run();
       expect(result.failed).toEqual([expect.objectContaining({ ref: 'boss', exitCode: 4, hint: expect.stringContaining('roster edit boss --expires') })]);
       expect(() => expirySelection(ctx, { kind: 'filter', filter: { active: false } })).toThrow(UsageError);
@@ -143,10 +143,10 @@ describe('lifecycle core', () => {
     });
 
     it('--warn: active accounts expiring after now and within the window', async () => {
-      seed({ username: 'past', expires_at: '2026-06-01T00:00:00.000Z' });
-      seed({ username: 'soon', expires_at: '2026-06-18T00:00:00.000Z' });
-      seed({ username: 'far', expires_at: '2026-07-18T00:00:00.000Z' });
-      seed({ username: 'off', active: 0, expires_at: '2026-06-18T00:00:00.000Z' });
+      await seed({ username: 'past', expires_at: '2026-06-01T00:00:00.000Z' });
+      await seed({ username: 'soon', expires_at: '2026-06-18T00:00:00.000Z' });
+      await seed({ username: 'far', expires_at: '2026-07-18T00:00:00.000Z' });
+      await seed({ username: 'off', active: 0, expires_at: '2026-06-18T00:00:00.000Z' });
       const out: string[] = [];
       for await (const u of listUsers(ctx, expiringSoonFilter(ctx, {}, 7 * 86_400_000), { sort: 'expires' })) out.push(u.username);
       expect(out).toEqual(['soon']);
@@ -155,21 +155,21 @@ describe('lifecycle core', () => {
 
   describe('delete, restore, purge', () => {
     it('delete and restore toggle deleted_at only; a plan pre-check refuses what is known to fail', async () => {
-      seed({ username: 'boss', roles: ['admin'] });
-      const bob = seed({ username: 'bob', active: 0 });
+      await seed({ username: 'boss', roles: ['admin'] });
+      const bob = await seed({ username: 'bob', active: 0 });
       const plan = await planBatch(ctx, { kind: 'refs', refs: ['bob', 'fallback'] });
       expect(withoutRefused(plan, assertPurgeable)).toMatchObject({ count: 0, failed: [{ ref: 'bob', exitCode: 4, hint: 'delete it first: roster delete bob' }, { ref: 'fallback', exitCode: 4 }] });
       const deleted = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['bob'] }), deleteAction(ctx));
       expect(deleted.changed).toHaveLength(1);
-      expect(get(bob)).toMatchObject({ deleted_at: NOW, active: 0 });
+      expect(await get(bob)).toMatchObject({ deleted_at: NOW, active: 0 });
       await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['bob'] }), restoreAction());
-      expect(get(bob)).toMatchObject({ deleted_at: null, active: 0 });
+      expect(await get(bob)).toMatchObject({ deleted_at: null, active: 0 });
     });
 
     it('the receiver of the courses: the fallback user by default, else a live active account', async () => {
-      seed({ username: 'off', active: 0 });
-      seed({ username: 'binned', deleted_at: NOW });
-      seed({ username: 'ok' });
+      await seed({ username: 'off', active: 0 });
+      await seed({ username: 'binned', deleted_at: NOW });
+      await seed({ username: 'ok' });
       expect(await resolveCourseReceiver(ctx)).toEqual({ id: 1, username: 'fallback', fallback: true });
       expect(await resolveCourseReceiver(ctx, 'OK@example.org')).toMatchObject({ username: 'ok', fallback: false });
       await expect(resolveCourseReceiver(ctx, 'off')).rejects.toThrow(ConflictError);
@@ -178,32 +178,32 @@ describe('lifecycle core', () => {
     });
 
     it('purge hands courses over, removes the row and its dependants, and reports the course ids', async () => {
-      const teach = seed({ username: 'teach', roles: ['teacher'], deleted_at: NOW });
-      const course = (code: string) => Number(db.raw.prepare("INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES (?, ?, ?, ?, ?)").run(code, code.toLowerCase(), code, teach, NOW).lastInsertRowid);
-      const a = course('A');
-      const b = course('B');
-      db.raw.prepare('INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, ?, ?)').run(a, teach, 'teacher', NOW);
+      const teach = await seed({ username: 'teach', roles: ['teacher'], deleted_at: NOW });
+      const course = async (code: string) => Number((await test.row<{ id: number }>('INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id', code, code.toLowerCase(), code, teach, NOW))!.id);
+      const a = await course('A');
+      const b = await course('B');
+      await test.execute('INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, ?, ?)', a, teach, 'teacher', NOW);
       const plan = await planBatch(ctx, { kind: 'refs', refs: ['teach'] });
       expect(await ownedCoursesOf(ctx, plan)).toEqual({ total: 2, courses: [expect.objectContaining({ code: 'A', owner: 'teach' }), expect.objectContaining({ code: 'B' })] });
       expect(await ownedCoursesOf(ctx, plan, 1)).toMatchObject({ total: 2, courses: [{ code: 'A' }] });
       const { action, handedOver } = purgeAction(ctx, await resolveCourseReceiver(ctx));
       expect((await runBatch(ctx, plan, action)).changed).toEqual([{ id: teach, username: 'teach' }]);
       expect(handedOver.get(teach)).toEqual([a, b]);
-      expect(get(teach)).toBeUndefined();
-      expect(db.raw.prepare('SELECT count(*) AS n FROM course_user').get()).toEqual({ n: 0 });
-      expect(db.raw.prepare('SELECT DISTINCT owner_id FROM course').all()).toEqual([{ owner_id: 1 }]);
-      expect(JSON.parse(audits('user.purge')[0]!.details)).toEqual({ auditEntriesErased: 0, coursesHandedOver: [a, b], sessionsHandedOver: [], handedTo: 1, backupsHoldingData: { files: [], more: 0 } });
+      expect(await get(teach)).toBeUndefined();
+      expect(await test.row('SELECT count(*) AS n FROM course_user')).toEqual({ n: 0 });
+      expect(await test.rows('SELECT DISTINCT owner_id FROM course')).toEqual([{ owner_id: 1 }]);
+      expect(JSON.parse((await audits('user.purge'))[0]!.details)).toEqual({ auditEntriesErased: 0, coursesHandedOver: [a, b], sessionsHandedOver: [], handedTo: 1, backupsHoldingData: { files: [], more: 0 } });
     });
 
     it('purge re-checks the receiver inside its transaction', async () => {
-      const teach = seed({ username: 'teach', deleted_at: NOW });
-      seed({ username: 'heir' });
-      db.raw.prepare("INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES ('A', 'a', 'A', ?, ?)").run(teach, NOW);
+      const teach = await seed({ username: 'teach', deleted_at: NOW });
+      await seed({ username: 'heir' });
+      await test.execute("INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES ('A', 'a', 'A', ?, ?)", teach, NOW);
       const receiver = await resolveCourseReceiver(ctx, 'heir');
-      db.raw.prepare("UPDATE user SET active = 0 WHERE username = 'heir'").run();
+      await test.execute(`UPDATE "user" SET active = 0 WHERE username = 'heir'`);
       const result = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['teach'] }), purgeAction(ctx, receiver).action);
       expect(result.failed).toEqual([expect.objectContaining({ exitCode: 4, message: expect.stringContaining('no longer active') })]);
-      expect(get(teach)).toBeDefined();
+      expect(await get(teach)).toBeDefined();
     });
   });
 
@@ -249,37 +249,38 @@ describe('lifecycle core', () => {
     });
 
     it('keeps identities unique even when a real account holds anonymous-<id>', async () => {
-      seed({ username: 'boss', roles: ['admin'] });
-      const victim = seed({ username: 'victim', password_hash: 'x' });
-      seed({ username: anonymousIdentity(victim).username });
+      await seed({ username: 'boss', roles: ['admin'] });
+      const victim = await seed({ username: 'victim', password_hash: 'x' });
+      await seed({ username: anonymousIdentity(victim).username });
       const result = await anonymizeUsers(ctx, await planBatch(ctx, { kind: 'refs', refs: ['victim'] }));
       expect(result).toMatchObject({ changed: [{ id: victim }] });
       expect(result.leftover).toBeUndefined();
-      expect(get(victim)).toMatchObject({ username: `anonymous-${victim}-2`, email: `anonymous-${victim}-2@anonymized.invalid`, password_hash: null, active: 0, anonymized_at: NOW });
+      expect(await get(victim)).toMatchObject({ username: `anonymous-${victim}-2`, email: `anonymous-${victim}-2@anonymized.invalid`, password_hash: null, active: 0, anonymized_at: NOW });
     });
 
-    it('removes the old terms from the search index itself, not only from query results', async () => {
-      seed({ username: 'boss', roles: ['admin'] });
-      const victim = seed({ username: 'wxyzq', firstname: 'Wxyzq', lastname: 'Vbnmj' });
-      const blobs = () => (db.raw.prepare('SELECT block FROM user_search_data').all() as { block: Buffer }[]).map((r) => Buffer.from(r.block).toString('latin1')).join('|');
-      const inIndex = (term: string) => blobs().includes(term);
-      expect([inIndex('wxy'), inIndex('vbn')]).toEqual([true, true]);
+    // It reads SQLite's FTS5 index itself (its shadow tables, MATCH, integrity-check): PostgreSQL searches plain key columns (migration 0009).
+    itOnSqlite('removes the old terms from the search index itself, not only from query results', async () => {
+      await seed({ username: 'boss', roles: ['admin'] });
+      const victim = await seed({ username: 'wxyzq', firstname: 'Wxyzq', lastname: 'Vbnmj' });
+      const blobs = async () => (await test.rows<{ block: Buffer }>('SELECT block FROM user_search_data')).map((r) => Buffer.from(r.block).toString('latin1')).join('|');
+      const inIndex = async (term: string) => (await blobs()).includes(term);
+      expect([await inIndex('wxy'), await inIndex('vbn')]).toEqual([true, true]);
       await anonymizeUsers(ctx, await planBatch(ctx, { kind: 'refs', refs: [`id:${victim}`] }));
-      expect([inIndex('wxy'), inIndex('vbn')]).toEqual([false, false]);
-      expect(db.raw.prepare("SELECT rowid FROM user_search WHERE user_search MATCH 'anonymous'").all()).toEqual([{ rowid: victim }]);
-      expect(() => db.raw.prepare("INSERT INTO user_search(user_search) VALUES ('integrity-check')").run()).not.toThrow();
+      expect([await inIndex('wxy'), await inIndex('vbn')]).toEqual([false, false]);
+      expect(await test.rows("SELECT rowid FROM user_search WHERE user_search MATCH 'anonymous'")).toEqual([{ rowid: victim }]);
+      await expect(test.execute("INSERT INTO user_search(user_search) VALUES ('integrity-check')")).resolves.toBeUndefined();
       // Secure-delete stays on for every connection (migration 0005): no delete leaves old terms behind.
-      expect(db.raw.prepare("SELECT v FROM user_search_config WHERE k = 'secure-delete'").get()).toEqual({ v: 1 });
+      expect(await test.row("SELECT v FROM user_search_config WHERE k = 'secure-delete'")).toEqual({ v: 1 });
     });
   });
 
   describe('login-as and auth', () => {
     it('stores only the SHA-256 of the token; the token logs in once, before it expires', async () => {
       const { hashPassword } = await import('../../src/core/passwords');
-      seed({ username: 'stu', password_hash: await hashPassword('secret words') });
+      await seed({ username: 'stu', password_hash: await hashPassword('secret words') });
       const issued = await issueLoginToken(ctx, 'stu', { reason: 'support' });
       expect(issued.expiresAt).toBe('2026-06-15T12:15:00.000Z');
-      expect(db.raw.prepare('SELECT token_hash FROM login_token').all()).toEqual([{ token_hash: hashToken(issued.token!) }]);
+      expect(await test.rows('SELECT token_hash FROM login_token')).toEqual([{ token_hash: hashToken(issued.token!) }]);
       clock = new Date('2026-06-15T12:15:00.000Z');
       await expect(authenticate(ctx, 'stu', { kind: 'token', token: issued.token! })).rejects.toThrow(ValidationError);
       clock = new Date('2026-06-15T12:14:59.000Z');
@@ -291,7 +292,7 @@ describe('lifecycle core', () => {
     });
 
     it('two tokens never collide, and the TTL is bounded', async () => {
-      seed({ username: 'stu' });
+      await seed({ username: 'stu' });
       const a = await issueLoginToken(ctx, 'stu', { reason: 'r' });
       const b = await issueLoginToken(ctx, 'stu', { reason: 'r' });
       expect(a.token).not.toBe(b.token);
@@ -312,7 +313,7 @@ describe('lifecycle core', () => {
       expect(await setSetting(ctx, 'base-url', ' https://c.example.org/ ')).toEqual({ key: 'base-url', before: null, after: 'https://c.example.org/' });
       await setSetting(ctx, 'base-url', 'https://c.example.org/');
       expect(await getSetting(ctx, 'base-url')).toBe('https://c.example.org/');
-      expect(audits('config.set')).toHaveLength(1);
+      expect(await audits('config.set')).toHaveLength(1);
       await setSetting(ctx, 'base-url', null);
       expect(await getSetting(ctx, 'base-url')).toBeNull();
     });

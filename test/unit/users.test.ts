@@ -21,7 +21,7 @@ interface Row {
 
 describe('addUser', () => {
   let ctx: TestContext;
-  const count = (table: string) => (ctx.db.raw.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const count = async (table: string) => (await ctx.row<{ n: number }>(`SELECT count(*) AS n FROM "${table}"`))!.n;
   beforeAll(async () => {
     ctx = await tempContext();
     await addField(ctx, { name: 'cohort', type: 'number' });
@@ -53,12 +53,12 @@ describe('addUser', () => {
       system: false,
       extra: { alumni: true, cohort: 2026 },
     });
-    const row = ctx.db.raw.prepare('SELECT password_hash, created_by, username_key, email_key FROM user WHERE id = ?').get(user.id) as Row;
+    const row = (await ctx.row<Row>('SELECT password_hash, created_by, username_key, email_key FROM "user" WHERE id = ?', user.id))!;
     expect(row.password_hash).toMatch(/^\$2b\$04\$[./A-Za-z0-9]{53}$/);
     expect(await verifyPassword('correct horse', row.password_hash as string)).toBe(true);
     expect(row).toMatchObject({ created_by: 'unit-tester', username_key: 'ada', email_key: 'ada@example.org' });
 
-    const audit = ctx.db.raw.prepare("SELECT * FROM audit_log WHERE action = 'user.add'").all() as Row[];
+    const audit = await ctx.rows<Row>("SELECT * FROM audit_log WHERE action = 'user.add' ORDER BY id");
     expect(audit).toEqual([{ id: expect.any(Number), at: '2026-03-01T12:00:00.000Z', actor: 'unit-tester', action: 'user.add', user_id: user.id, details: expect.any(String) }]);
     const details = audit[0]!.details as string;
     expect(details).not.toContain(row.password_hash as string);
@@ -93,21 +93,21 @@ describe('addUser', () => {
   });
 
   it('refuses a username or email held by another user in another case, naming that user', async () => {
-    const before = count('user');
+    const before = await count('user');
     expect(await caught(addUser(ctx, base({ username: 'ADA', email: 'other@example.org' })))).toMatchObject({ name: 'ConflictError', exitCode: 4, message: expect.stringMatching(/^username "ada" is taken by user ada \(id:\d+\)$/) });
     expect(await caught(addUser(ctx, base({ username: 'other', email: 'Ada@Example.ORG' })))).toMatchObject({ exitCode: 4, message: expect.stringMatching(/^email "ada@example.org" is taken by user ada \(id:\d+\)$/) });
     expect((await caught(addUser(ctx, base({ username: 'grace', email: 'ADA@example.org' })))).message).toMatch(/^username "Grace" is taken by user Grace \(id:\d+\); email "ada@example.org" is taken by user ada/);
-    expect(count('user')).toBe(before);
+    expect(await count('user')).toBe(before);
   });
 
   it('counts a deleted account as taken, and says it is deleted', async () => {
     const { user } = await addUser(ctx, base({ username: 'gone', email: 'gone@example.org' }));
-    ctx.db.raw.prepare('UPDATE user SET deleted_at = ? WHERE id = ?').run('2026-02-01T00:00:00.000Z', user.id);
+    await ctx.execute('UPDATE "user" SET deleted_at = ? WHERE id = ?', '2026-02-01T00:00:00.000Z', user.id);
     expect((await caught(addUser(ctx, base({ username: 'Gone', email: 'new@example.org' })))).message).toBe(`username "gone" is taken by user gone (id:${user.id}, deleted)`);
   });
 
   it('reports every invalid value at once, writes nothing, exit 5', async () => {
-    const [users, roles, audits] = [count('user'), count('user_role'), count('audit_log')];
+    const [users, roles, audits] = [await count('user'), await count('user_role'), await count('audit_log')];
     const error = await caught(
       addUser(ctx, base({ username: 'bad name', email: 'not-an-email', firstname: ' ', roles: ['wizard'], expires: '2026-02-31', language: 'klingon', fields: [{ name: 'cohort', value: 'soon' }] })),
     );
@@ -115,7 +115,7 @@ describe('addUser', () => {
     for (const part of ['firstname: is required', 'email: "not-an-email" is not a valid email address', 'username: "bad name" may contain only', 'role: unknown role "wizard"', 'language: "klingon" is not a language', 'expires: "2026-02-31" is not a date', 'cohort: "soon" is not a number']) {
       expect(error.message).toContain(part);
     }
-    expect([count('user'), count('user_role'), count('audit_log')]).toEqual([users, roles, audits]);
+    expect([await count('user'), await count('user_role'), await count('audit_log')]).toEqual([users, roles, audits]);
   });
 
   it('needs a role, a password, a defined field and an existing picture', async () => {
@@ -123,20 +123,20 @@ describe('addUser', () => {
     expect((await caught(addUser(ctx, base({ username: 'p', email: 'p@example.org', password: undefined })))).message).toBe('password: is required');
     expect(await caught(addUser(ctx, base({ username: 'f', email: 'f@example.org', fields: [{ name: 'shoe', value: '42' }] })))).toMatchObject({ exitCode: 3, message: 'no extra field "shoe"' });
     expect(await caught(addUser(ctx, base({ username: 'i', email: 'i@example.org', picture: '/nonexistent/face.png' })))).toMatchObject({ exitCode: 3, message: 'picture: no file /nonexistent/face.png' });
-    expect(ctx.db.raw.prepare("SELECT count(*) AS n FROM user WHERE username IN ('r', 'p', 'f', 'i')").get()).toEqual({ n: 0 });
+    expect(await ctx.row(`SELECT count(*) AS n FROM "user" WHERE username IN ('r', 'p', 'f', 'i')`)).toEqual({ n: 0 });
   });
 
   it('accepts an existing bcrypt hash instead of a password (imports)', async () => {
     const hash = '$2y$04$abcdefghijklmnopqrstuu5ZNrVsz4aQ5wnhZ8y7pOI1n4B4oZJ6a';
     const { user } = await addUser(ctx, base({ username: 'imported', email: 'imported@example.org', password: undefined, passwordHash: hash }));
-    expect(ctx.db.raw.prepare('SELECT password_hash FROM user WHERE id = ?').get(user.id)).toEqual({ password_hash: hash });
+    expect(await ctx.row('SELECT password_hash FROM "user" WHERE id = ?', user.id)).toEqual({ password_hash: hash });
   });
 });
 
 describe('editUser', () => {
   let ctx: TestContext;
   let id: number;
-  const audits = () => ctx.db.raw.prepare("SELECT details FROM audit_log WHERE action = 'user.edit' ORDER BY id").all() as { details: string }[];
+  const audits = () => ctx.rows<{ details: string }>("SELECT details FROM audit_log WHERE action = 'user.edit' ORDER BY id");
   beforeAll(async () => {
     ctx = await tempContext();
     await addField(ctx, { name: 'cohort', type: 'number' });
@@ -159,8 +159,8 @@ describe('editUser', () => {
       { field: 'expires_at', before: null, after: '2027-01-01T23:59:59.999Z' },
     ]);
     expect(result.user).toMatchObject({ id, firstname: 'Augusta Ada', email: 'ada.lovelace@example.org', officialCode: null, language: 'de' });
-    expect(ctx.db.raw.prepare('SELECT email_key FROM user WHERE id = ?').get(id)).toEqual({ email_key: 'ada.lovelace@example.org' });
-    const rows = audits();
+    expect(await ctx.row('SELECT email_key FROM "user" WHERE id = ?', id)).toEqual({ email_key: 'ada.lovelace@example.org' });
+    const rows = await audits();
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]!.details)).toEqual({ changes: result.changes });
     expect(await getUser(ctx, 'ada.lovelace@example.org')).toMatchObject({ id });
@@ -169,7 +169,7 @@ describe('editUser', () => {
   it('changes nothing and writes no audit row when the values are the same', async () => {
     const result = await editUser(ctx, `id:${id}`, { firstname: 'Augusta Ada', language: 'DE', addRoles: ['teacher'], setFields: [{ name: 'cohort', value: '2025.0' }] });
     expect(result.changes).toEqual([]);
-    expect(audits()).toHaveLength(1);
+    expect(await audits()).toHaveLength(1);
   });
 
   it('accepts a change of case in its own username and email', async () => {
@@ -223,13 +223,13 @@ describe('editUser', () => {
   });
 
   it('resets a password: recorded as changed, never its value or hash', async () => {
-    const before = (ctx.db.raw.prepare('SELECT password_hash FROM user WHERE id = ?').get(id) as { password_hash: string }).password_hash;
+    const before = (await ctx.row<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE id = ?', id))!.password_hash;
     const result = await editUser(ctx, 'ada', { password: 'new secret value' });
     expect(result.changes).toEqual([{ field: 'password', before: null, after: null, secret: true }]);
-    const after = (ctx.db.raw.prepare('SELECT password_hash FROM user WHERE id = ?').get(id) as { password_hash: string }).password_hash;
+    const after = (await ctx.row<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE id = ?', id))!.password_hash;
     expect(after).not.toBe(before);
     expect(await verifyPassword('new secret value', after)).toBe(true);
-    const all = ctx.db.raw.prepare('SELECT details FROM audit_log').all() as { details: string | null }[];
+    const all = await ctx.rows<{ details: string | null }>('SELECT details FROM audit_log');
     for (const { details } of all) {
       expect(details ?? '').not.toContain('new secret value');
       expect(details ?? '').not.toContain(after);
@@ -246,7 +246,7 @@ describe('editUser', () => {
   it('refuses to edit the system fallback account or a deleted one (exit 4)', async () => {
     expect(await caught(editUser(ctx, 'fallback', { firstname: 'X' }))).toMatchObject({ exitCode: 4, message: expect.stringContaining('is the system fallback account and cannot be edited') });
     const { user } = await addUser(ctx, base({ username: 'gone', email: 'gone@example.org' }));
-    ctx.db.raw.prepare("UPDATE user SET deleted_at = '2026-03-01T00:00:00Z' WHERE id = ?").run(user.id);
+    await ctx.execute(`UPDATE "user" SET deleted_at = '2026-03-01T00:00:00Z' WHERE id = ?`, user.id);
     expect(await caught(editUser(ctx, 'gone', { firstname: 'X' }))).toMatchObject({ exitCode: 4, suggestion: `restore it first: roster restore id:${user.id}` });
   });
 });
