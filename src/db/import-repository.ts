@@ -1,5 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { slices } from './chunks';
+import { engineOf } from './engine';
+import { isOneOf } from './sql-functions';
 import type { RosterDb } from './database';
 import { insertMany, insertUsers } from './bulk-insert';
 import type { Database, NewUserRow, UserRow, UserUpdate } from './schema';
@@ -82,20 +84,21 @@ export interface LookAlikeAccount {
 
 /** The accounts (not anonymized) whose username or email folds to one of these keys. */
 export async function lookAlikesByFold(db: Executor, column: 'username' | 'email', folds: readonly string[]): Promise<LookAlikeAccount[]> {
+  const found: LookAlikeAccount[] = [];
+  for (const some of slices(unique(folds))) found.push(...((await lookAlikesQuery(db, column, some).execute()) as LookAlikeAccount[]));
+  return found;
+}
+
+/** The query of lookAlikesByFold for one slice of keys (its plan is tested on PostgreSQL). */
+export function lookAlikesQuery(db: Executor, column: 'username' | 'email', folds: readonly string[]) {
   const foldColumn = column === 'username' ? 'username_fold_key' : 'email_fold_key';
   const keyColumn = column === 'username' ? 'username_key' : 'email_key';
-  const found: LookAlikeAccount[] = [];
-  for (const some of slices(unique(folds))) {
-    const rows = await db
-      .selectFrom('user')
-      .select(['id', 'username', 'email', 'deleted_at', `${keyColumn} as key`, `${foldColumn} as fold`])
-      .where(foldColumn, 'in', some)
-      .where('anonymized_at', 'is', null)
-      .orderBy('id')
-      .execute();
-    found.push(...(rows as LookAlikeAccount[]));
-  }
-  return found;
+  return db
+    .selectFrom('user')
+    .select(['id', 'username', 'email', 'deleted_at', `${keyColumn} as key`, `${foldColumn} as fold`])
+    .where(isOneOf(engineOf(db), sql.ref(foldColumn), folds))
+    .where('anonymized_at', 'is', null)
+    .orderBy('id');
 }
 
 /** Courses by their stored key (code_key), and sessions by theirs (name_key). */

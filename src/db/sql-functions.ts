@@ -30,3 +30,14 @@ export function contains(text: Expression<unknown>, part: string): RawBuilder<Sq
   const pattern = `%${part.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   return sql<SqlBool>`${text} like ${pattern} escape '\\'`;
 }
+
+/**
+ * `column` is one of `values`. On PostgreSQL as a semi-join on the unnested
+ * array: a plain IN list of a few hundred folded keys lets the planner pick
+ * the column's pg_trgm GIN index (it serves `=` too) over its btree, and on a
+ * table of 50,000 users such a look-up measured 5.7 s instead of 3 ms.
+ */
+export function isOneOf(engine: Engine, column: Expression<unknown>, values: readonly string[]): RawBuilder<SqlBool> {
+  if (engine === 'postgres') return sql<SqlBool>`${column} in (select unnest(${[...values]}::text[]))`;
+  return sql<SqlBool>`${column} in (${sql.join(values.map((v) => sql`${v}`))})`;
+}
