@@ -81,6 +81,15 @@ async function rawDeactivation(url: string, from: string, to: string): Promise<n
   });
 }
 
+/** The least a PostgreSQL command does: load pg, connect (SCRAM), read one user, disconnect. */
+const RAW_CLIENT = `
+const pg = require(${JSON.stringify(require.resolve('pg'))});
+const client = new pg.Client({ connectionString: process.env.ROSTER_DB });
+client.connect()
+  .then(() => client.query('SELECT * FROM "user" WHERE username_key = $1', [process.argv[1]]))
+  .then((result) => { if (result.rows.length !== 1) process.exit(1); return client.end(); });
+`;
+
 /** A new database on the cluster, migrated by roster itself. */
 async function migratedDatabase(server: string, name: string): Promise<string> {
   await withClient(server, (client) => client.query(`CREATE DATABASE ${name}`));
@@ -222,13 +231,16 @@ export async function postgresBench(): Promise<void> {
     const bareEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
     const env = { ...bareEnv, ROSTER_DB: url };
     const middle = `user${String(Math.floor(USERS / 2)).padStart(7, '0')}`;
-    const [nodeMs, showMs, searchMs] = medianInterleavedMs([
+    const [nodeMs, clientMs, showMs, searchMs] = medianInterleavedMs([
       { command: node, args: ['-e', '0'], env: bareEnv },
+      { command: node, args: ['-e', RAW_CLIENT, middle], env },
       { command: node, args: [BIN, 'show', middle], env },
       { command: node, args: [BIN, 'search', RARE], env },
     ], 15);
-    timeFigure(`PostgreSQL: roster show on ${label} users vs node -e 0`, showMs!, nodeMs!, 3);
+    const floor = `the floor of any PostgreSQL client here (node, require pg, connect with SCRAM, one query): ${clientMs!.toFixed(0)} ms, ${(clientMs! / nodeMs!).toFixed(2)}× node -e 0`;
+    timeFigure(`PostgreSQL: roster show on ${label} users vs node -e 0`, showMs!, nodeMs!, 3, floor);
     timeFigure(`PostgreSQL: roster search ${RARE} (trigram index, ${label} users) vs node -e 0`, searchMs!, nodeMs!, 3);
+    timeFigure(`PostgreSQL: roster show vs that floor`, showMs!, clientMs!, 1.5);
 
     // Deactivating 10,000 users selected by a filter, against the raw set-based statements on the next 10,000.
     const [ourFrom, ourTo] = window(100_000, DEACTIVATED);

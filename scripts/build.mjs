@@ -84,9 +84,11 @@ while (known !== lazyModules.size) {
   fs.writeFileSync(entry, `export const modules = {\n${keys.map((key) => `  get ${JSON.stringify(key)}() { return require(${JSON.stringify(lazyModules.get(key))}); },`).join('\n')}\n};\n`);
   // better-sqlite3's JavaScript is bundled too (resolving and reading its dozen files cost every
   // command a few milliseconds); its addon is loaded by path (src/db/database.ts nativeBinding).
+  // So are pg and pg-cursor (some 30 files: about 20 ms off every PostgreSQL command, measured
+  // under load); pg-native is pg's optional addon, which roster never asks for.
   await esbuild.build({
     ...common,
-    external: EXTERNAL.filter((pkg) => pkg !== 'better-sqlite3'),
+    external: [...EXTERNAL.filter((pkg) => !['better-sqlite3', 'pg', 'pg-cursor'].includes(pkg)), 'pg-native'],
     entryPoints: [entry],
     outfile: path.join(dist, 'lazy.js'),
     plugins: [splitDynamicImports({ ownModulesHere: true })],
