@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import { ConflictError, SystemError } from '../shared/errors';
+import { ConflictError, NotFoundError, SystemError } from '../shared/errors';
 import fs from 'node:fs';
 import { openDatabase, resolveDatabaseReference, type RosterDb } from './database';
 import { isPostgresUrl } from './reference';
@@ -75,6 +75,7 @@ export async function copyDatabase(source: RosterDb, target: RosterDb): Promise<
  * command can simply be run again.
  */
 export async function copyInto(source: RosterDb, option: string): Promise<CopyResult> {
+  refuseNewSource(source);
   const target = await openCopyTarget(source, option);
   let result: CopyResult;
   try {
@@ -135,6 +136,7 @@ async function countRows(db: Transaction<Database>, table: TableName): Promise<n
 
 /** Nothing but the migrations' own fallback user: anything else would be lost or mixed. */
 async function assertEmpty(target: RosterDb): Promise<void> {
+  if (target.engine === 'postgres') await assertNoForeignTables(target);
   for (const table of TABLES) {
     let query = target.kysely.selectFrom(table.name).select(sql<number>`count(*)`.as('n'));
     if (table.name === 'user') query = query.where(sql.ref('is_system'), '=', 0);
@@ -146,4 +148,39 @@ async function assertEmpty(target: RosterDb): Promise<void> {
       );
     }
   }
+}
+
+/** The tables roster's migrations make, and Kysely's own record of them. */
+const ROSTER_TABLES = new Set<string>([...TABLES.map((t) => t.name), 'kysely_migration', 'kysely_migration_lock']);
+
+/**
+ * A PostgreSQL database that holds another program's tables is not the empty
+ * database a copy needs (a mistyped database name, say, into the platform's own).
+ */
+async function assertNoForeignTables(target: RosterDb): Promise<void> {
+  const { rows } = await sql<{ table_schema: string; table_name: string }>`
+    SELECT table_schema, table_name FROM information_schema.tables
+    WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_schema, table_name`.execute(target.kysely);
+  const foreign = rows.filter((r) => r.table_schema !== 'public' || !ROSTER_TABLES.has(r.table_name)).map((r) => `${r.table_schema}.${r.table_name}`);
+  if (foreign.length) {
+    const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
+    throw new ConflictError(
+      `${target.location} holds tables roster does not know (${shown}); db copy writes only into an empty database`,
+      'give a new PostgreSQL database (createdb -O <owner> <name>)',
+    );
+  }
+}
+
+/**
+ * The database being copied must be one that was there: a mistyped --db or
+ * ROSTER_DB would otherwise copy the empty database this run just made. A
+ * file made so is removed again.
+ */
+function refuseNewSource(source: RosterDb): void {
+  if (!source.created) return;
+  if (source.engine === 'sqlite') for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${source.path}${suffix}`, { force: true });
+  throw new NotFoundError(
+    `${source.location} did not exist${source.engine === 'sqlite' ? ' (the empty file this run made is removed again)' : ' (roster has just set up its tables there)'}; there is nothing to copy`,
+    'check --db or ROSTER_DB: it names the database to copy from',
+  );
 }

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { BIN, Sandbox } from './helpers';
-import { ENGINE, createTestDatabase, dropTestDatabase, itOnSqlite } from '../support/engine';
+import { ENGINE, createTestDatabase, dropTestDatabase, itOnSqlite, queryTestDatabase } from '../support/engine';
+
+function execOn(url: string, statements: string[]): void {
+  for (const statement of statements) queryTestDatabase(url, statement, []);
+}
 
 /** roster db copy: a whole database into a new file or an empty PostgreSQL database, and back. */
 describe('roster db copy', () => {
@@ -110,5 +114,31 @@ describe('roster db copy', () => {
     } finally {
       dropTestDatabase(target);
     }
+  });
+
+  (ENGINE === 'postgres' ? it : it.skip)('refuses a PostgreSQL target that holds tables of another program (exit 4), writing nothing [PostgreSQL only]', () => {
+    const target = createTestDatabase({ empty: true });
+    try {
+      const setUp = sandbox.run(['--db', target, 'db', 'status']);
+      expect(setUp.code).toBe(0);
+      execOn(target, ['CREATE TABLE invoices (id int)', 'INSERT INTO invoices VALUES (1), (2)']);
+      const refused = sandbox.run(['db', 'copy', '--to', target]);
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toContain('holds tables roster does not know (public.invoices)');
+      expect(sandbox.run(['--db', target, 'list', '--format', 'count']).stdout).toBe('0\n');
+    } finally {
+      dropTestDatabase(target);
+    }
+  });
+
+  itOnSqlite('refuses a source that does not exist (a mistyped --db) instead of copying an empty database, and leaves no file (exit 3)', () => {
+    const missing = path.join(sandbox.dir, 'no-such.db');
+    const target = path.join(sandbox.dir, 'never.db');
+    const result = sandbox.run(['--db', missing, 'db', 'copy', '--to', target]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`${missing} did not exist`);
+    expect(result.stdout).toBe('');
+    expect(fs.existsSync(missing)).toBe(false);
+    expect(fs.existsSync(target)).toBe(false);
   });
 });
