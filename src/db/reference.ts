@@ -14,9 +14,13 @@ export function isPostgresUrl(reference: string): boolean {
 
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
+const PERCENT_ENCODING_HINT =
+  'percent-encode the special characters of the user and the password (@ is %40, : is %3A, / is %2F, # is %23, % is %25), or leave the password out and use PGPASSWORD or ~/.pgpass';
+
 /**
- * Refuses a PostgreSQL URL that cannot be read, or whose sslmode is no
- * libpq mode (exit 2), before any connection: `source` names where it came
+ * Refuses a PostgreSQL URL that cannot be read (a broken %-sequence in its
+ * user or password included), whose connect_timeout is no number of seconds,
+ * or whose sslmode is no libpq mode (exit 2), before any connection: `source` names where it came
  * from (--db, ROSTER_DB). Nothing of an unreadable URL is printed.
  */
 export function checkPostgresUrl(reference: string, source: string): void {
@@ -24,10 +28,18 @@ export function checkPostgresUrl(reference: string, source: string): void {
   try {
     url = new URL(reference.trim());
   } catch {
-    throw new UsageError(
-      `${source}: the PostgreSQL URL cannot be read`,
-      'percent-encode the special characters of the user and the password (@ is %40, : is %3A, / is %2F, # is %23, % is %25), or leave the password out and use PGPASSWORD or ~/.pgpass',
-    );
+    throw new UsageError(`${source}: the PostgreSQL URL cannot be read`, PERCENT_ENCODING_HINT);
+  }
+  try {
+    // pg decodes them when it connects: a broken %-sequence would reach the server as it is.
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new UsageError(`${source}: the user or password of the PostgreSQL URL holds a % that starts no %-sequence`, PERCENT_ENCODING_HINT);
+  }
+  const timeout = url.searchParams.get('connect_timeout');
+  if (timeout !== null && !/^\d{1,6}$/.test(timeout)) {
+    throw new UsageError(`${source}: connect_timeout must be a whole number of seconds, not "${timeout}"`, 'e.g. connect_timeout=30');
   }
   const sslmode = url.searchParams.get('sslmode');
   if (sslmode !== null && !SSL_MODES.includes(sslmode)) {

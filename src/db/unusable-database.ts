@@ -43,6 +43,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOU
 function unusablePostgres(where: string | undefined, code: string, error: Error & { syscall?: string }): unknown {
   const what = `cannot use the database ${where ?? ''}: ${error.message}`;
   // Only a failed connection is about the database: another ENOENT (a file) is not.
+  // A reset is the server closing the connection too, only abruptly (which of the two the client sees is a matter of timing).
+  if (code === 'ECONNRESET') return closedConnection(where, `: the server closed the connection (${error.message})`);
   if (UNREACHABLE.has(code) && ['connect', 'getaddrinfo', 'read', 'write'].includes(error.syscall ?? '')) {
     return new NotFoundError(`cannot connect to the database ${where ?? ''}: ${error.message}`, 'check the host and port of the URL, and that the PostgreSQL server runs and accepts connections from this host');
   }
@@ -68,10 +70,14 @@ function unusableConnection(where: string | undefined, error: unknown): unknown 
     return new NotFoundError(`${cannot}: the server does not accept SSL connections`, 'ask for SSL to be enabled on the server, or connect without it (sslmode=disable) on a trusted network only');
   }
   if (/Connection terminated unexpectedly|Connection terminated$/i.test(message)) {
-    return new NotFoundError(`${cannot}: the server closed the connection`, 'check the host and port (is it a PostgreSQL server?), and the server\'s log');
+    return closedConnection(where, ': the server closed the connection');
   }
   if (/timeout exceeded when trying to connect|connection timeout/i.test(message)) {
     return new NotFoundError(`${cannot}: no answer in time`, 'check the host and port, and that the server accepts connections from this host');
   }
   return error;
+}
+
+function closedConnection(where: string | undefined, what: string): NotFoundError {
+  return new NotFoundError(`cannot connect to the database ${where ?? ''}${what}`, "check the host and port (is it a PostgreSQL server?), and the server's log");
 }

@@ -195,6 +195,22 @@ describeOnPostgres('a PostgreSQL connection that fails', () => {
     expect(result.stderr).not.toMatch(/p@ss|w%rd/);
   });
 
+  it('a password whose percent-encoding is broken (%ZZ) is exit 2 before any connection, and nothing of it is printed', () => {
+    const url = new URL(sandbox.db);
+    const result = sandbox.run(['list'], { env: { ROSTER_DB: sandbox.db.replace(`:${url.password}@`, ':Se%ZZcret8@') } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('percent-encode');
+    expect(result.stderr).not.toMatch(/Se%ZZcret8|authentication/);
+  });
+
+  it('a connect_timeout that is no number of seconds is exit 2, not silently ignored', () => {
+    const url = new URL(sandbox.db);
+    url.searchParams.set('connect_timeout', 'abc');
+    const result = sandbox.run(['list'], { env: { ROSTER_DB: url.toString() } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('connect_timeout must be a whole number of seconds, not "abc"');
+  });
+
   it('a URL whose own settings cannot be used (an sslrootcert that does not exist) is exit 2', () => {
     const url = new URL(sandbox.db);
     url.searchParams.set('sslmode', 'verify-ca');

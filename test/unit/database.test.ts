@@ -145,6 +145,10 @@ describe('the database', () => {
     expect(unusableDatabase('postgres://u@h/db', refused)).toMatchObject({ exitCode: 3, message: 'cannot connect to the database postgres://u@h/db: connect ECONNREFUSED 127.0.0.1:1' });
     const missingFile = Object.assign(new Error("ENOENT: no such file or directory, open 'x.csv'"), { code: 'ENOENT', syscall: 'open' });
     expect(unusableDatabase('postgres://u@h/db', missingFile)).toBe(missingFile);
+    // A reset and a clean close are one event to the admin: the server closed the connection.
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' });
+    expect(unusableDatabase('postgres://u@h/db', reset)).toMatchObject({ exitCode: 3, message: 'cannot connect to the database postgres://u@h/db: the server closed the connection (read ECONNRESET)' });
+    expect(unusableDatabase('postgres://u@h/db', new Error('Connection terminated unexpectedly'))).toMatchObject({ exitCode: 3, message: 'cannot connect to the database postgres://u@h/db: the server closed the connection' });
     const busy = Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' });
     expect(unusableDatabase('postgres://u@h/db', busy)).toMatchObject({ exitCode: 8 });
   });
