@@ -19,17 +19,8 @@ export interface TestDatabase {
   cleanup(): Promise<void>;
 }
 
-/** `?` placeholders numbered for PostgreSQL ($1, $2, …), outside quoted text. */
-function numbered(sql: string): string {
-  let n = 0;
-  let quoted = false;
-  let out = '';
-  for (const ch of sql) {
-    if (ch === "'") quoted = !quoted;
-    out += ch === '?' && !quoted ? `$${++n}` : ch;
-  }
-  return out;
-}
+/** `?` placeholders numbered for PostgreSQL ($1, $2, …), outside quoted text: the test tool's own rule. */
+const { numbered } = require('../support/pg-tool.js') as { numbered: (sql: string) => string };
 
 /** A fresh, migrated database: an SQLite file, or on PostgreSQL a copy of the migrated template. */
 export async function openTestDatabase(): Promise<TestDatabase> {
