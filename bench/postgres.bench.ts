@@ -219,6 +219,13 @@ export async function postgresBench(): Promise<void> {
     return;
   }
   const cluster = await startCluster(bin);
+  // Ctrl-C or a kill must not leave the cluster running (finally does not run then).
+  const interrupted = (signal: NodeJS.Signals) => {
+    cluster.stop();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     await withClient(cluster.url, (client) => client.query('CREATE DATABASE bench'));
     const url = databaseUrl(cluster.url, 'bench');
@@ -255,6 +262,8 @@ export async function postgresBench(): Promise<void> {
     await importFigure(cluster.url, bin);
     await copyFigure(cluster.url, bin);
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     cluster.stop();
   }
 }
