@@ -197,7 +197,7 @@ function openRaw(file: string): { raw: BetterSqlite3.Database; created: boolean 
     throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`);
   }
   try {
-    raw.pragma('journal_mode = WAL');
+    switchToWal(raw, timeout);
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
     // Deleted and overwritten records are zeroed, and so are the pages they free (FAST would
@@ -209,6 +209,29 @@ function openRaw(file: string): { raw: BetterSqlite3.Database; created: boolean 
   }
   raw.function('roster_fold', { deterministic: true }, foldText);
   return { raw, created };
+}
+
+/**
+ * Puts the file in WAL mode, waiting up to `timeoutMs` for other processes'
+ * locks. The switch needs the file to itself, and SQLite answers it busy at
+ * once, without the busy handler, when another connection holds a lock (to
+ * avoid a deadlock): two cron jobs starting on a new file, or a file another
+ * program has open in rollback mode, would otherwise fail (exit 8) in
+ * milliseconds. Already in WAL mode, the pragma only reads.
+ */
+function switchToWal(raw: BetterSqlite3.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      raw.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const busy = String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
+      if (!busy || Date.now() >= deadline) throw error;
+      // A synchronous pause: the open path is synchronous, and nothing else runs meanwhile.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+    }
+  }
 }
 
 /**

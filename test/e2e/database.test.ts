@@ -170,6 +170,32 @@ describe('two writers at once', () => {
     expect(sandbox.query('SELECT count(*) AS n FROM kysely_migration')).toEqual([{ n: 9 }]);
   });
 
+  itOnSqlite('a file not yet in WAL mode (one another process has just made) is waited for while it holds its lock, not refused at once', async () => {
+    // SQLite returns busy at once, without waiting, when the switch to WAL meets another writer's lock.
+    const file = path.join(sandbox.dir, 'rollback.db');
+    const holder = new Database(file);
+    holder.pragma('journal_mode = DELETE');
+    holder.exec('CREATE TABLE other (x)');
+    holder.exec('BEGIN IMMEDIATE');
+    holder.exec('INSERT INTO other VALUES (1)');
+    const started = Date.now();
+    const pending = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, '--db', file, 'db', 'status'], { env: { PATH: process.env.PATH, HOME: sandbox.dir, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    await new Promise((r) => setTimeout(r, 1200));
+    holder.exec('COMMIT');
+    holder.close();
+    const result = await pending;
+    expect(result).toEqual({ code: 0, stderr: '' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('journal_mode', { simple: true })).toBe('wal');
+    check.close();
+  });
+
   itOnSqlite('wait for each other instead of failing (busy timeout)', async () => {
     const holder = new Database(sandbox.db);
     holder.exec('BEGIN IMMEDIATE');
