@@ -42,9 +42,9 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOU
  */
 function unusablePostgres(where: string | undefined, code: string, error: Error & { syscall?: string }): unknown {
   const what = `cannot use the database ${where ?? ''}: ${error.message}`;
-  // Only a failed connection is about the database: another ENOENT (a file) is not.
   // A reset is the server closing the connection too, only abruptly (which of the two the client sees is a matter of timing).
   if (code === 'ECONNRESET') return closedConnection(where, `: the server closed the connection (${error.message})`);
+  // Only a failed connection is about the database: another ENOENT (a file) is not.
   if (UNREACHABLE.has(code) && ['connect', 'getaddrinfo', 'read', 'write'].includes(error.syscall ?? '')) {
     return new NotFoundError(`cannot connect to the database ${where ?? ''}: ${error.message}`, 'check the host and port of the URL, and that the PostgreSQL server runs and accepts connections from this host');
   }
