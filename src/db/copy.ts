@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import { ConflictError, NotFoundError, SystemError } from '../shared/errors';
 import fs from 'node:fs';
 import { openDatabase, resolveDatabaseReference, type RosterDb } from './database';
+import { migrateToLatest } from './migrator';
 import { isPostgresUrl } from './reference';
 import type { Database } from './schema';
 import { slices } from './chunks';
@@ -91,8 +92,8 @@ export async function copyInto(source: RosterDb, option: string): Promise<CopyRe
 
 /**
  * Opens the database a copy goes into: a file that does not exist yet
- * (created, mode 0600, and migrated), or a PostgreSQL database (migrated;
- * checked empty by copyDatabase). Never the source itself.
+ * (created, mode 0600, and migrated), or a PostgreSQL database (checked for
+ * other programs' tables, then migrated; checked empty of rows by copyDatabase). Never the source itself.
  */
 async function openCopyTarget(source: RosterDb, option: string): Promise<RosterDb> {
   const reference = resolveDatabaseReference(option);
@@ -101,7 +102,17 @@ async function openCopyTarget(source: RosterDb, option: string): Promise<RosterD
   if (!isPostgresUrl(reference) && fs.existsSync(reference)) {
     throw new ConflictError(`${reference} already exists; db copy writes only into a new file or an empty PostgreSQL database`, 'give the path of a file that does not exist yet');
   }
-  return openDatabase(reference);
+  if (!isPostgresUrl(reference)) return openDatabase(reference);
+  // Another program's tables are refused before roster sets up its own beside them.
+  const target = await openDatabase(reference, { migrate: false });
+  try {
+    await assertNoForeignTables(target);
+    await migrateToLatest(target);
+  } catch (error) {
+    await target.close();
+    throw error;
+  }
+  return target;
 }
 
 async function copyTable(from: Transaction<Database>, to: Transaction<Database>, table: (typeof TABLES)[number]): Promise<number> {
@@ -136,7 +147,6 @@ async function countRows(db: Transaction<Database>, table: TableName): Promise<n
 
 /** Nothing but the migrations' own fallback user: anything else would be lost or mixed. */
 async function assertEmpty(target: RosterDb): Promise<void> {
-  if (target.engine === 'postgres') await assertNoForeignTables(target);
   for (const table of TABLES) {
     let query = target.kysely.selectFrom(table.name).select(sql<number>`count(*)`.as('n'));
     if (table.name === 'user') query = query.where(sql.ref('is_system'), '=', 0);
