@@ -1,4 +1,4 @@
-import { Command, CommanderError, Help } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { ExitCode, isRosterError, RosterError } from '../shared/errors';
 import { COMMANDS } from '../commands';
 import { unusableDatabase } from '../db/unusable-database';
@@ -37,6 +37,9 @@ export function buildProgram(argv: readonly string[] = []): Command {
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false, subcommandTerm: commandTerm })
     .configureOutput(OUTPUT)
     .showSuggestionAfterError(true)
+    // The program reads its options only before the command; each command reads them after (see
+    // finishCommand). Read anywhere, `--reason -yes` gave -y to --yes and "-es" to --reason.
+    .enablePositionalOptions()
     .exitOverride();
   program.addHelpText(
     'after',
@@ -46,13 +49,13 @@ Exit codes: 0 done, 2 bad command line, 3 not found, 4 conflict, 5 invalid data,
 6 partly done, 7 not confirmed, 8 busy (try again), 1 internal or system error.
 See the README for details.`,
   );
-  // Every subcommand reports usage errors the same way and exits with 2.
-  const registry = new CommandRegistry(program, applyErrorHandling);
+  const registry = new CommandRegistry(program, (command) => finishCommand(program, command));
   for (const register of COMMANDS) register(registry);
   registry.completeFor(argv);
   program.hook('preSubcommand', (_program, command) => {
     registry.complete(command);
   });
+  program.hook('preAction', (_program, action) => handGlobalsToProgram(program, action));
   return program;
 }
 
@@ -61,9 +64,36 @@ function commandTerm(this: Help, command: Command): string {
   return Help.prototype.subcommandTerm.call(this, command).replace(' [options]', '');
 }
 
-function applyErrorHandling(command: Command): void {
+/**
+ * Every command reports usage errors the same way and exits with 2, and takes
+ * the program's options after its name (`roster list --json`) as its own,
+ * where commander knows which of its options takes the next word as a value.
+ */
+function finishCommand(program: Command, command: Command): void {
   command.exitOverride().showSuggestionAfterError(true).configureOutput(OUTPUT);
-  for (const sub of command.commands) applyErrorHandling(sub);
+  for (const global of program.options) {
+    // Hidden: the help lists them once, under "Global Options".
+    if (global.long !== '--version') command.addOption(new Option(global.flags, global.description).hideHelp());
+  }
+  if (command.commands.length > 0) command.enablePositionalOptions();
+  for (const sub of command.commands) finishCommand(program, sub);
+}
+
+/**
+ * A global option given after the command's name is the program's, as if
+ * given before it: the command's own options are only its own (what `edit`
+ * and `course edit` read to tell whether anything is to change).
+ */
+function handGlobalsToProgram(program: Command, action: Command): void {
+  for (let command: Command | null = action; command && command !== program; command = command.parent) {
+    for (const global of program.options) {
+      const key = global.attributeName();
+      const value: unknown = command.getOptionValue(key);
+      if (value === undefined) continue;
+      program.setOptionValueWithSource(key, value, command.getOptionValueSource(key) ?? 'cli');
+      command.setOptionValue(key, undefined);
+    }
+  }
 }
 
 /** Runs the program; resolves to the process exit code. */

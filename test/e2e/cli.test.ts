@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { BIN, ROOT, Sandbox } from './helpers';
-import { seedUsers } from './seed';
+import { auditRows, seedUsers } from './seed';
 
 /** The command line itself: help, version, usage errors (exit 2). No database is needed for these. */
 describe('the command line', () => {
@@ -110,6 +110,21 @@ describe('the command line', () => {
     const after = sandbox.run(['role', 'list', '--json', '--db', db]);
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout)).toHaveLength(6);
+  });
+
+  // Commander reads the program's options anywhere on the line, and splits `-yes` into -y and -es:
+  // a value that begins like one was taken for it (1 login-as token in 2,048 begins with -y or -V).
+  it('gives an option the word that follows it, even one that begins like a global option (-y…, -V…, --json)', () => {
+    const id = sandbox.addUser('dashes');
+    const reasons = ['-yes, ticket 12', '-Very urgent', '--json', '--db'];
+    for (const reason of reasons) {
+      const result = sandbox.run(['login-as', 'dashes', '--reason', reason]);
+      expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^[A-Za-z0-9_-]{43}\n$/) });
+    }
+    expect(auditRows(sandbox, 'user.login-as').map((row) => [row.user_id, row.details.reason])).toEqual(reasons.map((reason) => [id, reason]));
+    for (const token of [`-V${'a'.repeat(41)}`, `-y${'a'.repeat(41)}`]) {
+      expect(sandbox.run(['auth', 'dashes', '--token', token])).toMatchObject({ code: 5, stdout: '', stderr: 'roster: error: authentication failed: unknown user, or a wrong, used or expired token\n' });
+    }
   });
 
   it('keeps the real clock whatever ROSTER_NOW says (no variable backdates the audit log)', () => {
