@@ -47,7 +47,7 @@ function freshDb(dir: string, name: string): string {
   return file;
 }
 
-/** The same users inserted with prepared statements in one transaction: the fastest SQLite allows. */
+/** The same users inserted with prepared statements in one transaction, the search index built in one pass: the fastest SQLite allows. */
 async function rawInsert(file: string, count: number): Promise<number> {
   const db = await openDatabase(file);
   await db.close();
@@ -55,18 +55,25 @@ async function rawInsert(file: string, count: number): Promise<number> {
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
   const insert = raw.prepare(
-    `INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, password_hash,
-       official_code, language, auth_source, active, registered_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', 'platform', 1, ?, 'bench')`,
+    `INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
+       password_hash, official_code, language, auth_source, active, registered_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', 'platform', 1, ?, 'bench')`,
   );
   const role = raw.prepare('INSERT INTO user_role (user_id, role) VALUES (?, ?)');
+  // The search index filled in one statement, its insert trigger dropped meanwhile: the fastest way, as roster's import does.
+  const trigger = raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'user_search_insert'").pluck().get() as string;
+  const columns = (raw.prepare("SELECT name FROM pragma_table_info('user_search')").pluck().all() as string[]).join(', ');
   const start = process.hrtime.bigint();
   raw.transaction(() => {
+    raw.exec('DROP TRIGGER user_search_insert');
     const at = new Date().toISOString();
     for (let i = 0; i < count; i++) {
       const u = user(i);
-      const id = insert.run(u.username, u.username, u.email, u.email, u.firstname, u.lastname, u.firstname.toLowerCase(), u.lastname.toLowerCase(), HASH, u.officialCode, at).lastInsertRowid;
+      const id = insert.run(u.username, u.username, u.email, u.email, u.firstname, u.lastname, u.firstname.toLowerCase(), u.lastname.toLowerCase(), u.username, u.email, HASH, u.officialCode, at)
+        .lastInsertRowid;
       role.run(id, 'student');
     }
+    raw.exec(`INSERT INTO user_search (rowid, ${columns}) SELECT id, ${columns} FROM user`);
+    raw.exec(trigger);
   }).immediate();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   raw.close();

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { slices } from './chunks';
-import type { RosterDb } from './database';
+import type { RosterDb, SqliteDb } from './database';
 import { param, prepare, type Prepared } from './prepared';
 import type { Database, NewUserRow } from './schema';
 
@@ -82,7 +82,8 @@ export async function insertUsers(db: RosterDb, trx: Executor, rows: readonly Ne
   if (!rows.length) return [];
   if (db.engine === 'sqlite') {
     const insert = preparedInsert(db, 'user', USER_COLUMNS);
-    return rows.map((row) => Number(insert.run(completeUser(row)).lastInsertRowid));
+    const insertAll = () => rows.map((row) => Number(insert.run(completeUser(row)).lastInsertRowid));
+    return rows.length >= BULK_INDEXED_USERS ? indexedInBulk(db.raw, insertAll) : insertAll();
   }
   const ids: number[] = [];
   for (const some of slices(rows, USERS_PER_STATEMENT)) {
@@ -94,6 +95,31 @@ export async function insertUsers(db: RosterDb, trx: Executor, rows: readonly Ne
     const byKey = new Map(inserted.map((r) => [r.username_key, r.id]));
     for (const row of some) ids.push(byKey.get(row.username_key)!);
   }
+  return ids;
+}
+
+/** From this many new users on, SQLite's search index takes them in one statement (see indexedInBulk). */
+const BULK_INDEXED_USERS = 50;
+
+/**
+ * Runs `insert` (new users, in the caller's transaction) with SQLite's search
+ * index filled in one statement instead of by its insert trigger, one index
+ * insert per user: 100,000 users took 11.3 s through the trigger and 3.3 s
+ * this way (measured here; a trigger that does nothing still cost 45 µs a
+ * row). The trigger is dropped and created again from its own text inside the
+ * transaction, so that no other connection sees the table without it and a
+ * failure (or a rolled-back savepoint) gives it back as it was.
+ */
+function indexedInBulk(raw: SqliteDb['raw'], insert: () => number[]): number[] {
+  if (!raw.inTransaction) throw new Error('indexedInBulk: the search index may only be bypassed inside a transaction');
+  const trigger = raw.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'user_search_insert'").pluck().get() as string | undefined;
+  if (trigger === undefined) return insert();
+  // What the index holds is its own column list, the same names as the user table's columns.
+  const columns = (raw.prepare("SELECT name FROM pragma_table_info('user_search')").pluck().all() as string[]).join(', ');
+  raw.exec('DROP TRIGGER user_search_insert');
+  const ids = insert();
+  raw.prepare(`INSERT INTO user_search (rowid, ${columns}) SELECT id, ${columns} FROM user WHERE id IN (SELECT value FROM json_each(?))`).run(JSON.stringify(ids));
+  raw.exec(trigger);
   return ids;
 }
 
