@@ -8,6 +8,7 @@ import * as foldedSearch from './0006_folded_search';
 import * as lookAlikeKeys from './0007_look_alike_keys';
 import * as foldedIdentitySearch from './0008_folded_identity_search';
 import * as postgresSearch from './0009_postgres_search';
+import * as postgresLookAlikeIndex from './0010_postgres_look_alike_index';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_look_alike_keys': lookAlikeKeys,
   '0008_folded_identity_search': foldedIdentitySearch,
   '0009_postgres_search': postgresSearch,
+  '0010_postgres_look_alike_index': postgresLookAlikeIndex,
 };

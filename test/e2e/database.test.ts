@@ -45,7 +45,7 @@ describe('where the database lives', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(9);
+      expect(db.pragma('user_version', { simple: true })).toBe(10);
       expect(db.prepare("SELECT username FROM \"user\" WHERE is_system = 0").all()).toEqual([{ username: 'ada' }]);
     } finally {
       db.close();
@@ -110,9 +110,9 @@ describe('roster db', () => {
   itOnSqlite('status lists pending migrations of a new file without applying them; migrate applies them once', () => {
     const status = sandbox.run(['db', 'status']);
     expect(status.code).toBe(0);
-    expect(status.stdout).toBe(`database: ${sandbox.db}\npending  0001_users\npending  0002_courses\npending  0003_lifecycle\npending  0004_list_order\npending  0005_secure_erase\npending  0006_folded_search\npending  0007_look_alike_keys\npending  0008_folded_identity_search\npending  0009_postgres_search\n`);
+    expect(status.stdout).toBe(`database: ${sandbox.db}\npending  0001_users\npending  0002_courses\npending  0003_lifecycle\npending  0004_list_order\npending  0005_secure_erase\npending  0006_folded_search\npending  0007_look_alike_keys\npending  0008_folded_identity_search\npending  0009_postgres_search\npending  0010_postgres_look_alike_index\n`);
     const migrate = sandbox.json<{ applied: string[] }>(['db', 'migrate']);
-    expect(migrate).toEqual({ applied: ['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search'] });
+    expect(migrate).toEqual({ applied: ['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search', '0010_postgres_look_alike_index'] });
     const again = sandbox.run(['db', 'migrate']);
     expect(again).toMatchObject({ code: 0, stdout: 'the schema is up to date; nothing to apply\n' });
     const applied = sandbox.json<{ migrations: { name: string; appliedAt: string | null }[] }>(['db', 'status']);
@@ -167,7 +167,7 @@ describe('two writers at once', () => {
     // The one that created the file says so; the others found it there.
     expect(results.map((r) => r.stderr).sort()).toEqual(['', '', '', `roster: created a new, empty database at ${sandbox.db}\n`]);
     expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE is_system = 0')).toEqual([{ n: 4 }]);
-    expect(sandbox.query('SELECT count(*) AS n FROM kysely_migration')).toEqual([{ n: 9 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM kysely_migration')).toEqual([{ n: 10 }]);
   });
 
   itOnSqlite('a file not yet in WAL mode (one another process has just made) is waited for while it holds its lock, not refused at once', async () => {

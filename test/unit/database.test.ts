@@ -7,7 +7,7 @@ import { latestSchemaVersion, migrateToLatest, migrationStatus } from '../../src
 import { createTestDatabase, dropTestDatabase, ENGINE, itOnSqlite } from '../support/engine';
 import { caught, openTestDatabase } from './helpers';
 
-const MIGRATIONS = ['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search'];
+const MIGRATIONS = ['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search', '0010_postgres_look_alike_index'];
 
 describe('the database', () => {
   let dir: string;
@@ -96,7 +96,7 @@ describe('the database', () => {
       );
       insert.run('zoe', 'zoe', 'zoe@example.org', 'zoe@example.org', 'Zoë', 'Ångström');
       insert.run('bob', 'bob', 'bob@example.org', 'bob@example.org', 'Bob', 'de Vries');
-      expect((await migrateToLatest(db)).applied).toEqual(['0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search']);
+      expect((await migrateToLatest(db)).applied).toEqual(['0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search', '0010_postgres_look_alike_index']);
       expect(db.raw.prepare('SELECT username, firstname_key, lastname_key FROM user WHERE is_system = 0 ORDER BY lastname_key').all()).toEqual([
         { username: 'zoe', firstname_key: 'zoe', lastname_key: 'angstrom' },
         { username: 'bob', firstname_key: 'bob', lastname_key: 'de vries' },
