@@ -1,4 +1,4 @@
-import { insertUsers } from '../../src/db/bulk-insert';
+import { insertMany, insertUsers } from '../../src/db/bulk-insert';
 import { lookAlikesByFold, lookAlikesQuery } from '../../src/db/import-repository';
 import type { NewUserRow } from '../../src/db/schema';
 import { describeOnPostgres, describeOnSqlite } from '../support/engine';
@@ -104,5 +104,38 @@ describeOnSqlite('a chunk of new users in the search index', () => {
     expect(await test.rows("SELECT id FROM user WHERE username LIKE 'Bulk%'")).toEqual([]);
     expect(await matches('name1')).toEqual([]);
     await integrityCheck();
+  });
+});
+
+describe('the bulk insert of new users and their rows', () => {
+  let test: TestDatabase;
+  beforeEach(async () => {
+    test = await openTestDatabase();
+  });
+  afterEach(() => test.cleanup());
+
+  // On PostgreSQL the rows travel as one JSON text: what JSON escapes must come back as it went in.
+  const awkward = ['quote " and \\ backslash', "it's", 'line\nbreak\ttab', 'Zoë 🎓 中文', '{"looks": "like json"}', 'null', '', ' padded '];
+
+  it('stores every value as given, returns the ids in the order of the rows, and leaves unset columns (auth source) at their defaults', async () => {
+    const rows: NewUserRow[] = awkward.map((text, i) => ({
+      username: `awk${i}`, username_key: `awk${i}`, email: `awk${i}@example.org`, email_key: `awk${i}@example.org`, firstname: text, lastname: `L${i}`,
+      firstname_key: text.toLowerCase(), lastname_key: `l${i}`, username_fold_key: `awk${i}`, email_fold_key: `awk${i}@example.org`, official_code: i % 2 ? null : text,
+      language: 'en', active: 1, registered_at: '2026-01-01T00:00:00.000Z',
+    }));
+    const ids = await test.db.kysely.transaction().execute((trx) => insertUsers(test.db, trx, rows));
+    const stored = await test.rows<{ id: number; username: string; firstname: string; official_code: string | null; language: string; active: number; auth_source: string }>(
+      'SELECT id, username, firstname, official_code, language, active, auth_source FROM "user" WHERE username LIKE ? ORDER BY id',
+      'awk%',
+    );
+    expect(stored.map((s) => s.id)).toEqual(ids);
+    expect(stored.map((s) => [s.username, s.firstname, s.official_code])).toEqual(rows.map((r) => [r.username, r.firstname, r.official_code]));
+    expect(stored.every((s) => s.language === 'en' && Number(s.active) === 1 && s.auth_source === 'platform')).toBe(true);
+
+    await test.db.kysely.transaction().execute((trx) =>
+      insertMany(test.db, trx, 'audit_log', ['at', 'actor', 'action', 'user_id', 'details'], ids.map((id, i) => ({ at: '2026-01-01T00:00:00.000Z', actor: 'test', action: 'user.import', user_id: id, details: awkward[i] }))),
+    );
+    const audit = await test.rows<{ user_id: number; details: string }>('SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY user_id', 'user.import');
+    expect(audit).toEqual(ids.map((id, i) => ({ user_id: id, details: awkward[i] })));
   });
 });
