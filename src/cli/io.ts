@@ -1,5 +1,5 @@
 import { fstatSync, statSync, writeSync } from 'node:fs';
-import { ExitCode } from '../shared/errors';
+import { ExitCode, SystemError } from '../shared/errors';
 import { cannotWrite } from '../formats/output-file';
 import { escapeLine } from './terminal-text';
 
@@ -47,7 +47,8 @@ export function isTerminal(fd: 1 | 2): boolean {
  * Writes are synchronous, as Node's own are for files, pipes and terminals on
  * Linux. A pipe left non-blocking by whoever gave it (EAGAIN) is handed to
  * Node's stream from then on, keeping the order. `roster list | head`: when
- * the reader goes away (EPIPE), roster stops quietly, as cat does.
+ * the reader goes away (EPIPE), the write throws OutputClosed, which the
+ * program turns into a quiet stop, as cat's.
  */
 export class FdOutput implements Output {
   readonly isTTY: boolean;
@@ -71,10 +72,11 @@ export class FdOutput implements Output {
       return true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (code === 'EPIPE') throw new OutputClosed(this.name);
       // A full disk or a broken device: a clean error naming the stream, not a bug report.
       if (code !== 'EAGAIN') throw cannotWrite(this.name, error);
       this.stream = this.fd === 1 ? process.stdout : process.stderr;
+      // Node's stream reports a failed write later, when no caller can be told: the process stops here.
       this.stream.on('error', (streamError: NodeJS.ErrnoException) => {
         if (streamError.code === 'EPIPE') process.exit(process.exitCode ?? 0);
         writeSync(2, `roster: error: ${cannotWrite(this.name, streamError).message}\n`);
@@ -89,6 +91,41 @@ export class FdOutput implements Output {
     else listener();
     return this;
   }
+}
+
+/**
+ * The reader of standard output or error went away (EPIPE). Not a
+ * RosterError: the code that turns those into one item's failure (a batch,
+ * an import row) lets it through, and the program stops quietly. Branded, as
+ * RosterError is, because each bundle has its own copy of this module.
+ */
+export class OutputClosed extends Error {
+  constructor(readonly stream: string) {
+    super(`${stream} was closed`);
+  }
+}
+const OUTPUT_CLOSED = Symbol.for('roster.outputClosed');
+Object.defineProperty(OutputClosed.prototype, OUTPUT_CLOSED, { value: true });
+
+export function isOutputClosed(error: unknown): error is OutputClosed {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[OUTPUT_CLOSED] === true;
+}
+
+/**
+ * `show`, for a secret shown inside the transaction that stores it (a
+ * generated password, a login-as token): if nobody reads it, the transaction
+ * is rolled back, and the command fails saying so instead of stopping
+ * quietly with exit 0 as `list | head` does. `undone` says what did not happen.
+ */
+export function showingSecret<T>(secret: string, undone: string, show: (result: T) => void): (result: T) => void {
+  return (result) => {
+    try {
+      show(result);
+    } catch (error) {
+      if (!isOutputClosed(error)) throw error;
+      throw new SystemError(`${error.stream} was closed before the ${secret} could be shown: ${undone}`, 'run the command again with its output going to a terminal, a file, or a program that reads all of it');
+    }
+  };
 }
 
 let io: Io | undefined;

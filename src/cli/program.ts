@@ -2,7 +2,7 @@ import { Command, CommanderError, Help, Option } from 'commander';
 import { ExitCode, isRosterError, RosterError } from '../shared/errors';
 import { COMMANDS } from '../commands';
 import { unusableDatabase } from '../db/unusable-database';
-import { FdOutput, isTerminal } from './io';
+import { FdOutput, isOutputClosed, isTerminal } from './io';
 import { escapeLine, escapeValue } from './terminal-text';
 import { CommandRegistry, helpAsFlag } from './registry';
 
@@ -120,6 +120,8 @@ export function reportError(error: unknown): number {
     printRosterError(error);
     return error.exitCode;
   }
+  // `roster list | head`: the reader has what it wanted; stop quietly, as cat does.
+  if (isOutputClosed(error)) return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   // Ctrl-C or Ctrl-D at a prompt: the person said no, nothing was changed.
   if ((error as Error)?.name === 'ExitPromptError') {
     process.stderr.write('roster: cancelled; nothing was changed\n');

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
-import { line, paint, promptContext, warn } from '../cli/io';
+import { line, paint, promptContext, showingSecret, warn } from '../cli/io';
 import { collect, examples } from '../cli/options';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
 import { UsageError, ValidationError } from '../shared/errors';
@@ -74,7 +74,7 @@ async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
   };
   const generated = obtained!.generated ? obtained!.password : undefined;
   // A generated password is printed before the account is committed: if it cannot be shown, no account keeps it.
-  if (generated) await addUser(ctx, input, (result) => render(ctx, result, generated));
+  if (generated) await addUser(ctx, input, showingSecret('generated password', `the user ${input.username} was not added`, (result: AddResult) => render(ctx, result, generated)));
   else render(ctx, await addUser(ctx, input), undefined);
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
-import { line, paint, warn } from '../cli/io';
+import { line, paint, showingSecret, warn } from '../cli/io';
 import { collect, collectList, examples, excludeEachOther, requireAnOption } from '../cli/options';
 import type { FilterOptionChoice } from '../cli/filters';
 import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
@@ -164,7 +164,7 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
   const { editUser } = await import('../core/users');
   const render = (result: EditResult) => renderEdit(ctx, result, generated);
   // A generated password is printed before the change is committed: if it cannot be shown, the old one stays.
-  if (generated) await editUser(ctx, ref, edit, render);
+  if (generated) await editUser(ctx, ref, edit, showingSecret('generated password', `the password of ${ref} was not changed`, render));
   else render(await editUser(ctx, ref, edit));
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { withContext, type CommandContext } from '../cli/context';
-import { line, readStdin } from '../cli/io';
+import { line, readStdin, showingSecret } from '../cli/io';
 import { examples } from '../cli/options';
 import { UsageError } from '../shared/errors';
 import type { IssuedToken } from '../core/login';
@@ -54,7 +54,7 @@ async function runLoginAs(ctx: CommandContext, ref: string, opts: LoginAsOptions
   const options = { reason: opts.reason, ttlMs: parseDuration(opts.ttl, '--ttl'), dryRun: opts.dryRun };
   const show = (issued: IssuedToken) => renderToken(ctx, issued);
   if (opts.dryRun) show(await issueLoginToken(ctx, ref, options));
-  else await issueLoginToken(ctx, ref, options, show);
+  else await issueLoginToken(ctx, ref, options, showingSecret('token', `no token was issued for ${ref}`, show));
 }
 
 function renderToken(ctx: CommandContext, issued: IssuedToken): void {

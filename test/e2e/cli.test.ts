@@ -150,6 +150,30 @@ describe('the command line', () => {
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
+  // A secret shown inside the transaction that stores it: with nobody reading, it was not stored, and
+  // roster exited 0 as for `list | head`: `add --generate-password | true` said nothing and added nobody.
+  it.each([
+    ['add', ['add', '--username', 'closed1', '--email', 'closed1@example.org', '--firstname', 'C', '--lastname', 'C', '--role', 'student', '--generate-password'], 'the user closed1 was not added'],
+    ['edit', ['edit', 'pipe1', '--reset-password', '--generate-password'], 'the password of pipe1 was not changed'],
+    ['login-as', ['login-as', 'pipe1', '--reason', 'ticket 12'], 'no token was issued for pipe1'],
+  ])('fails, and stores nothing, when a generated secret cannot be shown (%s with its output closed)', async (command, args, undone) => {
+    const sandbox = new Sandbox();
+    sandbox.addUser('pipe1');
+    const before = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'pipe1'");
+    const audits = sandbox.query('SELECT id FROM audit_log').length;
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BCRYPT_COST: '4' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 1, stderr: expect.stringContaining(`roster: error: standard output was closed before the ${command === 'login-as' ? 'token' : 'generated password'} could be shown: ${undone}`) });
+    expect(sandbox.query("SELECT id FROM \"user\" WHERE username = 'closed1'")).toEqual([]);
+    expect(sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'pipe1'")).toEqual(before);
+    expect(sandbox.query('SELECT id FROM audit_log')).toHaveLength(audits);
+    expect(sandbox.query('SELECT user_id FROM login_token')).toEqual([]);
+    sandbox.cleanup();
+  });
+
   it('hands a slow reader every byte: 5,000 users as CSV through a pipe that is read late', async () => {
     const own = new Sandbox();
     seedUsers(own, Array.from({ length: 5000 }, (_, i) => ({ username: `slow${i}` })));
