@@ -13,8 +13,11 @@ const WIDTH = 24;
  * A progress bar on stderr (rows, rate, ETA) when stderr is a terminal,
  * and nothing at all otherwise: scripts and logs never see it.
  */
+/** What draws nothing: for output where a bar would be in the way. */
+export const noProgress: Progress = { update: () => undefined, done: () => undefined };
+
 export function createProgress(io: Io, label: string, total = 0): Progress {
-  if (!io.stderr.isTTY) return { update: () => undefined, done: () => undefined };
+  if (!io.stderr.isTTY) return noProgress;
   const started = Date.now();
   let last = 0;
   let drawn = false;

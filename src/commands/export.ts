@@ -7,7 +7,7 @@ import { addFilterOptions, filterFromOptions, type FilterOptions } from '../cli/
 import { line, write } from '../cli/io';
 import { forTerminal } from '../cli/terminal-text';
 import { collectList, examples } from '../cli/options';
-import { createProgress } from '../cli/progress';
+import { createProgress, noProgress } from '../cli/progress';
 import { UsageError } from '../shared/errors';
 import type { FileFormat } from '../formats/user-file';
 
@@ -75,8 +75,9 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
   const filter = { anonymized: 'include' as const, ...(await filterFromOptions(opts, ctx.now())) };
   const controller = new AbortController();
   const plan = await planExport(ctx, { filter, format, columns: opts.fields || opts.columns ? [...(opts.fields ?? []), ...(opts.columns ?? [])] : undefined, includePasswordHashes: hashes, raw: opts.raw, delimiter, signal: controller.signal });
+  // Not when the rows go to the same terminal: the bar would be drawn over them.
   const showProgress = Boolean(ctx.io.stderr.isTTY) && !(toStdout && ctx.io.stdout.isTTY);
-  const progress = createProgress(ctx.io, 'exporting', showProgress ? await countExport(ctx, filter) : 0);
+  const progress = showProgress ? createProgress(ctx.io, 'exporting', await countExport(ctx, filter)) : noProgress;
 
   // Written under a temporary name, mode 0600 (names and emails are personal data), renamed when complete.
   const target = targetPath === undefined ? undefined : new OutputFile(targetPath, Boolean(opts.force));

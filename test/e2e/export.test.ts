@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, Sandbox } from './helpers';
+import { HAS_SCRIPT, runInTerminal } from './terminal';
 
 
 function createCourses(sandbox: Sandbox): void {
@@ -160,6 +161,23 @@ describe('roster export', () => {
       expect(show.courses.map((c) => `${c.code}:${c.role}`)).toEqual(['MATH101:teacher', 'PHYS-2:student']);
     } finally {
       target.cleanup();
+    }
+  });
+});
+
+// Newcomer report: `roster export` on a terminal drew its progress bar over the CSV it printed there
+// ("exporting 0 rows  0/sada": the bar on the line of the first row).
+(HAS_SCRIPT ? describe : describe.skip)('export to a terminal', () => {
+  it('prints the rows only: no progress bar between them', async () => {
+    const sandbox = new Sandbox();
+    try {
+      sandbox.addUser('sada');
+      const result = await runInTerminal(sandbox, ['export', '--fields', 'UserName'], []);
+      expect(result.code).toBe(0);
+      expect(result.raw).not.toContain('exporting');
+      expect(result.screen.trim().split('\n')).toEqual(['UserName', 'sada']);
+    } finally {
+      sandbox.cleanup();
     }
   });
 });
