@@ -3,7 +3,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { checkPostgresUrl, isDatabaseUrl, isPostgresUrl, redactUrl, refuseDatabaseUrl } from './reference';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
-import { NotFoundError, UsageError } from '../shared/errors';
+import { isRosterError, NotFoundError, UsageError } from '../shared/errors';
 import { unusableDatabase } from './unusable-database';
 import { foldedKey } from '../shared/folding';
 import type { Database } from './schema';
@@ -186,6 +186,14 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Postgres
   return db;
 }
 
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Opens the file, creating it when missing; `created`: this process made it (not another one starting at the same time). */
 function openRaw(file: string): { raw: BetterSqlite3.Database; created: boolean } {
   const created = file !== ':memory:' && createPrivateFile(file);
@@ -194,6 +202,9 @@ function openRaw(file: string): { raw: BetterSqlite3.Database; created: boolean 
   try {
     raw = new BetterSqlite3(file, { timeout, nativeBinding: nativeBinding() });
   } catch (error) {
+    if (isDirectory(file)) throw new NotFoundError(`cannot open the database ${file}: it is a directory`, `give the path of a database file, e.g. --db ${path.join(file, 'roster.db')}`);
+    const unusable = unusableDatabase(file, error);
+    if (isRosterError(unusable)) throw unusable;
     throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`);
   }
   try {

@@ -75,7 +75,8 @@ describe('where the database lives', () => {
     expect(fs.readFileSync(text, 'utf8')).toMatch(/^Dear diary/);
     const dirResult = sandbox.run(['list', '--db', sandbox.dir]);
     expect(dirResult.code).toBe(3);
-    expect(dirResult.stderr).toContain(`cannot open the database ${sandbox.dir}`);
+    // Newcomer report: "unable to open database file", and no word of what to do.
+    expect(dirResult.stderr).toBe(`roster: error: cannot open the database ${sandbox.dir}: it is a directory\n  hint: give the path of a database file, e.g. --db ${path.join(sandbox.dir, 'roster.db')}\n`);
     // A device is no database either: a clear error, not an internal one.
     expect(sandbox.run(['list', '--db', '/dev/null'])).toMatchObject({ code: 3, stderr: expect.stringContaining('cannot open the database /dev/null: disk I/O error') });
   });
