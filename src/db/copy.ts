@@ -153,11 +153,17 @@ async function assertEmpty(target: RosterDb): Promise<void> {
     const { n } = await query.executeTakeFirstOrThrow();
     if (Number(n) > 0) {
       throw new ConflictError(
-        `${target.location} is not empty (table ${table.name} has ${Number(n)} row(s)); db copy writes only into an empty database`,
+        `${target.location} is not empty (table ${table.name} has ${rowsOf(table.name, Number(n))}); db copy writes only into an empty database`,
         'give a new file, or a new PostgreSQL database (createdb -O <owner> <name>)',
       );
     }
   }
+}
+
+/** What a table of the target holds: the user table's count leaves out the fallback user, and says so. */
+function rowsOf(table: TableName, n: number): string {
+  if (table === 'user') return `${n} ${n === 1 ? 'user' : 'users'} besides roster's fallback user`;
+  return `${n} ${n === 1 ? 'row' : 'rows'}`;
 }
 
 /** The tables roster's migrations make, and Kysely's own record of them. */

@@ -109,7 +109,7 @@ describe('roster db copy', () => {
       expect(sandbox.run(['--db', target, 'add', '--username', 'own', '--email', 'own@example.org', '--firstname', 'O', '--lastname', 'W', '--role', 'student', '--generate-password']).code).toBe(0);
       const refused = sandbox.run(['db', 'copy', '--to', target]);
       expect(refused.code).toBe(4);
-      expect(refused.stderr).toContain('is not empty (table user has 1 row(s)); db copy writes only into an empty database');
+      expect(refused.stderr).toContain("is not empty (table user has 1 user besides roster's fallback user); db copy writes only into an empty database");
       expect(sandbox.run(['--db', target, 'list', '--format', 'count']).stdout).toBe('1\n');
     } finally {
       dropTestDatabase(target);
