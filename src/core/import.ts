@@ -73,7 +73,7 @@ export interface ImportSummary {
 
 const CHUNK_ROWS = 2000;
 /** Rows of the file looked up in the database together (one statement per key column). */
-const LOOKUP_ROWS = 500;
+const LOOKUP_ROWS = 2000;
 /** Password hashes per chunk and worker: a chunk of slow rows commits every second or so. */
 const HASHES_PER_WORKER = 8;
 const MAX_WARNINGS = 100;

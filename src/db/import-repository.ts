@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { slices } from './chunks';
+import { KEYS_PER_LOOKUP, slices } from './chunks';
 import { engineOf } from './engine';
-import { isOneOfFoldKeys } from './sql-functions';
+import { isOneOfKeys } from './sql-functions';
 import type { RosterDb } from './database';
 import { insertMany, insertUsers } from './bulk-insert';
 import type { Database, NewUserRow, UserRow, UserUpdate } from './schema';
@@ -11,18 +11,18 @@ type Executor = Kysely<Database> | Transaction<Database>;
 /**
  * The reads and writes of an import, a chunk of rows at a time: each read
  * takes the keys of the whole chunk and answers with one statement per 500
- * keys; each write takes the chunk's rows. The same code serves both
+ * ids or 2,000 username or email keys; each write takes the chunk's rows. The same code serves both
  * engines; the bulk inserts are engine-specific (bulk-insert.ts).
  */
 
 /** The accounts (deleted ones included) holding any of these username or email keys. */
 export async function usersByIdentityKeys(db: Executor, usernameKeys: readonly string[], emailKeys: readonly string[]): Promise<UserRow[]> {
   const found = new Map<number, UserRow>();
-  for (const some of slices(unique(usernameKeys))) {
-    for (const user of await db.selectFrom('user').selectAll().where('username_key', 'in', some).execute()) found.set(user.id, user);
-  }
-  for (const some of slices(unique(emailKeys))) {
-    for (const user of await db.selectFrom('user').selectAll().where('email_key', 'in', some).execute()) found.set(user.id, user);
+  const engine = engineOf(db);
+  for (const [column, keys] of [['username_key', usernameKeys], ['email_key', emailKeys]] as const) {
+    for (const some of slices(unique(keys), KEYS_PER_LOOKUP)) {
+      for (const user of await db.selectFrom('user').selectAll().where(isOneOfKeys(engine, sql.ref(column), some)).execute()) found.set(user.id, user);
+    }
   }
   return [...found.values()];
 }
@@ -85,7 +85,7 @@ export interface LookAlikeAccount {
 /** The accounts (not anonymized) whose username or email folds to one of these keys. */
 export async function lookAlikesByFold(db: Executor, column: 'username' | 'email', folds: readonly string[]): Promise<LookAlikeAccount[]> {
   const found: LookAlikeAccount[] = [];
-  for (const some of slices(unique(folds))) found.push(...((await lookAlikesQuery(db, column, some).execute()) as LookAlikeAccount[]));
+  for (const some of slices(unique(folds), KEYS_PER_LOOKUP)) found.push(...((await lookAlikesQuery(db, column, some).execute()) as LookAlikeAccount[]));
   return found;
 }
 
@@ -96,7 +96,7 @@ export function lookAlikesQuery(db: Executor, column: 'username' | 'email', fold
   return db
     .selectFrom('user')
     .select(['id', 'username', 'email', 'deleted_at', `${keyColumn} as key`, `${foldColumn} as fold`])
-    .where(isOneOfFoldKeys(engineOf(db), sql.ref(foldColumn), folds))
+    .where(isOneOfKeys(engineOf(db), sql.ref(foldColumn), folds))
     .where('anonymized_at', 'is', null)
     .orderBy('id');
 }

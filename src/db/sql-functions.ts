@@ -32,15 +32,16 @@ export function contains(text: Expression<unknown>, part: string): RawBuilder<Sq
 }
 
 /**
- * A folded username or email key (`username_fold_key`, `email_fold_key`) is
- * one of `keys`. On PostgreSQL compared under COLLATE "C", as the columns'
- * btree indexes are built (migration 0010): pg_trgm's GIN index of the same
- * column serves `=` too, and the planner, misjudging it while an import
- * fills the table, picked it: 3.5 s for 500 keys instead of 0.4 ms. A
- * comparison under another collation cannot use the GIN index. The same rows
+ * A username or email key, identity (`username_key`) or folded
+ * (`username_fold_key`), is one of `keys`. On PostgreSQL as one array
+ * compared under COLLATE "C": the identity keys are "C" columns (0009), the
+ * folded keys have btree indexes built so (0010), and pg_trgm's GIN index of
+ * a folded key, which serves `=` too and which the planner misjudged while
+ * an import filled the table (3.5 s for 500 keys instead of 0.4 ms), cannot
+ * serve a comparison under another collation than its column's. The same rows
  * match: equality is byte equality under both collations.
  */
-export function isOneOfFoldKeys(engine: Engine, column: Expression<unknown>, keys: readonly string[]): RawBuilder<SqlBool> {
+export function isOneOfKeys(engine: Engine, column: Expression<unknown>, keys: readonly string[]): RawBuilder<SqlBool> {
   if (engine === 'postgres') return sql<SqlBool>`${column} collate "C" = any(${[...keys]}::text[])`;
   return sql<SqlBool>`${column} in (${sql.join(keys.map((v) => sql`${v}`))})`;
 }

@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { UsageError } from '../shared/errors';
 import { engineOf } from './engine';
 import type { Database, ExtraFieldRow, NewUserRow, UserRow, UserUpdate } from './schema';
-import { isOneOfFoldKeys } from './sql-functions';
+import { isOneOfKeys } from './sql-functions';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -78,7 +78,7 @@ export async function findLookAlike(db: Executor, column: 'username' | 'email', 
   let query = db
     .selectFrom('user')
     .selectAll()
-    .where(isOneOfFoldKeys(engineOf(db), sql.ref(column === 'username' ? 'username_fold_key' : 'email_fold_key'), [foldKey]))
+    .where(isOneOfKeys(engineOf(db), sql.ref(column === 'username' ? 'username_fold_key' : 'email_fold_key'), [foldKey]))
     .where(column === 'username' ? 'username_key' : 'email_key', '!=', identityKey)
     .where('anonymized_at', 'is', null);
   if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
