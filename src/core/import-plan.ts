@@ -194,7 +194,11 @@ export class RowPlanner {
     }
     const existing = byUsername ?? byEmail;
     if (existing) {
-      if (this.options.onExisting === 'skip') return { outcome: 'skipped', username: existing.username };
+      if (this.options.onExisting === 'skip') {
+        // Checked all the same, as an update would be: a wrong value is reported, not hidden by the skip.
+        this.buildRow(record, state, existing);
+        return { outcome: 'skipped', username: existing.username };
+      }
       const field = byUsername ? this.label('username') : this.label('email');
       this.checkUpdatable(existing, field);
       const first = this.updatedAccounts.get(existing.id);

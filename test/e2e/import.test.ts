@@ -271,6 +271,30 @@ describe('roster import: options', () => {
     expect(atomicConflict.code).toBe(4);
   });
 
+  // Newcomer report: with the default --on-existing skip, a row of an existing user with a bad email
+  // or an unknown Status was counted as skipped, exit 0: the file's mistake went unseen.
+  it('checks the rows of existing users too when it skips them: a bad value fails its row (exit 6)', () => {
+    sandbox.addUser('ada', [], ['teacher']);
+    const file = sandbox.file('existing-bad.csv', 'LastName;FirstName;Email;UserName;Status\nLovelace;Ada;ada@;ada;1\nHopper;Grace;grace@example.org;grace;9\nTuring;Alan;alan@example.org;alan;5\n');
+    sandbox.addUser('grace');
+    const result = sandbox.run(['import', file, '--json']);
+    expect(result.code).toBe(6);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      created: 1,
+      skipped: 0,
+      failed: 2,
+      errors: [
+        { row: 2, field: 'Email', message: expect.stringContaining('not a valid email address') },
+        { row: 3, field: 'Status', message: expect.any(String) },
+      ],
+    });
+    expect(sandbox.json<{ email: string }>(['show', 'ada']).email).toBe('ada@example.org');
+    // A good row of an existing user is still skipped.
+    const again = sandbox.run(['import', sandbox.file('existing-good.csv', 'LastName;FirstName;Email;UserName;Status\nTuring;Alan;alan@example.org;alan;5\n'), '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ skipped: 1, failed: 0 });
+  });
+
   it('reports bad rows (row, column, reason), imports the rest and exits 6; --report writes them to fix', () => {
     const report = path.join(sandbox.dir, 'rejected.csv');
     const result = sandbox.run(['import', fixture('bad/invalid-emails.csv'), '--report', report]);
