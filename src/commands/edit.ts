@@ -157,7 +157,7 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
   const edit = await editFromOptions(ctx, opts);
   if (opts.resetPassword) {
     const obtained = await obtainPassword(ctx.io, opts, ref);
-    if (!obtained) throw new UsageError('--reset-password needs a terminal to ask, or --password-stdin or --generate-password');
+    if (!obtained) throw new UsageError('--reset-password needs a terminal to ask, or --password-stdin, --generate-password or --password');
     edit.password = obtained.password;
     if (obtained.generated) generated = obtained.password;
   }

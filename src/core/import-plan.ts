@@ -10,7 +10,7 @@ import { generatePassword, isBcryptHash, isLegacyHash, storedHashOf } from './pa
 import { isRole, roleFromLegacyStatus, type Role } from './roles';
 import { parseDate } from './time';
 import { describeUser, lookAlikeMessage, prepareNewUser, type NewUserInput, type PreparedUser } from './users';
-import { isWeakPassword, passwordProblem } from './validation';
+import { isWeakPassword, passwordProblem, WEAK_PASSWORD_WARNING } from './validation';
 
 export type OnExisting = 'skip' | 'update' | 'fail';
 export const ON_EXISTING: readonly OnExisting[] = ['skip', 'update', 'fail'];
@@ -358,7 +358,7 @@ export class RowPlanner {
       planned.plaintext = password.plaintext;
       if (isWeakPassword(password.plaintext)) {
         planned.weak = true;
-        this.warn(planned.row, this.label('password'), 'the password is weak (fewer than 8 characters)');
+        this.warn(planned.row, this.label('password'), WEAK_PASSWORD_WARNING);
       }
     } else if (!existing && planned.prepared.row.auth_source === 'platform' && !planned.deleted && !planned.anonymizedAt) {
       // (A deleted or anonymized account cannot log in: it gets no password.)

@@ -17,7 +17,7 @@ import { changeActivation } from './activation';
 import { assertNotLastActiveAdmin } from './admin-guard';
 import { listRowToUser, sortRoles, toUser, type User } from './user-model';
 import type { UserFilter, UserOrder } from '../shared/user-filter';
-import { LIMITS, Problems, checkEmail, checkName, checkOptionalText, checkUsername, isWeakPassword, passwordProblem } from './validation';
+import { LIMITS, Problems, checkEmail, checkName, checkOptionalText, checkUsername, isWeakPassword, passwordProblem, WEAK_PASSWORD_WARNING } from './validation';
 import { foldedKey, identityKey } from '../shared/folding';
 
 export interface NewUserInput {
@@ -84,7 +84,7 @@ export function prepareNewUser(input: NewUserInput, fields: Map<string, ExtraFie
   if (tooLong) problems.add('password', tooLong);
   if (!problems.empty) throw new ValidationError(problems.list);
   const warnings: string[] = [];
-  if (input.password !== undefined && isWeakPassword(input.password)) warnings.push('the password is weak (fewer than 8 characters)');
+  if (input.password !== undefined && isWeakPassword(input.password)) warnings.push(WEAK_PASSWORD_WARNING);
   return {
     row: {
       username,
@@ -406,6 +406,7 @@ export async function applyEdit(
   if (update.username !== undefined || update.email !== undefined) {
     warnings.push(...(await lookAlikeWarnings(trx, { username: update.username as string | undefined, email: update.email as string | undefined }, row.id)));
   }
+  if (edit.password !== undefined && isWeakPassword(edit.password)) warnings.push(WEAK_PASSWORD_WARNING);
   if (passwordHash) {
     update.password_hash = passwordHash;
     changes.push({ field: 'password', before: null, after: null, secret: true });

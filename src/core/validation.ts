@@ -97,3 +97,6 @@ export function passwordProblem(password: string): string | undefined {
 export function isWeakPassword(password: string): boolean {
   return password.length < 8;
 }
+
+/** The warning of a weak password (set by add, edit or import): said, not refused, as Chamilo does. */
+export const WEAK_PASSWORD_WARNING = 'the password is weak (fewer than 8 characters)';

@@ -115,11 +115,18 @@ describe('roster edit', () => {
     expect(audit).not.toMatch(/\$2[aby]\$/);
   });
 
+  // Newcomer report: add warns of a weak password, edit --reset-password did not.
+  it('warns of a weak new password, as add does, and sets it', () => {
+    const weak = sandbox.run(['edit', 'ada', '--reset-password', '--password-stdin'], { input: 'short\n' });
+    expect(weak).toEqual({ code: 0, stdout: `changed user ada (id:${ada}):\n  password: changed\n`, stderr: 'roster: warning: the password is weak (fewer than 8 characters)\n' });
+    expect(bcrypt.compareSync('short', hashOf('ada').replace('$2b$', '$2a$'))).toBe(true);
+  });
+
   it('without a terminal, --reset-password needs a source (exit 2); password options need --reset-password', () => {
     expect(sandbox.run(['edit', 'ada', '--reset-password'])).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'roster: error: --reset-password needs a terminal to ask, or --password-stdin or --generate-password\n',
+      stderr: 'roster: error: --reset-password needs a terminal to ask, or --password-stdin, --generate-password or --password\n',
     });
     expect(sandbox.run(['edit', 'ada', '--generate-password'])).toMatchObject({ code: 2, stderr: 'roster: error: password options go with --reset-password\n' });
     expect(sandbox.run(['edit', 'ada', '--bogus'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--bogus'") });
