@@ -127,7 +127,8 @@ export class RowPlanner {
   private readonly usernames = new KeyIndex();
   private readonly emails = new KeyIndex();
   /** The new usernames and emails of the file, folded: `jose` on one row and `josé` on another look alike. */
-  private readonly foldedInFile = { username: new Map<string, { row: number; value: string }>(), email: new Map<string, { row: number; value: string }>() };
+  // Off the heap, as the keys above: in Maps, the folded keys of 100,000 rows raised the XML import's peak by 60 MB.
+  private readonly foldedInFile = { username: new KeyIndex(), email: new KeyIndex() };
   private readonly fields: Map<string, ExtraField>;
   /** The accounts rows of the file update, with the first row: two rows must not update one account. */
   private readonly updatedAccounts = new Map<number, number>();
@@ -227,14 +228,14 @@ export class RowPlanner {
   private warnLookAlike(state: ChunkState, row: number, column: 'username' | 'email', value: string, key: string): void {
     if (!key) return;
     const fold = foldedKey(value);
-    const inFile = this.foldedInFile[column].get(fold);
+    const inFile = this.foldedInFile[column].entry(fold);
     if (inFile) {
-      if (identityKey(inFile.value) !== key) {
-        this.warn(row, this.label(column), `${column} "${value}" looks like "${inFile.value}" on row ${inFile.row} of this file; check that they are two people`);
+      if (identityKey(inFile.text) !== key) {
+        this.warn(row, this.label(column), `${column} "${value}" looks like "${inFile.text}" on row ${inFile.row} of this file; check that they are two people`);
       }
       return;
     }
-    this.foldedInFile[column].set(fold, { row, value });
+    this.foldedInFile[column].claim(fold, row, value);
     const other = state.lookAlikes[column].get(fold)?.find((account) => account.key !== key);
     if (other) this.warn(row, this.label(column), lookAlikeMessage(column, value, other[column], describeUser(other)));
   }

@@ -309,4 +309,16 @@ describe('key index', () => {
     expect(index.claim(long, 7)).toBeUndefined();
     expect(index.claim(long, 8)).toBe(7);
   });
+
+  it('keeps a text with a key, exactly, through growth; a second claim keeps the first', () => {
+    const index = new KeyIndex();
+    for (let i = 0; i < 5000; i++) expect(index.claim(`søren${i}`, i + 2, `Søren${i} ${'ж'.repeat(i % 7)}`)).toBeUndefined();
+    expect(index.claim('søren7', 99, 'other')).toBe(9);
+    expect(index.entry('søren7')).toEqual({ row: 9, text: 'Søren7 ' });
+    expect(index.entry('søren4999')).toEqual({ row: 5001, text: `Søren4999 ${'ж'.repeat(4999 % 7)}` });
+    expect(index.entry('søren5000')).toBeUndefined();
+    index.claim('plain', 3);
+    expect(index.entry('plain')).toEqual({ row: 3, text: '' });
+    expect(index.get('søren12')).toBe(14);
+  });
 });
