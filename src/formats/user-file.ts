@@ -200,18 +200,34 @@ const EXTENSIONS: Record<string, FileFormat> = { csv: 'csv', txt: 'csv', tsv: 'c
 /** By extension, else by the first character: `<` XML, `[` or `{` JSON, anything else CSV. */
 export async function detectFormat(source: ByteSource): Promise<FileFormat> {
   const byExtension = Object.hasOwn(EXTENSIONS, source.extension) ? EXTENSIONS[source.extension] : undefined;
-  if (byExtension) return byExtension;
+  if (byExtension !== 'csv' && byExtension !== undefined) return byExtension;
+  const { format, first } = await formatOfContent(source);
+  // A CSV file begins with its header, whose names never start with "<", "[" or "{".
+  if (byExtension === 'csv' && format !== 'csv') {
+    throw new ValidationError(`${source.name} holds ${format.toUpperCase()} (it begins with "${first}"), not CSV as its name says`, `give --format ${format} to read it as ${format.toUpperCase()}, or rename it`);
+  }
+  return format;
+}
+
+/**
+ * The format the first significant byte of a file says: "<" XML, "[" or "{"
+ * JSON, anything else CSV. Only the first chunk is looked at: a file of a
+ * gigabyte of zero bytes is refused by the reader at once, not sniffed whole.
+ */
+async function formatOfContent(source: ByteSource): Promise<{ format: FileFormat; first: string }> {
   for await (const chunk of source.chunks()) {
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]!;
       // Byte-order marks, UTF-16 zero bytes and white space say nothing yet.
       if (b === 0xef || b === 0xbb || b === 0xbf || b === 0xff || b === 0xfe || b === 0 || b === 32 || b === 9 || b === 10 || b === 13) continue;
-      if (b === 0x3c) return 'xml';
-      if (b === 0x5b || b === 0x7b) return 'json';
-      return 'csv';
+      const first = String.fromCharCode(b);
+      if (b === 0x3c) return { format: 'xml', first };
+      if (b === 0x5b || b === 0x7b) return { format: 'json', first };
+      return { format: 'csv', first };
     }
+    break;
   }
-  return 'csv';
+  return { format: 'csv', first: '' };
 }
 
 export function parseFileFormat(value: string): FileFormat {

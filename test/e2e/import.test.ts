@@ -245,6 +245,19 @@ describe('roster import: options', () => {
     expect(result.stderr).toContain('required column missing: Email');
   });
 
+  // Newcomer report: an XML file named .csv was refused as "not valid UTF-8 (byte 172)", with a hint to
+  // try --encoding latin1: a question of format, not of encoding.
+  it('names the format a .csv file really has when it holds XML or JSON (exit 5), and reads it with --format', () => {
+    const xml = sandbox.file('contacts.csv', fs.readFileSync(fixture('chamilo-users.xml')));
+    const refused = sandbox.run(['import', xml]);
+    expect(refused).toMatchObject({ code: 5, stdout: '' });
+    expect(refused.stderr).toBe(`roster: error: ${xml} holds XML (it begins with "<"), not CSV as its name says\n  hint: give --format xml to read it as XML, or rename it\n`);
+    const json = sandbox.file('users.csv', '[{"UserName": "jo", "Email": "jo@example.org", "FirstName": "Jo", "LastName": "March"}]\n');
+    expect(sandbox.run(['import', json])).toMatchObject({ code: 5, stderr: expect.stringContaining('holds JSON (it begins with "["), not CSV as its name says') });
+    expect(sandbox.run(['import', xml, '--format', 'xml', '--dry-run'])).toMatchObject({ code: 0 });
+    expect(users(sandbox)).toEqual([]);
+  });
+
   it('skips (default), updates or fails on existing users, in any case', () => {
     sandbox.addUser('ada', [], ['teacher']);
     const file = fixture('bad/existing-user-other-case.csv');
