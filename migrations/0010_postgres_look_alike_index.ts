@@ -4,7 +4,7 @@ import { isPostgres } from './engine';
 /**
  * PostgreSQL: the btree indexes of the folded username and email (0007)
  * re-made under COLLATE "C", which the look-alike look-ups name
- * (src/db/sql-functions.ts, isOneOf). pg_trgm's GIN index of the same column
+ * (src/db/sql-functions.ts, isOneOfKeys). pg_trgm's GIN index of the same column
  * (0009) answers `=` as well, and while an import fills the table the planner
  * may cost it below the btree: 3.5 s for 500 keys instead of 0.4 ms. A
  * comparison under another collation than the column's cannot use that

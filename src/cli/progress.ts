@@ -9,13 +9,13 @@ export interface Progress {
 const REDRAW_MS = 100;
 const WIDTH = 24;
 
+/** What draws nothing: for output where a bar would be in the way. */
+export const noProgress: Progress = { update: () => undefined, done: () => undefined };
+
 /**
  * A progress bar on stderr (rows, rate, ETA) when stderr is a terminal,
  * and nothing at all otherwise: scripts and logs never see it.
  */
-/** What draws nothing: for output where a bar would be in the way. */
-export const noProgress: Progress = { update: () => undefined, done: () => undefined };
-
 export function createProgress(io: Io, label: string, total = 0): Progress {
   if (!io.stderr.isTTY) return noProgress;
   const started = Date.now();

@@ -1,3 +1,6 @@
+/** Int32s per slot of the hash table. */
+const SLOT = 5;
+
 /**
  * A set of strings with a number attached (the file row where each was
  * first seen), stored outside the JavaScript heap as UTF-8 bytes: an import
@@ -6,9 +9,6 @@
  * megabytes. Exact: keys are compared in full, never by hash alone. A key
  * may carry a text too (stored after it, in the same bytes).
  */
-/** Int32s per slot of the hash table. */
-const SLOT = 5;
-
 export class KeyIndex {
   /** The keys' UTF-8 bytes, one after the other. */
   private bytes = Buffer.allocUnsafe(1 << 16);
@@ -70,10 +70,9 @@ export class KeyIndex {
     const textLength = text ? this.storeText(text) : 0;
     if ((this.count + 1) * 2 > this.capacity) {
       this.grow();
-      this.insert([offset + 1, length, row, hash, textLength]);
-    } else {
-      this.slots.set([offset + 1, length, row, hash, textLength], slot * SLOT);
+      slot = this.freeSlot(hash);
     }
+    this.put(slot * SLOT, offset + 1, length, row, hash, textLength);
     this.count++;
     return undefined;
   }
@@ -98,13 +97,19 @@ export class KeyIndex {
     return length === scratchLength && this.bytes.compare(this.scratch, 0, length, offset, offset + length) === 0;
   }
 
-  /** Puts a slot's fields in the first free slot of its hash. */
-  private insert(fields: ArrayLike<number>): void {
-    for (let slot = fields[3]! & (this.capacity - 1); ; slot = (slot + 1) & (this.capacity - 1)) {
-      if (this.slots[slot * SLOT] !== 0) continue;
-      this.slots.set(fields, slot * SLOT);
-      return;
-    }
+  /** The first free slot for a hash. */
+  private freeSlot(hash: number): number {
+    let slot = hash & (this.capacity - 1);
+    while (this.slots[slot * SLOT] !== 0) slot = (slot + 1) & (this.capacity - 1);
+    return slot;
+  }
+
+  private put(at: number, offsetPlusOne: number, length: number, row: number, hash: number, textLength: number): void {
+    this.slots[at] = offsetPlusOne;
+    this.slots[at + 1] = length;
+    this.slots[at + 2] = row;
+    this.slots[at + 3] = hash;
+    this.slots[at + 4] = textLength;
   }
 
   /** Appends the scratch bytes to the store; returns where they start. */
@@ -139,7 +144,7 @@ export class KeyIndex {
     this.slots = new Int32Array(this.capacity * SLOT);
     for (let slot = 0; slot < oldCapacity; slot++) {
       const at = slot * SLOT;
-      if (old[at] !== 0) this.insert(old.subarray(at, at + SLOT));
+      if (old[at] !== 0) this.put(this.freeSlot(old[at + 3]!) * SLOT, old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!, old[at + 4]!);
     }
   }
 }

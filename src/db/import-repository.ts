@@ -11,8 +11,9 @@ type Executor = Kysely<Database> | Transaction<Database>;
 /**
  * The reads and writes of an import, a chunk of rows at a time: each read
  * takes the keys of the whole chunk and answers with one statement per 500
- * ids or 2,000 username or email keys; each write takes the chunk's rows. The same code serves both
- * engines; the bulk inserts are engine-specific (bulk-insert.ts).
+ * ids or 2,000 username or email keys; each write takes the chunk's rows.
+ * The same code serves both engines; the bulk inserts are engine-specific
+ * (bulk-insert.ts).
  */
 
 /** The accounts (deleted ones included) holding any of these username or email keys. */

@@ -197,7 +197,10 @@ function flattenJson(value: Record<string, unknown>, fields: Map<string, string>
 
 const EXTENSIONS: Record<string, FileFormat> = { csv: 'csv', txt: 'csv', tsv: 'csv', xml: 'xml', json: 'json', ndjson: 'json', jsonl: 'json' };
 
-/** By extension, else by the first character: `<` XML, `[` or `{` JSON, anything else CSV. */
+/**
+ * By extension, else by the first character: `<` XML, `[` or `{` JSON,
+ * anything else CSV. A .csv file that begins like XML or JSON is refused.
+ */
 export async function detectFormat(source: ByteSource): Promise<FileFormat> {
   const byExtension = Object.hasOwn(EXTENSIONS, source.extension) ? EXTENSIONS[source.extension] : undefined;
   if (byExtension !== 'csv' && byExtension !== undefined) return byExtension;
