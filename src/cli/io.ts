@@ -96,19 +96,16 @@ export class FdOutput implements Output {
 /**
  * The reader of standard output or error went away (EPIPE). Not a
  * RosterError: the code that turns those into one item's failure (a batch,
- * an import row) lets it through, and the program stops quietly. Branded, as
- * RosterError is, because each bundle has its own copy of this module.
+ * an import row) lets it through, and the program stops quietly.
  */
 export class OutputClosed extends Error {
   constructor(readonly stream: string) {
     super(`${stream} was closed`);
   }
 }
-const OUTPUT_CLOSED = Symbol.for('roster.outputClosed');
-Object.defineProperty(OutputClosed.prototype, OUTPUT_CLOSED, { value: true });
 
 export function isOutputClosed(error: unknown): error is OutputClosed {
-  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[OUTPUT_CLOSED] === true;
+  return error instanceof OutputClosed;
 }
 
 /**

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { bcryptCost, hashPassword } from './passwords';
+import { bcryptCost } from './passwords';
 
 interface Pending {
   resolve(hashes: string[]): void;
@@ -15,17 +15,16 @@ interface PoolWorker {
   queued: number;
 }
 
-/** Where the build put the worker: next to the bundle, or in dist/ when run from the sources (tests). */
-function workerScript(): string | undefined {
-  const candidates = [path.join(__dirname, 'bcrypt-worker.js'), path.resolve(__dirname, '..', '..', 'dist', 'bcrypt-worker.js')];
-  return candidates.find((file) => fs.existsSync(file));
+/**
+ * The worker's script (plain JavaScript): next to the bundle, where the build
+ * copies it, or in src/workers when the sources run (the unit tests).
+ */
+function workerScript(): string {
+  const besideBundle = path.join(__dirname, 'bcrypt-worker.js');
+  return fs.existsSync(besideBundle) ? besideBundle : path.join(__dirname, '..', 'workers', 'bcrypt-worker.js');
 }
 
-/**
- * Hashes passwords with bcrypt on every core: one worker thread per core,
- * started on first use. Falls back to hashing in this thread when the
- * worker script is not built.
- */
+/** Hashes passwords with bcrypt on every core: one worker thread per core, started on first use. */
 export class PasswordPool {
   private workers: PoolWorker[] = [];
   private nextId = 1;
@@ -43,11 +42,6 @@ export class PasswordPool {
     if (!passwords.length) return [];
     if (this.destroyed) throw new Error('the password pool is closed');
     const workers = await this.start();
-    if (!workers.length) {
-      const hashes: string[] = [];
-      for (const p of passwords) hashes.push(await hashPassword(p, this.cost));
-      return hashes;
-    }
     // Contiguous slices, least busy workers first.
     const order = [...workers].sort((a, b) => a.queued - b.queued);
     const slices = Math.min(order.length, passwords.length);
@@ -80,7 +74,6 @@ export class PasswordPool {
   private start(): Promise<PoolWorker[]> {
     this.starting ??= (async () => {
       const script = workerScript();
-      if (!script) return [];
       const { Worker } = await import('node:worker_threads');
       for (let i = 0; i < this.size; i++) {
         const entry: PoolWorker = { worker: new Worker(script), pending: new Map(), queued: 0 };

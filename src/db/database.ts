@@ -200,7 +200,7 @@ function openRaw(file: string): { raw: BetterSqlite3.Database; created: boolean 
   const timeout = busyTimeout();
   let raw: BetterSqlite3.Database;
   try {
-    raw = new BetterSqlite3(file, { timeout, nativeBinding: nativeBinding() });
+    raw = new BetterSqlite3(file, { timeout });
   } catch (error) {
     if (isDirectory(file)) throw new NotFoundError(`cannot open the database ${file}: it is a directory`, `give the path of a database file, e.g. --db ${path.join(file, 'roster.db')}`);
     const unusable = unusableDatabase(file, error);
@@ -242,20 +242,6 @@ function switchToWal(raw: BetterSqlite3.Database, timeoutMs: number): void {
       // A synchronous pause: the open path is synchronous, and nothing else runs meanwhile.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
     }
-  }
-}
-
-/**
- * The addon where npm builds it. better-sqlite3 otherwise finds it through the
- * `bindings` package, which tries a dozen paths and costs every start a
- * millisecond or two, and which cannot find it at all from the bundled CLI
- * (scripts/build.mjs bundles better-sqlite3's JavaScript, not its addon).
- */
-function nativeBinding(): string {
-  try {
-    return require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
-  } catch {
-    throw new Error('better-sqlite3 is not built: its addon build/Release/better_sqlite3.node is missing; run npm install (or npm rebuild better-sqlite3)');
   }
 }
 

@@ -79,14 +79,6 @@ function formatProblem(problem: FieldProblem): string {
   return problem.field ? `${problem.field}: ${problem.message}` : problem.message;
 }
 
-/**
- * The CLI is built as two bundles (see scripts/build.mjs), each with its own
- * copy of this module, so `instanceof` cannot tell a RosterError from the other
- * bundle: every RosterError carries a registered symbol instead.
- */
-const ROSTER_ERROR = Symbol.for('roster.error');
-Object.defineProperty(RosterError.prototype, ROSTER_ERROR, { value: true });
-
 export function isRosterError(error: unknown): error is RosterError {
-  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[ROSTER_ERROR] === true;
+  return error instanceof RosterError;
 }

@@ -1,4 +1,5 @@
 import { bcryptCost, generatePassword, hashPassword, isBcryptHash, verifyPassword } from '../../src/core/passwords';
+import { PasswordPool } from '../../src/core/password-pool';
 import { caught } from './helpers';
 
 describe('passwords', () => {
@@ -34,5 +35,23 @@ describe('passwords', () => {
     expect(isBcryptHash('$2a$10$' + 'a'.repeat(53))).toBe(true);
     expect(isBcryptHash('$2x$10$' + 'a'.repeat(53))).toBe(false);
     expect(isBcryptHash('5f4dcc3b5aa765d61d8327deb882cf99')).toBe(false);
+  });
+});
+
+describe('the password pool', () => {
+  it('hashes in its worker threads (src/workers/bcrypt-worker.js), in order, as standard $2b$ bcrypt', async () => {
+    const pool = new PasswordPool({ size: 2, cost: 4 });
+    try {
+      const passwords = ['first password', 'second password', 'third password'];
+      const hashes = await pool.hash(passwords);
+      expect(hashes).toHaveLength(3);
+      for (const [i, hash] of hashes.entries()) {
+        expect(hash).toMatch(/^\$2b\$04\$/);
+        expect(await verifyPassword(passwords[i]!, hash)).toBe(true);
+      }
+      expect(await verifyPassword(passwords[0]!, hashes[1]!)).toBe(false);
+    } finally {
+      await pool.destroy();
+    }
   });
 });
