@@ -4,7 +4,7 @@ import { COMMANDS } from '../commands';
 import { unusableDatabase } from '../db/unusable-database';
 import { FdOutput, isOutputClosed, isTerminal } from './io';
 import { escapeLine, escapeValue } from './terminal-text';
-import { CommandRegistry, helpAsFlag } from './registry';
+import { addHelpCommand, CommandRegistry } from './registry';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -22,10 +22,10 @@ const OUTPUT = {
 };
 
 /**
- * The program, with every command listed; the one that argv runs (or asks
- * help for) is defined in full, the others when commander dispatches to them.
+ * The program, with every command listed by name (src/cli/registry.ts); a
+ * command is defined in full when commander dispatches to it.
  */
-export function buildProgram(argv: readonly string[] = []): Command {
+export function buildProgram(): Command {
   const program = new Command('roster')
     .description('Manage the user accounts of a learning platform (Chamilo-compatible) from the command line.')
     .version(VERSION, '-V, --version')
@@ -51,7 +51,9 @@ See the README for details.`,
   );
   const registry = new CommandRegistry(program, (command) => finishCommand(program, command));
   for (const register of COMMANDS) register(registry);
-  registry.completeFor(argv);
+  addHelpCommand(program, registry);
+  finishCommand(program, program.commands.at(-1)!);
+  // A command is defined in full when commander dispatches to it, before it reads its options.
   program.hook('preSubcommand', (_program, command) => {
     registry.complete(command);
   });
@@ -98,9 +100,9 @@ function handGlobalsToProgram(program: Command, action: Command): void {
 
 /** Runs the program; resolves to the process exit code. */
 export async function run(argv: string[]): Promise<number> {
-  const program = buildProgram(argv);
+  const program = buildProgram();
   try {
-    await program.parseAsync(helpAsFlag(program, argv));
+    await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     return reportError(error);

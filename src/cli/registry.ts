@@ -14,9 +14,10 @@ export type DefineCommand = (command: Command) => void;
 /**
  * The subcommands of roster, defined on demand. Every command is created at
  * start-up with its name, arguments and description (what `roster --help`
- * lists), but its options, action and subcommands are added only when it is
- * the one being run or asked for help: defining all twenty commands' hundreds
- * of options cost every invocation about a tenth of its start-up time.
+ * lists); its options, action and subcommands are added when commander
+ * dispatches to it (the program's preSubcommand hook, src/cli/program.ts) or
+ * when `roster help` names it. Defining all of them at every start measured
+ * 11 ms more for `--help` and `show` (a quarter of `node -e 0`).
  */
 export class CommandRegistry {
 
@@ -47,48 +48,29 @@ export class CommandRegistry {
     this.finish(command);
     return command;
   }
-
-  /** The command that argv runs (or asks help for), completed; undefined when argv names none. */
-  completeFor(argv: readonly string[]): Command | undefined {
-    const args = argv.slice(2);
-    const [first, second] = operandPositions(this.program, args, true).map((i) => args[i]);
-    const name = first === 'help' ? second : first;
-    const command = this.program.commands.find((c) => c.name() === name || c.aliases().includes(name ?? ''));
-    return command ? this.complete(command) : undefined;
-  }
 }
 
 /**
- * `roster help course add` as `roster course add --help`: commander's help
- * command reads one name only (it showed the help of course), and shows the
- * program's help for an unknown one without saying so.
+ * `roster help course add` as `roster course add --help`. Commander's own
+ * help command reads one name only (it showed the help of course). A command
+ * of its own, so that commander parses the command line (the global options
+ * and their values) as for any other.
  */
-export function helpAsFlag(program: Command, argv: readonly string[]): string[] {
-  const args = argv.slice(2);
-  const [help, next] = operandPositions(program, args, false);
-  if (help === undefined || next === undefined || args[help] !== 'help') return [...argv];
-  const without = [...argv.slice(0, 2), ...args.slice(0, help), ...args.slice(help + 1)];
-  // Without `help`, an unknown name meets commander's "unknown command" error and its suggestion.
-  const known = program.commands.some((c) => c.name() === args[next] || c.aliases().includes(args[next]!));
-  return known ? [...without, '--help'] : without;
-}
-
-/** Where the words of the command line are that are not the program's own options or their values. */
-function operandPositions(program: Command, args: readonly string[], pastDoubleDash: boolean): number[] {
-  const found: number[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      if (pastDoubleDash) for (let j = i + 1; j < args.length; j++) found.push(j);
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      found.push(i);
-      continue;
-    }
-    // A global option followed by its value (`--db x`, not `--db=x`) takes the next word.
-    const option = program.options.find((o) => o.long === arg || o.short === arg);
-    if (option?.required) i++;
-  }
-  return found;
+export function addHelpCommand(program: Command, registry: CommandRegistry): void {
+  program.helpCommand(false);
+  program
+    .command('help [command...]')
+    .description('the help of a command: roster help course add')
+    .action(async (names: string[]) => {
+      if (!names.length) program.help();
+      // Parsed again as `<names> --help`; up to an unknown name without --help, so that
+      // commander says which name is unknown, with its suggestion, rather than showing a help.
+      let parent = program;
+      for (const [i, name] of names.entries()) {
+        const command = parent.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        if (!command) return void (await program.parseAsync(names.slice(0, i + 1), { from: 'user' }));
+        parent = registry.complete(command);
+      }
+      await program.parseAsync([...names, '--help'], { from: 'user' });
+    });
 }
