@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { ServiceContext } from '../core/context';
-import { UsageError } from '../shared/errors';
+import { ExitCode, UsageError } from '../shared/errors';
 import { unusableDatabase } from '../db/unusable-database';
 import { hasPassword, isPostgresUrl } from '../db/reference';
 import { LIMITS, textProblem } from '../core/validation';
-import { processIo, type Io } from './io';
+import { line, processIo, warn, type Io } from './io';
 
 export interface GlobalOptions {
   db?: string;
@@ -37,11 +37,37 @@ export function resolveActor(option: string | undefined, env: NodeJS.ProcessEnv 
   }
 }
 
+/** What a command's run function resolves to: its exit code, or nothing when all was done. */
+export type Outcome = number | void;
+
+/** The exit code that the action of a run resolved to, by program (commander drops an action's result). */
+const outcomes = new WeakMap<Command, number>();
+
+/** The exit code of the action that the program ran: 0 when it ran none (help) or its action said nothing. */
+export function outcomeOf(program: Command): number {
+  return outcomes.get(program) ?? ExitCode.ok;
+}
+
+/**
+ * A command's action: `run` gets the context (the open database, the
+ * terminal, the global options) followed by commander's arguments and
+ * options, and resolves to its outcome, or throws.
+ */
+export function inContext<Args extends unknown[]>(run: (ctx: CommandContext, ...args: Args) => Promise<Outcome>, options: { migrate?: boolean } = {}) {
+  return async (...parsed: [...Args, Command]): Promise<void> => {
+    const command = parsed.pop() as Command;
+    const outcome = await withContext(command, (ctx) => run(ctx, ...(parsed as unknown as Args)), options);
+    let program = command;
+    while (program.parent) program = program.parent;
+    outcomes.set(program, outcome ?? ExitCode.ok);
+  };
+}
+
 /**
  * Opens the database for one command and always closes it, even when the
  * command fails. Heavy modules are loaded here, not at start-up.
  */
-export async function withContext<T>(command: Command, run: (ctx: CommandContext) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
+async function withContext<T>(command: Command, run: (ctx: CommandContext) => Promise<T>, options: { migrate?: boolean }): Promise<T> {
   const globals = command.optsWithGlobals<GlobalOptions>();
   // `--actor "$WHO"` with WHO unset must not quietly record somebody else.
   if (globals.actor !== undefined && !globals.actor.trim()) throw new UsageError('--actor was given an empty name', 'name who acts, e.g. --actor "$SUDO_USER", or leave --actor out');
@@ -49,12 +75,13 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
   if (unsafeActor) throw new UsageError(`--actor ${unsafeActor}`);
   const [{ openDatabase, resolveDatabaseReference }, { systemClock }] = await Promise.all([import('../db/database'), import('../core/time')]);
   const now = systemClock;
-  const db = await openDatabase(resolveDatabaseReference(globals.db), { migrate: options.migrate });
+  const io = processIo();
+  const db = await openDatabase(resolveDatabaseReference(globals.db), { migrate: options.migrate, notify: (message) => line(io.stderr, `roster: ${message}`) });
   // Said once, on stderr: cron mails it, so a mistyped path does not go unnoticed.
-  if (db.created) process.stderr.write(`roster: ${db.createdNotice}\n`);
+  if (db.created) line(io.stderr, `roster: ${db.createdNotice}`);
   // A password on the command line is in the process list, which every user of the host can read.
   if (globals.db !== undefined && isPostgresUrl(globals.db) && hasPassword(globals.db)) {
-    process.stderr.write('roster: warning: the password in --db is visible to other users of this host (ps); put the URL in ROSTER_DB, or the password in PGPASSWORD or ~/.pgpass\n');
+    warn(io, 'the password in --db is visible to other users of this host (ps); put the URL in ROSTER_DB, or the password in PGPASSWORD or ~/.pgpass');
   }
   try {
     let actor: string | undefined;
@@ -65,7 +92,7 @@ export async function withContext<T>(command: Command, run: (ctx: CommandContext
       get actor() {
         return (actor ??= resolveActor(globals.actor));
       },
-      io: processIo(),
+      io,
       json: Boolean(globals.json),
       yes: Boolean(globals.yes),
     });

@@ -1,7 +1,8 @@
 /**
  * Ctrl-C or a kill during long work (import, export): the first signal asks
- * the work to stop at a safe point through `signal`; a second one stops at
- * once (SQLite rolls back the open transaction).
+ * the work to stop at a safe point through `signal`, and the command then
+ * throws Interrupted; a second one stops the process at once, as if roster
+ * had no handler (the database rolls back the open transaction).
  */
 export interface StopRequest {
   readonly signal: AbortSignal;
@@ -13,8 +14,18 @@ export interface StopRequest {
 
 export function listenForStop(controller = new AbortController()): StopRequest {
   let stoppedBy: NodeJS.Signals | undefined;
+  const release = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stoppedBy) process.exit(exitCodeFor(signal));
+    if (stoppedBy) {
+      // Raised again without our handlers: the signal's own action ends the process (exit status 128 + its number).
+      release();
+      process.kill(process.pid, signal);
+      return;
+    }
     stoppedBy = signal;
     controller.abort();
   };
@@ -22,15 +33,17 @@ export function listenForStop(controller = new AbortController()): StopRequest {
   process.on('SIGTERM', onSignal);
   // The terminal went away (an ssh session dropped): stop as cleanly as for Ctrl-C.
   process.on('SIGHUP', onSignal);
-  return {
-    signal: controller.signal,
-    stoppedBy: () => stoppedBy,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      process.off('SIGHUP', onSignal);
-    },
-  };
+  return { signal: controller.signal, stoppedBy: () => stoppedBy, release };
+}
+
+/** Work stopped at a safe point by a signal; the message says what was and was not done. */
+export class Interrupted extends Error {
+  constructor(
+    readonly signal: NodeJS.Signals,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The shell's convention: 128 + the signal number. */

@@ -1,5 +1,6 @@
 import { fstatSync, statSync, writeSync } from 'node:fs';
-import { ExitCode, SystemError } from '../shared/errors';
+import { SystemError } from '../shared/errors';
+import { pauseSync } from '../shared/pause';
 import { cannotWrite } from '../formats/output-file';
 import { escapeLine } from './terminal-text';
 
@@ -45,15 +46,13 @@ export function isTerminal(fd: 1 | 2): boolean {
  * Building process.stdout and process.stderr (streams, their modules, a
  * handle) cost every command about 2 ms of a start-up budget of about 17.
  * Writes are synchronous, as Node's own are for files, pipes and terminals on
- * Linux. A pipe left non-blocking by whoever gave it (EAGAIN) is handed to
- * Node's stream from then on, keeping the order. `roster list | head`: when
- * the reader goes away (EPIPE), the write throws OutputClosed, which the
- * program turns into a quiet stop, as cat's.
+ * Linux, so a failed write is the caller's error: `roster list | head`, when
+ * the reader goes away (EPIPE), throws OutputClosed, which the program turns
+ * into a quiet stop, as cat's.
  */
 export class FdOutput implements Output {
   readonly isTTY: boolean;
   colours = false;
-  private stream: NodeJS.WriteStream | undefined;
 
   constructor(private readonly fd: 1 | 2) {
     this.isTTY = isTerminal(fd);
@@ -64,31 +63,25 @@ export class FdOutput implements Output {
   }
 
   write(chunk: string): boolean {
-    if (this.stream) return this.stream.write(chunk);
     const buffer = Buffer.from(chunk);
     let offset = 0;
-    try {
-      while (offset < buffer.length) offset += writeSync(this.fd, buffer, offset);
-      return true;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') throw new OutputClosed(this.name);
-      // A full disk or a broken device: a clean error naming the stream, not a bug report.
-      if (code !== 'EAGAIN') throw cannotWrite(this.name, error);
-      this.stream = this.fd === 1 ? process.stdout : process.stderr;
-      // Node's stream reports a failed write later, when no caller can be told: the process stops here.
-      this.stream.on('error', (streamError: NodeJS.ErrnoException) => {
-        if (streamError.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-        writeSync(2, `roster: error: ${cannotWrite(this.name, streamError).message}\n`);
-        process.exit(ExitCode.internal);
-      });
-      return this.stream.write(buffer.subarray(offset));
+    while (offset < buffer.length) {
+      try {
+        offset += writeSync(this.fd, buffer, offset);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') throw new OutputClosed(this.name);
+        // A full disk or a broken device: a clean error naming the stream, not a bug report.
+        if (code !== 'EAGAIN') throw cannotWrite(this.name, error);
+        // A full pipe that whoever gave it left non-blocking: wait for its reader, as a blocking write does.
+        pauseSync(1);
+      }
     }
+    return true;
   }
 
-  once(event: 'drain', listener: () => void): this {
-    if (this.stream) this.stream.once(event, listener);
-    else listener();
+  once(_event: 'drain', listener: () => void): this {
+    listener();
     return this;
   }
 }

@@ -2,7 +2,9 @@ import { Command, CommanderError, Help, Option } from 'commander';
 import { ExitCode, isRosterError, RosterError } from '../shared/errors';
 import { COMMANDS } from '../commands';
 import { unusableDatabase } from '../db/unusable-database';
-import { FdOutput, isOutputClosed, isTerminal } from './io';
+import { outcomeOf } from './context';
+import { exitCodeFor, Interrupted } from './interrupt';
+import { FdOutput, isOutputClosed, isTerminal, line, processIo, type Output } from './io';
 import { escapeLine, escapeValue } from './terminal-text';
 import { addHelpCommand, CommandRegistry } from './registry';
 
@@ -98,18 +100,21 @@ function handGlobalsToProgram(program: Command, action: Command): void {
   }
 }
 
-/** Runs the program; resolves to the process exit code. */
+/**
+ * Runs the program: the one place where what a command returned or threw
+ * becomes its messages on stderr and the process exit code.
+ */
 export async function run(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+    return outcomeOf(program);
   } catch (error) {
-    return reportError(error);
+    return reportError(error, processIo().stderr);
   }
 }
 
-export function reportError(error: unknown): number {
+export function reportError(error: unknown, stderr: Output): number {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; help and version are not errors.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
@@ -118,30 +123,41 @@ export function reportError(error: unknown): number {
     if (error.code === 'commander.executeSubCommandAsync') return ExitCode.internal;
     return ExitCode.usage;
   }
-  if (isRosterError(error)) {
-    printRosterError(error);
-    return error.exitCode;
-  }
   // `roster list | head`: the reader has what it wanted; stop quietly, as cat does.
-  if (isOutputClosed(error)) return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  if (isOutputClosed(error)) return ExitCode.ok;
+  try {
+    return explain(error, stderr);
+  } catch (writing) {
+    // stderr itself is closed: the exit code is all that can still be said.
+    if (isOutputClosed(writing)) return error instanceof RosterError ? error.exitCode : ExitCode.internal;
+    throw writing;
+  }
+}
+
+/** Says on stderr why the command stopped; returns its exit code. */
+function explain(error: unknown, stderr: Output): number {
+  if (isRosterError(error)) return printRosterError(error, stderr);
+  // Ctrl-C during an import or an export: what was done, and the shell's code for the signal.
+  if (error instanceof Interrupted) {
+    line(stderr, `roster: interrupted: ${error.message}`);
+    return exitCodeFor(error.signal);
+  }
   // Ctrl-C or Ctrl-D at a prompt: the person said no, nothing was changed.
   if ((error as Error)?.name === 'ExitPromptError') {
-    process.stderr.write('roster: cancelled; nothing was changed\n');
+    line(stderr, 'roster: cancelled; nothing was changed');
     return ExitCode.notConfirmed;
   }
   // The file became unusable after it was opened: the same rule as when opening it.
   const unusable = unusableDatabase(undefined, error);
-  if (isRosterError(unusable)) {
-    printRosterError(unusable);
-    return unusable.exitCode;
-  }
+  if (isRosterError(unusable)) return printRosterError(unusable, stderr);
   const detail = process.env.ROSTER_DEBUG ? ((error as Error).stack ?? String(error)) : String((error as Error)?.message ?? error);
-  process.stderr.write(`roster: internal error: ${detail}\nThis is a bug in roster; rerun with ROSTER_DEBUG=1 for the stack trace and report it.\n`);
+  stderr.write(`roster: internal error: ${detail}\nThis is a bug in roster; rerun with ROSTER_DEBUG=1 for the stack trace and report it.\n`);
   return ExitCode.internal;
 }
 
-function printRosterError(error: RosterError): void {
+function printRosterError(error: RosterError, stderr: Output): number {
   // Messages quote values (a reference, a row of a file): escaped, never raw on the terminal.
-  process.stderr.write(`roster: error: ${escapeValue(error.message)}\n`);
-  if (error.suggestion) process.stderr.write(`  hint: ${escapeValue(error.suggestion)}\n`);
+  stderr.write(`roster: error: ${escapeValue(error.message)}\n`);
+  if (error.suggestion) stderr.write(`  hint: ${escapeValue(error.suggestion)}\n`);
+  return error.exitCode;
 }

@@ -109,12 +109,12 @@ export interface BatchVerb {
 
 /**
  * Prints what a batch did (or would do), each failure with its reason, and
- * sets the exit code: 6 when some failed, or the failure's own code when the
+ * resolves to the exit code: 6 when some failed, or the failure's own code when the
  * only user named failed or when --atomic rolled everything back.
  * `jsonUsers` replaces the changed users of the JSON output when they no
  * longer exist as users (a purge).
  */
-export async function renderBatch(ctx: CommandContext, result: BatchResult, verb: BatchVerb, jsonUsers?: Iterable<unknown>): Promise<void> {
+export async function renderBatch(ctx: CommandContext, result: BatchResult, verb: BatchVerb, jsonUsers?: Iterable<unknown>): Promise<number> {
   if (ctx.json) {
     await renderBatchJson(ctx, result, jsonUsers);
   } else {
@@ -125,7 +125,7 @@ export async function renderBatch(ctx: CommandContext, result: BatchResult, verb
     line(ctx.io.stderr, `roster: error: ${failure.ref}: ${failure.message}`);
     if (failure.hint) line(ctx.io.stderr, `  hint: ${failure.hint}`);
   }
-  process.exitCode = batchExitCode(result);
+  return batchExitCode(result);
 }
 
 export function batchExitCode(result: BatchResult): number {

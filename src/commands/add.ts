@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext } from '../cli/context';
 import { line, paint, promptContext, showingSecret, warn } from '../cli/io';
 import { collect, examples } from '../cli/options';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
@@ -40,7 +39,7 @@ export function register(commands: CommandRegistry): void {
       .option('--expires <date|+duration>', 'deactivate the account after this date (YYYY-MM-DD), or this long from now (+90d)')
       .option('--inactive', 'create the account inactive')
       .option('--field <name=value>', 'extra profile field (repeatable)', collect)
-      .action(async (opts: AddOptions, cmd: Command) => withContext(cmd, (ctx) => runAdd(ctx, opts)));
+      .action(inContext((ctx, opts: AddOptions) => runAdd(ctx, opts)));
     examples(command, [
       "roster add --firstname Ada --lastname Lovelace --email ada@example.org --username ada --role teacher --generate-password",
       "printf '%s\\n' \"$PASS\" | roster add --firstname Alan --lastname Turing --email alan@example.org --username alan --role student --password-stdin",

@@ -1,6 +1,6 @@
-import { Option, type Command } from 'commander';
+import { Option } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext } from '../cli/context';
+import { inContext } from '../cli/context';
 import { BlockWriter, line, type Io } from '../cli/io';
 import { UsageError } from '../shared/errors';
 import { examples, wholeNumber } from '../cli/options';
@@ -25,8 +25,7 @@ export function register(commands: CommandRegistry): void {
       .option('--since <date|duration>', 'entries from this date, or from 7d, 12h… ago')
       .option('--limit <n>', 'the latest n entries', wholeNumber)
       .addOption(new Option('--format <format>', 'text (default) or csv (one entry a row, details as JSON)').choices(['text', 'csv']))
-      .action(async (opts: AuditOptions, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, opts: AuditOptions) => {
           const [{ listAudit }, { parseDateOrAgo }] = await Promise.all([import('../core/audit'), import('../core/time')]);
           const since = opts.since ? parseDateOrAgo(opts.since, '--since', ctx.now()) : undefined;
           const entries = await listAudit(ctx, { user: opts.user, action: opts.action, actor: opts.by, since, limit: opts.limit });

@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext } from '../cli/context';
+import { inContext } from '../cli/context';
 import { line } from '../cli/io';
 import { examples } from '../cli/options';
 
@@ -10,8 +9,7 @@ export function register(commands: CommandRegistry): void {
     const set = config
       .command('set <key> <value>')
       .description('set a setting')
-      .action(async (key: string, value: string, _opts: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, key: string, value: string, _opts: unknown) => {
           const { setSetting } = await import('../core/settings');
           const change = await setSetting(ctx, key, value);
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(change, null, 2));
@@ -23,8 +21,7 @@ export function register(commands: CommandRegistry): void {
     const get = config
       .command('get <key>')
       .description('print a setting (exit 3 when it is not set)')
-      .action(async (key: string, _opts: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, key: string, _opts: unknown) => {
           const { requireSetting } = await import('../core/settings');
           const value = await requireSetting(ctx, key);
           line(ctx.io.stdout, ctx.json ? JSON.stringify({ key, value }) : value);
@@ -35,8 +32,7 @@ export function register(commands: CommandRegistry): void {
     const unset = config
       .command('unset <key>')
       .description('remove a setting')
-      .action(async (key: string, _opts: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, key: string, _opts: unknown) => {
           const { setSetting } = await import('../core/settings');
           const change = await setSetting(ctx, key, null);
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(change, null, 2));
@@ -48,8 +44,7 @@ export function register(commands: CommandRegistry): void {
     const list = config
       .command('list')
       .description('every setting, set or not')
-      .action(async (_opts: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, _opts: unknown) => {
           const { listSettings } = await import('../core/settings');
           const settings = await listSettings(ctx);
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(settings, null, 2));

@@ -1,7 +1,6 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { confirmOrStop } from '../cli/confirm';
-import { withContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
 import { examples, excludeEachOther, requireAnOption } from '../cli/options';
 import { printTable } from '../cli/render-records';
@@ -31,8 +30,7 @@ export function register(commands: CommandRegistry): void {
       .requiredOption('--title <title>', 'the course title')
       .option('--owner <user>', 'the user who owns the course (default: none)')
       .option('--language <code>', 'the course language: ISO code or Chamilo name (default: en)')
-      .action(async (code: string, opts: AddOptions, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, code: string, opts: AddOptions) => {
           const { addCourse } = await import('../core/courses');
           const created = await addCourse(ctx, { code, title: opts.title, owner: opts.owner, language: opts.language });
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(created, null, 2));
@@ -46,8 +44,7 @@ export function register(commands: CommandRegistry): void {
       .description('the courses, with how many teachers and students each has')
       .option('--owner <user>', 'the courses this user owns')
       .option('--search <text>', 'code or title contains this text (any case, any accents)')
-      .action(async (opts: { owner?: string; search?: string }, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, opts: { owner?: string; search?: string }) => {
           const { listCourses } = await import('../core/courses');
           const courses = await listCourses(ctx, { owner: opts.owner, search: opts.search });
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(courses, null, 2));
@@ -59,8 +56,7 @@ export function register(commands: CommandRegistry): void {
     const show = course
       .command('show <code>')
       .description('a course: owner, teachers, number of students, sessions')
-      .action(async (code: string, _opts: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, code: string, _opts: unknown) => {
           const { getCourse } = await import('../core/courses');
           const details = await getCourse(ctx, code);
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(details, null, 2));
@@ -78,8 +74,7 @@ export function register(commands: CommandRegistry): void {
       .option('--owner <user>', 'a new owner')
       .option('--no-owner', 'remove the owner')
       .hook('preAction', (_command, action) => requireAnOption(action.opts(), action))
-      .action(async (code: string, opts: EditOptions, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, code: string, opts: EditOptions) => {
           const { editCourse } = await import('../core/courses');
           const owner = opts.owner === false ? null : opts.owner;
           const result = await editCourse(ctx, code, { code: opts.code, title: opts.title, language: opts.language, owner });
@@ -96,7 +91,7 @@ export function register(commands: CommandRegistry): void {
       .command('delete <code>')
       .description('delete a course (asks first; refuses while users are enrolled unless --force)')
       .option('--force', 'delete it with its enrolments')
-      .action(async (code: string, opts: { force?: boolean }, cmd: Command) => withContext(cmd, (ctx) => runDelete(ctx, code, Boolean(opts.force))));
+      .action(inContext((ctx, code: string, opts: { force?: boolean }) => runDelete(ctx, code, Boolean(opts.force))));
     examples(remove, ['roster course delete C101', 'roster course delete C101 --force --yes']);
   });
 }

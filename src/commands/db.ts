@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext } from '../cli/context';
+import { inContext } from '../cli/context';
 import { line, warn } from '../cli/io';
 import { examples } from '../cli/options';
 
@@ -10,9 +9,8 @@ export function register(commands: CommandRegistry): void {
     const status = db
       .command('status')
       .description('applied and pending schema migrations')
-      .action(async (_opts: unknown, cmd: Command) =>
-        withContext(
-          cmd,
+      .action(
+        inContext(
           async (ctx) => {
             const { migrationStatus } = await import('../db/migrator');
             const states = await migrationStatus(ctx.db);
@@ -28,9 +26,8 @@ export function register(commands: CommandRegistry): void {
     const migrate = db
       .command('migrate')
       .description('apply the pending schema migrations')
-      .action(async (_opts: unknown, cmd: Command) =>
-        withContext(
-          cmd,
+      .action(
+        inContext(
           async (ctx) => {
             const { migrateToLatest } = await import('../db/migrator');
             const { applied } = await migrateToLatest(ctx.db);
@@ -46,8 +43,7 @@ export function register(commands: CommandRegistry): void {
       .command('backup <file>')
       .description('an online, consistent snapshot of the database (others may keep writing)')
       .option('--force', 'replace the file if it exists')
-      .action(async (file: string, opts: { force?: boolean }, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, file: string, opts: { force?: boolean }) => {
           const [{ backupDatabase }, { audit }] = await Promise.all([import('../db/backup'), import('../core/audit')]);
           const result = await backupDatabase(ctx.db, file, { force: opts.force });
           // Recorded, so that an erasure can name the copies that still hold the erased data.
@@ -62,8 +58,7 @@ export function register(commands: CommandRegistry): void {
       .command('copy')
       .description('copy the whole database into a new file or an empty PostgreSQL database (or back), checking the counts')
       .requiredOption('--to <file|url>', 'the target: a file that does not exist yet, or postgres://… of an empty database')
-      .action(async (opts: { to: string }, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, opts: { to: string }) => {
           const [{ copyInto }, { hasPassword, isPostgresUrl }] = await Promise.all([import('../db/copy'), import('../db/reference')]);
           // As for --db: a command line is in the process list, which every user of the host can read.
           if (isPostgresUrl(opts.to) && hasPassword(opts.to)) warn(ctx.io, 'the password in --to is visible to other users of this host (ps); put it in PGPASSWORD or ~/.pgpass');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext, type Outcome } from '../cli/context';
 import { line, paint, showingSecret, warn } from '../cli/io';
 import { collect, collectList, examples, excludeEachOther, requireAnOption } from '../cli/options';
 import type { FilterOptionChoice } from '../cli/filters';
@@ -62,17 +62,20 @@ export function register(commands: CommandRegistry): void {
     addSelectionOptions(command, SELECTION);
     excludeEachOther(command, 'activate', 'deactivate');
     command
-      .hook('preAction', (_command, action) => requireAChange(action.opts<EditOptions>(), action))
-      .action(async (users: string[], opts: EditOptions, cmd: Command) => {
+      .hook('preAction', (_command, action) => {
         // Usage errors before the database is opened (or created).
+        const opts = action.opts<EditOptions>();
+        requireAChange(opts, action);
         const passwordGiven = opts.passwordStdin || opts.generatePassword || opts.password !== undefined;
         if (passwordGiven && !opts.resetPassword) throw new UsageError('password options go with --reset-password');
-        return withContext(cmd, async (ctx) => {
+      })
+      .action(
+        inContext(async (ctx, users: string[], opts: EditOptions) => {
           const selection = await selectionFromCommand(ctx, users, opts, SELECTION);
           if (selection.kind === 'refs' && selection.refs.length === 1 && !selection.fromStdin && !opts.dryRun && !opts.atomic) return runEdit(ctx, selection.refs[0]!, opts);
           return runBatchEdit(ctx, selection, opts);
-        });
-      });
+        }),
+      );
     command.addHelpText(
       'after',
       '\nSeveral users (references, - for stdin, or the filters of list) take the options that fit many at once:\n' +
@@ -152,7 +155,7 @@ async function editFromOptions(ctx: CommandContext, opts: EditOptions): Promise<
   return edit;
 }
 
-async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Promise<void> {
+async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Promise<Outcome> {
   let generated: string | undefined;
   const edit = await editFromOptions(ctx, opts);
   if (opts.resetPassword) {
@@ -168,7 +171,7 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
   else render(await editUser(ctx, ref, edit));
 }
 
-async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: EditOptions): Promise<void> {
+async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: EditOptions): Promise<Outcome> {
   // One user named, with --dry-run or --atomic: the batch runs it, with all of one user's fields.
   const oneUser = selection.kind === 'refs' && selection.refs.length === 1 && !selection.fromStdin;
   const given = Object.entries(ONE_USER_ONLY).filter(([key]) => opts[key as keyof typeof ONE_USER_ONLY] !== undefined);
@@ -187,7 +190,7 @@ async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: Edi
   await confirmBatch(ctx, plan, (who) => `Edit ${who} (${describeEdit(opts)})?`, { dryRun: opts.dryRun, wouldChange: () => editUsers(ctx, plan, edit, { dryRun: true, atomic: opts.atomic }) });
   const result = await editUsers(ctx, plan, edit, { dryRun: opts.dryRun, atomic: opts.atomic });
   for (const warning of result.warnings) warn(ctx.io, warning);
-  await renderBatch(ctx, result, { done: 'changed', would: 'change', unchanged: 'already so', object: `(${describeEdit(opts)})` });
+  return renderBatch(ctx, result, { done: 'changed', would: 'change', unchanged: 'already so', object: `(${describeEdit(opts)})` });
 }
 
 /** The edit in a few words, for the question and the summary: "expires 2026-08-31, add-role teacher". */

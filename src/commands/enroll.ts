@@ -1,6 +1,6 @@
-import { Option, type Command } from 'commander';
+import { Option } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext, type Outcome } from '../cli/context';
 import { examples } from '../cli/options';
 import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
 import { UsageError } from '../shared/errors';
@@ -23,7 +23,7 @@ export function register(commands: CommandRegistry): void {
       .addOption(new Option('--as <role>', 'their role in the course (default: student; changes the role of users already enrolled)').choices(['student', 'teacher']))
       .option('--session <name>', 'the training session to enrol them in');
     addSelectionOptions(enroll, SELECTION);
-    enroll.action(async (users: string[], opts: EnrollOptions, cmd: Command) => withContext(cmd, (ctx) => runEnrollment(ctx, users, opts, 'enroll')));
+    enroll.action(inContext((ctx, users: string[], opts: EnrollOptions) => runEnrollment(ctx, users, opts, 'enroll')));
     examples(enroll, [
       'roster enroll ada bob --course C101',
       'roster enroll ada --course C101 --as teacher',
@@ -37,7 +37,7 @@ export function register(commands: CommandRegistry): void {
       .option('--course <code>', 'the course to remove them from')
       .option('--session <name>', 'the training session to remove them from');
     addSelectionOptions(unenroll, UNENROLL_SELECTION);
-    unenroll.action(async (users: string[], opts: EnrollOptions, cmd: Command) => withContext(cmd, (ctx) => runEnrollment(ctx, users, opts, 'unenroll')));
+    unenroll.action(inContext((ctx, users: string[], opts: EnrollOptions) => runEnrollment(ctx, users, opts, 'unenroll')));
     examples(unenroll, [
       'roster unenroll bob --course C101',
       'roster unenroll --course C101 --as student --dry-run',
@@ -47,7 +47,7 @@ export function register(commands: CommandRegistry): void {
   });
 }
 
-async function runEnrollment(ctx: CommandContext, users: string[], opts: EnrollOptions, mode: 'enroll' | 'unenroll'): Promise<void> {
+async function runEnrollment(ctx: CommandContext, users: string[], opts: EnrollOptions, mode: 'enroll' | 'unenroll'): Promise<Outcome> {
   const [{ planBatch, runBatch }, { resolveEnrollTarget, describeTarget, enrollAction, unenrollAction, restrictToEnrolled }] = await Promise.all([
     import('../core/batch'),
     import('../core/enrollment'),
@@ -61,5 +61,5 @@ async function runEnrollment(ctx: CommandContext, users: string[], opts: EnrollO
   const action = () => (mode === 'enroll' ? enrollAction(ctx, target) : unenrollAction(target));
   await confirmBatch(ctx, plan, (who) => `${mode === 'enroll' ? 'Enroll' : 'Unenroll'} ${who} ${object}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true, atomic: opts.atomic }) });
   const result = await runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
-  await renderBatch(ctx, result, mode === 'enroll' ? { done: 'enrolled', would: 'enroll', object } : { done: 'unenrolled', would: 'unenroll', object });
+  return renderBatch(ctx, result, mode === 'enroll' ? { done: 'enrolled', would: 'enroll', object } : { done: 'unenrolled', would: 'unenroll', object });
 }

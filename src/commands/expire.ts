@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext, type Outcome } from '../cli/context';
 import { filterFromOptions } from '../cli/filters';
 import { line, write } from '../cli/io';
 import { examples } from '../cli/options';
@@ -29,7 +28,7 @@ export function register(commands: CommandRegistry): void {
   Exit codes: 0 done (also when nothing expired), 4 the only account due is the last active
   admin, 6 some accounts could not be deactivated (each is named on stderr).`,
     );
-    command.action(async (users: string[], opts: ExpireOptions, cmd: Command) => withContext(cmd, (ctx) => (opts.warn !== undefined ? runWarn(ctx, users, opts) : runExpire(ctx, users, opts))));
+    command.action(inContext((ctx, users: string[], opts: ExpireOptions) => (opts.warn !== undefined ? runWarn(ctx, users, opts) : runExpire(ctx, users, opts))));
     examples(command, [
       'roster expire',
       'roster expire --quiet --actor cron',
@@ -39,7 +38,7 @@ export function register(commands: CommandRegistry): void {
   });
 }
 
-async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<void> {
+async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<Outcome> {
   const [{ planBatch, runBatch }, { expireAction, expirySelection }, { parseDormancy }] = await Promise.all([import('../core/batch'), import('../core/expiry'), import('../core/time')]);
   const dormantSince = opts.inactiveSince ? new Date(ctx.now().getTime() - parseDormancy(opts.inactiveSince, '--inactive-since')).toISOString() : undefined;
   const selection = expirySelection(ctx, await selectionFromCommand(ctx, users, { ...opts, inactiveSince: undefined }), { dormantSince });
@@ -47,10 +46,10 @@ async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptio
   // No confirmation: expiry applies dates that people set beforehand, and cron cannot answer.
   const result = await runBatch(ctx, plan, expireAction(ctx, { dormantSince }), { dryRun: opts.dryRun, atomic: opts.atomic });
   if (opts.quiet && !ctx.json && !result.changed.length && !result.failed.length) return;
-  await renderBatch(ctx, result, { done: 'expired', would: 'expire', unchanged: 'not due' });
+  return renderBatch(ctx, result, { done: 'expired', would: 'expire', unchanged: 'not due' });
 }
 
-async function runWarn(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<void> {
+async function runWarn(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<Outcome> {
   if (users.length) throw new UsageError('--warn lists by filters; name no users', 'narrow it with the filters of roster list, e.g. --role student');
   if (opts.inactiveSince) throw new UsageError('--warn lists accounts by expiration date; it does not combine with --inactive-since');
   const [{ expiringSoonFilter }, { listUsers }, { parseDaysAhead }] = await Promise.all([import('../core/expiry'), import('../core/users'), import('../core/time')]);

@@ -1,8 +1,8 @@
 import type { CommandRegistry } from '../cli/registry';
-import { exitCodeFor, listenForStop } from '../cli/interrupt';
+import { Interrupted, listenForStop } from '../cli/interrupt';
 import { extname } from 'node:path';
 import { Option, type Command } from 'commander';
-import { withContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext } from '../cli/context';
 import { addFilterOptions, filterFromOptions, type FilterOptions } from '../cli/filters';
 import { line, write } from '../cli/io';
 import { forTerminal } from '../cli/terminal-text';
@@ -36,14 +36,15 @@ function defineExport(command: Command): void {
     .option('--delimiter <char>', 'CSV: the delimiter, ; (default) , | or tab')
     .option('--force', 'replace the output file if it exists');
   addFilterOptions(command, { anonymized: true });
-  command.action(async (file: string | undefined, opts: ExportOptions, cmd: Command) => {
+  command.hook('preAction', (_command, action) => {
     // To standard output, --json is the format of the users; another --format would contradict it.
-    const toStdout = file === undefined || file === '-';
-    if (toStdout && cmd.optsWithGlobals<{ json?: boolean }>().json && opts.format && opts.format !== 'json') {
-      throw new UsageError(`--json and --format ${opts.format} ask for two different outputs`, 'use one of them; with an output file, --json prints a summary of the export');
+    const file = action.args[0];
+    const { json, format } = action.optsWithGlobals<{ json?: boolean; format?: string }>();
+    if ((file === undefined || file === '-') && json && format && format !== 'json') {
+      throw new UsageError(`--json and --format ${format} ask for two different outputs`, 'use one of them; with an output file, --json prints a summary of the export');
     }
-    return withContext(cmd, (ctx) => runExport(ctx, file, opts));
   });
+  command.action(inContext((ctx, file: string | undefined, opts: ExportOptions) => runExport(ctx, file, opts)));
   examples(command, [
     'roster export users.csv',
     'roster export teachers.xml --role teacher --active',
@@ -101,11 +102,7 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
     progress.done();
     target?.abandon();
     const stoppedBy = stop.stoppedBy();
-    if (stoppedBy) {
-      process.stderr.write(`roster: interrupted: ${toStdout ? 'the output is incomplete' : `${file} was not written`}\n`);
-      process.exitCode = exitCodeFor(stoppedBy);
-      return;
-    }
+    if (stoppedBy) throw new Interrupted(stoppedBy, toStdout ? 'the output is incomplete' : `${file} was not written`);
     throw error;
   } finally {
     stop.release();

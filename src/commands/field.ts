@@ -1,6 +1,6 @@
-import { Option, type Command } from 'commander';
+import { Option } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext } from '../cli/context';
+import { inContext } from '../cli/context';
 import { line, paint } from '../cli/io';
 import { collectList, examples, requireAnOption } from '../cli/options';
 
@@ -13,8 +13,7 @@ export function register(commands: CommandRegistry): void {
       .addOption(new Option('--type <type>', 'value type').choices(['text', 'number', 'date', 'boolean', 'choice']).default('text'))
       .option('--label <label>', 'the label shown to people (default: the name)')
       .option('--choices <a,b,c>', 'the allowed values of a choice field', collectList)
-      .action(async (name: string, opts: { type: string; label?: string; choices?: string[] }, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, name: string, opts: { type: string; label?: string; choices?: string[] }) => {
           const { addField } = await import('../core/fields');
           const created = await addField(ctx, { name, type: opts.type, label: opts.label, choices: opts.choices });
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(created, null, 2));
@@ -26,8 +25,7 @@ export function register(commands: CommandRegistry): void {
     const list = field
       .command('list')
       .description('the extra profile fields and how many users have a value')
-      .action(async (_opts: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, _opts: unknown) => {
           const { listFields } = await import('../core/fields');
           const fields = await listFields(ctx);
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(fields, null, 2));
@@ -46,8 +44,7 @@ export function register(commands: CommandRegistry): void {
       .addOption(new Option('--type <type>', 'a new value type (every stored value must fit it)').choices(['text', 'number', 'date', 'boolean', 'choice']))
       .option('--choices <a,b,c>', 'the allowed values of a choice field (every value users hold must stay)', collectList)
       .hook('preAction', (_command, action) => requireAnOption(action.opts(), action))
-      .action(async (name: string, opts: { label?: string; type?: string; choices?: string[] }, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, name: string, opts: { label?: string; type?: string; choices?: string[] }) => {
           const [{ editField }, { describeChange }] = await Promise.all([import('../core/fields'), import('../cli/describe-change')]);
           const result = await editField(ctx, name, opts);
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));
@@ -62,8 +59,7 @@ export function register(commands: CommandRegistry): void {
       .command('remove <name>')
       .description('remove an extra field definition (and, with --force, its values)')
       .option('--force', 'remove it even when users have values')
-      .action(async (name: string, opts: { force?: boolean }, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, name: string, opts: { force?: boolean }) => {
           const { removeField } = await import('../core/fields');
           const result = await removeField(ctx, name, Boolean(opts.force));
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(result, null, 2));

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { exitCodeFor, listenForStop } from '../cli/interrupt';
-import { withContext, type CommandContext } from '../cli/context';
+import { Interrupted, listenForStop } from '../cli/interrupt';
+import { inContext, type CommandContext } from '../cli/context';
 import { line, paint, warn } from '../cli/io';
 import { escapeValue } from '../cli/terminal-text';
 import { collect, examples } from '../cli/options';
@@ -52,7 +52,7 @@ function defineImport(command: Command): void {
     .option('--dry-run', 'check and count everything, write nothing')
     .option('--report <file>', 'write the rejected rows to this CSV file (only if a row fails), with the reason, ready to fix and import again')
     .option('--force', 'replace an existing --report file')
-    .action(async (file: string, opts: ImportOptions, cmd: Command) => withContext(cmd, (ctx) => runImport(ctx, file, opts)));
+    .action(inContext((ctx, file: string, opts: ImportOptions) => runImport(ctx, file, opts)));
   examples(command, [
     'roster import students.csv --credentials new-passwords.csv',
     'roster import chamilo-export.xml --on-existing update --report rejected.csv',
@@ -248,13 +248,10 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
 
 function finish(s: ImportSummary, opts: ImportOptions, stoppedBy: NodeJS.Signals | undefined): void {
   if (s.interrupted) {
-    process.stderr.write(
-      s.atomic
-        ? 'roster: interrupted: nothing was imported (--atomic)\n'
-        : `roster: interrupted: the users counted above are committed; run the same command again to finish (users already imported are skipped)\n`,
+    throw new Interrupted(
+      stoppedBy ?? 'SIGINT',
+      s.atomic ? 'nothing was imported (--atomic)' : 'the users counted above are committed; run the same command again to finish (users already imported are skipped)',
     );
-    process.exitCode = exitCodeFor(stoppedBy ?? 'SIGINT');
-    return;
   }
   if (!s.failed) return;
   const hint = opts.report ? `fix the rows in ${opts.report} and import that file` : 'fix the rows and import again; --report <file> writes them out';

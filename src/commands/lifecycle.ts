@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext, type Outcome } from '../cli/context';
 import { line, warn } from '../cli/io';
 import { examples } from '../cli/options';
 import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
@@ -15,13 +14,13 @@ interface PurgeOptions extends BatchCliOptions {
 export function register(commands: CommandRegistry): void {
   commands.add('delete [users...]', 'soft-delete accounts: they leave list and search and cannot log in, but keep their data (restore brings them back)', (del) => {
     addSelectionOptions(del, { omit: ['deleted'] });
-    del.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runDelete(ctx, users, opts)));
+    del.action(inContext((ctx, users: string[], opts: BatchCliOptions) => runDelete(ctx, users, opts)));
     examples(del, ['roster delete bob --yes', 'roster delete --role student --registered-before 2020-01-01 --dry-run', 'roster list --deleted']);
   });
 
   commands.add('restore [users...]', 'bring soft-deleted accounts back as they were', (restore) => {
     addSelectionOptions(restore, { omit: ['deleted'] });
-    restore.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runRestore(ctx, users, opts)));
+    restore.action(inContext((ctx, users: string[], opts: BatchCliOptions) => runRestore(ctx, users, opts)));
     examples(restore, ['roster restore bob', 'roster restore --role teacher --yes']);
   });
 
@@ -30,13 +29,13 @@ export function register(commands: CommandRegistry): void {
       .option('--deleted-before <date|duration>', 'the accounts deleted before this date, or longer ago than 30d, 6w…')
       .option('--reassign-to <user>', 'hand their courses to this active account instead of the fallback user');
     addSelectionOptions(purge, { omit: ['deleted'] });
-    purge.action(async (users: string[], opts: PurgeOptions, cmd: Command) => withContext(cmd, (ctx) => runPurge(ctx, users, opts)));
+    purge.action(inContext((ctx, users: string[], opts: PurgeOptions) => runPurge(ctx, users, opts)));
     examples(purge, ['roster db backup /var/backups/roster-before-purge.db && roster purge bob --yes', 'roster purge --deleted-before 90d --reassign-to ada --yes', 'roster purge --deleted-before 2026-01-01 --dry-run']);
   });
 
   commands.add('anonymize [users...]', 'GDPR erasure: replace the personal data of accounts with neutral values, for good (enrolments and courses stay)', (anonymize) => {
     addSelectionOptions(anonymize);
-    anonymize.action(async (users: string[], opts: BatchCliOptions, cmd: Command) => withContext(cmd, (ctx) => runAnonymize(ctx, users, opts)));
+    anonymize.action(inContext((ctx, users: string[], opts: BatchCliOptions) => runAnonymize(ctx, users, opts)));
     examples(anonymize, ['roster anonymize bob', 'roster anonymize id:42 --yes --json']);
   });
 }
@@ -65,24 +64,24 @@ async function warnOwnedCourses(ctx: CommandContext, plan: BatchPlan, fate: stri
   warn(ctx.io, fate);
 }
 
-async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
+async function runDelete(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<Outcome> {
   const [{ planBatch, runBatch, withoutRefused }, { assertDeletable, deleteAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
   const plan = withoutRefused(await planBatch(ctx, await selectionFromCommand(ctx, users, opts)), assertDeletable);
   await warnOwnedCourses(ctx, plan, 'courses and coached sessions stay with them while deleted; a purge hands them to the fallback user (or to --reassign-to <user>)');
   await confirmBatch(ctx, plan, (who) => `Delete ${who} (roster restore undoes it)?`, { always: true, dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, deleteAction(ctx), { dryRun: true, atomic: opts.atomic }) });
   const result = await runBatch(ctx, plan, deleteAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
-  await renderBatch(ctx, result, { done: 'deleted', would: 'delete', unchanged: 'already deleted' });
+  return renderBatch(ctx, result, { done: 'deleted', would: 'delete', unchanged: 'already deleted' });
 }
 
-async function runRestore(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
+async function runRestore(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<Outcome> {
   const [{ planBatch, runBatch }, { restoreAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
   const plan = await planBatch(ctx, await deletedView(ctx, users, opts));
   await confirmBatch(ctx, plan, (who) => `Restore ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, restoreAction(), { dryRun: true, atomic: opts.atomic }) });
   const result = await runBatch(ctx, plan, restoreAction(), { dryRun: opts.dryRun, atomic: opts.atomic });
-  await renderBatch(ctx, result, { done: 'restored', would: 'restore', unchanged: 'not deleted' });
+  return renderBatch(ctx, result, { done: 'restored', would: 'restore', unchanged: 'not deleted' });
 }
 
-async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions): Promise<void> {
+async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions): Promise<Outcome> {
   const [{ planBatch, runBatch, withoutRefused }, { assertPurgeable, purgeAction, resolveCourseReceiver }, { parseDateOrAgo }, { suggestedSnapshot }] = await Promise.all([
     import('../core/batch'),
     import('../core/deletion'),
@@ -115,16 +114,17 @@ async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions
     sessionsHandedOver: sessionsHandedOver.get(u.id) ?? [],
     handedTo: receiver.id,
   }));
-  await renderBatch(ctx, result, { done: 'purged', would: 'purge' }, purged);
+  const outcome = await renderBatch(ctx, result, { done: 'purged', would: 'purge' }, purged);
   const courses = purged.reduce((n, p) => n + p.coursesHandedOver.length, 0);
   const sessions = purged.reduce((n, p) => n + p.sessionsHandedOver.length, 0);
   if (!ctx.json && (courses || sessions) && !result.rolledBack) {
     const what = [courses ? `${courses} course(s)` : '', sessions ? `the coaching of ${sessions} session(s)` : ''].filter(Boolean).join(' and ');
     line(ctx.io.stdout, `${result.dryRun ? 'would hand' : 'handed'} ${what} to ${receiver.username} (id:${receiver.id})`);
   }
+  return outcome;
 }
 
-async function runAnonymize(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<void> {
+async function runAnonymize(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<Outcome> {
   const [{ planBatch, runBatch, withoutRefused }, { anonymizeAction, anonymizeUsers, assertAnonymizable }] = await Promise.all([import('../core/batch'), import('../core/anonymize')]);
   const plan = withoutRefused(await planBatch(ctx, await selectionFromCommand(ctx, users, opts)), assertAnonymizable);
   await confirmBatch(ctx, plan, (who) => `Anonymize ${who} for good (names, username, email, official code, phone, picture, extra fields and password are erased; this cannot be undone)?`, {
@@ -133,7 +133,8 @@ async function runAnonymize(ctx: CommandContext, users: string[], opts: BatchCli
     wouldChange: () => runBatch(ctx, plan, anonymizeAction(ctx), { dryRun: true, atomic: opts.atomic }),
   });
   const result = await anonymizeUsers(ctx, plan, { dryRun: opts.dryRun, atomic: opts.atomic });
-  await renderBatch(ctx, result, { done: 'anonymized', would: 'anonymize', unchanged: 'already anonymized' });
+  const outcome = await renderBatch(ctx, result, { done: 'anonymized', would: 'anonymize', unchanged: 'already anonymized' });
   if (result.leftover) warn(ctx.io, result.leftover);
+  return outcome;
 }
 

@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext } from '../cli/context';
+import { inContext } from '../cli/context';
 import { addFilterOptions, addOrderOptions, filterFromOptions } from '../cli/filters';
 import { examples } from '../cli/options';
 import { addListOutputOptions, renderSelection, type ListOptions } from '../cli/user-list';
@@ -10,8 +9,7 @@ export function register(commands: CommandRegistry): void {
     addFilterOptions(command, { anonymized: true });
     addOrderOptions(command);
     addListOutputOptions(command);
-    command.action(async (opts: ListOptions, cmd: Command) =>
-      withContext(cmd, async (ctx) => renderSelection(ctx, await filterFromOptions(opts, ctx.now()), opts)),
+    command.action(inContext(async (ctx, opts: ListOptions) => renderSelection(ctx, await filterFromOptions(opts, ctx.now()), opts)),
     );
     examples(command, [
       'roster list --role teacher --active',

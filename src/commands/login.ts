@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext } from '../cli/context';
 import { line, readStdin, showingSecret } from '../cli/io';
 import { examples } from '../cli/options';
 import { UsageError } from '../shared/errors';
@@ -30,7 +29,7 @@ export function register(commands: CommandRegistry): void {
   The token is 256 random bits, stored only as its SHA-256, valid once. Refused (exit 4)
   for deleted, anonymized, inactive or expired accounts, the fallback user and admins.`,
     );
-    loginAs.action(async (user: string, opts: LoginAsOptions, cmd: Command) => withContext(cmd, (ctx) => runLoginAs(ctx, user, opts)));
+    loginAs.action(inContext((ctx, user: string, opts: LoginAsOptions) => runLoginAs(ctx, user, opts)));
     examples(loginAs, ['roster login-as bob --reason "ticket 4711: cannot see the course"', 'roster login-as bob --reason "support call" --ttl 5m --json']);
   });
 
@@ -44,7 +43,7 @@ export function register(commands: CommandRegistry): void {
   5 unknown user or wrong secret (one message for both); 4 the secret is right but the account
   is deleted, inactive, expired or anonymized.`,
     );
-    auth.action(async (user: string, opts: AuthOptions, cmd: Command) => withContext(cmd, (ctx) => runAuth(ctx, user, opts)));
+    auth.action(inContext((ctx, user: string, opts: AuthOptions) => runAuth(ctx, user, opts)));
     examples(auth, ["printf '%s\\n' \"$PASS\" | roster auth bob", 'roster auth bob --token "$TOKEN"']);
   });
 }

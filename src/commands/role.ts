@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext } from '../cli/context';
+import { inContext } from '../cli/context';
 import { line } from '../cli/io';
 import { examples } from '../cli/options';
 
@@ -10,8 +9,7 @@ export function register(commands: CommandRegistry): void {
     const list = role
       .command('list')
       .description('each role and how many users hold it')
-      .action(async (_opts: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, _opts: unknown) => {
           const { roleCounts } = await import('../core/role-stats');
           const counts = await roleCounts(ctx);
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(counts, null, 2));

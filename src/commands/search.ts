@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext } from '../cli/context';
+import { inContext } from '../cli/context';
 import { addFilterOptions, addOrderOptions, filterFromOptions } from '../cli/filters';
 import { examples } from '../cli/options';
 import { UsageError } from '../shared/errors';
@@ -25,8 +24,7 @@ export function register(commands: CommandRegistry): void {
     addFilterOptions(command, { anonymized: true });
     addOrderOptions(command);
     addListOutputOptions(command);
-    command.action(async (keyword: string | undefined, opts: SearchOptions, cmd: Command) =>
-      withContext(cmd, async (ctx) => {
+    command.action(inContext(async (ctx, keyword: string | undefined, opts: SearchOptions) => {
         const text = { keyword, firstname: opts.firstname, lastname: opts.lastname, username: opts.username, email: opts.email, officialCode: opts.officialCode };
         if (!Object.values(text).some((v) => v?.trim())) {
           throw new UsageError('search needs a keyword or one of --firstname, --lastname, --username, --email, --official-code', 'to see everyone, use roster list');

@@ -1,7 +1,6 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { confirmOrStop } from '../cli/confirm';
-import { withContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
 import { collect, examples, excludeEachOther, requireAnOption } from '../cli/options';
 import { printTable } from '../cli/render-records';
@@ -33,8 +32,7 @@ export function register(commands: CommandRegistry): void {
       .requiredOption('--end <date>', 'last day (YYYY-MM-DD)')
       .option('--coach <user>', 'the user who coaches the session')
       .option('--course <code>', 'a course of the session (repeatable)', collect)
-      .action(async (name: string, opts: AddOptions, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, name: string, opts: AddOptions) => {
           const { addSession } = await import('../core/sessions');
           const created = await addSession(ctx, { name, start: opts.start, end: opts.end, coach: opts.coach, courses: opts.course });
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(created, null, 2));
@@ -48,8 +46,7 @@ export function register(commands: CommandRegistry): void {
       .description('the training sessions, with their courses and how many users each has')
       .option('--search <text>', 'name contains this text (any case, any accents)')
       .option('--course <code>', 'the sessions that hold this course')
-      .action(async (opts: { search?: string; course?: string }, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, opts: { search?: string; course?: string }) => {
           const { listSessions } = await import('../core/sessions');
           const sessions = await listSessions(ctx, { search: opts.search, course: opts.course });
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(sessions, null, 2));
@@ -66,8 +63,7 @@ export function register(commands: CommandRegistry): void {
     const show = session
       .command('show <name>')
       .description('a training session: period, coach, courses, number of users')
-      .action(async (name: string, _opts: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, name: string, _opts: unknown) => {
           const { getSession } = await import('../core/sessions');
           const details = await getSession(ctx, name);
           if (ctx.json) return line(ctx.io.stdout, JSON.stringify(details, null, 2));
@@ -85,8 +81,7 @@ export function register(commands: CommandRegistry): void {
       .option('--coach <user>', 'a new coach')
       .option('--no-coach', 'remove the coach')
       .hook('preAction', (_command, action) => requireAnOption(action.opts(), action))
-      .action(async (name: string, opts: EditOptions, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, name: string, opts: EditOptions) => {
           const { editSession } = await import('../core/sessions');
           const coach = opts.coach === false ? null : opts.coach;
           const result = await editSession(ctx, name, { name: opts.name, start: opts.start, end: opts.end, coach });
@@ -103,14 +98,13 @@ export function register(commands: CommandRegistry): void {
       .command('delete <name>')
       .description('delete a session (asks first; refuses while users are enrolled unless --force); its courses stay')
       .option('--force', 'delete it with its enrolments')
-      .action(async (name: string, opts: { force?: boolean }, cmd: Command) => withContext(cmd, (ctx) => runDelete(ctx, name, Boolean(opts.force))));
+      .action(inContext((ctx, name: string, opts: { force?: boolean }) => runDelete(ctx, name, Boolean(opts.force))));
     examples(remove, ['roster session delete "Spring 2026"', 'roster session delete "Spring 2026" --force --yes']);
 
     const addCourse = session
       .command('add-course <name> <codes...>')
       .description('add courses to a session')
-      .action(async (name: string, courses: string[], _opts: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, name: string, courses: string[], _opts: unknown) => {
           const { addSessionCourses } = await import('../core/sessions');
           renderCourses(ctx, await addSessionCourses(ctx, name, courses), 'added', 'already in the session');
         }),
@@ -120,8 +114,7 @@ export function register(commands: CommandRegistry): void {
     const removeCourse = session
       .command('remove-course <name> <codes...>')
       .description('remove courses from a session (the courses and their enrolments stay)')
-      .action(async (name: string, courses: string[], _opts: unknown, cmd: Command) =>
-        withContext(cmd, async (ctx) => {
+      .action(inContext(async (ctx, name: string, courses: string[], _opts: unknown) => {
           const { removeSessionCourses } = await import('../core/sessions');
           renderCourses(ctx, await removeSessionCourses(ctx, name, courses), 'removed', 'not in the session');
         }),

@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
-import { withContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext } from '../cli/context';
 import { line, paint } from '../cli/io';
 import { examples } from '../cli/options';
 import { escapeValue } from '../cli/terminal-text';
@@ -9,7 +8,7 @@ import type { UserDetails } from '../core/user-details';
 export function register(commands: CommandRegistry): void {
   commands.add('show <user>', 'every detail of a user: roles, extra fields, courses and sessions', (command) => {
     command
-      .action(async (user: string, _opts: unknown, cmd: Command) => withContext(cmd, (ctx) => runShow(ctx, user)));
+      .action(inContext((ctx, user: string, _opts: unknown) => runShow(ctx, user)));
     examples(command, ['roster show ada', 'roster show id:42 --json']);
   });
 }

@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { checkPostgresUrl, isDatabaseUrl, isPostgresUrl, redactUrl, refuseDatabaseUrl } from './reference';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
 import { isRosterError, NotFoundError, UsageError } from '../shared/errors';
+import { pauseSync } from '../shared/pause';
 import { unusableDatabase } from './unusable-database';
 import { foldedKey } from '../shared/folding';
 import type { Database } from './schema';
@@ -100,6 +101,8 @@ class RosterSqliteDialect extends SqliteDialect {
 export interface OpenOptions {
   /** Apply pending migrations (default). `db status` opens without. */
   migrate?: boolean;
+  /** Told, before it starts, of work the opening does once and that takes a while (a VACUUM after an upgrade). */
+  notify?: (message: string) => void;
 }
 
 /**
@@ -136,7 +139,7 @@ export async function openSqlite(file: string, options: OpenOptions = {}): Promi
   if (options.migrate !== false && currentSchemaVersion(raw) !== latestSchemaVersion()) {
     try {
       const { applied } = await migrateToLatest(db);
-      if (!created && applied.includes(SECURE_ERASE_MIGRATION)) clearOldFreePages(raw);
+      if (!created && applied.includes(SECURE_ERASE_MIGRATION)) clearOldFreePages(raw, options.notify);
     } catch (error) {
       await db.close();
       throw error;
@@ -240,7 +243,7 @@ function switchToWal(raw: BetterSqlite3.Database, timeoutMs: number): void {
       const busy = String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
       if (!busy || Date.now() >= deadline) throw error;
       // A synchronous pause: the open path is synchronous, and nothing else runs meanwhile.
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+      pauseSync(25);
     }
   }
 }
@@ -309,10 +312,10 @@ const SECURE_ERASE_MIGRATION = '0005_secure_erase';
  * FAST), so deleted users' data could remain on the free list. Once, when
  * such a database is upgraded, VACUUM rewrites the file without them.
  */
-function clearOldFreePages(raw: BetterSqlite3.Database): void {
+function clearOldFreePages(raw: BetterSqlite3.Database, notify: OpenOptions['notify']): void {
   const free = raw.pragma('freelist_count', { simple: true }) as number;
   if (free === 0) return;
-  process.stderr.write(`roster: clearing ${free} free page(s) of earlier deletions from the database file (once, after the upgrade)\n`);
+  notify?.(`clearing ${free} free page(s) of earlier deletions from the database file (once, after the upgrade)`);
   raw.exec('VACUUM');
   raw.pragma('wal_checkpoint(TRUNCATE)');
 }

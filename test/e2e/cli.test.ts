@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { BIN, ROOT, Sandbox } from './helpers';
 import { auditRows, seedUsers } from './seed';
@@ -148,6 +148,27 @@ describe('the command line', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise((resolve) => child.on('close', resolve));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('waits for the reader of a full pipe that was left non-blocking, and loses nothing (EAGAIN)', () => {
+    const expected = sandbox.run(['help', 'edit']);
+    expect(expected.stdout.length).toBeGreaterThan(4096);
+    // A 4 KB pipe, non-blocking on roster's side, read only once roster has filled it.
+    const script = [
+      'import fcntl, os, subprocess, sys, time',
+      'r, w = os.pipe()',
+      'fcntl.fcntl(w, 1031, 4096)',
+      'fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)',
+      'child = subprocess.Popen(sys.argv[1:], stdout=w)',
+      'os.close(w)',
+      'time.sleep(0.5)',
+      'data = b""',
+      'while chunk := os.read(r, 65536): data += chunk',
+      'sys.stdout.buffer.write(data)',
+      'sys.exit(child.wait())',
+    ].join('\n');
+    const result = spawnSync('python3', ['-c', script, process.execPath, BIN, 'help', 'edit'], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db }, encoding: 'utf8' });
+    expect({ code: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: expected.stdout, stderr: '' });
   });
 
   // A secret shown inside the transaction that stores it: with nobody reading, it was not stored, and
