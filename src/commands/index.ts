@@ -1,5 +1,7 @@
 import type { CommandRegistry } from '../cli/registry';
-import * as activation from './activation';
+import * as activate from './activate';
+import * as auth from './auth';
+import * as deactivate from './deactivate';
 import * as add from './add';
 import * as audit from './audit';
 import * as config from './config';
@@ -9,11 +11,15 @@ import * as edit from './edit';
 import * as enroll from './enroll';
 import * as expire from './expire';
 import * as field from './field';
-import * as lifecycle from './lifecycle';
+import * as anonymize from './anonymize';
+import * as deleteCommand from './delete';
+import * as purge from './purge';
+import * as restore from './restore';
 import * as exportCommand from './export';
 import * as importCommand from './import';
 import * as list from './list';
-import * as login from './login';
+import * as loginAs from './login-as';
+import * as unenroll from './unenroll';
 import * as role from './role';
 import * as search from './search';
 import * as session from './session';
@@ -26,13 +32,19 @@ export const COMMANDS: ((commands: CommandRegistry) => void)[] = [
   show.register,
   add.register,
   edit.register,
-  activation.register,
+  activate.register,
+  deactivate.register,
   expire.register,
-  lifecycle.register,
-  login.register,
+  deleteCommand.register,
+  restore.register,
+  purge.register,
+  anonymize.register,
+  loginAs.register,
+  auth.register,
   course.register,
   session.register,
   enroll.register,
+  unenroll.register,
   importCommand.register,
   exportCommand.register,
   role.register,

@@ -1,18 +1,13 @@
 import type { CommandRegistry } from '../cli/registry';
 import { inContext, type CommandContext } from '../cli/context';
-import { line, readStdin, showingSecret } from '../cli/io';
+import { line, showingSecret } from '../cli/io';
 import { examples } from '../cli/options';
-import { UsageError } from '../shared/errors';
 import type { IssuedToken } from '../core/login';
 
-interface LoginAsOptions {
+export interface LoginAsOptions {
   reason: string;
   ttl: string;
   dryRun?: boolean;
-}
-
-interface AuthOptions {
-  token?: string;
 }
 
 export function register(commands: CommandRegistry): void {
@@ -32,23 +27,9 @@ export function register(commands: CommandRegistry): void {
     loginAs.action(inContext((ctx, user: string, opts: LoginAsOptions) => runLoginAs(ctx, user, opts)));
     examples(loginAs, ['roster login-as bob --reason "ticket 4711: cannot see the course"', 'roster login-as bob --reason "support call" --ttl 5m --json']);
   });
-
-  commands.add('auth <user>', 'check a password (first line of stdin) or a login-as token; record the login', (auth) => {
-    auth
-      .option('--token <token>', 'a token from roster login-as instead of a password (- reads it from stdin); it is consumed');
-    auth.addHelpText(
-      'after',
-      `
-  Exit codes: 0 the secret is right and the account may log in (its last login is recorded);
-  5 unknown user or wrong secret (one message for both); 4 the secret is right but the account
-  is deleted, inactive, expired or anonymized.`,
-    );
-    auth.action(inContext((ctx, user: string, opts: AuthOptions) => runAuth(ctx, user, opts)));
-    examples(auth, ["printf '%s\\n' \"$PASS\" | roster auth bob", 'roster auth bob --token "$TOKEN"']);
-  });
 }
 
-async function runLoginAs(ctx: CommandContext, ref: string, opts: LoginAsOptions): Promise<void> {
+export async function runLoginAs(ctx: CommandContext, ref: string, opts: LoginAsOptions): Promise<void> {
   const [{ issueLoginToken }, { parseDuration }] = await Promise.all([import('../core/login'), import('../core/time')]);
   const options = { reason: opts.reason, ttlMs: parseDuration(opts.ttl, '--ttl'), dryRun: opts.dryRun };
   const show = (issued: IssuedToken) => renderToken(ctx, issued);
@@ -69,30 +50,4 @@ function renderToken(ctx: CommandContext, issued: IssuedToken): void {
   // The token first: the note on stderr would be untrue if it could not be written.
   line(ctx.io.stdout, issued.url ?? issued.token!);
   line(ctx.io.stderr, `one-time login token for ${who}, valid until ${issued.expiresAt}; recorded in the audit log`);
-}
-
-async function runAuth(ctx: CommandContext, ref: string, opts: AuthOptions): Promise<void> {
-  const { authenticate } = await import('../core/login');
-  let secret: { kind: 'password'; password: string } | { kind: 'token'; token: string };
-  if (opts.token !== undefined) {
-    const token = opts.token === '-' ? firstLine(await readStdin(ctx.io)) : opts.token;
-    if (!token) throw new UsageError('--token: no token given');
-    secret = { kind: 'token', token };
-  } else {
-    const password = ctx.io.interactive ? await askPassword(ref) : firstLine(await readStdin(ctx.io));
-    if (!password) throw new UsageError('roster auth reads the password from the first line of standard input, which was empty', "printf '%s\\n' \"$PASS\" | roster auth <user>, or --token <token>");
-    secret = { kind: 'password', password };
-  }
-  const result = await authenticate(ctx, ref, secret);
-  if (ctx.json) line(ctx.io.stdout, JSON.stringify(result, null, 2));
-  else line(ctx.io.stdout, `authenticated ${result.username} (id:${result.id})`);
-}
-
-function firstLine(text: string): string {
-  return text.split(/\r?\n/)[0] ?? '';
-}
-
-async function askPassword(ref: string): Promise<string> {
-  const { password } = await import('@inquirer/prompts');
-  return password({ message: `Password for ${ref}:`, mask: '*' });
 }

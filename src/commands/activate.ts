@@ -3,7 +3,7 @@ import { inContext, type CommandContext, type Outcome } from '../cli/context';
 import { examples } from '../cli/options';
 import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, type BatchCliOptions } from '../cli/selection';
 
-interface ActivateOptions extends BatchCliOptions {
+export interface ActivateOptions extends BatchCliOptions {
   expires?: string;
 }
 
@@ -15,15 +15,9 @@ export function register(commands: CommandRegistry): void {
     activate.action(inContext((ctx, users: string[], opts: ActivateOptions) => runActivate(ctx, users, opts)));
     examples(activate, ['roster activate ada', 'roster activate ada --expires 2027-06-30', 'roster activate --inactive --role teacher --yes']);
   });
-
-  commands.add('deactivate [users...]', 'disable accounts; their data stays (several users, - for stdin, or the filters of list)', (deactivate) => {
-    addSelectionOptions(deactivate, { omit: ['inactive', 'deleted'] });
-    deactivate.action(inContext((ctx, users: string[], opts: BatchCliOptions) => runDeactivate(ctx, users, opts)));
-    examples(deactivate, ['roster deactivate ada bob', 'roster list --role student --last-login-before 365d --format ids | roster deactivate - --yes', 'roster deactivate --role student --inactive-since 180d --dry-run']);
-  });
 }
 
-async function runActivate(ctx: CommandContext, users: string[], opts: ActivateOptions): Promise<Outcome> {
+export async function runActivate(ctx: CommandContext, users: string[], opts: ActivateOptions): Promise<Outcome> {
   const [{ planBatch, runBatch }, { activateAction }, { parseExpiry, resolveRelativeExpiry }] = await Promise.all([import('../core/batch'), import('../core/activation'), import('../core/time')]);
   const expiresAt = opts.expires === undefined ? undefined : opts.expires.trim().toLowerCase() === 'never' ? null : parseExpiry(resolveRelativeExpiry(opts.expires, '--expires', ctx.now()), '--expires');
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
@@ -31,12 +25,4 @@ async function runActivate(ctx: CommandContext, users: string[], opts: ActivateO
   await confirmBatch(ctx, plan, (who) => `Activate ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true, atomic: opts.atomic }) });
   const result = await runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
   return renderBatch(ctx, result, { done: 'activated', would: 'activate' });
-}
-
-async function runDeactivate(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<Outcome> {
-  const [{ planBatch, runBatch }, { deactivateAction }] = await Promise.all([import('../core/batch'), import('../core/activation')]);
-  const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
-  await confirmBatch(ctx, plan, (who) => `Deactivate ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, deactivateAction(ctx), { dryRun: true, atomic: opts.atomic }) });
-  const result = await runBatch(ctx, plan, deactivateAction(ctx), { dryRun: opts.dryRun, atomic: opts.atomic });
-  return renderBatch(ctx, result, { done: 'deactivated', would: 'deactivate' });
 }
