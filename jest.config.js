@@ -10,7 +10,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
-  transform: { '^.+\\.ts$': 'ts-jest' },
+  // The tests run as CommonJS, as the bundle does; tsconfig.json's ESM settings are for the typecheck.
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node10', verbatimModuleSyntax: false } }] },
   // End-to-end tests spawn the CLI; two workers match the two cores.
   maxWorkers: 2,
   testTimeout: 30000,

@@ -43,9 +43,23 @@ export async function enrollBench(): Promise<void> {
       byFilter.ours = Math.min(byFilter.ours, cliEnroll(env, `OF${run}`, ['--field', 'cohort=2026'], '', POPULATION / COHORTS));
     }
     const n = refs.length;
-    rateFigure('enroll 100,000 users named on stdin into a course', n / (byRef.ours / 1000), n / (byRef.raw / 1000), 'users/s', 0.5, `best of ${RUNS}; roster ${byRef.ours.toFixed(0)} ms incl. process start, raw ${byRef.raw.toFixed(0)} ms`);
+    rateFigure(
+      'enroll 100,000 users named on stdin into a course',
+      n / (byRef.ours / 1000),
+      n / (byRef.raw / 1000),
+      'users/s',
+      0.5,
+      `best of ${RUNS}; roster ${byRef.ours.toFixed(0)} ms incl. process start, raw ${byRef.raw.toFixed(0)} ms`,
+    );
     const m = POPULATION / COHORTS;
-    rateFigure('enroll by a filter selection over 1,000,000 users (100,000 match)', m / (byFilter.ours / 1000), m / (byFilter.raw / 1000), 'users/s', 0.5, `best of ${RUNS}; roster ${byFilter.ours.toFixed(0)} ms incl. process start, raw ${byFilter.raw.toFixed(0)} ms`);
+    rateFigure(
+      'enroll by a filter selection over 1,000,000 users (100,000 match)',
+      m / (byFilter.ours / 1000),
+      m / (byFilter.raw / 1000),
+      'users/s',
+      0.5,
+      `best of ${RUNS}; roster ${byFilter.ours.toFixed(0)} ms incl. process start, raw ${byFilter.raw.toFixed(0)} ms`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -81,7 +95,11 @@ interface RawTarget {
 
 /** The raw statements of one enrolment: insert it, and audit it when it is new. */
 function rawEnroller(db: Database.Database, code: string) {
-  db.prepare(`INSERT INTO course (code, code_key, title, language, created_at) VALUES (?, ?, 'Bench', 'en', ?)`).run(code, code.toLowerCase(), new Date().toISOString());
+  db.prepare(`INSERT INTO course (code, code_key, title, language, created_at) VALUES (?, ?, 'Bench', 'en', ?)`).run(
+    code,
+    code.toLowerCase(),
+    new Date().toISOString(),
+  );
   const courseId = (db.prepare('SELECT id FROM course WHERE code_key = ?').get(code.toLowerCase()) as { id: number }).id;
   const insert = db.prepare(`INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, 'student', ?) ON CONFLICT DO NOTHING`);
   const auditRow = db.prepare(`INSERT INTO audit_log (at, actor, action, user_id, details) VALUES (?, 'bench', 'course.enroll', ?, ?)`);

@@ -26,7 +26,9 @@ async function buildDatabase(file: string): Promise<void> {
   const courses = Array.from({ length: 10 }, (_, i) => `C${i}`);
   const insertCourse = raw.prepare("INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, 'en', NULL, ?)");
   courses.forEach((code) => insertCourse.run(code, code.toLowerCase(), `Course ${code}`, at));
-  raw.prepare("INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES ('Autumn', 'autumn', '2026-09-01', '2026-12-20', ?)").run(at);
+  raw
+    .prepare("INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES ('Autumn', 'autumn', '2026-09-01', '2026-12-20', ?)")
+    .run(at);
   const user = raw.prepare(
     `INSERT INTO user (username, username_key, email, email_key, firstname, lastname, password_hash, official_code, phone,
        language, auth_source, active, registered_at, created_by) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, 'fr', 'platform', 1, ?, 'bench')`,
@@ -38,7 +40,17 @@ async function buildDatabase(file: string): Promise<void> {
   raw.transaction(() => {
     for (let i = 0; i < USERS; i++) {
       const name = `user${i}`;
-      const id = user.run(name, name, `${name}@example.org`, `${name}@example.org`, `Prénom${i}`, `Nom${i}`, `OC${i}`, i % 7 ? null : `+33 6 ${i}`, at).lastInsertRowid;
+      const id = user.run(
+        name,
+        name,
+        `${name}@example.org`,
+        `${name}@example.org`,
+        `Prénom${i}`,
+        `Nom${i}`,
+        `OC${i}`,
+        i % 7 ? null : `+33 6 ${i}`,
+        at,
+      ).lastInsertRowid;
       role.run(id, i % 50 ? 'student' : 'teacher');
       if (i % 3 === 0) extra.run(id, String(2020 + (i % 7)));
       if (i % 2 === 0) course.run((i % 10) + 1, id, at);
@@ -83,7 +95,10 @@ export async function exportBench(): Promise<void> {
   let ours = { ms: Infinity, mb: 0 };
   for (let round = 0; round < 2; round++) {
     const start = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, ['-r', peakReporter(), rawScript, file, path.join(dir, 'raw.csv')], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    const result = spawnSync(process.execPath, ['-r', peakReporter(), rawScript, file, path.join(dir, 'raw.csv')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     if (result.status !== 0) throw new Error(`raw export failed: ${result.stderr}`);
     rawMs = Math.min(rawMs, Number(process.hrtime.bigint() - start) / 1e6);
     rawMb = Math.max(rawMb, Number(/PEAK_RSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? NaN) / 1024);

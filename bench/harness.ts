@@ -114,7 +114,13 @@ export function peakMemoryMb(args: string[], env: NodeJS.ProcessEnv): { ms: numb
  */
 export function peakMemoryOfNode(nodeArgs: string[], env: NodeJS.ProcessEnv): { ms: number; mb: number } {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, ['--require', peakReporter(), ...nodeArgs], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 20 });
+  const result = spawnSync(process.execPath, ['--require', peakReporter(), ...nodeArgs], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`node ${nodeArgs.slice(0, 3).join(' ')}… failed: ${result.stderr}`);
   const match = /PEAK_RSS_KB=(\d+)/.exec(result.stderr);

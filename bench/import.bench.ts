@@ -63,18 +63,33 @@ async function rawInsert(file: string, count: number): Promise<number> {
   const trigger = raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'user_search_insert'").pluck().get() as string;
   const columns = (raw.prepare("SELECT name FROM pragma_table_info('user_search')").pluck().all() as string[]).join(', ');
   const start = process.hrtime.bigint();
-  raw.transaction(() => {
-    raw.exec('DROP TRIGGER user_search_insert');
-    const at = new Date().toISOString();
-    for (let i = 0; i < count; i++) {
-      const u = user(i);
-      const id = insert.run(u.username, u.username, u.email, u.email, u.firstname, u.lastname, u.firstname.toLowerCase(), u.lastname.toLowerCase(), u.username, u.email, HASH, u.officialCode, at)
-        .lastInsertRowid;
-      role.run(id, 'student');
-    }
-    raw.exec(`INSERT INTO user_search (rowid, ${columns}) SELECT id, ${columns} FROM user`);
-    raw.exec(trigger);
-  }).immediate();
+  raw
+    .transaction(() => {
+      raw.exec('DROP TRIGGER user_search_insert');
+      const at = new Date().toISOString();
+      for (let i = 0; i < count; i++) {
+        const u = user(i);
+        const id = insert.run(
+          u.username,
+          u.username,
+          u.email,
+          u.email,
+          u.firstname,
+          u.lastname,
+          u.firstname.toLowerCase(),
+          u.lastname.toLowerCase(),
+          u.username,
+          u.email,
+          HASH,
+          u.officialCode,
+          at,
+        ).lastInsertRowid;
+        role.run(id, 'student');
+      }
+      raw.exec(`INSERT INTO user_search (rowid, ${columns}) SELECT id, ${columns} FROM user`);
+      raw.exec(trigger);
+    })
+    .immediate();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   raw.close();
   return ms;
@@ -90,15 +105,19 @@ function bareTwoKeyInsert(file: string, count: number): number {
   raw.pragma('synchronous = NORMAL');
   raw.exec(`CREATE TABLE bare (id INTEGER PRIMARY KEY, username TEXT, username_key TEXT NOT NULL UNIQUE, email TEXT, email_key TEXT UNIQUE,
     firstname TEXT, lastname TEXT, password_hash TEXT, official_code TEXT, registered_at TEXT)`);
-  const insert = raw.prepare('INSERT INTO bare (username, username_key, email, email_key, firstname, lastname, password_hash, official_code, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insert = raw.prepare(
+    'INSERT INTO bare (username, username_key, email, email_key, firstname, lastname, password_hash, official_code, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   const start = process.hrtime.bigint();
-  raw.transaction(() => {
-    const at = new Date().toISOString();
-    for (let i = 0; i < count; i++) {
-      const u = user(i);
-      insert.run(u.username, u.username, u.email, u.email, u.firstname, u.lastname, HASH, u.officialCode, at);
-    }
-  }).immediate();
+  raw
+    .transaction(() => {
+      const at = new Date().toISOString();
+      for (let i = 0; i < count; i++) {
+        const u = user(i);
+        insert.run(u.username, u.username, u.email, u.email, u.firstname, u.lastname, HASH, u.officialCode, at);
+      }
+    })
+    .immediate();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   raw.close();
   return ms;
@@ -116,14 +135,51 @@ export function writePrehashedCsv(file: string, count: number): void {
 
 /** The rows of writePrehashedCsv as PostgreSQL's COPY reads them (CSV), every key column filled as roster fills it. */
 export function writeCopyRows(file: string, count: number): { columns: string[] } {
-  const columns = ['username', 'username_key', 'email', 'email_key', 'firstname', 'lastname', 'firstname_key', 'lastname_key', 'username_fold_key', 'email_fold_key',
-    'password_hash', 'official_code', 'language', 'auth_source', 'active', 'registered_at', 'created_by'];
+  const columns = [
+    'username',
+    'username_key',
+    'email',
+    'email_key',
+    'firstname',
+    'lastname',
+    'firstname_key',
+    'lastname_key',
+    'username_fold_key',
+    'email_fold_key',
+    'password_hash',
+    'official_code',
+    'language',
+    'auth_source',
+    'active',
+    'registered_at',
+    'created_by',
+  ];
   const at = new Date().toISOString();
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     const u = user(i);
     // ASCII names: the folded keys are the lower-cased text.
-    lines.push([u.username, u.username, u.email, u.email, u.firstname, u.lastname, u.firstname.toLowerCase(), u.lastname.toLowerCase(), u.username, u.email, HASH, u.officialCode, 'en', 'platform', 1, at, 'bench'].join(','));
+    lines.push(
+      [
+        u.username,
+        u.username,
+        u.email,
+        u.email,
+        u.firstname,
+        u.lastname,
+        u.firstname.toLowerCase(),
+        u.lastname.toLowerCase(),
+        u.username,
+        u.email,
+        HASH,
+        u.officialCode,
+        'en',
+        'platform',
+        1,
+        at,
+        'bench',
+      ].join(','),
+    );
   }
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
   return { columns };

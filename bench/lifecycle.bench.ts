@@ -47,7 +47,14 @@ export async function lifecycleBench(): Promise<void> {
   const raw = DUE / (median(rawTimes) / 1000);
   // Goal: within 3× of the floor. roster pays for a process start, a count, a savepoint per
   // account (a refusal undoes only that account) and a JSON audit row each.
-  rateFigure(`expire ${DUE.toLocaleString('en')} of ${USERS.toLocaleString('en')} accounts`, ours, raw, 'accounts/s', 0.33, 'whole process, savepoint and audit row per account');
+  rateFigure(
+    `expire ${DUE.toLocaleString('en')} of ${USERS.toLocaleString('en')} accounts`,
+    ours,
+    raw,
+    'accounts/s',
+    0.33,
+    'whole process, savepoint and audit row per account',
+  );
 
   // The cron case: nothing due. roster expire against a bare node process running the same query.
   const noop = medianCommandMs(process.execPath, [BIN, 'expire', '--quiet'], env, 9);
@@ -55,7 +62,9 @@ export async function lifecycleBench(): Promise<void> {
   timeFigure('expire with nothing due (cron every minute)', noop, bare, 3, 'process start included');
 
   // Anonymizing one account in the big database: secure erasure (index, freed pages, log) against a plain update.
-  const targets = new Database(file, { readonly: true }).prepare("SELECT username FROM user WHERE is_system = 0 ORDER BY id LIMIT 20").all() as { username: string }[];
+  const targets = new Database(file, { readonly: true }).prepare('SELECT username FROM user WHERE is_system = 0 ORDER BY id LIMIT 20').all() as {
+    username: string;
+  }[];
   const anonymize: number[] = [];
   for (const t of targets.slice(0, 5)) anonymize.push(roster(['anonymize', t.username, '--yes']));
   const plain: number[] = [];
@@ -76,7 +85,8 @@ function median(values: number[]): number {
 
 function seed(file: string): void {
   const db = new Database(file);
-  const insert = db.prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, password_hash, language, active, expires_at, registered_at)
+  const insert =
+    db.prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, password_hash, language, active, expires_at, registered_at)
     VALUES (?, ?, ?, ?, ?, ?, NULL, 'en', 1, ?, '2026-01-01T00:00:00.000Z')`);
   const role = db.prepare("INSERT INTO user_role (user_id, role) VALUES (?, 'student')");
   db.transaction(() => {

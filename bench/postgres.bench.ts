@@ -71,7 +71,10 @@ async function rawDeactivation(url: string, from: string, to: string): Promise<n
     await client.query('BEGIN');
     const ids = `SELECT id FROM "user" WHERE registered_at >= $1 AND registered_at < $2 AND active = 1 AND deleted_at IS NULL AND is_system = 0`;
     await client.query(`UPDATE "user" SET active = 0 WHERE id IN (${ids})`, [from, to]);
-    await client.query(`DELETE FROM login_token WHERE used_at IS NULL AND user_id IN (SELECT id FROM "user" WHERE registered_at >= $1 AND registered_at < $2)`, [from, to]);
+    await client.query(
+      `DELETE FROM login_token WHERE used_at IS NULL AND user_id IN (SELECT id FROM "user" WHERE registered_at >= $1 AND registered_at < $2)`,
+      [from, to],
+    );
     await client.query(
       `INSERT INTO audit_log (at, actor, action, user_id, details) SELECT $3, 'bench', 'user.deactivate', id, '{"changes":[{"field":"active","before":1,"after":0}]}' FROM "user" WHERE registered_at >= $1 AND registered_at < $2 AND active = 0`,
       [from, to, new Date().toISOString()],
@@ -115,7 +118,11 @@ async function countUsers(url: string): Promise<number> {
 
 function timedRoster(args: string[], url: string): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ROSTER_DB: url }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ROSTER_DB: url },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`roster ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return ms;
@@ -134,7 +141,13 @@ async function importFigure(server: string, bin: string): Promise<void> {
     // Alternate and keep the best of each: the machine is shared.
     for (let round = 0; round < 2; round++) {
       const rawUrl = await migratedDatabase(server, `bench_copy_${round}`);
-      raw = Math.min(raw, psql(bin, rawUrl, [`\\copy "user" (${columns.join(', ')}) FROM '${rows}' WITH (FORMAT csv)`, `INSERT INTO user_role (user_id, role) SELECT id, 'student' FROM "user" WHERE is_system = 0`]));
+      raw = Math.min(
+        raw,
+        psql(bin, rawUrl, [
+          `\\copy "user" (${columns.join(', ')}) FROM '${rows}' WITH (FORMAT csv)`,
+          `INSERT INTO user_role (user_id, role) SELECT id, 'student' FROM "user" WHERE is_system = 0`,
+        ]),
+      );
       const oursUrl = await migratedDatabase(server, `bench_import_${round}`);
       ours = Math.min(ours, timedRoster(['import', csv], oursUrl));
       for (const url of [rawUrl, oursUrl]) {
@@ -167,13 +180,35 @@ async function copyFigure(server: string, bin: string): Promise<void> {
     buildUsersDatabase(file, COPIED);
     const users = path.join(dir, 'users.csv');
     const roles = path.join(dir, 'roles.csv');
-    const columns = ['id', 'username', 'username_key', 'email', 'email_key', 'firstname', 'lastname', 'firstname_key', 'lastname_key', 'username_fold_key', 'email_fold_key',
-      'password_hash', 'official_code', 'language', 'active', 'expires_at', 'registered_at', 'last_login_at', 'created_by'];
+    const columns = [
+      'id',
+      'username',
+      'username_key',
+      'email',
+      'email_key',
+      'firstname',
+      'lastname',
+      'firstname_key',
+      'lastname_key',
+      'username_fold_key',
+      'email_fold_key',
+      'password_hash',
+      'official_code',
+      'language',
+      'active',
+      'expires_at',
+      'registered_at',
+      'last_login_at',
+      'created_by',
+    ];
     const source = new Database(file, { readonly: true });
     const quote = (v: unknown) => (v === null ? '' : `"${String(v).replace(/"/g, '""')}"`);
     const out = fs.openSync(users, 'w');
     let batch: string[] = [];
-    for (const row of source.prepare(`SELECT ${columns.join(', ')} FROM user WHERE is_system = 0`).raw().iterate() as Iterable<unknown[]>) {
+    for (const row of source
+      .prepare(`SELECT ${columns.join(', ')} FROM user WHERE is_system = 0`)
+      .raw()
+      .iterate() as Iterable<unknown[]>) {
       batch.push(row.map(quote).join(','));
       if (batch.length === 10_000) {
         fs.writeSync(out, `${batch.join('\n')}\n`);
@@ -187,7 +222,11 @@ async function copyFigure(server: string, bin: string): Promise<void> {
 
     const rawUrl = await migratedDatabase(server, 'bench_copy_raw');
     // The fallback user the migration made would collide with the file's ids: the raw copy takes the file's.
-    const rawMs = psql(bin, rawUrl, ['DELETE FROM "user"', `\\copy "user" (${columns.join(', ')}) FROM '${users}' WITH (FORMAT csv)`, `\\copy user_role (user_id, role) FROM '${roles}' WITH (FORMAT csv)`]);
+    const rawMs = psql(bin, rawUrl, [
+      'DELETE FROM "user"',
+      `\\copy "user" (${columns.join(', ')}) FROM '${users}' WITH (FORMAT csv)`,
+      `\\copy user_role (user_id, role) FROM '${roles}' WITH (FORMAT csv)`,
+    ]);
     await withClient(server, (client) => client.query('CREATE DATABASE bench_copy_ours'));
     const oursUrl = databaseUrl(server, 'bench_copy_ours');
     const oursMs = timedRoster(['--db', file, 'db', 'copy', '--to', oursUrl], file);
@@ -238,12 +277,15 @@ export async function postgresBench(): Promise<void> {
     const bareEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
     const env = { ...bareEnv, ROSTER_DB: url };
     const middle = `user${String(Math.floor(USERS / 2)).padStart(7, '0')}`;
-    const [nodeMs, clientMs, showMs, searchMs] = medianInterleavedMs([
-      { command: node, args: ['-e', '0'], env: bareEnv },
-      { command: node, args: ['-e', RAW_CLIENT, middle], env },
-      { command: node, args: [BIN, 'show', middle], env },
-      { command: node, args: [BIN, 'search', RARE], env },
-    ], 15);
+    const [nodeMs, clientMs, showMs, searchMs] = medianInterleavedMs(
+      [
+        { command: node, args: ['-e', '0'], env: bareEnv },
+        { command: node, args: ['-e', RAW_CLIENT, middle], env },
+        { command: node, args: [BIN, 'show', middle], env },
+        { command: node, args: [BIN, 'search', RARE], env },
+      ],
+      15,
+    );
     const floor = `the floor of any PostgreSQL client here (node, require pg, connect with SCRAM, one query): ${clientMs!.toFixed(0)} ms, ${(clientMs! / nodeMs!).toFixed(2)}× node -e 0`;
     timeFigure(`PostgreSQL: roster show on ${label} users vs node -e 0`, showMs!, nodeMs!, 3, floor);
     timeFigure(`PostgreSQL: roster search ${RARE} (trigram index, ${label} users) vs node -e 0`, searchMs!, nodeMs!, 3);
@@ -257,7 +299,14 @@ export async function postgresBench(): Promise<void> {
     if (ours.status !== 0) throw new Error(`roster deactivate failed: ${ours.stderr}`);
     const [rawFrom, rawTo] = window(200_000, DEACTIVATED);
     const rawMs = await rawDeactivation(url, rawFrom, rawTo);
-    rateFigure(`PostgreSQL: deactivate ${DEACTIVATED.toLocaleString('en')} users selected by a filter`, DEACTIVATED / (oursMs / 1000), DEACTIVATED / (rawMs / 1000), 'users/s', 0.5, 'raw: UPDATE, DELETE of tokens and INSERT … SELECT of the audit rows in one transaction');
+    rateFigure(
+      `PostgreSQL: deactivate ${DEACTIVATED.toLocaleString('en')} users selected by a filter`,
+      DEACTIVATED / (oursMs / 1000),
+      DEACTIVATED / (rawMs / 1000),
+      'users/s',
+      0.5,
+      'raw: UPDATE, DELETE of tokens and INSERT … SELECT of the audit rows in one transaction',
+    );
 
     await importFigure(cluster.url, bin);
     await copyFigure(cluster.url, bin);

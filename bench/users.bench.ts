@@ -15,8 +15,70 @@ import { BIN, medianInterleavedMs, memoryFigure, peakMemoryMb, peakMemoryOfNode,
  */
 const USERS = Number(process.env.ROSTER_BENCH_USERS || 1_000_000);
 
-const FIRST = ['Élodie', 'Jean', 'Zoë', 'Ana', 'Björn', 'Chloé', 'Łukasz', 'María', 'Noël', 'Søren', 'Amélie', 'Ömer', 'Li', 'Fatima', 'Oleksandr', 'Grace', 'Ada', 'Alan', 'Nuno', 'Inès', 'Kofi', 'Mei', 'Raúl', 'Ingrid', 'Tomás', 'Yūki', 'Zoltán', 'Agnès', 'Hélène', 'Jürgen'];
-const SYLLABLES = ['du', 'pont', 'mar', 'ley', 'ång', 'ström', 'ber', 'nard', 'gar', 'cía', 'lo', 'pez', 'mül', 'ler', 'ro', 'ssi', 'ko', 'wal', 'ski', 'van', 'dijk', 'o', 'brien', 'nak', 'amu', 'ra', 'sil', 'va', 'le', 'roy'];
+const FIRST = [
+  'Élodie',
+  'Jean',
+  'Zoë',
+  'Ana',
+  'Björn',
+  'Chloé',
+  'Łukasz',
+  'María',
+  'Noël',
+  'Søren',
+  'Amélie',
+  'Ömer',
+  'Li',
+  'Fatima',
+  'Oleksandr',
+  'Grace',
+  'Ada',
+  'Alan',
+  'Nuno',
+  'Inès',
+  'Kofi',
+  'Mei',
+  'Raúl',
+  'Ingrid',
+  'Tomás',
+  'Yūki',
+  'Zoltán',
+  'Agnès',
+  'Hélène',
+  'Jürgen',
+];
+const SYLLABLES = [
+  'du',
+  'pont',
+  'mar',
+  'ley',
+  'ång',
+  'ström',
+  'ber',
+  'nard',
+  'gar',
+  'cía',
+  'lo',
+  'pez',
+  'mül',
+  'ler',
+  'ro',
+  'ssi',
+  'ko',
+  'wal',
+  'ski',
+  'van',
+  'dijk',
+  'o',
+  'brien',
+  'nak',
+  'amu',
+  'ra',
+  'sil',
+  'va',
+  'le',
+  'roy',
+];
 // A last name given to a handful of users only: the selective search looks for it.
 const RARE = 'Zyqwert';
 const FAKE_HASH = '$2b$10$abcdefghijklmnopqrstuuQ7wP1mYy0Vq8x0e5n2JQbq2x1W7m3Gm';
@@ -41,7 +103,11 @@ export function buildUsersDatabase(file: string, users: number): void {
   const db = new Database(file);
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -262144');
-  const schema = db.prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'user' AND type IN ('index', 'trigger') AND sql IS NOT NULL").all() as { type: string; name: string; sql: string }[];
+  const schema = db.prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'user' AND type IN ('index', 'trigger') AND sql IS NOT NULL").all() as {
+    type: string;
+    name: string;
+    sql: string;
+  }[];
   for (const item of schema) db.exec(`DROP ${item.type.toUpperCase()} ${item.name}`);
   const insertUser = db.prepare(`INSERT INTO user (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key,
       username_fold_key, email_fold_key, password_hash, official_code, language, active, expires_at, registered_at, last_login_at, created_by)
@@ -56,8 +122,25 @@ export function buildUsersDatabase(file: string, users: number): void {
       const lastname = lastName(i);
       const registered = new Date(start + i * 60_000).toISOString();
       const lastLogin = i % 10 < 7 ? new Date(start + i * 60_000 + (i % 1000) * 3_600_000).toISOString() : null;
-      const { lastInsertRowid } = insertUser.run(username, username, `${username}@example.org`, `${username}@example.org`, firstname, lastname, foldedKey(firstname), foldedKey(lastname),
-        username, `${username}@example.org`, FAKE_HASH, i % 2 ? `OC-${i}` : null, i % 3 ? 'en' : 'fr', i % 10 === 9 ? 0 : 1, i % 20 === 0 ? '2027-06-30T00:00:00.000Z' : null, registered, lastLogin);
+      const { lastInsertRowid } = insertUser.run(
+        username,
+        username,
+        `${username}@example.org`,
+        `${username}@example.org`,
+        firstname,
+        lastname,
+        foldedKey(firstname),
+        foldedKey(lastname),
+        username,
+        `${username}@example.org`,
+        FAKE_HASH,
+        i % 2 ? `OC-${i}` : null,
+        i % 3 ? 'en' : 'fr',
+        i % 10 === 9 ? 0 : 1,
+        i % 20 === 0 ? '2027-06-30T00:00:00.000Z' : null,
+        registered,
+        lastLogin,
+      );
       insertRole.run(lastInsertRowid, 'student');
       if (i % 20 === 1) insertRole.run(lastInsertRowid, 'teacher');
       if (i % 2 === 0) insertExtra.run(lastInsertRowid, String(2020 + (i % 7)));
@@ -105,10 +188,13 @@ export async function usersBench(): Promise<void> {
   const bareEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
 
   // Start-up: nothing but the help.
-  const [nodeMs, helpMs] = medianInterleavedMs([
-    { command: node, args: ['-e', '0'], env: bareEnv },
-    { command: node, args: [BIN, '--help'], env: bareEnv },
-  ], 31);
+  const [nodeMs, helpMs] = medianInterleavedMs(
+    [
+      { command: node, args: ['-e', '0'], env: bareEnv },
+      { command: node, args: [BIN, '--help'], env: bareEnv },
+    ],
+    31,
+  );
   timeFigure('roster --help vs node -e 0', helpMs!, nodeMs!, 1.6);
 
   // ROSTER_BENCH_DB=<file> keeps the database between runs (built if missing), for profiling.
@@ -119,20 +205,30 @@ export async function usersBench(): Promise<void> {
     if (!fs.existsSync(file)) {
       const built = Date.now();
       buildUsersDatabase(file, USERS);
-      process.stdout.write(`      (built ${USERS.toLocaleString('en')} users in ${((Date.now() - built) / 1000).toFixed(1)} s, ${(fs.statSync(file).size / 1024 / 1024).toFixed(0)} MB)\n`);
+      process.stdout.write(
+        `      (built ${USERS.toLocaleString('en')} users in ${((Date.now() - built) / 1000).toFixed(1)} s, ${(fs.statSync(file).size / 1024 / 1024).toFixed(0)} MB)\n`,
+      );
     }
     const env = { ...bareEnv, ROSTER_DB: file };
     const label = USERS.toLocaleString('en');
 
     const middle = `user${String(Math.floor(USERS / 2)).padStart(7, '0')}`;
-    const [node2, showMs, searchMs, exactMs] = medianInterleavedMs([
-      { command: node, args: ['-e', '0'], env: bareEnv },
-      { command: node, args: [BIN, 'show', middle], env },
-      { command: node, args: [BIN, 'search', RARE.toLowerCase()], env },
-      { command: node, args: [BIN, 'search', '--lastname', RARE.slice(0, 4), '--role', 'student', '--json'], env },
-    ], 21);
+    const [node2, showMs, searchMs, exactMs] = medianInterleavedMs(
+      [
+        { command: node, args: ['-e', '0'], env: bareEnv },
+        { command: node, args: [BIN, 'show', middle], env },
+        { command: node, args: [BIN, 'search', RARE.toLowerCase()], env },
+        { command: node, args: [BIN, 'search', '--lastname', RARE.slice(0, 4), '--role', 'student', '--json'], env },
+      ],
+      21,
+    );
     timeFigure(`roster show on ${label} users vs node -e 0`, showMs!, node2!, 2.5);
-    timeFigure(`roster search ${RARE.toLowerCase()} (${USERS >= 200_000 ? Math.ceil(USERS / 200_000) : 1} of ${label} users) vs node -e 0`, searchMs!, node2!, 2.5);
+    timeFigure(
+      `roster search ${RARE.toLowerCase()} (${USERS >= 200_000 ? Math.ceil(USERS / 200_000) : 1} of ${label} users) vs node -e 0`,
+      searchMs!,
+      node2!,
+      2.5,
+    );
     timeFigure(`roster search --lastname ${RARE.slice(0, 4)} --role student --json vs node -e 0`, exactMs!, node2!, 2.5);
 
     // The streamed CSV list, and what the same query gives when iterated raw into csv-stringify.
@@ -145,7 +241,14 @@ export async function usersBench(): Promise<void> {
     }
     const best = (list: { ms: number }[]) => Math.min(...list.map((r) => r.ms));
     const peak = (list: { mb: number }[]) => Math.max(...list.map((r) => r.mb));
-    rateFigure(`roster list --format csv of ${label} users`, USERS / (best(runs.ours) / 1000), USERS / (best(runs.raw) / 1000), 'users/s', 0.8, 'raw: better-sqlite3 iterate → csv-stringify; best of 2');
+    rateFigure(
+      `roster list --format csv of ${label} users`,
+      USERS / (best(runs.ours) / 1000),
+      USERS / (best(runs.raw) / 1000),
+      'users/s',
+      0.8,
+      'raw: better-sqlite3 iterate → csv-stringify; best of 2',
+    );
     memoryFigure(`roster list --format csv of ${label} users, peak memory`, peak(runs.ours), peak(runs.raw), 150);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

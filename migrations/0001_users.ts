@@ -68,11 +68,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('value', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('user_extra_value_pk', ['user_id', 'field_id'])
     .execute();
-  await db.schema
-    .createIndex('user_extra_value_lookup_idx')
-    .on('user_extra_value')
-    .columns(['field_id', 'value'])
-    .execute();
+  await db.schema.createIndex('user_extra_value_lookup_idx').on('user_extra_value').columns(['field_id', 'value']).execute();
 
   // No foreign key on user_id: the audit trail outlives a purged account.
   await db.schema

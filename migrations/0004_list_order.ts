@@ -17,8 +17,14 @@ import { foldColumns, isPostgres } from './engine';
  * connection (src/db/database.ts).
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('user').addColumn('firstname_key', 'text', (c) => c.notNull().defaultTo('')).execute();
-  await db.schema.alterTable('user').addColumn('lastname_key', 'text', (c) => c.notNull().defaultTo('')).execute();
+  await db.schema
+    .alterTable('user')
+    .addColumn('firstname_key', 'text', (c) => c.notNull().defaultTo(''))
+    .execute();
+  await db.schema
+    .alterTable('user')
+    .addColumn('lastname_key', 'text', (c) => c.notNull().defaultTo(''))
+    .execute();
   if (isPostgres(db)) await foldColumns(db, 'user', { firstname: 'firstname_key', lastname: 'lastname_key' });
   else await sql`UPDATE user SET firstname_key = roster_fold(firstname), lastname_key = roster_fold(lastname)`.execute(db);
   await db.schema.dropIndex('user_lastname_idx').execute();

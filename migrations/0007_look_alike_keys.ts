@@ -12,8 +12,14 @@ import { foldColumns, isPostgres } from './engine';
  * connection (src/db/database.ts).
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('user').addColumn('username_fold_key', 'text', (c) => c.notNull().defaultTo('')).execute();
-  await db.schema.alterTable('user').addColumn('email_fold_key', 'text', (c) => c.notNull().defaultTo('')).execute();
+  await db.schema
+    .alterTable('user')
+    .addColumn('username_fold_key', 'text', (c) => c.notNull().defaultTo(''))
+    .execute();
+  await db.schema
+    .alterTable('user')
+    .addColumn('email_fold_key', 'text', (c) => c.notNull().defaultTo(''))
+    .execute();
   if (isPostgres(db)) await foldColumns(db, 'user', { username: 'username_fold_key', email: 'email_fold_key' });
   else await sql`UPDATE user SET username_fold_key = roster_fold(username), email_fold_key = roster_fold(email)`.execute(db);
   await db.schema.createIndex('user_username_fold_key').on('user').column('username_fold_key').execute();

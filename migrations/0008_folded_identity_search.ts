@@ -18,7 +18,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   if (isPostgres(db)) return;
   for (const trigger of ['user_search_insert', 'user_search_delete', 'user_search_update']) await sql`DROP TRIGGER IF EXISTS ${sql.raw(trigger)}`.execute(db);
   await sql`DROP TABLE IF EXISTS user_search`.execute(db);
-  await sql`CREATE VIRTUAL TABLE user_search USING fts5(${sql.raw(COLUMNS)}, content='user', content_rowid='id', tokenize='trigram remove_diacritics 1')`.execute(db);
+  await sql`CREATE VIRTUAL TABLE user_search USING fts5(${sql.raw(COLUMNS)}, content='user', content_rowid='id', tokenize='trigram remove_diacritics 1')`.execute(
+    db,
+  );
   await sql`CREATE TRIGGER user_search_insert AFTER INSERT ON user BEGIN
       INSERT INTO user_search(rowid, ${sql.raw(COLUMNS)}) VALUES (new.id, ${sql.raw(NEW)});
     END`.execute(db);

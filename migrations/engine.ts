@@ -26,7 +26,10 @@ export function idColumn(db: Kysely<any>): (column: ColumnDefinitionBuilder) => 
  */
 export async function foldColumns(db: Kysely<any>, table: string, pairs: Record<string, string>): Promise<void> {
   const sources = Object.keys(pairs);
-  const rows = await db.selectFrom(table).select(['id', ...sources]).execute();
+  const rows = await db
+    .selectFrom(table)
+    .select(['id', ...sources])
+    .execute();
   for (const row of rows) {
     const values = Object.fromEntries(sources.map((source) => [pairs[source], foldedKey(String(row[source] ?? ''))]));
     await db.updateTable(table).set(values).where('id', '=', row.id).execute();

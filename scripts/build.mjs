@@ -19,6 +19,7 @@ const BUNDLED = ['commander', 'kysely'];
 fs.rmSync(dist, { recursive: true, force: true });
 await esbuild.build({
   absWorkingDir: root,
+  tsconfig: path.join(root, 'tsconfig.build.json'),
   entryPoints: [path.join(root, 'src', 'cli', 'main.ts')],
   outfile: path.join(dist, 'roster.js'),
   bundle: true,

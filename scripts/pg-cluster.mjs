@@ -23,7 +23,10 @@ export function findServerBinaries(env = process.env) {
   if (config.status === 0) candidates.push(config.stdout.trim());
   const debian = '/usr/lib/postgresql';
   if (fs.existsSync(debian)) {
-    const versions = fs.readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = fs
+      .readdirSync(debian)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     for (const version of versions) candidates.push(path.join(debian, version, 'bin'));
   }
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'pg_ctl')));
@@ -65,7 +68,7 @@ function runAs(owner, command, args, options = {}) {
  * names the superuser's maintenance database; tests create their own.
  */
 export async function startCluster(bin = findServerBinaries()) {
-  if (!bin) throw new Error('PostgreSQL server binaries not found (install Debian\'s postgresql package, or set ROSTER_PG_BIN)');
+  if (!bin) throw new Error("PostgreSQL server binaries not found (install Debian's postgresql package, or set ROSTER_PG_BIN)");
   const owner = clusterOwner();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-pg-'));
   const data = path.join(dir, 'data');
@@ -89,7 +92,18 @@ export async function startCluster(bin = findServerBinaries()) {
     const passwordFile = path.join(dir, 'password');
     fs.writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
     if (owner) fs.chownSync(passwordFile, owner.uid, owner.gid);
-    const init = ['-D', data, '-U', SUPERUSER, `--pwfile=${passwordFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync'];
+    const init = [
+      '-D',
+      data,
+      '-U',
+      SUPERUSER,
+      `--pwfile=${passwordFile}`,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ];
     runAs(owner, path.join(bin, 'initdb'), init, { stdio: 'pipe' });
     fs.rmSync(passwordFile);
     const port = await freePort();

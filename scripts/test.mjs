@@ -47,7 +47,9 @@ if (wanted.includes('postgres')) {
       // Every test database is a copy of this one, migrated once.
       const template = new URL(cluster.url);
       template.pathname = '/roster_template';
-      const create = spawnSync(process.execPath, [path.join(root, 'test', 'support', 'pg-tool.js'), 'create', cluster.url, 'roster_template'], { encoding: 'utf8' });
+      const create = spawnSync(process.execPath, [path.join(root, 'test', 'support', 'pg-tool.js'), 'create', cluster.url, 'roster_template'], {
+        encoding: 'utf8',
+      });
       if (create.status !== 0) throw new Error(`cannot create the template database: ${create.stderr}`);
       const migrate = spawnSync(process.execPath, [roster, '--db', template.toString(), 'db', 'migrate'], { encoding: 'utf8' });
       if (migrate.status !== 0) throw new Error(`cannot migrate the template database: ${migrate.stderr}`);

@@ -9,7 +9,10 @@ import { escapeValue } from './terminal-text';
 export async function confirmOrStop(io: Io, yes: boolean, question: string, options: { offersDryRun?: boolean } = {}): Promise<void> {
   if (yes) return;
   if (!io.interactive) {
-    throw new NotConfirmedError(`${question.replace(/\?$/, '')}: confirmation needed, but stdin is not a terminal`, options.offersDryRun ? 'pass --yes to confirm, or --dry-run to see what would change' : 'pass --yes to confirm');
+    throw new NotConfirmedError(
+      `${question.replace(/\?$/, '')}: confirmation needed, but stdin is not a terminal`,
+      options.offersDryRun ? 'pass --yes to confirm, or --dry-run to see what would change' : 'pass --yes to confirm',
+    );
   }
   const { confirm } = await import('@inquirer/prompts');
   // The question names users: escaped, as everything drawn on the terminal.

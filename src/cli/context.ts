@@ -70,7 +70,8 @@ export function inContext<Args extends unknown[]>(run: (ctx: CommandContext, ...
 async function withContext<T>(command: Command, run: (ctx: CommandContext) => Promise<T>, options: { migrate?: boolean }): Promise<T> {
   const globals = command.optsWithGlobals<GlobalOptions>();
   // `--actor "$WHO"` with WHO unset must not quietly record somebody else.
-  if (globals.actor !== undefined && !globals.actor.trim()) throw new UsageError('--actor was given an empty name', 'name who acts, e.g. --actor "$SUDO_USER", or leave --actor out');
+  if (globals.actor !== undefined && !globals.actor.trim())
+    throw new UsageError('--actor was given an empty name', 'name who acts, e.g. --actor "$SUDO_USER", or leave --actor out');
   const unsafeActor = globals.actor === undefined ? undefined : textProblem(globals.actor, LIMITS.actor);
   if (unsafeActor) throw new UsageError(`--actor ${unsafeActor}`);
   const [{ openDatabase, resolveDatabaseReference }, { systemClock }] = await Promise.all([import('../db/database'), import('../core/time')]);

@@ -18,14 +18,18 @@ export async function runEnrollment(ctx: CommandContext, users: string[], opts: 
     import('../core/batch'),
     import('../core/enrollment'),
   ]);
-  if (mode === 'unenroll' && opts.as && opts.session) throw new UsageError('--as is the role in a course; a session has no roles', 'leave --as out, or give --course');
+  if (mode === 'unenroll' && opts.as && opts.session)
+    throw new UsageError('--as is the role in a course; a session has no roles', 'leave --as out, or give --course');
   const target = await resolveEnrollTarget(ctx, { course: opts.course, session: opts.session, role: mode === 'enroll' ? opts.as : undefined });
   const selection = await selectionFromCommand(ctx, users, opts, mode === 'enroll' ? ENROLL_SELECTION : UNENROLL_SELECTION);
   const plan = await planBatch(ctx, mode === 'unenroll' ? restrictToEnrolled(selection, target) : selection);
   const where = describeTarget(target);
   const object = mode === 'enroll' ? `in ${where}` : `from ${where}`;
   const action = () => (mode === 'enroll' ? enrollAction(ctx, target) : unenrollAction(target));
-  await confirmBatch(ctx, plan, (who) => `${mode === 'enroll' ? 'Enroll' : 'Unenroll'} ${who} ${object}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true, atomic: opts.atomic }) });
+  await confirmBatch(ctx, plan, (who) => `${mode === 'enroll' ? 'Enroll' : 'Unenroll'} ${who} ${object}?`, {
+    dryRun: opts.dryRun,
+    wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true, atomic: opts.atomic }),
+  });
   const result = await runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
   return renderBatch(ctx, result, mode === 'enroll' ? { done: 'enrolled', would: 'enroll', object } : { done: 'unenrolled', would: 'unenroll', object });
 }

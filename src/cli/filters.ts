@@ -19,8 +19,7 @@ export interface FilterOptionChoice {
 
 /** The selection filters of `list`, shared by search, export and every batch command. */
 export function addFilterOptions(command: Command, choice: FilterOptionChoice = {}): Command {
-  command
-    .option('--role <role>', 'holding this role (repeatable: any of them)', collect);
+  command.option('--role <role>', 'holding this role (repeatable: any of them)', collect);
   const offered = (name: 'active' | 'inactive' | 'deleted') => !choice.omit?.includes(name);
   if (offered('active')) command.option('--active', 'active accounts only');
   if (offered('inactive')) command.option('--inactive', 'inactive accounts only');
@@ -43,7 +42,12 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
     excludeEachOther(command, 'course', 'no-course');
   }
   if (!choice.withoutEnrolment || choice.courseRoleFilter) {
-    command.addOption(new Option('--as <role>', `${choice.withoutEnrolment ? 'only those enrolled' : 'with --course: enrolled'} as student or as teacher (the role in the course, not on the platform)`).choices(['student', 'teacher']));
+    command.addOption(
+      new Option(
+        '--as <role>',
+        `${choice.withoutEnrolment ? 'only those enrolled' : 'with --course: enrolled'} as student or as teacher (the role in the course, not on the platform)`,
+      ).choices(['student', 'teacher']),
+    );
   }
   if (offered('active') && offered('inactive')) excludeEachOther(command, 'active', 'inactive');
   if (choice.anonymized) command.option('--anonymized', 'the anonymized accounts (left out otherwise)');

@@ -113,7 +113,10 @@ export function showingSecret<T>(secret: string, undone: string, show: (result: 
       show(result);
     } catch (error) {
       if (!isOutputClosed(error)) throw error;
-      throw new SystemError(`${error.stream} was closed before the ${secret} could be shown: ${undone}`, 'run the command again with its output going to a terminal, a file, or a program that reads all of it');
+      throw new SystemError(
+        `${error.stream} was closed before the ${secret} could be shown: ${undone}`,
+        'run the command again with its output going to a terminal, a file, or a program that reads all of it',
+      );
     }
   };
 }

@@ -8,7 +8,13 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 /** For options that accept `a,b` as well as repetition. */
 export function collectList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 export function wholeNumber(value: string): number {

@@ -44,7 +44,10 @@ async function askNewPassword(io: Io, who: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');
   for (let attempt = 0; attempt < 3; attempt++) {
     // No mask: not even the length of the password shows on the screen.
-    const first = await password({ message: `Password for ${escapeValue(who)}:`, validate: (v) => (v ? true : 'The password cannot be empty') }, promptContext(io));
+    const first = await password(
+      { message: `Password for ${escapeValue(who)}:`, validate: (v) => (v ? true : 'The password cannot be empty') },
+      promptContext(io),
+    );
     const second = await password({ message: 'Repeat the password:' }, promptContext(io));
     if (first === second) return first;
     line(io.stderr, 'The two passwords differ; try again.');

@@ -20,7 +20,6 @@ export type DefineCommand = (command: Command) => void;
  * 11 ms more for `--help` and `show` (a quarter of `node -e 0`).
  */
 export class CommandRegistry {
-
   constructor(
     private readonly program: Command,
     /** Applied to every command once defined, and to its subcommands (error output, exit codes). */

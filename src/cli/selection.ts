@@ -4,7 +4,7 @@ import { ExitCode, UsageError } from '../shared/errors';
 import { confirmOrStop } from './confirm';
 import type { CommandContext } from './context';
 import { addFilterOptions, filterFromOptions, type FilterOptionChoice, type FilterOptions } from './filters';
-import { line, paint, readStdin } from './io';
+import { line, paint, readStdin, write } from './io';
 import { renderJsonStream } from './render-users';
 
 export interface BatchCliOptions extends FilterOptions {
@@ -19,9 +19,7 @@ export interface BatchCliOptions extends FilterOptions {
  */
 export function addSelectionOptions(command: Command, choice: FilterOptionChoice = {}): Command {
   addFilterOptions(command, choice);
-  return command
-    .option('--dry-run', 'show what would change, change nothing')
-    .option('--atomic', 'all or nothing: if any user fails, change none');
+  return command.option('--dry-run', 'show what would change, change nothing').option('--atomic', 'all or nothing: if any user fails, change none');
 }
 
 /**
@@ -34,7 +32,10 @@ export async function selectionFromCommand(ctx: CommandContext, refs: string[], 
   const filter = await filterFromOptions(opts, ctx.now(), choice);
   const hasFilter = Object.keys(filter).length > 0;
   if (refs.length && hasFilter) {
-    throw new UsageError('give users or selection filters, not both', 'to act on some of the users a filter selects, pipe roster list --format ids into this command with -');
+    throw new UsageError(
+      'give users or selection filters, not both',
+      'to act on some of the users a filter selects, pipe roster list --format ids into this command with -',
+    );
   }
   if (!refs.length) return { kind: 'filter', filter };
   const expanded: string[] = [];
@@ -84,7 +85,8 @@ export async function confirmBatch(ctx: CommandContext, plan: BatchPlan, questio
     names = wouldBe.changed.slice(0, PREVIEW_NAMES).map((u) => u.username);
     const unchanged = wouldBe.unchanged.length;
     const failing = wouldBe.failed.length - plan.failed.length;
-    if (count !== plan.count) note = ` (of ${plan.count} selected${unchanged ? `, ${unchanged} need no change` : ''}${failing > 0 ? `, ${failing} would fail` : ''})`;
+    if (count !== plan.count)
+      note = ` (of ${plan.count} selected${unchanged ? `, ${unchanged} need no change` : ''}${failing > 0 ? `, ${failing} would fail` : ''})`;
   } else {
     names = (await previewPlan(ctx, plan, PREVIEW_NAMES)).usernames;
   }
@@ -146,16 +148,24 @@ function namesAndMore(shown: string[], total: number): string {
 function renderBatchText(ctx: CommandContext, result: BatchResult, verb: BatchVerb): void {
   const out = ctx.io.stdout;
   const object = verb.object ? ` ${verb.object}` : '';
-  const names = (users: { username: string }[]) => namesAndMore(users.slice(0, NAMES_SHOWN).map((u) => u.username), users.length);
+  const names = (users: { username: string }[]) =>
+    namesAndMore(
+      users.slice(0, NAMES_SHOWN).map((u) => u.username),
+      users.length,
+    );
   if (result.rolledBack) {
     const outcome = result.dryRun ? 'so a real run would change nothing' : 'so nothing was changed';
     line(ctx.io.stderr, `roster: error: --atomic: ${result.failed.length} user(s) failed, ${outcome}`);
   } else if (result.dryRun) {
-    line(out, `dry run: would ${verb.would} ${result.changed.length} user(s)${object}${result.changed.length ? `: ${names(result.changed)}` : ''}; nothing was changed`);
+    line(
+      out,
+      `dry run: would ${verb.would} ${result.changed.length} user(s)${object}${result.changed.length ? `: ${names(result.changed)}` : ''}; nothing was changed`,
+    );
   } else {
     line(out, `${paint(ctx.io, 'green', verb.done)} ${result.changed.length} user(s)${object}${result.changed.length ? `: ${names(result.changed)}` : ''}`);
   }
-  if (result.unchanged.length && !result.rolledBack) line(out, `unchanged ${result.unchanged.length} user(s) (${verb.unchanged ?? 'already so'}): ${names(result.unchanged)}`);
+  if (result.unchanged.length && !result.rolledBack)
+    line(out, `unchanged ${result.unchanged.length} user(s) (${verb.unchanged ?? 'already so'}): ${names(result.unchanged)}`);
 }
 
 async function renderBatchJson(ctx: CommandContext, result: BatchResult, jsonUsers?: Iterable<unknown>): Promise<void> {
@@ -168,13 +178,16 @@ async function renderBatchJson(ctx: CommandContext, result: BatchResult, jsonUse
     rolledBack: result.rolledBack,
   };
   const body = JSON.stringify(head, null, 2);
-  await ctx.io.stdout.write(`${body.slice(0, -2)},\n  "users": `);
+  await write(ctx.io.stdout, `${body.slice(0, -2)},\n  "users": `);
   // The changed users as they are now (or, in a dry run, as they still are), streamed.
   const ids = result.changed.map((u) => u.id);
   async function* users(): AsyncGenerator<unknown> {
-    if (jsonUsers) return yield* jsonUsers;
+    if (jsonUsers) {
+      yield* jsonUsers;
+      return;
+    }
     for (let i = 0; i < ids.length; i += 500) yield* listUsers(ctx, { ids: ids.slice(i, i + 500), anyState: true }, { sort: 'id' });
   }
   await renderJsonStream(ctx.io, users());
-  await ctx.io.stdout.write('}\n');
+  await write(ctx.io.stdout, '}\n');
 }

@@ -28,5 +28,7 @@ export function forTerminal(text: string): string {
  */
 export function escapeLine(text: string, keepColours = false): string {
   if (!UNSAFE_CHARACTER.test(text)) return text;
-  return text.replace(UNSAFE_IN_LINE, (match: string, colour?: string) => ((colour && keepColours) || match === '\n' || match === '\t' ? match : escapeCharacter(match)));
+  return text.replace(UNSAFE_IN_LINE, (match: string, colour?: string) =>
+    (colour && keepColours) || match === '\n' || match === '\t' ? match : escapeCharacter(match),
+  );
 }

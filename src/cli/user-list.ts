@@ -26,7 +26,8 @@ export function addListOutputOptions(command: Command): Command {
       if (json && (format === 'table' || format === 'csv' || format === 'ids')) {
         throw new UsageError(`--json and --format ${format} ask for two different outputs`, 'use one of them (--format count --json gives {"count": n})');
       }
-      if (fields && (format === 'ids' || format === 'count')) throw new UsageError(`--fields does not apply to --format ${format}`, 'use it with the table, --json or --format csv');
+      if (fields && (format === 'ids' || format === 'count'))
+        throw new UsageError(`--fields does not apply to --format ${format}`, 'use it with the table, --json or --format csv');
       if (delimiter !== undefined && format !== 'csv') throw new UsageError('--delimiter applies to --format csv only');
     });
 }

@@ -9,8 +9,7 @@ export interface ActivateOptions extends BatchCliOptions {
 
 export function register(commands: CommandRegistry): void {
   commands.add('activate [users...]', 're-enable accounts (several users, - for stdin, or the filters of list)', (activate) => {
-    activate
-      .option('--expires <date|+duration|never>', 'also set a new expiration date, or this long from now (+90d); needed when it has passed');
+    activate.option('--expires <date|+duration|never>', 'also set a new expiration date, or this long from now (+90d); needed when it has passed');
     addSelectionOptions(activate, { omit: ['active', 'deleted'] });
     activate.action(inContext((ctx, users: string[], opts: ActivateOptions) => runActivate(ctx, users, opts)));
     examples(activate, ['roster activate ada', 'roster activate ada --expires 2027-06-30', 'roster activate --inactive --role teacher --yes']);
@@ -18,11 +17,23 @@ export function register(commands: CommandRegistry): void {
 }
 
 export async function runActivate(ctx: CommandContext, users: string[], opts: ActivateOptions): Promise<Outcome> {
-  const [{ planBatch, runBatch }, { activateAction }, { parseExpiry, resolveRelativeExpiry }] = await Promise.all([import('../core/batch'), import('../core/activation'), import('../core/time')]);
-  const expiresAt = opts.expires === undefined ? undefined : opts.expires.trim().toLowerCase() === 'never' ? null : parseExpiry(resolveRelativeExpiry(opts.expires, '--expires', ctx.now()), '--expires');
+  const [{ planBatch, runBatch }, { activateAction }, { parseExpiry, resolveRelativeExpiry }] = await Promise.all([
+    import('../core/batch'),
+    import('../core/activation'),
+    import('../core/time'),
+  ]);
+  const expiresAt =
+    opts.expires === undefined
+      ? undefined
+      : opts.expires.trim().toLowerCase() === 'never'
+        ? null
+        : parseExpiry(resolveRelativeExpiry(opts.expires, '--expires', ctx.now()), '--expires');
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
   const action = () => activateAction(ctx, { expiresAt });
-  await confirmBatch(ctx, plan, (who) => `Activate ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true, atomic: opts.atomic }) });
+  await confirmBatch(ctx, plan, (who) => `Activate ${who}?`, {
+    dryRun: opts.dryRun,
+    wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true, atomic: opts.atomic }),
+  });
   const result = await runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
   return renderBatch(ctx, result, { done: 'activated', would: 'activate' });
 }

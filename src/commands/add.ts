@@ -41,18 +41,21 @@ export function register(commands: CommandRegistry): void {
       .option('--field <name=value>', 'extra profile field (repeatable)', collect)
       .action(inContext((ctx, opts: AddOptions) => runAdd(ctx, opts)));
     examples(command, [
-      "roster add --firstname Ada --lastname Lovelace --email ada@example.org --username ada --role teacher --generate-password",
-      "printf '%s\\n' \"$PASS\" | roster add --firstname Alan --lastname Turing --email alan@example.org --username alan --role student --password-stdin",
+      'roster add --firstname Ada --lastname Lovelace --email ada@example.org --username ada --role teacher --generate-password',
+      'printf \'%s\\n\' "$PASS" | roster add --firstname Alan --lastname Turing --email alan@example.org --username alan --role student --password-stdin',
     ]);
   });
 }
 
-async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
+export async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
   const values = await completeValues(ctx, opts);
   const obtained = await obtainPassword(ctx.io, opts, values.username || 'the new user');
   const missing = missingValues(values, Boolean(obtained));
   if (missing.length) {
-    throw new UsageError(`missing required values: ${missing.join(', ')}`, 'give them as options (see roster add --help), or run roster add in a terminal to be asked');
+    throw new UsageError(
+      `missing required values: ${missing.join(', ')}`,
+      'give them as options (see roster add --help), or run roster add in a terminal to be asked',
+    );
   }
   const [{ addUser }, { resolveRelativeExpiry }] = await Promise.all([import('../core/users'), import('../core/time')]);
   const { parseFieldAssignment } = await import('../core/fields');
@@ -73,7 +76,12 @@ async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
   };
   const generated = obtained!.generated ? obtained!.password : undefined;
   // A generated password is printed before the account is committed: if it cannot be shown, no account keeps it.
-  if (generated) await addUser(ctx, input, showingSecret('generated password', `the user ${input.username} was not added`, (result: AddResult) => render(ctx, result, generated)));
+  if (generated)
+    await addUser(
+      ctx,
+      input,
+      showingSecret('generated password', `the user ${input.username} was not added`, (result: AddResult) => render(ctx, result, generated)),
+    );
   else render(ctx, await addUser(ctx, input), undefined);
 }
 
@@ -97,23 +105,33 @@ async function completeValues(ctx: CommandContext, opts: AddOptions): Promise<Ad
   const context = promptContext(ctx.io);
   const required = (label: string) => (v: string) => (v.trim() ? true : `${label} is required`);
   // Each answer is checked as it is typed, so nothing is lost at the end.
-  const checked = (check: (value: string, problems: InstanceType<typeof validation.Problems>) => void, taken: (key: string) => Promise<unknown>, what: string) => async (value: string) => {
-    const problems = new validation.Problems();
-    check(value.trim(), problems);
-    if (!problems.empty) return problems.list.map((p) => p.message).join('; ');
-    return (await taken(identityKey(value.trim()))) ? `this ${what} is taken by another account` : true;
-  };
+  const checked =
+    (check: (value: string, problems: InstanceType<typeof validation.Problems>) => void, taken: (key: string) => Promise<unknown>, what: string) =>
+    async (value: string) => {
+      const problems = new validation.Problems();
+      check(value.trim(), problems);
+      if (!problems.empty) return problems.list.map((p) => p.message).join('; ');
+      return (await taken(identityKey(value.trim()))) ? `this ${what} is taken by another account` : true;
+    };
   if (!values.firstname) values.firstname = await input({ message: 'First name:', validate: required('The first name') }, context);
   if (!values.lastname) values.lastname = await input({ message: 'Last name:', validate: required('The last name') }, context);
-  if (!values.email) values.email = await input({ message: 'Email:', validate: checked(validation.checkEmail, (k) => findByEmailKey(ctx.db.kysely, k), 'email') }, context);
-  if (!values.username) values.username = await input({ message: 'Username:', validate: checked(validation.checkUsername, (k) => findByUsernameKey(ctx.db.kysely, k), 'username') }, context);
+  if (!values.email)
+    values.email = await input({ message: 'Email:', validate: checked(validation.checkEmail, (k) => findByEmailKey(ctx.db.kysely, k), 'email') }, context);
+  if (!values.username)
+    values.username = await input(
+      { message: 'Username:', validate: checked(validation.checkUsername, (k) => findByUsernameKey(ctx.db.kysely, k), 'username') },
+      context,
+    );
   if (!values.role?.length) {
     const { ROLES } = await import('../core/roles');
-    values.role = await checkbox({
-      message: 'Roles:',
-      choices: ROLES.map((r) => ({ name: r, value: r, checked: r === 'student' })),
-      validate: (chosen) => (chosen.length ? true : 'Choose at least one role'),
-    }, context);
+    values.role = await checkbox(
+      {
+        message: 'Roles:',
+        choices: ROLES.map((r) => ({ name: r, value: r, checked: r === 'student' })),
+        validate: (chosen) => (chosen.length ? true : 'Choose at least one role'),
+      },
+      context,
+    );
   }
   return values;
 }
@@ -137,6 +155,9 @@ function render(ctx: CommandContext, result: AddResult, generatedPassword: strin
     line(ctx.io.stdout, JSON.stringify(body, null, 2));
     return;
   }
-  line(ctx.io.stdout, `${paint(ctx.io, 'green', 'added')} user ${user.username} (id:${user.id}): ${user.firstname} ${user.lastname} <${user.email}>, roles: ${user.roles.join(', ')}${user.active ? '' : ' (inactive)'}`);
+  line(
+    ctx.io.stdout,
+    `${paint(ctx.io, 'green', 'added')} user ${user.username} (id:${user.id}): ${user.firstname} ${user.lastname} <${user.email}>, roles: ${user.roles.join(', ')}${user.active ? '' : ' (inactive)'}`,
+  );
   if (generatedPassword) line(ctx.io.stdout, `generated password for ${user.username}: ${generatedPassword}`);
 }

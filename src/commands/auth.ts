@@ -10,8 +10,7 @@ export interface AuthOptions {
 
 export function register(commands: CommandRegistry): void {
   commands.add('auth <user>', 'check a password (first line of stdin) or a login-as token; record the login', (auth) => {
-    auth
-      .option('--token <token>', 'a token from roster login-as instead of a password (- reads it from stdin); it is consumed');
+    auth.option('--token <token>', 'a token from roster login-as instead of a password (- reads it from stdin); it is consumed');
     auth.addHelpText(
       'after',
       `
@@ -20,7 +19,7 @@ export function register(commands: CommandRegistry): void {
   is deleted, inactive, expired or anonymized.`,
     );
     auth.action(inContext((ctx, user: string, opts: AuthOptions) => runAuth(ctx, user, opts)));
-    examples(auth, ["printf '%s\\n' \"$PASS\" | roster auth bob", 'roster auth bob --token "$TOKEN"']);
+    examples(auth, ['printf \'%s\\n\' "$PASS" | roster auth bob', 'roster auth bob --token "$TOKEN"']);
   });
 }
 
@@ -33,7 +32,11 @@ export async function runAuth(ctx: CommandContext, ref: string, opts: AuthOption
     secret = { kind: 'token', token };
   } else {
     const password = ctx.io.interactive ? await askPassword(ref) : firstLine(await readStdin(ctx.io));
-    if (!password) throw new UsageError('roster auth reads the password from the first line of standard input, which was empty', "printf '%s\\n' \"$PASS\" | roster auth <user>, or --token <token>");
+    if (!password)
+      throw new UsageError(
+        'roster auth reads the password from the first line of standard input, which was empty',
+        'printf \'%s\\n\' "$PASS" | roster auth <user>, or --token <token>',
+      );
     secret = { kind: 'password', password };
   }
   const result = await authenticate(ctx, ref, secret);

@@ -12,7 +12,11 @@ import { UsageError } from '../shared/errors';
 import type { EditResult, UserEdit } from '../core/users';
 
 /** The options named as the core's fields, plus those that the command turns into them. */
-interface EditOptions extends PasswordOptions, BatchCliOptions, Pick<UserEdit, 'firstname' | 'lastname' | 'email' | 'username' | 'officialCode' | 'phone' | 'picture' | 'expires' | 'roles' | 'authSource'> {
+interface EditOptions
+  extends
+    PasswordOptions,
+    BatchCliOptions,
+    Pick<UserEdit, 'firstname' | 'lastname' | 'email' | 'username' | 'officialCode' | 'phone' | 'picture' | 'expires' | 'roles' | 'authSource'> {
   addRole?: string[];
   removeRole?: string[];
   resetPassword?: boolean;
@@ -36,60 +40,65 @@ const ONE_USER_ONLY = {
 const SELECTION: FilterOptionChoice = { editing: true };
 
 export function register(commands: CommandRegistry): void {
-  commands.add('edit [users...]', 'change the details, roles, password or extra fields of a user; expiry, language, roles, fields, state or auth source of many', (command) => {
-    command
-      .option('--firstname <name>', 'new first name')
-      .option('--lastname <name>', 'new last name')
-      .option('--email <address>', 'new email address')
-      .option('--username <name>', 'new username')
-      .option('--language <code>', 'new interface language')
-      .option('--official-code <code>', 'new official code ("" removes it)')
-      .option('--phone <number>', 'new phone number ("" removes it)')
-      .option('--picture <path|url>', 'new picture ("" removes it)')
-      .option('--expires <date|+duration|never>', 'new expiration date, this long from now (+90d), or never')
-      .option('--add-role <role>', 'add a role (repeatable)', collect)
-      .option('--remove-role <role>', 'remove a role (repeatable)', collect)
-      .option('--roles <a,b>', 'replace all roles', collectList)
-      .option('--auth-source <name>', 'new authentication source (platform, ldap, …)')
-      .option('--activate', 'activate the account (the rules of roster activate)')
-      .option('--deactivate', 'deactivate the account (the rules of roster deactivate)')
-      .option('--reset-password', 'set a new password (asked on a terminal, or with the options below)')
-      .option('--password-stdin', 'with --reset-password: read it from standard input')
-      .option('--generate-password', 'with --reset-password: generate one and print it once')
-      .option('--password <password>', 'with --reset-password: the password itself (visible in the process list)')
-      .option('--field <name=value>', 'set an extra field (repeatable)', collect)
-      .option('--unset-field <name>', 'remove an extra field value (repeatable)', collect);
-    addSelectionOptions(command, SELECTION);
-    excludeEachOther(command, 'activate', 'deactivate');
-    command
-      .hook('preAction', (_command, action) => {
-        // Usage errors before the database is opened (or created).
-        const opts = action.opts<EditOptions>();
-        requireAChange(opts, action);
-        const passwordGiven = opts.passwordStdin || opts.generatePassword || opts.password !== undefined;
-        if (passwordGiven && !opts.resetPassword) throw new UsageError('password options go with --reset-password');
-      })
-      .action(
-        inContext(async (ctx, users: string[], opts: EditOptions) => {
-          const selection = await selectionFromCommand(ctx, users, opts, SELECTION);
-          if (selection.kind === 'refs' && selection.refs.length === 1 && !selection.fromStdin && !opts.dryRun && !opts.atomic) return runEdit(ctx, selection.refs[0]!, opts);
-          return runBatchEdit(ctx, selection, opts);
-        }),
+  commands.add(
+    'edit [users...]',
+    'change the details, roles, password or extra fields of a user; expiry, language, roles, fields, state or auth source of many',
+    (command) => {
+      command
+        .option('--firstname <name>', 'new first name')
+        .option('--lastname <name>', 'new last name')
+        .option('--email <address>', 'new email address')
+        .option('--username <name>', 'new username')
+        .option('--language <code>', 'new interface language')
+        .option('--official-code <code>', 'new official code ("" removes it)')
+        .option('--phone <number>', 'new phone number ("" removes it)')
+        .option('--picture <path|url>', 'new picture ("" removes it)')
+        .option('--expires <date|+duration|never>', 'new expiration date, this long from now (+90d), or never')
+        .option('--add-role <role>', 'add a role (repeatable)', collect)
+        .option('--remove-role <role>', 'remove a role (repeatable)', collect)
+        .option('--roles <a,b>', 'replace all roles', collectList)
+        .option('--auth-source <name>', 'new authentication source (platform, ldap, …)')
+        .option('--activate', 'activate the account (the rules of roster activate)')
+        .option('--deactivate', 'deactivate the account (the rules of roster deactivate)')
+        .option('--reset-password', 'set a new password (asked on a terminal, or with the options below)')
+        .option('--password-stdin', 'with --reset-password: read it from standard input')
+        .option('--generate-password', 'with --reset-password: generate one and print it once')
+        .option('--password <password>', 'with --reset-password: the password itself (visible in the process list)')
+        .option('--field <name=value>', 'set an extra field (repeatable)', collect)
+        .option('--unset-field <name>', 'remove an extra field value (repeatable)', collect);
+      addSelectionOptions(command, SELECTION);
+      excludeEachOther(command, 'activate', 'deactivate');
+      command
+        .hook('preAction', (_command, action) => {
+          // Usage errors before the database is opened (or created).
+          const opts = action.opts<EditOptions>();
+          requireAChange(opts, action);
+          const passwordGiven = opts.passwordStdin || opts.generatePassword || opts.password !== undefined;
+          if (passwordGiven && !opts.resetPassword) throw new UsageError('password options go with --reset-password');
+        })
+        .action(
+          inContext(async (ctx, users: string[], opts: EditOptions) => {
+            const selection = await selectionFromCommand(ctx, users, opts, SELECTION);
+            if (selection.kind === 'refs' && selection.refs.length === 1 && !selection.fromStdin && !opts.dryRun && !opts.atomic)
+              return runEdit(ctx, selection.refs[0]!, opts);
+            return runBatchEdit(ctx, selection, opts);
+          }),
+        );
+      command.addHelpText(
+        'after',
+        '\nSeveral users (references, - for stdin, or the filters of list) take the options that fit many at once:\n' +
+          '--expires, --language, --add-role, --remove-role, --roles, --field, --unset-field, --auth-source, --activate, --deactivate.\n' +
+          'The filters of the values edit sets are --where-language and --where-field.',
       );
-    command.addHelpText(
-      'after',
-      '\nSeveral users (references, - for stdin, or the filters of list) take the options that fit many at once:\n' +
-        '--expires, --language, --add-role, --remove-role, --roles, --field, --unset-field, --auth-source, --activate, --deactivate.\n' +
-        'The filters of the values edit sets are --where-language and --where-field.',
-    );
-    examples(command, [
-      'roster edit ada --email ada.lovelace@example.org --add-role admin',
-      'roster edit id:42 --expires never --field cohort=2026',
-      'roster edit alan --reset-password --generate-password',
-      'roster edit --where-field cohort=2025 --expires 2026-08-31 --dry-run',
-      'roster list --course MATH101 --format ids | roster edit - --add-role teacher --yes',
-    ]);
-  });
+      examples(command, [
+        'roster edit ada --email ada.lovelace@example.org --add-role admin',
+        'roster edit id:42 --expires never --field cohort=2026',
+        'roster edit alan --reset-password --generate-password',
+        'roster edit --where-field cohort=2025 --expires 2026-08-31 --dry-run',
+        'roster list --course MATH101 --format ids | roster edit - --add-role teacher --yes',
+      ]);
+    },
+  );
 }
 
 /** The options that change something; the selection, its filters, --dry-run and --atomic aside. */
@@ -122,8 +131,15 @@ function requireAChange(opts: EditOptions, command: Command): void {
   const filter = Object.keys(opts).find((key) => !(key in changes) && key !== 'dryRun' && key !== 'atomic' && opts[key as keyof EditOptions] !== undefined);
   if (filter) {
     const option = `--${filter.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    const instead: Record<string, string> = { role: 'to give a role: --add-role R (or --roles a,b to replace them)', active: 'to change the state: --activate or --deactivate', inactive: 'to change the state: --activate or --deactivate' };
-    throw new UsageError(`nothing to change: ${option} selects users, it changes nothing`, instead[filter] ?? 'roster edit --help lists the options that change something');
+    const instead: Record<string, string> = {
+      role: 'to give a role: --add-role R (or --roles a,b to replace them)',
+      active: 'to change the state: --activate or --deactivate',
+      inactive: 'to change the state: --activate or --deactivate',
+    };
+    throw new UsageError(
+      `nothing to change: ${option} selects users, it changes nothing`,
+      instead[filter] ?? 'roster edit --help lists the options that change something',
+    );
   }
   requireAnOption(changes, command);
 }
@@ -155,7 +171,7 @@ async function editFromOptions(ctx: CommandContext, opts: EditOptions): Promise<
   return edit;
 }
 
-async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Promise<Outcome> {
+export async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Promise<Outcome> {
   let generated: string | undefined;
   const edit = await editFromOptions(ctx, opts);
   if (opts.resetPassword) {
@@ -171,7 +187,7 @@ async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Pro
   else render(await editUser(ctx, ref, edit));
 }
 
-async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: EditOptions): Promise<Outcome> {
+export async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: EditOptions): Promise<Outcome> {
   // One user named, with --dry-run or --atomic: the batch runs it, with all of one user's fields.
   const oneUser = selection.kind === 'refs' && selection.refs.length === 1 && !selection.fromStdin;
   const given = Object.entries(ONE_USER_ONLY).filter(([key]) => opts[key as keyof typeof ONE_USER_ONLY] !== undefined);
@@ -180,14 +196,24 @@ async function runBatchEdit(ctx: CommandContext, selection: Selection, opts: Edi
     throw new UsageError(`${names} ${given.length === 1 ? 'sets a value' : 'set values'} of one user, not of several`, 'give a single user, or leave it out');
   }
   if (opts.resetPassword) throw new UsageError('--reset-password sets the password of one user at once, without --dry-run or --atomic', 'leave those out');
-  const [{ planBatch }, { editUsers }, { hasSelectiveFilter }] = await Promise.all([import('../core/batch'), import('../core/batch-edit'), import('../shared/user-filter')]);
+  const [{ planBatch }, { editUsers }, { hasSelectiveFilter }] = await Promise.all([
+    import('../core/batch'),
+    import('../core/batch-edit'),
+    import('../shared/user-filter'),
+  ]);
   const edit = await editFromOptions(ctx, opts);
   if (selection.kind === 'filter' && !hasSelectiveFilter(selection.filter) && (opts.field || opts.language)) {
     const [option, example] = opts.field ? ['--field', `--where-field ${opts.field[0]}`] : ['--language', `--where-language ${opts.language}`];
-    throw new UsageError('no users given', `here ${option} sets a value; to select users by it, use ${example} (or name users, or pass - to read them from stdin)`);
+    throw new UsageError(
+      'no users given',
+      `here ${option} sets a value; to select users by it, use ${example} (or name users, or pass - to read them from stdin)`,
+    );
   }
   const plan = await planBatch(ctx, selection);
-  await confirmBatch(ctx, plan, (who) => `Edit ${who} (${describeEdit(opts)})?`, { dryRun: opts.dryRun, wouldChange: () => editUsers(ctx, plan, edit, { dryRun: true, atomic: opts.atomic }) });
+  await confirmBatch(ctx, plan, (who) => `Edit ${who} (${describeEdit(opts)})?`, {
+    dryRun: opts.dryRun,
+    wouldChange: () => editUsers(ctx, plan, edit, { dryRun: true, atomic: opts.atomic }),
+  });
   const result = await editUsers(ctx, plan, edit, { dryRun: opts.dryRun, atomic: opts.atomic });
   for (const warning of result.warnings) warn(ctx.io, warning);
   return renderBatch(ctx, result, { done: 'changed', would: 'change', unchanged: 'already so', object: `(${describeEdit(opts)})` });

@@ -14,32 +14,42 @@ interface ExpireOptions extends BatchCliOptions {
 }
 
 export function register(commands: CommandRegistry): void {
-  commands.add('expire [users...]', 'deactivate the active accounts whose expiration date has passed (for cron: never prompts, safe to run concurrently)', (command) => {
-    command
-      .option('--warn <duration>', 'change nothing: list the active accounts that expire within this time, e.g. 7d, 2w')
-      .option('--quiet', 'print nothing when there was nothing to do (cron mails only real news)');
-    addSelectionOptions(command, { omit: ['inactive', 'deleted'] });
-    command.addHelpText(
-      'after',
-      `
+  commands.add(
+    'expire [users...]',
+    'deactivate the active accounts whose expiration date has passed (for cron: never prompts, safe to run concurrently)',
+    (command) => {
+      command
+        .option('--warn <duration>', 'change nothing: list the active accounts that expire within this time, e.g. 7d, 2w')
+        .option('--quiet', 'print nothing when there was nothing to do (cron mails only real news)');
+      addSelectionOptions(command, { omit: ['inactive', 'deleted'] });
+      command.addHelpText(
+        'after',
+        `
   With --inactive-since <duration>, accounts without a login (or registration, if never
   used) for that long are deactivated too; admins and system accounts are spared unless
   named (as users, or with --role admin). Other filters narrow what expire looks at.
   Exit codes: 0 done (also when nothing expired), 4 the only account due is the last active
   admin, 6 some accounts could not be deactivated (each is named on stderr).`,
-    );
-    command.action(inContext((ctx, users: string[], opts: ExpireOptions) => (opts.warn !== undefined ? runWarn(ctx, users, opts) : runExpire(ctx, users, opts))));
-    examples(command, [
-      'roster expire',
-      'roster expire --quiet --actor cron',
-      'roster expire --warn 7d --json',
-      'roster expire --inactive-since 365d --role student --dry-run',
-    ]);
-  });
+      );
+      command.action(
+        inContext((ctx, users: string[], opts: ExpireOptions) => (opts.warn !== undefined ? runWarn(ctx, users, opts) : runExpire(ctx, users, opts))),
+      );
+      examples(command, [
+        'roster expire',
+        'roster expire --quiet --actor cron',
+        'roster expire --warn 7d --json',
+        'roster expire --inactive-since 365d --role student --dry-run',
+      ]);
+    },
+  );
 }
 
-async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<Outcome> {
-  const [{ planBatch, runBatch }, { expireAction, expirySelection }, { parseDormancy }] = await Promise.all([import('../core/batch'), import('../core/expiry'), import('../core/time')]);
+export async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<Outcome> {
+  const [{ planBatch, runBatch }, { expireAction, expirySelection }, { parseDormancy }] = await Promise.all([
+    import('../core/batch'),
+    import('../core/expiry'),
+    import('../core/time'),
+  ]);
   const dormantSince = opts.inactiveSince ? new Date(ctx.now().getTime() - parseDormancy(opts.inactiveSince, '--inactive-since')).toISOString() : undefined;
   const selection = expirySelection(ctx, await selectionFromCommand(ctx, users, { ...opts, inactiveSince: undefined }), { dormantSince });
   const plan = await planBatch(ctx, selection);
@@ -49,10 +59,14 @@ async function runExpire(ctx: CommandContext, users: string[], opts: ExpireOptio
   return renderBatch(ctx, result, { done: 'expired', would: 'expire', unchanged: 'not due' });
 }
 
-async function runWarn(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<Outcome> {
+export async function runWarn(ctx: CommandContext, users: string[], opts: ExpireOptions): Promise<Outcome> {
   if (users.length) throw new UsageError('--warn lists by filters; name no users', 'narrow it with the filters of roster list, e.g. --role student');
   if (opts.inactiveSince) throw new UsageError('--warn lists accounts by expiration date; it does not combine with --inactive-since');
-  const [{ expiringSoonFilter }, { listUsers }, { parseDaysAhead }] = await Promise.all([import('../core/expiry'), import('../core/users'), import('../core/time')]);
+  const [{ expiringSoonFilter }, { listUsers }, { parseDaysAhead }] = await Promise.all([
+    import('../core/expiry'),
+    import('../core/users'),
+    import('../core/time'),
+  ]);
   let within: number;
   try {
     within = parseDaysAhead(opts.warn!, '--warn');

@@ -23,7 +23,9 @@ interface ExportOptions extends FilterOptions {
 }
 
 export function register(commands: CommandRegistry): void {
-  commands.add('export [file]', 'export users to CSV (Chamilo\'s columns), XML (Chamilo\'s layout) or JSON, with the filters of list', defineExport, { file: 'the output file, or - for standard output (default)' });
+  commands.add('export [file]', "export users to CSV (Chamilo's columns), XML (Chamilo's layout) or JSON, with the filters of list", defineExport, {
+    file: 'the output file, or - for standard output (default)',
+  });
 }
 
 function defineExport(command: Command): void {
@@ -41,7 +43,10 @@ function defineExport(command: Command): void {
     const file = action.args[0];
     const { json, format } = action.optsWithGlobals<{ json?: boolean; format?: string }>();
     if ((file === undefined || file === '-') && json && format && format !== 'json') {
-      throw new UsageError(`--json and --format ${format} ask for two different outputs`, 'use one of them; with an output file, --json prints a summary of the export');
+      throw new UsageError(
+        `--json and --format ${format} ask for two different outputs`,
+        'use one of them; with an output file, --json prints a summary of the export',
+      );
     }
   });
   command.action(inContext((ctx, file: string | undefined, opts: ExportOptions) => runExport(ctx, file, opts)));
@@ -55,9 +60,11 @@ function defineExport(command: Command): void {
 
 const EXTENSIONS: Record<string, FileFormat> = { '.csv': 'csv', '.txt': 'csv', '.xml': 'xml', '.json': 'json' };
 
-async function runExport(ctx: CommandContext, file: string | undefined, opts: ExportOptions): Promise<void> {
+export async function runExport(ctx: CommandContext, file: string | undefined, opts: ExportOptions): Promise<void> {
   const toStdout = file === undefined || file === '-';
-  const format: FileFormat = opts.format ?? (toStdout ? (ctx.json ? 'json' : 'csv') : (Object.hasOwn(EXTENSIONS, extname(file!).toLowerCase()) ? EXTENSIONS[extname(file!).toLowerCase()]! : 'csv'));
+  const format: FileFormat =
+    opts.format ??
+    (toStdout ? (ctx.json ? 'json' : 'csv') : Object.hasOwn(EXTENSIONS, extname(file).toLowerCase()) ? EXTENSIONS[extname(file).toLowerCase()]! : 'csv');
   const hashes = Boolean(opts.includePasswordHashes);
   if (hashes && toStdout && ctx.io.stdout.isTTY) {
     throw new UsageError('password hashes are not shown on a terminal', 'give an output file: roster export users.csv --include-password-hashes');
@@ -70,12 +77,20 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
     import('../db/database-files'),
   ]);
   // Checked before anything is read: never over the database, never over a file without --force.
-  const targetPath = toStdout ? undefined : checkOutputPath(file!, { force: opts.force, protect: databaseFiles(ctx.db) });
+  const targetPath = toStdout ? undefined : checkOutputPath(file, { force: opts.force, protect: databaseFiles(ctx.db) });
   const delimiter = opts.delimiter !== undefined ? parseDelimiter(opts.delimiter) : undefined;
   // An export is a copy of the accounts: anonymized ones included (their state travels with them).
   const filter = { anonymized: 'include' as const, ...(await filterFromOptions(opts, ctx.now())) };
   const controller = new AbortController();
-  const plan = await planExport(ctx, { filter, format, columns: opts.fields || opts.columns ? [...(opts.fields ?? []), ...(opts.columns ?? [])] : undefined, includePasswordHashes: hashes, raw: opts.raw, delimiter, signal: controller.signal });
+  const plan = await planExport(ctx, {
+    filter,
+    format,
+    columns: opts.fields || opts.columns ? [...(opts.fields ?? []), ...(opts.columns ?? [])] : undefined,
+    includePasswordHashes: hashes,
+    raw: opts.raw,
+    delimiter,
+    signal: controller.signal,
+  });
   // Not when the rows go to the same terminal: the bar would be drawn over them.
   const showProgress = Boolean(ctx.io.stderr.isTTY) && !(toStdout && ctx.io.stdout.isTTY);
   const progress = showProgress ? createProgress(ctx.io, 'exporting', await countExport(ctx, filter)) : noProgress;
@@ -109,5 +124,6 @@ async function runExport(ctx: CommandContext, file: string | undefined, opts: Ex
   }
   if (toStdout) return;
   if (ctx.json) line(ctx.io.stdout, JSON.stringify({ exported: plan.count, file: target!.target, format, passwordHashes: hashes }));
-  else line(ctx.io.stdout, `exported ${plan.count} user${plan.count === 1 ? '' : 's'} to ${file} (${format}${hashes ? ', with password hashes' : ''}, mode 0600)`);
+  else
+    line(ctx.io.stdout, `exported ${plan.count} user${plan.count === 1 ? '' : 's'} to ${file} (${format}${hashes ? ', with password hashes' : ''}, mode 0600)`);
 }

@@ -33,7 +33,9 @@ interface ImportOptions {
 const SHOWN_ERRORS = 50;
 
 export function register(commands: CommandRegistry): void {
-  commands.add('import <file>', 'import users from a CSV, XML or JSON file (Chamilo\'s formats and roster\'s own exports)', defineImport, { file: 'the file, or - for standard input' });
+  commands.add('import <file>', "import users from a CSV, XML or JSON file (Chamilo's formats and roster's own exports)", defineImport, {
+    file: 'the file, or - for standard input',
+  });
 }
 
 function defineImport(command: Command): void {
@@ -43,9 +45,13 @@ function defineImport(command: Command): void {
     .option('--delimiter <char>', 'the CSV delimiter: ; , | or tab (default: detected from the header)')
     .option('--map <column=target>', 'read a column under another name: --map "Nom=LastName" (repeatable; target "ignore" skips it)', collect)
     .option('--ignore-unknown-columns', 'skip columns roster does not know instead of stopping')
-    .addOption(new Option('--on-existing <action>', 'for a user that already exists (same username, else same email)').choices(['skip', 'update', 'fail']).default('skip'))
-    .option('--update-passwords', 'with --on-existing update: the file\'s passwords replace the stored ones (else users keep theirs)')
-    .option('--replace-roles', 'with --on-existing update: the file\'s roles replace the stored ones (else they are added)')
+    .addOption(
+      new Option('--on-existing <action>', 'for a user that already exists (same username, else same email)')
+        .choices(['skip', 'update', 'fail'])
+        .default('skip'),
+    )
+    .option('--update-passwords', "with --on-existing update: the file's passwords replace the stored ones (else users keep theirs)")
+    .option('--replace-roles', "with --on-existing update: the file's roles replace the stored ones (else they are added)")
     .option('--verbose', 'name every row skipped because its user exists or needs no change')
     .option('--credentials <file>', 'write username;password of every generated password to this file (mode 0600)')
     .option('--atomic', 'write nothing unless every row is valid')
@@ -61,7 +67,7 @@ function defineImport(command: Command): void {
   ]);
 }
 
-async function runImport(ctx: CommandContext, input: string, opts: ImportOptions): Promise<void> {
+export async function runImport(ctx: CommandContext, input: string, opts: ImportOptions): Promise<void> {
   const [{ openImportFile, importUsers }, { parseDelimiter }, { mapColumns, layoutColumns, parseColumnMap }, { loadFields }] = await Promise.all([
     import('../core/import'),
     import('../formats/csv-reader'),
@@ -69,7 +75,10 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
     import('../core/fields'),
   ]);
   if ((opts.updatePasswords || opts.replaceRoles) && opts.onExisting !== 'update') {
-    throw new UsageError(`${opts.updatePasswords ? '--update-passwords' : '--replace-roles'} applies to --on-existing update`, 'add --on-existing update, or leave it out');
+    throw new UsageError(
+      `${opts.updatePasswords ? '--update-passwords' : '--replace-roles'} applies to --on-existing update`,
+      'add --on-existing update, or leave it out',
+    );
   }
   const maps = (opts.map ?? []).map(parseColumnMap);
   const delimiter = opts.delimiter !== undefined ? parseDelimiter(opts.delimiter) : undefined;
@@ -125,14 +134,28 @@ async function runImport(ctx: CommandContext, input: string, opts: ImportOptions
 
 /** A column's name as an extra field's name would be: lower case, a-z, 0-9 and _. */
 function fieldNameFor(column: string): string {
-  return column.trim().toLowerCase().replace(/^extra\./, '').replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '') || 'name';
+  return (
+    column
+      .trim()
+      .toLowerCase()
+      .replace(/^extra\./, '')
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^[^a-z]+/, '') || 'name'
+  );
 }
 
 /** --report and --credentials: never the input, the database, a link, or (for the report, without --force) an existing file. */
 async function checkSideFiles(ctx: CommandContext, input: string, opts: ImportOptions) {
-  const [{ checkOutputPath }, { databaseFiles }, { CredentialsFile, RejectReport }] = await Promise.all([import('../formats/output-file'), import('../db/database-files'), import('../formats/import-files')]);
+  const [{ checkOutputPath }, { databaseFiles }, { CredentialsFile, RejectReport }] = await Promise.all([
+    import('../formats/output-file'),
+    import('../db/database-files'),
+    import('../formats/import-files'),
+  ]);
   // Standard input may be a file too (`roster import - < users.csv`): protected as the open file it is.
-  const protect = [...databaseFiles(ctx.db), input === '-' ? { fd: 0, role: 'the file being imported (standard input)' } : { path: input, role: 'the file being imported' }];
+  const protect = [
+    ...databaseFiles(ctx.db),
+    input === '-' ? { fd: 0, role: 'the file being imported (standard input)' } : { path: input, role: 'the file being imported' },
+  ];
   if (opts.report !== undefined && opts.credentials !== undefined && resolve(opts.report) === resolve(opts.credentials)) {
     throw new UsageError('--report and --credentials name the same file', 'give each its own file');
   }
@@ -154,7 +177,11 @@ async function askMappings(ctx: CommandContext, file: UserFile, unknown: string[
     const secret = SECRET_COLUMN.test(column) || seen.some((v) => SECRET_VALUE.test(v));
     const example = secret ? ' (values not shown: they may be passwords)' : seen.length ? ` (e.g. ${seen.join(', ')})` : ' (empty in the first rows)';
     // The column name and its values come from the file: escaped before they reach the terminal.
-    const target = await select({ message: `${escapeValue(file.name)}: what does the column "${escapeValue(column)}" hold?${escapeValue(example)}`, choices, pageSize: 12 });
+    const target = await select({
+      message: `${escapeValue(file.name)}: what does the column "${escapeValue(column)}" hold?${escapeValue(example)}`,
+      choices,
+      pageSize: 12,
+    });
     maps.push({ column, target });
   }
   // The same answers as options, for the next run of a script or a cron job.
@@ -216,7 +243,10 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
   } else {
     s.errors.slice(0, SHOWN_ERRORS).forEach((e) => line(ctx.io.stderr, `roster: row ${e.row}: ${e.field ? `${e.field}: ` : ''}${e.message}`));
     if (s.errors.length > SHOWN_ERRORS) {
-      line(ctx.io.stderr, `roster: … and ${s.errors.length - SHOWN_ERRORS} more errors${opts.report ? ` (all in ${opts.report})` : ' (--report <file> writes them all)'}`);
+      line(
+        ctx.io.stderr,
+        `roster: … and ${s.errors.length - SHOWN_ERRORS} more errors${opts.report ? ` (all in ${opts.report})` : ' (--report <file> writes them all)'}`,
+      );
     }
     const counts = s.dryRun
       ? `would create ${s.created}, update ${s.updated}, skip ${s.skipped}; ${s.failed} failed`
@@ -224,24 +254,42 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
     const head = s.dryRun ? `checked ${s.file} (dry run, nothing written)` : s.interrupted ? `interrupted import of ${s.file}` : `imported ${s.file}`;
     line(ctx.io.stdout, `${paint(ctx.io, s.failed ? 'yellow' : 'green', head)}: ${counts}`);
   }
-  if (opts.verbose && !ctx.json) for (const r of s.skippedRows) line(ctx.io.stderr, `roster: row ${r.row}: skipped: user ${r.username} ${opts.onExisting === 'skip' ? 'exists (--on-existing skip)' : 'has these values already'}`);
+  if (opts.verbose && !ctx.json)
+    for (const r of s.skippedRows)
+      line(
+        ctx.io.stderr,
+        `roster: row ${r.row}: skipped: user ${r.username} ${opts.onExisting === 'skip' ? 'exists (--on-existing skip)' : 'has these values already'}`,
+      );
   // Other warnings (a user renamed by an update) one by one; weak passwords are counted below.
   const notable = s.warnings.filter((w) => !w.message.includes('weak'));
   if (!ctx.json) notable.slice(0, SHOWN_ERRORS).forEach((w) => warn(ctx.io, `row ${w.row}: ${w.field ? `${w.field}: ` : ''}${w.message}`));
   if (!ctx.json && notable.length > SHOWN_ERRORS) warn(ctx.io, `… and ${notable.length - SHOWN_ERRORS} more warnings (--json lists them)`);
   if (s.weakPasswords) {
     const rows = s.warnings.filter((w) => w.message.includes('weak')).map((w) => w.row);
-    warn(ctx.io, `${s.weakPasswords} password${s.weakPasswords > 1 ? 's are' : ' is'} weak (fewer than 8 characters): row${rows.length > 1 ? 's' : ''} ${rows.slice(0, 20).join(', ')}${s.weakPasswords > 20 ? ', …' : ''}`);
+    warn(
+      ctx.io,
+      `${s.weakPasswords} password${s.weakPasswords > 1 ? 's are' : ' is'} weak (fewer than 8 characters): row${rows.length > 1 ? 's' : ''} ${rows.slice(0, 20).join(', ')}${s.weakPasswords > 20 ? ', …' : ''}`,
+    );
   }
   if (s.generatedPasswords && !s.dryRun && !(s.atomic && s.failed)) {
     if (opts.credentials) {
-      if (!ctx.json) line(ctx.io.stdout, `${s.generatedPasswords} password${s.generatedPasswords > 1 ? 's' : ''} generated: username;password in ${opts.credentials} (mode 0600)`);
+      if (!ctx.json)
+        line(
+          ctx.io.stdout,
+          `${s.generatedPasswords} password${s.generatedPasswords > 1 ? 's' : ''} generated: username;password in ${opts.credentials} (mode 0600)`,
+        );
     } else {
-      warn(ctx.io, `${s.generatedPasswords} password${s.generatedPasswords > 1 ? 's were' : ' was'} generated and saved nowhere; give --credentials <file> to receive them, or reset them with roster edit --reset-password`);
+      warn(
+        ctx.io,
+        `${s.generatedPasswords} password${s.generatedPasswords > 1 ? 's were' : ' was'} generated and saved nowhere; give --credentials <file> to receive them, or reset them with roster edit --reset-password`,
+      );
     }
   }
   if (s.staleCredentials) {
-    warn(ctx.io, `${s.staleCredentials} line${s.staleCredentials > 1 ? 's' : ''} of ${opts.credentials} named users an interrupted run never committed; removed (their rows are imported now, with new passwords)`);
+    warn(
+      ctx.io,
+      `${s.staleCredentials} line${s.staleCredentials > 1 ? 's' : ''} of ${opts.credentials} named users an interrupted run never committed; removed (their rows are imported now, with new passwords)`,
+    );
   }
   if (opts.report && s.failed && !ctx.json) line(ctx.io.stdout, `rejected rows written to ${opts.report}`);
 }
@@ -250,7 +298,9 @@ function finish(s: ImportSummary, opts: ImportOptions, stoppedBy: NodeJS.Signals
   if (s.interrupted) {
     throw new Interrupted(
       stoppedBy ?? 'SIGINT',
-      s.atomic ? 'nothing was imported (--atomic)' : 'the users counted above are committed; run the same command again to finish (users already imported are skipped)',
+      s.atomic
+        ? 'nothing was imported (--atomic)'
+        : 'the users counted above are committed; run the same command again to finish (users already imported are skipped)',
     );
   }
   if (!s.failed) return;

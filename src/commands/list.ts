@@ -1,5 +1,5 @@
 import type { CommandRegistry } from '../cli/registry';
-import { inContext } from '../cli/context';
+import { inContext, type CommandContext } from '../cli/context';
 import { addFilterOptions, addOrderOptions, filterFromOptions } from '../cli/filters';
 import { examples } from '../cli/options';
 import { addListOutputOptions, renderSelection, type ListOptions } from '../cli/user-list';
@@ -9,8 +9,7 @@ export function register(commands: CommandRegistry): void {
     addFilterOptions(command, { anonymized: true });
     addOrderOptions(command);
     addListOutputOptions(command);
-    command.action(inContext(async (ctx, opts: ListOptions) => renderSelection(ctx, await filterFromOptions(opts, ctx.now()), opts)),
-    );
+    command.action(inContext((ctx, opts: ListOptions) => runList(ctx, opts)));
     examples(command, [
       'roster list --role teacher --active',
       'roster list --never-logged-in --registered-before 2026-01-01 --format csv > dormant.csv',
@@ -19,4 +18,8 @@ export function register(commands: CommandRegistry): void {
       'roster list --field cohort=2026 --format count',
     ]);
   });
+}
+
+export async function runList(ctx: CommandContext, opts: ListOptions): Promise<void> {
+  await renderSelection(ctx, await filterFromOptions(opts, ctx.now()), opts);
 }

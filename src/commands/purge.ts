@@ -18,21 +18,24 @@ export function register(commands: CommandRegistry): void {
       .option('--reassign-to <user>', 'hand their courses to this active account instead of the fallback user');
     addSelectionOptions(purge, { omit: ['deleted'] });
     purge.action(inContext((ctx, users: string[], opts: PurgeOptions) => runPurge(ctx, users, opts)));
-    examples(purge, ['roster db backup /var/backups/roster-before-purge.db && roster purge bob --yes', 'roster purge --deleted-before 90d --reassign-to ada --yes', 'roster purge --deleted-before 2026-01-01 --dry-run']);
+    examples(purge, [
+      'roster db backup /var/backups/roster-before-purge.db && roster purge bob --yes',
+      'roster purge --deleted-before 90d --reassign-to ada --yes',
+      'roster purge --deleted-before 2026-01-01 --dry-run',
+    ]);
   });
 }
 
 export async function runPurge(ctx: CommandContext, users: string[], opts: PurgeOptions): Promise<Outcome> {
-  const [{ planBatch, runBatch, withoutRefused }, { assertPurgeable, purgeAction, resolveCourseReceiver }, { parseDateOrAgo }, { suggestedSnapshot }] = await Promise.all([
-    import('../core/batch'),
-    import('../core/deletion'),
-    import('../core/time'),
-    import('../db/database-files'),
-  ]);
+  const [{ planBatch, runBatch, withoutRefused }, { assertPurgeable, purgeAction, resolveCourseReceiver }, { parseDateOrAgo }, { suggestedSnapshot }] =
+    await Promise.all([import('../core/batch'), import('../core/deletion'), import('../core/time'), import('../db/database-files')]);
   let selection = await deletedView(ctx, users, opts);
   if (opts.deletedBefore !== undefined) {
     if (selection.kind === 'refs') throw new UsageError('give users or --deleted-before, not both');
-    selection = { kind: 'filter', filter: { ...selection.filter, deleted: true, deletedBefore: parseDateOrAgo(opts.deletedBefore, '--deleted-before', ctx.now()) } };
+    selection = {
+      kind: 'filter',
+      filter: { ...selection.filter, deleted: true, deletedBefore: parseDateOrAgo(opts.deletedBefore, '--deleted-before', ctx.now()) },
+    };
   }
   // The receiving account is checked before anything changes.
   const receiver = await resolveCourseReceiver(ctx, opts.reassignTo);

@@ -15,7 +15,10 @@ export function register(commands: CommandRegistry): void {
 export async function runRestore(ctx: CommandContext, users: string[], opts: BatchCliOptions): Promise<Outcome> {
   const [{ planBatch, runBatch }, { restoreAction }] = await Promise.all([import('../core/batch'), import('../core/deletion')]);
   const plan = await planBatch(ctx, await deletedView(ctx, users, opts));
-  await confirmBatch(ctx, plan, (who) => `Restore ${who}?`, { dryRun: opts.dryRun, wouldChange: () => runBatch(ctx, plan, restoreAction(), { dryRun: true, atomic: opts.atomic }) });
+  await confirmBatch(ctx, plan, (who) => `Restore ${who}?`, {
+    dryRun: opts.dryRun,
+    wouldChange: () => runBatch(ctx, plan, restoreAction(), { dryRun: true, atomic: opts.atomic }),
+  });
   const result = await runBatch(ctx, plan, restoreAction(), { dryRun: opts.dryRun, atomic: opts.atomic });
   return renderBatch(ctx, result, { done: 'restored', would: 'restore', unchanged: 'not deleted' });
 }

@@ -1,5 +1,5 @@
 import type { CommandRegistry } from '../cli/registry';
-import { inContext } from '../cli/context';
+import { inContext, type CommandContext } from '../cli/context';
 import { addFilterOptions, addOrderOptions, filterFromOptions } from '../cli/filters';
 import { examples } from '../cli/options';
 import { UsageError } from '../shared/errors';
@@ -24,16 +24,17 @@ export function register(commands: CommandRegistry): void {
     addFilterOptions(command, { anonymized: true });
     addOrderOptions(command);
     addListOutputOptions(command);
-    command.action(inContext(async (ctx, keyword: string | undefined, opts: SearchOptions) => {
-        const text = { keyword, firstname: opts.firstname, lastname: opts.lastname, username: opts.username, email: opts.email, officialCode: opts.officialCode };
-        if (!Object.values(text).some((v) => v?.trim())) {
-          throw new UsageError('search needs a keyword or one of --firstname, --lastname, --username, --email, --official-code', 'to see everyone, use roster list');
-        }
-        const filter = await filterFromOptions(opts, ctx.now());
-        for (const [key, value] of Object.entries(text)) if (value?.trim()) (filter as Record<string, unknown>)[key] = value.trim();
-        await renderSelection(ctx, filter, opts);
-      }),
-    );
+    command.action(inContext((ctx, keyword: string | undefined, opts: SearchOptions) => runSearch(ctx, keyword, opts)));
     examples(command, ['roster search élodie', 'roster search dupont --role teacher --active', 'roster search --email @example.org --format count']);
   });
+}
+
+export async function runSearch(ctx: CommandContext, keyword: string | undefined, opts: SearchOptions): Promise<void> {
+  const text = { keyword, firstname: opts.firstname, lastname: opts.lastname, username: opts.username, email: opts.email, officialCode: opts.officialCode };
+  if (!Object.values(text).some((v) => v?.trim())) {
+    throw new UsageError('search needs a keyword or one of --firstname, --lastname, --username, --email, --official-code', 'to see everyone, use roster list');
+  }
+  const filter = await filterFromOptions(opts, ctx.now());
+  for (const [key, value] of Object.entries(text)) if (value?.trim()) (filter as Record<string, unknown>)[key] = value.trim();
+  await renderSelection(ctx, filter, opts);
 }

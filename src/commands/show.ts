@@ -7,13 +7,12 @@ import type { UserDetails } from '../core/user-details';
 
 export function register(commands: CommandRegistry): void {
   commands.add('show <user>', 'every detail of a user: roles, extra fields, courses and sessions', (command) => {
-    command
-      .action(inContext((ctx, user: string, _opts: unknown) => runShow(ctx, user)));
+    command.action(inContext((ctx, user: string, _opts: unknown) => runShow(ctx, user)));
     examples(command, ['roster show ada', 'roster show id:42 --json']);
   });
 }
 
-async function runShow(ctx: CommandContext, ref: string): Promise<void> {
+export async function runShow(ctx: CommandContext, ref: string): Promise<void> {
   const { getUserDetails } = await import('../core/user-details');
   const details = await getUserDetails(ctx, ref);
   if (ctx.json) {
@@ -25,7 +24,10 @@ async function runShow(ctx: CommandContext, ref: string): Promise<void> {
 
 function printDetails(ctx: CommandContext, d: UserDetails): void {
   const out = (label: string, value: unknown) =>
-    line(ctx.io.stdout, `${paint(ctx.io, 'bold', label.padEnd(14))}${value === null || value === undefined || value === '' ? paint(ctx.io, 'dim', '-') : escapeValue(String(value))}`);
+    line(
+      ctx.io.stdout,
+      `${paint(ctx.io, 'bold', label.padEnd(14))}${value === null || value === undefined || value === '' ? paint(ctx.io, 'dim', '-') : escapeValue(String(value))}`,
+    );
   out('Name', `${d.firstname} ${d.lastname}`);
   out('Username', d.username);
   out('Id', d.id);
@@ -54,7 +56,10 @@ function printDetails(ctx: CommandContext, d: UserDetails): void {
   line(ctx.io.stdout, paint(ctx.io, 'bold', `Owned courses (${d.ownedCourses.length})`));
   for (const c of d.ownedCourses) line(ctx.io.stdout, `  ${c.code}  ${c.title}`);
   if (d.system) {
-    line(ctx.io.stdout, `This is the system fallback account: it holds the ${d.ownedCourses.length} course(s) above, handed over when their owners were purged.`);
+    line(
+      ctx.io.stdout,
+      `This is the system fallback account: it holds the ${d.ownedCourses.length} course(s) above, handed over when their owners were purged.`,
+    );
     line(ctx.io.stdout, 'It cannot log in, and cannot be deleted, purged, anonymized or impersonated.');
   }
 }

@@ -39,7 +39,9 @@ export function scrubAuditDetails(details: AuditDetails, personal: readonly stri
       // A date is one value: erased when it is itself personal (a birthday), never cut into
       // (an official code 2027 is not the year of 2027-06-30).
       const next = ISO_DATE.test(value)
-        ? exact.has(value.toLowerCase()) ? REDACTED : value
+        ? exact.has(value.toLowerCase())
+          ? REDACTED
+          : value
         : patterns.reduce((text, pattern) => text.replace(pattern, REDACTED), value);
       if (next !== value) touched = true;
       return next;
@@ -70,7 +72,12 @@ function personalPatterns(personal: readonly string[]): RegExp[] {
 }
 
 /** The personal values of an account as stored now, and as its audit history recorded them before. */
-async function personalValues(trx: Transaction<Database>, userId: number, row: erasure.PersonalData | undefined, history: { details: AuditDetails }[]): Promise<string[]> {
+async function personalValues(
+  trx: Transaction<Database>,
+  userId: number,
+  row: erasure.PersonalData | undefined,
+  history: { details: AuditDetails }[],
+): Promise<string[]> {
   const values: string[] = [];
   const add = (v: unknown) => {
     if (typeof v === 'string') values.push(v);
@@ -132,7 +139,11 @@ export function anonymizeAction(ctx: ServiceContext) {
   // Which users of a chunk are admins: read once per chunk.
   const guard = new AdminGuard(nowIso(ctx));
   return {
-    readChunk: (users: readonly TargetUser[], trx: Transaction<Database>) => guard.load(trx, users.map((u) => u.id)),
+    readChunk: (users: readonly TargetUser[], trx: Transaction<Database>) =>
+      guard.load(
+        trx,
+        users.map((u) => u.id),
+      ),
     eraser: erase,
     async apply(user: TargetUser, { trx, audit: auditLog }: BatchStep): Promise<Outcome> {
       assertAnonymizable(user);

@@ -96,18 +96,47 @@ export interface AuditFilter {
 
 /** Every action roster records, by family: `--action` takes one of them or a family. */
 export const AUDIT_ACTIONS = [
-  'user.add', 'user.edit', 'user.import', 'user.activate', 'user.deactivate', 'user.expire', 'user.delete', 'user.restore',
-  'user.purge', 'user.anonymize', 'user.login', 'user.login-as', 'user.password-upgrade',
-  'course.add', 'course.edit', 'course.delete', 'course.enroll', 'course.unenroll',
-  'session.add', 'session.edit', 'session.delete', 'session.add-course', 'session.remove-course', 'session.enroll', 'session.unenroll',
-  'field.add', 'field.edit', 'field.remove', 'config.set', 'config.unset', 'db.backup',
+  'user.add',
+  'user.edit',
+  'user.import',
+  'user.activate',
+  'user.deactivate',
+  'user.expire',
+  'user.delete',
+  'user.restore',
+  'user.purge',
+  'user.anonymize',
+  'user.login',
+  'user.login-as',
+  'user.password-upgrade',
+  'course.add',
+  'course.edit',
+  'course.delete',
+  'course.enroll',
+  'course.unenroll',
+  'session.add',
+  'session.edit',
+  'session.delete',
+  'session.add-course',
+  'session.remove-course',
+  'session.enroll',
+  'session.unenroll',
+  'field.add',
+  'field.edit',
+  'field.remove',
+  'config.set',
+  'config.unset',
+  'db.backup',
 ] as const;
 
 /** Refuses an action name roster never writes: `--action nope` would otherwise list nothing, with exit 0. */
 export function checkAuditAction(action: string): void {
   const families = new Set(AUDIT_ACTIONS.map((a) => a.split('.')[0]!));
   if ((AUDIT_ACTIONS as readonly string[]).includes(action) || families.has(action)) return;
-  throw new UsageError(`--action: "${action}" is no action roster records`, `use a family (${[...families].join(', ')}) or one of: ${AUDIT_ACTIONS.join(', ')}`);
+  throw new UsageError(
+    `--action: "${action}" is no action roster records`,
+    `use a family (${[...families].join(', ')}) or one of: ${AUDIT_ACTIONS.join(', ')}`,
+  );
 }
 
 export async function listAudit(ctx: ServiceContext, filter: AuditFilter): Promise<AuditEntry[]> {

@@ -43,7 +43,10 @@ export interface BatchPlan {
 export async function planBatch(ctx: ServiceContext, selection: Selection): Promise<BatchPlan> {
   if (selection.kind === 'filter') {
     if (!hasSelectiveFilter(selection.filter)) {
-      throw new UsageError('no users given', 'name users (username, email, id:N), pass - to read them from stdin, or select with the filters of roster list (e.g. --role student --inactive-since 180d)');
+      throw new UsageError(
+        'no users given',
+        'name users (username, email, id:N), pass - to read them from stdin, or select with the filters of roster list (e.g. --role student --inactive-since 180d)',
+      );
     }
     // Filters select live identities: an anonymized account stays out (acting on it can only
     // fail or do nothing, and a cron job would report it on every run), except in the deleted
@@ -53,14 +56,15 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
     const ids = await selectTargetIds(ctx.db.kysely, filter);
     return { selection, filter, ids, count: ids.length, failed: [] };
   }
-  if (!selection.refs.length && !selection.fromStdin) throw new UsageError('no users given', 'name users (username, email, id:N) or pass - to read them from stdin');
+  if (!selection.refs.length && !selection.fromStdin)
+    throw new UsageError('no users given', 'name users (username, email, id:N) or pass - to read them from stdin');
   const seen = new Set<number>();
   const targets: TargetUser[] = [];
   const failed: BatchFailure[] = [];
   const mark = otherWritesMark(ctx.db);
   for (const { ref, user, error } of await resolveReferences(ctx.db.kysely, selection.refs)) {
     if (error !== undefined) {
-      if (!isRosterError(error)) throw error;
+      if (!isRosterError(error)) throw error as Error;
       failed.push({ ref, message: error.message, exitCode: error.exitCode, hint: error.suggestion });
     } else if (!user) failed.push({ ref, message: 'no such user', exitCode: 3 });
     else if (!seen.has(user.id)) {
@@ -185,7 +189,12 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
     // Inside the chunk's write transaction: named users are read again if another
     // process has written since the plan; a filter's chunk was just read.
     const stale = plan.targets && (plan.otherWritesMark === undefined || otherWritesMark(ctx.db) !== plan.otherWritesMark);
-    const current = stale ? await targetsByIds(trx, chunk.map((u) => u.id)) : undefined;
+    const current = stale
+      ? await targetsByIds(
+          trx,
+          chunk.map((u) => u.id),
+        )
+      : undefined;
     await action.readChunk?.(chunk, trx);
     for (const snapshot of chunk) {
       const user = current ? current.get(snapshot.id) : snapshot;
@@ -244,6 +253,10 @@ export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: Bat
     if (result.rolledBack) return { ...result, changed: [], unchanged: [] };
     return result;
   }
-  for (let index = 0; index < chunkCount; index++) await inTransaction(async (trx) => runChunk(trx, await readChunk(trx, index)), () => true);
+  for (let index = 0; index < chunkCount; index++)
+    await inTransaction(
+      async (trx) => runChunk(trx, await readChunk(trx, index)),
+      () => true,
+    );
   return result;
 }

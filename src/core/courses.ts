@@ -129,7 +129,8 @@ export async function addCourse(ctx: ServiceContext, input: NewCourseInput): Pro
   if (!problems.empty) throw new ValidationError(problems.list);
   const id = await ctx.db.kysely.transaction().execute(async (trx) => {
     const existing = await repo.findCourse(trx, code);
-    if (existing) throw new ConflictError(`course "${existing.code}" already exists (codes are compared ignoring case)`, `see roster course show ${existing.code}`);
+    if (existing)
+      throw new ConflictError(`course "${existing.code}" already exists (codes are compared ignoring case)`, `see roster course show ${existing.code}`);
     const owner = input.owner === undefined ? undefined : await requireLiveUser(trx, input.owner, 'a course owner');
     const courseId = await repo.insertCourse(trx, { code, code_key: recordKey(code), title, language, owner_id: owner?.id ?? null, created_at: nowIso(ctx) });
     await audit(trx, ctx, 'course.add', null, { course: code, title, language, owner: owner?.username ?? null });
@@ -236,7 +237,10 @@ export async function checkCourseDeletable(ctx: ServiceContext, code: string, fo
 
 function assertCourseEmpty(code: string, enrolled: number, force: boolean): void {
   if (enrolled > 0 && !force) {
-    throw new ConflictError(`course "${code}" has ${enrolled} enrolled user(s)`, `unenroll them first (roster unenroll --course ${code} …), or pass --force to delete the course with its enrolments`);
+    throw new ConflictError(
+      `course "${code}" has ${enrolled} enrolled user(s)`,
+      `unenroll them first (roster unenroll --course ${code} …), or pass --force to delete the course with its enrolments`,
+    );
   }
 }
 

@@ -50,7 +50,11 @@ export function deleteAction(ctx: ServiceContext): BatchAction {
       due.push(user.id);
       const tokensRevoked = tokens.get(user.id);
       const ownedCourses = courses.get(user.id);
-      auditLog('user.delete', user.id, { changes: [{ field: 'deleted_at', before: null, after: now }], ...(ownedCourses ? { ownedCourses } : {}), ...(tokensRevoked ? { tokensRevoked } : {}) });
+      auditLog('user.delete', user.id, {
+        changes: [{ field: 'deleted_at', before: null, after: now }],
+        ...(ownedCourses ? { ownedCourses } : {}),
+        ...(tokensRevoked ? { tokensRevoked } : {}),
+      });
       return 'changed';
     },
   };
@@ -88,7 +92,8 @@ export interface CourseReceiver {
 export async function resolveCourseReceiver(ctx: ServiceContext, ref?: string): Promise<CourseReceiver> {
   if (ref === undefined) {
     const fallback = await findFallbackUser(ctx.db.kysely, FALLBACK_USERNAME);
-    if (!fallback) throw new NotFoundError('the fallback user is missing from the database', 'pass --reassign-to <user> to hand the courses to an active account');
+    if (!fallback)
+      throw new NotFoundError('the fallback user is missing from the database', 'pass --reassign-to <user> to hand the courses to an active account');
     return { ...fallback, fallback: true };
   }
   const row = await requireUser(ctx.db.kysely, ref);
@@ -107,7 +112,7 @@ export interface PurgeRun {
   /** For each purged user id, the ids of the training sessions whose coaching was handed over. */
   sessionsHandedOver: Map<number, number[]>;
   /** Empties the write-ahead log after the purge (it holds the old pages); false when another process kept it. */
-  flushLog(): Promise<string | undefined>;
+  flushLog: () => Promise<string | undefined>;
 }
 
 /**
@@ -117,7 +122,8 @@ export interface PurgeRun {
  */
 export function assertPurgeable(user: TargetUser): void {
   if (user.is_system) throw new ConflictError(`${user.username} is the system fallback account; it cannot be purged`);
-  if (!user.deleted_at) throw new ConflictError(`${user.username} is not deleted; purge removes deleted accounts only`, `delete it first: roster delete ${user.username}`);
+  if (!user.deleted_at)
+    throw new ConflictError(`${user.username} is not deleted; purge removes deleted accounts only`, `delete it first: roster delete ${user.username}`);
 }
 
 export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): PurgeRun {
@@ -134,7 +140,10 @@ export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): Purg
         // The receiver may have changed since it was checked: check again inside this transaction.
         const now = await erasure.receiverState(trx, receiver.id);
         if (!now || (!now.is_system && (!now.active || now.deleted_at || now.anonymized_at))) {
-          throw new ConflictError(`the courses of ${user.username} cannot go to ${receiver.username}: that account is no longer active`, 'choose another with --reassign-to <user>');
+          throw new ConflictError(
+            `the courses of ${user.username} cannot go to ${receiver.username}: that account is no longer active`,
+            'choose another with --reassign-to <user>',
+          );
         }
         await erasure.handOver(trx, user.id, receiver.id);
       }
@@ -157,7 +166,6 @@ export function purgeAction(ctx: ServiceContext, receiver: CourseReceiver): Purg
   return { action, handedOver, sessionsHandedOver, flushLog: () => erase.flushLog() };
 }
 
-
 /** The courses the users of a plan own (the first `limit` of them) and how many in all: the warning before a delete or purge. */
 export async function ownedCoursesOf(ctx: ServiceContext, plan: BatchPlan, limit = 20): Promise<{ courses: OwnedCourse[]; total: number }> {
   const owners = ownersOf(plan);
@@ -165,7 +173,11 @@ export async function ownedCoursesOf(ctx: ServiceContext, plan: BatchPlan, limit
 }
 
 /** The sessions the users of a plan coach (at most `limit`): warned about before a delete or purge. */
-export async function coachedSessionsOf(ctx: ServiceContext, plan: BatchPlan, limit = 20): Promise<{ sessions: { name: string; coach: string }[]; total: number }> {
+export async function coachedSessionsOf(
+  ctx: ServiceContext,
+  plan: BatchPlan,
+  limit = 20,
+): Promise<{ sessions: { name: string; coach: string }[]; total: number }> {
   const owners = ownersOf(plan);
   return owners ? sessionsCoachedBy(ctx.db.kysely, owners, limit) : { sessions: [], total: 0 };
 }

@@ -1,4 +1,12 @@
-import { courseRolesOf, deleteCourseUsers, deleteSessionUsers, insertCourseUsers, insertSessionUsers, sessionMembersOf, setCourseRoles } from '../db/enrollment-repository';
+import {
+  courseRolesOf,
+  deleteCourseUsers,
+  deleteSessionUsers,
+  insertCourseUsers,
+  insertSessionUsers,
+  sessionMembersOf,
+  setCourseRoles,
+} from '../db/enrollment-repository';
 import { assertLiveAccount } from './activation';
 import type { BatchAction, Selection } from './batch';
 import { nowIso, type ServiceContext } from './context';
@@ -20,9 +28,7 @@ export interface EnrollTargetInput {
  * for; when none was asked for, new enrolments are students and existing
  * ones keep their role.
  */
-export type EnrollTarget =
-  | { kind: 'course'; id: number; code: string; role?: CourseRole }
-  | { kind: 'session'; id: number; name: string };
+export type EnrollTarget = { kind: 'course'; id: number; code: string; role?: CourseRole } | { kind: 'session'; id: number; name: string };
 
 /** Resolves the target before any user is touched: unknown course or session → exit 3. */
 export async function resolveEnrollTarget(ctx: ServiceContext, input: EnrollTargetInput): Promise<EnrollTarget> {
@@ -56,7 +62,11 @@ export function enrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAc
     return {
       refusesBeforeWriting: true,
       async readChunk(users, trx) {
-        members = await sessionMembersOf(trx, target.id, users.map((u) => u.id));
+        members = await sessionMembersOf(
+          trx,
+          target.id,
+          users.map((u) => u.id),
+        );
       },
       async writeChunk(trx) {
         await insertSessionUsers(ctx.db, trx, target.id, due, enrolledAt);
@@ -79,7 +89,11 @@ export function enrollAction(ctx: ServiceContext, target: EnrollTarget): BatchAc
   return {
     refusesBeforeWriting: true,
     async readChunk(users, trx) {
-      roles = await courseRolesOf(trx, target.id, users.map((u) => u.id));
+      roles = await courseRolesOf(
+        trx,
+        target.id,
+        users.map((u) => u.id),
+      );
     },
     async writeChunk(trx) {
       await insertCourseUsers(ctx.db, trx, target.id, newcomers, enrolledAt);
@@ -113,7 +127,11 @@ export function unenrollAction(target: EnrollTarget): BatchAction {
     return {
       refusesBeforeWriting: true,
       async readChunk(users, trx) {
-        members = await sessionMembersOf(trx, target.id, users.map((u) => u.id));
+        members = await sessionMembersOf(
+          trx,
+          target.id,
+          users.map((u) => u.id),
+        );
       },
       async writeChunk(trx) {
         await deleteSessionUsers(trx, target.id, due);
@@ -131,7 +149,11 @@ export function unenrollAction(target: EnrollTarget): BatchAction {
   return {
     refusesBeforeWriting: true,
     async readChunk(users, trx) {
-      roles = await courseRolesOf(trx, target.id, users.map((u) => u.id));
+      roles = await courseRolesOf(
+        trx,
+        target.id,
+        users.map((u) => u.id),
+      );
     },
     async writeChunk(trx) {
       await deleteCourseUsers(trx, target.id, due);

@@ -42,7 +42,11 @@ export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): 
   // Which users of a chunk are admins: read once per chunk.
   const guard = new AdminGuard(nowIso(ctx));
   return {
-    readChunk: (users, trx) => guard.load(trx, users.map((u) => u.id)),
+    readChunk: (users, trx) =>
+      guard.load(
+        trx,
+        users.map((u) => u.id),
+      ),
     // Every refusal (the checks, the last-admin guard) comes before the first write: no savepoint needed.
     refusesBeforeWriting: true,
     async writeChunk(trx) {
@@ -55,9 +59,16 @@ export function expireAction(ctx: ServiceContext, options: ExpiryOptions = {}): 
       const lastSeen = user.last_login_at ?? user.registered_at;
       const dormant = options.dormantSince !== undefined && lastSeen < options.dormantSince;
       if (!expired && !dormant) return 'unchanged';
-      await guard.assert(trx, user, 'deactivate it by expiry', `extend it: roster edit ${user.username} --expires <date|never>, or give another account the admin role`);
+      await guard.assert(
+        trx,
+        user,
+        'deactivate it by expiry',
+        `extend it: roster edit ${user.username} --expires <date|never>, or give another account the admin role`,
+      );
       due.push(user.id);
-      const reason = expired ? { reason: 'expired', expiresAt: user.expires_at } : { reason: 'inactive', lastSeenAt: lastSeen, inactiveSince: options.dormantSince };
+      const reason = expired
+        ? { reason: 'expired', expiresAt: user.expires_at }
+        : { reason: 'inactive', lastSeenAt: lastSeen, inactiveSince: options.dormantSince };
       auditLog('user.expire', user.id, { ...reason, changes: [{ field: 'active', before: 1, after: 0 }] });
       return 'changed';
     },

@@ -28,7 +28,7 @@ export interface ExportRequest {
 /** One column of a CSV or XML export. */
 interface ExportColumn {
   name: string;
-  value(row: ExportRow, context: RowContext): string;
+  value: (row: ExportRow, context: RowContext) => string;
 }
 
 interface RowContext {
@@ -101,7 +101,9 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
     sessions: (r) => (r.sessions ? r.sessions.split(ENTRY_SEPARATOR).join('|') : ''),
   };
   if (request.columns && request.format === 'json') throw new UsageError('--fields applies to CSV and XML; JSON carries every field of a user');
-  const columns = request.columns ? chooseColumns(request.columns, fields, Boolean(request.includePasswordHashes)) : defaultColumns(fields, Boolean(request.includePasswordHashes));
+  const columns = request.columns
+    ? chooseColumns(request.columns, fields, Boolean(request.includePasswordHashes))
+    : defaultColumns(fields, Boolean(request.includePasswordHashes));
   const names = columns.map((c) => c.name);
   const needs = {
     courses: request.format === 'json' || names.includes(CHAMILO_NAMES.courses),
@@ -190,8 +192,10 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
     const seen = new Set<string>();
     for (const name of requested) {
       const named = resolveFieldName(name, all);
-      if (named === 'password') throw new UsageError('passwords are never exported (roster only holds their hashes)', 'for a migration: --include-password-hashes');
-      if (named === 'passwordHash' && !hashes) throw new UsageError('the PasswordHash column needs --include-password-hashes (the file is then created with mode 0600)');
+      if (named === 'password')
+        throw new UsageError('passwords are never exported (roster only holds their hashes)', 'for a migration: --include-password-hashes');
+      if (named === 'passwordHash' && !hashes)
+        throw new UsageError('the PasswordHash column needs --include-password-hashes (the file is then created with mode 0600)');
       const column = typeof named === 'string' ? standard(named) : extraColumn(named);
       if (seen.has(column.name)) continue;
       seen.add(column.name);
@@ -208,7 +212,6 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
   function extraColumn(field: ExtraField): ExportColumn {
     return { name: field.name, value: (_row, c) => c.extra?.[field.name] ?? '' };
   }
-
 
   return {
     format: request.format,
@@ -229,7 +232,12 @@ const STANDARD_NAMES = Object.values(CHAMILO_NAMES);
 export function resolveFieldName(name: string, fields: Map<string, ExtraField>): StandardColumn | ExtraField {
   const key = standardColumn(name);
   if (key) return key;
-  const field = fields.get(name.trim().toLowerCase().replace(/^extra\./, ''));
+  const field = fields.get(
+    name
+      .trim()
+      .toLowerCase()
+      .replace(/^extra\./, ''),
+  );
   if (field) return field;
   const known = [...DEFAULT_COLUMNS, 'courses' as const, 'sessions' as const].map((k) => CHAMILO_NAMES[k]);
   throw new UsageError(`--fields: unknown field "${name}"`, `known: ${[...known, ...fields.keys()].join(', ')}`);

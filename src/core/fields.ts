@@ -185,7 +185,8 @@ export async function editField(ctx: ServiceContext, name: string, edit: FieldEd
     const field = (await loadFields(trx)).get(name.trim().toLowerCase());
     if (!field) throw new NotFoundError(`no extra field "${name}"`, 'roster field list shows the defined fields');
     const type = edit.type ?? field.type;
-    if (!(FIELD_TYPES as readonly string[]).includes(type)) throw new ValidationError([{ field: 'type', message: `"${type}" is not one of ${FIELD_TYPES.join(', ')}` }]);
+    if (!(FIELD_TYPES as readonly string[]).includes(type))
+      throw new ValidationError([{ field: 'type', message: `"${type}" is not one of ${FIELD_TYPES.join(', ')}` }]);
     const choices = edit.choices ? edit.choices.map((c) => c.trim()).filter(Boolean) : type === 'choice' ? (field.choices ?? []) : [];
     const label = edit.label?.trim() || field.label;
     checkDefinition(type, label, choices);

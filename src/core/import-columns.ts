@@ -1,11 +1,4 @@
-import {
-  CHAMILO_NAMES,
-  STANDARD_COLUMNS,
-  isIgnoredColumn,
-  normaliseColumnName,
-  standardColumn,
-  type StandardColumn,
-} from '../formats/columns';
+import { CHAMILO_NAMES, STANDARD_COLUMNS, isIgnoredColumn, normaliseColumnName, standardColumn, type StandardColumn } from '../formats/columns';
 import { UsageError, ValidationError } from '../shared/errors';
 import type { ExtraField } from './fields';
 
@@ -127,7 +120,10 @@ export function layoutColumns(columns: string[], targets: (ColumnTarget | undefi
     const before = owner.get(key);
     if (before !== undefined) {
       const what = target.kind === 'standard' ? CHAMILO_NAMES[target.key] : `the extra field ${target.field.name}`;
-      throw new ValidationError(`${fileName}: the columns "${before}" and "${column}" both give ${what}`, `drop one, or map one of them away: --map "${column}=ignore"`);
+      throw new ValidationError(
+        `${fileName}: the columns "${before}" and "${column}" both give ${what}`,
+        `drop one, or map one of them away: --map "${column}=ignore"`,
+      );
     }
     owner.set(key, column);
     if (target.kind === 'standard') {

@@ -220,7 +220,13 @@ export class RowPlanner {
 
   private checkUpdatable(existing: UserRow, field: string): void {
     if (this.options.onExisting === 'fail') throw new RowFailure([{ field, message: `${describeUser(existing)} already exists (--on-existing fail)` }], true);
-    const blocked = existing.is_system ? 'is the system fallback account' : existing.anonymized_at ? 'is anonymized' : existing.deleted_at ? 'is deleted' : undefined;
+    const blocked = existing.is_system
+      ? 'is the system fallback account'
+      : existing.anonymized_at
+        ? 'is anonymized'
+        : existing.deleted_at
+          ? 'is deleted'
+          : undefined;
     if (blocked) throw new RowFailure([{ field, message: `${describeUser(existing)} ${blocked} and cannot be updated` }], true);
   }
 
@@ -231,7 +237,11 @@ export class RowPlanner {
     const inFile = this.foldedInFile[column].entry(fold);
     if (inFile) {
       if (identityKey(inFile.text) !== key) {
-        this.warn(row, this.label(column), `${column} "${value}" looks like "${inFile.text}" on row ${inFile.row} of this file; check that they are two people`);
+        this.warn(
+          row,
+          this.label(column),
+          `${column} "${value}" looks like "${inFile.text}" on row ${inFile.row} of this file; check that they are two people`,
+        );
       }
       return;
     }
@@ -276,7 +286,10 @@ export class RowPlanner {
     const anonymizedAt = optionalDate('anonymizedAt');
     if (existing && (deleted || anonymizedAt)) {
       const what = deleted ? 'deleted' : 'anonymized';
-      problem(deleted ? 'active' : 'anonymizedAt', `the file marks ${describeUser(existing)} ${what}; an import does not change that state (use roster ${deleted ? 'delete' : 'anonymize'})`);
+      problem(
+        deleted ? 'active' : 'anonymizedAt',
+        `the file marks ${describeUser(existing)} ${what}; an import does not change that state (use roster ${deleted ? 'delete' : 'anonymize'})`,
+      );
     }
     const password = this.checkPasswords(get('password'), get('passwordHash'), problem);
 
@@ -343,10 +356,16 @@ export class RowPlanner {
     const tooLong = hasPlaintext ? passwordProblem(plaintext) : undefined;
     if (tooLong) problem('password', tooLong);
     if (hash && !isBcryptHash(hash) && !isLegacyHash(hash)) {
-      problem('passwordHash', 'is not a bcrypt hash ($2a$, $2b$ or $2y$ followed by the cost and 53 characters), nor an md5 or sha1 digest (md5:<32 hex>, sha1:<40 hex>)');
+      problem(
+        'passwordHash',
+        'is not a bcrypt hash ($2a$, $2b$ or $2y$ followed by the cost and 53 characters), nor an md5 or sha1 digest (md5:<32 hex>, sha1:<40 hex>)',
+      );
     }
     if (hasPlaintext && isBcryptHash(plaintext.trim())) {
-      problem('password', `holds a bcrypt hash, not a password; to keep it as it is, name the column PasswordHash (--map "${this.label('password')}=PasswordHash")`);
+      problem(
+        'password',
+        `holds a bcrypt hash, not a password; to keep it as it is, name the column PasswordHash (--map "${this.label('password')}=PasswordHash")`,
+      );
     }
     return { plaintext: hasPlaintext ? plaintext : undefined, hash: hash || undefined };
   }
@@ -374,7 +393,8 @@ export class RowPlanner {
       return prepareNewUser(input, this.fields);
     } catch (error) {
       if (error instanceof ValidationError) {
-        for (const p of error.problems) problems.push({ field: this.label(Object.hasOwn(PREPARE_FIELDS, p.field) ? PREPARE_FIELDS[p.field]! : p.field), message: p.message });
+        for (const p of error.problems)
+          problems.push({ field: this.label(Object.hasOwn(PREPARE_FIELDS, p.field) ? PREPARE_FIELDS[p.field]! : p.field), message: p.message });
       } else if (isRosterError(error)) {
         problems.push({ field: this.label('picture'), message: error.message });
       } else throw error;
@@ -388,7 +408,10 @@ function findCourse(state: ChunkState, item: string): CourseRef | undefined {
   const course = state.courses.get(recordKey(item));
   if (course) return { id: course.id, code: course.code };
   const colon = item.lastIndexOf(':');
-  const role = item.slice(colon + 1).trim().toLowerCase();
+  const role = item
+    .slice(colon + 1)
+    .trim()
+    .toLowerCase();
   if (colon <= 0 || (role !== 'teacher' && role !== 'student')) return undefined;
   const base = state.courses.get(recordKey(item.slice(0, colon)));
   return base ? { id: base.id, code: base.code, role } : undefined;
@@ -420,7 +443,10 @@ export function parseRoleColumns(rolesText: string, statusText: string, problem:
   const text = rolesText.trim() ? rolesText : statusText;
   if (!text.trim()) return undefined;
   const roles: Role[] = [];
-  for (const item of text.split(/[|,]/).map((s) => s.trim()).filter(Boolean)) {
+  for (const item of text
+    .split(/[|,]/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const role = roleFromLegacyStatus(item) ?? (isRole(item.toLowerCase()) ? (item.toLowerCase() as Role) : undefined);
     if (!role) {
       problem(rolesText.trim() ? `unknown role "${item}"` : `unknown status "${item}"; ${STATUS_HINT}`);

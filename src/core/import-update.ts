@@ -84,7 +84,17 @@ export function planUpdate(stored: StoredAccount, planned: PlannedRow, options: 
   if (addCourses.length) changes.push({ field: 'courses', before: null, after: addCourses.map((c) => c.code) });
   const addSessions = planned.sessions.filter((s) => !stored.sessionIds.has(s.id));
   if (addSessions.length) changes.push({ field: 'sessions', before: null, after: addSessions.map((s) => s.name) });
-  return { update: update as UserUpdate, changes, addRoles, removeRoles, setExtras, addCourses, addSessions, renamed, losing: adminLoss(update, removeRoles, options.now) };
+  return {
+    update: update,
+    changes,
+    addRoles,
+    removeRoles,
+    setExtras,
+    addCourses,
+    addSessions,
+    renamed,
+    losing: adminLoss(update, removeRoles, options.now),
+  };
 }
 
 export interface AdminLoss {

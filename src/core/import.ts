@@ -147,7 +147,12 @@ class ImportRun {
       interrupted: false,
       conflictsOnly: true,
     };
-    const options = { onExisting: request.onExisting, updatePasswords: Boolean(request.updatePasswords), replaceRoles: Boolean(request.replaceRoles), dryRun: this.dryRun };
+    const options = {
+      onExisting: request.onExisting,
+      updatePasswords: Boolean(request.updatePasswords),
+      replaceRoles: Boolean(request.replaceRoles),
+      dryRun: this.dryRun,
+    };
     this.planner = new RowPlanner(request.layout, options, (row, field, message) => this.warn(row, field, message));
     this.credentials = this.dryRun ? undefined : request.credentials;
     this.pool = this.dryRun ? undefined : new PasswordPool(request.pool);
@@ -382,7 +387,13 @@ class ImportRun {
   }
 
   private decideOptions(): DecideOptions {
-    return { replaceRoles: Boolean(this.request.replaceRoles), now: nowIso(this.ctx), actor: this.ctx.actor, source: path.basename(this.request.file.name), label: (key) => this.planner.label(key) };
+    return {
+      replaceRoles: Boolean(this.request.replaceRoles),
+      now: nowIso(this.ctx),
+      actor: this.ctx.actor,
+      source: path.basename(this.request.file.name),
+      label: (key) => this.planner.label(key),
+    };
   }
 
   private count(decision: ChunkDecision): void {

@@ -57,18 +57,27 @@ export async function issueLoginToken(ctx: ServiceContext, ref: string, options:
   const problem = textProblem(reason, LIMITS.reason);
   if (problem) throw new ValidationError([{ field: 'reason', message: problem }]);
   const ttl = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
-  if (ttl < MIN_TOKEN_TTL_MS || ttl > MAX_TOKEN_TTL_MS) throw new ValidationError([{ field: 'ttl', message: 'must be from 1 minute to 24 hours (e.g. 15m, 2h)' }]);
+  if (ttl < MIN_TOKEN_TTL_MS || ttl > MAX_TOKEN_TTL_MS)
+    throw new ValidationError([{ field: 'ttl', message: 'must be from 1 minute to 24 hours (e.g. 15m, 2h)' }]);
   const now = ctx.now();
   const expiresAt = new Date(now.getTime() + ttl).toISOString();
   const baseUrl = await getSetting(ctx, 'base-url');
   return ctx.db.kysely.transaction().execute(async (trx) => {
     const row = await requireUser(trx, ref);
-    const blocker = accountBlocker(row, now) ?? ((await rolesOf(trx, row.id)).includes('admin') ? 'is an admin, and one admin may not become another' : undefined);
+    const blocker =
+      accountBlocker(row, now) ?? ((await rolesOf(trx, row.id)).includes('admin') ? 'is an admin, and one admin may not become another' : undefined);
     if (blocker) throw new ConflictError(`cannot log in as ${row.username}: the account ${blocker}`);
     const user = { id: row.id, username: row.username };
     if (options.dryRun) return { user, token: null, url: null, expiresAt, reason, dryRun: true };
     const token = randomBytes(32).toString('base64url');
-    const tokenId = await insertLoginToken(trx, { user_id: row.id, token_hash: hashToken(token), created_at: nowIso(ctx), expires_at: expiresAt, created_by: ctx.actor, reason });
+    const tokenId = await insertLoginToken(trx, {
+      user_id: row.id,
+      token_hash: hashToken(token),
+      created_at: nowIso(ctx),
+      expires_at: expiresAt,
+      created_by: ctx.actor,
+      reason,
+    });
     await audit(trx, ctx, 'user.login-as', row.id, { reason, tokenId, expiresAt });
     const issued = { user, token, url: baseUrl ? loginUrl(baseUrl, row.username, token) : null, expiresAt, reason, dryRun: false };
     // Shown before the commit: a token that cannot be shown is not issued (nor audited).
@@ -89,7 +98,9 @@ export type Secret = { kind: 'password'; password: string } | { kind: 'token'; t
 /** Wrong user and wrong secret get the same answer, so that a caller cannot probe usernames. */
 function wrongSecret(secret: Secret): ValidationError {
   return new ValidationError(
-    secret.kind === 'password' ? 'authentication failed: unknown user or wrong password' : 'authentication failed: unknown user, or a wrong, used or expired token',
+    secret.kind === 'password'
+      ? 'authentication failed: unknown user or wrong password'
+      : 'authentication failed: unknown user, or a wrong, used or expired token',
   );
 }
 
@@ -144,7 +155,11 @@ export async function authenticate(ctx: ServiceContext, ref: string, secret: Sec
     const upgrade = upgradedHash && row.password_hash === upgradedHash.from ? upgradedHash : undefined;
     await recordLogin(trx, row.id, at, { tokenId, passwordHash: upgrade?.to });
     if (upgrade) {
-      await audit(trx, ctx, 'user.password-upgrade', row.id, { from: upgrade.from.split(':')[0], to: 'bcrypt', changes: [{ field: 'password', before: null, after: null, secret: true }] });
+      await audit(trx, ctx, 'user.password-upgrade', row.id, {
+        from: upgrade.from.split(':')[0],
+        to: 'bcrypt',
+        changes: [{ field: 'password', before: null, after: null, secret: true }],
+      });
     }
     await audit(trx, ctx, 'user.login', row.id, tokenId === undefined ? { method: 'password' } : { method: 'login-as token', tokenId });
     return { id: row.id, username: row.username, lastLoginAt: at };

@@ -15,10 +15,7 @@ export function parseRoles(values: readonly string[], field = 'role'): Role[] {
     const value = raw.trim().toLowerCase();
     if (!value) continue;
     if (!isRole(value)) {
-      throw new ValidationError(
-        [{ field, message: `unknown role "${raw}"` }],
-        `known roles: ${ROLES.join(', ')}`,
-      );
+      throw new ValidationError([{ field, message: `unknown role "${raw}"` }], `known roles: ${ROLES.join(', ')}`);
     }
     if (!roles.includes(value)) roles.push(value);
   }

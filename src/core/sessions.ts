@@ -62,7 +62,10 @@ async function loadSession(db: Executor, id: number): Promise<TrainingSession> {
 }
 
 /** Checks a name and a period; dates become ISO; the end may not come before the start. */
-function checkSessionValues(values: { name?: string; start?: string; end?: string }, problems: Problems): { name?: string; startsOn?: string; endsOn?: string } {
+function checkSessionValues(
+  values: { name?: string; start?: string; end?: string },
+  problems: Problems,
+): { name?: string; startsOn?: string; endsOn?: string } {
   const out: { name?: string; startsOn?: string; endsOn?: string } = {};
   if (values.name !== undefined) {
     out.name = values.name.trim().normalize('NFC');
@@ -106,7 +109,8 @@ export async function addSession(ctx: ServiceContext, input: NewSessionInput): P
   assertPeriod(startsOn, endsOn);
   const id = await ctx.db.kysely.transaction().execute(async (trx) => {
     const existing = await repo.findSession(trx, name);
-    if (existing) throw new ConflictError(`session "${existing.name}" already exists (names are compared ignoring case)`, `see roster session show "${existing.name}"`);
+    if (existing)
+      throw new ConflictError(`session "${existing.name}" already exists (names are compared ignoring case)`, `see roster session show "${existing.name}"`);
     const coach = input.coach === undefined ? undefined : await requireLiveUser(trx, input.coach, 'a session coach');
     const courses = await requireCourses(trx, input.courses ?? []);
     const sessionId = await repo.insertSession(
@@ -211,7 +215,10 @@ export async function checkSessionDeletable(ctx: ServiceContext, name: string, f
 
 function assertSessionEmpty(name: string, enrolled: number, force: boolean): void {
   if (enrolled > 0 && !force) {
-    throw new ConflictError(`session "${name}" has ${enrolled} enrolled user(s)`, `unenroll them first (roster unenroll --session "${name}" …), or pass --force to delete the session with its enrolments`);
+    throw new ConflictError(
+      `session "${name}" has ${enrolled} enrolled user(s)`,
+      `unenroll them first (roster unenroll --session "${name}" …), or pass --force to delete the session with its enrolments`,
+    );
   }
 }
 
@@ -265,8 +272,18 @@ async function changeSessionCourses(ctx: ServiceContext, name: string, codes: st
     const unchanged: CourseRow[] = [];
     for (const course of courses) (present.has(course.id) === (mode === 'add') ? unchanged : changed).push(course);
     if (changed.length) {
-      if (mode === 'add') await repo.addSessionCourses(trx, row.id, changed.map((c) => c.id));
-      else await repo.removeSessionCourses(trx, row.id, changed.map((c) => c.id));
+      if (mode === 'add')
+        await repo.addSessionCourses(
+          trx,
+          row.id,
+          changed.map((c) => c.id),
+        );
+      else
+        await repo.removeSessionCourses(
+          trx,
+          row.id,
+          changed.map((c) => c.id),
+        );
       await audit(trx, ctx, mode === 'add' ? 'session.add-course' : 'session.remove-course', null, { session: row.name, courses: changed.map((c) => c.code) });
     }
     return { id: row.id, changed: changed.map((c) => c.code), unchanged: unchanged.map((c) => c.code) };

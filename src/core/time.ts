@@ -27,9 +27,7 @@ export function parseDate(input: string, field: string): string {
   }
   const time = normalized === undefined ? NaN : Date.parse(normalized);
   if (Number.isNaN(time) || !sameCalendarDay(text, time)) {
-    throw new ValidationError([
-      { field, message: `"${input}" is not a date; use YYYY-MM-DD or an ISO 8601 date-time` },
-    ]);
+    throw new ValidationError([{ field, message: `"${input}" is not a date; use YYYY-MM-DD or an ISO 8601 date-time` }]);
   }
   return new Date(time).toISOString();
 }
@@ -48,7 +46,9 @@ function sameCalendarDay(text: string, time: number): boolean {
  */
 export function parseExpiry(input: string, field: string): string {
   if (DURATION.test(input.trim())) {
-    throw new ValidationError([{ field, message: `"${input}" is a duration; an expiration this long from now is written +${input.trim()} (or give a date, or never)` }]);
+    throw new ValidationError([
+      { field, message: `"${input}" is a duration; an expiration this long from now is written +${input.trim()} (or give a date, or never)` },
+    ]);
   }
   const iso = parseDate(input, field);
   return DATE_ONLY.test(input.trim()) ? iso.replace('T00:00:00.000Z', 'T23:59:59.999Z') : iso;
@@ -68,9 +68,7 @@ const UNIT_MS: Record<string, number> = {
 export function parseDuration(input: string, field: string): number {
   const match = DURATION.exec(input.trim());
   if (!match) {
-    throw new ValidationError([
-      { field, message: `"${input}" is not a duration; use a number and a unit, e.g. 30d, 12h, 2w, 15m` },
-    ]);
+    throw new ValidationError([{ field, message: `"${input}" is not a duration; use a number and a unit, e.g. 30d, 12h, 2w, 15m` }]);
   }
   const ms = Number(match[1]) * UNIT_MS[match[2]!.toLowerCase()]!;
   // Dates run out long before numbers do: a date so far off is a typo, not a plan.
@@ -130,6 +128,8 @@ export function parseDateOrAgo(input: string, field: string, now: Date): string 
     return parseDate(input, field);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    throw new ValidationError([{ field, message: `"${input}" is neither a date nor a duration; use YYYY-MM-DD, an ISO 8601 date-time, or a duration such as 30d, 12h, 6w` }]);
+    throw new ValidationError([
+      { field, message: `"${input}" is neither a date nor a duration; use YYYY-MM-DD, an ISO 8601 date-time, or a duration such as 30d, 12h, 6w` },
+    ]);
   }
 }

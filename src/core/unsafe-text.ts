@@ -29,7 +29,12 @@ export function codePoint(character: string): string {
 export function describeCharacter(character: string): string {
   const code = character.codePointAt(0)!;
   const name = NAMES[code] ? ` (${NAMES[code]})` : '';
-  const kind = code <= 0x9f ? 'a control character' : (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069) || code === 0x061c || code === 0x200e || code === 0x200f ? 'a text-direction character' : 'an invisible character';
+  const kind =
+    code <= 0x9f
+      ? 'a control character'
+      : (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069) || code === 0x061c || code === 0x200e || code === 0x200f
+        ? 'a text-direction character'
+        : 'an invisible character';
   return `${codePoint(character)}${name}, ${kind}`;
 }
 

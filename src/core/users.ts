@@ -17,7 +17,17 @@ import { changeActivation } from './activation';
 import { assertNotLastActiveAdmin } from './admin-guard';
 import { listRowToUser, sortRoles, toUser, type User } from './user-model';
 import type { UserFilter, UserOrder } from '../shared/user-filter';
-import { LIMITS, Problems, checkEmail, checkName, checkOptionalText, checkUsername, isWeakPassword, passwordProblem, WEAK_PASSWORD_WARNING } from './validation';
+import {
+  LIMITS,
+  Problems,
+  checkEmail,
+  checkName,
+  checkOptionalText,
+  checkUsername,
+  isWeakPassword,
+  passwordProblem,
+  WEAK_PASSWORD_WARNING,
+} from './validation';
 import { foldedKey, identityKey } from '../shared/folding';
 
 export interface NewUserInput {
@@ -367,9 +377,14 @@ export function checkEditValues(edit: UserEdit, fields: Map<string, ExtraField>)
   const problems = new Problems();
   if (edit.language !== undefined) collect(problems, () => parseLanguage(edit.language!));
   if (edit.expires !== undefined && edit.expires.trim().toLowerCase() !== 'never') collect(problems, () => parseExpiry(edit.expires!, 'expires'));
-  if (edit.authSource !== undefined && !edit.authSource.trim()) problems.add('auth-source', 'is empty; give the name of an authentication source, e.g. platform or ldap');
+  if (edit.authSource !== undefined && !edit.authSource.trim())
+    problems.add('auth-source', 'is empty; give the name of an authentication source, e.g. platform or ldap');
   if (edit.authSource !== undefined) checkOptionalText(edit.authSource.trim(), LIMITS.authSource, problems, 'auth-source');
-  for (const [roles, field] of [[edit.roles, 'roles'], [edit.addRoles, 'add-role'], [edit.removeRoles, 'remove-role']] as const) {
+  for (const [roles, field] of [
+    [edit.roles, 'roles'],
+    [edit.addRoles, 'add-role'],
+    [edit.removeRoles, 'remove-role'],
+  ] as const) {
     if (roles) collect(problems, () => parseRoles(roles, field));
   }
   for (const assignment of edit.setFields ?? []) {
@@ -404,7 +419,7 @@ export async function applyEdit(
   }
   if (update.username_key || update.email_key) await assertIdentityFree(trx, update, row.id);
   if (update.username !== undefined || update.email !== undefined) {
-    warnings.push(...(await lookAlikeWarnings(trx, { username: update.username as string | undefined, email: update.email as string | undefined }, row.id)));
+    warnings.push(...(await lookAlikeWarnings(trx, { username: update.username, email: update.email }, row.id)));
   }
   if (edit.password !== undefined && isWeakPassword(edit.password)) warnings.push(WEAK_PASSWORD_WARNING);
   if (passwordHash) {
@@ -482,12 +497,12 @@ function userFieldChanges(row: UserRow, edit: UserEdit): { update: UserUpdate; c
     changes.push({ field: column, before: row[column], after: value });
   }
   // A change of case alone keeps the key; a real rename is checked for clashes.
-  if (update.username !== undefined) update.username_key = identityKey(update.username as string);
-  if (update.email !== undefined) update.email_key = identityKey(update.email as string);
-  if (update.username !== undefined) update.username_fold_key = foldedKey(update.username as string);
-  if (update.email !== undefined) update.email_fold_key = foldedKey(update.email as string);
-  if (update.firstname !== undefined) update.firstname_key = foldedKey(update.firstname as string);
-  if (update.lastname !== undefined) update.lastname_key = foldedKey(update.lastname as string);
+  if (update.username !== undefined) update.username_key = identityKey(update.username);
+  if (update.email !== undefined) update.email_key = identityKey(update.email);
+  if (update.username !== undefined) update.username_fold_key = foldedKey(update.username);
+  if (update.email !== undefined) update.email_fold_key = foldedKey(update.email);
+  if (update.firstname !== undefined) update.firstname_key = foldedKey(update.firstname);
+  if (update.lastname !== undefined) update.lastname_key = foldedKey(update.lastname);
   if (update.username_key === row.username_key) delete update.username_key;
   if (update.email_key === row.email_key) delete update.email_key;
   return { update, changes };
@@ -500,7 +515,10 @@ async function applyRoleEdit(trx: Transaction<Database>, userId: number, edit: U
   for (const role of parseRoles(edit.addRoles ?? [], 'add-role')) after.add(role);
   for (const role of parseRoles(edit.removeRoles ?? [], 'remove-role')) after.delete(role);
   if (after.size === 0) {
-    throw new ValidationError([{ field: 'roles', message: 'a user must keep at least one role' }], 'add another role in the same command, e.g. --add-role student');
+    throw new ValidationError(
+      [{ field: 'roles', message: 'a user must keep at least one role' }],
+      'add another role in the same command, e.g. --add-role student',
+    );
   }
   after = new Set(sortRoles(after));
   const added = [...after].filter((r) => !before.includes(r));

@@ -55,7 +55,13 @@ export function checkName(value: string, problems: Problems, field: string): voi
   checkSafe(value, problems, field);
 }
 
-export function checkOptionalText(value: string | null | undefined, limit: number, problems: Problems, field: string, options: { allowTab?: boolean } = {}): void {
+export function checkOptionalText(
+  value: string | null | undefined,
+  limit: number,
+  problems: Problems,
+  field: string,
+  options: { allowTab?: boolean } = {},
+): void {
   if (value == null) return;
   if (value.length > limit) return problems.add(field, `is longer than ${limit} characters`);
   checkSafe(value, problems, field, options);

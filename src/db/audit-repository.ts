@@ -30,7 +30,10 @@ export interface AuditQuery {
 
 /** Oldest first; with a limit, the latest `limit` entries (still oldest first). */
 export async function queryAudit(db: Executor, query: AuditQuery): Promise<AuditLogRow[]> {
-  let q = db.selectFrom('audit_log').selectAll().orderBy('id', query.limit === undefined ? 'asc' : 'desc');
+  let q = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .orderBy('id', query.limit === undefined ? 'asc' : 'desc');
   if (query.userId !== undefined) q = q.where('user_id', '=', query.userId);
   if (query.action) {
     // `--action user` matches user.add, user.edit, …; a full name matches itself.

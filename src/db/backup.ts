@@ -65,21 +65,29 @@ function findPgDump(): string | undefined {
   }
   const debian = '/usr/lib/postgresql';
   if (!fs.existsSync(debian)) return undefined;
-  const versions = fs.readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  const versions = fs
+    .readdirSync(debian)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.map((v) => path.join(debian, v, 'bin', 'pg_dump')).find((candidate) => fs.existsSync(candidate));
 }
 
 function runPgDump(dump: PgDump, file: string, target: string): Promise<void> {
   const env = { ...process.env, ...(dump.password === undefined ? {} : { PGPASSWORD: dump.password }) };
   return new Promise((resolve, reject) => {
-    const child = spawn(dump.program, ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${dump.url}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(dump.program, ['--format=custom', '--no-password', `--file=${file}`, `--dbname=${dump.url}`], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('error', (error) => reject(new SystemError(`cannot run ${dump.program}: ${error.message}`)));
     child.on('close', (code) => {
       if (code === 0) return resolve();
       const said = stderr.trim().split('\n').slice(-3).join('; ');
-      const hint = /space left|disk full|quota/i.test(said) ? 'free some space there, or choose another directory' : 'pg_dump must be of the same major version as the server or newer; check it with pg_dump --version';
+      const hint = /space left|disk full|quota/i.test(said)
+        ? 'free some space there, or choose another directory'
+        : 'pg_dump must be of the same major version as the server or newer; check it with pg_dump --version';
       reject(new SystemError(`cannot back up ${dump.shown} to ${target}: pg_dump failed (exit ${code}): ${said}`, hint));
     });
   });

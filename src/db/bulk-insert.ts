@@ -13,7 +13,13 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * enroll, 0.61× of the raw limit against 0.75× per row); PostgreSQL takes
  * the rows as one JSON parameter (see insertFromJson).
  */
-export async function insertMany(db: RosterDb, trx: Executor, table: keyof Database, columns: readonly string[], rows: readonly Record<string, unknown>[]): Promise<void> {
+export async function insertMany(
+  db: RosterDb,
+  trx: Executor,
+  table: keyof Database,
+  columns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
   if (!rows.length) return;
   if (db.engine !== 'sqlite') {
     for (const some of slices(rows, ROWS_PER_JSON_INSERT)) await insertFromJson(table, columns, some).execute(trx);
@@ -27,12 +33,12 @@ const preparedInserts = new WeakMap<RosterDb, Map<string, Prepared<string>>>();
 
 function preparedInsert(db: RosterDb & { engine: 'sqlite' }, table: keyof Database, columns: readonly string[]): Prepared<string> {
   let byShape = preparedInserts.get(db);
-  if (!byShape) preparedInserts.set(db, (byShape = new Map()));
+  if (!byShape) preparedInserts.set(db, (byShape = new Map<string, Prepared<string>>()));
   const shape = `${table}(${columns.join(',')})`;
   let insert = byShape.get(shape);
   if (!insert) {
     const values = Object.fromEntries(columns.map((column) => [column, param(column)]));
-    insert = prepare<string>(db.raw, db.kysely.insertInto(table).values(values as never));
+    insert = prepare<string>(db.raw, db.kysely.insertInto(table).values(values));
     byShape.set(shape, insert);
   }
   return insert;
@@ -87,7 +93,10 @@ export async function insertUsers(db: RosterDb, trx: Executor, rows: readonly Ne
   }
   const ids: number[] = [];
   for (const some of slices(rows, ROWS_PER_JSON_INSERT)) {
-    const inserted = await sql<{ id: number; username_key: string }>`${insertFromJson('user', USER_COLUMNS, some.map(completeUser))} returning id, username_key`.execute(trx);
+    const inserted = await sql<{
+      id: number;
+      username_key: string;
+    }>`${insertFromJson('user', USER_COLUMNS, some.map(completeUser))} returning id, username_key`.execute(trx);
     const byKey = new Map(inserted.rows.map((r) => [r.username_key, r.id]));
     for (const row of some) ids.push(byKey.get(row.username_key)!);
   }
@@ -132,7 +141,9 @@ function indexedInBulk(raw: SqliteDb['raw'], insert: () => number[]): number[] {
   const columns = (raw.prepare("SELECT name FROM pragma_table_info('user_search')").pluck().all() as string[]).join(', ');
   raw.exec('DROP TRIGGER user_search_insert');
   const ids = insert();
-  raw.prepare(`INSERT INTO user_search (rowid, ${columns}) SELECT id, ${columns} FROM user WHERE id IN (SELECT value FROM json_each(?))`).run(JSON.stringify(ids));
+  raw
+    .prepare(`INSERT INTO user_search (rowid, ${columns}) SELECT id, ${columns} FROM user WHERE id IN (SELECT value FROM json_each(?))`)
+    .run(JSON.stringify(ids));
   raw.exec(trigger);
   return ids;
 }

@@ -62,7 +62,9 @@ export async function copyDatabase(source: RosterDb, target: RosterDb): Promise<
       for (const table of TABLES) {
         const [there, here] = [await countRows(from, table.name), await countRows(to, table.name)];
         if (there !== rows[table.name] || here !== rows[table.name]) {
-          throw new SystemError(`db copy: table ${table.name} has ${there} row(s) in ${source.location} but ${here} in ${target.location} after copying ${rows[table.name]}; nothing was kept`);
+          throw new SystemError(
+            `db copy: table ${table.name} has ${there} row(s) in ${source.location} but ${here} in ${target.location} after copying ${rows[table.name]}; nothing was kept`,
+          );
         }
       }
     });
@@ -97,10 +99,16 @@ export async function copyInto(source: RosterDb, option: string): Promise<CopyRe
  */
 async function openCopyTarget(source: RosterDb, option: string): Promise<RosterDb> {
   const reference = resolveDatabaseReference(option);
-  const sameAsSource = source.engine === 'sqlite' ? reference === source.path : isPostgresUrl(reference) && new URL(reference).toString() === new URL(source.connectionUrl).toString();
+  const sameAsSource =
+    source.engine === 'sqlite'
+      ? reference === source.path
+      : isPostgresUrl(reference) && new URL(reference).toString() === new URL(source.connectionUrl).toString();
   if (sameAsSource) throw new ConflictError(`--to names the database being copied (${source.location})`, 'give another file or database');
   if (!isPostgresUrl(reference) && fs.existsSync(reference)) {
-    throw new ConflictError(`${reference} already exists; db copy writes only into a new file or an empty PostgreSQL database`, 'give the path of a file that does not exist yet');
+    throw new ConflictError(
+      `${reference} already exists; db copy writes only into a new file or an empty PostgreSQL database`,
+      'give the path of a file that does not exist yet',
+    );
   }
   if (!isPostgresUrl(reference)) return openDatabase(reference);
   // Another program's tables are refused before roster sets up its own beside them.
@@ -121,12 +129,12 @@ async function copyTable(from: Transaction<Database>, to: Transaction<Database>,
   for (const column of table.key) query = query.orderBy(sql.ref(column));
   let page: Record<string, unknown>[] = [];
   const flush = async () => {
-    for (const some of slices(page, ROWS_PER_INSERT)) await to.insertInto(table.name).values(some as never).execute();
+    for (const some of slices(page, ROWS_PER_INSERT)) await to.insertInto(table.name).values(some).execute();
     copied += page.length;
     page = [];
   };
   for await (const row of query.stream(PAGE_ROWS)) {
-    page.push(row as Record<string, unknown>);
+    page.push(row);
     if (page.length === PAGE_ROWS) await flush();
   }
   await flush();
@@ -136,12 +144,17 @@ async function copyTable(from: Transaction<Database>, to: Transaction<Database>,
 /** PostgreSQL numbers new rows from a sequence, which the copied ids did not move. */
 async function advanceIdentities(to: Transaction<Database>): Promise<void> {
   for (const table of TABLES.filter((t) => t.identity)) {
-    await sql`SELECT setval(pg_get_serial_sequence(${`"${table.name}"`}, 'id'), coalesce(max(id), 1), max(id) IS NOT NULL) FROM ${sql.table(table.name)}`.execute(to);
+    await sql`SELECT setval(pg_get_serial_sequence(${`"${table.name}"`}, 'id'), coalesce(max(id), 1), max(id) IS NOT NULL) FROM ${sql.table(table.name)}`.execute(
+      to,
+    );
   }
 }
 
 async function countRows(db: Transaction<Database>, table: TableName): Promise<number> {
-  const row = await db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom(table)
+    .select(sql<number>`count(*)`.as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

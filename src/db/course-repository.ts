@@ -31,8 +31,7 @@ export interface CourseQuery {
 }
 
 export async function selectCourses(db: Executor, query: CourseQuery = {}): Promise<CourseListRow[]> {
-  const countRole = (role: string) =>
-    sql<number>`(select count(*) from course_user where course_user.course_id = course.id and course_user.role = ${role})`;
+  const countRole = (role: string) => sql<number>`(select count(*) from course_user where course_user.course_id = course.id and course_user.role = ${role})`;
   let q = db
     .selectFrom('course')
     .leftJoin('user as owner', 'owner.id', 'course.owner_id')
@@ -79,12 +78,20 @@ export async function courseSessions(db: Executor, courseId: number) {
 }
 
 export async function countCourseUsers(db: Executor, courseId: number): Promise<number> {
-  const row = await db.selectFrom('course_user').select((eb) => eb.fn.countAll<number>().as('n')).where('course_id', '=', courseId).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('course_user')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('course_id', '=', courseId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 export async function countSessionUsers(db: Executor, sessionId: number): Promise<number> {
-  const row = await db.selectFrom('session_user').select((eb) => eb.fn.countAll<number>().as('n')).where('session_id', '=', sessionId).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('session_user')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('session_id', '=', sessionId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -107,14 +114,24 @@ export async function selectSessions(db: Executor, query: SessionQuery = {}): Pr
     .selectAll('training_session')
     .select('coach.username as coach_username')
     // session_user is a keyword on PostgreSQL: the table's name must be quoted (sql.table).
-    .select(sql<number>`(select count(*) from ${sql.table('session_user')} where ${sql.ref('session_user.session_id')} = ${sql.ref('training_session.id')})`.as('users'))
+    .select(
+      sql<number>`(select count(*) from ${sql.table('session_user')} where ${sql.ref('session_user.session_id')} = ${sql.ref('training_session.id')})`.as(
+        'users',
+      ),
+    )
     .orderBy('training_session.starts_on')
     .orderBy('training_session.name_key');
   if (query.ids) q = q.where('training_session.id', 'in', query.ids.length ? query.ids : [-1]);
   if (query.courseId !== undefined) {
     const courseId = query.courseId;
     q = q.where((eb) =>
-      eb.exists(eb.selectFrom('session_course').select('session_course.session_id').whereRef('session_course.session_id', '=', 'training_session.id').where('session_course.course_id', '=', courseId)),
+      eb.exists(
+        eb
+          .selectFrom('session_course')
+          .select('session_course.session_id')
+          .whereRef('session_course.session_id', '=', 'training_session.id')
+          .where('session_course.course_id', '=', courseId),
+      ),
     );
   }
   const rows = await q.execute();
@@ -150,7 +167,11 @@ function withRoleToCome(details: string): string {
   return `{${members ? `${members},` : ''}"role":"`;
 }
 
-export async function auditCourseUnenrolments(db: Executor, courseId: number, entry: { at: string; actor: string; action: string; details: string }): Promise<number> {
+export async function auditCourseUnenrolments(
+  db: Executor,
+  courseId: number,
+  entry: { at: string; actor: string; action: string; details: string },
+): Promise<number> {
   const result = await db
     .insertInto('audit_log')
     .columns(['at', 'actor', 'action', 'user_id', 'details'])
@@ -172,14 +193,24 @@ export async function auditCourseUnenrolments(db: Executor, courseId: number, en
   return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
-export async function auditSessionUnenrolments(db: Executor, sessionId: number, entry: { at: string; actor: string; action: string; details: string }): Promise<number> {
+export async function auditSessionUnenrolments(
+  db: Executor,
+  sessionId: number,
+  entry: { at: string; actor: string; action: string; details: string },
+): Promise<number> {
   const result = await db
     .insertInto('audit_log')
     .columns(['at', 'actor', 'action', 'user_id', 'details'])
     .expression((eb) =>
       eb
         .selectFrom('session_user')
-        .select([sql.val(entry.at).as('at'), sql.val(entry.actor).as('actor'), sql.val(entry.action).as('action'), 'session_user.user_id', sql.val(entry.details).as('details')])
+        .select([
+          sql.val(entry.at).as('at'),
+          sql.val(entry.actor).as('actor'),
+          sql.val(entry.action).as('action'),
+          'session_user.user_id',
+          sql.val(entry.details).as('details'),
+        ])
         .where('session_user.session_id', '=', sessionId)
         .orderBy('session_user.user_id'),
     )
@@ -200,7 +231,12 @@ export async function enrolmentsOf(db: Executor, userId: number) {
     db
       .selectFrom('session_user')
       .innerJoin('training_session', 'training_session.id', 'session_user.session_id')
-      .select(['training_session.name', 'training_session.starts_on as startsOn', 'training_session.ends_on as endsOn', 'session_user.enrolled_at as enrolledAt'])
+      .select([
+        'training_session.name',
+        'training_session.starts_on as startsOn',
+        'training_session.ends_on as endsOn',
+        'session_user.enrolled_at as enrolledAt',
+      ])
       .where('session_user.user_id', '=', userId)
       .orderBy('training_session.starts_on')
       .execute(),
@@ -239,7 +275,9 @@ export async function coursesOwnedBy(db: Executor, owners: UserSet, limit: numbe
   const courses: OwnedCourse[] = [];
   let total = 0;
   const collect = async (scoped: (q: typeof base) => typeof base) => {
-    const { n } = await scoped(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const { n } = await scoped(base)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     total += Number(n);
     if (courses.length >= limit || !Number(n)) return;
     const rows = await scoped(base)
@@ -259,15 +297,27 @@ export async function coursesOwnedBy(db: Executor, owners: UserSet, limit: numbe
 }
 
 /** The sessions these users coach (the first `limit`, by name) and how many in all. */
-export async function sessionsCoachedBy(db: Executor, coaches: UserSet, limit: number): Promise<{ sessions: { name: string; coach: string }[]; total: number }> {
+export async function sessionsCoachedBy(
+  db: Executor,
+  coaches: UserSet,
+  limit: number,
+): Promise<{ sessions: { name: string; coach: string }[]; total: number }> {
   const base = db.selectFrom('training_session').innerJoin('user', 'user.id', 'training_session.coach_id');
   const sessions: { name: string; coach: string }[] = [];
   let total = 0;
   const collect = async (scoped: (q: typeof base) => typeof base) => {
-    const { n } = await scoped(base).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const { n } = await scoped(base)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     total += Number(n);
     if (sessions.length >= limit || !Number(n)) return;
-    sessions.push(...(await scoped(base).select(['training_session.name', 'user.username as coach']).orderBy('training_session.name_key').limit(limit - sessions.length).execute()));
+    sessions.push(
+      ...(await scoped(base)
+        .select(['training_session.name', 'user.username as coach'])
+        .orderBy('training_session.name_key')
+        .limit(limit - sessions.length)
+        .execute()),
+    );
   };
   if ('ids' in coaches) {
     for (const some of slices(coaches.ids)) await collect((q) => q.where('training_session.coach_id', 'in', some));
@@ -315,7 +365,11 @@ export async function sessionCourseIds(db: Executor, sessionId: number): Promise
 }
 
 export async function addSessionCourses(db: Executor, sessionId: number, courseIds: readonly number[]): Promise<void> {
-  if (courseIds.length) await db.insertInto('session_course').values(courseIds.map((courseId) => ({ session_id: sessionId, course_id: courseId }))).execute();
+  if (courseIds.length)
+    await db
+      .insertInto('session_course')
+      .values(courseIds.map((courseId) => ({ session_id: sessionId, course_id: courseId })))
+      .execute();
 }
 
 export async function removeSessionCourses(db: Executor, sessionId: number, courseIds: readonly number[]): Promise<void> {

@@ -57,10 +57,14 @@ export function busyTimeout(env: NodeJS.ProcessEnv = process.env): number {
 /** `--db`, else `$ROSTER_DB`, else `$XDG_DATA_HOME/roster/roster.db`: a file's absolute path, or a postgres:// URL as given. */
 export function resolveDatabaseReference(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   // `--db "$DB"` with DB unset must not quietly fall back to the default database.
-  if (option !== undefined && !option.trim()) throw new UsageError('--db was given an empty path', 'give the database file, e.g. --db /var/lib/roster/roster.db, or leave --db out');
+  if (option !== undefined && !option.trim())
+    throw new UsageError('--db was given an empty path', 'give the database file, e.g. --db /var/lib/roster/roster.db, or leave --db out');
   // `--db` followed by another option (`--username --db --role x`) took that option as the path.
   if (option?.startsWith('-')) {
-    throw new UsageError(`--db was given "${option}", which looks like an option: was a value left out before it?`, `give the database path after --db; a file whose name starts with "-" can be written ./${option}`);
+    throw new UsageError(
+      `--db was given "${option}", which looks like an option: was a value left out before it?`,
+      `give the database path after --db; a file whose name starts with "-" can be written ./${option}`,
+    );
   }
   if (option) return fileOrPostgresUrl(option, '--db');
   if (env.ROSTER_DB) return fileOrPostgresUrl(env.ROSTER_DB, 'ROSTER_DB');
@@ -113,7 +117,11 @@ export interface OpenOptions {
  */
 function answerNavigatorForPg(): void {
   if (typeof (globalThis as { navigator?: unknown }).navigator === 'undefined') {
-    Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` },
+      configurable: true,
+      writable: true,
+    });
   }
 }
 
@@ -157,7 +165,10 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Postgres
     connection = connectPostgres(url, busyTimeout());
   } catch (error) {
     // The URL's own settings cannot be used (an sslrootcert that does not exist, say).
-    throw new UsageError(`cannot use the settings of the database URL ${redactUrl(url)}: ${(error as Error).message}`, 'check the parameters of the URL (sslmode, sslrootcert, sslcert, sslkey…)');
+    throw new UsageError(
+      `cannot use the settings of the database URL ${redactUrl(url)}: ${(error as Error).message}`,
+      'check the parameters of the URL (sslmode, sslrootcert, sslcert, sslkey…)',
+    );
   }
   const { kysely, location, connectSeconds } = connection;
   let created = false;
@@ -182,7 +193,10 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Postgres
   } catch (error) {
     await db.close();
     if (/timeout exceeded when trying to connect|connection timeout/i.test((error as Error).message)) {
-      throw new NotFoundError(`cannot connect to the database ${location}: no answer within ${connectSeconds} s`, 'check the host and port, and that the server accepts connections from this host; connect_timeout=<seconds> in the URL waits longer');
+      throw new NotFoundError(
+        `cannot connect to the database ${location}: no answer within ${connectSeconds} s`,
+        'check the host and port, and that the server accepts connections from this host; connect_timeout=<seconds> in the URL waits longer',
+      );
     }
     throw unusableDatabase(location, error);
   }
@@ -205,7 +219,11 @@ function openRaw(file: string): { raw: BetterSqlite3.Database; created: boolean 
   try {
     raw = new BetterSqlite3(file, { timeout });
   } catch (error) {
-    if (isDirectory(file)) throw new NotFoundError(`cannot open the database ${file}: it is a directory`, `give the path of a database file, e.g. --db ${path.join(file, 'roster.db')}`);
+    if (isDirectory(file))
+      throw new NotFoundError(
+        `cannot open the database ${file}: it is a directory`,
+        `give the path of a database file, e.g. --db ${path.join(file, 'roster.db')}`,
+      );
     const unusable = unusableDatabase(file, error);
     if (isRosterError(unusable)) throw unusable;
     throw new NotFoundError(`cannot open the database ${file}: ${(error as Error).message}`);
@@ -274,10 +292,7 @@ function createPrivateFile(file: string): boolean {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
     const reason = (code && CREATE_FAILURES[code]) ?? code ?? (error as Error).message;
-    throw new NotFoundError(
-      `cannot create the database ${file}: ${reason}`,
-      'choose a writable location with --db <path> or ROSTER_DB',
-    );
+    throw new NotFoundError(`cannot create the database ${file}: ${reason}`, 'choose a writable location with --db <path> or ROSTER_DB');
   }
 }
 

@@ -31,13 +31,20 @@ export async function sessionMembersOf(db: Executor, sessionId: number, userIds:
   return members;
 }
 
-export async function insertCourseUsers(db: RosterDb, trx: Executor, courseId: number, enrolments: readonly { userId: number; role: string }[], enrolledAt: string): Promise<void> {
+export async function insertCourseUsers(
+  db: RosterDb,
+  trx: Executor,
+  courseId: number,
+  enrolments: readonly { userId: number; role: string }[],
+  enrolledAt: string,
+): Promise<void> {
   const rows = enrolments.map((e) => ({ course_id: courseId, user_id: e.userId, role: e.role, enrolled_at: enrolledAt }));
   await insertMany(db, trx, 'course_user', ['course_id', 'user_id', 'role', 'enrolled_at'], rows);
 }
 
 export async function setCourseRoles(db: Executor, courseId: number, userIds: readonly number[], role: string): Promise<void> {
-  for (const some of slices(userIds)) await db.updateTable('course_user').set({ role }).where('course_id', '=', courseId).where('user_id', 'in', some).execute();
+  for (const some of slices(userIds))
+    await db.updateTable('course_user').set({ role }).where('course_id', '=', courseId).where('user_id', 'in', some).execute();
 }
 
 export async function deleteCourseUsers(db: Executor, courseId: number, userIds: readonly number[]): Promise<void> {

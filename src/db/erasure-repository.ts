@@ -20,7 +20,11 @@ export interface PersonalData {
 }
 
 export async function personalDataOf(db: Executor, userId: number): Promise<PersonalData | undefined> {
-  return db.selectFrom('user').select(['username', 'email', 'firstname', 'lastname', 'official_code', 'phone', 'picture']).where('id', '=', userId).executeTakeFirst();
+  return db
+    .selectFrom('user')
+    .select(['username', 'email', 'firstname', 'lastname', 'official_code', 'phone', 'picture'])
+    .where('id', '=', userId)
+    .executeTakeFirst();
 }
 
 export async function extraValuesOf(db: Executor, userId: number): Promise<{ value: string; type: string }[]> {

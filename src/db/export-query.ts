@@ -31,7 +31,14 @@ export function compileExportQuery(db: RosterDb, filter: UserFilter, options: Ex
       eb
         .selectFrom('course_user')
         .innerJoin('course', 'course.id', 'course_user.course_id')
-        .select(joinedText(engine, concat(sql.ref('course.code'), sql.val(PART_SEPARATOR), sql.ref('course_user.role')), ENTRY_SEPARATOR, sql.ref('course.code_key')).as('c'))
+        .select(
+          joinedText(
+            engine,
+            concat(sql.ref('course.code'), sql.val(PART_SEPARATOR), sql.ref('course_user.role')),
+            ENTRY_SEPARATOR,
+            sql.ref('course.code_key'),
+          ).as('c'),
+        )
         .whereRef('course_user.user_id', '=', 'user.id')
         .as('courses'),
     );

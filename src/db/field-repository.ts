@@ -48,7 +48,11 @@ export async function fieldsWithUsage(db: Executor): Promise<(ExtraFieldRow & { 
 }
 
 export async function countFieldValues(db: Executor, fieldId: number): Promise<number> {
-  const { n } = await db.selectFrom('user_extra_value').select((eb) => eb.fn.countAll<number>().as('n')).where('field_id', '=', fieldId).executeTakeFirstOrThrow();
+  const { n } = await db
+    .selectFrom('user_extra_value')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('field_id', '=', fieldId)
+    .executeTakeFirstOrThrow();
   return Number(n);
 }
 

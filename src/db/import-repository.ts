@@ -20,9 +20,17 @@ type Executor = Kysely<Database> | Transaction<Database>;
 export async function usersByIdentityKeys(db: Executor, usernameKeys: readonly string[], emailKeys: readonly string[]): Promise<UserRow[]> {
   const found = new Map<number, UserRow>();
   const engine = engineOf(db);
-  for (const [column, keys] of [['username_key', usernameKeys], ['email_key', emailKeys]] as const) {
+  for (const [column, keys] of [
+    ['username_key', usernameKeys],
+    ['email_key', emailKeys],
+  ] as const) {
     for (const some of slices(unique(keys), KEYS_PER_LOOKUP)) {
-      for (const user of await db.selectFrom('user').selectAll().where(isOneOfKeys(engine, sql.ref(column), some)).execute()) found.set(user.id, user);
+      for (const user of await db
+        .selectFrom('user')
+        .selectAll()
+        .where(isOneOfKeys(engine, sql.ref(column), some))
+        .execute())
+        found.set(user.id, user);
     }
   }
   return [...found.values()];
@@ -55,7 +63,7 @@ export async function extraValuesOfUsers(db: Executor, ids: readonly number[]): 
   for (const some of slices(unique(ids))) {
     for (const row of await db.selectFrom('user_extra_value').select(['user_id', 'field_id', 'value']).where('user_id', 'in', some).execute()) {
       let byField = values.get(row.user_id);
-      if (!byField) values.set(row.user_id, (byField = new Map()));
+      if (!byField) values.set(row.user_id, (byField = new Map<number, string>()));
       byField.set(row.field_id, row.value);
     }
   }
@@ -63,12 +71,17 @@ export async function extraValuesOfUsers(db: Executor, ids: readonly number[]): 
 }
 
 /** The courses and the sessions these users are enrolled in, by user id. */
-export async function enrolmentIdsOfUsers(db: Executor, ids: readonly number[]): Promise<{ courses: Map<number, Set<number>>; sessions: Map<number, Set<number>> }> {
+export async function enrolmentIdsOfUsers(
+  db: Executor,
+  ids: readonly number[],
+): Promise<{ courses: Map<number, Set<number>>; sessions: Map<number, Set<number>> }> {
   const courses = new Map<number, Set<number>>();
   const sessions = new Map<number, Set<number>>();
   for (const some of slices(unique(ids))) {
-    for (const row of await db.selectFrom('course_user').select(['user_id', 'course_id']).where('user_id', 'in', some).execute()) add(courses, row.user_id, row.course_id);
-    for (const row of await db.selectFrom('session_user').select(['user_id', 'session_id']).where('user_id', 'in', some).execute()) add(sessions, row.user_id, row.session_id);
+    for (const row of await db.selectFrom('course_user').select(['user_id', 'course_id']).where('user_id', 'in', some).execute())
+      add(courses, row.user_id, row.course_id);
+    for (const row of await db.selectFrom('session_user').select(['user_id', 'session_id']).where('user_id', 'in', some).execute())
+      add(sessions, row.user_id, row.session_id);
   }
   return { courses, sessions };
 }
@@ -106,7 +119,8 @@ export function lookAlikesQuery(db: Executor, column: 'username' | 'email', fold
 export async function coursesByKeys(db: Executor, keys: readonly string[]): Promise<Map<string, { id: number; code: string }>> {
   const found = new Map<string, { id: number; code: string }>();
   for (const some of slices(unique(keys))) {
-    for (const row of await db.selectFrom('course').select(['id', 'code', 'code_key']).where('code_key', 'in', some).execute()) found.set(row.code_key, { id: row.id, code: row.code });
+    for (const row of await db.selectFrom('course').select(['id', 'code', 'code_key']).where('code_key', 'in', some).execute())
+      found.set(row.code_key, { id: row.id, code: row.code });
   }
   return found;
 }
@@ -114,7 +128,8 @@ export async function coursesByKeys(db: Executor, keys: readonly string[]): Prom
 export async function sessionsByKeys(db: Executor, keys: readonly string[]): Promise<Map<string, { id: number; name: string }>> {
   const found = new Map<string, { id: number; name: string }>();
   for (const some of slices(unique(keys))) {
-    for (const row of await db.selectFrom('training_session').select(['id', 'name', 'name_key']).where('name_key', 'in', some).execute()) found.set(row.name_key, { id: row.id, name: row.name });
+    for (const row of await db.selectFrom('training_session').select(['id', 'name', 'name_key']).where('name_key', 'in', some).execute())
+      found.set(row.name_key, { id: row.id, name: row.name });
   }
   return found;
 }
@@ -153,8 +168,20 @@ export async function writeImportChunk(db: RosterDb, trx: Executor, writes: Impo
   for (const v of writes.replacedValues) {
     await trx.updateTable('user_extra_value').set({ value: v.value }).where('user_id', '=', v.userId).where('field_id', '=', v.fieldId).execute();
   }
-  await insertMany(db, trx, 'user_role', ['user_id', 'role'], writes.roles.map((r) => ({ user_id: idOf(r.user), role: r.role })));
-  await insertMany(db, trx, 'user_extra_value', ['user_id', 'field_id', 'value'], writes.extraValues.map((v) => ({ user_id: idOf(v.user), field_id: v.fieldId, value: v.value })));
+  await insertMany(
+    db,
+    trx,
+    'user_role',
+    ['user_id', 'role'],
+    writes.roles.map((r) => ({ user_id: idOf(r.user), role: r.role })),
+  );
+  await insertMany(
+    db,
+    trx,
+    'user_extra_value',
+    ['user_id', 'field_id', 'value'],
+    writes.extraValues.map((v) => ({ user_id: idOf(v.user), field_id: v.fieldId, value: v.value })),
+  );
   await insertMany(
     db,
     trx,
@@ -162,7 +189,13 @@ export async function writeImportChunk(db: RosterDb, trx: Executor, writes: Impo
     ['course_id', 'user_id', 'role', 'enrolled_at'],
     writes.courseUsers.map((c) => ({ course_id: c.courseId, user_id: idOf(c.user), role: c.role, enrolled_at: entry.at })),
   );
-  await insertMany(db, trx, 'session_user', ['session_id', 'user_id', 'enrolled_at'], writes.sessionUsers.map((s) => ({ session_id: s.sessionId, user_id: idOf(s.user), enrolled_at: entry.at })));
+  await insertMany(
+    db,
+    trx,
+    'session_user',
+    ['session_id', 'user_id', 'enrolled_at'],
+    writes.sessionUsers.map((s) => ({ session_id: s.sessionId, user_id: idOf(s.user), enrolled_at: entry.at })),
+  );
   await insertMany(
     db,
     trx,

@@ -32,7 +32,7 @@ function appliedOf(result: MigrationResultSet): AppliedMigrations {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
     // No migration failed: the database could not be reached (a refused login, no such database).
-    if (!failed) throw result.error;
+    if (!failed) throw result.error as Error;
     throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
   }
   return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
@@ -45,8 +45,11 @@ function appliedOf(result: MigrationResultSet): AppliedMigrations {
 export async function appliedMigrationCount(db: RosterDb): Promise<number> {
   // One round trip at every start; a database roster never migrated has no such table (42P01).
   try {
-    const row = await db.kysely.selectFrom('kysely_migration' as never).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
-    return Number((row as { n: number }).n);
+    const row = await db.kysely
+      .selectFrom('kysely_migration' as never)
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   } catch (error) {
     if ((error as { code?: unknown }).code === '42P01') return 0;
     throw error;

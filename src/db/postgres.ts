@@ -39,8 +39,8 @@ class RosterPostgresDialect extends PostgresDialect {
  */
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-    if (oid === pg.types.builtins.INT8 && format !== 'binary') return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
+    if (oid === (pg.types.builtins.INT8 as number) && format !== 'binary') return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   }) as typeof pg.types.getTypeParser,
 };
 

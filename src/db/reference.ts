@@ -43,7 +43,10 @@ export function checkPostgresUrl(reference: string, source: string): void {
   }
   const sslmode = url.searchParams.get('sslmode');
   if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
-    throw new UsageError(`${source}: sslmode must be one of ${SSL_MODES.join(', ')}, not "${sslmode}"`, 'sslmode=require encrypts; sslmode=verify-full also checks the certificate and the host name');
+    throw new UsageError(
+      `${source}: sslmode must be one of ${SSL_MODES.join(', ')}, not "${sslmode}"`,
+      'sslmode=require encrypts; sslmode=verify-full also checks the certificate and the host name',
+    );
   }
 }
 
@@ -77,5 +80,8 @@ export function redactUrl(reference: string): string {
  * directory named after it, password included).
  */
 export function refuseDatabaseUrl(reference: string, source: string): never {
-  throw new UsageError(`${source}: ${redactUrl(reference)} is no database roster can open`, 'give the path of a database file (--db /var/lib/roster/roster.db) or a PostgreSQL URL (--db postgres://roster@db.example.org/roster)');
+  throw new UsageError(
+    `${source}: ${redactUrl(reference)} is no database roster can open`,
+    'give the path of a database file (--db /var/lib/roster/roster.db) or a PostgreSQL URL (--db postgres://roster@db.example.org/roster)',
+  );
 }

@@ -30,7 +30,7 @@ export async function* streamPages<R>(db: RosterDb, query: CompiledQuery): Async
     if (page.length) yield page;
     return;
   }
-  for await (const result of db.kysely.getExecutor().stream<R>(query as CompiledQuery<R>, PAGE_ROWS)) {
+  for await (const result of db.kysely.getExecutor().stream<R>(query, PAGE_ROWS)) {
     if (result.rows.length) yield result.rows;
   }
 }

@@ -22,7 +22,18 @@ export interface TargetUser {
   registered_at: string;
 }
 
-const TARGET_COLUMNS = ['id', 'username', 'email', 'active', 'expires_at', 'deleted_at', 'anonymized_at', 'is_system', 'last_login_at', 'registered_at'] as const;
+const TARGET_COLUMNS = [
+  'id',
+  'username',
+  'email',
+  'active',
+  'expires_at',
+  'deleted_at',
+  'anonymized_at',
+  'is_system',
+  'last_login_at',
+  'registered_at',
+] as const;
 
 /** What a reference resolved to: the user, nobody (undefined), or why it names no one (an ambiguity, a malformed id:). */
 export interface ResolvedReference {
@@ -64,8 +75,16 @@ async function resolveChunk(db: Executor, refs: readonly string[]): Promise<Reso
   // One query per kind of key, each served by its own index (an OR of the three is not, on SQLite).
   const select = () => db.selectFrom('user').select([...TARGET_COLUMNS, 'username_key', 'email_key']);
   const rows = [
-    ...(ids.size ? await select().where('id', 'in', [...ids]).execute() : []),
-    ...(names.size ? await select().where('username_key', 'in', [...names]).execute() : []),
+    ...(ids.size
+      ? await select()
+          .where('id', 'in', [...ids])
+          .execute()
+      : []),
+    ...(names.size
+      ? await select()
+          .where('username_key', 'in', [...names])
+          .execute()
+      : []),
     ...(emails.length ? await select().where('email_key', 'in', emails).execute() : []),
   ];
   const byId = new Map<number, TargetUser>();

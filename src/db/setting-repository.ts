@@ -10,7 +10,12 @@ export async function readSetting(db: Executor, key: string): Promise<string | n
 /** Stores a value, or removes the setting for null. */
 export async function writeSetting(db: Executor, key: string, value: string | null): Promise<void> {
   if (value === null) await db.deleteFrom('setting').where('key', '=', key).execute();
-  else await db.insertInto('setting').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+  else
+    await db
+      .insertInto('setting')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
 }
 
 export async function readSettings(db: Executor): Promise<Map<string, string>> {

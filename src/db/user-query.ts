@@ -50,7 +50,7 @@ export function selectUsers(db: Executor, filter: UserFilter, order: UserOrder =
     ])
     .where((eb) => eb.and(filterConditions(eb, filter, engine)));
   query = applyOrder(query, order, engine);
-  return query as SelectQueryBuilder<Database, 'user', UserListRow>;
+  return query;
 }
 
 /** Streams the selection's rows, a page at a time: bounded memory whatever its size. */
@@ -90,10 +90,18 @@ function filterConditions(eb: UserEb, f: UserFilter, engine: Engine): Expression
   }
   if (f.ids) where.push(f.ids.length ? eb('user.id', 'in', f.ids) : NOTHING);
   if (f.roles?.length) {
-    where.push(eb.exists(eb.selectFrom('user_role').select('user_role.user_id').whereRef('user_role.user_id', '=', 'user.id').where('user_role.role', 'in', f.roles)));
+    where.push(
+      eb.exists(eb.selectFrom('user_role').select('user_role.user_id').whereRef('user_role.user_id', '=', 'user.id').where('user_role.role', 'in', f.roles)),
+    );
   }
   if (f.excludeRoles?.length) {
-    where.push(eb.not(eb.exists(eb.selectFrom('user_role').select('user_role.user_id').whereRef('user_role.user_id', '=', 'user.id').where('user_role.role', 'in', f.excludeRoles))));
+    where.push(
+      eb.not(
+        eb.exists(
+          eb.selectFrom('user_role').select('user_role.user_id').whereRef('user_role.user_id', '=', 'user.id').where('user_role.role', 'in', f.excludeRoles),
+        ),
+      ),
+    );
   }
   if (f.active !== undefined) where.push(eb('user.active', '=', f.active ? 1 : 0));
   if (f.registeredSince) where.push(eb('user.registered_at', '>=', f.registeredSince));
@@ -120,13 +128,27 @@ function filterConditions(eb: UserEb, f: UserFilter, engine: Engine): Expression
   }
   if (f.course) {
     const code = recordKey(f.course);
-    let enrolled = eb.selectFrom('course_user').innerJoin('course', 'course.id', 'course_user.course_id').select('course_user.user_id').whereRef('course_user.user_id', '=', 'user.id').where('course.code_key', '=', code);
+    let enrolled = eb
+      .selectFrom('course_user')
+      .innerJoin('course', 'course.id', 'course_user.course_id')
+      .select('course_user.user_id')
+      .whereRef('course_user.user_id', '=', 'user.id')
+      .where('course.code_key', '=', code);
     if (f.courseRole) enrolled = enrolled.where('course_user.role', '=', f.courseRole);
     where.push(eb.exists(enrolled));
   }
   if (f.session) {
     const name = recordKey(f.session);
-    where.push(eb.exists(eb.selectFrom('session_user').innerJoin('training_session', 'training_session.id', 'session_user.session_id').select('session_user.user_id').whereRef('session_user.user_id', '=', 'user.id').where('training_session.name_key', '=', name)));
+    where.push(
+      eb.exists(
+        eb
+          .selectFrom('session_user')
+          .innerJoin('training_session', 'training_session.id', 'session_user.session_id')
+          .select('session_user.user_id')
+          .whereRef('session_user.user_id', '=', 'user.id')
+          .where('training_session.name_key', '=', name),
+      ),
+    );
   }
   if (f.noCourse) where.push(eb.not(eb.exists(eb.selectFrom('course_user').select('course_user.user_id').whereRef('course_user.user_id', '=', 'user.id'))));
   where.push(...(engine === 'postgres' ? trigramConditions(f) : textConditions(f)));
@@ -178,7 +200,13 @@ function trigramConditions(f: UserFilter): Expression<SqlBool>[] {
   if (f.keyword) {
     const keyword = foldedKey(f.keyword);
     if (!keyword) where.push(NOTHING);
-    else where.push(sql<SqlBool>`(${sql.join(Object.values(SEARCH_COLUMNS).map((column) => contains(columnText(column), keyword)), sql` OR `)})`);
+    else
+      where.push(
+        sql<SqlBool>`(${sql.join(
+          Object.values(SEARCH_COLUMNS).map((column) => contains(columnText(column), keyword)),
+          sql` OR `,
+        )})`,
+      );
   }
   for (const [key, column] of Object.entries(SEARCH_COLUMNS) as [keyof typeof SEARCH_COLUMNS, string][]) {
     const given = f[key];

@@ -14,7 +14,8 @@ export function parseUserRef(ref: string): UserRef | undefined {
   const id = /^id:(\d+)$/i.exec(text);
   if (id) return { kind: 'id', id: Number(id[1]) };
   // No username or email can start so (":" is in neither): a typo, not somebody unknown.
-  if (/^id:/i.test(text)) throw new UsageError(`"${text}" is not a user reference: id: takes a number`, 'a user is a username, an email address or id:<number>, e.g. id:42');
+  if (/^id:/i.test(text))
+    throw new UsageError(`"${text}" is not a user reference: id: takes a number`, 'a user is a username, an email address or id:<number>, e.g. id:42');
   if (!text) return undefined;
   return { kind: 'name', key: text.normalize('NFC').toLowerCase() };
 }
@@ -74,7 +75,13 @@ export async function findByUsernameKey(db: Executor, key: string): Promise<User
  * Another account whose username (or email) folds to the same text but is
  * not the same one: `josé` for `jose`. Deleted accounts included.
  */
-export async function findLookAlike(db: Executor, column: 'username' | 'email', foldKey: string, identityKey: string, exceptId?: number): Promise<UserRow | undefined> {
+export async function findLookAlike(
+  db: Executor,
+  column: 'username' | 'email',
+  foldKey: string,
+  identityKey: string,
+  exceptId?: number,
+): Promise<UserRow | undefined> {
   let query = db
     .selectFrom('user')
     .selectAll()

@@ -88,7 +88,10 @@ const ALIASES: Record<StandardColumn, string[]> = {
 const IGNORED = ['system', 'classid', 'importerror', 'extra'];
 
 export function normaliseColumnName(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_\-.]+/g, '');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_\-.]+/g, '');
 }
 
 const BY_ALIAS = new Map<string, StandardColumn>();

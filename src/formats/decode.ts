@@ -69,7 +69,7 @@ export async function spooledSource(stream: NodeJS.ReadableStream, name = 'stand
     fs.rmSync(file, { force: true });
     fs.rmdirSync(dir);
   }
-  for await (const chunk of stream) writeAll(fd, typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer), shownAs);
+  for await (const chunk of stream) writeAll(fd, typeof chunk === 'string' ? Buffer.from(chunk) : chunk, shownAs);
   return {
     name,
     extension: '',
@@ -79,7 +79,7 @@ export async function spooledSource(stream: NodeJS.ReadableStream, name = 'stand
 
 /** The spool, from its first byte (a stream over the descriptor would close it when a reading stops early). */
 async function* readFromStart(fd: number): AsyncGenerator<Buffer> {
-  for (let position = 0; ; ) {
+  for (let position = 0; ;) {
     const buffer = Buffer.allocUnsafe(FILE_CHUNK);
     const read = fs.readSync(fd, buffer, 0, FILE_CHUNK, position);
     if (read === 0) return;
@@ -151,7 +151,10 @@ function refuseBinary(head: Buffer, name: string): void {
   let controls = 0;
   for (const byte of head) {
     if (byte === 0) {
-      throw new ValidationError(`${name} holds binary data (NUL bytes): it is not a CSV, XML or JSON text file`, 'a UTF-16 file needs a byte-order mark or --encoding utf-16le');
+      throw new ValidationError(
+        `${name} holds binary data (NUL bytes): it is not a CSV, XML or JSON text file`,
+        'a UTF-16 file needs a byte-order mark or --encoding utf-16le',
+      );
     }
     if (byte < 0x20 && byte !== 9 && byte !== 10 && byte !== 13 && byte !== 12) controls++;
   }
@@ -212,7 +215,7 @@ export async function* decodeText(source: ByteSource, options: DecodeOptions = {
   while (!ended) {
     const next = await iterator.next();
     const last = Boolean(next.done);
-    const text = decodeChunk(last ? Buffer.alloc(0) : next.value, last);
+    const text = decodeChunk(last ? Buffer.alloc(0) : (next.value as Buffer), last);
     if (text) yield text;
     if (last) break;
   }

@@ -83,7 +83,10 @@ export class CredentialsFile {
     }
     // Root must not append passwords to a file another account planted (and can still read).
     if (stat && stat.uid !== process.getuid?.()) {
-      throw new ConflictError(`${file} belongs to another account (uid ${stat.uid}); roster appends credentials only to a file of its own`, 'choose another file name');
+      throw new ConflictError(
+        `${file} belongs to another account (uid ${stat.uid}); roster appends credentials only to a file of its own`,
+        'choose another file name',
+      );
     }
     if (stat && !startsWithHeader(target)) {
       throw new ConflictError(

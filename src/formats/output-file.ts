@@ -39,7 +39,10 @@ export function checkOutputPath(file: string, rules: OutputRules = {}): string {
   if (!stat) return target;
   if (stat.isDirectory()) throw new ConflictError(`${file} is a directory`, 'give the name of a file to create');
   if (stat.isSymbolicLink() && !rules.force) {
-    throw new ConflictError(`${file} already exists (a symbolic link); roster does not write through links`, 'choose another name, or add --force to replace the link itself');
+    throw new ConflictError(
+      `${file} already exists (a symbolic link); roster does not write through links`,
+      'choose another name, or add --force to replace the link itself',
+    );
   }
   if (!stat.isFile() && !stat.isSymbolicLink()) throw new ConflictError(`${file} exists and is not a regular file`, 'choose another file name');
   if (!rules.force) throw new ConflictError(`${file} already exists; roster does not replace files`, 'choose another name, or add --force to replace it');
@@ -159,10 +162,15 @@ function placeWithoutReplacing(temporary: string, target: string): void {
     fs.linkSync(temporary, target);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new ConflictError(`${target} was created by someone else while roster wrote it; it was left alone`, 'choose another name, or add --force to replace it');
+    if (code === 'EEXIST')
+      throw new ConflictError(
+        `${target} was created by someone else while roster wrote it; it was left alone`,
+        'choose another name, or add --force to replace it',
+      );
     // File systems without hard links: rename, after one more look.
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw cannotWrite(target, error);
-    if (lstatOrUndefined(target)) throw new ConflictError(`${target} already exists; roster does not replace files`, 'choose another name, or add --force to replace it');
+    if (lstatOrUndefined(target))
+      throw new ConflictError(`${target} already exists; roster does not replace files`, 'choose another name, or add --force to replace it');
     fs.renameSync(temporary, target);
     return;
   }
@@ -216,7 +224,10 @@ export function cannotWrite(file: string, error: unknown): Error {
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO' || code === 'EFBIG') {
     return new SystemError(`cannot write ${file}: ${reason}`, 'free some space (or fix the device) and run the command again');
   }
-  return new NotFoundError(`cannot write ${file}: ${reason}`, 'check that the directory exists and that you may write there (owner, mode), or choose another path');
+  return new NotFoundError(
+    `cannot write ${file}: ${reason}`,
+    'check that the directory exists and that you may write there (owner, mode), or choose another path',
+  );
 }
 
 function resolveTarget(file: string): string {

@@ -50,7 +50,8 @@ export async function scanUserFile(source: ByteSource, options: ReadOptions = {}
   if (format === 'csv') {
     const text = decodeText(source, { encoding: options.encoding, checkMislabel: true });
     const scan = await scanCsv(text, { name: source.name, delimiter: options.delimiter });
-    if (!scan.header) throw new ValidationError(`${source.name} is empty: no header line`, 'the first line names the columns, e.g. LastName;FirstName;Email;UserName');
+    if (!scan.header)
+      throw new ValidationError(`${source.name} is empty: no header line`, 'the first line names the columns, e.g. LastName;FirstName;Email;UserName');
     columns.push(...checkHeader(scan.header, source.name));
     rows = scan.rows;
   } else {
@@ -148,7 +149,8 @@ function checkHeader(header: string[], name: string): string[] {
     if (!column) continue;
     const key = normaliseColumnName(column);
     const before = seen.get(key);
-    if (before !== undefined) throw new ValidationError(`${name}: the header names the column "${column}" twice${before !== column ? ` (as "${before}" and "${column}")` : ''}`);
+    if (before !== undefined)
+      throw new ValidationError(`${name}: the header names the column "${column}" twice${before !== column ? ` (as "${before}" and "${column}")` : ''}`);
     seen.set(key, column);
   }
   if (!names.some(Boolean)) throw new ValidationError(`${name}: the header line is empty`);
@@ -207,7 +209,10 @@ export async function detectFormat(source: ByteSource): Promise<FileFormat> {
   const { format, first } = await formatOfContent(source);
   // A CSV file begins with its header, whose names never start with "<", "[" or "{".
   if (byExtension === 'csv' && format !== 'csv') {
-    throw new ValidationError(`${source.name} holds ${format.toUpperCase()} (it begins with "${first}"), not CSV as its name says`, `give --format ${format} to read it as ${format.toUpperCase()}, or rename it`);
+    throw new ValidationError(
+      `${source.name} holds ${format.toUpperCase()} (it begins with "${first}"), not CSV as its name says`,
+      `give --format ${format} to read it as ${format.toUpperCase()}, or rename it`,
+    );
   }
   return format;
 }

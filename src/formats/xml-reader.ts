@@ -26,7 +26,14 @@ const CHARACTER_REFERENCE = /&#(?:([0-9]{1,7})|x([0-9a-fA-F]{1,6}));/g;
 
 /** XML 1.0's Char: tab, line feed, carriage return and U+0020 up, without surrogates, U+FFFE and U+FFFF. */
 function isXmlCharacter(code: number): boolean {
-  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
 }
 
 type Phase = 'prolog' | 'body' | 'end';
@@ -203,7 +210,10 @@ export async function* readXmlContacts(text: AsyncIterable<string>, options: Xml
       }
       // A DOCTYPE, ENTITY, ELEMENT or ATTLIST declaration anywhere could define entities: refused.
       if (buf.startsWith('<!', at) && !buf.startsWith('<![CDATA[', at) && !buf.startsWith('<!--', at)) {
-        fail(`<${ITEM}> number ${row} holds a declaration (${buf.slice(at, at + 9)}…); roster refuses DOCTYPE and entity declarations anywhere in the file`, startLine + countLines(buf.slice(pos, at), at - pos));
+        fail(
+          `<${ITEM}> number ${row} holds a declaration (${buf.slice(at, at + 9)}…); roster refuses DOCTYPE and entity declarations anywhere in the file`,
+          startLine + countLines(buf.slice(pos, at), at - pos),
+        );
       }
       if (buf.startsWith('<![CDATA[', at) || buf.startsWith('<!--', at)) {
         const terminator = buf.startsWith('<!--', at) ? '-->' : ']]>';

@@ -1,4 +1,3 @@
-
 /**
  * The selection filters shared by list, search, export and every batch
  * command. All set filters combine with AND.

@@ -5,7 +5,8 @@ describe('roster activate / deactivate', () => {
   const sandbox = new Sandbox();
   const env = { ROSTER_TEST_NOW: '2026-06-15T12:00:00.000Z' };
   let ids: Record<string, number>;
-  const state = (username: string) => sandbox.query<{ active: number; expires_at: string | null }>('SELECT active, expires_at FROM "user" WHERE username = ?', username)[0]!;
+  const state = (username: string) =>
+    sandbox.query<{ active: number; expires_at: string | null }>('SELECT active, expires_at FROM "user" WHERE username = ?', username)[0]!;
 
   beforeAll(() => {
     const names = ['boss', 'ann', 'ben', 'cal', 'old', 'gone'];
@@ -77,7 +78,12 @@ describe('roster activate / deactivate', () => {
     expect(state('old')).toEqual({ active: 1, expires_at: null });
     expect(auditRows(sandbox, 'user.activate').at(-1)).toMatchObject({
       user_id: ids.old,
-      details: { changes: [{ field: 'expires_at', before: '2026-01-01T00:00:00.000Z', after: null }, { field: 'active', before: 0, after: 1 }] },
+      details: {
+        changes: [
+          { field: 'expires_at', before: '2026-01-01T00:00:00.000Z', after: null },
+          { field: 'active', before: 0, after: 1 },
+        ],
+      },
     });
   });
 
@@ -110,9 +116,12 @@ describe('roster activate / deactivate', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ changed: 0, failed: [{ ref: 'nobody', message: 'no such user' }] });
   });
 
-  it('refuses an empty --actor (a script\'s unset variable) before changing anything (exit 2)', () => {
+  it("refuses an empty --actor (a script's unset variable) before changing anything (exit 2)", () => {
     const before = sandbox.query('SELECT count(*) AS n FROM audit_log');
-    expect(sandbox.run(['deactivate', 'ann', '--actor', ' '], { env })).toMatchObject({ code: 2, stderr: 'roster: error: --actor was given an empty name\n  hint: name who acts, e.g. --actor "$SUDO_USER", or leave --actor out\n' });
+    expect(sandbox.run(['deactivate', 'ann', '--actor', ' '], { env })).toMatchObject({
+      code: 2,
+      stderr: 'roster: error: --actor was given an empty name\n  hint: name who acts, e.g. --actor "$SUDO_USER", or leave --actor out\n',
+    });
     expect(sandbox.query('SELECT count(*) AS n FROM audit_log')).toEqual(before);
   });
 

@@ -6,7 +6,18 @@ import { itOnSqlite } from '../support/engine';
 const env = { ROSTER_TEST_NOW: '2026-06-15T12:00:00.000Z' };
 
 /** Every personal value the account held at some point, as given to roster. */
-const OLD = ['Zelda', 'Quixotic', 'Quixotique', 'zelda.q', 'zelda.quixote@example.org', 'zelda.old.mail@example.org', 'ZB-99881', '+33-611-223344', 'pics.example.org/zelda', 'Orbis-Tertius'];
+const OLD = [
+  'Zelda',
+  'Quixotic',
+  'Quixotique',
+  'zelda.q',
+  'zelda.quixote@example.org',
+  'zelda.old.mail@example.org',
+  'ZB-99881',
+  '+33-611-223344',
+  'pics.example.org/zelda',
+  'Orbis-Tertius',
+];
 
 describe('roster anonymize', () => {
   const sandbox = new Sandbox();
@@ -24,13 +35,34 @@ describe('roster anonymize', () => {
 
   beforeAll(() => {
     // Enough other users for the tables and the search index to span many pages.
-    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }, ...Array.from({ length: 2000 }, (_, i) => ({ username: `other${i}`, firstname: `First${i}`, lastname: `Last${i}` }))]);
+    seedUsers(sandbox, [
+      { username: 'boss', roles: ['admin'] },
+      ...Array.from({ length: 2000 }, (_, i) => ({ username: `other${i}`, firstname: `First${i}`, lastname: `Last${i}` })),
+    ]);
     expect(sandbox.run(['field', 'add', 'motto', '--type', 'text']).code).toBe(0);
     expect(sandbox.run(['field', 'add', 'alumni', '--type', 'boolean']).code).toBe(0);
-    id = sandbox.addUser('zelda.q', [
-      '--email', 'zelda.quixote@example.org', '--firstname', 'Zelda', '--lastname', 'Quixotic', '--official-code', 'ZB-99881', '--phone', '+33-611-223344',
-      '--picture', 'https://pics.example.org/zelda.png', '--field', 'motto=Orbis-Tertius', '--field', 'alumni=yes',
-    ], ['teacher']);
+    id = sandbox.addUser(
+      'zelda.q',
+      [
+        '--email',
+        'zelda.quixote@example.org',
+        '--firstname',
+        'Zelda',
+        '--lastname',
+        'Quixotic',
+        '--official-code',
+        'ZB-99881',
+        '--phone',
+        '+33-611-223344',
+        '--picture',
+        'https://pics.example.org/zelda.png',
+        '--field',
+        'motto=Orbis-Tertius',
+        '--field',
+        'alumni=yes',
+      ],
+      ['teacher'],
+    );
     expect(sandbox.run(['edit', 'zelda.q', '--email', 'zelda.old.mail@example.org', '--lastname', 'Quixotique']).code).toBe(0);
     expect(sandbox.run(['edit', 'zelda.q', '--email', 'zelda.quixote@example.org', '--lastname', 'Quixotic']).code).toBe(0);
     expect(sandbox.run(['login-as', 'zelda.q', '--reason', 'Zelda Quixotic called the helpdesk', '--actor', 'helpdesk'], { env }).code).toBe(0);
@@ -50,7 +82,9 @@ describe('roster anonymize', () => {
   it('needs a confirmation that says it cannot be undone (exit 7); --dry-run changes nothing', () => {
     const result = sandbox.run(['anonymize', 'zelda.q'], { env });
     expect(result.code).toBe(7);
-    expect(result.stderr).toContain('Anonymize zelda.q for good (names, username, email, official code, phone, picture, extra fields and password are erased; this cannot be undone)');
+    expect(result.stderr).toContain(
+      'Anonymize zelda.q for good (names, username, email, official code, phone, picture, extra fields and password are erased; this cannot be undone)',
+    );
     const dry = sandbox.run(['anonymize', 'zelda.q', '--dry-run'], { env });
     expect(dry).toMatchObject({ code: 0, stdout: 'dry run: would anonymize 1 user(s): zelda.q; nothing was changed\n' });
     expect(sandbox.query('SELECT username, anonymized_at FROM "user" WHERE id = ?', id)).toEqual([{ username: 'zelda.q', anonymized_at: null }]);
@@ -75,7 +109,8 @@ describe('roster anonymize', () => {
       lastLoginAt: env.ROSTER_TEST_NOW,
     });
     expect(sandbox.query('SELECT password_hash FROM "user" WHERE id = ?', id)).toEqual([{ password_hash: null }]);
-    for (const table of ['user_extra_value', 'login_token']) expect(sandbox.query(`SELECT count(*) AS n FROM ${table} WHERE user_id = ?`, id)).toEqual([{ n: 0 }]);
+    for (const table of ['user_extra_value', 'login_token'])
+      expect(sandbox.query(`SELECT count(*) AS n FROM ${table} WHERE user_id = ?`, id)).toEqual([{ n: 0 }]);
     expect(sandbox.query('SELECT owner_id FROM course WHERE id = ?', owned)).toEqual([{ owner_id: id }]);
     expect(sandbox.query('SELECT user_id FROM course_user WHERE course_id = ?', enrolled)).toEqual([{ user_id: id }]);
   });
@@ -90,7 +125,9 @@ describe('roster anonymize', () => {
       expect([value, sandbox.query('SELECT rowid FROM user_search WHERE user_search MATCH ?', phrase)]).toEqual([value, []]);
     }
     expect(sandbox.query("SELECT count(*) AS n FROM user_search WHERE user_search MATCH 'anonymous'")).toEqual([{ n: 1 }]);
-    const audit = sandbox.query<{ details: string | null; actor: string }>('SELECT details, actor FROM audit_log').map((r) => `${r.actor} ${r.details}`.toLowerCase());
+    const audit = sandbox
+      .query<{ details: string | null; actor: string }>('SELECT details, actor FROM audit_log')
+      .map((r) => `${r.actor} ${r.details}`.toLowerCase());
     expect(OLD.filter((v) => audit.some((d) => d.includes(v.toLowerCase())))).toEqual([]);
     const text = fileText();
     expect(OLD.filter((v) => text.includes(v.toLowerCase()))).toEqual([]);
@@ -98,7 +135,11 @@ describe('roster anonymize', () => {
   });
 
   it('erases the personal values from the earlier audit entries, keeping the other facts', () => {
-    const history = sandbox.json<{ action: string; actor: string; details: { changes?: Record<string, unknown>[]; [key: string]: unknown } }[]>(['audit', '--user', `id:${id}`]);
+    const history = sandbox.json<{ action: string; actor: string; details: { changes?: Record<string, unknown>[]; [key: string]: unknown } }[]>([
+      'audit',
+      '--user',
+      `id:${id}`,
+    ]);
     expect(history.map((e) => e.action)).toEqual(['user.add', 'user.edit', 'user.edit', 'user.login-as', 'user.login', 'user.anonymize']);
     const added = Object.fromEntries(history[0]!.details.changes!.map((c) => [c.field, c]));
     for (const field of ['username', 'email', 'firstname', 'lastname', 'official_code', 'phone', 'picture', 'extra.motto', 'extra.alumni']) {
@@ -112,11 +153,20 @@ describe('roster anonymize', () => {
   });
 
   it('the account can no longer log in, be impersonated or edited; anonymizing again changes nothing', () => {
-    expect(sandbox.run(['auth', `anonymous-${id}`], { env, input: `${PASSWORD}\n` })).toMatchObject({ code: 5, stderr: 'roster: error: authentication failed: unknown user or wrong password\n' });
+    expect(sandbox.run(['auth', `anonymous-${id}`], { env, input: `${PASSWORD}\n` })).toMatchObject({
+      code: 5,
+      stderr: 'roster: error: authentication failed: unknown user or wrong password\n',
+    });
     expect(sandbox.run(['auth', 'zelda.q'], { env, input: `${PASSWORD}\n` }).code).toBe(5);
-    expect(sandbox.run(['login-as', `id:${id}`, '--reason', 'x'], { env })).toMatchObject({ code: 4, stderr: expect.stringContaining('the account is anonymized') });
+    expect(sandbox.run(['login-as', `id:${id}`, '--reason', 'x'], { env })).toMatchObject({
+      code: 4,
+      stderr: expect.stringContaining('the account is anonymized'),
+    });
     expect(sandbox.run(['edit', `id:${id}`, '--firstname', 'Back'], { env }).code).toBe(4);
-    expect(sandbox.run(['anonymize', `id:${id}`, '--yes'], { env })).toMatchObject({ code: 0, stdout: `anonymized 0 user(s)\nunchanged 1 user(s) (already anonymized): anonymous-${id}\n` });
+    expect(sandbox.run(['anonymize', `id:${id}`, '--yes'], { env })).toMatchObject({
+      code: 0,
+      stdout: `anonymized 0 user(s)\nunchanged 1 user(s) (already anonymized): anonymous-${id}\n`,
+    });
     expect(auditRows(sandbox, 'user.anonymize')).toHaveLength(1);
   });
 

@@ -11,7 +11,8 @@ describe('the command line', () => {
   it('prints help with every command and the exit codes, and creates no database', () => {
     const result = sandbox.run(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['list', 'search', 'show', 'add', 'edit', 'role', 'field', 'audit', 'db']) expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['list', 'search', 'show', 'add', 'edit', 'role', 'field', 'audit', 'db'])
+      expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     expect(result.stdout).toContain('Exit codes: 0 done, 2 bad command line, 3 not found, 4 conflict, 5 invalid data');
     expect(result.stderr).toBe('');
     expect(fs.existsSync(sandbox.db)).toBe(false);
@@ -70,7 +71,11 @@ describe('the command line', () => {
 
   it('prints the version of package.json', () => {
     const result = sandbox.run(['--version']);
-    expect(result).toEqual({ code: 0, stdout: `${(JSON.parse(fs.readFileSync(`${ROOT}/package.json`, 'utf8')) as { version: string }).version}\n`, stderr: '' });
+    expect(result).toEqual({
+      code: 0,
+      stdout: `${(JSON.parse(fs.readFileSync(`${ROOT}/package.json`, 'utf8')) as { version: string }).version}\n`,
+      stderr: '',
+    });
   });
 
   it.each<[string[], RegExp]>([
@@ -123,15 +128,22 @@ describe('the command line', () => {
     }
     expect(auditRows(sandbox, 'user.login-as').map((row) => [row.user_id, row.details.reason])).toEqual(reasons.map((reason) => [id, reason]));
     for (const token of [`-V${'a'.repeat(41)}`, `-y${'a'.repeat(41)}`]) {
-      expect(sandbox.run(['auth', 'dashes', '--token', token])).toMatchObject({ code: 5, stdout: '', stderr: 'roster: error: authentication failed: unknown user, or a wrong, used or expired token\n' });
+      expect(sandbox.run(['auth', 'dashes', '--token', token])).toMatchObject({
+        code: 5,
+        stdout: '',
+        stderr: 'roster: error: authentication failed: unknown user, or a wrong, used or expired token\n',
+      });
     }
   });
 
   it('keeps the real clock whatever ROSTER_NOW says (no variable backdates the audit log)', () => {
-    const result = sandbox.run(['add', '--username', 'clock', '--email', 'clock@example.org', '--firstname', 'C', '--lastname', 'L', '--role', 'student', '--password-stdin', '--json'], {
-      input: 'correct horse battery\n',
-      env: { ROSTER_NOW: '2100-01-01T00:00:00Z' },
-    });
+    const result = sandbox.run(
+      ['add', '--username', 'clock', '--email', 'clock@example.org', '--firstname', 'C', '--lastname', 'L', '--role', 'student', '--password-stdin', '--json'],
+      {
+        input: 'correct horse battery\n',
+        env: { ROSTER_NOW: '2100-01-01T00:00:00Z' },
+      },
+    );
     expect(result.code).toBe(0);
     const registered = Date.parse((JSON.parse(result.stdout) as { registeredAt: string }).registeredAt);
     expect(Math.abs(registered - Date.now())).toBeLessThan(60_000);
@@ -141,7 +153,10 @@ describe('the command line', () => {
 
   it.each([['--help'], ['list', '--format', 'csv']])('stops quietly when the reader of its output goes away (roster %s | head)', async (...args) => {
     if (args[0] === 'list') for (const name of ['pipe1', 'pipe2', 'pipe3']) sandbox.addUser(name);
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     // The reader leaves before reading anything: every write fails with EPIPE.
     child.stdout.destroy();
     let stderr = '';
@@ -167,29 +182,44 @@ describe('the command line', () => {
       'sys.stdout.buffer.write(data)',
       'sys.exit(child.wait())',
     ].join('\n');
-    const result = spawnSync('python3', ['-c', script, process.execPath, BIN, 'help', 'edit'], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db }, encoding: 'utf8' });
+    const result = spawnSync('python3', ['-c', script, process.execPath, BIN, 'help', 'edit'], {
+      env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db },
+      encoding: 'utf8',
+    });
     expect({ code: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: expected.stdout, stderr: '' });
   });
 
   // A secret shown inside the transaction that stores it: with nobody reading, it was not stored, and
   // roster exited 0 as for `list | head`: `add --generate-password | true` said nothing and added nobody.
   it.each([
-    ['add', ['add', '--username', 'closed1', '--email', 'closed1@example.org', '--firstname', 'C', '--lastname', 'C', '--role', 'student', '--generate-password'], 'the user closed1 was not added'],
+    [
+      'add',
+      ['add', '--username', 'closed1', '--email', 'closed1@example.org', '--firstname', 'C', '--lastname', 'C', '--role', 'student', '--generate-password'],
+      'the user closed1 was not added',
+    ],
     ['edit', ['edit', 'pipe1', '--reset-password', '--generate-password'], 'the password of pipe1 was not changed'],
     ['login-as', ['login-as', 'pipe1', '--reason', 'ticket 12'], 'no token was issued for pipe1'],
   ])('fails, and stores nothing, when a generated secret cannot be shown (%s with its output closed)', async (command, args, undone) => {
     const sandbox = new Sandbox();
     sandbox.addUser('pipe1');
-    const before = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'pipe1'");
+    const before = sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = \'pipe1\'');
     const audits = sandbox.query('SELECT id FROM audit_log').length;
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BCRYPT_COST: '4' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BCRYPT_COST: '4' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise((resolve) => child.on('close', resolve));
-    expect({ code, stderr }).toEqual({ code: 1, stderr: expect.stringContaining(`roster: error: standard output was closed before the ${command === 'login-as' ? 'token' : 'generated password'} could be shown: ${undone}`) });
-    expect(sandbox.query("SELECT id FROM \"user\" WHERE username = 'closed1'")).toEqual([]);
-    expect(sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'pipe1'")).toEqual(before);
+    expect({ code, stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringContaining(
+        `roster: error: standard output was closed before the ${command === 'login-as' ? 'token' : 'generated password'} could be shown: ${undone}`,
+      ),
+    });
+    expect(sandbox.query('SELECT id FROM "user" WHERE username = \'closed1\'')).toEqual([]);
+    expect(sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = \'pipe1\'')).toEqual(before);
     expect(sandbox.query('SELECT id FROM audit_log')).toHaveLength(audits);
     expect(sandbox.query('SELECT user_id FROM login_token')).toEqual([]);
     sandbox.cleanup();
@@ -197,8 +227,14 @@ describe('the command line', () => {
 
   it('hands a slow reader every byte: 5,000 users as CSV through a pipe that is read late', async () => {
     const own = new Sandbox();
-    seedUsers(own, Array.from({ length: 5000 }, (_, i) => ({ username: `slow${i}` })));
-    const child = spawn(process.execPath, [BIN, 'list', '--format', 'csv', '--sort', 'id'], { env: { PATH: process.env.PATH, HOME: own.dir, ROSTER_DB: own.db }, stdio: ['ignore', 'pipe', 'pipe'] });
+    seedUsers(
+      own,
+      Array.from({ length: 5000 }, (_, i) => ({ username: `slow${i}` })),
+    );
+    const child = spawn(process.execPath, [BIN, 'list', '--format', 'csv', '--sort', 'id'], {
+      env: { PATH: process.env.PATH, HOME: own.dir, ROSTER_DB: own.db },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     // Nothing is read for half a second: the pipe (64 kB) fills long before the 600 kB are written.
     child.stdout.pause();
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -127,13 +127,29 @@ describe('roster course', () => {
       const again = run(['course', 'edit', 'PHYS2', '--title', 'Physics 2']);
       expect(again).toMatchObject({ code: 0, stdout: 'nothing changed for course PHYS2\n' });
       // No option at all, or two that contradict each other: usage errors, as for roster edit.
-      expect(run(['course', 'edit', 'PHYS2'])).toMatchObject({ code: 2, stderr: 'roster: error: nothing to change: give at least one option\n  hint: see roster course edit --help\n' });
-      expect(run(['course', 'edit', 'PHYS2', '--owner', 'ada', '--no-owner'])).toMatchObject({ code: 2, stderr: 'roster: error: --owner and --no-owner exclude each other\n' });
-      expect(run(['list', '--course', 'PHYS2', '--no-course'])).toMatchObject({ code: 2, stderr: 'roster: error: --course and --no-course exclude each other\n' });
+      expect(run(['course', 'edit', 'PHYS2'])).toMatchObject({
+        code: 2,
+        stderr: 'roster: error: nothing to change: give at least one option\n  hint: see roster course edit --help\n',
+      });
+      expect(run(['course', 'edit', 'PHYS2', '--owner', 'ada', '--no-owner'])).toMatchObject({
+        code: 2,
+        stderr: 'roster: error: --owner and --no-owner exclude each other\n',
+      });
+      expect(run(['list', '--course', 'PHYS2', '--no-course'])).toMatchObject({
+        code: 2,
+        stderr: 'roster: error: --course and --no-course exclude each other\n',
+      });
     });
 
     it('renames the code and removes the owner; --json gives the changes and the course', () => {
-      const body = json<{ changed: number; course: { code: string; owner: unknown }; changes: unknown[] }>(['course', 'edit', 'PHYS2', '--code', 'PHY2', '--no-owner']);
+      const body = json<{ changed: number; course: { code: string; owner: unknown }; changes: unknown[] }>([
+        'course',
+        'edit',
+        'PHYS2',
+        '--code',
+        'PHY2',
+        '--no-owner',
+      ]);
       expect(body.changed).toBe(1);
       expect(body.course).toMatchObject({ code: 'PHY2', owner: null });
       expect(body.changes).toEqual([

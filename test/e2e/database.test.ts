@@ -25,7 +25,7 @@ describe('where the database lives', () => {
     expect(fs.existsSync(path.join(sandbox.dir, '.local', 'share', 'roster', 'roster.db'))).toBe(true);
   });
 
-  it('refuses an empty --db (a script\'s unset variable) instead of using the default database', () => {
+  it("refuses an empty --db (a script's unset variable) instead of using the default database", () => {
     for (const empty of ['', '  ']) {
       expect(sandbox.run(['list', '--db', empty], { env: { ROSTER_DB: undefined, XDG_DATA_HOME: undefined } })).toEqual({
         code: 2,
@@ -37,7 +37,22 @@ describe('where the database lives', () => {
 
   it('is created on first use with its directories (0700), mode 0600, migrated, in WAL mode', () => {
     const file = path.join(sandbox.dir, 'new', 'deeper', 'roster.db');
-    const result = sandbox.run(['add', '--username', 'ada', '--email', 'ada@example.org', '--firstname', 'Ada', '--lastname', 'L', '--role', 'student', '--generate-password', '--db', file]);
+    const result = sandbox.run([
+      'add',
+      '--username',
+      'ada',
+      '--email',
+      'ada@example.org',
+      '--firstname',
+      'Ada',
+      '--lastname',
+      'L',
+      '--role',
+      'student',
+      '--generate-password',
+      '--db',
+      file,
+    ]);
     expect(result.code).toBe(0);
     expect(mode(file)).toBe(0o600);
     expect(mode(path.dirname(file))).toBe(0o700);
@@ -46,14 +61,18 @@ describe('where the database lives', () => {
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('user_version', { simple: true })).toBe(10);
-      expect(db.prepare("SELECT username FROM \"user\" WHERE is_system = 0").all()).toEqual([{ username: 'ada' }]);
+      expect(db.prepare('SELECT username FROM "user" WHERE is_system = 0').all()).toEqual([{ username: 'ada' }]);
     } finally {
       db.close();
     }
   });
 
   it.each([
-    ['a path below a regular file', (dir: string) => path.join(dir, 'plain.txt', 'sub', 'roster.db'), 'a part of the path is a file, not a directory (ENOTDIR)'],
+    [
+      'a path below a regular file',
+      (dir: string) => path.join(dir, 'plain.txt', 'sub', 'roster.db'),
+      'a part of the path is a file, not a directory (ENOTDIR)',
+    ],
     ['a directory under /proc', () => '/proc/roster-e2e/roster.db', 'that location cannot hold a new file or directory (ENOENT)'],
     ['a file directly in /proc', () => '/proc/roster-e2e.db', 'that location cannot hold a new file or directory (ENOENT)'],
   ])('refuses %s quickly, exit 3, naming the path and what to do', (_label, makePath, reason) => {
@@ -64,7 +83,9 @@ describe('where the database lives', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(result.code).toBe(3);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(`roster: error: cannot create the database ${file}: ${reason}\n  hint: choose a writable location with --db <path> or ROSTER_DB\n`);
+    expect(result.stderr).toBe(
+      `roster: error: cannot create the database ${file}: ${reason}\n  hint: choose a writable location with --db <path> or ROSTER_DB\n`,
+    );
   });
 
   it('refuses a file that is not a database (exit 3), or a directory, and leaves them alone', () => {
@@ -76,9 +97,14 @@ describe('where the database lives', () => {
     const dirResult = sandbox.run(['list', '--db', sandbox.dir]);
     expect(dirResult.code).toBe(3);
     // Newcomer report: "unable to open database file", and no word of what to do.
-    expect(dirResult.stderr).toBe(`roster: error: cannot open the database ${sandbox.dir}: it is a directory\n  hint: give the path of a database file, e.g. --db ${path.join(sandbox.dir, 'roster.db')}\n`);
+    expect(dirResult.stderr).toBe(
+      `roster: error: cannot open the database ${sandbox.dir}: it is a directory\n  hint: give the path of a database file, e.g. --db ${path.join(sandbox.dir, 'roster.db')}\n`,
+    );
     // A device is no database either: a clear error, not an internal one.
-    expect(sandbox.run(['list', '--db', '/dev/null'])).toMatchObject({ code: 3, stderr: expect.stringContaining('cannot open the database /dev/null: disk I/O error') });
+    expect(sandbox.run(['list', '--db', '/dev/null'])).toMatchObject({
+      code: 3,
+      stderr: expect.stringContaining('cannot open the database /dev/null: disk I/O error'),
+    });
   });
 });
 
@@ -111,9 +137,24 @@ describe('roster db', () => {
   itOnSqlite('status lists pending migrations of a new file without applying them; migrate applies them once', () => {
     const status = sandbox.run(['db', 'status']);
     expect(status.code).toBe(0);
-    expect(status.stdout).toBe(`database: ${sandbox.db}\npending  0001_users\npending  0002_courses\npending  0003_lifecycle\npending  0004_list_order\npending  0005_secure_erase\npending  0006_folded_search\npending  0007_look_alike_keys\npending  0008_folded_identity_search\npending  0009_postgres_search\npending  0010_postgres_look_alike_index\n`);
+    expect(status.stdout).toBe(
+      `database: ${sandbox.db}\npending  0001_users\npending  0002_courses\npending  0003_lifecycle\npending  0004_list_order\npending  0005_secure_erase\npending  0006_folded_search\npending  0007_look_alike_keys\npending  0008_folded_identity_search\npending  0009_postgres_search\npending  0010_postgres_look_alike_index\n`,
+    );
     const migrate = sandbox.json<{ applied: string[] }>(['db', 'migrate']);
-    expect(migrate).toEqual({ applied: ['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search', '0010_postgres_look_alike_index'] });
+    expect(migrate).toEqual({
+      applied: [
+        '0001_users',
+        '0002_courses',
+        '0003_lifecycle',
+        '0004_list_order',
+        '0005_secure_erase',
+        '0006_folded_search',
+        '0007_look_alike_keys',
+        '0008_folded_identity_search',
+        '0009_postgres_search',
+        '0010_postgres_look_alike_index',
+      ],
+    });
     const again = sandbox.run(['db', 'migrate']);
     expect(again).toMatchObject({ code: 0, stdout: 'the schema is up to date; nothing to apply\n' });
     const applied = sandbox.json<{ migrations: { name: string; appliedAt: string | null }[] }>(['db', 'status']);
@@ -134,10 +175,16 @@ describe('roster db', () => {
       copy.close();
     }
     const size = fs.statSync(target).size;
-    expect(sandbox.run(['db', 'backup', target])).toMatchObject({ code: 4, stderr: `roster: error: ${target} already exists; roster does not replace files\n  hint: choose another name, or add --force to replace it\n` });
+    expect(sandbox.run(['db', 'backup', target])).toMatchObject({
+      code: 4,
+      stderr: `roster: error: ${target} already exists; roster does not replace files\n  hint: choose another name, or add --force to replace it\n`,
+    });
     expect(fs.statSync(target).size).toBe(size);
     const nowhere = path.join(sandbox.dir, 'missing-dir', 'b.db');
-    expect(sandbox.run(['db', 'backup', nowhere])).toMatchObject({ code: 3, stderr: `roster: error: no directory ${path.dirname(nowhere)}\n  hint: create it first, or choose another path\n` });
+    expect(sandbox.run(['db', 'backup', nowhere])).toMatchObject({
+      code: 3,
+      stderr: `roster: error: no directory ${path.dirname(nowhere)}\n  hint: create it first, or choose another path\n`,
+    });
     const json = sandbox.json<{ file: string; bytes: number }>(['db', 'backup', 'relative.db']);
     expect(json).toEqual({ file: path.join(sandbox.dir, 'relative.db'), bytes: expect.any(Number) });
   });
@@ -160,7 +207,20 @@ describe('two writers at once', () => {
     });
   }
 
-  const addArgs = (u: string) => ['add', '--username', u, '--email', `${u}@example.org`, '--firstname', u, '--lastname', 'X', '--role', 'student', '--generate-password'];
+  const addArgs = (u: string) => [
+    'add',
+    '--username',
+    u,
+    '--email',
+    `${u}@example.org`,
+    '--firstname',
+    u,
+    '--lastname',
+    'X',
+    '--role',
+    'student',
+    '--generate-password',
+  ];
 
   itOnSqlite('on a new database: each creates its user, the schema is migrated once', async () => {
     const results = await Promise.all(['one', 'two', 'three', 'four'].map((u) => runAsync(addArgs(u))));
@@ -181,7 +241,10 @@ describe('two writers at once', () => {
     holder.exec('INSERT INTO other VALUES (1)');
     const started = Date.now();
     const pending = new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, '--db', file, 'db', 'status'], { env: { PATH: process.env.PATH, HOME: sandbox.dir, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, '--db', file, 'db', 'status'], {
+        env: { PATH: process.env.PATH, HOME: sandbox.dir, NO_COLOR: '1' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('close', (code) => resolve({ code, stderr }));
@@ -207,6 +270,6 @@ describe('two writers at once', () => {
     const result = await pending;
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.ms).toBeGreaterThanOrEqual(1000);
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'waiter'")).toEqual([{ n: 1 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE username = \'waiter\'')).toEqual([{ n: 1 }]);
   });
 });

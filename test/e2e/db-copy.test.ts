@@ -20,7 +20,10 @@ describe('roster db copy', () => {
     courses: sandbox.run(['--db', db, 'course', 'list', '--json']).stdout,
     sessions: sandbox.run(['--db', db, 'session', 'list', '--json']).stdout,
     fields: sandbox.run(['--db', db, 'field', 'list', '--json']).stdout,
-    audit: (JSON.parse(sandbox.run(['--db', db, 'audit', '--json']).stdout) as { action: string; user?: unknown; details?: unknown }[]).map((e) => [e.action, e.details]),
+    audit: (JSON.parse(sandbox.run(['--db', db, 'audit', '--json']).stdout) as { action: string; user?: unknown; details?: unknown }[]).map((e) => [
+      e.action,
+      e.details,
+    ]),
   });
 
   beforeAll(() => {
@@ -43,12 +46,29 @@ describe('roster db copy', () => {
     const result = sandbox.run(['db', 'copy', '--to', target]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^copied .+ to .+copy\.db: 5 user, 4 user_role, 1 extra_field, 1 user_extra_value, 1 course, 1 training_session, 1 session_course, 2 course_user, 1 session_user, 1 login_token, \d+ setting, \d+ audit_log \(row counts compared on both sides\)\n$/);
+    expect(result.stdout).toMatch(
+      /^copied .+ to .+copy\.db: 5 user, 4 user_role, 1 extra_field, 1 user_extra_value, 1 course, 1 training_session, 1 session_course, 2 course_user, 1 session_user, 1 login_token, \d+ setting, \d+ audit_log \(row counts compared on both sides\)\n$/,
+    );
     expect(fs.statSync(target).mode & 0o777).toBe(0o600);
     expect(contents(target)).toEqual(contents(sandbox.db));
     // The copy is a working database: the deleted account is still deleted, a new user gets a new id.
     expect(sandbox.run(['--db', target, 'list', '--deleted', '--format', 'count']).stdout).toBe('1\n');
-    const added = sandbox.json<{ id: number }>(['--db', target, 'add', '--username', 'late', '--email', 'late@example.org', '--firstname', 'L', '--lastname', 'T', '--role', 'student', '--generate-password']);
+    const added = sandbox.json<{ id: number }>([
+      '--db',
+      target,
+      'add',
+      '--username',
+      'late',
+      '--email',
+      'late@example.org',
+      '--firstname',
+      'L',
+      '--lastname',
+      'T',
+      '--role',
+      'student',
+      '--generate-password',
+    ]);
     expect(added.id).toBeGreaterThan(5);
   });
 
@@ -63,7 +83,22 @@ describe('roster db copy', () => {
       expect(result.stderr).toBe('roster: warning: the password in --to is visible to other users of this host (ps); put it in PGPASSWORD or ~/.pgpass\n');
       expect(result.stdout).toContain(':***@');
       expect(contents(empty)).toEqual(contents(sandbox.db));
-      const added = sandbox.json<{ id: number }>(['--db', empty, 'add', '--username', 'later', '--email', 'later@example.org', '--firstname', 'L', '--lastname', 'T', '--role', 'student', '--generate-password']);
+      const added = sandbox.json<{ id: number }>([
+        '--db',
+        empty,
+        'add',
+        '--username',
+        'later',
+        '--email',
+        'later@example.org',
+        '--firstname',
+        'L',
+        '--lastname',
+        'T',
+        '--role',
+        'student',
+        '--generate-password',
+      ]);
       expect(added.id).toBeGreaterThan(5);
     } finally {
       dropTestDatabase(empty);
@@ -77,7 +112,9 @@ describe('roster db copy', () => {
     holder.exec('BEGIN IMMEDIATE');
     try {
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [BIN, 'db', 'copy', '--to', target], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BUSY_TIMEOUT: '1s' } });
+        const child = spawn(process.execPath, [BIN, 'db', 'copy', '--to', target], {
+          env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BUSY_TIMEOUT: '1s' },
+        });
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         child.on('close', (code) => resolve({ code, stderr }));
@@ -92,11 +129,11 @@ describe('roster db copy', () => {
   });
 
   it('refuses a target that exists or holds users, and the source itself (exit 4), writing nothing', () => {
-    const existing = sandbox.file('existing.db', 'not a database, and not roster\'s to replace\n');
+    const existing = sandbox.file('existing.db', "not a database, and not roster's to replace\n");
     const onFile = sandbox.run(['db', 'copy', '--to', existing]);
     expect(onFile.code).toBe(4);
     expect(onFile.stderr).toContain(`${existing} already exists; db copy writes only into a new file or an empty PostgreSQL database`);
-    expect(fs.readFileSync(existing, 'utf8')).toBe('not a database, and not roster\'s to replace\n');
+    expect(fs.readFileSync(existing, 'utf8')).toBe("not a database, and not roster's to replace\n");
 
     const itself = sandbox.run(['db', 'copy', '--to', sandbox.db]);
     expect(itself.code).toBe(4);
@@ -106,7 +143,24 @@ describe('roster db copy', () => {
     if (ENGINE !== 'postgres') return;
     const target = createTestDatabase();
     try {
-      expect(sandbox.run(['--db', target, 'add', '--username', 'own', '--email', 'own@example.org', '--firstname', 'O', '--lastname', 'W', '--role', 'student', '--generate-password']).code).toBe(0);
+      expect(
+        sandbox.run([
+          '--db',
+          target,
+          'add',
+          '--username',
+          'own',
+          '--email',
+          'own@example.org',
+          '--firstname',
+          'O',
+          '--lastname',
+          'W',
+          '--role',
+          'student',
+          '--generate-password',
+        ]).code,
+      ).toBe(0);
       const refused = sandbox.run(['db', 'copy', '--to', target]);
       expect(refused.code).toBe(4);
       expect(refused.stderr).toContain("is not empty (table user has 1 user besides roster's fallback user); db copy writes only into an empty database");
@@ -124,7 +178,11 @@ describe('roster db copy', () => {
       expect(refused.code).toBe(4);
       expect(refused.stderr).toContain('holds tables roster does not know (public.invoices)');
       // Nothing was written there, not even roster's tables.
-      const tables = queryTestDatabase<{ table_name: string }>(target, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name", []);
+      const tables = queryTestDatabase<{ table_name: string }>(
+        target,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+        [],
+      );
       expect(tables.map((t) => t.table_name)).toEqual(['invoices']);
     } finally {
       dropTestDatabase(target);

@@ -13,7 +13,8 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
   let ids: Record<string, number>;
   let courses: Record<string, number>;
   let fallbackId: number;
-  const row = (username: string) => sandbox.query<{ id: number; active: number; deleted_at: string | null }>('SELECT id, active, deleted_at FROM "user" WHERE username = ?', username)[0];
+  const row = (username: string) =>
+    sandbox.query<{ id: number; active: number; deleted_at: string | null }>('SELECT id, active, deleted_at FROM "user" WHERE username = ?', username)[0];
   const listed = (args: string[] = []) => sandbox.json<{ username: string }[]>(['list', ...args], { env }).map((u) => u.username);
 
   beforeAll(() => {
@@ -29,10 +30,14 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     ];
     const list = seedUsers(sandbox, users);
     ids = Object.fromEntries(users.map((u, i) => [u.username, list[i]!]));
-    courses = { MATH: addCourse(sandbox, 'MATH', ids.teach!, 'Mathematics'), PHY: addCourse(sandbox, 'PHY', ids.teach!, 'Physics'), CHEM: addCourse(sandbox, 'CHEM', ids.prof!, 'Chemistry') };
+    courses = {
+      MATH: addCourse(sandbox, 'MATH', ids.teach!, 'Mathematics'),
+      PHY: addCourse(sandbox, 'PHY', ids.teach!, 'Physics'),
+      CHEM: addCourse(sandbox, 'CHEM', ids.prof!, 'Chemistry'),
+    };
     enrol(sandbox, courses.MATH!, ids.stu!);
     enrol(sandbox, courses.CHEM!, ids.teach!);
-    fallbackId = sandbox.query<{ id: number }>("SELECT id FROM \"user\" WHERE is_system = 1 AND username = 'fallback'")[0]!.id;
+    fallbackId = sandbox.query<{ id: number }>('SELECT id FROM "user" WHERE is_system = 1 AND username = \'fallback\'')[0]!.id;
   });
   afterAll(() => sandbox.cleanup());
 
@@ -70,7 +75,11 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     expect(sandbox.query('SELECT role FROM user_role WHERE user_id = ?', ids.teach)).toEqual([{ role: 'teacher' }]);
     expect(sandbox.query('SELECT code FROM course WHERE owner_id = ? ORDER BY code', ids.teach)).toEqual([{ code: 'MATH' }, { code: 'PHY' }]);
     expect(auditRows(sandbox, 'user.delete')).toEqual([
-      { user_id: ids.teach, actor: expect.any(String), details: { changes: [{ field: 'deleted_at', before: null, after: env.ROSTER_TEST_NOW }], ownedCourses: [courses.MATH, courses.PHY] } },
+      {
+        user_id: ids.teach,
+        actor: expect.any(String),
+        details: { changes: [{ field: 'deleted_at', before: null, after: env.ROSTER_TEST_NOW }], ownedCourses: [courses.MATH, courses.PHY] },
+      },
     ]);
     expect(sandbox.run(['delete', 'teach', '--yes'], { env }).stdout).toContain('unchanged 1 user(s) (already deleted): teach');
   });
@@ -78,7 +87,10 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
   it('a deleted account cannot log in, and its username and email stay reserved', () => {
     const auth = sandbox.run(['auth', 'teach'], { env, input: `${PASSWORD}\n` });
     expect(auth).toMatchObject({ code: 4, stderr: 'roster: error: teach may not log in: the account is deleted\n' });
-    const clash = sandbox.run(['add', '--username', 'TEACH', '--email', 'teach@example.org', '--firstname', 'X', '--lastname', 'Y', '--role', 'student', '--password-stdin'], { env, input: 'another password\n' });
+    const clash = sandbox.run(
+      ['add', '--username', 'TEACH', '--email', 'teach@example.org', '--firstname', 'X', '--lastname', 'Y', '--role', 'student', '--password-stdin'],
+      { env, input: 'another password\n' },
+    );
     expect(clash.code).toBe(4);
     expect(clash.stderr).toContain('is taken by user teach (id:');
   });
@@ -126,7 +138,10 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     // Beside the SQLite file; a pg_dump file in the working directory for PostgreSQL.
     const snapshot = ENGINE === 'sqlite' ? path.join(sandbox.dir, 'roster-before-purge-2026-06-15.db') : 'roster-before-purge-2026-06-15.dump';
     expect(unconfirmed.stderr).toContain(`Purge teach permanently (this cannot be undone; take a snapshot first: roster db backup ${snapshot})`);
-    expect(sandbox.run(['purge', 'teach', '--reassign-to', 'nobody', '--yes'], { env })).toMatchObject({ code: 3, stderr: expect.stringContaining('no user "nobody"') });
+    expect(sandbox.run(['purge', 'teach', '--reassign-to', 'nobody', '--yes'], { env })).toMatchObject({
+      code: 3,
+      stderr: expect.stringContaining('no user "nobody"'),
+    });
     for (const [receiver, state] of [
       ['sleepy', 'inactive'],
       ['new1', 'deleted'],
@@ -143,7 +158,10 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     expect(sandbox.run(['field', 'add', 'cohort', '--type', 'text']).code).toBe(0);
     sandbox.transaction([
       { sql: "INSERT INTO user_extra_value (user_id, field_id, value) SELECT ?, id, '2026' FROM extra_field WHERE name = 'cohort'", params: [ids.teach] },
-      { sql: "INSERT INTO login_token (user_id, token_hash, created_at, expires_at, created_by, reason) VALUES (?, 'x', '2026-06-15', '2026-06-16', 'a', 'b')", params: [ids.teach] },
+      {
+        sql: "INSERT INTO login_token (user_id, token_hash, created_at, expires_at, created_by, reason) VALUES (?, 'x', '2026-06-15', '2026-06-16', 'a', 'b')",
+        params: [ids.teach],
+      },
     ]);
     const dry = sandbox.run(['purge', 'teach', '--dry-run'], { env });
     expect(dry.stdout).toBe(`dry run: would purge 1 user(s): teach; nothing was changed\nwould hand 2 course(s) to fallback (id:${fallbackId})\n`);
@@ -167,7 +185,17 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
     if (ENGINE === 'sqlite') expect(sandbox.query("SELECT rowid FROM user_search WHERE user_search MATCH 'Terry'")).toEqual([]);
     expect(sandbox.run(['search', 'terry', '--format', 'count'], { env }).stdout).toBe('0\n');
     expect(auditRows(sandbox, 'user.purge')).toEqual([
-      { user_id: ids.teach, actor: expect.any(String), details: { auditEntriesErased: 0, coursesHandedOver: [courses.MATH, courses.PHY], sessionsHandedOver: [], handedTo: fallbackId, backupsHoldingData: { files: [], more: 0 } } },
+      {
+        user_id: ids.teach,
+        actor: expect.any(String),
+        details: {
+          auditEntriesErased: 0,
+          coursesHandedOver: [courses.MATH, courses.PHY],
+          sessionsHandedOver: [],
+          handedTo: fallbackId,
+          backupsHoldingData: { files: [], more: 0 },
+        },
+      },
     ]);
     expect(sandbox.run(['show', 'teach'], { env }).code).toBe(3);
   });
@@ -186,17 +214,32 @@ describe('roster delete, list --deleted, restore, purge and the fallback user', 
   });
 
   it('the fallback user cannot log in, be purged, anonymized or impersonated (exit 4, or 5 for a login)', () => {
-    expect(sandbox.run(['auth', 'fallback'], { env, input: 'anything\n' })).toMatchObject({ code: 5, stderr: 'roster: error: authentication failed: unknown user or wrong password\n' });
+    expect(sandbox.run(['auth', 'fallback'], { env, input: 'anything\n' })).toMatchObject({
+      code: 5,
+      stderr: 'roster: error: authentication failed: unknown user or wrong password\n',
+    });
     expect(sandbox.run(['purge', 'fallback', '--yes'], { env })).toMatchObject({ code: 4, stderr: expect.stringContaining('it cannot be purged') });
     expect(sandbox.run(['anonymize', 'fallback', '--yes'], { env })).toMatchObject({ code: 4, stderr: expect.stringContaining('it cannot be anonymized') });
-    expect(sandbox.run(['login-as', 'fallback', '--reason', 'test'], { env })).toMatchObject({ code: 4, stderr: expect.stringContaining('cannot log in as fallback') });
-    expect(sandbox.query('SELECT deleted_at, anonymized_at, password_hash FROM "user" WHERE id = ?', fallbackId)).toEqual([{ deleted_at: null, anonymized_at: null, password_hash: null }]);
+    expect(sandbox.run(['login-as', 'fallback', '--reason', 'test'], { env })).toMatchObject({
+      code: 4,
+      stderr: expect.stringContaining('cannot log in as fallback'),
+    });
+    expect(sandbox.query('SELECT deleted_at, anonymized_at, password_hash FROM "user" WHERE id = ?', fallbackId)).toEqual([
+      { deleted_at: null, anonymized_at: null, password_hash: null },
+    ]);
   });
 
   it('purge --reassign-to hands the courses to that account; --json lists each purged user and its courses', () => {
     sandbox.run(['delete', 'prof', '--yes'], { env });
-    const result = sandbox.json<BatchJson & { users: { id: number; username: string; coursesHandedOver: number[]; handedTo: number }[] }>(['purge', 'prof', '--reassign-to', 'keeper', '--yes'], { env });
-    expect(result).toMatchObject({ changed: 1, failed: [], users: [{ id: ids.prof, username: 'prof', coursesHandedOver: [courses.CHEM], handedTo: ids.keeper }] });
+    const result = sandbox.json<BatchJson & { users: { id: number; username: string; coursesHandedOver: number[]; handedTo: number }[] }>(
+      ['purge', 'prof', '--reassign-to', 'keeper', '--yes'],
+      { env },
+    );
+    expect(result).toMatchObject({
+      changed: 1,
+      failed: [],
+      users: [{ id: ids.prof, username: 'prof', coursesHandedOver: [courses.CHEM], handedTo: ids.keeper }],
+    });
     expect(sandbox.query('SELECT owner_id FROM course WHERE code = ?', 'CHEM')).toEqual([{ owner_id: ids.keeper }]);
   });
 
@@ -225,13 +268,22 @@ describe('roster db backup', () => {
     expect(copy.prepare('SELECT username FROM "user" WHERE is_system = 0 ORDER BY id').all()).toEqual([{ username: 'ann' }, { username: 'ben' }]);
     copy.close();
     expect(sandbox.run(['db', 'backup', target])).toMatchObject({ code: 4, stderr: expect.stringContaining('already exists') });
-    expect(sandbox.run(['db', 'backup', path.join(sandbox.dir, 'no', 'such', 'dir.db')])).toMatchObject({ code: 3, stderr: expect.stringContaining('no directory') });
+    expect(sandbox.run(['db', 'backup', path.join(sandbox.dir, 'no', 'such', 'dir.db')])).toMatchObject({
+      code: 3,
+      stderr: expect.stringContaining('no directory'),
+    });
   });
 
   itOnSqlite('stays consistent while another process writes', async () => {
-    seedUsers(sandbox, Array.from({ length: 10000 }, (_, i) => ({ username: `s${i}` })));
+    seedUsers(
+      sandbox,
+      Array.from({ length: 10000 }, (_, i) => ({ username: `s${i}` })),
+    );
     const writer = new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'deactivate', '--role', 'student', '--yes'], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [BIN, 'deactivate', '--role', 'student', '--yes'], {
+        env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db },
+        stdio: 'ignore',
+      });
       child.on('close', resolve);
     });
     const target = path.join(sandbox.dir, 'during.db');
@@ -241,7 +293,7 @@ describe('roster db backup', () => {
     const copy = new Database(target, { readonly: true });
     expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
     // Either before or after the whole deactivation chunk, never half a chunk's rows without their audit.
-    const inactive = (copy.prepare("SELECT count(*) AS n FROM \"user\" WHERE active = 0 AND is_system = 0").get() as { n: number }).n;
+    const inactive = (copy.prepare('SELECT count(*) AS n FROM "user" WHERE active = 0 AND is_system = 0').get() as { n: number }).n;
     const audited = (copy.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'user.deactivate'").get() as { n: number }).n;
     expect(inactive).toBe(audited);
     copy.close();

@@ -13,10 +13,28 @@ describe('roster edit', () => {
   });
   afterAll(() => sandbox.cleanup());
   const edits = () => sandbox.query<{ details: string; actor: string }>("SELECT details, actor FROM audit_log WHERE action = 'user.edit' ORDER BY id");
-  const hashOf = (username: string) => sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = ?', username)[0]!.password_hash;
+  const hashOf = (username: string) =>
+    sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = ?', username)[0]!.password_hash;
 
   it('prints each changed field as before → after and audits the change', () => {
-    const result = sandbox.run(['edit', 'ADA', '--firstname', 'Augusta', '--email', 'ada.lovelace@example.org', '--official-code', '', '--expires', '2027-06-30', '--add-role', 'admin', '--field', 'cohort=2026', '--actor', 'dean']);
+    const result = sandbox.run([
+      'edit',
+      'ADA',
+      '--firstname',
+      'Augusta',
+      '--email',
+      'ada.lovelace@example.org',
+      '--official-code',
+      '',
+      '--expires',
+      '2027-06-30',
+      '--add-role',
+      'admin',
+      '--field',
+      'cohort=2026',
+      '--actor',
+      'dean',
+    ]);
     expect(result).toEqual({
       code: 0,
       stdout: [
@@ -32,7 +50,13 @@ describe('roster edit', () => {
       stderr: '',
     });
     expect(sandbox.query('SELECT firstname, email, email_key, official_code, expires_at FROM "user" WHERE id = ?', ada)).toEqual([
-      { firstname: 'Augusta', email: 'ada.lovelace@example.org', email_key: 'ada.lovelace@example.org', official_code: null, expires_at: '2027-06-30T23:59:59.999Z' },
+      {
+        firstname: 'Augusta',
+        email: 'ada.lovelace@example.org',
+        email_key: 'ada.lovelace@example.org',
+        official_code: null,
+        expires_at: '2027-06-30T23:59:59.999Z',
+      },
     ]);
     const [entry] = edits();
     expect(entry!.actor).toBe('dean');
@@ -43,10 +67,19 @@ describe('roster edit', () => {
     const before = edits().length;
     const result = sandbox.run(['edit', 'ada.lovelace@example.org', '--firstname', 'Augusta', '--add-role', 'teacher', '--field', 'cohort=2026.0']);
     expect(result).toEqual({ code: 0, stdout: `nothing changed for user ada (id:${ada})\n`, stderr: '' });
-    expect(sandbox.run(['edit', 'ada'])).toEqual({ code: 2, stdout: '', stderr: 'roster: error: nothing to change: give at least one option\n  hint: see roster edit --help\n' });
+    expect(sandbox.run(['edit', 'ada'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'roster: error: nothing to change: give at least one option\n  hint: see roster edit --help\n',
+    });
     // A usage error comes before the database: none is created for it.
     const elsewhere = `${sandbox.dir}/never-created/roster.db`;
-    for (const args of [['edit', 'ada'], ['edit', 'ada', '--password-stdin'], ['course', 'edit', 'C1'], ['session', 'edit', 'S1']]) {
+    for (const args of [
+      ['edit', 'ada'],
+      ['edit', 'ada', '--password-stdin'],
+      ['course', 'edit', 'C1'],
+      ['session', 'edit', 'S1'],
+    ]) {
       expect(sandbox.run([...args, '--db', elsewhere]).code).toBe(2);
     }
     expect(fs.existsSync(elsewhere)).toBe(false);
@@ -55,13 +88,21 @@ describe('roster edit', () => {
 
   it('with --json gives the contract shape: changed, users, and the changes', () => {
     const body = sandbox.json<{ changed: number; users: { id: number; lastname: string }[]; changes: unknown[] }>(['edit', `id:${ada}`, '--lastname', 'King']);
-    expect(body).toEqual({ changed: 1, users: [expect.objectContaining({ id: ada, lastname: 'King' })], changes: [{ field: 'lastname', before: 'Tester', after: 'King' }] });
+    expect(body).toEqual({
+      changed: 1,
+      users: [expect.objectContaining({ id: ada, lastname: 'King' })],
+      changes: [{ field: 'lastname', before: 'Tester', after: 'King' }],
+    });
     expect(sandbox.json(['edit', `id:${ada}`, '--lastname', 'King'])).toMatchObject({ changed: 0, changes: [] });
   });
 
   it('never leaves a user without a role (exit 5), and changes nothing else of that command', () => {
     const result = sandbox.run(['edit', 'ada', '--firstname', 'Changed', '--remove-role', 'teacher', '--remove-role', 'admin']);
-    expect(result).toEqual({ code: 5, stdout: '', stderr: 'roster: error: roles: a user must keep at least one role\n  hint: add another role in the same command, e.g. --add-role student\n' });
+    expect(result).toEqual({
+      code: 5,
+      stdout: '',
+      stderr: 'roster: error: roles: a user must keep at least one role\n  hint: add another role in the same command, e.g. --add-role student\n',
+    });
     expect(sandbox.run(['edit', 'ada', '--roles', ',']).code).toBe(5);
     expect(sandbox.query('SELECT firstname FROM "user" WHERE id = ?', ada)).toEqual([{ firstname: 'Augusta' }]);
     expect(sandbox.query('SELECT role FROM user_role WHERE user_id = ? ORDER BY role', ada)).toEqual([{ role: 'admin' }, { role: 'teacher' }]);
@@ -69,13 +110,21 @@ describe('roster edit', () => {
 
   it('replaces roles with --roles a,b and swaps with remove + add', () => {
     expect(sandbox.run(['edit', 'ada', '--roles', 'student,hr_manager']).stdout).toContain('  roles: teacher, admin → student, hr_manager\n');
-    expect(sandbox.run(['edit', 'ada', '--remove-role', 'student', '--remove-role', 'hr_manager', '--add-role', 'teacher']).stdout).toContain('  roles: student, hr_manager → teacher\n');
+    expect(sandbox.run(['edit', 'ada', '--remove-role', 'student', '--remove-role', 'hr_manager', '--add-role', 'teacher']).stdout).toContain(
+      '  roles: student, hr_manager → teacher\n',
+    );
     expect(sandbox.run(['edit', 'ada', '--add-role', 'wizard'])).toMatchObject({ code: 5, stderr: expect.stringContaining('add-role: unknown role "wizard"') });
   });
 
   it('refuses the username or email of another user in any case (exit 4)', () => {
-    expect(sandbox.run(['edit', 'ada', '--username', 'GRACE'])).toMatchObject({ code: 4, stderr: expect.stringMatching(/^roster: error: username "grace" is taken by user grace \(id:\d+\)\n$/) });
-    expect(sandbox.run(['edit', 'ada', '--email', 'GRACE@example.org'])).toMatchObject({ code: 4, stderr: expect.stringContaining('email "grace@example.org" is taken by user grace') });
+    expect(sandbox.run(['edit', 'ada', '--username', 'GRACE'])).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/^roster: error: username "grace" is taken by user grace \(id:\d+\)\n$/),
+    });
+    expect(sandbox.run(['edit', 'ada', '--email', 'GRACE@example.org'])).toMatchObject({
+      code: 4,
+      stderr: expect.stringContaining('email "grace@example.org" is taken by user grace'),
+    });
     expect(sandbox.run(['edit', 'ada', '--username', 'ADA']).stdout).toContain('  username: ada → ADA\n');
     expect(sandbox.run(['edit', 'Ada', '--username', 'ada']).code).toBe(0);
   });
@@ -86,10 +135,17 @@ describe('roster edit', () => {
       stdout: '',
       stderr: 'roster: error: email: "nope" is not a valid email address; expires: "2026-02-31" is not a date; use YYYY-MM-DD or an ISO 8601 date-time\n',
     });
-    expect(sandbox.run(['edit', 'nobody', '--firstname', 'X'])).toEqual({ code: 3, stdout: '', stderr: 'roster: error: no user "nobody"\n  hint: a user is a username, an email address or id:<number>\n' });
+    expect(sandbox.run(['edit', 'nobody', '--firstname', 'X'])).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'roster: error: no user "nobody"\n  hint: a user is a username, an email address or id:<number>\n',
+    });
     expect(sandbox.run(['edit', 'id:9999', '--firstname', 'X']).code).toBe(3);
     expect(sandbox.run(['edit', 'ada', '--unset-field', 'shoe']).code).toBe(3);
-    expect(sandbox.run(['edit', 'fallback', '--firstname', 'X'])).toMatchObject({ code: 4, stderr: expect.stringContaining('is the system fallback account and cannot be edited') });
+    expect(sandbox.run(['edit', 'fallback', '--firstname', 'X'])).toMatchObject({
+      code: 4,
+      stderr: expect.stringContaining('is the system fallback account and cannot be edited'),
+    });
   });
 
   it('--expires never and --unset-field remove values', () => {
@@ -106,11 +162,16 @@ describe('roster edit', () => {
     expect(bcrypt.compareSync('brand new secret', newHash.replace('$2b$', '$2a$'))).toBe(true);
 
     const generated = sandbox.run(['edit', 'ada', '--reset-password', '--generate-password']);
-    const match = new RegExp(`^changed user ada \\(id:${ada}\\):\\n  password: changed\\ngenerated password for ada: ([A-Za-z0-9]{16})\\n$`).exec(generated.stdout);
+    const match = new RegExp(`^changed user ada \\(id:${ada}\\):\\n  password: changed\\ngenerated password for ada: ([A-Za-z0-9]{16})\\n$`).exec(
+      generated.stdout,
+    );
     expect(match).not.toBeNull();
     expect(bcrypt.compareSync(match![1]!, hashOf('ada').replace('$2b$', '$2a$'))).toBe(true);
 
-    const audit = sandbox.query<{ details: string }>('SELECT details FROM audit_log').map((r) => r.details).join('\n');
+    const audit = sandbox
+      .query<{ details: string }>('SELECT details FROM audit_log')
+      .map((r) => r.details)
+      .join('\n');
     for (const secret of ['brand new secret', match![1]!, oldHash, newHash, hashOf('ada')]) expect(audit).not.toContain(secret);
     expect(audit).not.toMatch(/\$2[aby]\$/);
   });
@@ -118,7 +179,11 @@ describe('roster edit', () => {
   // Newcomer report: add warns of a weak password, edit --reset-password did not.
   it('warns of a weak new password, as add does, and sets it', () => {
     const weak = sandbox.run(['edit', 'ada', '--reset-password', '--password-stdin'], { input: 'short\n' });
-    expect(weak).toEqual({ code: 0, stdout: `changed user ada (id:${ada}):\n  password: changed\n`, stderr: 'roster: warning: the password is weak (fewer than 8 characters)\n' });
+    expect(weak).toEqual({
+      code: 0,
+      stdout: `changed user ada (id:${ada}):\n  password: changed\n`,
+      stderr: 'roster: warning: the password is weak (fewer than 8 characters)\n',
+    });
     expect(bcrypt.compareSync('short', hashOf('ada').replace('$2b$', '$2a$'))).toBe(true);
   });
 
@@ -128,7 +193,10 @@ describe('roster edit', () => {
       stdout: '',
       stderr: 'roster: error: --reset-password needs a terminal to ask, or --password-stdin, --generate-password or --password\n',
     });
-    expect(sandbox.run(['edit', 'ada', '--generate-password'])).toMatchObject({ code: 2, stderr: 'roster: error: password options go with --reset-password\n' });
+    expect(sandbox.run(['edit', 'ada', '--generate-password'])).toMatchObject({
+      code: 2,
+      stderr: 'roster: error: password options go with --reset-password\n',
+    });
     expect(sandbox.run(['edit', 'ada', '--bogus'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--bogus'") });
   });
 

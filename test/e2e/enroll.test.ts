@@ -28,7 +28,10 @@ describe('roster enroll / unenroll and the batch selection', () => {
       .map((r) => `${r.username}:${r.role}`);
   const inSession = (name: string) =>
     sandbox
-      .query<{ username: string }>('SELECT u.username FROM "session_user" su JOIN "user" u ON u.id = su.user_id JOIN training_session s ON s.id = su.session_id WHERE s.name = ? ORDER BY u.username', name)
+      .query<{ username: string }>(
+        'SELECT u.username FROM "session_user" su JOIN "user" u ON u.id = su.user_id JOIN training_session s ON s.id = su.session_id WHERE s.name = ? ORDER BY u.username',
+        name,
+      )
       .map((r) => r.username);
   const auditCount = (action: string) => sandbox.query<{ n: number }>('SELECT count(*) AS n FROM audit_log WHERE action = ?', action)[0]!.n;
   const ids: Record<string, number> = {};
@@ -161,7 +164,9 @@ describe('roster enroll / unenroll and the batch selection', () => {
     });
 
     it('one audit row per user changed', () => {
-      const rows = sandbox.query<{ user_id: number; details: string }>(`SELECT user_id, details FROM audit_log WHERE action = 'course.enroll' AND details LIKE '%"C102"%' ORDER BY id`);
+      const rows = sandbox.query<{ user_id: number; details: string }>(
+        `SELECT user_id, details FROM audit_log WHERE action = 'course.enroll' AND details LIKE '%"C102"%' ORDER BY id`,
+      );
       expect(rows.map((r) => r.user_id)).toEqual([ids.bob, ids.cyd, ids.dan, ids.fay]);
       expect(JSON.parse(rows[0]!.details)).toEqual({ course: 'C102', role: 'student' });
     });
@@ -222,7 +227,9 @@ describe('roster enroll / unenroll and the batch selection', () => {
 
   describe('unenroll', () => {
     it('removes users from a course; those not enrolled are unchanged; deleted users can be removed', () => {
-      write(`INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT id, ${ids.gus}, 'student', '2025-01-01T00:00:00.000Z' FROM course WHERE code = 'C105'`);
+      write(
+        `INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT id, ${ids.gus}, 'student', '2025-01-01T00:00:00.000Z' FROM course WHERE code = 'C105'`,
+      );
       const { code, body } = batch(['unenroll', 'eve', 'gus', 'bob', '--course', 'c105', '--yes']);
       expect(code).toBe(0);
       expect(body).toMatchObject({ changed: 2, unchanged: 1, failed: [] });
@@ -253,7 +260,9 @@ describe('roster enroll / unenroll and the batch selection', () => {
       const details = sandbox.json<{ courses: unknown[]; sessions: unknown[]; ownedCourses: unknown[] }>(['show', 'bob']);
       // C103 was rolled back (--atomic), C104 unenrolled by filter.
       expect(details.courses).toEqual([{ code: 'C102', title: 'Course C102', role: 'student', enrolledAt: expect.any(String) }]);
-      expect(details.sessions).toEqual([{ name: 'Spring 2026', startsOn: '2026-03-01T00:00:00.000Z', endsOn: '2026-06-30T00:00:00.000Z', enrolledAt: expect.any(String) }]);
+      expect(details.sessions).toEqual([
+        { name: 'Spring 2026', startsOn: '2026-03-01T00:00:00.000Z', endsOn: '2026-06-30T00:00:00.000Z', enrolledAt: expect.any(String) },
+      ]);
       expect(details.ownedCourses).toEqual([{ code: 'C101', title: 'Course C101' }]);
       const text = run(['show', 'bob']).stdout;
       expect(text).toContain('Courses (1)\n  C102  Course C102  as student');

@@ -46,7 +46,12 @@ describe('roster expire', () => {
   });
 
   it('--warn refuses a bad number of days, named users and --inactive-since (exit 2)', () => {
-    for (const args of [['--warn', 'soon'], ['--warn', '0'], ['--warn', '7', 'soon'], ['--warn', '7', '--inactive-since', '30d']]) {
+    for (const args of [
+      ['--warn', 'soon'],
+      ['--warn', '0'],
+      ['--warn', '7', 'soon'],
+      ['--warn', '7', '--inactive-since', '30d'],
+    ]) {
       const result = sandbox.run(['expire', ...args], { env });
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/^roster: error: /);
@@ -65,7 +70,11 @@ describe('roster expire', () => {
     expect(result).toMatchObject({ code: 0, stdout: 'expired 2 user(s): gone, justnow\n', stderr: '' });
     expect(['gone', 'justnow', 'soon', 'off', 'binned', 'stale'].map(active)).toEqual([0, 0, 1, 0, 1, 1]);
     expect(auditRows(sandbox, 'user.expire')).toEqual([
-      { user_id: ids.gone, actor: expect.any(String), details: { reason: 'expired', expiresAt: '2026-06-01T00:00:00.000Z', changes: [{ field: 'active', before: 1, after: 0 }] } },
+      {
+        user_id: ids.gone,
+        actor: expect.any(String),
+        details: { reason: 'expired', expiresAt: '2026-06-01T00:00:00.000Z', changes: [{ field: 'active', before: 1, after: 0 }] },
+      },
       { user_id: ids.justnow, actor: expect.any(String), details: expect.objectContaining({ reason: 'expired', expiresAt: NOW }) },
     ]);
     // Deleted accounts are not touched, even when their date has passed.
@@ -91,7 +100,10 @@ describe('roster expire', () => {
     expect(result).toMatchObject({ code: 0, stdout: 'expired 2 user(s): stale, never\n' });
     expect(['stale', 'never', 'newbie', 'sleepyboss', 'boss'].map(active)).toEqual([0, 0, 1, 1, 1]);
     expect(auditRows(sandbox, 'user.expire').slice(-2)).toEqual([
-      expect.objectContaining({ user_id: ids.stale, details: expect.objectContaining({ reason: 'inactive', lastSeenAt: '2025-06-01T00:00:00.000Z', inactiveSince: '2025-12-17T12:00:00.000Z' }) }),
+      expect.objectContaining({
+        user_id: ids.stale,
+        details: expect.objectContaining({ reason: 'inactive', lastSeenAt: '2025-06-01T00:00:00.000Z', inactiveSince: '2025-12-17T12:00:00.000Z' }),
+      }),
       expect.objectContaining({ user_id: ids.never, details: expect.objectContaining({ reason: 'inactive', lastSeenAt: '2025-01-01T00:00:00.000Z' }) }),
     ]);
   });
@@ -115,7 +127,10 @@ describe('roster expire', () => {
   });
 
   it('refuses a malformed duration (exit 5) and --inactive (exit 2)', () => {
-    expect(sandbox.run(['expire', '--inactive-since', 'soon'], { env })).toMatchObject({ code: 5, stderr: expect.stringContaining('--inactive-since: "soon" is not a duration') });
+    expect(sandbox.run(['expire', '--inactive-since', 'soon'], { env })).toMatchObject({
+      code: 5,
+      stderr: expect.stringContaining('--inactive-since: "soon" is not a duration'),
+    });
     // Not offered at all (issue 10: help lists only what works): an unknown option.
     expect(sandbox.run(['expire', '--inactive'], { env })).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--inactive'") });
   });
@@ -161,9 +176,11 @@ describe('roster expire from two cron jobs at once', () => {
     expect([a.code, a.stderr, b.code, b.stderr]).toEqual([0, '', 0, '']);
     const changed = [a, b].map((r) => (JSON.parse(r.stdout) as BatchJson).changed);
     expect(changed[0]! + changed[1]!).toBe(due);
-    const audit = sandbox.query<{ rows: number; users: number }>("SELECT count(*) AS rows, count(DISTINCT user_id) AS users FROM audit_log WHERE action = 'user.expire'")[0];
+    const audit = sandbox.query<{ rows: number; users: number }>(
+      "SELECT count(*) AS rows, count(DISTINCT user_id) AS users FROM audit_log WHERE action = 'user.expire'",
+    )[0];
     expect(audit).toEqual({ rows: due, users: due });
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE active = 1 AND is_system = 0")).toEqual([{ n: 501 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE active = 1 AND is_system = 0')).toEqual([{ n: 501 }]);
   });
 
   itOnSqlite('also on a database that does not exist yet: the first one creates it, the other waits', async () => {

@@ -4,12 +4,17 @@ import { spawnSync } from 'node:child_process';
 import { BIN, Sandbox } from './helpers';
 import { HAS_SCRIPT, runInTerminal } from './terminal';
 
-
 function createCourses(sandbox: Sandbox): void {
   const at = '2026-01-01T00:00:00.000Z';
   sandbox.transaction([
-    ...['MATH101', 'PHYS-2'].map((code) => ({ sql: 'INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)', params: [code, code.toLowerCase(), `Course ${code}`, 'en', at] })),
-    { sql: 'INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)', params: ['Autumn 2026', 'autumn 2026', '2026-09-01', '2026-12-20', at] },
+    ...['MATH101', 'PHYS-2'].map((code) => ({
+      sql: 'INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)',
+      params: [code, code.toLowerCase(), `Course ${code}`, 'en', at],
+    })),
+    {
+      sql: 'INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)',
+      params: ['Autumn 2026', 'autumn 2026', '2026-09-01', '2026-12-20', at],
+    },
   ]);
 }
 
@@ -29,7 +34,24 @@ function defineFields(sandbox: Sandbox): void {
 function populate(sandbox: Sandbox): void {
   createCourses(sandbox);
   defineFields(sandbox);
-  sandbox.addUser('ada', ['--language', 'fr', '--official-code', '=1+2', '--phone', '+44 20 7946', '--field', 'cohort=-3', '--field', 'notes=Analyst; likes "engines"\tand tabs', '--expires', '2027-01-31'], ['teacher', 'admin']);
+  sandbox.addUser(
+    'ada',
+    [
+      '--language',
+      'fr',
+      '--official-code',
+      '=1+2',
+      '--phone',
+      '+44 20 7946',
+      '--field',
+      'cohort=-3',
+      '--field',
+      'notes=Analyst; likes "engines"\tand tabs',
+      '--expires',
+      '2027-01-31',
+    ],
+    ['teacher', 'admin'],
+  );
   sandbox.addUser('alan', ['--inactive', '--field', 'alumni=yes', '--field', 'birthday=1912-06-23', '--field', 'campus=south'], ['student']);
   sandbox.addUser('grace', ['--field', 'notes=@home'], ['hr_manager', 'invitee']);
   sandbox.addUser('élodie', ['--language', 'es'], ['session_admin']);
@@ -41,7 +63,10 @@ function populate(sandbox: Sandbox): void {
     enrol('MATH101', 'ada', 'teacher'),
     enrol('PHYS-2', 'ada', 'student'),
     enrol('MATH101', 'alan', 'student'),
-    { sql: `INSERT INTO "session_user" (session_id, user_id, enrolled_at) SELECT training_session.id, "user".id, ? FROM training_session, "user" WHERE training_session.name = 'Autumn 2026' AND "user".username = 'grace'`, params: ['2026-01-02T00:00:00.000Z'] },
+    {
+      sql: `INSERT INTO "session_user" (session_id, user_id, enrolled_at) SELECT training_session.id, "user".id, ? FROM training_session, "user" WHERE training_session.name = 'Autumn 2026' AND "user".username = 'grace'`,
+      params: ['2026-01-02T00:00:00.000Z'],
+    },
     { sql: `UPDATE "user" SET last_login_at = '2026-05-01T10:00:00.000Z' WHERE username = 'grace'`, params: [] },
   ]);
 }
@@ -57,7 +82,7 @@ describe('roster export', () => {
   beforeAll(() => populate(sandbox));
   afterAll(() => sandbox.cleanup());
 
-  it('writes CSV with Chamilo\'s column names to stdout, neutralising formulas, never a password', () => {
+  it("writes CSV with Chamilo's column names to stdout, neutralising formulas, never a password", () => {
     const result = sandbox.run(['export']);
     expect(result.code).toBe(0);
     const [header, ...lines] = result.stdout.split('\r\n');
@@ -72,7 +97,9 @@ describe('roster export', () => {
   });
 
   it('chooses columns, filters like list, and writes XML and JSON by extension', () => {
-    expect(sandbox.run(['export', '--columns', 'UserName,email,cohort', '--role', 'teacher']).stdout).toBe('UserName;Email;cohort\r\nada;ada@example.org;-3\r\n');
+    expect(sandbox.run(['export', '--columns', 'UserName,email,cohort', '--role', 'teacher']).stdout).toBe(
+      'UserName;Email;cohort\r\nada;ada@example.org;-3\r\n',
+    );
     expect(sandbox.run(['export', '--columns', 'username', '--course', 'math101', '--delimiter', ',']).stdout).toBe('UserName\r\nada\r\nalan\r\n');
     expect(sandbox.run(['export', '--columns', 'username', '--inactive']).stdout).toBe('UserName\r\nalan\r\n');
     const xml = sandbox.run(['export', 'users.xml', '--columns', 'username,LastName,notes', '--field', 'campus=south']);
@@ -112,7 +139,11 @@ describe('roster export', () => {
     expect(sandbox.run(['export', '--format', 'xml', '--raw']).code).toBe(2);
     expect(sandbox.run(['export', '--course', 'NOPE']).code).toBe(3);
     expect(sandbox.run(['export', 'no/such/dir/users.csv']).code).toBe(3);
-    expect(sandbox.run(['export', '--json', '--format', 'csv'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('--json and --format csv ask for two different outputs') });
+    expect(sandbox.run(['export', '--json', '--format', 'csv'])).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringContaining('--json and --format csv ask for two different outputs'),
+    });
     // To a file, --json is the summary and --format the file's format.
     const file = path.join(sandbox.dir, 'summary.xml');
     expect(JSON.parse(sandbox.run(['export', file, '--json', '--format', 'xml']).stdout)).toMatchObject({ file, format: 'xml' });

@@ -79,7 +79,18 @@ export class Sandbox {
 
   /** Adds a user with sensible defaults; returns its id. */
   addUser(username: string, extra: string[] = [], roles: string[] = ['student']): number {
-    const args = ['add', '--username', username, '--email', `${username}@example.org`, '--firstname', cap(username), '--lastname', 'Tester', '--password-stdin'];
+    const args = [
+      'add',
+      '--username',
+      username,
+      '--email',
+      `${username}@example.org`,
+      '--firstname',
+      cap(username),
+      '--lastname',
+      'Tester',
+      '--password-stdin',
+    ];
     for (const role of roles) args.push('--role', role);
     const user = this.json<{ id: number }>([...args, ...extra], { input: 'correct horse battery\n' });
     return user.id;

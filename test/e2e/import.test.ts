@@ -7,8 +7,14 @@ import { BIN, FIXTURES, Sandbox } from './helpers';
 function createCourses(sandbox: Sandbox, codes: string[], sessions: string[] = []): void {
   const at = new Date().toISOString();
   sandbox.transaction([
-    ...codes.map((code) => ({ sql: 'INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)', params: [code, code.toLowerCase(), `Course ${code}`, 'en', at] })),
-    ...sessions.map((name) => ({ sql: 'INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)', params: [name, name.toLowerCase(), '2026-09-01', '2026-12-20', at] })),
+    ...codes.map((code) => ({
+      sql: 'INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)',
+      params: [code, code.toLowerCase(), `Course ${code}`, 'en', at],
+    })),
+    ...sessions.map((name) => ({
+      sql: 'INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)',
+      params: [name, name.toLowerCase(), '2026-09-01', '2026-12-20', at],
+    })),
   ]);
 }
 
@@ -59,13 +65,13 @@ describe('roster import: a file of several chunks, on either engine', () => {
     expect(sandbox.query('SELECT count(*) AS n FROM user_role r JOIN user_extra_value v ON v.user_id = r.user_id')).toEqual([{ n: ROWS }]);
     expect(sandbox.query('SELECT count(*) AS n FROM audit_log WHERE action = ?', 'user.import')).toEqual([{ n: ROWS }]);
     expect(sandbox.query('SELECT count(*) AS n FROM course_user')).toEqual([{ n: Math.ceil(ROWS / 3) }]);
-    const rowOfU7 = sandbox.query<{ details: string }>("SELECT details FROM audit_log a JOIN \"user\" u ON u.id = a.user_id WHERE u.username = 'u7'");
+    const rowOfU7 = sandbox.query<{ details: string }>('SELECT details FROM audit_log a JOIN "user" u ON u.id = a.user_id WHERE u.username = \'u7\'');
     expect(JSON.parse(rowOfU7[0]!.details)).toMatchObject({ row: 9, roles: ['teacher'] });
 
     const updated = sandbox.run(['import', file((i) => `New${i}`), '--on-existing', 'update', '--json']);
     expect(updated.code).toBe(0);
     expect(JSON.parse(updated.stdout)).toMatchObject({ created: 0, updated: ROWS, failed: 0 });
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE lastname = 'New' || substr(username, 2)")).toEqual([{ n: ROWS }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE lastname = \'New\' || substr(username, 2)')).toEqual([{ n: ROWS }]);
     const again = sandbox.run(['import', file((i) => `New${i}`), '--on-existing', 'update', '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ created: 0, updated: 0, skipped: ROWS });
   });
@@ -76,12 +82,28 @@ describe('roster import: two rows naming one account', () => {
   afterAll(() => sandbox.cleanup());
 
   it('updates it from the first row and refuses the second (one by username, one by email)', () => {
-    expect(sandbox.run(['add', '--firstname', 'Ada', '--lastname', 'L', '--email', 'ada@example.org', '--username', 'ada', '--role', 'student', '--password', 'long secret 1']).code).toBe(0);
+    expect(
+      sandbox.run([
+        'add',
+        '--firstname',
+        'Ada',
+        '--lastname',
+        'L',
+        '--email',
+        'ada@example.org',
+        '--username',
+        'ada',
+        '--role',
+        'student',
+        '--password',
+        'long secret 1',
+      ]).code,
+    ).toBe(0);
     const file = sandbox.file('two.csv', 'LastName;FirstName;Email;UserName\nFirst;Ada;;ada\nSecond;Ada;ADA@example.org;someone\n');
     const result = sandbox.run(['import', file, '--on-existing', 'update']);
     expect(result.code).toBe(6);
     expect(result.stderr).toContain('roster: row 3: Email: user ada (id:2) is also updated by row 2 of this file');
-    expect(sandbox.query("SELECT username, lastname FROM \"user\" WHERE email_key = 'ada@example.org'")).toEqual([{ username: 'ada', lastname: 'First' }]);
+    expect(sandbox.query('SELECT username, lastname FROM "user" WHERE email_key = \'ada@example.org\'')).toEqual([{ username: 'ada', lastname: 'First' }]);
   });
 });
 
@@ -90,7 +112,23 @@ describe('roster import: the last active admin', () => {
   afterAll(() => sandbox.cleanup());
 
   it('is not deactivated, expired or stripped of its role by an update, and stays an active admin', () => {
-    expect(sandbox.run(['add', '--firstname', 'B', '--lastname', 'Oss', '--email', 'boss@example.org', '--username', 'boss', '--role', 'admin', '--password', 'long secret 1']).code).toBe(0);
+    expect(
+      sandbox.run([
+        'add',
+        '--firstname',
+        'B',
+        '--lastname',
+        'Oss',
+        '--email',
+        'boss@example.org',
+        '--username',
+        'boss',
+        '--role',
+        'admin',
+        '--password',
+        'long secret 1',
+      ]).code,
+    ).toBe(0);
     const cases = [
       { columns: 'Active', value: '0', field: 'Active', says: 'deactivate it' },
       { columns: 'ExpiresAt', value: '2020-01-01', field: 'ExpiresAt', says: 'give it an expiration date in the past' },
@@ -102,12 +140,30 @@ describe('roster import: the last active admin', () => {
       expect(result.code).toBe(6);
       expect(result.stderr).toContain(`roster: row 2: ${c.field}: boss is the last active admin; the platform must keep one, so roster will not ${c.says}`);
     }
-    expect(sandbox.query("SELECT u.active, u.expires_at, r.role FROM \"user\" u JOIN user_role r ON r.user_id = u.id WHERE u.username = 'boss'")).toEqual([{ active: 1, expires_at: null, role: 'admin' }]);
+    expect(sandbox.query('SELECT u.active, u.expires_at, r.role FROM "user" u JOIN user_role r ON r.user_id = u.id WHERE u.username = \'boss\'')).toEqual([
+      { active: 1, expires_at: null, role: 'admin' },
+    ]);
     // With another active admin, the same file deactivates it.
-    expect(sandbox.run(['add', '--firstname', 'N', '--lastname', 'Ew', '--email', 'new@example.org', '--username', 'newboss', '--role', 'admin', '--password', 'long secret 2']).code).toBe(0);
+    expect(
+      sandbox.run([
+        'add',
+        '--firstname',
+        'N',
+        '--lastname',
+        'Ew',
+        '--email',
+        'new@example.org',
+        '--username',
+        'newboss',
+        '--role',
+        'admin',
+        '--password',
+        'long secret 2',
+      ]).code,
+    ).toBe(0);
     const file = sandbox.file('boss.csv', 'LastName;FirstName;Email;UserName;Active\nOss;B;boss@example.org;boss;0\n');
     expect(sandbox.run(['import', file, '--on-existing', 'update']).code).toBe(0);
-    expect(sandbox.query("SELECT active FROM \"user\" WHERE username = 'boss'")).toEqual([{ active: 0 }]);
+    expect(sandbox.query('SELECT active FROM "user" WHERE username = \'boss\'')).toEqual([{ active: 0 }]);
   });
 });
 
@@ -119,7 +175,7 @@ describe('roster import: Chamilo files', () => {
   });
   afterEach(() => sandbox.cleanup());
 
-  it.each(['chamilo-example-1.11.csv', 'chamilo-example-2.x.csv', 'chamilo-example-1.11.xml'])('imports Chamilo\'s own %s unchanged', (name) => {
+  it.each(['chamilo-example-1.11.csv', 'chamilo-example-2.x.csv', 'chamilo-example-1.11.xml'])("imports Chamilo's own %s unchanged", (name) => {
     const result = sandbox.run(['import', fixture(name), '--credentials', 'new.csv']);
     expect(result.stderr).not.toContain('error');
     expect(result.code).toBe(0);
@@ -143,7 +199,18 @@ describe('roster import: Chamilo files', () => {
     const summary = JSON.parse(result.stdout) as Summary;
     expect(summary).toMatchObject({ created: 5, updated: 0, skipped: 0, failed: 0, errors: [], weakPasswords: 1, generatedPasswords: 1 });
     expect(summary.warnings).toEqual([{ row: 4, field: 'Password', message: 'the password is weak (fewer than 8 characters)' }]);
-    const all = sandbox.json<{ username: string; firstname: string; lastname: string; roles: string[]; language: string; expiresAt: string | null; phone: string | null; extra: Record<string, unknown> }[]>(['list', '--sort', 'username']);
+    const all = sandbox.json<
+      {
+        username: string;
+        firstname: string;
+        lastname: string;
+        roles: string[];
+        language: string;
+        expiresAt: string | null;
+        phone: string | null;
+        extra: Record<string, unknown>;
+      }[]
+    >(['list', '--sort', 'username']);
     expect(all.map((u) => [u.username, u.firstname, u.lastname, u.roles.join('|'), u.language])).toEqual([
       ['alefevre', 'Anne; Marie', 'Lefèvre', 'invitee', 'fr'],
       ['edupont', 'Élodie', 'Dupont', 'student', 'fr'],
@@ -181,8 +248,15 @@ describe('roster import: Chamilo files', () => {
     const result = sandbox.run(['import', fixture('chamilo-users.xml'), '--credentials', 'new.csv']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('3 created');
-    expect(sandbox.json<{ firstname: string; officialCode: string; language: string }>(['show', 'edupont'])).toMatchObject({ firstname: 'Élodie', officialCode: 'R&D-1001', language: 'fr' });
-    expect(sandbox.json<{ firstname: string; lastname: string; roles: string[] }>(['show', 'jnunez'])).toMatchObject({ lastname: 'Núñez <Jr>', roles: ['hr_manager'] });
+    expect(sandbox.json<{ firstname: string; officialCode: string; language: string }>(['show', 'edupont'])).toMatchObject({
+      firstname: 'Élodie',
+      officialCode: 'R&D-1001',
+      language: 'fr',
+    });
+    expect(sandbox.json<{ firstname: string; lastname: string; roles: string[] }>(['show', 'jnunez'])).toMatchObject({
+      lastname: 'Núñez <Jr>',
+      roles: ['hr_manager'],
+    });
     expect(sandbox.json<{ firstname: string }>(['show', 'jmuller']).firstname).toBe('Jürgen');
   });
 
@@ -221,7 +295,10 @@ describe('roster import: options', () => {
   });
 
   it('imported names take their place in the list order (accents and case folded), also after an update', () => {
-    const file = sandbox.file('names.csv', 'LastName;FirstName;Email;UserName\nzola;Émile;emile@example.org;ezola\nÅngström;Anders;anders@example.org;angstrom\nBaker;Josephine;jo@example.org;jbaker\n');
+    const file = sandbox.file(
+      'names.csv',
+      'LastName;FirstName;Email;UserName\nzola;Émile;emile@example.org;ezola\nÅngström;Anders;anders@example.org;angstrom\nBaker;Josephine;jo@example.org;jbaker\n',
+    );
     expect(sandbox.run(['import', file]).code).toBe(0);
     const order = () => sandbox.json<{ username: string }[]>(['list']).map((u) => u.username);
     expect(order()).toEqual(['angstrom', 'jbaker', 'ezola']);
@@ -251,9 +328,14 @@ describe('roster import: options', () => {
     const xml = sandbox.file('contacts.csv', fs.readFileSync(fixture('chamilo-users.xml')));
     const refused = sandbox.run(['import', xml]);
     expect(refused).toMatchObject({ code: 5, stdout: '' });
-    expect(refused.stderr).toBe(`roster: error: ${xml} holds XML (it begins with "<"), not CSV as its name says\n  hint: give --format xml to read it as XML, or rename it\n`);
+    expect(refused.stderr).toBe(
+      `roster: error: ${xml} holds XML (it begins with "<"), not CSV as its name says\n  hint: give --format xml to read it as XML, or rename it\n`,
+    );
     const json = sandbox.file('users.csv', '[{"UserName": "jo", "Email": "jo@example.org", "FirstName": "Jo", "LastName": "March"}]\n');
-    expect(sandbox.run(['import', json])).toMatchObject({ code: 5, stderr: expect.stringContaining('holds JSON (it begins with "["), not CSV as its name says') });
+    expect(sandbox.run(['import', json])).toMatchObject({
+      code: 5,
+      stderr: expect.stringContaining('holds JSON (it begins with "["), not CSV as its name says'),
+    });
     expect(sandbox.run(['import', xml, '--format', 'xml', '--dry-run'])).toMatchObject({ code: 0 });
     expect(users(sandbox)).toEqual([]);
   });
@@ -288,7 +370,10 @@ describe('roster import: options', () => {
   // or an unknown Status was counted as skipped, exit 0: the file's mistake went unseen.
   it('checks the rows of existing users too when it skips them: a bad value fails its row (exit 6)', () => {
     sandbox.addUser('ada', [], ['teacher']);
-    const file = sandbox.file('existing-bad.csv', 'LastName;FirstName;Email;UserName;Status\nLovelace;Ada;ada@;ada;1\nHopper;Grace;grace@example.org;grace;9\nTuring;Alan;alan@example.org;alan;5\n');
+    const file = sandbox.file(
+      'existing-bad.csv',
+      'LastName;FirstName;Email;UserName;Status\nLovelace;Ada;ada@;ada;1\nHopper;Grace;grace@example.org;grace;9\nTuring;Alan;alan@example.org;alan;5\n',
+    );
     sandbox.addUser('grace');
     const result = sandbox.run(['import', file, '--json']);
     expect(result.code).toBe(6);
@@ -303,7 +388,11 @@ describe('roster import: options', () => {
     });
     expect(sandbox.json<{ email: string }>(['show', 'ada']).email).toBe('ada@example.org');
     // A good row of an existing user is still skipped.
-    const again = sandbox.run(['import', sandbox.file('existing-good.csv', 'LastName;FirstName;Email;UserName;Status\nTuring;Alan;alan@example.org;alan;5\n'), '--json']);
+    const again = sandbox.run([
+      'import',
+      sandbox.file('existing-good.csv', 'LastName;FirstName;Email;UserName;Status\nTuring;Alan;alan@example.org;alan;5\n'),
+      '--json',
+    ]);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ skipped: 1, failed: 0 });
   });
@@ -368,7 +457,7 @@ describe('roster import: options', () => {
     expect(result.stdout + result.stderr).not.toContain(password);
     expect(JSON.stringify(sandbox.query('SELECT * FROM audit_log'))).not.toContain(password);
     // The password works.
-    const login = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'emmert'")[0]!;
+    const login = sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = \'emmert\'')[0]!;
     expect(login.password_hash).toMatch(/^\$2b\$04\$/);
     const without = sandbox.run(['import', fixture('chamilo-example-2.x.csv'), '--on-existing', 'update']);
     expect(without.stderr).not.toContain('generated');
@@ -381,9 +470,15 @@ describe('roster import: options', () => {
       [fixture('bad/undeclared-entity.xml'), '"&lol9;" is not an XML entity'],
       [fixture('bad/truncated.xml'), 'line 9: the file ends inside <Contact> number 2 (truncated?)'],
       [fixture('bad/malformed-quotes.csv'), 'line 3: a quoted field is never closed'],
-      [sandbox.file('garbage.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x10])), 'is a PNG image, not a CSV, XML or JSON file'],
+      [
+        sandbox.file('garbage.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x10])),
+        'is a PNG image, not a CSV, XML or JSON file',
+      ],
       [sandbox.file('nul.csv', Buffer.concat([Buffer.from('LastName;FirstName;Email;UserName\n'), Buffer.alloc(4096)])), 'binary data'],
-      [sandbox.file('long.csv', `LastName;FirstName;Email;UserName\nDoe;Jane;jane@example.org;${'x'.repeat(3 * 1024 * 1024)}\n`), 'line 2: the record is longer than 1 MB'],
+      [
+        sandbox.file('long.csv', `LastName;FirstName;Email;UserName\nDoe;Jane;jane@example.org;${'x'.repeat(3 * 1024 * 1024)}\n`),
+        'line 2: the record is longer than 1 MB',
+      ],
       [sandbox.file('long-header.csv', 'x'.repeat(3 * 1024 * 1024)), 'line 1 is longer than'],
       [sandbox.file('readme.txt', 'Hello,\nthis is not a list of users.\n'), 'unknown column: Hello'],
       [sandbox.file('readme.md', 'Hello,\nthis is not a list of users.\n'), 'unknown column: Hello'],
@@ -445,7 +540,9 @@ describe('roster import: interrupted', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
     const deadline = Date.now() + 20000;
     while (count() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     child.kill(signal);

@@ -4,7 +4,6 @@ import bcrypt from 'bcryptjs';
 import { Sandbox } from './helpers';
 import { HAS_SCRIPT, runInTerminal } from './terminal';
 
-
 const maybe = HAS_SCRIPT ? describe : describe.skip;
 if (!HAS_SCRIPT) process.stderr.write('interactive tests skipped: util-linux `script` is not available\n');
 
@@ -16,22 +15,27 @@ const BACKSPACE = '\u007f';
 maybe('on a terminal', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
-  const hashOf = (username: string) => sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = ?', username)[0]?.password_hash;
+  const hashOf = (username: string) =>
+    sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = ?', username)[0]?.password_hash;
   const matches = (password: string, hash: string | undefined) => Boolean(hash) && bcrypt.compareSync(password, hash!.replace(/^\$2b\$/, '$2a$'));
 
   it('add asks for every missing value, roles as a checklist, and the password hidden and twice', async () => {
     const secret = 'Sup3r-Secret-Pw';
-    const result = await runInTerminal(sandbox, ['add'], [
-      { expect: /First name:/, send: ENTER },
-      { expect: /The first name is required/, send: `Ada${ENTER}` },
-      { expect: /Last name:/, send: `Lovelace${ENTER}` },
-      { expect: /Email:/, send: `ada@example.org${ENTER}` },
-      { expect: /Username:/, send: `ada${ENTER}` },
-      // student is ticked by default; tick teacher too.
-      { expect: /Roles:/, send: `${DOWN} ${ENTER}` },
-      { expect: /Password for ada:/, send: `${secret}${ENTER}` },
-      { expect: /Repeat the password:/, send: `${secret}${ENTER}` },
-    ]);
+    const result = await runInTerminal(
+      sandbox,
+      ['add'],
+      [
+        { expect: /First name:/, send: ENTER },
+        { expect: /The first name is required/, send: `Ada${ENTER}` },
+        { expect: /Last name:/, send: `Lovelace${ENTER}` },
+        { expect: /Email:/, send: `ada@example.org${ENTER}` },
+        { expect: /Username:/, send: `ada${ENTER}` },
+        // student is ticked by default; tick teacher too.
+        { expect: /Roles:/, send: `${DOWN} ${ENTER}` },
+        { expect: /Password for ada:/, send: `${secret}${ENTER}` },
+        { expect: /Repeat the password:/, send: `${secret}${ENTER}` },
+      ],
+    );
     expect(result.code).toBe(0);
     expect(result.screen).toContain('added user ada (id:2): Ada Lovelace <ada@example.org>, roles: student, teacher');
     // The password never reaches the screen, not even its length.
@@ -39,16 +43,20 @@ maybe('on a terminal', () => {
     expect(result.raw).not.toContain(secret.slice(0, 5));
     expect(result.screen).not.toMatch(/\*{3,}/);
     expect(matches(secret, hashOf('ada'))).toBe(true);
-    expect(sandbox.query("SELECT role FROM user_role WHERE user_id = 2 ORDER BY role")).toEqual([{ role: 'student' }, { role: 'teacher' }]);
+    expect(sandbox.query('SELECT role FROM user_role WHERE user_id = 2 ORDER BY role')).toEqual([{ role: 'student' }, { role: 'teacher' }]);
   });
 
   it('asks again when the two passwords differ', async () => {
-    const result = await runInTerminal(sandbox, ['add', '--firstname', 'Grace', '--lastname', 'Hopper', '--email', 'grace@example.org', '--username', 'grace', '--role', 'admin'], [
-      { expect: /Password for grace:/, send: `first-try-pw${ENTER}` },
-      { expect: /Repeat the password:/, send: `typo-try-pw${ENTER}` },
-      { expect: /The two passwords differ; try again\.[\s\S]*Password for grace:/, send: `second-try-pw${ENTER}` },
-      { expect: /Repeat the password:/, send: `second-try-pw${ENTER}` },
-    ]);
+    const result = await runInTerminal(
+      sandbox,
+      ['add', '--firstname', 'Grace', '--lastname', 'Hopper', '--email', 'grace@example.org', '--username', 'grace', '--role', 'admin'],
+      [
+        { expect: /Password for grace:/, send: `first-try-pw${ENTER}` },
+        { expect: /Repeat the password:/, send: `typo-try-pw${ENTER}` },
+        { expect: /The two passwords differ; try again\.[\s\S]*Password for grace:/, send: `second-try-pw${ENTER}` },
+        { expect: /Repeat the password:/, send: `second-try-pw${ENTER}` },
+      ],
+    );
     expect(result.code).toBe(0);
     for (const secret of ['first-try', 'typo-try', 'second-try']) expect(result.raw).not.toContain(secret);
     expect(matches('second-try-pw', hashOf('grace'))).toBe(true);
@@ -75,10 +83,14 @@ maybe('on a terminal', () => {
 
   it('edit --reset-password asks twice, hidden', async () => {
     const before = hashOf('ada');
-    const result = await runInTerminal(sandbox, ['edit', 'ada', '--reset-password'], [
-      { expect: /Password for ada:/, send: `Brand-New-Pw${ENTER}` },
-      { expect: /Repeat the password:/, send: `Brand-New-Pw${ENTER}` },
-    ]);
+    const result = await runInTerminal(
+      sandbox,
+      ['edit', 'ada', '--reset-password'],
+      [
+        { expect: /Password for ada:/, send: `Brand-New-Pw${ENTER}` },
+        { expect: /Repeat the password:/, send: `Brand-New-Pw${ENTER}` },
+      ],
+    );
     expect(result.code).toBe(0);
     expect(result.screen).toContain('password: changed');
     expect(result.raw).not.toContain('Brand-New');
@@ -92,7 +104,7 @@ maybe('on a terminal', () => {
     expect(result.code).toBe(7);
     expect(result.screen).toContain('s1, s2, s3, s4, s5, and 2 more');
     expect(result.screen).toContain('not confirmed; nothing was changed');
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username LIKE 's_' AND active = 1")).toEqual([{ n: 7 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE username LIKE \'s_\' AND active = 1')).toEqual([{ n: 7 }]);
   });
 
   it('a batch confirmation counts the users that would change, not those selected', async () => {
@@ -109,7 +121,11 @@ maybe('on a terminal', () => {
 
   it('a batch edit asks about the users it would change, and changes them on yes', async () => {
     for (const name of ['e1', 'e2', 'e3']) sandbox.addUser(name, name === 'e3' ? ['--language', 'de'] : [], ['hr_manager']);
-    const result = await runInTerminal(sandbox, ['edit', '--role', 'hr_manager', '--language', 'de'], [{ expect: /Edit 2 users \(language de\)\?/, send: `y${ENTER}` }]);
+    const result = await runInTerminal(
+      sandbox,
+      ['edit', '--role', 'hr_manager', '--language', 'de'],
+      [{ expect: /Edit 2 users \(language de\)\?/, send: `y${ENTER}` }],
+    );
     expect(result.code).toBe(0);
     expect(result.screen).toContain('e1, e2 (of 3 selected, 1 need no change)');
     expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username IN ('e1', 'e2', 'e3') AND language = 'de'")).toEqual([{ n: 3 }]);
@@ -135,10 +151,14 @@ maybe('on a terminal', () => {
 
   it('Ctrl-C at a prompt cancels (exit 7) and writes nothing', async () => {
     const users = sandbox.query('SELECT count(*) AS n FROM "user"');
-    const result = await runInTerminal(sandbox, ['add', '--firstname', 'Nobody'], [
-      { expect: /Last name:/, send: `Who${ENTER}` },
-      { expect: /Email:/, send: CTRL_C },
-    ]);
+    const result = await runInTerminal(
+      sandbox,
+      ['add', '--firstname', 'Nobody'],
+      [
+        { expect: /Last name:/, send: `Who${ENTER}` },
+        { expect: /Email:/, send: CTRL_C },
+      ],
+    );
     expect(result.code).toBe(7);
     expect(result.screen).toContain('roster: cancelled; nothing was changed');
     expect(result.screen).not.toContain('internal error');
@@ -147,16 +167,20 @@ maybe('on a terminal', () => {
 
   it('checks each answer as it is typed: a bad email or a taken username is asked again', async () => {
     const erase = (text: string) => BACKSPACE.repeat(text.length);
-    const result = await runInTerminal(sandbox, ['add', '--firstname', 'Bad', '--lastname', 'Mail', '--role', 'student', '--generate-password'], [
-      { expect: /Email:/, send: `not-an-email${ENTER}` },
-      { expect: /"not-an-email" is not a valid email address/, send: `${erase('not-an-email')}ADA@example.org${ENTER}` },
-      { expect: /this email is taken by another account/, send: `${erase('ADA@example.org')}bad@example.org${ENTER}` },
-      { expect: /Username:/, send: `Ada${ENTER}` },
-      { expect: /this username is taken by another account/, send: `${erase('Ada')}badmail${ENTER}` },
-    ]);
+    const result = await runInTerminal(
+      sandbox,
+      ['add', '--firstname', 'Bad', '--lastname', 'Mail', '--role', 'student', '--generate-password'],
+      [
+        { expect: /Email:/, send: `not-an-email${ENTER}` },
+        { expect: /"not-an-email" is not a valid email address/, send: `${erase('not-an-email')}ADA@example.org${ENTER}` },
+        { expect: /this email is taken by another account/, send: `${erase('ADA@example.org')}bad@example.org${ENTER}` },
+        { expect: /Username:/, send: `Ada${ENTER}` },
+        { expect: /this username is taken by another account/, send: `${erase('Ada')}badmail${ENTER}` },
+      ],
+    );
     expect(result.code).toBe(0);
     expect(result.screen).toContain('added user badmail');
-    expect(sandbox.query("SELECT email FROM \"user\" WHERE username = 'badmail'")).toEqual([{ email: 'bad@example.org' }]);
+    expect(sandbox.query('SELECT email FROM "user" WHERE username = \'badmail\'')).toEqual([{ email: 'bad@example.org' }]);
   });
 
   it('list fits the table to the terminal it draws on', async () => {
@@ -170,18 +194,27 @@ maybe('on a terminal', () => {
   });
 
   it('asks what an unknown column holds, showing sample values, and prints the --map options that answer it next time', async () => {
-    sandbox.file('french.csv', 'Nom;Prénom;Courriel;Identifiant;Password;Couleur\nCurie;Marie;marie@example.org;mcurie;long secret 1;bleu\nPasteur;Louis;louis@example.org;lpasteur;long secret 2;vert\n');
-    const result = await runInTerminal(sandbox, ['import', 'french.csv'], [
-      { expect: /"Nom" hold\?/, send: `${DOWN}${ENTER}` },
-      { expect: /"Prénom" hold\?/, send: `${DOWN}${DOWN}${ENTER}` },
-      { expect: /"Courriel" hold\?/, send: `${DOWN}${DOWN}${DOWN}${ENTER}` },
-      { expect: /"Identifiant" hold\?/, send: `${DOWN}${DOWN}${DOWN}${DOWN}${ENTER}` },
-      { expect: /"Couleur" hold\?/, send: ENTER },
-    ]);
+    sandbox.file(
+      'french.csv',
+      'Nom;Prénom;Courriel;Identifiant;Password;Couleur\nCurie;Marie;marie@example.org;mcurie;long secret 1;bleu\nPasteur;Louis;louis@example.org;lpasteur;long secret 2;vert\n',
+    );
+    const result = await runInTerminal(
+      sandbox,
+      ['import', 'french.csv'],
+      [
+        { expect: /"Nom" hold\?/, send: `${DOWN}${ENTER}` },
+        { expect: /"Prénom" hold\?/, send: `${DOWN}${DOWN}${ENTER}` },
+        { expect: /"Courriel" hold\?/, send: `${DOWN}${DOWN}${DOWN}${ENTER}` },
+        { expect: /"Identifiant" hold\?/, send: `${DOWN}${DOWN}${DOWN}${DOWN}${ENTER}` },
+        { expect: /"Couleur" hold\?/, send: ENTER },
+      ],
+    );
     expect(result.code).toBe(0);
     expect(result.screen).toContain('"Nom" hold? (e.g. Curie, Pasteur)');
     expect(result.screen).toContain('"Couleur" hold? (e.g. bleu, vert)');
-    expect(result.screen).toContain("next time, skip these questions with: --map Nom=LastName --map 'Prénom=FirstName' --map Courriel=Email --map Identifiant=UserName --map Couleur=ignore");
-    expect(sandbox.query("SELECT lastname, firstname FROM \"user\" WHERE username = 'mcurie'")).toEqual([{ lastname: 'Curie', firstname: 'Marie' }]);
+    expect(result.screen).toContain(
+      "next time, skip these questions with: --map Nom=LastName --map 'Prénom=FirstName' --map Courriel=Email --map Identifiant=UserName --map Couleur=ignore",
+    );
+    expect(sandbox.query('SELECT lastname, firstname FROM "user" WHERE username = \'mcurie\'')).toEqual([{ lastname: 'Curie', firstname: 'Marie' }]);
   });
 });

@@ -22,7 +22,7 @@ describe('review of the session: batch edit, list csv, filters, import prompt', 
       const result = admins.run(['edit', '--role', 'admin', '--expires', '2020-01-01', '--yes']);
       // The single edit refuses a past date for the last active admin (exit 4): here each admin counts the other.
       expect(result.code).toBe(6);
-      const expired = admins.query<{ n: number }>("SELECT COUNT(*) AS n FROM \"user\" WHERE expires_at IS NOT NULL AND expires_at < '2026-01-01'");
+      const expired = admins.query<{ n: number }>('SELECT COUNT(*) AS n FROM "user" WHERE expires_at IS NOT NULL AND expires_at < \'2026-01-01\'');
       expect(expired[0]!.n).toBeLessThanOrEqual(1);
       // What the refusal exists for: the next roster expire must not be refused.
       expect(admins.run(['expire']).code).toBe(0);
@@ -70,10 +70,14 @@ describe('review of the session: batch edit, list csv, filters, import prompt', 
     const secret = 'Geheim-Passwort-123';
     const hash = '$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
     sandbox.file('german.csv', `LastName;FirstName;Email;UserName;Kennwort;Passwort_Hash\nMeier;Anna;anna@example.org;ameier;${secret};${hash}\n`);
-    const result = await runInTerminal(sandbox, ['import', 'german.csv', '--dry-run'], [
-      { expect: /"Kennwort" hold\?/, send: ENTER },
-      { expect: /"Passwort_Hash" hold\?/, send: ENTER },
-    ]);
+    const result = await runInTerminal(
+      sandbox,
+      ['import', 'german.csv', '--dry-run'],
+      [
+        { expect: /"Kennwort" hold\?/, send: ENTER },
+        { expect: /"Passwort_Hash" hold\?/, send: ENTER },
+      ],
+    );
     expect(result.code).toBe(0);
     expect(result.screen).not.toContain(secret);
     expect(result.screen).not.toContain(hash.slice(0, 20));

@@ -49,7 +49,7 @@ describe('issue 10: imports and exports', () => {
     expect(result.code).toBe(5);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(JSON.parse(result.stdout)).toMatchObject({ created: 0, failed: 1, generatedPasswords: 0 });
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username LIKE 'atom%'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE username LIKE \'atom%\'')).toEqual([{ n: 0 }]);
   });
 });
 
@@ -60,9 +60,26 @@ describe('issue 10: values that surprise', () => {
     seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }, { username: 'bob' }]);
   });
   const add = (username: string, extra: string[]) =>
-    sandbox.run(['add', '--username', username, '--email', `${username}@example.org`, '--firstname', 'A', '--lastname', 'B', '--role', 'student', '--password-stdin', ...extra], {
-      input: 'correct horse battery\n',
-    });
+    sandbox.run(
+      [
+        'add',
+        '--username',
+        username,
+        '--email',
+        `${username}@example.org`,
+        '--firstname',
+        'A',
+        '--lastname',
+        'B',
+        '--role',
+        'student',
+        '--password-stdin',
+        ...extra,
+      ],
+      {
+        input: 'correct horse battery\n',
+      },
+    );
 
   it('add --expires in the past warns that the account is created expired', () => {
     const result = add('lateone', ['--expires', '2020-11-01']);
@@ -77,7 +94,7 @@ describe('issue 10: values that surprise', () => {
     const boss = sandbox.run(['edit', 'boss', '--expires', '2020-11-01']);
     expect(boss.code).toBe(4);
     expect(boss.stderr).toContain('last active admin');
-    expect(sandbox.query("SELECT expires_at FROM \"user\" WHERE username = 'boss'")).toEqual([{ expires_at: null }]);
+    expect(sandbox.query('SELECT expires_at FROM "user" WHERE username = \'boss\'')).toEqual([{ expires_at: null }]);
   });
 
   it.each(['qq', 'xx-YY'])('a language code of the right shape that is no language (%s) is refused (exit 5)', (code) => {
@@ -120,7 +137,10 @@ describe('issue 10: one duration syntax', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
   beforeAll(() => {
-    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }, { username: 'soon', expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString() }]);
+    seedUsers(sandbox, [
+      { username: 'boss', roles: ['admin'] },
+      { username: 'soon', expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString() },
+    ]);
   });
 
   it('expire --warn takes 7d (and 2w) as well as 7', () => {
@@ -132,9 +152,27 @@ describe('issue 10: one duration syntax', () => {
   });
 
   it('add --expires +90d sets the expiration 90 days from now (as chage -E takes a relative date)', () => {
-    const user = sandbox.json<{ expiresAt: string }>(['add', '--username', 'ninety', '--email', 'ninety@example.org', '--firstname', 'N', '--lastname', 'D', '--role', 'student', '--password-stdin', '--expires', '+90d'], {
-      input: 'correct horse battery\n',
-    });
+    const user = sandbox.json<{ expiresAt: string }>(
+      [
+        'add',
+        '--username',
+        'ninety',
+        '--email',
+        'ninety@example.org',
+        '--firstname',
+        'N',
+        '--lastname',
+        'D',
+        '--role',
+        'student',
+        '--password-stdin',
+        '--expires',
+        '+90d',
+      ],
+      {
+        input: 'correct horse battery\n',
+      },
+    );
     expect(Math.abs(Date.parse(user.expiresAt) - (Date.now() + 90 * 86_400_000))).toBeLessThan(120_000);
     const edited = sandbox.json<{ users: { expiresAt: string }[] }>(['edit', 'ninety', '--expires', '+2w']);
     expect(Math.abs(Date.parse(edited.users[0]!.expiresAt) - (Date.now() + 14 * 86_400_000))).toBeLessThan(120_000);
@@ -208,7 +246,11 @@ describe('issue 10: a purged coach hands the sessions on', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
   beforeAll(() => {
-    seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }, { username: 'coach', roles: ['teacher'] }, { username: 'heir', roles: ['teacher'] }]);
+    seedUsers(sandbox, [
+      { username: 'boss', roles: ['admin'] },
+      { username: 'coach', roles: ['teacher'] },
+      { username: 'heir', roles: ['teacher'] },
+    ]);
     expect(sandbox.run(['session', 'add', 'Spring 2027', '--start', '2027-03-01', '--end', '2027-06-30', '--coach', 'coach']).code).toBe(0);
     expect(sandbox.run(['delete', 'coach', '--yes']).code).toBe(0);
   });
@@ -219,7 +261,7 @@ describe('issue 10: a purged coach hands the sessions on', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('coach coaches a session: "Spring 2027"');
     expect(result.stdout).toContain('handed the coaching of 1 session(s) to heir');
-    const heir = sandbox.query<{ id: number }>("SELECT id FROM \"user\" WHERE username = 'heir'")[0]!.id;
+    const heir = sandbox.query<{ id: number }>('SELECT id FROM "user" WHERE username = \'heir\'')[0]!.id;
     expect(sandbox.query('SELECT coach_id FROM training_session WHERE id = ?', sessionId)).toEqual([{ coach_id: heir }]);
     const [row] = sandbox.query<{ details: string }>("SELECT details FROM audit_log WHERE action = 'user.purge'");
     expect(JSON.parse(row!.details)).toMatchObject({ sessionsHandedOver: [sessionId], handedTo: heir });
@@ -238,7 +280,7 @@ describe('issue 10: --on-existing update keeps what users changed themselves', (
 
   it('a rerun with update does not reset passwords (only --update-passwords does), and names the rows it skipped', async () => {
     const bcrypt = (await import('bcryptjs')).default;
-    const hash = () => sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'ann'")[0]!.password_hash;
+    const hash = () => sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = \'ann\'')[0]!.password_hash;
     const before = hash();
     const rerun = sandbox.run(['import', 'people.csv', '--on-existing', 'update', '--json']);
     expect(rerun.code).toBe(0);
@@ -284,9 +326,26 @@ describe('issue 10: what the output says', () => {
   afterAll(() => sandbox.cleanup());
 
   it('add --inactive says the account is inactive, not that "inactive" is a role', () => {
-    const result = sandbox.run(['add', '--username', 'quiet', '--email', 'quiet@example.org', '--firstname', 'Q', '--lastname', 'T', '--role', 'student', '--inactive', '--password-stdin'], {
-      input: 'correct horse battery\n',
-    });
+    const result = sandbox.run(
+      [
+        'add',
+        '--username',
+        'quiet',
+        '--email',
+        'quiet@example.org',
+        '--firstname',
+        'Q',
+        '--lastname',
+        'T',
+        '--role',
+        'student',
+        '--inactive',
+        '--password-stdin',
+      ],
+      {
+        input: 'correct horse battery\n',
+      },
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('roles: student (inactive)');
   });
@@ -349,7 +408,7 @@ describe('issue 10: export then import keeps the deleted and anonymized state', 
       expect(fresh.run(['import', `${source.dir}/live.${format}`]).code).toBe(0);
       expect(state(fresh)).toEqual(state(source));
       // Nothing came back as a live account with a fresh password.
-      expect(fresh.query("SELECT count(*) AS n FROM \"user\" WHERE username LIKE 'anonymous-%' AND password_hash IS NOT NULL")).toEqual([{ n: 0 }]);
+      expect(fresh.query('SELECT count(*) AS n FROM "user" WHERE username LIKE \'anonymous-%\' AND password_hash IS NOT NULL')).toEqual([{ n: 0 }]);
     } finally {
       fresh.cleanup();
     }
@@ -375,13 +434,19 @@ describe('issue 10: md5 and sha1 hashes of an old Chamilo', () => {
     const imported = sandbox.run(['import', 'chamilo-111.csv', '--json']);
     expect(imported.code).toBe(6);
     expect(JSON.parse(imported.stdout)).toMatchObject({ created: 2, failed: 1 });
-    expect(sandbox.query("SELECT password_hash FROM \"user\" WHERE username = 'sha1user'")).toEqual([{ password_hash: `sha1:${digest('sha1', 'old secret two')}` }]);
-    const legacy = () => sandbox.json<{ username: string }[]>(['list', '--legacy-hash']).map((u) => u.username).sort();
+    expect(sandbox.query('SELECT password_hash FROM "user" WHERE username = \'sha1user\'')).toEqual([
+      { password_hash: `sha1:${digest('sha1', 'old secret two')}` },
+    ]);
+    const legacy = () =>
+      sandbox
+        .json<{ username: string }[]>(['list', '--legacy-hash'])
+        .map((u) => u.username)
+        .sort();
     expect(legacy()).toEqual(['md5user', 'sha1user']);
     expect(sandbox.run(['auth', 'md5user'], { input: 'wrong one\n' }).code).toBe(5);
     expect(legacy()).toEqual(['md5user', 'sha1user']);
     expect(sandbox.run(['auth', 'md5user'], { input: 'old secret one\n' }).code).toBe(0);
-    expect(sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'md5user'")[0]!.password_hash).toMatch(/^\$2b\$/);
+    expect(sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = \'md5user\'')[0]!.password_hash).toMatch(/^\$2b\$/);
     expect(legacy()).toEqual(['sha1user']);
     expect(sandbox.run(['auth', 'md5user'], { input: 'old secret one\n' }).code).toBe(0);
     expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'user.password-upgrade'")).toEqual([{ n: 1 }]);
@@ -406,10 +471,32 @@ describe('issue 10: one folding for search and order', () => {
   ];
   beforeAll(() => {
     for (const [username, first, last] of people) {
-      expect(sandbox.run(['add', '--username', username, '--email', `${username}@example.org`, '--firstname', first, '--lastname', last, '--role', 'student', '--password-stdin'], { input: 'correct horse battery\n' }).code).toBe(0);
+      expect(
+        sandbox.run(
+          [
+            'add',
+            '--username',
+            username,
+            '--email',
+            `${username}@example.org`,
+            '--firstname',
+            first,
+            '--lastname',
+            last,
+            '--role',
+            'student',
+            '--password-stdin',
+          ],
+          { input: 'correct horse battery\n' },
+        ).code,
+      ).toBe(0);
     }
   });
-  const found = (args: string[]) => sandbox.json<{ username: string }[]>(['search', ...args]).map((u) => u.username).sort();
+  const found = (args: string[]) =>
+    sandbox
+      .json<{ username: string }[]>(['search', ...args])
+      .map((u) => u.username)
+      .sort();
 
   it.each([
     [['gudmundsdottir'], ['gudrun']],
@@ -417,7 +504,10 @@ describe('issue 10: one folding for search and order', () => {
     [['yilmaz'], ['ayse']],
     [['strasse'], ['hans']],
     [['aesir'], ['aesa']],
-    [['--lastname', 'obrien'], ['sean', 'siobhan']],
+    [
+      ['--lastname', 'obrien'],
+      ['sean', 'siobhan'],
+    ],
     [["O'Brien"], ['sean', 'siobhan']],
     [['O’Brien'], ['sean', 'siobhan']],
     [['odegard'], ['ola']],
@@ -502,7 +592,8 @@ describe('issue 10: edit many users at once', () => {
     sandbox.addUser('c26s1', ['--field', 'cohort=2026']);
     sandbox.addUser('boss', [], ['admin']);
   });
-  const expiries = () => sandbox.query<{ username: string; expires_at: string | null }>('SELECT username, expires_at FROM "user" WHERE is_system = 0 ORDER BY username');
+  const expiries = () =>
+    sandbox.query<{ username: string; expires_at: string | null }>('SELECT username, expires_at FROM "user" WHERE is_system = 0 ORDER BY username');
 
   it('sets an expiry for the users a filter selects, in one process; a dry run first changes nothing', () => {
     const dry = sandbox.run(['edit', '--where-field', 'cohort=2025', '--expires', '2027-08-31', '--dry-run'], { env: NOW });
@@ -514,7 +605,11 @@ describe('issue 10: edit many users at once', () => {
     const done = sandbox.run(['edit', '--where-field', 'cohort=2025', '--expires', '2027-08-31', '--yes'], { env: NOW });
     expect(done.code).toBe(0);
     expect(done.stdout).toContain('changed 6 user(s) (expires 2027-08-31)');
-    expect(expiries().filter((u) => u.expires_at?.startsWith('2027-08-31')).map((u) => u.username)).toEqual(['c25s1', 'c25s2', 'c25s3', 'c25s4', 'c25s5', 'c25s6']);
+    expect(
+      expiries()
+        .filter((u) => u.expires_at?.startsWith('2027-08-31'))
+        .map((u) => u.username),
+    ).toEqual(['c25s1', 'c25s2', 'c25s3', 'c25s4', 'c25s5', 'c25s6']);
     expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE action = 'user.edit'")).toEqual([{ n: 6 }]);
     // Twice: nothing more to change.
     const again = sandbox.run(['edit', '--where-field', 'cohort=2025', '--expires', '2027-08-31', '--yes'], { env: NOW });
@@ -526,7 +621,10 @@ describe('issue 10: edit many users at once', () => {
     const ids = sandbox.run(['list', '--where-field', 'cohort=2025', '--format', 'ids']);
     expect(ids.code).toBe(2);
     const refs = sandbox.run(['list', '--field', 'cohort=2025', '--format', 'ids']).stdout;
-    const result = sandbox.run(['edit', '-', '--language', 'fr', '--add-role', 'teacher', '--field', 'cohort=2026', '--auth-source', 'ldap', '--deactivate', '--yes', '--json'], { input: refs });
+    const result = sandbox.run(
+      ['edit', '-', '--language', 'fr', '--add-role', 'teacher', '--field', 'cohort=2026', '--auth-source', 'ldap', '--deactivate', '--yes', '--json'],
+      { input: refs },
+    );
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ changed: 6, failed: [] });
     const rows = sandbox.query<{ n: number }>(
@@ -543,16 +641,16 @@ describe('issue 10: edit many users at once', () => {
     const refused = sandbox.run(['edit', 'boss', 'c26s1', '--remove-role', 'admin', '--add-role', 'student', '--yes']);
     expect(refused.code).toBe(6);
     expect(refused.stderr).toContain('roster: error: boss: boss is the last active admin');
-    expect(sandbox.query("SELECT active FROM \"user\" WHERE username = 'c26s1'")).toEqual([{ active: 1 }]);
+    expect(sandbox.query('SELECT active FROM "user" WHERE username = \'c26s1\'')).toEqual([{ active: 1 }]);
     const atomic = sandbox.run(['edit', 'c26s1', 'boss', '--deactivate', '--atomic', '--yes']);
     expect(atomic.code).toBe(4);
-    expect(sandbox.query("SELECT active FROM \"user\" WHERE username = 'c26s1'")).toEqual([{ active: 1 }]);
+    expect(sandbox.query('SELECT active FROM "user" WHERE username = \'c26s1\'')).toEqual([{ active: 1 }]);
     const stillActive = sandbox.run(['edit', 'c25s1', 'boss', '--expires', '2020-01-01', '--atomic', '--yes']);
     expect(stillActive.code).toBe(4);
-    expect(sandbox.query("SELECT expires_at FROM \"user\" WHERE username = 'c25s1'")).toEqual([{ expires_at: '2027-08-31T23:59:59.999Z' }]);
+    expect(sandbox.query('SELECT expires_at FROM "user" WHERE username = \'c25s1\'')).toEqual([{ expires_at: '2027-08-31T23:59:59.999Z' }]);
   });
 
-  it('refuses the options that set one person\'s own value for several users (exit 2)', () => {
+  it("refuses the options that set one person's own value for several users (exit 2)", () => {
     const result = sandbox.run(['edit', 'c25s1', 'c25s2', '--email', 'same@example.org']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--email sets a value of one user, not of several');
@@ -565,7 +663,10 @@ describe('issue 10: roster field edit', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
   const stored = (field: string) =>
-    sandbox.query<{ username: string; value: string }>('SELECT u.username, v.value FROM user_extra_value v JOIN "user" u ON u.id = v.user_id JOIN extra_field f ON f.id = v.field_id WHERE f.name = ? ORDER BY u.username', field);
+    sandbox.query<{ username: string; value: string }>(
+      'SELECT u.username, v.value FROM user_extra_value v JOIN "user" u ON u.id = v.user_id JOIN extra_field f ON f.id = v.field_id WHERE f.name = ? ORDER BY u.username',
+      field,
+    );
   beforeAll(() => {
     expect(sandbox.run(['field', 'add', 'campus', '--type', 'choice', '--choices', 'north,south']).code).toBe(0);
     expect(sandbox.run(['field', 'add', 'year']).code).toBe(0);
@@ -593,7 +694,10 @@ describe('issue 10: roster field edit', () => {
     const result = sandbox.run(['field', 'edit', 'year', '--type', 'number', '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ field: { name: 'year', type: 'number' }, values: 2, valuesRewritten: 1 });
-    expect(stored('year')).toEqual([{ username: 'ann', value: '2025' }, { username: 'bea', value: '2026' }]);
+    expect(stored('year')).toEqual([
+      { username: 'ann', value: '2025' },
+      { username: 'bea', value: '2026' },
+    ]);
     expect(sandbox.json<{ extra: Record<string, unknown> }>(['show', 'ann']).extra.year).toBe(2025);
     const refused = sandbox.run(['field', 'edit', 'campus', '--type', 'date']);
     expect(refused.code).toBe(4);
@@ -613,9 +717,11 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
     sandbox.addUser('søren');
   });
   const add = (username: string, email = `${username}.other@example.org`) =>
-    sandbox.run(['add', '--username', username, '--email', email, '--firstname', 'F', '--lastname', 'L', '--role', 'student', '--password-stdin'], { input: 'correct horse battery\n' });
+    sandbox.run(['add', '--username', username, '--email', email, '--firstname', 'F', '--lastname', 'L', '--role', 'student', '--password-stdin'], {
+      input: 'correct horse battery\n',
+    });
 
-  it('add warns (and still adds) a username that looks like another account\'s', () => {
+  it("add warns (and still adds) a username that looks like another account's", () => {
     const result = add('jose');
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('username "jose" looks like "josé", the username of user josé (id:');
@@ -624,14 +730,19 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
     expect(add('plain').stderr).not.toContain('looks like');
   });
 
-  it('edit warns when a rename makes an email look like another account\'s', () => {
+  it("edit warns when a rename makes an email look like another account's", () => {
     const result = sandbox.run(['edit', 'plain', '--email', "so'ren@example.org"]);
     expect(result.code).toBe(0);
-    expect(sandbox.run(['edit', 'jose', '--email', 'soren@example.org']).stderr).toContain('email "soren@example.org" looks like "søren@example.org", the email of user søren');
+    expect(sandbox.run(['edit', 'jose', '--email', 'soren@example.org']).stderr).toContain(
+      'email "soren@example.org" looks like "søren@example.org", the email of user søren',
+    );
   });
 
   it('import warns about look-alikes in the database and between rows of the file', () => {
-    sandbox.file('alike.csv', 'LastName;FirstName;Email;UserName;Password\nL;F;j1@example.org;JOSÉ.b;long secret 1\nL;F;j2@example.org;jose.b;long secret 2\nL;F;sr@example.org;sören;long secret 3\n');
+    sandbox.file(
+      'alike.csv',
+      'LastName;FirstName;Email;UserName;Password\nL;F;j1@example.org;JOSÉ.b;long secret 1\nL;F;j2@example.org;jose.b;long secret 2\nL;F;sr@example.org;sören;long secret 3\n',
+    );
     const result = sandbox.run(['import', 'alike.csv']);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('row 3: UserName: username "jose.b" looks like "JOSÉ.b" on row 2 of this file');
@@ -647,15 +758,22 @@ describe('issue 10: look-alike usernames and emails, with the one folding', () =
       old.writeSqlite((db) => {
         // (0008's search index reads the columns: it goes first; the upgrade builds it again.)
         db.exec('DROP TRIGGER user_search_insert; DROP TRIGGER user_search_delete; DROP TRIGGER user_search_update; DROP TABLE user_search');
-        db.exec('DROP INDEX user_username_fold_key; DROP INDEX user_email_fold_key; ALTER TABLE user DROP COLUMN username_fold_key; ALTER TABLE user DROP COLUMN email_fold_key');
+        db.exec(
+          'DROP INDEX user_username_fold_key; DROP INDEX user_email_fold_key; ALTER TABLE user DROP COLUMN username_fold_key; ALTER TABLE user DROP COLUMN email_fold_key',
+        );
         db.prepare("DELETE FROM kysely_migration WHERE name = '0007_look_alike_keys'").run();
         db.pragma('user_version = 6');
         db.prepare("DELETE FROM kysely_migration WHERE name > '0007'").run();
       });
-      const result = old.run(['add', '--username', 'thora', '--email', 't@example.org', '--firstname', 'T', '--lastname', 'L', '--role', 'student', '--password-stdin'], { input: 'correct horse battery\n' });
+      const result = old.run(
+        ['add', '--username', 'thora', '--email', 't@example.org', '--firstname', 'T', '--lastname', 'L', '--role', 'student', '--password-stdin'],
+        { input: 'correct horse battery\n' },
+      );
       expect(result.code).toBe(0);
       expect(result.stderr).toContain('username "thora" looks like "þóra"');
-      expect(old.query("SELECT username_fold_key, email_fold_key FROM \"user\" WHERE username = 'þóra'")).toEqual([{ username_fold_key: 'thora', email_fold_key: 'thora@example.org' }]);
+      expect(old.query('SELECT username_fold_key, email_fold_key FROM "user" WHERE username = \'þóra\'')).toEqual([
+        { username_fold_key: 'thora', email_fold_key: 'thora@example.org' },
+      ]);
     } finally {
       old.cleanup();
     }
@@ -712,7 +830,9 @@ describe('issue 10: what a newcomer tripped over in this session', () => {
   });
 
   it('edit with a filter mistaken for a change says so; --field without users points to --where-field', () => {
-    expect(sandbox.run(['edit', 'nia', '--role', 'admin']).stderr).toContain('nothing to change: --role selects users, it changes nothing\n  hint: to give a role: --add-role R');
+    expect(sandbox.run(['edit', 'nia', '--role', 'admin']).stderr).toContain(
+      'nothing to change: --role selects users, it changes nothing\n  hint: to give a role: --add-role R',
+    );
     const noUsers = sandbox.run(['edit', '--field', 'cohort=2025', '--expires', '2027-08-31']);
     expect(noUsers.code).toBe(2);
     expect(noUsers.stderr).toContain('use --where-field cohort=2025');
@@ -741,8 +861,11 @@ describe('issue 10: usernames and emails are searched with the one folding too (
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
 
-  it('search --username and --email, and the keyword, find søren and o\'brien@ typed either way', () => {
-    sandbox.run(['add', '--username', 'søren', '--email', "o'brien@example.org", '--firstname', 'S', '--lastname', 'K', '--role', 'student', '--password-stdin'], { input: 'correct horse battery\n' });
+  it("search --username and --email, and the keyword, find søren and o'brien@ typed either way", () => {
+    sandbox.run(
+      ['add', '--username', 'søren', '--email', "o'brien@example.org", '--firstname', 'S', '--lastname', 'K', '--role', 'student', '--password-stdin'],
+      { input: 'correct horse battery\n' },
+    );
     const found = (args: string[]) => sandbox.run(['search', ...args, '--format', 'count']).stdout.trim();
     expect(found(['--username', 'søren'])).toBe('1');
     expect(found(['--username', 'soren'])).toBe('1');

@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import { BIN, Sandbox } from './helpers';
 import { seedUsers } from './seed';
 
-
 /** Issue 11: rules that hold whatever runs at the same time. */
 describe('issue 11: one last-admin guard, under concurrency', () => {
   const sandbox = new Sandbox();
@@ -17,12 +16,17 @@ describe('issue 11: one last-admin guard, under concurrency', () => {
 
   function runAsync(args: string[]): Promise<number | null> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, NO_COLOR: '1' }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, NO_COLOR: '1' },
+        stdio: 'ignore',
+      });
       child.on('close', resolve);
     });
   }
   const activeAdmins = () =>
-    sandbox.query<{ n: number }>("SELECT count(*) AS n FROM \"user\" u JOIN user_role r ON r.user_id = u.id AND r.role = 'admin' WHERE u.active = 1 AND u.deleted_at IS NULL")[0]!.n;
+    sandbox.query<{ n: number }>(
+      'SELECT count(*) AS n FROM "user" u JOIN user_role r ON r.user_id = u.id AND r.role = \'admin\' WHERE u.active = 1 AND u.deleted_at IS NULL',
+    )[0]!.n;
 
   it.each([
     ['deactivate', ['deactivate', 'a1'], ['deactivate', 'a2']],
@@ -51,11 +55,16 @@ describe('issue 11: one key function per entity', () => {
     const nfd = (text: string) => text.normalize('NFD');
     sandbox.addUser('zed');
     expect(sandbox.run(['enroll', 'zed', '--course', nfd('café101'), '--yes']).code).toBe(0);
-    sandbox.file('nfd.csv', `LastName;FirstName;Email;UserName;Password;Courses;Sessions\nL;F;y@example.org;yan;long secret 1;${nfd(' café101 ')};${nfd('été 2026')}\n`);
+    sandbox.file(
+      'nfd.csv',
+      `LastName;FirstName;Email;UserName;Password;Courses;Sessions\nL;F;y@example.org;yan;long secret 1;${nfd(' café101 ')};${nfd('été 2026')}\n`,
+    );
     const result = sandbox.run(['import', 'nfd.csv']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(sandbox.query("SELECT c.code FROM course_user cu JOIN course c ON c.id = cu.course_id JOIN \"user\" u ON u.id = cu.user_id WHERE u.username = 'yan'")).toEqual([{ code: 'CAFÉ101' }]);
+    expect(
+      sandbox.query('SELECT c.code FROM course_user cu JOIN course c ON c.id = cu.course_id JOIN "user" u ON u.id = cu.user_id WHERE u.username = \'yan\''),
+    ).toEqual([{ code: 'CAFÉ101' }]);
   });
 });
 
@@ -70,7 +79,11 @@ describe('issue 11: a database URL', () => {
     ['ROSTER_DB', (args: string[]) => sandbox.run(args, { env: { ROSTER_DB: URL } })],
   ])('in %s is never taken for a file path: an unreachable server is exit 3, nothing is created, the password is never printed', (_where, run) => {
     const before = fs.readdirSync(sandbox.dir);
-    for (const args of [['list'], ['db', 'status'], ['add', '--username', 'x', '--email', 'x@example.org', '--firstname', 'X', '--lastname', 'Y', '--role', 'student', '--generate-password']]) {
+    for (const args of [
+      ['list'],
+      ['db', 'status'],
+      ['add', '--username', 'x', '--email', 'x@example.org', '--firstname', 'X', '--lastname', 'Y', '--role', 'student', '--generate-password'],
+    ]) {
       const result = run(args);
       expect(result.code).toBe(3);
       expect(result.stderr).toContain('cannot connect to the database postgres://roster:***@db.example.invalid:5432/roster?sslmode=require');
@@ -98,10 +111,17 @@ describe('issue 11: set-based writes keep what the per-user ones recorded', () =
     sandbox.addUser('plain');
     const login = sandbox.run(['login-as', 'tok', '--reason', 'support ticket 42', '--actor', 'boss']);
     expect(login.code).toBe(0);
-    expect(sandbox.query("SELECT count(*) AS n FROM login_token t JOIN \"user\" u ON u.id = t.user_id WHERE u.username = 'tok' AND t.used_at IS NULL")).toEqual([{ n: 1 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM login_token t JOIN "user" u ON u.id = t.user_id WHERE u.username = \'tok\' AND t.used_at IS NULL')).toEqual(
+      [{ n: 1 }],
+    );
     expect(sandbox.run(['deactivate', 'tok', 'plain', '--yes']).code).toBe(0);
-    expect(sandbox.query("SELECT count(*) AS n FROM login_token WHERE used_at IS NULL")).toEqual([{ n: 0 }]);
-    const details = sandbox.query<{ username: string; details: string }>("SELECT u.username, a.details FROM audit_log a JOIN \"user\" u ON u.id = a.user_id WHERE a.action = 'user.deactivate' ORDER BY u.username");
-    expect(details.map((d) => [d.username, JSON.parse(d.details).tokensRevoked])).toEqual([['plain', undefined], ['tok', 1]]);
+    expect(sandbox.query('SELECT count(*) AS n FROM login_token WHERE used_at IS NULL')).toEqual([{ n: 0 }]);
+    const details = sandbox.query<{ username: string; details: string }>(
+      'SELECT u.username, a.details FROM audit_log a JOIN "user" u ON u.id = a.user_id WHERE a.action = \'user.deactivate\' ORDER BY u.username',
+    );
+    expect(details.map((d) => [d.username, JSON.parse(d.details).tokensRevoked])).toEqual([
+      ['plain', undefined],
+      ['tok', 1],
+    ]);
   });
 });

@@ -65,10 +65,30 @@ describe('issue 9: an anonymized person leaves no trace in the database file', (
     // 400 other users, 300 of whom are later deleted and purged.
     seedUsers(sandbox, [
       { username: 'boss', roles: ['admin'] },
-      ...Array.from({ length: 400 }, (_, i) => ({ username: `member${i}`, firstname: `Mfirst${i}`, lastname: `Mlast${i}`, registeredAt: i < 300 ? '2025-01-01T00:00:00.000Z' : '2026-01-01T00:00:00.000Z' })),
+      ...Array.from({ length: 400 }, (_, i) => ({
+        username: `member${i}`,
+        firstname: `Mfirst${i}`,
+        lastname: `Mlast${i}`,
+        registeredAt: i < 300 ? '2025-01-01T00:00:00.000Z' : '2026-01-01T00:00:00.000Z',
+      })),
     ]);
     const add = sandbox.run(
-      ['add', '--username', person.username, '--email', person.oldEmail, '--firstname', person.firstname, '--lastname', person.lastname, '--official-code', person.officialCode, '--role', 'student', '--password-stdin'],
+      [
+        'add',
+        '--username',
+        person.username,
+        '--email',
+        person.oldEmail,
+        '--firstname',
+        person.firstname,
+        '--lastname',
+        person.lastname,
+        '--official-code',
+        person.officialCode,
+        '--role',
+        'student',
+        '--password-stdin',
+      ],
       { input: 'correct horse battery\n', env },
     );
     expect(add.code).toBe(0);
@@ -77,7 +97,10 @@ describe('issue 9: an anonymized person leaves no trace in the database file', (
     for (let i = 300; i < 320; i++) expect(sandbox.run(['edit', `member${i}`, '--lastname', `Edited${i}`], { env }).code).toBe(0);
     sandbox.execute("UPDATE \"user\" SET firstname = 'Renamed' || id WHERE username LIKE 'member3%'");
     expect(sandbox.run(['delete', '--registered-before', '2025-06-01', '--yes'], { env }).code).toBe(0);
-    expect(sandbox.run(['purge', '--registered-before', '2025-06-01', '--yes'], { env })).toMatchObject({ code: 0, stdout: expect.stringContaining('purged 300 user(s)') });
+    expect(sandbox.run(['purge', '--registered-before', '2025-06-01', '--yes'], { env })).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('purged 300 user(s)'),
+    });
 
     // The check can see the values: they are in the file before the erasure.
     expect(foundInFile(sandbox, [person.firstname, person.email]).length).toBeGreaterThan(0);
@@ -114,15 +137,20 @@ describe('issue 9: purged accounts leave no trace in the database file', () => {
       ...Array.from({ length: 3000 }, (_, i) => ({ username: `leaver${i}`, registeredAt: '2025-01-01T00:00:00.000Z' })),
     ]);
     // Emails that occur nowhere else (the purge audit row keeps the username, not the email).
-    sandbox.execute("UPDATE \"user\" SET email = 'purgeme-' || substr(username, 7) || '-zqx@example.org', email_key = 'purgeme-' || substr(username, 7) || '-zqx@example.org' WHERE username LIKE 'leaver%'");
-    expect(sandbox.query("SELECT email FROM \"user\" WHERE username = 'leaver42'")).toEqual([{ email: 'purgeme-42-zqx@example.org' }]);
-    expect(sandbox.run(['delete', '--registered-before', '2025-06-01', '--yes'], { env })).toMatchObject({ code: 0, stdout: expect.stringContaining('deleted 3000 user(s)') });
+    sandbox.execute(
+      "UPDATE \"user\" SET email = 'purgeme-' || substr(username, 7) || '-zqx@example.org', email_key = 'purgeme-' || substr(username, 7) || '-zqx@example.org' WHERE username LIKE 'leaver%'",
+    );
+    expect(sandbox.query('SELECT email FROM "user" WHERE username = \'leaver42\'')).toEqual([{ email: 'purgeme-42-zqx@example.org' }]);
+    expect(sandbox.run(['delete', '--registered-before', '2025-06-01', '--yes'], { env })).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('deleted 3000 user(s)'),
+    });
     const before = fileBytes(sandbox).some((f) => f.bytes.includes(Buffer.from('purgeme-')));
     expect(before).toBe(true);
 
     const purge = sandbox.run(['purge', '--registered-before', '2025-06-01', '--yes'], { env });
     expect(purge).toMatchObject({ code: 0, stdout: expect.stringContaining('purged 3000 user(s)') });
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE email LIKE 'purgeme-%'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE email LIKE \'purgeme-%\'')).toEqual([{ n: 0 }]);
 
     const needle = Buffer.from('purgeme-');
     const remaining = fileBytes(sandbox).map((f) => {
@@ -132,7 +160,7 @@ describe('issue 9: purged accounts leave no trace in the database file', () => {
     });
     expect(remaining.filter((r) => !r.endsWith(': 0'))).toEqual([]);
     // The users that stay are all there.
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username LIKE 'keeper%'")).toEqual([{ n: 200 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE username LIKE \'keeper%\'')).toEqual([{ n: 200 }]);
   });
 });
 
@@ -140,7 +168,8 @@ describe('issue 9: backups are part of the erasure record', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
 
-  const details = (action: string) => sandbox.query<{ details: string | null }>('SELECT details FROM audit_log WHERE action = ? ORDER BY id', action).map((r) => r.details ?? '');
+  const details = (action: string) =>
+    sandbox.query<{ details: string | null }>('SELECT details FROM audit_log WHERE action = ? ORDER BY id', action).map((r) => r.details ?? '');
 
   it('db backup writes a db.backup audit row naming the backup file', () => {
     seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }, { username: 'xavier' }]);
@@ -168,9 +197,27 @@ describe('issue 9: the audit trail keeps no personal value after an erasure (fou
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
   const add = (username: string, first: string, last: string, code: string) =>
-    sandbox.run(['add', '--username', username, '--email', `${username}@qzmail.example`, '--firstname', first, '--lastname', last, '--official-code', code, '--role', 'teacher', '--password-stdin'], {
-      input: 'correct horse battery\n',
-    });
+    sandbox.run(
+      [
+        'add',
+        '--username',
+        username,
+        '--email',
+        `${username}@qzmail.example`,
+        '--firstname',
+        first,
+        '--lastname',
+        last,
+        '--official-code',
+        code,
+        '--role',
+        'teacher',
+        '--password-stdin',
+      ],
+      {
+        input: 'correct horse battery\n',
+      },
+    );
 
   beforeAll(() => {
     seedUsers(sandbox, [{ username: 'boss', roles: ['admin'] }]);
@@ -194,7 +241,10 @@ describe('issue 9: the audit trail keeps no personal value after an erasure (fou
   });
 
   it('the backups listed with an erasure do not depend on the registration date an import gave', () => {
-    sandbox.file('future.csv', 'LastName;FirstName;Email;UserName;Password;RegistrationDate\nFuturelast;Fut;futu@qzmail.example;futu;long secret 1;2031-01-01 00:00:00\n');
+    sandbox.file(
+      'future.csv',
+      'LastName;FirstName;Email;UserName;Password;RegistrationDate\nFuturelast;Fut;futu@qzmail.example;futu;long secret 1;2031-01-01 00:00:00\n',
+    );
     expect(sandbox.run(['import', 'future.csv']).code).toBe(0);
     const backup = path.join(sandbox.dir, 'b3.db');
     expect(sandbox.run(['db', 'backup', backup]).code).toBe(0);

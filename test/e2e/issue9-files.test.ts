@@ -55,7 +55,8 @@ function migrate(sandbox: Sandbox): void {
 const HASH = bcrypt.hashSync('correct horse battery', 4);
 
 /** One good row, one with an invalid email (a report gets it), and one without a password (credentials get it). */
-const MIXED_CSV = 'LastName;FirstName;Email;UserName;Password\nDoe;John;john@example.org;jdoe;secret123\nBad;Row;bad@;bad;secret123\nRoe;Jane;jane@example.org;jroe;\n';
+const MIXED_CSV =
+  'LastName;FirstName;Email;UserName;Password\nDoe;John;john@example.org;jdoe;secret123\nBad;Row;bad@;bad;secret123\nRoe;Jane;jane@example.org;jroe;\n';
 /** Every row valid, passwords given. */
 const GOOD_CSV = 'LastName;FirstName;Email;UserName;Password\nDoe;John;john@example.org;jdoe;secret123\nRoe;Jane;jane@example.org;jroe;secret456\n';
 
@@ -298,7 +299,7 @@ describe('issue 9: an import that fails as a file fails before it writes', () =>
     const quot = `<?xml version="1.0"?>\n<Contacts>\n<Contact><!DOCTYPE x [<!ENTITY quot "HACK">]><LastName>a&quot;b</LastName><FirstName>Q</FirstName><Email>q@example.org</Email><UserName>quser</UserName><PasswordHash>${HASH}</PasswordHash><Status>5</Status></Contact>\n</Contacts>\n`;
     sandbox.file('quot.xml', quot);
     const result = sandbox.run(['import', 'quot.xml']);
-    const stored = sandbox.query<{ lastname: string }>("SELECT lastname FROM \"user\" WHERE username = 'quser'").map((u) => u.lastname);
+    const stored = sandbox.query<{ lastname: string }>('SELECT lastname FROM "user" WHERE username = \'quser\'').map((u) => u.lastname);
     expect(stored.filter((name) => name.includes('HACK'))).toEqual([]);
     // Refused as a file (exit 5, nothing written), or read with XML's own &quot;.
     if (result.code === 5) expect(stored).toEqual([]);
@@ -317,7 +318,9 @@ describe('issue 9: an import that fails as a file fails before it writes', () =>
     sandbox.file('unclosed.csv', csv);
     refusedWithNothingWritten(sandbox.run(['import', 'unclosed.csv']));
 
-    const users = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ lastname: `Last${i}`, firstname: `First${i}`, email: `user${i}@example.org`, username: `user${i}`, passwordHash: HASH }));
+    const users = Array.from({ length: 4000 }, (_, i) =>
+      JSON.stringify({ lastname: `Last${i}`, firstname: `First${i}`, email: `user${i}@example.org`, username: `user${i}`, passwordHash: HASH }),
+    );
     sandbox.file('truncated.json', `[\n${users.join(',\n')},\n{"lastname": "Trunc", "firstname": "Ated", "email": "trunc@exa`);
     refusedWithNothingWritten(sandbox.run(['import', 'truncated.json']));
   });
@@ -330,7 +333,13 @@ describe('issue 9: generated passwords survive a kill', () => {
   for (let i = 0; i < USERS; i++) csv += `Last${i};First${i};user${i}@example.org;user${i};\n`;
   const args = ['import', 'students.csv', '--credentials', 'creds.csv'];
 
-  const credentialLines = (file: string): string[] => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : []);
+  const credentialLines = (file: string): string[] =>
+    fs.existsSync(file)
+      ? fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+      : [];
 
   /**
    * Starts the import, waits a random 150–1200 ms, then kills it with
@@ -393,7 +402,11 @@ process.stdin.setEncoding('utf8').on('data', (c) => (data += c)).on('end', () =>
         // What the final run appended: the net growth of the file plus the stale lines it removed first.
         const added = lines.length - Math.max(linesBefore, 1) + summary.staleCredentials;
 
-        const hashes = new Map(sandbox.query<{ username: string; password_hash: string }>('SELECT username, password_hash FROM "user" WHERE is_system = 0').map((u) => [u.username, u.password_hash]));
+        const hashes = new Map(
+          sandbox
+            .query<{ username: string; password_hash: string }>('SELECT username, password_hash FROM "user" WHERE is_system = 0')
+            .map((u) => [u.username, u.password_hash]),
+        );
         const entries = lines.slice(1).map((l) => l.split(';') as [string, string]);
         const names = entries.map(([name]) => name);
         const duplicates = names.filter((n, i) => names.indexOf(n) !== i);

@@ -1,7 +1,6 @@
 import { Sandbox } from './helpers';
 import { foldedKey } from '../../src/shared/folding';
 
-
 const PASSWORD_INPUT = 'correct horse battery\n';
 
 /** The characters that must never reach a terminal raw: ESC, CSI (C1), BEL, the RTL override. */
@@ -83,7 +82,7 @@ describe('issue 9: control and invisible characters are refused in every stored 
     ['config set base-url', ['config', 'set', 'base-url', 'https://campus.example.org/\u001b]0;x\u0007'], 5],
     ['--actor', ['role', 'list', '--actor', 'eve\u001b[2J'], 2],
   ])('%s holding a control character is refused, naming the code point, and nothing is stored', (_label, args, code) => {
-    const result = sandbox.run(args as string[]);
+    const result = sandbox.run(args);
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(/U\+(001B|202E|009B)/);
     expect(result.stderr).not.toMatch(RAW);
@@ -106,7 +105,10 @@ describe('issue 9: control and invisible characters are refused in every stored 
     ])('a row whose %s holds ESC fails, naming the field and U+001B', (label, field, badRow) => {
       const good = `good${++serial}`;
       const bad = `bad${++serial}`;
-      const result = importRows(`esc-${label.split(' ')[0]!.toLowerCase()}.csv`, [`Good;Row;${good}@example.org;${good};password1;platform;5;hello`, badRow(bad)]);
+      const result = importRows(`esc-${label.split(' ')[0]!.toLowerCase()}.csv`, [
+        `Good;Row;${good}@example.org;${good};password1;platform;5;hello`,
+        badRow(bad),
+      ]);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(field);
       expect(result.stderr).toContain('U+001B');
@@ -117,11 +119,14 @@ describe('issue 9: control and invisible characters are refused in every stored 
     it('every field has a length limit: a 500 KB AuthSource fails its row; a 10,000-character phone is refused', () => {
       const good = `good${++serial}`;
       const big = `big${++serial}`;
-      const result = importRows('long-authsource.csv', [`Good;Row;${good}@example.org;${good};password1;platform;5;hello`, `Big;Row;${big}@example.org;${big};password1;${'L'.repeat(500 * 1024)};5;x`]);
+      const result = importRows('long-authsource.csv', [
+        `Good;Row;${good}@example.org;${good};password1;platform;5;hello`,
+        `Big;Row;${big}@example.org;${big};password1;${'L'.repeat(500 * 1024)};5;x`,
+      ]);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/auth[-_ ]?source/i);
       expect(countUsers(sandbox, big)).toBe(0);
-      expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE length(auth_source) > 1000")).toEqual([{ n: 0 }]);
+      expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE length(auth_source) > 1000')).toEqual([{ n: 0 }]);
 
       const { username, result: phone } = add({ phone: '1'.repeat(10_000) });
       expect(phone.code).toBe(5);

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { BIN, Sandbox } from './helpers';
 import { seedUsers } from './seed';
 
-
 /**
  * What a newcomer found after the first fixes of issue 9: each test failed
  * on the code before its fix.
@@ -24,7 +23,7 @@ describe('issue 9, second round: hostile text', () => {
     const result = sandbox.run(['edit', 'bob', '--picture', 'https://x.example.org/a\u001b[31m.png']);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain('U+001B');
-    expect(sandbox.query("SELECT picture FROM \"user\" WHERE username = 'bob'")).toEqual([{ picture: null }]);
+    expect(sandbox.query('SELECT picture FROM "user" WHERE username = \'bob\'')).toEqual([{ picture: null }]);
   });
 
   it('SUDO_USER holding ESC is refused as the actor, as --actor is', () => {
@@ -39,7 +38,20 @@ describe('issue 9, second round: hostile text', () => {
     ['a soft hyphen U+00AD in a name', ['--firstname', 'Ad\u00ada'], 'U+00AD'],
     ['a tag character U+E0041 in an email', ['--email', 'a\u{e0041}@example.org'], 'U+E0041'],
   ])('add refuses %s (exit 5)', (_label, override, codePoint) => {
-    const args = ['add', '--username', 'newbie', '--email', 'newbie@example.org', '--firstname', 'New', '--lastname', 'Bie', '--role', 'student', '--password-stdin'];
+    const args = [
+      'add',
+      '--username',
+      'newbie',
+      '--email',
+      'newbie@example.org',
+      '--firstname',
+      'New',
+      '--lastname',
+      'Bie',
+      '--role',
+      'student',
+      '--password-stdin',
+    ];
     const at = args.indexOf(override[0]!);
     args[at + 1] = override[1]!;
     const result = sandbox.run(args, { input: PASSWORD });
@@ -68,7 +80,7 @@ describe('issue 9, second round: hostile text', () => {
   });
 
   it('list --json escapes C1 and text-direction characters the JSON way: the same JSON, nothing raw', () => {
-    sandbox.execute("UPDATE \"user\" SET firstname = ? WHERE username = 'bob'", 'B\u009b31m\u202eob');
+    sandbox.execute('UPDATE "user" SET firstname = ? WHERE username = \'bob\'', 'B\u009b31m\u202eob');
     const result = sandbox.run(['list', '--json']);
     expect(result.code).toBe(0);
     expect(result.stdout).not.toMatch(RAW);
@@ -88,7 +100,10 @@ describe('issue 9, second round: imports', () => {
 
   it('an XML character reference to a character XML forbids (&#27;) is a malformed file, not silently dropped', () => {
     const before = users();
-    sandbox.file('ref.xml', '<Contacts><Contact><LastName>L</LastName><FirstName>F&#27;[31m</FirstName><Email>r@example.org</Email><UserName>refx</UserName><Password>long secret 1</Password></Contact></Contacts>');
+    sandbox.file(
+      'ref.xml',
+      '<Contacts><Contact><LastName>L</LastName><FirstName>F&#27;[31m</FirstName><Email>r@example.org</Email><UserName>refx</UserName><Password>long secret 1</Password></Contact></Contacts>',
+    );
     const result = sandbox.run(['import', 'ref.xml']);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain('&#27;');
@@ -99,7 +114,7 @@ describe('issue 9, second round: imports', () => {
     sandbox.file('role.csv', 'LastName;FirstName;Email;UserName;Password;Courses\nL;F;cr@example.org;crole;long secret 1;C101:boss\n');
     const result = sandbox.run(['import', 'role.csv']);
     expect(result.code).toBe(6);
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'crole'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE username = \'crole\'')).toEqual([{ n: 0 }]);
   });
 
   it('import - with standard input redirected from a file never writes the report over that file', () => {
@@ -122,7 +137,7 @@ describe('issue 9, second round: imports', () => {
     const result = sandbox.run(['import', 'pl.csv', '--credentials', planted]);
     expect(result.code).toBe(4);
     expect(fs.readFileSync(planted, 'utf8')).toBe('username;password\n');
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'plx'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE username = \'plx\'')).toEqual([{ n: 0 }]);
   });
 });
 
@@ -130,7 +145,10 @@ describe('issue 9, second round: files left behind and full disks', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
   beforeAll(() => {
-    seedUsers(sandbox, Array.from({ length: 30_000 }, (_, i) => ({ username: `user${i}` })));
+    seedUsers(
+      sandbox,
+      Array.from({ length: 30_000 }, (_, i) => ({ username: `user${i}` })),
+    );
   });
 
   it('db backup removes the -journal that a killed backup left beside its temporary file', async () => {
@@ -144,7 +162,10 @@ describe('issue 9, second round: files left behind and full disks', () => {
 
   it('SIGHUP (a dropped ssh session) during an export stops it like Ctrl-C: exit 129, no temporary file left', async () => {
     const target = path.join(sandbox.dir, 'hup.json');
-    const child = spawn(process.execPath, [BIN, 'export', target, '--format', 'json'], { env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'export', target, '--format', 'json'], {
+      env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db },
+      stdio: 'ignore',
+    });
     // Stopped as soon as its temporary file exists: the export is under way.
     for (let i = 0; i < 200 && !fs.readdirSync(sandbox.dir).some((f) => f.startsWith('.hup.json.')); i++) await new Promise((r) => setTimeout(r, 10));
     child.kill('SIGHUP');
@@ -192,17 +213,30 @@ describe('issue 9, second round: a secret that cannot be shown is not kept', () 
   };
 
   it('add --generate-password: no account is created when the password cannot be printed', () => {
-    const result = toFullDisk(['add', '--username', 'ghost', '--email', 'ghost@example.org', '--firstname', 'G', '--lastname', 'H', '--role', 'student', '--generate-password']);
+    const result = toFullDisk([
+      'add',
+      '--username',
+      'ghost',
+      '--email',
+      'ghost@example.org',
+      '--firstname',
+      'G',
+      '--lastname',
+      'H',
+      '--role',
+      'student',
+      '--generate-password',
+    ]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('standard output');
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'ghost'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE username = \'ghost\'')).toEqual([{ n: 0 }]);
   });
 
   it('edit --reset-password --generate-password: the old password stays when the new one cannot be printed', () => {
-    const before = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'bob'");
+    const before = sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = \'bob\'');
     const result = toFullDisk(['edit', 'bob', '--reset-password', '--generate-password']);
     expect(result.status).toBe(1);
-    expect(sandbox.query("SELECT password_hash FROM \"user\" WHERE username = 'bob'")).toEqual(before);
+    expect(sandbox.query('SELECT password_hash FROM "user" WHERE username = \'bob\'')).toEqual(before);
   });
 
   it('login-as: no token is issued (nor audited) when it cannot be printed', () => {

@@ -50,7 +50,7 @@ describe('F. the clock: the real binary ignores ROSTER_NOW', () => {
     const result = sandbox.run(['auth', 'lapsed'], { env: { ROSTER_NOW: '2019-01-01' }, input: `${PASSWORD}\n` });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('expired');
-    expect(sandbox.query("SELECT last_login_at FROM \"user\" WHERE username = 'lapsed'")).toEqual([{ last_login_at: null }]);
+    expect(sandbox.query('SELECT last_login_at FROM "user" WHERE username = \'lapsed\'')).toEqual([{ last_login_at: null }]);
   });
 
   it('a malformed ROSTER_NOW is ignored as well, not an error', () => {
@@ -78,11 +78,17 @@ describe('G. the write lock', () => {
     const file = sandbox.file('big.csv', csv);
 
     const importStart = Date.now();
-    const child = spawn(process.execPath, [BIN, 'import', file, '--atomic'], { cwd: sandbox.dir, env: harnessEnv(sandbox, { ROSTER_BCRYPT_COST: '13' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'import', file, '--atomic'], {
+      cwd: sandbox.dir,
+      env: harnessEnv(sandbox, { ROSTER_BCRYPT_COST: '13' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let importErr = '';
     child.stderr.on('data', (d: Buffer) => (importErr += d.toString()));
     child.stdout.resume();
-    const finished = new Promise<{ code: number | null; ms: number }>((resolve) => child.on('close', (code) => resolve({ code, ms: Date.now() - importStart })));
+    const finished = new Promise<{ code: number | null; ms: number }>((resolve) =>
+      child.on('close', (code) => resolve({ code, ms: Date.now() - importStart })),
+    );
     try {
       await sleep(700);
       const t0 = Date.now();
@@ -94,8 +100,8 @@ describe('G. the write lock', () => {
       const imported = await finished;
       expect({ code: imported.code, stderr: importErr }).toEqual({ code: 0, stderr: '' });
     }
-    expect(count(sandbox, "SELECT count(*) AS n FROM \"user\" WHERE username LIKE 'bulk%'")).toBe(rows);
-    expect(count(sandbox, "SELECT count(*) AS n FROM \"user\" WHERE username = 'carol'")).toBe(1);
+    expect(count(sandbox, 'SELECT count(*) AS n FROM "user" WHERE username LIKE \'bulk%\'')).toBe(rows);
+    expect(count(sandbox, 'SELECT count(*) AS n FROM "user" WHERE username = \'carol\'')).toBe(1);
   });
 
   itOnSqlite('ROSTER_BUSY_TIMEOUT=1s: a database locked by another process is exit 8 after about a second, nothing changed', async () => {
@@ -124,7 +130,7 @@ setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 4000);
     } finally {
       expect(await exited).toBe(0);
     }
-    expect(sandbox.query("SELECT active FROM \"user\" WHERE username = 'bob'")).toEqual([{ active: 1 }]);
+    expect(sandbox.query('SELECT active FROM "user" WHERE username = \'bob\'')).toEqual([{ active: 1 }]);
   });
 });
 
@@ -138,7 +144,10 @@ describe('H. auth gives one answer to every failure', () => {
     sandbox.execute(`INSERT INTO "user" (username, username_key, email, email_key, firstname, lastname, firstname_key, lastname_key, username_fold_key, email_fold_key,
         password_hash, auth_source, language, active, registered_at, created_by)
       VALUES ('ldapuser', 'ldapuser', 'lee@example.org', 'lee@example.org', 'Lee', 'Dir', 'lee', 'dir', 'ldapuser', 'lee@example.org', NULL, 'ldap', 'en', 1, '2026-01-01T00:00:00.000Z', 'seed')`);
-    expect(sandbox.query("SELECT password_hash FROM \"user\" WHERE username IN ('ldapuser', 'fallback')")).toEqual([{ password_hash: null }, { password_hash: null }]);
+    expect(sandbox.query("SELECT password_hash FROM \"user\" WHERE username IN ('ldapuser', 'fallback')")).toEqual([
+      { password_hash: null },
+      { password_hash: null },
+    ]);
   });
   afterAll(() => sandbox.cleanup());
 
@@ -182,15 +191,18 @@ describe('I. passwords longer than 72 bytes (bcrypt would ignore the rest)', () 
   });
 
   it('edit --reset-password --password-stdin refuses 73 bytes (exit 5, naming 72) and keeps the old password', () => {
-    const [before] = sandbox.query<{ password_hash: string }>("SELECT password_hash FROM \"user\" WHERE username = 'bob'");
+    const [before] = sandbox.query<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = \'bob\'');
     const result = sandbox.run(['edit', 'bob', '--reset-password', '--password-stdin'], { input: `${'b'.repeat(73)}\n` });
     expect(result.code).toBe(5);
     expect(result.stderr).toContain('72');
-    expect(sandbox.query("SELECT password_hash FROM \"user\" WHERE username = 'bob'")).toEqual([before]);
+    expect(sandbox.query('SELECT password_hash FROM "user" WHERE username = \'bob\'')).toEqual([before]);
   });
 
   it('an import row with a 100-character Password is an error of that row; the user is not created', () => {
-    const csv = sandbox.file('long.csv', `LastName;FirstName;Email;UserName;Password\nFine;Row;fine@example.org;fineuser;long-enough-password\nLong;Row;long@example.org;longuser;${'c'.repeat(100)}\n`);
+    const csv = sandbox.file(
+      'long.csv',
+      `LastName;FirstName;Email;UserName;Password\nFine;Row;fine@example.org;fineuser;long-enough-password\nLong;Row;long@example.org;longuser;${'c'.repeat(100)}\n`,
+    );
     const result = sandbox.run(['import', csv]);
     expect(result.code).toBe(6);
     expect(result.stderr).toContain('row 3');
@@ -207,20 +219,29 @@ describe('J. a failed write to standard output', () => {
   });
   afterAll(() => sandbox.cleanup());
 
-  it.each([[['list']], [['list', '--format', 'csv']], [['list', '--json']]])('roster %j > /dev/full: non-zero exit, no "internal error", names standard output', (args) => {
-    const full = fs.openSync('/dev/full', 'w');
-    try {
-      const result = spawnSync(process.execPath, [BIN, ...args], { cwd: sandbox.dir, env: harnessEnv(sandbox), stdio: ['pipe', full, 'pipe'], encoding: 'utf8', timeout: 30_000 });
-      expect(result.error).toBeUndefined();
-      expect(result.status).not.toBe(0);
-      expect(result.status).not.toBeNull();
-      expect(result.stderr).not.toMatch(/internal error/i);
-      expect(result.stderr).not.toMatch(/bug/i);
-      expect(result.stderr).toMatch(/standard output|stdout/i);
-    } finally {
-      fs.closeSync(full);
-    }
-  });
+  it.each([[['list']], [['list', '--format', 'csv']], [['list', '--json']]])(
+    'roster %j > /dev/full: non-zero exit, no "internal error", names standard output',
+    (args) => {
+      const full = fs.openSync('/dev/full', 'w');
+      try {
+        const result = spawnSync(process.execPath, [BIN, ...args], {
+          cwd: sandbox.dir,
+          env: harnessEnv(sandbox),
+          stdio: ['pipe', full, 'pipe'],
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        expect(result.error).toBeUndefined();
+        expect(result.status).not.toBe(0);
+        expect(result.status).not.toBeNull();
+        expect(result.stderr).not.toMatch(/internal error/i);
+        expect(result.stderr).not.toMatch(/bug/i);
+        expect(result.stderr).toMatch(/standard output|stdout/i);
+      } finally {
+        fs.closeSync(full);
+      }
+    },
+  );
 });
 
 const setprivPath = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].find((p) => fs.existsSync(p));
@@ -250,28 +271,43 @@ describeAsNobody('K. a database this account cannot write or read (run as nobody
   });
   afterAll(() => sandbox.cleanup());
 
-  itOnSqlite('read-only (0644, root), idle or open in a root process, is exit 3 naming the file and its owner or permissions; unreadable (0600) is exit 3 naming the file', () => {
-    const seen = (label: string, result: RunResult) => ({ label, code: result.code, namesFile: result.stderr.includes(sandbox.db), namesPermissions: /owner|permission/i.test(result.stderr), stderr: result.stderr });
-    const named = (label: string, permissions = true) => ({ label, code: 3, namesFile: true, namesPermissions: permissions ? true : expect.any(Boolean), stderr: expect.any(String) });
-    fs.chmodSync(sandbox.db, 0o644);
-    expect(seen('read-only, idle', addAnn())).toEqual(named('read-only, idle'));
-    // Another process (a web server, a long roster run) has the database open: its -wal and -shm exist.
-    const holder = new Database(sandbox.db);
-    try {
-      holder.prepare('SELECT count(*) FROM "user"').get();
-      expect(fs.existsSync(`${sandbox.db}-shm`)).toBe(true);
-      expect(seen('read-only, in use, -wal/-shm 0644', addAnn())).toEqual(named('read-only, in use, -wal/-shm 0644'));
-      fs.chmodSync(`${sandbox.db}-wal`, 0o600);
-      fs.chmodSync(`${sandbox.db}-shm`, 0o600);
-      expect(seen('read-only, in use, -wal/-shm 0600', addAnn())).toEqual(named('read-only, in use, -wal/-shm 0600'));
-    } finally {
-      holder.close();
-    }
-    fs.chmodSync(sandbox.db, 0o600);
-    expect(seen('unreadable, add', addAnn())).toEqual(named('unreadable, add', false));
-    expect(seen('unreadable, list', runAsNobody(['list']))).toEqual(named('unreadable, list', false));
-    expect(count(sandbox, "SELECT count(*) AS n FROM \"user\" WHERE username = 'ann'")).toBe(0);
-  });
+  itOnSqlite(
+    'read-only (0644, root), idle or open in a root process, is exit 3 naming the file and its owner or permissions; unreadable (0600) is exit 3 naming the file',
+    () => {
+      const seen = (label: string, result: RunResult) => ({
+        label,
+        code: result.code,
+        namesFile: result.stderr.includes(sandbox.db),
+        namesPermissions: /owner|permission/i.test(result.stderr),
+        stderr: result.stderr,
+      });
+      const named = (label: string, permissions = true) => ({
+        label,
+        code: 3,
+        namesFile: true,
+        namesPermissions: permissions ? true : expect.any(Boolean),
+        stderr: expect.any(String),
+      });
+      fs.chmodSync(sandbox.db, 0o644);
+      expect(seen('read-only, idle', addAnn())).toEqual(named('read-only, idle'));
+      // Another process (a web server, a long roster run) has the database open: its -wal and -shm exist.
+      const holder = new Database(sandbox.db);
+      try {
+        holder.prepare('SELECT count(*) FROM "user"').get();
+        expect(fs.existsSync(`${sandbox.db}-shm`)).toBe(true);
+        expect(seen('read-only, in use, -wal/-shm 0644', addAnn())).toEqual(named('read-only, in use, -wal/-shm 0644'));
+        fs.chmodSync(`${sandbox.db}-wal`, 0o600);
+        fs.chmodSync(`${sandbox.db}-shm`, 0o600);
+        expect(seen('read-only, in use, -wal/-shm 0600', addAnn())).toEqual(named('read-only, in use, -wal/-shm 0600'));
+      } finally {
+        holder.close();
+      }
+      fs.chmodSync(sandbox.db, 0o600);
+      expect(seen('unreadable, add', addAnn())).toEqual(named('unreadable, add', false));
+      expect(seen('unreadable, list', runAsNobody(['list']))).toEqual(named('unreadable, list', false));
+      expect(count(sandbox, 'SELECT count(*) AS n FROM "user" WHERE username = \'ann\'')).toBe(0);
+    },
+  );
 });
 
 describe('L. usernames that look like options', () => {
@@ -280,12 +316,15 @@ describe('L. usernames that look like options', () => {
     sandbox.addUser('bob');
   });
   afterAll(() => sandbox.cleanup());
-  const dashUsers = () => count(sandbox, "SELECT count(*) AS n FROM \"user\" WHERE username LIKE '-%'");
+  const dashUsers = () => count(sandbox, 'SELECT count(*) AS n FROM "user" WHERE username LIKE \'-%\'');
 
   it('add --username -y, --username=-y, --username=--yes and --username - are refused (exit 5 or 2), no user created', () => {
     const forms = [['--username', '-y'], ['--username=-y'], ['--username=--yes'], ['--username', '-']];
     const results = forms.map((username, i) => {
-      const result = sandbox.run(['add', ...username, '--email', `dash${i}@example.org`, '--firstname', 'A', '--lastname', 'B', '--role', 'student', '--password-stdin'], { input: `${PASSWORD}\n` });
+      const result = sandbox.run(
+        ['add', ...username, '--email', `dash${i}@example.org`, '--firstname', 'A', '--lastname', 'B', '--role', 'student', '--password-stdin'],
+        { input: `${PASSWORD}\n` },
+      );
       return { username: username.join(' '), refused: result.code === 2 || result.code === 5, code: result.code, stdout: result.stdout };
     });
     expect(results).toEqual(forms.map((username) => ({ username: username.join(' '), refused: true, code: expect.any(Number), stdout: expect.any(String) })));
@@ -294,11 +333,14 @@ describe('L. usernames that look like options', () => {
 
   it('add --username --db --role student … creates no file named like an option in the working directory', () => {
     const before = fs.readdirSync(sandbox.dir);
-    const result = sandbox.run(['add', '--username', '--db', '--role', 'student', '--firstname', 'A', '--lastname', 'B', '--email', 'a@b.org', '--password-stdin'], { input: `${PASSWORD}\n` });
+    const result = sandbox.run(
+      ['add', '--username', '--db', '--role', 'student', '--firstname', 'A', '--lastname', 'B', '--email', 'a@b.org', '--password-stdin'],
+      { input: `${PASSWORD}\n` },
+    );
     expect(result.code).not.toBe(0);
     expect(fs.readdirSync(sandbox.dir).filter((name) => name.startsWith('-'))).toEqual([]);
     expect(fs.readdirSync(sandbox.dir).filter((name) => !before.includes(name) && !name.startsWith('roster.db'))).toEqual([]);
     expect(dashUsers()).toBe(0);
-    expect(count(sandbox, "SELECT count(*) AS n FROM \"user\" WHERE email = 'a@b.org'")).toBe(0);
+    expect(count(sandbox, 'SELECT count(*) AS n FROM "user" WHERE email = \'a@b.org\'')).toBe(0);
   });
 });

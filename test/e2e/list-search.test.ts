@@ -12,8 +12,20 @@ interface Person {
 
 // Registered one day apart, in this order, from 2026-01-01.
 const PEOPLE: Person[] = [
-  { username: 'elodie', firstname: 'Élodie', lastname: 'Dupont', roles: ['student'], extra: ['--official-code', 'STU-001', '--language', 'fr', '--field', 'cohort=2026'] },
-  { username: 'jdupont', firstname: 'Jean', lastname: 'Dupond', roles: ['teacher'], extra: ['--official-code', 'TEA-002', '--language', 'fr', '--picture', 'https://example.org/j.png'] },
+  {
+    username: 'elodie',
+    firstname: 'Élodie',
+    lastname: 'Dupont',
+    roles: ['student'],
+    extra: ['--official-code', 'STU-001', '--language', 'fr', '--field', 'cohort=2026'],
+  },
+  {
+    username: 'jdupont',
+    firstname: 'Jean',
+    lastname: 'Dupond',
+    roles: ['teacher'],
+    extra: ['--official-code', 'TEA-002', '--language', 'fr', '--picture', 'https://example.org/j.png'],
+  },
   { username: 'zoe', firstname: 'Zoë', lastname: 'Ångström', roles: ['student', 'admin'], extra: ['--field', 'cohort=2025'] },
   { username: 'bob', firstname: 'Bob', lastname: 'Marley', roles: ['student'], extra: ['--inactive', '--expires', '2026-01-15'] },
   { username: 'li', firstname: 'Li', lastname: 'Wu', roles: ['session_admin'], extra: ['--expires', '2026-06-30'] },
@@ -29,13 +41,28 @@ describe('roster list and search', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const byId = new Map(sandbox.query<{ id: number; username: string }>('SELECT id, username FROM "user"').map((u) => [String(u.id), u.username]));
-    return result.stdout.split('\n').filter(Boolean).map((ref) => byId.get(ref.replace(/^id:/, '')));
+    return result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((ref) => byId.get(ref.replace(/^id:/, '')));
   };
 
   beforeAll(() => {
     sandbox.run(['field', 'add', 'cohort', '--type', 'number']);
     PEOPLE.forEach((p, i) => {
-      const args = ['add', '--username', p.username, '--email', `${p.username}@example.org`, '--firstname', p.firstname, '--lastname', p.lastname, '--generate-password', ...(p.extra ?? [])];
+      const args = [
+        'add',
+        '--username',
+        p.username,
+        '--email',
+        `${p.username}@example.org`,
+        '--firstname',
+        p.firstname,
+        '--lastname',
+        p.lastname,
+        '--generate-password',
+        ...(p.extra ?? []),
+      ];
       for (const role of p.roles) args.push('--role', role);
       const result = sandbox.run(args, { env: { ROSTER_TEST_NOW: new Date(Date.UTC(2026, 0, 1 + i, 8)).toISOString() } });
       if (result.code !== 0) throw new Error(result.stderr);
@@ -59,9 +86,15 @@ describe('roster list and search', () => {
       expect(lines[1]).toMatch(/│ Name\s+│ Username\s+│ Email\s+│ Roles\s+│ Active\s+│ Registered │ Last login │ Pic │/);
       const rows = lines.filter((l) => /^│ (?!Name)/.test(l));
       expect(rows.map((l) => l.split('│')[2]!.trim())).toEqual(['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']);
-      const jean = rows.find((l) => l.includes('jdupont'))!.split('│').map((c) => c.trim());
+      const jean = rows
+        .find((l) => l.includes('jdupont'))!
+        .split('│')
+        .map((c) => c.trim());
       expect(jean).toEqual(['', 'Dupond, Jean', 'jdupont', 'jdupont@example.org', 'teacher', 'yes', '2026-01-02', '2025-06-01', 'yes', '']);
-      const bob = rows.find((l) => l.includes('bob'))!.split('│').map((c) => c.trim());
+      const bob = rows
+        .find((l) => l.includes('bob'))!
+        .split('│')
+        .map((c) => c.trim());
       expect(bob.slice(4, 9)).toEqual(['student', 'no', '2026-01-04', 'never', '']);
       expect(rows.find((l) => l.includes('zoe'))).toContain('student, admin');
     });
@@ -107,7 +140,9 @@ describe('roster list and search', () => {
       const result = list(['--format', 'csv', '--delimiter', ',', '--fields', fields, '--sort', 'registered']);
       expect(result.code).toBe(0);
       const lines = result.stdout.trimEnd().split('\r\n');
-      expect(lines[0]).toBe('UserId,UserName,Email,FirstName,LastName,Roles,Active,language,OfficialCode,PhoneNumber,Picture,RegistrationDate,LastLogin,ExpiryDate,DeletedAt');
+      expect(lines[0]).toBe(
+        'UserId,UserName,Email,FirstName,LastName,Roles,Active,language,OfficialCode,PhoneNumber,Picture,RegistrationDate,LastLogin,ExpiryDate,DeletedAt',
+      );
       expect(lines).toHaveLength(7);
       expect(lines[1]).toMatch(/^\d+,elodie,elodie@example.org,Élodie,Dupont,student,1,fr,STU-001,,,2026-01-01T08:00:00.000Z,,,$/);
       expect(lines[3]).toMatch(/,zoe,zoe@example.org,Zoë,Ångström,student\|admin,1,en,/);
@@ -127,12 +162,21 @@ describe('roster list and search', () => {
       expect(list(['--format', 'count', '--offset', '5']).stdout).toBe('1\n');
       expect(list(['--format', 'count', '--offset', '100']).stdout).toBe('0\n');
       for (const format of ['csv', 'ids', 'table']) {
-        expect(list(['--format', format, '--json'])).toMatchObject({ code: 2, stdout: '', stderr: `roster: error: --json and --format ${format} ask for two different outputs\n  hint: use one of them (--format count --json gives {"count": n})\n` });
+        expect(list(['--format', format, '--json'])).toMatchObject({
+          code: 2,
+          stdout: '',
+          stderr: `roster: error: --json and --format ${format} ask for two different outputs\n  hint: use one of them (--format count --json gives {"count": n})\n`,
+        });
       }
       expect(JSON.parse(list(['--format', 'json', '--json']).stdout)).toHaveLength(6);
       // Refused before the database is opened: none is created for a usage error.
       const elsewhere = `${sandbox.dir}/not-made.db`;
-      for (const args of [['--format', 'csv', '--json'], ['--active', '--inactive'], ['--course', 'X', '--no-course']]) expect(list([...args, '--db', elsewhere]).code).toBe(2);
+      for (const args of [
+        ['--format', 'csv', '--json'],
+        ['--active', '--inactive'],
+        ['--course', 'X', '--no-course'],
+      ])
+        expect(list([...args, '--db', elsewhere]).code).toBe(2);
       expect(sandbox.run(['export', '--json', '--format', 'xml', '--db', elsewhere]).code).toBe(2);
       expect(fs.existsSync(elsewhere)).toBe(false);
       expect(list(['--format', 'count', '--system']).stdout).toBe('7\n');
@@ -169,11 +213,27 @@ describe('roster list and search', () => {
     });
 
     it.each<[string[], number, string]>([
-      [['--role', 'wizard'], 5, 'roster: error: role: unknown role "wizard"\n  hint: known roles: student, teacher, session_admin, hr_manager, invitee, admin\n'],
+      [
+        ['--role', 'wizard'],
+        5,
+        'roster: error: role: unknown role "wizard"\n  hint: known roles: student, teacher, session_admin, hr_manager, invitee, admin\n',
+      ],
       [['--active', '--inactive'], 2, 'roster: error: --active and --inactive exclude each other\n'],
-      [['--registered-since', '2026-02-31'], 5, 'roster: error: --registered-since: "2026-02-31" is neither a date nor a duration; use YYYY-MM-DD, an ISO 8601 date-time, or a duration such as 30d, 12h, 6w\n'],
-      [['--inactive-since', 'long'], 5, 'roster: error: --inactive-since: "long" is not a duration; dormancy is counted in days, weeks or years, e.g. 180d, 26w, 1y\n'],
-      [['--language', 'klingon'], 5, 'roster: error: --language: "klingon" is not a language; use an ISO 639-1 code (fr, es, pt-BR) or a Chamilo language name (french)\n'],
+      [
+        ['--registered-since', '2026-02-31'],
+        5,
+        'roster: error: --registered-since: "2026-02-31" is neither a date nor a duration; use YYYY-MM-DD, an ISO 8601 date-time, or a duration such as 30d, 12h, 6w\n',
+      ],
+      [
+        ['--inactive-since', 'long'],
+        5,
+        'roster: error: --inactive-since: "long" is not a duration; dormancy is counted in days, weeks or years, e.g. 180d, 26w, 1y\n',
+      ],
+      [
+        ['--language', 'klingon'],
+        5,
+        'roster: error: --language: "klingon" is not a language; use an ISO 639-1 code (fr, es, pt-BR) or a Chamilo language name (french)\n',
+      ],
       [['--field', 'shoe=42'], 3, 'roster: error: no extra field "shoe"\n  hint: define it first: roster field add shoe --type text\n'],
       [['--field', 'cohort=soon'], 5, 'roster: error: cohort: "soon" is not a number\n'],
       [['--course', 'MATH101'], 3, 'roster: error: no course "MATH101"\n  hint: see roster course list\n'],
@@ -186,13 +246,34 @@ describe('roster list and search', () => {
     it.each<[string[], string[]]>([
       [[], ['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']],
       [['--desc'], ['li', 'bob', 'elodie', 'jdupont', 'eve', 'zoe']],
-      [['--sort', 'firstname'], ['eve', 'bob', 'elodie', 'jdupont', 'li', 'zoe']],
-      [['--sort', 'username'], ['bob', 'elodie', 'eve', 'jdupont', 'li', 'zoe']],
-      [['--sort', 'email', '--desc'], ['zoe', 'li', 'jdupont', 'eve', 'elodie', 'bob']],
-      [['--sort', 'registered'], ['elodie', 'jdupont', 'zoe', 'bob', 'li', 'eve']],
-      [['--sort', 'last-login', '--desc', '--limit', '3'], ['li', 'zoe', 'jdupont']],
-      [['--sort', 'registered', '--limit', '2', '--offset', '2'], ['zoe', 'bob']],
-      [['--sort', 'registered', '--offset', '4'], ['li', 'eve']],
+      [
+        ['--sort', 'firstname'],
+        ['eve', 'bob', 'elodie', 'jdupont', 'li', 'zoe'],
+      ],
+      [
+        ['--sort', 'username'],
+        ['bob', 'elodie', 'eve', 'jdupont', 'li', 'zoe'],
+      ],
+      [
+        ['--sort', 'email', '--desc'],
+        ['zoe', 'li', 'jdupont', 'eve', 'elodie', 'bob'],
+      ],
+      [
+        ['--sort', 'registered'],
+        ['elodie', 'jdupont', 'zoe', 'bob', 'li', 'eve'],
+      ],
+      [
+        ['--sort', 'last-login', '--desc', '--limit', '3'],
+        ['li', 'zoe', 'jdupont'],
+      ],
+      [
+        ['--sort', 'registered', '--limit', '2', '--offset', '2'],
+        ['zoe', 'bob'],
+      ],
+      [
+        ['--sort', 'registered', '--offset', '4'],
+        ['li', 'eve'],
+      ],
       [['--limit', '0'], []],
       [['--offset', '100'], []],
     ])('list %p', (args, expected) => {
@@ -213,21 +294,30 @@ describe('roster list and search', () => {
       [['zoë'], ['zoe']],
       [['wu'], ['li']],
       [['é'], ['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']],
-      [['--lastname', 'Ö'], ['zoe', 'jdupont', 'elodie']],
+      [
+        ['--lastname', 'Ö'],
+        ['zoe', 'jdupont', 'elodie'],
+      ],
       [['tea-0'], ['jdupont']],
       [['@example.org'], ['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']],
       [['"jr"'], ['eve']],
       [['nobody-at-all'], []],
       [['dupon', '--firstname', 'jean'], ['jdupont']],
       [['dupon', '--role', 'student'], ['elodie']],
-      [['--lastname', 'dupon'], ['jdupont', 'elodie']],
+      [
+        ['--lastname', 'dupon'],
+        ['jdupont', 'elodie'],
+      ],
       [['--lastname', 'élodie'], []],
       [['--firstname', 'élodie'], ['elodie']],
       [['--username', 'DUPONT'], ['jdupont']],
       [['--email', 'zoe@'], ['zoe']],
       [['--official-code', 'stu'], ['elodie']],
       [['--official-code', 'st', '--language', 'fr'], ['elodie']],
-      [['e', '--sort', 'registered', '--desc', '--limit', '2'], ['eve', 'li']],
+      [
+        ['e', '--sort', 'registered', '--desc', '--limit', '2'],
+        ['eve', 'li'],
+      ],
     ])('search %p', (args, expected) => {
       expect(usernames(['search', ...args])).toEqual(expected);
     });
@@ -242,7 +332,12 @@ describe('roster list and search', () => {
     });
 
     it('needs something to search for (exit 2)', () => {
-      const expected = { code: 2, stdout: '', stderr: 'roster: error: search needs a keyword or one of --firstname, --lastname, --username, --email, --official-code\n  hint: to see everyone, use roster list\n' };
+      const expected = {
+        code: 2,
+        stdout: '',
+        stderr:
+          'roster: error: search needs a keyword or one of --firstname, --lastname, --username, --email, --official-code\n  hint: to see everyone, use roster list\n',
+      };
       expect(sandbox.run(['search'])).toEqual(expected);
       expect(sandbox.run(['search', '  ', '--role', 'student'])).toEqual(expected);
     });
@@ -254,7 +349,10 @@ describe('roster list as a table, past one page', () => {
   afterAll(() => sandbox.cleanup());
 
   it('draws one aligned table for 1,005 users, shortening a late long name, and says so on stderr', () => {
-    const users = Array.from({ length: 1005 }, (_, i) => ({ username: `u${String(i).padStart(4, '0')}`, lastname: i === 1003 ? 'Wolfeschlegelsteinhausenbergerdorff' : 'Short' }));
+    const users = Array.from({ length: 1005 }, (_, i) => ({
+      username: `u${String(i).padStart(4, '0')}`,
+      lastname: i === 1003 ? 'Wolfeschlegelsteinhausenbergerdorff' : 'Short',
+    }));
     seedUsers(sandbox, users);
     const result = sandbox.run(['list', '--sort', 'username']);
     expect(result.code).toBe(0);

@@ -10,7 +10,8 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 describe('roster login-as, auth and config', () => {
   const sandbox = new Sandbox();
   let ids: Record<string, number>;
-  const lastLogin = (username: string) => sandbox.query<{ last_login_at: string | null }>('SELECT last_login_at FROM "user" WHERE username = ?', username)[0]!.last_login_at;
+  const lastLogin = (username: string) =>
+    sandbox.query<{ last_login_at: string | null }>('SELECT last_login_at FROM "user" WHERE username = ?', username)[0]!.last_login_at;
 
   beforeAll(() => {
     const users = [
@@ -27,7 +28,10 @@ describe('roster login-as, auth and config', () => {
   afterAll(() => sandbox.cleanup());
 
   it('login-as requires --reason (exit 2) and names unknown users (exit 3)', () => {
-    expect(sandbox.run(['login-as', 'stu'], { env })).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--reason <text>' not specified") });
+    expect(sandbox.run(['login-as', 'stu'], { env })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("required option '--reason <text>' not specified"),
+    });
     expect(sandbox.run(['login-as', 'stu', '--reason', '  '], { env })).toMatchObject({ code: 2, stderr: expect.stringContaining('--reason is required') });
     expect(sandbox.run(['login-as', 'nobody', '--reason', 'x'], { env })).toMatchObject({ code: 3, stderr: expect.stringContaining('no user "nobody"') });
   });
@@ -44,10 +48,21 @@ describe('roster login-as, auth and config', () => {
     expect(result.stderr).toBe(`one-time login token for stu (id:${ids.stu}), valid until 2026-06-15T12:15:00.000Z; recorded in the audit log\n`);
     const rows = sandbox.query('SELECT * FROM login_token');
     expect(rows).toEqual([
-      { id: 1, user_id: ids.stu, token_hash: sha256(token), created_at: NOW, expires_at: '2026-06-15T12:15:00.000Z', used_at: null, created_by: 'helpdesk', reason: 'ticket 4711: cannot see the course' },
+      {
+        id: 1,
+        user_id: ids.stu,
+        token_hash: sha256(token),
+        created_at: NOW,
+        expires_at: '2026-06-15T12:15:00.000Z',
+        used_at: null,
+        created_by: 'helpdesk',
+        reason: 'ticket 4711: cannot see the course',
+      },
     ]);
     const audit = auditRows(sandbox, 'user.login-as');
-    expect(audit).toEqual([{ user_id: ids.stu, actor: 'helpdesk', details: { reason: 'ticket 4711: cannot see the course', tokenId: 1, expiresAt: '2026-06-15T12:15:00.000Z' } }]);
+    expect(audit).toEqual([
+      { user_id: ids.stu, actor: 'helpdesk', details: { reason: 'ticket 4711: cannot see the course', tokenId: 1, expiresAt: '2026-06-15T12:15:00.000Z' } },
+    ]);
     const everything = JSON.stringify(sandbox.query('SELECT * FROM audit_log'));
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(sha256(token));
@@ -72,16 +87,28 @@ describe('roster login-as, auth and config', () => {
       sandbox.run(['auth', 'nobody', '--token', fresh], { env }),
       sandbox.run(['auth', 'stu', '--token', `${fresh.slice(0, -1)}${fresh.endsWith('A') ? 'B' : 'A'}`], { env }),
     ];
-    expect(failures.map((r) => [r.code, r.stderr])).toEqual(failures.map(() => [5, 'roster: error: authentication failed: unknown user, or a wrong, used or expired token\n']));
+    expect(failures.map((r) => [r.code, r.stderr])).toEqual(
+      failures.map(() => [5, 'roster: error: authentication failed: unknown user, or a wrong, used or expired token\n']),
+    );
     // Still unused: a refused attempt consumes nothing, and `--token -` reads it from stdin.
     expect(sandbox.run(['auth', 'stu', '--token', '-'], { env: at('2026-06-15T12:04:59.000Z'), input: `${fresh}\n` }).code).toBe(0);
   });
 
   it('--ttl outside 1 minute to 24 hours is refused (exit 5); --json and --dry-run', () => {
-    expect(sandbox.run(['login-as', 'stu', '--reason', 'x', '--ttl', '2d'], { env })).toMatchObject({ code: 5, stderr: expect.stringContaining('ttl: must be from 1 minute to 24 hours') });
+    expect(sandbox.run(['login-as', 'stu', '--reason', 'x', '--ttl', '2d'], { env })).toMatchObject({
+      code: 5,
+      stderr: expect.stringContaining('ttl: must be from 1 minute to 24 hours'),
+    });
     expect(sandbox.run(['login-as', 'stu', '--reason', 'x', '--ttl', 'soon'], { env }).code).toBe(5);
     const json = sandbox.json<Record<string, unknown>>(['login-as', 'stu', '--reason', 'json', '--ttl', '1h'], { env });
-    expect(json).toEqual({ user: { id: ids.stu, username: 'stu' }, token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), url: null, expiresAt: '2026-06-15T13:00:00.000Z', reason: 'json', dryRun: false });
+    expect(json).toEqual({
+      user: { id: ids.stu, username: 'stu' },
+      token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      url: null,
+      expiresAt: '2026-06-15T13:00:00.000Z',
+      reason: 'json',
+      dryRun: false,
+    });
     const tokens = sandbox.query('SELECT count(*) AS n FROM login_token')[0];
     const dry = sandbox.run(['login-as', 'stu', '--reason', 'check', '--dry-run'], { env });
     expect(dry).toMatchObject({ code: 0, stdout: `dry run: stu (id:${ids.stu}) may be impersonated; no token was issued\n` });
@@ -103,8 +130,14 @@ describe('roster login-as, auth and config', () => {
   });
 
   it('config set/get base-url makes login-as print a login URL', () => {
-    expect(sandbox.run(['config', 'get', 'base-url'])).toMatchObject({ code: 3, stderr: 'roster: error: base-url is not set\n  hint: set it with roster config set base-url <value>\n' });
-    expect(sandbox.run(['config', 'set', 'base-url', 'https://campus.example.org/'])).toMatchObject({ code: 0, stdout: 'base-url: (not set) → https://campus.example.org/\n' });
+    expect(sandbox.run(['config', 'get', 'base-url'])).toMatchObject({
+      code: 3,
+      stderr: 'roster: error: base-url is not set\n  hint: set it with roster config set base-url <value>\n',
+    });
+    expect(sandbox.run(['config', 'set', 'base-url', 'https://campus.example.org/'])).toMatchObject({
+      code: 0,
+      stdout: 'base-url: (not set) → https://campus.example.org/\n',
+    });
     expect(sandbox.run(['config', 'get', 'base-url']).stdout).toBe('https://campus.example.org/\n');
     const plain = sandbox.run(['login-as', 'stu', '--reason', 'url'], { env }).stdout;
     expect(plain).toMatch(/^https:\/\/campus\.example\.org\/\?user=stu&token=[A-Za-z0-9_-]{43}\n$/);
@@ -120,10 +153,15 @@ describe('roster login-as, auth and config', () => {
   });
 
   it('config refuses a malformed URL (exit 5) and an unknown key (exit 2); unset and list', () => {
-    expect(sandbox.run(['config', 'set', 'base-url', 'ftp://campus'])).toMatchObject({ code: 5, stderr: expect.stringContaining('base-url: "ftp://campus" is not an http(s) URL') });
+    expect(sandbox.run(['config', 'set', 'base-url', 'ftp://campus'])).toMatchObject({
+      code: 5,
+      stderr: expect.stringContaining('base-url: "ftp://campus" is not an http(s) URL'),
+    });
     expect(sandbox.run(['config', 'set', 'colour', 'blue'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown setting "colour"') });
     expect(sandbox.run(['config', 'get', 'colour']).code).toBe(2);
-    expect(sandbox.json<{ key: string; value: string | null }[]>(['config', 'list'])).toEqual([{ key: 'base-url', value: 'https://campus.example.org/login?as={user}&token={token}', description: expect.any(String) }]);
+    expect(sandbox.json<{ key: string; value: string | null }[]>(['config', 'list'])).toEqual([
+      { key: 'base-url', value: 'https://campus.example.org/login?as={user}&token={token}', description: expect.any(String) },
+    ]);
     expect(sandbox.run(['config', 'unset', 'base-url']).code).toBe(0);
     expect(sandbox.run(['config', 'get', 'base-url']).code).toBe(3);
     expect(sandbox.run(['login-as', 'stu', '--reason', 'plain'], { env }).stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
@@ -160,6 +198,9 @@ describe('roster login-as, auth and config', () => {
   });
 
   it('auth without a password on stdin is a usage error (exit 2)', () => {
-    expect(sandbox.run(['auth', 'stu'], { env, input: '' })).toMatchObject({ code: 2, stderr: expect.stringContaining('reads the password from the first line of standard input') });
+    expect(sandbox.run(['auth', 'stu'], { env, input: '' })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('reads the password from the first line of standard input'),
+    });
   });
 });

@@ -71,8 +71,25 @@ describeOnPostgres('roster on PostgreSQL', () => {
     try {
       const start = (username: string) =>
         new Promise<number | null>((resolve) => {
-          const args = [BIN, 'add', '--username', username, '--email', `${username}@example.org`, '--firstname', 'F', '--lastname', 'L', '--role', 'student', '--generate-password'];
-          const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, HOME: empty.dir, ROSTER_DB: empty.db, ROSTER_BCRYPT_COST: '4' }, stdio: 'ignore' });
+          const args = [
+            BIN,
+            'add',
+            '--username',
+            username,
+            '--email',
+            `${username}@example.org`,
+            '--firstname',
+            'F',
+            '--lastname',
+            'L',
+            '--role',
+            'student',
+            '--generate-password',
+          ];
+          const child = spawn(process.execPath, args, {
+            env: { PATH: process.env.PATH, HOME: empty.dir, ROSTER_DB: empty.db, ROSTER_BCRYPT_COST: '4' },
+            stdio: 'ignore',
+          });
           child.on('close', resolve);
         });
       expect(await Promise.all([start('one'), start('two')])).toEqual([0, 0]);
@@ -108,7 +125,9 @@ describeOnPostgres('roster on PostgreSQL', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
     expect(sandbox.run(['search', 'vanishing', '--format', 'count']).stdout).toBe('0\n');
-    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'vanishing' OR email LIKE 'vanishing%' OR official_code = 'VAN-1'")).toEqual([{ n: 0 }]);
+    expect(sandbox.query("SELECT count(*) AS n FROM \"user\" WHERE username = 'vanishing' OR email LIKE 'vanishing%' OR official_code = 'VAN-1'")).toEqual([
+      { n: 0 },
+    ]);
     expect(sandbox.query("SELECT count(*) AS n FROM audit_log WHERE details LIKE '%vanishing%'")).toEqual([{ n: 0 }]);
     // VACUUM ran after the erasure: PostgreSQL records when.
     expect(sandbox.query("SELECT count(*) AS n FROM pg_stat_user_tables WHERE relname = 'user' AND last_vacuum IS NOT NULL")).toEqual([{ n: 1 }]);
@@ -239,7 +258,7 @@ describeOnPostgres('a PostgreSQL connection that fails', () => {
 
   // The planner knew the user table as 1 row while an import filled it: the look-alike look-up of
   // each chunk became a nested loop over the whole table (350 ms per chunk at 6,000 users, growing).
-  it('an import that grows the user table keeps the planner\'s statistics of its size current', () => {
+  it("an import that grows the user table keeps the planner's statistics of its size current", () => {
     const fresh = new Sandbox();
     try {
       const hash = '$2b$10$abcdefghijklmnopqrstuuJ0hQfS0kFf4yN5p6bJc7Hd8wQmE1x2y';
@@ -247,7 +266,9 @@ describeOnPostgres('a PostgreSQL connection that fails', () => {
       for (let i = 0; i < 6000; i++) lines.push(`Last${i};First${i};grow${i}@example.org;grow${i};${hash};5`);
       const csv = fresh.file('grow.csv', `${lines.join('\n')}\n`);
       expect(fresh.run(['import', csv])).toMatchObject({ code: 0 });
-      const [{ reltuples }] = fresh.query<{ reltuples: number }>("SELECT reltuples::int AS reltuples FROM pg_class WHERE relname = 'user' AND relkind = 'r'") as [{ reltuples: number }];
+      const [{ reltuples }] = fresh.query<{ reltuples: number }>(
+        "SELECT reltuples::int AS reltuples FROM pg_class WHERE relname = 'user' AND relkind = 'r'",
+      ) as [{ reltuples: number }];
       expect(reltuples).toBeGreaterThanOrEqual(6000);
     } finally {
       fresh.cleanup();

@@ -24,7 +24,7 @@ describe('safeguards', () => {
     const result = sandbox.run(['edit', 'boss', '--roles', 'student']);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('boss is the last active admin');
-    expect(sandbox.query("SELECT role FROM user_role JOIN \"user\" ON \"user\".id = user_id WHERE username = 'boss'")).toEqual([{ role: 'admin' }]);
+    expect(sandbox.query('SELECT role FROM user_role JOIN "user" ON "user".id = user_id WHERE username = \'boss\'')).toEqual([{ role: 'admin' }]);
   });
 
   it('edit with nothing to change is a usage error', () => {
@@ -40,20 +40,23 @@ describe('safeguards', () => {
 
   it('an expiration given as a day keeps the account usable through that whole day (UTC)', () => {
     expect(sandbox.run(['edit', 'eve', '--expires', '2026-06-15']).code).toBe(0);
-    expect(sandbox.query("SELECT expires_at FROM \"user\" WHERE username = 'eve'")).toEqual([{ expires_at: '2026-06-15T23:59:59.999Z' }]);
+    expect(sandbox.query('SELECT expires_at FROM "user" WHERE username = \'eve\'')).toEqual([{ expires_at: '2026-06-15T23:59:59.999Z' }]);
     expect(sandbox.run(['expire', '--quiet'], { env })).toMatchObject({ code: 0, stdout: '' });
-    expect(sandbox.query("SELECT active FROM \"user\" WHERE username = 'eve'")).toEqual([{ active: 1 }]);
+    expect(sandbox.query('SELECT active FROM "user" WHERE username = \'eve\'')).toEqual([{ active: 1 }]);
     expect(sandbox.run(['expire'], { env: { ROSTER_TEST_NOW: '2026-06-16T00:00:00.000Z' } }).stdout).toContain('eve');
   });
 
   it('a number that is one user’s id and another’s username names the username (issue 10); id:N names the id', () => {
-    const evesId = sandbox.query<{ id: number }>("SELECT id FROM \"user\" WHERE username = 'eve'")[0]!.id;
+    const evesId = sandbox.query<{ id: number }>('SELECT id FROM "user" WHERE username = \'eve\'')[0]!.id;
     const other = sandbox.addUser('other');
     expect(sandbox.json<{ username: string }>(['show', String(evesId)]).username).toBe('eve');
     expect(sandbox.run(['edit', `id:${other}`, '--username', String(evesId)]).code).toBe(0);
     expect(sandbox.json<{ id: number }>(['show', String(evesId)]).id).toBe(other);
     expect(sandbox.json<{ username: string }>(['show', `id:${evesId}`]).username).toBe('eve');
-    expect(sandbox.run(['deactivate', '-', '--json'], { input: `${evesId}\n` })).toMatchObject({ code: 0, stdout: expect.stringContaining(`"username":"${evesId}"`) });
+    expect(sandbox.run(['deactivate', '-', '--json'], { input: `${evesId}\n` })).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(`"username":"${evesId}"`),
+    });
     expect(sandbox.query('SELECT active FROM "user" WHERE id = ?', other)).toEqual([{ active: 0 }]);
     expect(sandbox.run(['activate', `id:${other}`]).code).toBe(0);
   });

@@ -77,13 +77,18 @@ export function seedUsers(sandbox: Sandbox, users: SeedUser[]): number[] {
 
 export function addCourse(sandbox: Sandbox, code: string, ownerId: number | null, title = `Course ${code}`): number {
   const [rows] = sandbox.transaction([
-    { sql: `INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES (?, ?, ?, ?, '2026-01-01T00:00:00.000Z') RETURNING id`, params: [code, code.toLowerCase(), title, ownerId] },
+    {
+      sql: `INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES (?, ?, ?, ?, '2026-01-01T00:00:00.000Z') RETURNING id`,
+      params: [code, code.toLowerCase(), title, ownerId],
+    },
   ]);
   return Number(rows![0]!.id);
 }
 
 export function enrol(sandbox: Sandbox, courseId: number, userId: number): void {
-  sandbox.transaction([{ sql: `INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, 'student', '2026-01-01T00:00:00.000Z')`, params: [courseId, userId] }]);
+  sandbox.transaction([
+    { sql: `INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, 'student', '2026-01-01T00:00:00.000Z')`, params: [courseId, userId] },
+  ]);
 }
 
 /** Audit rows of one action, oldest first, with parsed details. */

@@ -108,7 +108,10 @@ describe('roster session', () => {
       );
       expect(run(['session', 'edit', 'Bootcamp A', '--end', '2026-09-21'])).toMatchObject({ code: 0, stdout: 'nothing changed for session "Bootcamp A"\n' });
       expect(run(['session', 'edit', 'Bootcamp A'])).toMatchObject({ code: 2, stderr: expect.stringContaining('nothing to change: give at least one option') });
-      expect(run(['session', 'edit', 'Bootcamp A', '--coach', 'ada', '--no-coach'])).toMatchObject({ code: 2, stderr: 'roster: error: --coach and --no-coach exclude each other\n' });
+      expect(run(['session', 'edit', 'Bootcamp A', '--coach', 'ada', '--no-coach'])).toMatchObject({
+        code: 2,
+        stderr: 'roster: error: --coach and --no-coach exclude each other\n',
+      });
       const body = json<{ changed: number; session: SessionJson; changes: unknown[] }>(['session', 'edit', 'Bootcamp A', '--coach', 'ada']);
       expect(body).toMatchObject({ changed: 1, session: { coach: { username: 'ada' } }, changes: [{ field: 'coach', before: null, after: 'ada' }] });
     });

@@ -10,10 +10,22 @@ describe('roster show', () => {
     ada = sandbox.addUser('ada', ['--official-code', 'A-1', '--expires', '2026-02-01', '--field', 'cohort=2026', '--field', 'alumni=no'], ['teacher', 'admin']);
     // Courses and sessions have no commands yet: enrol directly.
     sandbox.transaction([
-      { sql: "INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES ('MATH101', 'math101', 'Algebra', ?, '2026-01-01T00:00:00.000Z')", params: [ada] },
-      { sql: "INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT id, ?, 'teacher', '2026-01-02T00:00:00.000Z' FROM course WHERE code_key = 'math101'", params: [ada] },
-      { sql: "INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES ('Spring 2026', 'spring 2026', '2026-03-01T00:00:00.000Z', '2026-06-30T00:00:00.000Z', '2026-01-01T00:00:00.000Z')", params: [] },
-      { sql: "INSERT INTO \"session_user\" (session_id, user_id, enrolled_at) SELECT id, ?, '2026-01-03T00:00:00.000Z' FROM training_session WHERE name_key = 'spring 2026'", params: [ada] },
+      {
+        sql: "INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES ('MATH101', 'math101', 'Algebra', ?, '2026-01-01T00:00:00.000Z')",
+        params: [ada],
+      },
+      {
+        sql: "INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT id, ?, 'teacher', '2026-01-02T00:00:00.000Z' FROM course WHERE code_key = 'math101'",
+        params: [ada],
+      },
+      {
+        sql: "INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES ('Spring 2026', 'spring 2026', '2026-03-01T00:00:00.000Z', '2026-06-30T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+        params: [],
+      },
+      {
+        sql: "INSERT INTO \"session_user\" (session_id, user_id, enrolled_at) SELECT id, ?, '2026-01-03T00:00:00.000Z' FROM training_session WHERE name_key = 'spring 2026'",
+        params: [ada],
+      },
     ]);
   });
   afterAll(() => sandbox.cleanup());
@@ -53,9 +65,18 @@ describe('roster show', () => {
   it('finds users by username, email or id:<n>, ignoring case; exit 3 otherwise', () => {
     expect(sandbox.run(['show', 'Ada']).code).toBe(0);
     const missing = sandbox.run(['show', 'nobody@example.org']);
-    expect(missing).toEqual({ code: 3, stdout: '', stderr: 'roster: error: no user "nobody@example.org"\n  hint: a user is a username, an email address or id:<number>\n' });
+    expect(missing).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'roster: error: no user "nobody@example.org"\n  hint: a user is a username, an email address or id:<number>\n',
+    });
     // id: with no number is a malformed reference, not an unknown user.
-    expect(sandbox.run(['show', 'id:abc'])).toEqual({ code: 2, stdout: '', stderr: 'roster: error: "id:abc" is not a user reference: id: takes a number\n  hint: a user is a username, an email address or id:<number>, e.g. id:42\n' });
+    expect(sandbox.run(['show', 'id:abc'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'roster: error: "id:abc" is not a user reference: id: takes a number\n  hint: a user is a username, an email address or id:<number>, e.g. id:42\n',
+    });
     expect(sandbox.run(['deactivate', 'ID:4x']).code).toBe(2);
   });
 
@@ -96,18 +117,40 @@ describe('roster field', () => {
   afterAll(() => sandbox.cleanup());
 
   it('add, list and remove definitions', () => {
-    expect(sandbox.run(['field', 'list'])).toEqual({ code: 0, stdout: '', stderr: `${sandbox.createdNotice}no extra fields defined; add one with roster field add <name> --type <type>\n` });
+    expect(sandbox.run(['field', 'list'])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `${sandbox.createdNotice}no extra fields defined; add one with roster field add <name> --type <type>\n`,
+    });
     expect(sandbox.json(['field', 'list'])).toEqual([]);
-    expect(sandbox.run(['field', 'add', 'cohort', '--type', 'number', '--label', 'Cohort year'])).toEqual({ code: 0, stdout: 'added extra field cohort (number)\n', stderr: '' });
-    expect(sandbox.run(['field', 'add', 'campus', '--type', 'choice', '--choices', 'north, south', '--choices', 'east']).stdout).toBe('added extra field campus (choice: north, south, east)\n');
+    expect(sandbox.run(['field', 'add', 'cohort', '--type', 'number', '--label', 'Cohort year'])).toEqual({
+      code: 0,
+      stdout: 'added extra field cohort (number)\n',
+      stderr: '',
+    });
+    expect(sandbox.run(['field', 'add', 'campus', '--type', 'choice', '--choices', 'north, south', '--choices', 'east']).stdout).toBe(
+      'added extra field campus (choice: north, south, east)\n',
+    );
     expect(sandbox.json(['field', 'add', 'motto'])).toMatchObject({ name: 'motto', type: 'text', label: 'motto', choices: null });
     sandbox.addUser('ada', ['--field', 'cohort=2026']);
-    expect(sandbox.run(['field', 'list']).stdout).toBe('campus  choice (north, south, east)  "campus"  0 user(s)\ncohort  number  "Cohort year"  1 user(s)\nmotto  text  "motto"  0 user(s)\n');
+    expect(sandbox.run(['field', 'list']).stdout).toBe(
+      'campus  choice (north, south, east)  "campus"  0 user(s)\ncohort  number  "Cohort year"  1 user(s)\nmotto  text  "motto"  0 user(s)\n',
+    );
     expect(sandbox.run(['field', 'remove', 'motto'])).toEqual({ code: 0, stdout: 'removed extra field motto and 0 value(s)\n', stderr: '' });
-    expect(sandbox.run(['field', 'remove', 'cohort'])).toEqual({ code: 4, stdout: '', stderr: 'roster: error: extra field "cohort" holds values for 1 user(s)\n  hint: pass --force to remove it with its values\n' });
+    expect(sandbox.run(['field', 'remove', 'cohort'])).toEqual({
+      code: 4,
+      stdout: '',
+      stderr: 'roster: error: extra field "cohort" holds values for 1 user(s)\n  hint: pass --force to remove it with its values\n',
+    });
     expect(sandbox.json(['field', 'remove', 'cohort', '--force'])).toEqual({ field: 'cohort', valuesRemoved: 1 });
     expect(sandbox.json<{ extra: unknown }>(['show', 'ada']).extra).toEqual({});
-    expect(sandbox.query<{ action: string }>("SELECT action FROM audit_log WHERE action LIKE 'field.%' ORDER BY id").map((r) => r.action)).toEqual(['field.add', 'field.add', 'field.add', 'field.remove', 'field.remove']);
+    expect(sandbox.query<{ action: string }>("SELECT action FROM audit_log WHERE action LIKE 'field.%' ORDER BY id").map((r) => r.action)).toEqual([
+      'field.add',
+      'field.add',
+      'field.add',
+      'field.remove',
+      'field.remove',
+    ]);
   });
 
   it.each<[string[], number, string]>([
@@ -126,9 +169,12 @@ describe('roster audit', () => {
   let ada: number;
   const login = os.userInfo().username;
   beforeAll(() => {
-    ada = sandbox.json<{ id: number }>(['add', '--username', 'ada', '--email', 'ada@example.org', '--firstname', 'Ada', '--lastname', 'Tester', '--role', 'student', '--generate-password'], {
-      env: { ROSTER_TEST_NOW: '2026-03-01T12:00:00Z' },
-    }).id;
+    ada = sandbox.json<{ id: number }>(
+      ['add', '--username', 'ada', '--email', 'ada@example.org', '--firstname', 'Ada', '--lastname', 'Tester', '--role', 'student', '--generate-password'],
+      {
+        env: { ROSTER_TEST_NOW: '2026-03-01T12:00:00Z' },
+      },
+    ).id;
     sandbox.run(['edit', 'ada', '--lastname', 'Lovelace', '--actor', 'dean'], { env: { ROSTER_TEST_NOW: '2026-03-10T12:00:00Z' } });
     sandbox.run(['edit', 'ada', '--reset-password', '--generate-password'], { env: { ROSTER_TEST_NOW: '2026-03-11T12:00:00Z', SUDO_USER: 'root-by-alice' } });
     sandbox.run(['field', 'add', 'cohort'], { env: { ROSTER_TEST_NOW: '2026-03-12T12:00:00Z' } });
@@ -175,8 +221,15 @@ describe('roster audit', () => {
   });
 
   it('refuses an unknown user (exit 3) and a bad date (exit 5)', () => {
-    expect(sandbox.run(['audit', '--user', 'nobody'])).toMatchObject({ code: 3, stderr: 'roster: error: no user "nobody"\n  hint: a user is a username, an email address or id:<number>\n' });
-    expect(sandbox.run(['audit', '--since', 'last week'])).toMatchObject({ code: 5, stderr: 'roster: error: --since: "last week" is neither a date nor a duration; use YYYY-MM-DD, an ISO 8601 date-time, or a duration such as 30d, 12h, 6w\n' });
+    expect(sandbox.run(['audit', '--user', 'nobody'])).toMatchObject({
+      code: 3,
+      stderr: 'roster: error: no user "nobody"\n  hint: a user is a username, an email address or id:<number>\n',
+    });
+    expect(sandbox.run(['audit', '--since', 'last week'])).toMatchObject({
+      code: 5,
+      stderr:
+        'roster: error: --since: "last week" is neither a date nor a duration; use YYYY-MM-DD, an ISO 8601 date-time, or a duration such as 30d, 12h, 6w\n',
+    });
     expect(sandbox.run(['audit', '--limit', 'x']).code).toBe(2);
   });
 });

@@ -21,7 +21,9 @@ describe('roster smoke', () => {
   it('stops quietly when the reader of its output goes away (roster list | head)', () => {
     // Enough rows to overflow the pipe's buffer after head has gone.
     const insert = `insert into "user" (username, username_key, email, email_key, firstname, lastname, registered_at) values (?, ?, ?, ?, 'F', 'L', '2026-01-01T00:00:00Z')`;
-    sandbox.transaction(Array.from({ length: 5000 }, (_, i) => ({ sql: insert, params: [`bulk${i}`, `bulk${i}`, `bulk${i}@example.org`, `bulk${i}@example.org`] })));
+    sandbox.transaction(
+      Array.from({ length: 5000 }, (_, i) => ({ sql: insert, params: [`bulk${i}`, `bulk${i}`, `bulk${i}@example.org`, `bulk${i}@example.org`] })),
+    );
     const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" list --format csv | head -1`], {
       env: { PATH: process.env.PATH, ROSTER_DB: sandbox.db, HOME: sandbox.dir },
       encoding: 'utf8',
@@ -41,4 +43,3 @@ describe('a new database', () => {
     expect(sandbox.run(['list', '--format', 'count'])).toMatchObject({ code: 0, stderr: '' });
   });
 });
-

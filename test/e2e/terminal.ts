@@ -31,9 +31,16 @@ function shellQuote(arg: string): string {
  * (typing ahead would let the terminal echo it before the prompt hides it).
  * `redirect` is appended to the shell command line, e.g. `> out.json`.
  */
-export function runInTerminal(sandbox: Sandbox, args: string[], steps: Step[], options: { redirect?: string; env?: Record<string, string>; timeoutMs?: number; columns?: number } = {}): Promise<TerminalResult> {
+export function runInTerminal(
+  sandbox: Sandbox,
+  args: string[],
+  steps: Step[],
+  options: { redirect?: string; env?: Record<string, string>; timeoutMs?: number; columns?: number } = {},
+): Promise<TerminalResult> {
   const command =
-    (options.columns ? `stty cols ${options.columns} rows 40 && ` : '') + [process.execPath, BIN, ...args].map(shellQuote).join(' ') + (options.redirect ? ` ${options.redirect}` : '');
+    (options.columns ? `stty cols ${options.columns} rows 40 && ` : '') +
+    [process.execPath, BIN, ...args].map(shellQuote).join(' ') +
+    (options.redirect ? ` ${options.redirect}` : '');
   const child = spawn('script', ['-qec', command, '/dev/null'], {
     cwd: sandbox.dir,
     env: {

@@ -45,7 +45,14 @@ describe('the audit log', () => {
 
   it('is listed by user, action family, date and count', async () => {
     ctx.setNow('2026-03-02T10:00:00.000Z');
-    const { user: ada } = await addUser(ctx, { firstname: 'Ada', lastname: 'L', email: 'ada@example.org', username: 'ada', roles: ['student'], password: 'long enough' });
+    const { user: ada } = await addUser(ctx, {
+      firstname: 'Ada',
+      lastname: 'L',
+      email: 'ada@example.org',
+      username: 'ada',
+      roles: ['student'],
+      password: 'long enough',
+    });
     ctx.setNow('2026-03-03T10:00:00.000Z');
     await addUser(ctx, { firstname: 'Bob', lastname: 'M', email: 'bob@example.org', username: 'bob', roles: ['student'], password: 'long enough' });
     ctx.setNow('2026-03-04T10:00:00.000Z');

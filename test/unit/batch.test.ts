@@ -72,7 +72,7 @@ describe('batch runner', () => {
     expect(await activeOf('ann')).toBe(1);
 
     await ctx.execute("update \"user\" set expires_at = '2020-01-01T00:00:00.000Z', active = 0 where username = 'cid'");
-    await ctx.execute("update \"user\" set active = 0 where username = 'dan'");
+    await ctx.execute('update "user" set active = 0 where username = \'dan\'');
     const refused = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['dan', 'cid'] }), activateAction(ctx), { atomic: true });
     expect(refused.rolledBack).toBe(true);
     expect(refused.failed[0]?.ref).toBe('cid');
@@ -128,7 +128,14 @@ describe('references that could name two users', () => {
 
   it('refuses a username that is another user’s email, so references stay unambiguous', async () => {
     await expect(
-      addUser(ctx, { firstname: 'M', lastname: 'T', email: 'mallory@example.org', username: 'utwo@example.org', roles: ['student'], password: 'long enough pw' }),
+      addUser(ctx, {
+        firstname: 'M',
+        lastname: 'T',
+        email: 'mallory@example.org',
+        username: 'utwo@example.org',
+        roles: ['student'],
+        password: 'long enough pw',
+      }),
     ).rejects.toThrow(/is the email of user two/);
     await expect(
       addUser(ctx, { firstname: 'M', lastname: 'T', email: 'two@example.org', username: 'mallory', roles: ['student'], password: 'long enough pw' }),

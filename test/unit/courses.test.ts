@@ -19,8 +19,15 @@ describe('courses and sessions (core)', () => {
   afterEach(() => ctx.cleanup());
 
   const enrol = (code: string, username: string, role: string) =>
-    ctx.execute(`INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT c.id, u.id, ?, ? FROM course c, "user" u WHERE c.code = ? AND u.username = ?`, role, NOW.toISOString(), code, username);
-  const audit = (action: string) => ctx.rows<{ user_id: number | null; details: string }>('SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY id', action);
+    ctx.execute(
+      `INSERT INTO course_user (course_id, user_id, role, enrolled_at) SELECT c.id, u.id, ?, ? FROM course c, "user" u WHERE c.code = ? AND u.username = ?`,
+      role,
+      NOW.toISOString(),
+      code,
+      username,
+    );
+  const audit = (action: string) =>
+    ctx.rows<{ user_id: number | null; details: string }>('SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY id', action);
 
   describe('addCourse', () => {
     it('creates a course with its owner, language and creation time, and audits it', async () => {
@@ -36,7 +43,9 @@ describe('courses and sessions (core)', () => {
         teachers: [],
         sessions: [],
       });
-      expect(await audit('course.add')).toEqual([{ user_id: null, details: JSON.stringify({ course: 'C101', title: 'Algebra', language: 'fr', owner: 'ada' }) }]);
+      expect(await audit('course.add')).toEqual([
+        { user_id: null, details: JSON.stringify({ course: 'C101', title: 'Algebra', language: 'fr', owner: 'ada' }) },
+      ]);
     });
 
     it('defaults to no owner and English', async () => {
@@ -254,7 +263,10 @@ describe('courses and sessions (core)', () => {
     it('deletes a session, refusing while users are enrolled unless forced; the courses stay', async () => {
       await addSession(ctx, { name: 'Spring', start: '2026-03-01', end: '2026-06-30', courses: ['C101'] });
       // Quoted: session_user is a keyword on PostgreSQL (unquoted, it is the current role).
-      await ctx.execute(`INSERT INTO "session_user" (session_id, user_id, enrolled_at) SELECT s.id, u.id, ? FROM training_session s, "user" u WHERE u.username = 'ada'`, NOW.toISOString());
+      await ctx.execute(
+        `INSERT INTO "session_user" (session_id, user_id, enrolled_at) SELECT s.id, u.id, ? FROM training_session s, "user" u WHERE u.username = 'ada'`,
+        NOW.toISOString(),
+      );
       await expect(deleteSession(ctx, 'Spring')).rejects.toThrow(ConflictError);
       const result = await deleteSession(ctx, 'SPRING', { force: true });
       expect(result.unenrolled).toBe(1);
@@ -271,12 +283,20 @@ describe('courses and sessions (core)', () => {
 });
 
 describe('what a purge hands over, for many named users (found in review)', () => {
-  it('counts the sessions coached and the courses owned by 40,000 users without passing SQLite\'s parameter limit', async () => {
+  it("counts the sessions coached and the courses owned by 40,000 users without passing SQLite's parameter limit", async () => {
     const { tempContext } = await import('./helpers');
     const { coursesOwnedBy, sessionsCoachedBy } = await import('../../src/db/course-repository');
     const ctx = await tempContext();
     try {
-      const coach = await addUser(ctx, { username: 'coach', email: 'coach@example.org', firstname: 'C', lastname: 'O', roles: ['teacher'], passwordHash: HASH, fields: [] });
+      const coach = await addUser(ctx, {
+        username: 'coach',
+        email: 'coach@example.org',
+        firstname: 'C',
+        lastname: 'O',
+        roles: ['teacher'],
+        passwordHash: HASH,
+        fields: [],
+      });
       await addSession(ctx, { name: 'Autumn', start: '2026-09-01', end: '2026-12-20', coach: 'coach' });
       await addCourse(ctx, { code: 'C1', title: 'C', owner: 'coach' });
       const ids = [...Array.from({ length: 39_999 }, (_, i) => 100_000 + i), coach.user.id];

@@ -7,7 +7,18 @@ import { latestSchemaVersion, migrateToLatest, migrationStatus } from '../../src
 import { createTestDatabase, dropTestDatabase, ENGINE, itOnSqlite } from '../support/engine';
 import { caught, openTestDatabase } from './helpers';
 
-const MIGRATIONS = ['0001_users', '0002_courses', '0003_lifecycle', '0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search', '0010_postgres_look_alike_index'];
+const MIGRATIONS = [
+  '0001_users',
+  '0002_courses',
+  '0003_lifecycle',
+  '0004_list_order',
+  '0005_secure_erase',
+  '0006_folded_search',
+  '0007_look_alike_keys',
+  '0008_folded_identity_search',
+  '0009_postgres_search',
+  '0010_postgres_look_alike_index',
+];
 
 describe('the database', () => {
   let dir: string;
@@ -51,10 +62,14 @@ describe('the database', () => {
       expect(states.map((s) => s.name)).toEqual(MIGRATIONS);
       expect(states.every((s) => s.appliedAt !== null)).toBe(true);
       expect(await migrateToLatest(test.db)).toEqual({ applied: [] });
-      expect(await test.rows('SELECT username, is_system, password_hash, active FROM "user"')).toEqual([{ username: 'fallback', is_system: 1, password_hash: null, active: 0 }]);
+      expect(await test.rows('SELECT username, is_system, password_hash, active FROM "user"')).toEqual([
+        { username: 'fallback', is_system: 1, password_hash: null, active: 0 },
+      ]);
       // Foreign keys are enforced on both engines. (Matched by message: better-sqlite3's error class
       // belongs to the first test file of the jest worker that loaded it, so instanceof Error may fail here.)
-      await expect(test.execute("INSERT INTO user_role (user_id, role) VALUES (999999, 'student')")).rejects.toMatchObject({ message: expect.stringMatching(/foreign key/i) });
+      await expect(test.execute("INSERT INTO user_role (user_id, role) VALUES (999999, 'student')")).rejects.toMatchObject({
+        message: expect.stringMatching(/foreign key/i),
+      });
     } finally {
       await test.cleanup();
     }
@@ -65,7 +80,23 @@ describe('the database', () => {
     try {
       expect(db.raw.pragma('user_version', { simple: true })).toBe(latestSchemaVersion());
       const tables = (db.raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-      expect(tables).toEqual(expect.arrayContaining(['user', 'user_role', 'extra_field', 'user_extra_value', 'audit_log', 'course', 'training_session', 'session_course', 'course_user', 'session_user', 'login_token', 'setting', 'user_search']));
+      expect(tables).toEqual(
+        expect.arrayContaining([
+          'user',
+          'user_role',
+          'extra_field',
+          'user_extra_value',
+          'audit_log',
+          'course',
+          'training_session',
+          'session_course',
+          'course_user',
+          'session_user',
+          'login_token',
+          'setting',
+          'user_search',
+        ]),
+      );
     } finally {
       await db.close();
     }
@@ -96,12 +127,22 @@ describe('the database', () => {
       );
       insert.run('zoe', 'zoe', 'zoe@example.org', 'zoe@example.org', 'Zoë', 'Ångström');
       insert.run('bob', 'bob', 'bob@example.org', 'bob@example.org', 'Bob', 'de Vries');
-      expect((await migrateToLatest(db)).applied).toEqual(['0004_list_order', '0005_secure_erase', '0006_folded_search', '0007_look_alike_keys', '0008_folded_identity_search', '0009_postgres_search', '0010_postgres_look_alike_index']);
+      expect((await migrateToLatest(db)).applied).toEqual([
+        '0004_list_order',
+        '0005_secure_erase',
+        '0006_folded_search',
+        '0007_look_alike_keys',
+        '0008_folded_identity_search',
+        '0009_postgres_search',
+        '0010_postgres_look_alike_index',
+      ]);
       expect(db.raw.prepare('SELECT username, firstname_key, lastname_key FROM user WHERE is_system = 0 ORDER BY lastname_key').all()).toEqual([
         { username: 'zoe', firstname_key: 'zoe', lastname_key: 'angstrom' },
         { username: 'bob', firstname_key: 'bob', lastname_key: 'de vries' },
       ]);
-      const indexes = db.raw.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'user' AND name IN ('user_lastname_idx', 'user_deleted_idx')").all() as { name: string; sql: string }[];
+      const indexes = db.raw
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'user' AND name IN ('user_lastname_idx', 'user_deleted_idx')")
+        .all() as { name: string; sql: string }[];
       expect(indexes.find((i) => i.name === 'user_lastname_idx')?.sql).toContain('"lastname_key", "firstname_key"');
       expect(indexes.find((i) => i.name === 'user_deleted_idx')?.sql).toMatch(/where "deleted_at" is not null/i);
     } finally {
@@ -112,9 +153,15 @@ describe('the database', () => {
   itOnSqlite('refuses a path it cannot create, without hanging, as not found (exit 3)', async () => {
     const file = path.join(dir, 'plain-file');
     fs.writeFileSync(file, '');
-    expect(await caught(openSqlite(path.join(file, 'sub', 'roster.db')))).toMatchObject({ exitCode: 3, message: expect.stringContaining('a part of the path is a file, not a directory (ENOTDIR)') });
+    expect(await caught(openSqlite(path.join(file, 'sub', 'roster.db')))).toMatchObject({
+      exitCode: 3,
+      message: expect.stringContaining('a part of the path is a file, not a directory (ENOTDIR)'),
+    });
     if (fs.existsSync('/proc/self')) {
-      expect(await caught(openSqlite('/proc/roster-test/deeper/roster.db'))).toMatchObject({ exitCode: 3, message: expect.stringContaining('cannot create the database /proc/roster-test/deeper/roster.db') });
+      expect(await caught(openSqlite('/proc/roster-test/deeper/roster.db'))).toMatchObject({
+        exitCode: 3,
+        message: expect.stringContaining('cannot create the database /proc/roster-test/deeper/roster.db'),
+      });
     }
   });
 
@@ -142,13 +189,22 @@ describe('the database', () => {
 
   it('maps a failed PostgreSQL connection, but not a file that is missing, to "cannot connect" (exit 3)', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', syscall: 'connect' });
-    expect(unusableDatabase('postgres://u@h/db', refused)).toMatchObject({ exitCode: 3, message: 'cannot connect to the database postgres://u@h/db: connect ECONNREFUSED 127.0.0.1:1' });
+    expect(unusableDatabase('postgres://u@h/db', refused)).toMatchObject({
+      exitCode: 3,
+      message: 'cannot connect to the database postgres://u@h/db: connect ECONNREFUSED 127.0.0.1:1',
+    });
     const missingFile = Object.assign(new Error("ENOENT: no such file or directory, open 'x.csv'"), { code: 'ENOENT', syscall: 'open' });
     expect(unusableDatabase('postgres://u@h/db', missingFile)).toBe(missingFile);
     // A reset and a clean close are one event to the admin: the server closed the connection.
     const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' });
-    expect(unusableDatabase('postgres://u@h/db', reset)).toMatchObject({ exitCode: 3, message: 'cannot connect to the database postgres://u@h/db: the server closed the connection (read ECONNRESET)' });
-    expect(unusableDatabase('postgres://u@h/db', new Error('Connection terminated unexpectedly'))).toMatchObject({ exitCode: 3, message: 'cannot connect to the database postgres://u@h/db: the server closed the connection' });
+    expect(unusableDatabase('postgres://u@h/db', reset)).toMatchObject({
+      exitCode: 3,
+      message: 'cannot connect to the database postgres://u@h/db: the server closed the connection (read ECONNRESET)',
+    });
+    expect(unusableDatabase('postgres://u@h/db', new Error('Connection terminated unexpectedly'))).toMatchObject({
+      exitCode: 3,
+      message: 'cannot connect to the database postgres://u@h/db: the server closed the connection',
+    });
     const busy = Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' });
     expect(unusableDatabase('postgres://u@h/db', busy)).toMatchObject({ exitCode: 8 });
   });

@@ -29,10 +29,12 @@ describe('enrolment (core) on the batch mechanism', () => {
   const course = (role?: string) => resolveEnrollTarget(ctx, { course: 'c101', role });
   const enrolments = () => ctx.rows(`SELECT u.username, cu.role FROM course_user cu JOIN "user" u ON u.id = cu.user_id ORDER BY u.username`);
   const auditRows = async (action: string) =>
-    (await ctx.rows<{ username: string; details: string }>('SELECT u.username, a.details FROM audit_log a JOIN "user" u ON u.id = a.user_id WHERE a.action = ? ORDER BY a.id', action)).map((r) => [
-      r.username,
-      JSON.parse(r.details) as unknown,
-    ]);
+    (
+      await ctx.rows<{ username: string; details: string }>(
+        'SELECT u.username, a.details FROM audit_log a JOIN "user" u ON u.id = a.user_id WHERE a.action = ? ORDER BY a.id',
+        action,
+      )
+    ).map((r) => [r.username, JSON.parse(r.details) as unknown]);
   async function enroll(target: EnrollTarget, ...names: string[]) {
     return runBatch(ctx, await planBatch(ctx, refs(...names)), enrollAction(ctx, target));
   }
@@ -89,7 +91,10 @@ describe('enrolment (core) on the batch mechanism', () => {
       const result = await enroll(await course('student'), 'ada');
       expect(result.changed).toHaveLength(1);
       expect(await enrolments()).toEqual([{ username: 'ada', role: 'student' }]);
-      expect((await auditRows('course.enroll'))[1]).toEqual(['ada', { course: 'C101', role: 'student', changes: [{ field: 'role', before: 'teacher', after: 'student' }] }]);
+      expect((await auditRows('course.enroll'))[1]).toEqual([
+        'ada',
+        { course: 'C101', role: 'student', changes: [{ field: 'role', before: 'teacher', after: 'student' }] },
+      ]);
     });
 
     it('refuses deleted, anonymized and system accounts (exit 4) and does the others', async () => {
@@ -138,7 +143,10 @@ describe('enrolment (core) on the batch mechanism', () => {
       expect(narrowed).toEqual({ kind: 'filter', filter: { roles: ['student'], course: 'C101' } });
       expect((await planBatch(ctx, narrowed)).count).toBe(2);
       const session = await resolveEnrollTarget(ctx, { session: 'spring' });
-      expect(restrictToEnrolled({ kind: 'filter', filter: { active: true } }, session)).toEqual({ kind: 'filter', filter: { active: true, session: 'Spring' } });
+      expect(restrictToEnrolled({ kind: 'filter', filter: { active: true } }, session)).toEqual({
+        kind: 'filter',
+        filter: { active: true, session: 'Spring' },
+      });
       expect(restrictToEnrolled({ kind: 'filter', filter: {} }, target)).toEqual({ kind: 'filter', filter: {} });
       expect(restrictToEnrolled(refs('cyd'), target)).toEqual(refs('cyd'));
     });
@@ -164,7 +172,10 @@ describe('enrolment (core) on the batch mechanism', () => {
 
     it('--atomic undoes everything when one user is refused', async () => {
       await ctx.execute(`UPDATE "user" SET deleted_at = ? WHERE username = 'cyd'`, NOW.toISOString());
-      const result = await runBatch(ctx, await planBatch(ctx, refs('ada', 'bob', 'cyd', 'dan')), enrollAction(ctx, await course()), { atomic: true, chunkSize: 2 });
+      const result = await runBatch(ctx, await planBatch(ctx, refs('ada', 'bob', 'cyd', 'dan')), enrollAction(ctx, await course()), {
+        atomic: true,
+        chunkSize: 2,
+      });
       expect(result).toMatchObject({ rolledBack: true, changed: [], unchanged: [] });
       expect(result.failed.map((f) => f.ref)).toEqual(['cyd']);
       expect(await enrolments()).toEqual([]);

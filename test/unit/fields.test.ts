@@ -1,8 +1,25 @@
-import { addField, canonicalValue, listFields, loadFields, parseFieldAssignment, removeField, requireField, typedValue, type ExtraField } from '../../src/core/fields';
+import {
+  addField,
+  canonicalValue,
+  listFields,
+  loadFields,
+  parseFieldAssignment,
+  removeField,
+  requireField,
+  typedValue,
+  type ExtraField,
+} from '../../src/core/fields';
 import { addUser } from '../../src/core/users';
 import { caught, tempContext, type TestContext } from './helpers';
 
-const field = (type: ExtraField['type'], choices: string[] | null = null): ExtraField => ({ id: 1, name: 'f', label: 'F', type, choices, createdAt: '2026-01-01T00:00:00.000Z' });
+const field = (type: ExtraField['type'], choices: string[] | null = null): ExtraField => ({
+  id: 1,
+  name: 'f',
+  label: 'F',
+  type,
+  choices,
+  createdAt: '2026-01-01T00:00:00.000Z',
+});
 
 describe('canonicalValue', () => {
   it.each([
@@ -84,12 +101,24 @@ describe('field definitions', () => {
   afterAll(() => ctx.cleanup());
 
   it('adds fields of every type, with an audit row each', async () => {
-    expect(await addField(ctx, { name: 'Cohort', type: 'number', label: ' Cohort year ' })).toMatchObject({ name: 'cohort', label: 'Cohort year', type: 'number', choices: null, createdAt: '2026-03-01T12:00:00.000Z' });
-    expect(await addField(ctx, { name: 'campus', type: 'choice', choices: [' north', 'south ', ''] })).toMatchObject({ name: 'campus', label: 'campus', choices: ['north', 'south'] });
+    expect(await addField(ctx, { name: 'Cohort', type: 'number', label: ' Cohort year ' })).toMatchObject({
+      name: 'cohort',
+      label: 'Cohort year',
+      type: 'number',
+      choices: null,
+      createdAt: '2026-03-01T12:00:00.000Z',
+    });
+    expect(await addField(ctx, { name: 'campus', type: 'choice', choices: [' north', 'south ', ''] })).toMatchObject({
+      name: 'campus',
+      label: 'campus',
+      choices: ['north', 'south'],
+    });
     await addField(ctx, { name: 'alumni', type: 'boolean' });
     await addField(ctx, { name: 'born_on', type: 'date' });
     await addField(ctx, { name: 'motto', type: 'text' });
-    const audit = await ctx.rows<{ details: string; actor: string; user_id: null }>("SELECT action, actor, user_id, details FROM audit_log WHERE action = 'field.add' ORDER BY id");
+    const audit = await ctx.rows<{ details: string; actor: string; user_id: null }>(
+      "SELECT action, actor, user_id, details FROM audit_log WHERE action = 'field.add' ORDER BY id",
+    );
     expect(audit).toHaveLength(5);
     expect(audit[0]).toMatchObject({ actor: 'unit-tester', user_id: null });
     expect(JSON.parse(audit[0]!.details)).toEqual({ field: 'cohort', type: 'number' });
@@ -110,7 +139,15 @@ describe('field definitions', () => {
   });
 
   it('lists the fields with how many users hold a value', async () => {
-    await addUser(ctx, { firstname: 'A', lastname: 'B', email: 'a@example.org', username: 'a', roles: ['student'], password: 'long enough', fields: [{ name: 'cohort', value: '2026' }] });
+    await addUser(ctx, {
+      firstname: 'A',
+      lastname: 'B',
+      email: 'a@example.org',
+      username: 'a',
+      roles: ['student'],
+      password: 'long enough',
+      fields: [{ name: 'cohort', value: '2026' }],
+    });
     const fields = await listFields(ctx);
     expect(fields.map((f) => [f.name, f.users])).toEqual([
       ['alumni', 0],
@@ -124,7 +161,11 @@ describe('field definitions', () => {
   it('finds a field by name whatever its case, or says how to define it', async () => {
     const fields = await loadFields(ctx.db.kysely);
     expect(requireField(fields, ' COHORT ').name).toBe('cohort');
-    expect(await caught(() => requireField(fields, 'shoe_size'))).toMatchObject({ exitCode: 3, message: 'no extra field "shoe_size"', suggestion: 'define it first: roster field add shoe_size --type text' });
+    expect(await caught(() => requireField(fields, 'shoe_size'))).toMatchObject({
+      exitCode: 3,
+      message: 'no extra field "shoe_size"',
+      suggestion: 'define it first: roster field add shoe_size --type text',
+    });
   });
 
   it('refuses to remove a field that holds values, unless forced', async () => {

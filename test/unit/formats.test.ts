@@ -140,7 +140,12 @@ describe('XML reader', () => {
     const contacts = await all(readXmlContacts(chunks(doc, size), { name: 'f.xml' }));
     expect(contacts.map((c) => c.row)).toEqual([1, 2, 3]);
     expect(contacts[0]!.line).toBe(4);
-    expect(Object.fromEntries(contacts[0]!.fields)).toEqual({ LastName: 'Dupont & fils', FirstName: 'Élodie', OfficialCode: '', Notes: 'ends with </Contact> inside' });
+    expect(Object.fromEntries(contacts[0]!.fields)).toEqual({
+      LastName: 'Dupont & fils',
+      FirstName: 'Élodie',
+      OfficialCode: '',
+      Notes: 'ends with </Contact> inside',
+    });
     expect(contacts[1]!.fields.size).toBe(0);
     expect(contacts[2]!.problem).toEqual({ field: 'Courses', message: '<Courses> holds other elements; expected text' });
   });
@@ -173,7 +178,10 @@ describe('JSON reader', () => {
   it.each([1, 5, 1000])('streams the objects of an array, strings with braces included (chunks of %i)', async (size) => {
     const text = '[\n  {"username":"a","note":"}{\\"]"},\n  {"username":"b","roles":["student","teacher"]}\n]\n';
     const objects = await all(readJsonObjects(chunks(text, size), { name: 'f.json' }));
-    expect(objects.map((o) => o.value)).toEqual([{ username: 'a', note: '}{"]' }, { username: 'b', roles: ['student', 'teacher'] }]);
+    expect(objects.map((o) => o.value)).toEqual([
+      { username: 'a', note: '}{"]' },
+      { username: 'b', roles: ['student', 'teacher'] },
+    ]);
     expect(objects.map((o) => o.line)).toEqual([2, 3]);
   });
 
@@ -227,9 +235,15 @@ describe('user files', () => {
   it('collects XML and JSON columns across all users, flattening JSON roles, courses and extra values', async () => {
     const xml = await scanUserFile(file('<Contacts><Contact><A>1</A></Contact><Contact><B>2</B><A>3</A></Contact></Contacts>', 'xml'));
     expect(xml.columns).toEqual(['A', 'B']);
-    expect((await all(xml.records())).map((r) => r.values)).toEqual([['1', ''], ['3', '2']]);
+    expect((await all(xml.records())).map((r) => r.values)).toEqual([
+      ['1', ''],
+      ['3', '2'],
+    ]);
     const json = await scanUserFile(
-      file('[{"username":"a","roles":["student","admin"],"courses":[{"code":"C1","role":"teacher"},"C2"],"extra":{"cohort":2026},"active":false,"phone":null}]', 'json'),
+      file(
+        '[{"username":"a","roles":["student","admin"],"courses":[{"code":"C1","role":"teacher"},"C2"],"extra":{"cohort":2026},"active":false,"phone":null}]',
+        'json',
+      ),
     );
     expect(json.columns).toEqual(['username', 'roles', 'courses', 'extra.cohort', 'active', 'phone']);
     expect((await all(json.records()))[0]!.values).toEqual(['a', 'student|admin', 'C1:teacher|C2', '2026', 'false', '']);
@@ -270,7 +284,9 @@ describe('column mapping', () => {
   });
 
   it('refuses missing required columns, two columns for one value, and unknown --map targets', () => {
-    expect(() => layoutColumns(['LastName', 'Email'], mapColumns(['LastName', 'Email'], fields).targets, 'f.csv')).toThrow('required columns missing: FirstName, UserName');
+    expect(() => layoutColumns(['LastName', 'Email'], mapColumns(['LastName', 'Email'], fields).targets, 'f.csv')).toThrow(
+      'required columns missing: FirstName, UserName',
+    );
     expect(() => layoutColumns(['Email', 'Mail'], mapColumns(['Email', 'Mail'], fields).targets, 'f.csv')).toThrow('both give Email');
     expect(() => resolveTarget('shoe size', fields)).toThrow('not a column roster knows');
     expect(() => parseColumnMap('nothing')).toThrow('--map expects');

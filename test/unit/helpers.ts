@@ -30,7 +30,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   const db = await openDatabase(url ?? path.join(dir, 'roster.db'));
   const rows = async <T>(sql: string, ...params: unknown[]): Promise<T[]> => {
     const text = db.engine === 'postgres' ? numbered(sql) : sql;
-    return (await db.kysely.executeQuery<T>(CompiledQuery.raw(text, params))).rows as T[];
+    return (await db.kysely.executeQuery<T>(CompiledQuery.raw(text, params))).rows;
   };
   return {
     db,

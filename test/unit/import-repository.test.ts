@@ -70,11 +70,26 @@ describeOnSqlite('a chunk of new users in the search index', () => {
   const newUsers = (count: number, from = 0): NewUserRow[] =>
     Array.from({ length: count }, (_, n) => {
       const i = from + n;
-      return { username: `Bulk${i}`, username_key: `bulk${i}`, email: `bulk${i}@example.org`, email_key: `bulk${i}@example.org`, firstname: 'Zoë', lastname: `Nåme${i}`,
-        firstname_key: 'zoe', lastname_key: `name${i}`, username_fold_key: `bulk${i}`, email_fold_key: `bulk${i}@example.org`, official_code: `OC-${i}`, language: 'en', active: 1, registered_at: '2026-01-01T00:00:00.000Z' };
+      return {
+        username: `Bulk${i}`,
+        username_key: `bulk${i}`,
+        email: `bulk${i}@example.org`,
+        email_key: `bulk${i}@example.org`,
+        firstname: 'Zoë',
+        lastname: `Nåme${i}`,
+        firstname_key: 'zoe',
+        lastname_key: `name${i}`,
+        username_fold_key: `bulk${i}`,
+        email_fold_key: `bulk${i}@example.org`,
+        official_code: `OC-${i}`,
+        language: 'en',
+        active: 1,
+        registered_at: '2026-01-01T00:00:00.000Z',
+      };
     });
   const trigger = () => test.row<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'user_search_insert'");
-  const matches = async (text: string) => (await test.rows<{ rowid: number }>('SELECT rowid FROM user_search WHERE user_search MATCH ? ORDER BY rowid', `"${text}"`)).map((r) => r.rowid);
+  const matches = async (text: string) =>
+    (await test.rows<{ rowid: number }>('SELECT rowid FROM user_search WHERE user_search MATCH ? ORDER BY rowid', `"${text}"`)).map((r) => r.rowid);
   const integrityCheck = () => test.execute("INSERT INTO user_search (user_search, rank) VALUES ('integrity-check', 1)");
 
   it('indexes every user of a chunk, column by column, and keeps the insert trigger as it was', async () => {
@@ -119,23 +134,48 @@ describe('the bulk insert of new users and their rows', () => {
 
   it('stores every value as given, returns the ids in the order of the rows, and leaves unset columns (auth source) at their defaults', async () => {
     const rows: NewUserRow[] = awkward.map((text, i) => ({
-      username: `awk${i}`, username_key: `awk${i}`, email: `awk${i}@example.org`, email_key: `awk${i}@example.org`, firstname: text, lastname: `L${i}`,
-      firstname_key: text.toLowerCase(), lastname_key: `l${i}`, username_fold_key: `awk${i}`, email_fold_key: `awk${i}@example.org`, official_code: i % 2 ? null : text,
-      language: 'en', active: 1, registered_at: '2026-01-01T00:00:00.000Z',
+      username: `awk${i}`,
+      username_key: `awk${i}`,
+      email: `awk${i}@example.org`,
+      email_key: `awk${i}@example.org`,
+      firstname: text,
+      lastname: `L${i}`,
+      firstname_key: text.toLowerCase(),
+      lastname_key: `l${i}`,
+      username_fold_key: `awk${i}`,
+      email_fold_key: `awk${i}@example.org`,
+      official_code: i % 2 ? null : text,
+      language: 'en',
+      active: 1,
+      registered_at: '2026-01-01T00:00:00.000Z',
     }));
     const ids = await test.db.kysely.transaction().execute((trx) => insertUsers(test.db, trx, rows));
-    const stored = await test.rows<{ id: number; username: string; firstname: string; official_code: string | null; language: string; active: number; auth_source: string }>(
-      'SELECT id, username, firstname, official_code, language, active, auth_source FROM "user" WHERE username LIKE ? ORDER BY id',
-      'awk%',
-    );
+    const stored = await test.rows<{
+      id: number;
+      username: string;
+      firstname: string;
+      official_code: string | null;
+      language: string;
+      active: number;
+      auth_source: string;
+    }>('SELECT id, username, firstname, official_code, language, active, auth_source FROM "user" WHERE username LIKE ? ORDER BY id', 'awk%');
     expect(stored.map((s) => s.id)).toEqual(ids);
     expect(stored.map((s) => [s.username, s.firstname, s.official_code])).toEqual(rows.map((r) => [r.username, r.firstname, r.official_code]));
     expect(stored.every((s) => s.language === 'en' && Number(s.active) === 1 && s.auth_source === 'platform')).toBe(true);
 
     await test.db.kysely.transaction().execute((trx) =>
-      insertMany(test.db, trx, 'audit_log', ['at', 'actor', 'action', 'user_id', 'details'], ids.map((id, i) => ({ at: '2026-01-01T00:00:00.000Z', actor: 'test', action: 'user.import', user_id: id, details: awkward[i] }))),
+      insertMany(
+        test.db,
+        trx,
+        'audit_log',
+        ['at', 'actor', 'action', 'user_id', 'details'],
+        ids.map((id, i) => ({ at: '2026-01-01T00:00:00.000Z', actor: 'test', action: 'user.import', user_id: id, details: awkward[i] })),
+      ),
     );
-    const audit = await test.rows<{ user_id: number; details: string }>('SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY user_id', 'user.import');
+    const audit = await test.rows<{ user_id: number; details: string }>(
+      'SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY user_id',
+      'user.import',
+    );
     expect(audit).toEqual(ids.map((id, i) => ({ user_id: id, details: awkward[i] })));
   });
 });

@@ -27,9 +27,23 @@ beforeEach(async () => {
   ({ db, dir } = test);
   ctx = { db, now: () => NOW, actor: 'tester' };
   for (const code of ['COURSE1', 'COURSE2', 'Math-101']) {
-    await test.execute('INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)', code, code.toLowerCase(), `Course ${code}`, 'en', NOW.toISOString());
+    await test.execute(
+      'INSERT INTO course (code, code_key, title, language, owner_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)',
+      code,
+      code.toLowerCase(),
+      `Course ${code}`,
+      'en',
+      NOW.toISOString(),
+    );
   }
-  await test.execute('INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)', 'Autumn 2026', 'autumn 2026', '2026-09-01', '2026-12-20', NOW.toISOString());
+  await test.execute(
+    'INSERT INTO training_session (name, name_key, starts_on, ends_on, created_at) VALUES (?, ?, ?, ?, ?)',
+    'Autumn 2026',
+    'autumn 2026',
+    '2026-09-01',
+    '2026-12-20',
+    NOW.toISOString(),
+  );
 });
 
 afterEach(() => test.cleanup());
@@ -66,10 +80,19 @@ describe('importUsers', () => {
     expect(await rows('SELECT session_id FROM "session_user" WHERE user_id = ?', elodie.id)).toHaveLength(1);
     const jurgen = await getUser(ctx, 'jmuller');
     expect(await rows('SELECT role FROM course_user WHERE user_id = ?', jurgen.id)).toEqual([{ role: 'teacher' }]);
-    const audit = await rows<{ action: string; actor: string; details: string }>('SELECT action, actor, details FROM audit_log WHERE action = ? ORDER BY id', 'user.import');
+    const audit = await rows<{ action: string; actor: string; details: string }>(
+      'SELECT action, actor, details FROM audit_log WHERE action = ? ORDER BY id',
+      'user.import',
+    );
     expect(audit).toHaveLength(2);
     expect(audit[0]!.actor).toBe('tester');
-    expect(JSON.parse(audit[0]!.details)).toMatchObject({ source: 'users.csv', row: 2, roles: ['student'], courses: ['COURSE1', 'Math-101'], sessions: ['Autumn 2026'] });
+    expect(JSON.parse(audit[0]!.details)).toMatchObject({
+      source: 'users.csv',
+      row: 2,
+      roles: ['student'],
+      courses: ['COURSE1', 'Math-101'],
+      sessions: ['Autumn 2026'],
+    });
     for (const entry of audit) expect(entry.details).not.toMatch(/secret|\$2b\$/);
     const hash = (await rows<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE username = ?', 'edupont'))[0]!.password_hash;
     expect(hash).toMatch(/^\$2b\$04\$/);
@@ -128,7 +151,14 @@ describe('importUsers', () => {
     expect(updated).toMatchObject({ updated: 1, failed: 0 });
     const ada = await getUser(ctx, 'ada');
     // Non-empty values replace, empty ones keep; roles and enrolments are added.
-    expect(ada).toMatchObject({ lastname: 'LOVELACE', firstname: 'Ada', username: 'Ada', email: 'ADA@example.org', officialCode: 'A-1', roles: ['teacher', 'admin'] });
+    expect(ada).toMatchObject({
+      lastname: 'LOVELACE',
+      firstname: 'Ada',
+      username: 'Ada',
+      email: 'ADA@example.org',
+      officialCode: 'A-1',
+      roles: ['teacher', 'admin'],
+    });
     expect(await rows('SELECT role FROM course_user WHERE user_id = ?', ada.id)).toEqual([{ role: 'teacher' }]);
     const hash = (await rows<{ password_hash: string }>('SELECT password_hash FROM "user" WHERE id = ?', ada.id))[0]!.password_hash;
     expect(await verifyPassword('new long secret', hash)).toBe(true);
@@ -211,7 +241,9 @@ describe('importUsers', () => {
 
   it('writes the rejected rows as CSV with the reason, ready to import again', async () => {
     const report = path.join(dir, 'rejected.csv');
-    await run(`${HEADER}\nA;A;a@example;a;long secret;5;;\nB;B;b@example.org;b;long secret;5;;\n"C;x";C;c@example.org;c;=cmd;wizard;;\n`, { report: new RejectReport(report, HEADER.split(';'), false) });
+    await run(`${HEADER}\nA;A;a@example;a;long secret;5;;\nB;B;b@example.org;b;long secret;5;;\n"C;x";C;c@example.org;c;=cmd;wizard;;\n`, {
+      report: new RejectReport(report, HEADER.split(';'), false),
+    });
     expect(fs.statSync(report).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(report, 'utf8')).toBe(
       `${HEADER};ImportError\r\n` +
@@ -244,9 +276,12 @@ describe('importUsers', () => {
   });
 
   it('takes no value for a name of the object prototype (constructor, __proto__)', async () => {
-    const summary = await run('LastName;FirstName;Email;UserName;Status;language;__proto__\nA;B;ab@example.org;ab;constructor;constructor;x\nC;D;cd@example.org;cd;__proto__;__proto__;y\n', {
-      maps: ['__proto__=ignore'],
-    });
+    const summary = await run(
+      'LastName;FirstName;Email;UserName;Status;language;__proto__\nA;B;ab@example.org;ab;constructor;constructor;x\nC;D;cd@example.org;cd;__proto__;__proto__;y\n',
+      {
+        maps: ['__proto__=ignore'],
+      },
+    );
     expect(summary).toMatchObject({ created: 0, failed: 2 });
     expect(summary.errors.map((e) => e.field)).toEqual(['Status', 'language', 'Status', 'language']);
   });
@@ -261,13 +296,19 @@ describe('importUsers', () => {
   });
 
   it('imports XML and JSON as well', async () => {
-    const xml = await run('<Contacts><Contact><LastName>X</LastName><FirstName>Y</FirstName><Email>x@example.org</Email><UserName>xy</UserName><Status>teacher</Status></Contact></Contacts>', {
-      extension: 'xml',
-    });
+    const xml = await run(
+      '<Contacts><Contact><LastName>X</LastName><FirstName>Y</FirstName><Email>x@example.org</Email><UserName>xy</UserName><Status>teacher</Status></Contact></Contacts>',
+      {
+        extension: 'xml',
+      },
+    );
     expect(xml.created).toBe(1);
-    const json = await run('[{"username":"js","email":"js@example.org","firstname":"J","lastname":"S","roles":["student","admin"],"courses":[{"code":"COURSE2","role":"teacher"}],"active":false}]', {
-      extension: 'json',
-    });
+    const json = await run(
+      '[{"username":"js","email":"js@example.org","firstname":"J","lastname":"S","roles":["student","admin"],"courses":[{"code":"COURSE2","role":"teacher"}],"active":false}]',
+      {
+        extension: 'json',
+      },
+    );
     expect(json.created).toBe(1);
     const js = await getUser(ctx, 'js');
     expect(js).toMatchObject({ roles: ['student', 'admin'], active: false });

@@ -63,7 +63,8 @@ describe('lifecycle core', () => {
     return id;
   };
   const get = (id: number) => test.row<Record<string, unknown>>('SELECT * FROM "user" WHERE id = ?', id);
-  const audits = (action: string) => test.rows<{ user_id: number; details: string }>('SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY id', action);
+  const audits = (action: string) =>
+    test.rows<{ user_id: number; details: string }>('SELECT user_id, details FROM audit_log WHERE action = ? ORDER BY id', action);
 
   beforeEach(async () => {
     test = await openTestDatabase();
@@ -119,7 +120,11 @@ describe('lifecycle core', () => {
       await seed({ username: 'binned', last_login_at: '2025-01-01T00:00:00.000Z', deleted_at: NOW });
       const dormantSince = '2026-01-01T00:00:00.000Z';
       expect((await run({ dormantSince })).changed.map((u) => u.id)).toEqual([stale, neverUsed]);
-      expect(JSON.parse((await audits('user.expire'))[0]!.details)).toMatchObject({ reason: 'inactive', lastSeenAt: '2025-01-01T00:00:00.000Z', inactiveSince: dormantSince });
+      expect(JSON.parse((await audits('user.expire'))[0]!.details)).toMatchObject({
+        reason: 'inactive',
+        lastSeenAt: '2025-01-01T00:00:00.000Z',
+        inactiveSince: dormantSince,
+      });
       expect((await run({ dormantSince }, ['sleepyadmin', 'recent', 'binned'])).changed.map((u) => u.id)).toEqual([sleepyAdmin]);
       const withRole = expirySelection(ctx, { kind: 'filter', filter: { roles: ['admin'] } }, { dormantSince });
       expect(withRole.kind === 'filter' && withRole.filter.anyOf?.[1]?.excludeRoles).toBeUndefined();
@@ -158,7 +163,13 @@ describe('lifecycle core', () => {
       await seed({ username: 'boss', roles: ['admin'] });
       const bob = await seed({ username: 'bob', active: 0 });
       const plan = await planBatch(ctx, { kind: 'refs', refs: ['bob', 'fallback'] });
-      expect(withoutRefused(plan, assertPurgeable)).toMatchObject({ count: 0, failed: [{ ref: 'bob', exitCode: 4, hint: 'delete it first: roster delete bob' }, { ref: 'fallback', exitCode: 4 }] });
+      expect(withoutRefused(plan, assertPurgeable)).toMatchObject({
+        count: 0,
+        failed: [
+          { ref: 'bob', exitCode: 4, hint: 'delete it first: roster delete bob' },
+          { ref: 'fallback', exitCode: 4 },
+        ],
+      });
       const deleted = await runBatch(ctx, await planBatch(ctx, { kind: 'refs', refs: ['bob'] }), deleteAction(ctx));
       expect(deleted.changed).toHaveLength(1);
       expect(await get(bob)).toMatchObject({ deleted_at: NOW, active: 0 });
@@ -179,12 +190,25 @@ describe('lifecycle core', () => {
 
     it('purge hands courses over, removes the row and its dependants, and reports the course ids', async () => {
       const teach = await seed({ username: 'teach', roles: ['teacher'], deleted_at: NOW });
-      const course = async (code: string) => Number((await test.row<{ id: number }>('INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id', code, code.toLowerCase(), code, teach, NOW))!.id);
+      const course = async (code: string) =>
+        Number(
+          (await test.row<{ id: number }>(
+            'INSERT INTO course (code, code_key, title, owner_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id',
+            code,
+            code.toLowerCase(),
+            code,
+            teach,
+            NOW,
+          ))!.id,
+        );
       const a = await course('A');
       const b = await course('B');
       await test.execute('INSERT INTO course_user (course_id, user_id, role, enrolled_at) VALUES (?, ?, ?, ?)', a, teach, 'teacher', NOW);
       const plan = await planBatch(ctx, { kind: 'refs', refs: ['teach'] });
-      expect(await ownedCoursesOf(ctx, plan)).toEqual({ total: 2, courses: [expect.objectContaining({ code: 'A', owner: 'teach' }), expect.objectContaining({ code: 'B' })] });
+      expect(await ownedCoursesOf(ctx, plan)).toEqual({
+        total: 2,
+        courses: [expect.objectContaining({ code: 'A', owner: 'teach' }), expect.objectContaining({ code: 'B' })],
+      });
       expect(await ownedCoursesOf(ctx, plan, 1)).toMatchObject({ total: 2, courses: [{ code: 'A' }] });
       const { action, handedOver } = purgeAction(ctx, await resolveCourseReceiver(ctx));
       expect((await runBatch(ctx, plan, action)).changed).toEqual([{ id: teach, username: 'teach' }]);
@@ -192,7 +216,13 @@ describe('lifecycle core', () => {
       expect(await get(teach)).toBeUndefined();
       expect(await test.row('SELECT count(*) AS n FROM course_user')).toEqual({ n: 0 });
       expect(await test.rows('SELECT DISTINCT owner_id FROM course')).toEqual([{ owner_id: 1 }]);
-      expect(JSON.parse((await audits('user.purge'))[0]!.details)).toEqual({ auditEntriesErased: 0, coursesHandedOver: [a, b], sessionsHandedOver: [], handedTo: 1, backupsHoldingData: { files: [], more: 0 } });
+      expect(JSON.parse((await audits('user.purge'))[0]!.details)).toEqual({
+        auditEntriesErased: 0,
+        coursesHandedOver: [a, b],
+        sessionsHandedOver: [],
+        handedTo: 1,
+        backupsHoldingData: { files: [], more: 0 },
+      });
     });
 
     it('purge re-checks the receiver inside its transaction', async () => {
@@ -255,14 +285,21 @@ describe('lifecycle core', () => {
       const result = await anonymizeUsers(ctx, await planBatch(ctx, { kind: 'refs', refs: ['victim'] }));
       expect(result).toMatchObject({ changed: [{ id: victim }] });
       expect(result.leftover).toBeUndefined();
-      expect(await get(victim)).toMatchObject({ username: `anonymous-${victim}-2`, email: `anonymous-${victim}-2@anonymized.invalid`, password_hash: null, active: 0, anonymized_at: NOW });
+      expect(await get(victim)).toMatchObject({
+        username: `anonymous-${victim}-2`,
+        email: `anonymous-${victim}-2@anonymized.invalid`,
+        password_hash: null,
+        active: 0,
+        anonymized_at: NOW,
+      });
     });
 
     // It reads SQLite's FTS5 index itself (its shadow tables, MATCH, integrity-check): PostgreSQL searches plain key columns (migration 0009).
     itOnSqlite('removes the old terms from the search index itself, not only from query results', async () => {
       await seed({ username: 'boss', roles: ['admin'] });
       const victim = await seed({ username: 'wxyzq', firstname: 'Wxyzq', lastname: 'Vbnmj' });
-      const blobs = async () => (await test.rows<{ block: Buffer }>('SELECT block FROM user_search_data')).map((r) => Buffer.from(r.block).toString('latin1')).join('|');
+      const blobs = async () =>
+        (await test.rows<{ block: Buffer }>('SELECT block FROM user_search_data')).map((r) => Buffer.from(r.block).toString('latin1')).join('|');
       const inIndex = async (term: string) => (await blobs()).includes(term);
       expect([await inIndex('wxy'), await inIndex('vbn')]).toEqual([true, true]);
       await anonymizeUsers(ctx, await planBatch(ctx, { kind: 'refs', refs: [`id:${victim}`] }));
@@ -284,11 +321,18 @@ describe('lifecycle core', () => {
       clock = new Date('2026-06-15T12:15:00.000Z');
       await expect(authenticate(ctx, 'stu', { kind: 'token', token: issued.token! })).rejects.toThrow(ValidationError);
       clock = new Date('2026-06-15T12:14:59.000Z');
-      expect(await authenticate(ctx, 'stu', { kind: 'token', token: issued.token! })).toMatchObject({ username: 'stu', lastLoginAt: '2026-06-15T12:14:59.000Z' });
+      expect(await authenticate(ctx, 'stu', { kind: 'token', token: issued.token! })).toMatchObject({
+        username: 'stu',
+        lastLoginAt: '2026-06-15T12:14:59.000Z',
+      });
       await expect(authenticate(ctx, 'stu', { kind: 'token', token: issued.token! })).rejects.toThrow(ValidationError);
       expect(await authenticate(ctx, 'STU', { kind: 'password', password: 'secret words' })).toMatchObject({ username: 'stu' });
-      await expect(authenticate(ctx, 'stu', { kind: 'password', password: 'secret word' })).rejects.toThrow('authentication failed: unknown user or wrong password');
-      await expect(authenticate(ctx, 'nobody', { kind: 'password', password: 'secret words' })).rejects.toThrow('authentication failed: unknown user or wrong password');
+      await expect(authenticate(ctx, 'stu', { kind: 'password', password: 'secret word' })).rejects.toThrow(
+        'authentication failed: unknown user or wrong password',
+      );
+      await expect(authenticate(ctx, 'nobody', { kind: 'password', password: 'secret words' })).rejects.toThrow(
+        'authentication failed: unknown user or wrong password',
+      );
     });
 
     it('two tokens never collide, and the TTL is bounded', async () => {

@@ -28,7 +28,14 @@ describe('displayWidth', () => {
 
 describe('renderTable', () => {
   it('draws a boxed table whose columns line up whatever the scripts and accents', () => {
-    const text = renderTable(['Name', 'Pic'], [['Élodie', 'yes'], ['李雷', ''], ['E\u0301mile', 'no']]);
+    const text = renderTable(
+      ['Name', 'Pic'],
+      [
+        ['Élodie', 'yes'],
+        ['李雷', ''],
+        ['E\u0301mile', 'no'],
+      ],
+    );
     expect(text).toBe(
       [
         '┌────────┬─────┐',
@@ -59,8 +66,16 @@ describe('renderTable', () => {
 describe('TableWriter', () => {
   it('draws one table over many pages: the header once, every line the same width', () => {
     const writer = new TableWriter(['Name', 'Pic'], {}, [0, 3]);
-    const text = writer.rows([['Ada', 'yes']]) + writer.rows([['Bo', ''], ['Cy', 'yes']]) + writer.end();
-    expect(text).toBe(['┌──────┬─────┐', '│ Name │ Pic │', '├──────┼─────┤', '│ Ada  │ yes │', '│ Bo   │     │', '│ Cy   │ yes │', '└──────┴─────┘', ''].join('\n'));
+    const text =
+      writer.rows([['Ada', 'yes']]) +
+      writer.rows([
+        ['Bo', ''],
+        ['Cy', 'yes'],
+      ]) +
+      writer.end();
+    expect(text).toBe(
+      ['┌──────┬─────┐', '│ Name │ Pic │', '├──────┼─────┤', '│ Ada  │ yes │', '│ Bo   │     │', '│ Cy   │ yes │', '└──────┴─────┘', ''].join('\n'),
+    );
     expect(writer.shortened).toBe(false);
   });
 

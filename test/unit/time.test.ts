@@ -15,14 +15,24 @@ describe('parseDate', () => {
     expect(parseDate(input, 'expires')).toBe(iso);
   });
 
-  it.each(['2026-02-31', '2026-02-29', '2026-13-01', '2026-00-10', '2026-04-31', '2026-02-31T10:00:00Z', '2026-02-30 08:00:00', '31/12/2026', '2026-1-5', 'tomorrow', '', '2026-03-01T25:00'])(
-    'refuses %p, naming the field',
-    async (input) => {
-      const error = await caught(() => parseDate(input, 'expires'));
-      expect(error).toMatchObject({ name: 'ValidationError', exitCode: 5 });
-      expect(error.message).toBe(`expires: "${input}" is not a date; use YYYY-MM-DD or an ISO 8601 date-time`);
-    },
-  );
+  it.each([
+    '2026-02-31',
+    '2026-02-29',
+    '2026-13-01',
+    '2026-00-10',
+    '2026-04-31',
+    '2026-02-31T10:00:00Z',
+    '2026-02-30 08:00:00',
+    '31/12/2026',
+    '2026-1-5',
+    'tomorrow',
+    '',
+    '2026-03-01T25:00',
+  ])('refuses %p, naming the field', async (input) => {
+    const error = await caught(() => parseDate(input, 'expires'));
+    expect(error).toMatchObject({ name: 'ValidationError', exitCode: 5 });
+    expect(error.message).toBe(`expires: "${input}" is not a date; use YYYY-MM-DD or an ISO 8601 date-time`);
+  });
 });
 
 describe('parseDuration', () => {

@@ -16,7 +16,16 @@ const PEOPLE: (Partial<NewUserInput> & { username: string })[] = [
   { username: 'zoe', firstname: 'Zoë', lastname: 'Ångström', roles: ['student', 'admin'], email: 'zoe@uni.example.org' },
   { username: 'bob', firstname: 'Bob', lastname: 'Marley', roles: ['student'], inactive: true, expires: '2026-01-15' },
   { username: 'li', firstname: 'Li', lastname: 'Wu', roles: ['session_admin'], expires: '2026-06-30', fields: [{ name: 'cohort', value: '2026' }] },
-  { username: 'anna.smith', firstname: 'Anna', lastname: 'Smith', roles: ['hr_manager'], fields: [{ name: 'cohort', value: '2025' }, { name: 'alumni', value: 'yes' }] },
+  {
+    username: 'anna.smith',
+    firstname: 'Anna',
+    lastname: 'Smith',
+    roles: ['hr_manager'],
+    fields: [
+      { name: 'cohort', value: '2025' },
+      { name: 'alumni', value: 'yes' },
+    ],
+  },
   // Typed on a keyboard that sends decomposed accents.
   { username: 'emilie', firstname: 'E\u0301milie', lastname: 'Noe\u0308l', roles: ['invitee'] },
 ];
@@ -36,7 +45,14 @@ describe('the user list query', () => {
     await addField(ctx, { name: 'alumni', type: 'boolean' });
     for (const [i, p] of PEOPLE.entries()) {
       ctx.setNow(new Date(Date.UTC(2026, 0, 1 + i)).toISOString());
-      const { user } = await addUser(ctx, { firstname: 'X', lastname: 'Y', email: `${p.username}@example.org`, roles: ['student'], password: 'long enough', ...p });
+      const { user } = await addUser(ctx, {
+        firstname: 'X',
+        lastname: 'Y',
+        email: `${p.username}@example.org`,
+        roles: ['student'],
+        password: 'long enough',
+        ...p,
+      });
       ids[p.username] = user.id;
     }
     const login = (at: string, username: string) => ctx.execute('UPDATE "user" SET last_login_at = ? WHERE username = ?', at, username);
@@ -79,7 +95,16 @@ describe('the user list query', () => {
     ['expired', { expiredAt: '2026-03-01T00:00:00.000Z' }, ['bob']],
     ['language', { language: 'fr' }, ['jdupont', 'elodie']],
     ['extra field', { fields: [{ name: 'cohort', value: '2026' }] }, ['li']],
-    ['two extra fields', { fields: [{ name: 'cohort', value: '2025' }, { name: 'alumni', value: 'true' }] }, ['anna.smith']],
+    [
+      'two extra fields',
+      {
+        fields: [
+          { name: 'cohort', value: '2025' },
+          { name: 'alumni', value: 'true' },
+        ],
+      },
+      ['anna.smith'],
+    ],
     ['combined with AND', { roles: ['student'], active: true, language: 'fr' }, ['elodie']],
   ])('filters: %s', async (_label, filter, expected) => {
     expect(await names(filter)).toEqual(expected);
@@ -158,7 +183,9 @@ describe('the user list query', () => {
 
     // SQLite's FTS5 index and its planner (EXPLAIN QUERY PLAN): PostgreSQL has neither (its pg_trgm indexes are migration 0009's).
     itOnSqlite('uses the trigram index for keywords of three characters or more', async () => {
-      const plan = await ctx.rows<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT id FROM "user" WHERE id IN (SELECT rowid FROM user_search WHERE user_search MATCH '"dupon"')`);
+      const plan = await ctx.rows<{ detail: string }>(
+        `EXPLAIN QUERY PLAN SELECT id FROM "user" WHERE id IN (SELECT rowid FROM user_search WHERE user_search MATCH '"dupon"')`,
+      );
       expect(plan.map((p) => p.detail).join('\n')).toMatch(/VIRTUAL TABLE INDEX/);
     });
   });
