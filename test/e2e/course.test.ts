@@ -41,24 +41,9 @@ describe('roster course', () => {
       });
     });
 
-    it('refuses a duplicate code in any case (exit 4), naming it', () => {
-      const result = run(['course', 'add', 'c101', '--title', 'Again']);
-      expect(result.code).toBe(4);
-      expect(result.stderr).toContain('course "C101" already exists');
-      expect(courses().filter((c) => c.code.toLowerCase() === 'c101')).toHaveLength(1);
-    });
-
-    it('refuses bad values (exit 5), a missing title (exit 2), an unknown owner (exit 3), a deleted owner (exit 4)', () => {
-      const bad = run(['course', 'add', 'bad code', '--title', 'x', '--language', 'xx-yy-zz']);
-      expect(bad.code).toBe(5);
-      expect(bad.stderr).toMatch(/code: "bad code" may contain only letters.*language: "xx-yy-zz" is not a language/);
-      expect(run(['course', 'add', 'C9']).code).toBe(2);
-      const unknown = run(['course', 'add', 'C9', '--title', 'x', '--owner', 'nobody']);
-      expect(unknown.code).toBe(3);
-      expect(unknown.stderr).toContain('no user "nobody"');
-      const deleted = run(['course', 'add', 'C9', '--title', 'x', '--owner', 'gone']);
-      expect(deleted.code).toBe(4);
-      expect(deleted.stderr).toContain('gone is deleted');
+    // The rules of the values are tested in-process (test/unit/commands.test.ts); a missing option is commander's.
+    it('refuses a missing title (exit 2)', () => {
+      expect(run(['course', 'add', 'C9'])).toMatchObject({ code: 2, stderr: "roster: error: required option '--title <title>' not specified\n" });
       expect(courses().map((c) => c.code)).not.toContain('C9');
     });
   });
@@ -81,16 +66,6 @@ describe('roster course', () => {
         ['C101', 'ada', { total: 3, teachers: 1, students: 2 }],
         ['PHYS2', null, { total: 0, teachers: 0, students: 0 }],
       ]);
-    });
-
-    it('filters by owner and by search', () => {
-      expect(json<{ code: string }[]>(['course', 'list', '--owner', 'BOB']).map((c) => c.code)).toEqual(['ART1']);
-      expect(json<{ code: string }[]>(['course', 'list', '--search', 'PEINTURE']).map((c) => c.code)).toEqual(['ART1']);
-      const none = run(['course', 'list', '--search', 'nothing like this']);
-      expect(none).toMatchObject({ code: 0, stdout: '' });
-      expect(none.stderr).toContain('no courses match');
-      expect(json(['course', 'list', '--search', 'nothing like this'])).toEqual([]);
-      expect(run(['course', 'list', '--owner', 'nobody']).code).toBe(3);
     });
 
     it('shows one course with its owner, teachers, student count and sessions', () => {
@@ -157,23 +132,9 @@ describe('roster course', () => {
         { field: 'owner', before: 'bob', after: null },
       ]);
     });
-
-    it('refuses a code in use (exit 4), an unknown course (exit 3), a bad title (exit 5)', () => {
-      expect(run(['course', 'edit', 'PHY2', '--code', 'c101']).code).toBe(4);
-      expect(run(['course', 'edit', 'NOPE', '--title', 'x']).code).toBe(3);
-      expect(run(['course', 'edit', 'PHY2', '--title', '']).code).toBe(5);
-      expect(courses().find((c) => c.code === 'PHY2')?.title).toBe('Physics 2');
-    });
   });
 
   describe('delete', () => {
-    it('needs a confirmation: without a terminal and --yes it stops (exit 7) and deletes nothing', () => {
-      const result = run(['course', 'delete', 'PHY2']);
-      expect(result.code).toBe(7);
-      expect(result.stderr).toContain('Delete course PHY2 "Physics 2": confirmation needed, but stdin is not a terminal\n  hint: pass --yes to confirm\n');
-      expect(courses().map((c) => c.code)).toContain('PHY2');
-    });
-
     it('deletes an empty course with --yes', () => {
       const result = run(['course', 'delete', 'PHY2', '--yes']);
       expect(result).toMatchObject({ code: 0, stdout: 'deleted course PHY2\n' });
