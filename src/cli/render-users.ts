@@ -3,6 +3,7 @@ import type { ServiceContext } from '../core/context';
 import { UsageError } from '../shared/errors';
 import type { StandardColumn } from '../formats/columns';
 import { BlockWriter, line, paint, terminalWidth, write, type Io } from './io';
+import { JSON_ARRAY_OPENING, jsonArrayClosing, jsonArrayItem } from '../formats/json-writer';
 
 export type ListFormat = 'table' | 'json' | 'csv' | 'ids' | 'count';
 
@@ -129,13 +130,12 @@ export async function renderJsonStream<T>(io: Io, items: AsyncIterable<T>, field
   // Escaped as \u001b, \u202e: the same JSON, safe on a terminal.
   const out = new BlockWriter(io.stdout, true);
   let count = 0;
-  await out.write('[');
+  await out.write(JSON_ARRAY_OPENING);
   for await (const item of items) {
-    const shown = fields ? pickFields(item as User, fields) : item;
-    await out.write(`${count === 0 ? '\n' : ',\n'}  ${JSON.stringify(shown)}`);
+    await out.write(jsonArrayItem(fields ? pickFields(item as User, fields) : item, count));
     count++;
   }
-  await out.write(count ? '\n]\n' : ']\n');
+  await out.write(jsonArrayClosing(count));
   await out.flush();
   return count;
 }

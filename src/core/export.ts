@@ -1,6 +1,8 @@
 import { ENTRY_SEPARATOR, PART_SEPARATOR, exportRowPages, type ExportRow } from '../db/export-query';
 import { CHAMILO_NAMES, standardColumn, type StandardColumn } from '../formats/columns';
 import { formatCsvLine } from '../formats/csv-writer';
+import { JSON_ARRAY_OPENING, jsonArrayClosing, jsonArrayItem } from '../formats/json-writer';
+import { XML_CONTACTS_CLOSING, XML_CONTACTS_OPENING, xmlContact } from '../formats/xml-writer';
 import type { FileFormat } from '../formats/user-file';
 import type { ServiceContext } from './context';
 import { UsageError } from '../shared/errors';
@@ -130,26 +132,19 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
     const pages = exportRowPages(ctx.db, filter, needs, request.order);
     try {
       if (request.format === 'csv') yield formatCsvLine(names, delimiter, true);
-      else if (request.format === 'xml') yield '<?xml version="1.0" encoding="UTF-8"?>\n<Contacts>\n';
-      else yield '[';
+      else if (request.format === 'xml') yield XML_CONTACTS_OPENING;
+      else yield JSON_ARRAY_OPENING;
       let text = '';
       let inBatch = 0;
       for await (const page of pages) {
         for (const row of page) {
           const context = contextOf(row);
-          if (request.format === 'csv') {
+          if (request.format === 'json') {
+            text += jsonArrayItem(jsonUser(row, fields, Boolean(request.includePasswordHashes)), count);
+          } else {
             const cells = new Array<string>(valueGetters.length);
             for (let i = 0; i < valueGetters.length; i++) cells[i] = valueGetters[i]!(row, context);
-            text += formatCsvLine(cells, delimiter, request.raw);
-          } else if (request.format === 'xml') {
-            text += '    <Contact>\n';
-            for (let i = 0; i < valueGetters.length; i++) {
-              const value = valueGetters[i]!(row, context);
-              text += value === '' ? `        <${names[i]} />\n` : `        <${names[i]}>${escapeXml(value)}</${names[i]}>\n`;
-            }
-            text += '    </Contact>\n';
-          } else {
-            text += `${count === 0 ? '\n' : ',\n'}  ${JSON.stringify(jsonUser(row, fields, Boolean(request.includePasswordHashes)))}`;
+            text += request.format === 'csv' ? formatCsvLine(cells, delimiter, request.raw) : xmlContact(names, cells);
           }
           count++;
           if (++inBatch === BATCH) {
@@ -160,8 +155,8 @@ export async function planExport(ctx: ServiceContext, request: ExportRequest): P
           }
         }
       }
-      if (request.format === 'xml') text += '</Contacts>\n';
-      else if (request.format === 'json') text += count ? '\n]\n' : ']\n';
+      if (request.format === 'xml') text += XML_CONTACTS_CLOSING;
+      else if (request.format === 'json') text += jsonArrayClosing(count);
       yield text;
     } finally {
       await pages.return(undefined);
@@ -266,13 +261,6 @@ function jsonUser(row: ExportRow, fields: Map<string, ExtraField>, hashes: boole
     : [];
   const sessions = row.sessions ? row.sessions.split(ENTRY_SEPARATOR) : [];
   return hashes ? { ...user, courses, sessions, passwordHash: row.password_hash } : { ...user, courses, sessions };
-}
-
-// Characters XML 1.0 cannot carry at all, even as references.
-const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
-
-export function escapeXml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(XML_INVALID, '\ufffd');
 }
 
 /** How many users the export will hold (for the progress bar). */

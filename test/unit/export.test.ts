@@ -1,4 +1,5 @@
-import { escapeXml, planExport, type ExportRequest } from '../../src/core/export';
+import { planExport, type ExportRequest } from '../../src/core/export';
+import { escapeXml } from '../../src/formats/xml-writer';
 import { addField } from '../../src/core/fields';
 import { addUser, editUser } from '../../src/core/users';
 import { tempContext, type TestContext } from './helpers';
