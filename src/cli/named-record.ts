@@ -18,6 +18,12 @@ export function printFields(ctx: CommandContext, rows: [label: string, value: un
   }
 }
 
+/** A heading with its count, then an indented line per item. */
+export function printList(ctx: CommandContext, heading: string, items: string[]): void {
+  line(ctx.io.stdout, paint(ctx.io, 'bold', `${heading} (${items.length})`));
+  for (const item of items) line(ctx.io.stdout, `  ${item}`);
+}
+
 /** What an edit changed, or that it changed nothing; `label` names the record as edited ('course C101'). */
 export function printEdit(ctx: CommandContext, kind: RecordKind, label: string, edited: { record: unknown; changes: FieldChange[] }): void {
   const { record, changes } = edited;

@@ -1,10 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import * as repo from '../db/course-repository';
-import { usernameOf } from '../db/user-repository';
 import type { CourseListRow } from '../db/course-repository';
 import type { CourseRow, Database, UserRow } from '../db/schema';
 import { assertLiveAccount } from './activation';
 import { audit, type FieldChange } from './audit';
+import { assertNoEnrolments, linkedUserChange } from './named-record';
 import { nowIso, type ServiceContext } from './context';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { parseLanguage } from './languages';
@@ -209,10 +209,10 @@ export async function editCourse(ctx: ServiceContext, code: string, edit: Course
     }
     if (edit.owner !== undefined) {
       const owner = edit.owner === null ? null : await requireLiveUser(trx, edit.owner, 'a course owner');
-      if ((owner?.id ?? null) !== row.owner_id) {
-        const before = row.owner_id === null ? null : ((await usernameOf(trx, row.owner_id)) ?? `id:${row.owner_id}`);
-        update.owner_id = owner?.id ?? null;
-        changes.push({ field: 'owner', before, after: owner?.username ?? null });
+      const changed = await linkedUserChange(trx, 'owner', row.owner_id, owner);
+      if (changed) {
+        update.owner_id = changed.id;
+        changes.push(changed.change);
       }
     }
     if (changes.length) {
@@ -236,12 +236,7 @@ export async function checkCourseDeletable(ctx: ServiceContext, code: string, fo
 }
 
 function assertCourseEmpty(code: string, enrolled: number, force: boolean): void {
-  if (enrolled > 0 && !force) {
-    throw new ConflictError(
-      `course "${code}" has ${enrolled} enrolled user(s)`,
-      `unenroll them first (roster unenroll --course ${code} …), or pass --force to delete the course with its enrolments`,
-    );
-  }
+  assertNoEnrolments(`course "${code}"`, enrolled, force, `--course ${code}`);
 }
 
 export interface CourseDeleteResult {

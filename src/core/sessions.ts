@@ -1,9 +1,9 @@
 import type { Kysely, Transaction } from 'kysely';
 import * as repo from '../db/course-repository';
-import { usernameOf } from '../db/user-repository';
 import type { SessionListRow } from '../db/course-repository';
 import type { CourseRow, Database, TrainingSessionRow } from '../db/schema';
 import { audit, type FieldChange } from './audit';
+import { assertNoEnrolments, linkedUserChange } from './named-record';
 import { nowIso, type ServiceContext } from './context';
 import { checkTitle, requireCourse, requireLiveUser, type UserLink } from './courses';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
@@ -192,10 +192,10 @@ export async function editSession(ctx: ServiceContext, name: string, edit: Sessi
     }
     if (edit.coach !== undefined) {
       const coach = edit.coach === null ? null : await requireLiveUser(trx, edit.coach, 'a session coach');
-      if ((coach?.id ?? null) !== row.coach_id) {
-        const before = row.coach_id === null ? null : ((await usernameOf(trx, row.coach_id)) ?? `id:${row.coach_id}`);
-        update.coach_id = coach?.id ?? null;
-        changes.push({ field: 'coach', before, after: coach?.username ?? null });
+      const changed = await linkedUserChange(trx, 'coach', row.coach_id, coach);
+      if (changed) {
+        update.coach_id = changed.id;
+        changes.push(changed.change);
       }
     }
     if (changes.length) {
@@ -214,12 +214,7 @@ export async function checkSessionDeletable(ctx: ServiceContext, name: string, f
 }
 
 function assertSessionEmpty(name: string, enrolled: number, force: boolean): void {
-  if (enrolled > 0 && !force) {
-    throw new ConflictError(
-      `session "${name}" has ${enrolled} enrolled user(s)`,
-      `unenroll them first (roster unenroll --session "${name}" …), or pass --force to delete the session with its enrolments`,
-    );
-  }
+  assertNoEnrolments(`session "${name}"`, enrolled, force, `--session "${name}"`);
 }
 
 export interface SessionDeleteResult {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { inContext, type CommandContext } from '../../cli/context';
-import { line, paint } from '../../cli/io';
+import { line } from '../../cli/io';
+import { printFields, printList } from '../../cli/named-record';
 import { examples } from '../../cli/options';
 import type { CourseDetails } from '../../core/courses';
 
@@ -20,20 +21,23 @@ export async function runCourseShow(ctx: CommandContext, code: string): Promise<
 }
 
 function printCourse(ctx: CommandContext, c: CourseDetails): void {
-  const out = (label: string, value: unknown) =>
-    line(
-      ctx.io.stdout,
-      `${paint(ctx.io, 'bold', label.padEnd(10))}${value === null || value === undefined || value === '' ? paint(ctx.io, 'dim', '-') : String(value)}`,
-    );
-  out('Code', c.code);
-  out('Title', c.title);
-  out('Id', c.id);
-  out('Language', c.language);
-  out('Owner', c.owner?.username);
-  out('Created', c.createdAt);
-  out('Students', c.enrolled.students);
-  line(ctx.io.stdout, paint(ctx.io, 'bold', `Teachers (${c.teachers.length})`));
-  for (const t of c.teachers) line(ctx.io.stdout, `  ${t.username}  ${t.firstname} ${t.lastname}`);
-  line(ctx.io.stdout, paint(ctx.io, 'bold', `Sessions (${c.sessions.length})`));
-  for (const s of c.sessions) line(ctx.io.stdout, `  ${s.name}  ${s.startsOn.slice(0, 10)} → ${s.endsOn.slice(0, 10)}`);
+  printFields(ctx, [
+    ['Code', c.code],
+    ['Title', c.title],
+    ['Id', c.id],
+    ['Language', c.language],
+    ['Owner', c.owner?.username],
+    ['Created', c.createdAt],
+    ['Students', c.enrolled.students],
+  ]);
+  printList(
+    ctx,
+    'Teachers',
+    c.teachers.map((t) => `${t.username}  ${t.firstname} ${t.lastname}`),
+  );
+  printList(
+    ctx,
+    'Sessions',
+    c.sessions.map((s) => `${s.name}  ${s.startsOn.slice(0, 10)} → ${s.endsOn.slice(0, 10)}`),
+  );
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { inContext, type CommandContext } from '../../cli/context';
-import { line, paint } from '../../cli/io';
+import { line } from '../../cli/io';
+import { printFields, printList } from '../../cli/named-record';
 import { sessionPeriod } from '../../cli/session-text';
 import { examples } from '../../cli/options';
 import type { TrainingSession } from '../../core/sessions';
@@ -21,17 +22,17 @@ export async function runSessionShow(ctx: CommandContext, name: string): Promise
 }
 
 function printSession(ctx: CommandContext, s: TrainingSession): void {
-  const out = (label: string, value: unknown) =>
-    line(
-      ctx.io.stdout,
-      `${paint(ctx.io, 'bold', label.padEnd(10))}${value === null || value === undefined || value === '' ? paint(ctx.io, 'dim', '-') : String(value)}`,
-    );
-  out('Name', s.name);
-  out('Id', s.id);
-  out('Period', sessionPeriod(s));
-  out('Coach', s.coach?.username);
-  out('Created', s.createdAt);
-  out('Users', s.enrolled.total);
-  line(ctx.io.stdout, paint(ctx.io, 'bold', `Courses (${s.courses.length})`));
-  for (const c of s.courses) line(ctx.io.stdout, `  ${c.code}  ${c.title}`);
+  printFields(ctx, [
+    ['Name', s.name],
+    ['Id', s.id],
+    ['Period', sessionPeriod(s)],
+    ['Coach', s.coach?.username],
+    ['Created', s.createdAt],
+    ['Users', s.enrolled.total],
+  ]);
+  printList(
+    ctx,
+    'Courses',
+    s.courses.map((c) => `${c.code}  ${c.title}`),
+  );
 }
