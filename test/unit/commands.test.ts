@@ -126,7 +126,7 @@ describe('commands, run in-process', () => {
     const { addSession } = await import('../../src/core/sessions');
     await addSession(test, { name: 'Spring 2026', start: '2026-03-01', end: '2026-06-30' });
     await test.execute(
-      `INSERT INTO session_user (session_id, user_id, enrolled_at) SELECT s.id, u.id, ? FROM training_session s, "user" u WHERE u.username IN ('ada', 'bob')`,
+      `INSERT INTO "session_user" (session_id, user_id, enrolled_at) SELECT s.id, u.id, ? FROM training_session s, "user" u WHERE u.username IN ('ada', 'bob')`,
       '2026-03-01T09:00:00.000Z',
     );
     expect(await caught(runSessionDelete(context({ yes: true }), 'spring 2026', {}))).toMatchObject({
@@ -135,7 +135,7 @@ describe('commands, run in-process', () => {
     });
     await runSessionDelete(context({ yes: true, json: true }), 'Spring 2026', { force: true });
     expect(JSON.parse(stdout.text)).toMatchObject({ changed: 1, session: { name: 'Spring 2026' }, unenrolled: 2 });
-    expect(await test.rows('SELECT * FROM session_user')).toEqual([]);
+    expect(await test.rows('SELECT * FROM "session_user"')).toEqual([]);
   });
 
   it('a batch resolves to its exit code: 0 when all was done, 6 when some failed, the failure’s own when the only user named failed', async () => {
