@@ -60,14 +60,20 @@ export function addHelpCommand(program: Command, registry: CommandRegistry): voi
   program
     .command('help [command...]')
     .description('the help of a command: roster help course add')
-    .action(async (names: string[]) => {
-      if (!names.length) program.help();
-      // Parsed again as `<names> --help`; up to an unknown name without --help, so that
-      // commander says which name is unknown, with its suggestion, rather than showing a help.
+    // `roster help course add C101 --title x`: the words after the command are its own, not help's.
+    .allowUnknownOption()
+    .action(async (words: string[]) => {
+      if (!words.length) program.help();
+      // The command named, down to one without subcommands, parsed again as `<names> --help`.
+      // An unknown name is parsed without --help, so that commander says which, with its
+      // suggestion, rather than showing a help.
+      const names: string[] = [];
       let parent = program;
-      for (const [i, name] of names.entries()) {
-        const command = parent.commands.find((c) => c.name() === name || c.aliases().includes(name));
-        if (!command) return void (await program.parseAsync(names.slice(0, i + 1), { from: 'user' }));
+      for (const word of words) {
+        if (!parent.commands.length) break;
+        names.push(word);
+        const command = parent.commands.find((c) => c.name() === word || c.aliases().includes(word));
+        if (!command) return void (await program.parseAsync(names, { from: 'user' }));
         parent = registry.complete(command);
       }
       await program.parseAsync([...names, '--help'], { from: 'user' });

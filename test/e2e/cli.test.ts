@@ -58,6 +58,9 @@ describe('the command line', () => {
     [['--json', 'session', 'add', '--help'], 'Usage: roster session add', '--start <date>'],
     [['help', 'course', 'add'], 'Usage: roster course add', '--title <title>'],
     [['help', 'db', 'backup'], 'Usage: roster db backup', 'roster db backup'],
+    // The command line being written, asked for help half-way: the words after the command are its own.
+    [['help', 'course', 'add', 'X', '--title', 't'], 'Usage: roster course add', '--title <title>'],
+    [['help', 'course', 'add', 'extra'], 'Usage: roster course add', '--title <title>'],
   ])('roster %p shows the whole help of that command', (args, usage, option) => {
     const result = sandbox.run(args);
     expect(result).toMatchObject({ code: 0, stderr: '' });
