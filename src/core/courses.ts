@@ -236,7 +236,7 @@ export async function checkCourseDeletable(ctx: ServiceContext, code: string, fo
 }
 
 function assertCourseEmpty(code: string, enrolled: number, force: boolean): void {
-  assertNoEnrolments(`course "${code}"`, enrolled, force, `--course ${code}`);
+  assertNoEnrolments('course', `course "${code}"`, enrolled, force, `--course ${code}`);
 }
 
 export interface CourseDeleteResult {

@@ -35,13 +35,15 @@ export async function linkedUserChange(
   return { id: wanted?.id ?? null, change: { field, before, after: wanted?.username ?? null } };
 }
 
-/** A record with users enrolled is deleted only with --force; the hint names the unenroll that empties it. */
-export function assertNoEnrolments(label: string, enrolled: number, force: boolean, unenrollOption: string): void {
+/**
+ * A record with users enrolled is deleted only with --force. `label` names it in the message
+ * ('course "C101"'); `unenroll` is the option of roster unenroll that empties it.
+ */
+export function assertNoEnrolments(kind: 'course' | 'session', label: string, enrolled: number, force: boolean, unenroll: string): void {
   if (enrolled > 0 && !force) {
-    const kind = label.split(' ')[0];
     throw new ConflictError(
       `${label} has ${enrolled} enrolled user(s)`,
-      `unenroll them first (roster unenroll ${unenrollOption} …), or pass --force to delete the ${kind} with its enrolments`,
+      `unenroll them first (roster unenroll ${unenroll} …), or pass --force to delete the ${kind} with its enrolments`,
     );
   }
 }

@@ -214,7 +214,7 @@ export async function checkSessionDeletable(ctx: ServiceContext, name: string, f
 }
 
 function assertSessionEmpty(name: string, enrolled: number, force: boolean): void {
-  assertNoEnrolments(`session "${name}"`, enrolled, force, `--session "${name}"`);
+  assertNoEnrolments('session', `session "${name}"`, enrolled, force, `--session "${name}"`);
 }
 
 export interface SessionDeleteResult {
