@@ -95,10 +95,12 @@ export async function runExport(ctx: CommandContext, file: string | undefined, o
   const showProgress = Boolean(ctx.io.stderr.isTTY) && !(toStdout && ctx.io.stdout.isTTY);
   const progress = showProgress ? createProgress(ctx.io, 'exporting', await countExport(ctx, filter)) : noProgress;
 
-  // Written under a temporary name, mode 0600 (names and emails are personal data), renamed when complete.
-  const target = targetPath === undefined ? undefined : new OutputFile(targetPath, Boolean(opts.force));
+  // Heard before the temporary file exists: a signal in between would leave it behind.
   const stop = listenForStop(controller);
+  let target: InstanceType<typeof OutputFile> | undefined;
   try {
+    // Written under a temporary name, mode 0600 (names and emails are personal data), renamed when complete.
+    target = targetPath === undefined ? undefined : new OutputFile(targetPath, Boolean(opts.force));
     for await (const text of plan.chunks()) {
       if (target) {
         target.write(text);
@@ -123,7 +125,7 @@ export async function runExport(ctx: CommandContext, file: string | undefined, o
     stop.release();
   }
   if (toStdout) return;
-  if (ctx.json) line(ctx.io.stdout, JSON.stringify({ exported: plan.count, file: target!.target, format, passwordHashes: hashes }));
+  if (ctx.json) line(ctx.io.stdout, JSON.stringify({ exported: plan.count, file: target?.target, format, passwordHashes: hashes }));
   else
     line(ctx.io.stdout, `exported ${plan.count} user${plan.count === 1 ? '' : 's'} to ${file} (${format}${hashes ? ', with password hashes' : ''}, mode 0600)`);
 }

@@ -105,10 +105,17 @@ export async function runImport(ctx: CommandContext, input: string, opts: Import
   }
   const targets: (ColumnTarget | undefined)[] = mapping.targets.map((t) => t ?? { kind: 'ignore' });
   const layout = layoutColumns(file.columns, targets, file.name);
-  const report = sideFiles.report !== undefined ? new sideFiles.RejectReport(sideFiles.report, file.columns, Boolean(opts.force)) : undefined;
+  // Heard before the report file exists: a signal in between would leave it behind.
+  const stop = listenForStop();
+  let report: InstanceType<typeof sideFiles.RejectReport> | undefined;
+  try {
+    report = sideFiles.report !== undefined ? new sideFiles.RejectReport(sideFiles.report, file.columns, Boolean(opts.force)) : undefined;
+  } catch (error) {
+    stop.release();
+    throw error;
+  }
 
   const progress = createProgress(ctx.io, opts.dryRun ? 'checking' : 'importing', file.rows);
-  const stop = listenForStop();
   let summary: ImportSummary;
   try {
     summary = await importUsers(ctx, {

@@ -162,12 +162,21 @@ describe('issue 9, second round: files left behind and full disks', () => {
 
   it('SIGHUP (a dropped ssh session) during an export stops it like Ctrl-C: exit 129, no temporary file left', async () => {
     const target = path.join(sandbox.dir, 'hup.json');
+    // Stopped as soon as its temporary file appears (inotify, not a 10 ms poll, which on a loaded
+    // machine saw the file after the export of 30,000 users had already finished): the export is under way.
+    const started = new Promise<void>((resolve) => {
+      const watcher = fs.watch(sandbox.dir, (_event, name) => {
+        if (name?.startsWith('.hup.json.')) {
+          watcher.close();
+          resolve();
+        }
+      });
+    });
     const child = spawn(process.execPath, [BIN, 'export', target, '--format', 'json'], {
       env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db },
       stdio: 'ignore',
     });
-    // Stopped as soon as its temporary file exists: the export is under way.
-    for (let i = 0; i < 200 && !fs.readdirSync(sandbox.dir).some((f) => f.startsWith('.hup.json.')); i++) await new Promise((r) => setTimeout(r, 10));
+    await started;
     child.kill('SIGHUP');
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(129);
