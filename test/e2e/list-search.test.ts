@@ -184,27 +184,11 @@ describe('roster list and search', () => {
   });
 
   describe('filters', () => {
-    it.each<[string, string[], string[]]>([
-      ['--role', ['--role', 'student'], ['zoe', 'elodie', 'bob']],
-      ['--role repeated (any of them)', ['--role', 'teacher', '--role', 'invitee'], ['eve', 'jdupont']],
-      ['--active', ['--active'], ['zoe', 'eve', 'jdupont', 'elodie', 'li']],
-      ['--inactive', ['--inactive'], ['bob']],
-      ['--registered-since', ['--registered-since', '2026-01-05'], ['eve', 'li']],
-      ['--registered-before', ['--registered-before', '2026-01-03'], ['jdupont', 'elodie']],
-      ['--registered-since a duration', ['--registered-since', '55d'], ['eve', 'li']],
-      ['--registered-before a duration', ['--registered-before', '57d'], ['jdupont', 'elodie']],
-      ['--last-login-before a date', ['--last-login-before', '2026-02-21'], ['zoe', 'jdupont']],
-      ['--last-login-before a duration', ['--last-login-before', '7d'], ['zoe', 'jdupont']],
-      ['--never-logged-in', ['--never-logged-in'], ['eve', 'elodie', 'bob']],
-      ['--inactive-since', ['--inactive-since', '55d'], ['jdupont', 'elodie', 'bob']],
-      ['--expires-before', ['--expires-before', '2026-07-01'], ['bob', 'li']],
-      ['--expired', ['--expired'], ['bob']],
-      ['--language', ['--language', 'french'], ['jdupont', 'elodie']],
-      ['--field', ['--field', 'cohort=2026'], ['elodie']],
-      ['several at once (AND)', ['--role', 'student', '--active', '--never-logged-in'], ['elodie']],
-      ['--system', ['--system', '--inactive'], ['bob', 'fallback']],
-    ])('%s', (_label, args, expected) => {
-      expect(usernames(['list', ...args])).toEqual(expected);
+    // What each filter selects is tested in-process (test/unit/list-search.test.ts); here, that the
+    // command line reaches it: repeated, boolean and valued options together.
+    it('several filters at once (AND), as options on the command line', () => {
+      expect(usernames(['list', '--role', 'student', '--role', 'teacher', '--active', '--never-logged-in', '--registered-before', '57d'])).toEqual(['elodie']);
+      expect(usernames(['list', '--system', '--inactive'])).toEqual(['bob', 'fallback']);
     });
 
     it('count the same selection', () => {
@@ -243,83 +227,18 @@ describe('roster list and search', () => {
   });
 
   describe('sorting and paging', () => {
-    it.each<[string[], string[]]>([
-      [[], ['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']],
-      [['--desc'], ['li', 'bob', 'elodie', 'jdupont', 'eve', 'zoe']],
-      [
-        ['--sort', 'firstname'],
-        ['eve', 'bob', 'elodie', 'jdupont', 'li', 'zoe'],
-      ],
-      [
-        ['--sort', 'username'],
-        ['bob', 'elodie', 'eve', 'jdupont', 'li', 'zoe'],
-      ],
-      [
-        ['--sort', 'email', '--desc'],
-        ['zoe', 'li', 'jdupont', 'eve', 'elodie', 'bob'],
-      ],
-      [
-        ['--sort', 'registered'],
-        ['elodie', 'jdupont', 'zoe', 'bob', 'li', 'eve'],
-      ],
-      [
-        ['--sort', 'last-login', '--desc', '--limit', '3'],
-        ['li', 'zoe', 'jdupont'],
-      ],
-      [
-        ['--sort', 'registered', '--limit', '2', '--offset', '2'],
-        ['zoe', 'bob'],
-      ],
-      [
-        ['--sort', 'registered', '--offset', '4'],
-        ['li', 'eve'],
-      ],
-      [['--limit', '0'], []],
-      [['--offset', '100'], []],
-    ])('list %p', (args, expected) => {
-      expect(usernames(['list', ...args])).toEqual(expected);
+    it('--sort, --desc, --limit and --offset on the command line', () => {
+      expect(usernames(['list', '--sort', 'last-login', '--desc', '--limit', '3'])).toEqual(['li', 'zoe', 'jdupont']);
+      expect(usernames(['list', '--sort', 'registered', '--limit', '2', '--offset', '2'])).toEqual(['zoe', 'bob']);
     });
   });
 
   describe('search', () => {
-    it.each<[string[], string[]]>([
-      [['élodie'], ['elodie']],
-      [['ELODIE'], ['elodie']],
-      [['Élodie'], ['elodie']],
-      [['elodie'], ['elodie']],
-      [['ÉLO'], ['elodie']],
-      [['dupon'], ['jdupont', 'elodie']],
-      [['angstrom'], ['zoe']],
-      [['ÅNGSTRÖM'], ['zoe']],
-      [['zoë'], ['zoe']],
-      [['wu'], ['li']],
-      [['é'], ['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']],
-      [
-        ['--lastname', 'Ö'],
-        ['zoe', 'jdupont', 'elodie'],
-      ],
-      [['tea-0'], ['jdupont']],
-      [['@example.org'], ['zoe', 'eve', 'jdupont', 'elodie', 'bob', 'li']],
-      [['"jr"'], ['eve']],
-      [['nobody-at-all'], []],
-      [['dupon', '--firstname', 'jean'], ['jdupont']],
-      [['dupon', '--role', 'student'], ['elodie']],
-      [
-        ['--lastname', 'dupon'],
-        ['jdupont', 'elodie'],
-      ],
-      [['--lastname', 'élodie'], []],
-      [['--firstname', 'élodie'], ['elodie']],
-      [['--username', 'DUPONT'], ['jdupont']],
-      [['--email', 'zoe@'], ['zoe']],
-      [['--official-code', 'stu'], ['elodie']],
-      [['--official-code', 'st', '--language', 'fr'], ['elodie']],
-      [
-        ['e', '--sort', 'registered', '--desc', '--limit', '2'],
-        ['eve', 'li'],
-      ],
-    ])('search %p', (args, expected) => {
-      expect(usernames(['search', ...args])).toEqual(expected);
+    it('a keyword with the options of search and of list', () => {
+      expect(usernames(['search', 'ÉLO'])).toEqual(['elodie']);
+      expect(usernames(['search', 'dupon', '--firstname', 'jean'])).toEqual(['jdupont']);
+      expect(usernames(['search', '--official-code', 'st', '--language', 'fr'])).toEqual(['elodie']);
+      expect(usernames(['search', 'e', '--sort', 'registered', '--desc', '--limit', '2'])).toEqual(['eve', 'li']);
     });
 
     it('prints a table, JSON, CSV or a count like list', () => {

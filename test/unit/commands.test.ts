@@ -1,6 +1,4 @@
-import { Readable } from 'node:stream';
 import type { CommandContext } from '../../src/cli/context';
-import type { Output } from '../../src/cli/io';
 import { runActivate } from '../../src/commands/activate';
 import { runDeactivate } from '../../src/commands/deactivate';
 import { runCourseAdd } from '../../src/commands/course/add';
@@ -11,22 +9,9 @@ import { runSessionDelete } from '../../src/commands/session/delete';
 import { runSearch } from '../../src/commands/search';
 import { addUser } from '../../src/core/users';
 import { ExitCode } from '../../src/shared/errors';
-import { caught, tempContext, type TestContext } from './helpers';
+import { Captured, caught, commandContext, tempContext, type TestContext } from './helpers';
 
 const HASH = `$2b$04$${'a'.repeat(53)}`;
-
-/** What a command wrote, kept here. */
-class Captured implements Output {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-  once(_event: 'drain', listener: () => void): this {
-    listener();
-    return this;
-  }
-}
 
 /**
  * The commands' run functions called in-process, as the program calls them
@@ -38,16 +23,9 @@ describe('commands, run in-process', () => {
   let stdout: Captured;
   let stderr: Captured;
   const context = (options: { json?: boolean; yes?: boolean } = {}): CommandContext => {
-    stdout = new Captured();
-    stderr = new Captured();
-    return {
-      db: test.db,
-      now: test.now,
-      actor: 'unit-tester',
-      io: { stdout, stderr, stdin: Readable.from([]) as unknown as NodeJS.ReadStream, interactive: false, color: false },
-      json: Boolean(options.json),
-      yes: Boolean(options.yes),
-    };
+    const ctx = commandContext(test, options);
+    ({ stdout, stderr } = ctx.io);
+    return ctx;
   };
 
   beforeEach(async () => {

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { CompiledQuery } from 'kysely';
+import type { CommandContext } from '../../src/cli/context';
+import type { Io, Output } from '../../src/cli/io';
 import type { ServiceContext } from '../../src/core/context';
 import { openDatabase, type RosterDb } from '../../src/db/database';
 import { createTestDatabase, dropTestDatabase, ENGINE } from '../support/engine';
@@ -77,4 +80,35 @@ export async function caught(promise: Promise<unknown> | (() => unknown)): Promi
     return { name: e.name, exitCode: e.exitCode, message: e.message, suggestion: e.suggestion };
   }
   throw new Error('expected an error, but none was thrown');
+}
+
+/** What a command wrote to one of its streams. */
+export class Captured implements Output {
+  text = '';
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+  once(_event: 'drain', listener: () => void): this {
+    listener();
+    return this;
+  }
+}
+
+/** A command's context as the program builds it, on the test's database and clock; what it writes is kept in io.stdout and io.stderr. */
+export interface CapturedContext extends CommandContext {
+  readonly io: Io & { readonly stdout: Captured; readonly stderr: Captured };
+}
+
+/** Without a terminal, as cron runs roster: nothing prompts. `input` is what standard input holds. */
+export function commandContext(test: TestContext, options: { json?: boolean; yes?: boolean; input?: string } = {}): CapturedContext {
+  const stdin = Readable.from(options.input === undefined ? [] : [options.input]) as unknown as NodeJS.ReadStream;
+  return {
+    db: test.db,
+    now: test.now,
+    actor: test.actor,
+    io: { stdout: new Captured(), stderr: new Captured(), stdin, interactive: false, color: false },
+    json: Boolean(options.json),
+    yes: Boolean(options.yes),
+  };
 }
