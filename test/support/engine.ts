@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
 /**
  * The engine this jest run tests (scripts/test.mjs runs the suite once per
@@ -12,34 +12,82 @@ export const ENGINE: 'sqlite' | 'postgres' = process.env.ROSTER_TEST_ENGINE === 
 /** The database every test database is copied from: migrated once by scripts/test.mjs. */
 export const TEMPLATE_DATABASE = 'roster_template';
 
-const TOOL = path.join(__dirname, 'pg-tool.js');
-
 function server(): string {
   const url = process.env.ROSTER_TEST_POSTGRES;
   if (!url) throw new Error('ROSTER_TEST_POSTGRES is not set: run the PostgreSQL tests through npm test (scripts/test.mjs)');
   return url;
 }
 
-function tool(args: string[], input = ''): string {
-  const result = spawnSync(process.execPath, [TOOL, ...args], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (result.status !== 0) throw new Error(`pg-tool ${args[0]} failed: ${result.stderr}`);
-  return result.stdout;
+/** `?` placeholders numbered for PostgreSQL ($1, $2, …), outside quoted text. */
+const { numbered } = require('./pg-tool.js') as { numbered: (sql: string) => string };
+
+interface Bridge {
+  port: MessagePort;
+  signal: Int32Array;
+  worker: Worker;
+}
+let bridge: Bridge | undefined;
+// The worker and its connections end with the test file (jest runs the next one in the same process).
+// A file's own afterAll may still drop a database after this one ran: a new worker does it, and
+// holds no connection once it has (the server's connection is closed after each statement).
+if (ENGINE === 'postgres')
+  afterAll(async () => {
+    const ending = bridge;
+    bridge = undefined;
+    await ending?.worker.terminate();
+  });
+
+/**
+ * The tests' helpers are synchronous (a Sandbox is made in a describe block), and a child
+ * process per statement cost 0.1 to 0.3 s: hundreds of them a run. Instead a worker thread
+ * (pg-worker.js) holds the connections, and the test waits for its answer with Atomics.wait.
+ */
+function onPostgres(request: { url: string; statements?: Statement[]; transaction?: boolean; close?: boolean; once?: boolean }): unknown[][] {
+  if (!bridge) {
+    const { port1, port2 } = new MessageChannel();
+    const signal = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(path.join(__dirname, 'pg-worker.js'), { workerData: { port: port2, signal, pg: require.resolve('pg') }, transferList: [port2] });
+    worker.unref();
+    bridge = { port: port1, signal, worker };
+  }
+  Atomics.store(bridge.signal, 0, 0);
+  bridge.port.postMessage({ ...request, statements: request.statements?.map((s) => ({ sql: numbered(s.sql), params: s.params })) });
+  if (Atomics.wait(bridge.signal, 0, 0, 120_000) === 'timed-out') throw new Error('the PostgreSQL test helper did not answer within 120 s');
+  const answer = receiveMessageOnPort(bridge.port)?.message as { results?: unknown[][]; error?: string } | undefined;
+  if (!answer || answer.error !== undefined) throw new Error(`PostgreSQL test helper: ${answer?.error ?? 'no answer'}`);
+  return answer.results ?? [];
+}
+
+/** Unique across test files: jest runs several in one worker process, each with its modules anew. */
+function newDatabaseName(): string {
+  return `roster_test_${process.pid}_${randomBytes(6).toString('hex')}`;
+}
+
+function databaseUrl(name: string): string {
+  const url = new URL(server());
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 /** A new database on the test cluster, migrated (a copy of the template) unless `empty`; returns its URL. */
 export function createTestDatabase(options: { empty?: boolean } = {}): string {
-  // Unique across test files: jest runs several in one worker process, each with its modules anew.
-  const name = `roster_test_${process.pid}_${randomBytes(6).toString('hex')}`;
-  return tool(['create', server(), name, ...(options.empty ? [] : [TEMPLATE_DATABASE])]);
+  const name = newDatabaseName();
+  onPostgres({
+    url: server(),
+    once: true,
+    statements: [{ sql: `CREATE DATABASE "${name}"${options.empty ? '' : ` TEMPLATE "${TEMPLATE_DATABASE}"`}`, params: [] }],
+  });
+  return databaseUrl(name);
 }
 
 export function dropTestDatabase(url: string): void {
-  tool(['drop', server(), new URL(url).pathname.slice(1)]);
+  onPostgres({ url, close: true });
+  onPostgres({ url: server(), once: true, statements: [{ sql: `DROP DATABASE IF EXISTS "${new URL(url).pathname.slice(1)}" WITH (FORCE)`, params: [] }] });
 }
 
 /** Runs SQL on a test database (`?` placeholders), as the tests check what a command wrote. */
 export function queryTestDatabase<T>(url: string, sql: string, params: unknown[]): T[] {
-  return JSON.parse(tool(['query', url], JSON.stringify({ sql, params }))) as T[];
+  return onPostgres({ url, statements: [{ sql, params }] })[0] as T[];
 }
 
 /** The cluster's password: it must never appear in roster's output. */
@@ -55,7 +103,7 @@ export interface Statement {
 
 /** Runs statements in one transaction on a test database; returns each one's rows. */
 export function batchOnTestDatabase(url: string, statements: Statement[]): Record<string, unknown>[][] {
-  return JSON.parse(tool(['batch', url], JSON.stringify(statements))) as Record<string, unknown>[][];
+  return onPostgres({ url, statements, transaction: true }) as Record<string, unknown>[][];
 }
 
 type TestFn = Parameters<typeof it>[1];
