@@ -239,6 +239,7 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
           weakPasswords: s.weakPasswords,
           generatedPasswords: s.generatedPasswords,
           staleCredentials: s.staleCredentials,
+          recoveredCredentials: s.recoveredCredentials,
           dryRun: s.dryRun,
           atomic: s.atomic,
           interrupted: s.interrupted,
@@ -292,10 +293,17 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
       );
     }
   }
+  // What an interrupted earlier run left pending beside the credentials file (formats/import-files.ts).
+  if (s.recoveredCredentials) {
+    warn(
+      ctx.io,
+      `an interrupted run had not yet written ${s.recoveredCredentials} password${s.recoveredCredentials > 1 ? 's' : ''} of users it created to ${opts.credentials}; added now`,
+    );
+  }
   if (s.staleCredentials) {
     warn(
       ctx.io,
-      `${s.staleCredentials} line${s.staleCredentials > 1 ? 's' : ''} of ${opts.credentials} named users an interrupted run never committed; removed (their rows are imported now, with new passwords)`,
+      `an interrupted run left ${s.staleCredentials} password${s.staleCredentials > 1 ? 's' : ''} of users it never created; dropped (those users get new passwords when their rows are imported)`,
     );
   }
   if (opts.report && s.failed && !ctx.json) line(ctx.io.stdout, `rejected rows written to ${opts.report}`);

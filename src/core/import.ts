@@ -10,7 +10,7 @@ import { scanUserFile, type FileFormat, type ReadOptions, type UserFile, type Us
 import { nowIso, type ServiceContext } from './context';
 import type { ColumnLayout } from './import-columns';
 import { decideChunk, lookUpChunk, type ChunkDecision, type DecideOptions } from './import-chunk';
-import { reconcileCredentials } from './import-credentials';
+import { settleCredentials } from './import-credentials';
 import { RowFailure, RowPlanner, type OnExisting, type PlannedRow } from './import-plan';
 import { PasswordPool } from './password-pool';
 
@@ -61,8 +61,10 @@ export interface ImportSummary {
   weakPasswords: number;
   /** Passwords generated for users that were committed (a dry run: that would be). */
   generatedPasswords: number;
-  /** Lines of an interrupted earlier run removed from the credentials file: their users were never committed. */
+  /** Passwords an interrupted earlier run staged for users it never committed: dropped. */
   staleCredentials: number;
+  /** Passwords an interrupted earlier run staged for users it did commit: appended to the credentials file now. */
+  recoveredCredentials: number;
   dryRun: boolean;
   atomic: boolean;
   /** Stopped by a signal: the rows before were committed in whole chunks. */
@@ -142,6 +144,7 @@ class ImportRun {
       weakPasswords: 0,
       generatedPasswords: 0,
       staleCredentials: 0,
+      recoveredCredentials: 0,
       dryRun: this.dryRun,
       atomic: this.atomic,
       interrupted: false,
@@ -176,7 +179,11 @@ class ImportRun {
   async run(): Promise<ImportSummary> {
     const restoreCache = enlargeCacheForImport(this.ctx.db);
     try {
-      if (this.credentials) this.summary.staleCredentials = await reconcileCredentials(this.ctx.db.kysely, this.credentials, 2 * this.hashesPerChunk);
+      if (this.credentials) {
+        const settled = await settleCredentials(this.ctx.db.kysely, this.credentials);
+        this.summary.staleCredentials = settled.dropped;
+        this.summary.recoveredCredentials = settled.recovered;
+      }
       await this.readFile();
       if (!this.stopped) {
         await this.dispatch();
@@ -277,14 +284,16 @@ class ImportRun {
     const trx = await this.ctx.db.kysely.startTransaction().execute();
     try {
       const credentials = await this.writeChunk(trx, chunk.rows);
-      // The credentials reach the disk before the users exist: no account without its password.
-      this.credentials?.append(credentials);
+      // The passwords reach the disk before the users exist: no account without its password.
+      this.credentials?.stage(credentials);
       await trx.commit().execute();
       this.summary.generatedPasswords += credentials.length;
     } catch (error) {
+      this.credentials?.discard();
       await trx.rollback().execute();
       throw error;
     }
+    this.credentials?.publish();
     this.progress(true);
   }
 
@@ -314,13 +323,15 @@ class ImportRun {
         this.summary.created = this.summary.updated = 0;
         return;
       }
-      this.credentials?.append(generated);
+      this.credentials?.stage(generated);
       await trx.commit().execute();
       this.summary.generatedPasswords = generated.length;
     } catch (error) {
+      this.credentials?.discard();
       await trx.rollback().execute();
       throw error;
     }
+    this.credentials?.publish();
   }
 
   /**

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { ConflictError } from '../shared/errors';
 import { normaliseColumnName, REPORT_REASON_COLUMN } from './columns';
 import { formatCsvLine } from './csv-writer';
@@ -61,77 +62,121 @@ export interface CredentialLine {
 }
 
 /**
- * username;password of the passwords roster generated. A resumed import
- * appends to the file of the first run, so it accepts an existing file only
+ * username;password of the passwords roster generated. A later import may
+ * append to the file of an earlier one, so it accepts an existing file only
  * if it is one roster wrote: a regular file (not a link) that starts with
- * the header. Lines reach the disk (fsync) before their users are committed;
- * the import checks the lines of an earlier, interrupted run against the
- * database before it appends (see reconcile in core/import).
+ * the header. The file holds only the passwords of committed users, and
+ * roster never removes a line from it. A chunk's lines are first staged, on
+ * the disk (fsync) before its users are committed, in a pending file beside
+ * it (`.creds.csv.pending`), and appended to the file once they are. A run
+ * killed in between leaves the pending file; the next run settles it (see
+ * core/import-credentials): no account is committed without its password.
  */
 export class CredentialsFile {
   private fd: number | undefined;
+  private staged: readonly CredentialLine[] = [];
+  /** The pending file, beside the target. */
+  readonly pending: string;
 
-  private constructor(readonly target: string) {}
+  private constructor(readonly target: string) {
+    this.pending = path.join(path.dirname(target), `.${path.basename(target)}.pending`);
+  }
 
   /** Checks the path before anything is written. */
   static check(file: string, rules: Pick<OutputRules, 'protect'>): CredentialsFile {
-    // force: an existing file is the resumed case, accepted below only if it is roster's own.
+    // force: an existing file is the one more passwords are appended to, accepted below only if it is roster's own.
     const target = checkOutputPath(file, { protect: rules.protect, force: true });
-    const stat = fs.lstatSync(target, { throwIfNoEntry: false });
-    if (stat?.isSymbolicLink()) {
-      throw new ConflictError(`${file} is a symbolic link; roster does not write through links`, 'give the path of the file itself, or another name');
+    const credentials = new CredentialsFile(target);
+    for (const [shown, candidate] of [
+      [file, target],
+      [credentials.pending, credentials.pending],
+    ] as const) {
+      const stat = fs.lstatSync(candidate, { throwIfNoEntry: false });
+      if (stat?.isSymbolicLink()) {
+        throw new ConflictError(`${shown} is a symbolic link; roster does not write through links`, 'give the path of the file itself, or another name');
+      }
+      if (stat && !stat.isFile()) throw new ConflictError(`${shown} is not a regular file`, 'give the path of a credentials file, or a new name');
+      // Root must not append passwords to a file another account planted (and can still read).
+      if (stat && stat.uid !== process.getuid?.()) {
+        throw new ConflictError(
+          `${shown} belongs to another account (uid ${stat.uid}); roster appends credentials only to a file of its own`,
+          'choose another file name',
+        );
+      }
+      // A pending file cut short (a run killed as it staged) is still roster's: its chunk was not committed.
+      if (stat && !startsWithHeader(candidate, candidate === credentials.pending)) {
+        throw new ConflictError(
+          `${shown} exists and is not a credentials file written by roster (its first line is not "${CREDENTIALS_HEADER}")`,
+          'choose another file name; roster appends only to its own credentials files',
+        );
+      }
     }
-    // Root must not append passwords to a file another account planted (and can still read).
-    if (stat && stat.uid !== process.getuid?.()) {
-      throw new ConflictError(
-        `${file} belongs to another account (uid ${stat.uid}); roster appends credentials only to a file of its own`,
-        'choose another file name',
-      );
-    }
-    if (stat && !startsWithHeader(target)) {
-      throw new ConflictError(
-        `${file} exists and is not a credentials file written by roster (its first line is not "${CREDENTIALS_HEADER}")`,
-        'choose another file name; roster appends only to its own credentials files',
-      );
-    }
-    return new CredentialsFile(target);
+    return credentials;
   }
 
-  /** The lines an earlier run left, in order. */
+  /** The lines of the file, in order. */
   existingLines(): CredentialLine[] {
-    if (!fs.existsSync(this.target)) return [];
-    const text = fs.readFileSync(this.target, 'utf8');
-    const lines: CredentialLine[] = [];
-    for (const line of text.split('\n').slice(1)) {
-      const at = line.lastIndexOf(';');
-      if (at > 0) lines.push({ username: line.slice(0, at), password: line.slice(at + 1) });
-    }
-    return lines;
+    return readLines(this.target);
   }
 
-  /** Replaces the file with these lines (atomically): drops those of users an interrupted run never committed. */
-  rewrite(lines: readonly CredentialLine[]): void {
-    const file = new OutputFile(this.target, true);
-    try {
-      file.write(`${CREDENTIALS_HEADER}\n${lines.map((l) => `${l.username};${l.password}\n`).join('')}`);
-      file.commit();
-    } catch (error) {
-      file.abandon();
-      throw error;
-    }
+  /** The lines a run killed between staging and appending them left in the pending file. */
+  pendingLines(): CredentialLine[] {
+    return readLines(this.pending);
   }
 
-  /** Appends lines and waits until they are on the disk. */
-  append(lines: readonly CredentialLine[]): void {
+  /**
+   * Settles what an earlier run left pending: appends these lines (those of committed users) where
+   * missing (a run killed after appending them had not yet removed the pending file), then removes
+   * the pending file. Returns how many were appended.
+   */
+  settle(committed: readonly CredentialLine[]): number {
+    const present = new Set(this.existingLines().map(lineText));
+    const missing = committed.filter((l) => !present.has(lineText(l)));
+    this.append(missing);
+    fs.rmSync(this.pending, { force: true });
+    return missing.length;
+  }
+
+  /** Puts the lines of a chunk on the disk before its users are committed. */
+  stage(lines: readonly CredentialLine[]): void {
     if (!lines.length) return;
-    const fd = (this.fd ??= this.openForAppend());
-    writeAll(fd, lines.map((l) => `${l.username};${l.password}\n`).join(''), this.target);
-    fs.fsyncSync(fd);
+    // O_EXCL: a pending file is settled before a run stages anything, and removed once appended.
+    const fd = createPrivate(this.pending);
+    try {
+      writeAll(fd, `${CREDENTIALS_HEADER}\n${lines.map(lineText).join('')}`, this.pending);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.staged = lines;
+  }
+
+  /** The staged users are committed: their lines join the file. */
+  publish(): void {
+    if (!this.staged.length) return;
+    this.append(this.staged);
+    fs.rmSync(this.pending, { force: true });
+    this.staged = [];
+  }
+
+  /** The staged users were not committed: their passwords go nowhere. */
+  discard(): void {
+    if (!this.staged.length) return;
+    fs.rmSync(this.pending, { force: true });
+    this.staged = [];
   }
 
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+  }
+
+  /** Appends lines and waits until they are on the disk. */
+  private append(lines: readonly CredentialLine[]): void {
+    if (!lines.length) return;
+    const fd = (this.fd ??= this.openForAppend());
+    writeAll(fd, lines.map(lineText).join(''), this.target);
+    fs.fsyncSync(fd);
   }
 
   private openForAppend(): number {
@@ -149,12 +194,27 @@ export class CredentialsFile {
   }
 }
 
-function startsWithHeader(file: string): boolean {
+function lineText(line: CredentialLine): string {
+  return `${line.username};${line.password}\n`;
+}
+
+function readLines(file: string): CredentialLine[] {
+  if (!fs.existsSync(file)) return [];
+  const lines: CredentialLine[] = [];
+  for (const text of fs.readFileSync(file, 'utf8').split('\n').slice(1)) {
+    const at = text.lastIndexOf(';');
+    if (at > 0) lines.push({ username: text.slice(0, at), password: text.slice(at + 1) });
+  }
+  return lines;
+}
+
+function startsWithHeader(file: string, orPartOfIt = false): boolean {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
     const head = Buffer.alloc(CREDENTIALS_HEADER.length + 1);
     const read = fs.readSync(fd, head, 0, head.length, 0);
     const text = head.toString('utf8', 0, read);
+    if (orPartOfIt && `${CREDENTIALS_HEADER}\n`.startsWith(text)) return true;
     return text === `${CREDENTIALS_HEADER}\n` || text.startsWith(`${CREDENTIALS_HEADER}\r`);
   } finally {
     fs.closeSync(fd);

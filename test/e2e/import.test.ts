@@ -463,6 +463,52 @@ describe('roster import: options', () => {
     expect(without.stderr).not.toContain('generated');
   });
 
+  it('keeps the lines of finished imports in a reused credentials file, also of users renamed or purged since (newcomer report)', () => {
+    const lines = () => fs.readFileSync(path.join(sandbox.dir, 'creds.csv'), 'utf8').trim().split('\n').slice(1);
+    const row = (name: string) => `LastName;FirstName;Email;UserName\nL;F;${name}@example.org;${name}\n`;
+    for (const name of ['n1', 'n2']) {
+      sandbox.file(`${name}.csv`, row(name));
+      expect(sandbox.run(['import', `${name}.csv`, '--credentials', 'creds.csv'])).toMatchObject({ code: 0 });
+    }
+    const [n1, n2] = lines();
+    expect(sandbox.run(['edit', 'n1', '--username', 'n1x']).code).toBe(0);
+    expect(sandbox.run(['delete', 'n2', '--yes']).code).toBe(0);
+    expect(sandbox.run(['purge', 'n2', '--yes']).code).toBe(0);
+    sandbox.file('n3.csv', row('n3'));
+    const third = sandbox.run(['import', 'n3.csv', '--credentials', 'creds.csv', '--json']);
+    expect(third.code).toBe(0);
+    expect(third.stderr).not.toContain('removed');
+    expect(JSON.parse(third.stdout)).toMatchObject({ generatedPasswords: 1, staleCredentials: 0 });
+    expect(lines()).toEqual([n1, n2, expect.stringMatching(/^n3;/)]);
+  });
+
+  it('settles the pending passwords a killed run left: those of users it committed join the file, the others are dropped', () => {
+    sandbox.file('kept.csv', 'LastName;FirstName;Email;UserName;Password\nL;F;kept@example.org;kept;long secret 1\n');
+    expect(sandbox.run(['import', 'kept.csv']).code).toBe(0);
+    sandbox.file('creds.csv', 'username;password\nold;from an earlier term\n');
+    // As a run killed after its commit (kept) and one killed before it (ghost) leave it.
+    const pending = sandbox.file('.creds.csv.pending', 'username;password\nkept;long secret 1\nghost;never committed\n');
+    sandbox.file('next.csv', 'LastName;FirstName;Email;UserName\nL;F;next@example.org;next\n');
+    const result = sandbox.run(['import', 'next.csv', '--credentials', 'creds.csv', '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ generatedPasswords: 1, staleCredentials: 1, recoveredCredentials: 1 });
+    expect(result.stderr).toContain('an interrupted run had not yet written 1 password of users it created to creds.csv; added now');
+    expect(result.stderr).toContain('an interrupted run left 1 password of users it never created; dropped');
+    expect(result.stderr).not.toContain('never committed');
+    expect(fs.readFileSync(path.join(sandbox.dir, 'creds.csv'), 'utf8')).toMatch(
+      /^username;password\nold;from an earlier term\nkept;long secret 1\nnext;\S{16}\n$/,
+    );
+    expect(fs.existsSync(pending)).toBe(false);
+
+    // A pending file that is a link is not followed, and nothing is imported.
+    fs.symlinkSync('/etc/passwd', pending);
+    sandbox.file('after.csv', 'LastName;FirstName;Email;UserName\nL;F;after@example.org;after\n');
+    const linked = sandbox.run(['import', 'after.csv', '--credentials', 'creds.csv']);
+    expect(linked.code).toBe(4);
+    expect(linked.stderr).toContain('.creds.csv.pending is a symbolic link');
+    expect(sandbox.query('SELECT username FROM "user" WHERE username = ?', 'after')).toEqual([]);
+  });
+
   it('refuses hostile and broken files with exit 5, expanding and reading nothing, importing nothing', () => {
     const cases: [string, string][] = [
       [fixture('bad/billion-laughs.xml'), 'DOCTYPE'],

@@ -343,14 +343,16 @@ describe('issue 9: generated passwords survive a kill', () => {
 
   /**
    * Starts the import, waits a random 150–1200 ms, then kills it with
-   * SIGKILL as soon as it next adds passwords to the credentials file (or
-   * 500 ms later at the latest): the moment between a chunk's passwords
-   * reaching the file and the chunk's commit is the one that matters.
+   * SIGKILL as soon as it next stages a chunk's passwords (the pending file
+   * appears) or appends them to the credentials file, or 500 ms later at the
+   * latest: the moments between staging and commit, and between commit and
+   * append, are the ones that matter.
    */
   async function killDuringImport(sandbox: Sandbox, credentials: string): Promise<void> {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: sandbox.dir, env: envOf(sandbox), stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 1050));
+    const pending = path.join(path.dirname(credentials), `.${path.basename(credentials)}.pending`);
     const size = () => {
       try {
         return fs.statSync(credentials).size;
@@ -361,7 +363,7 @@ describe('issue 9: generated passwords survive a kill', () => {
     // Passwords, not just the header line that opening the file writes.
     const start = Math.max(size(), 'username;password\n'.length);
     const until = Date.now() + 500;
-    while (Date.now() < until && size() <= start);
+    while (Date.now() < until && size() <= start && !fs.existsSync(pending));
     child.kill('SIGKILL');
     await exited;
   }
@@ -397,10 +399,11 @@ process.stdin.setEncoding('utf8').on('data', (c) => (data += c)).on('end', () =>
 
         const final = sandbox.run([...args, '--json']);
         expect({ round, code: final.code, stderr: final.code === 0 ? '' : final.stderr }).toEqual({ round, code: 0, stderr: '' });
-        const summary = JSON.parse(final.stdout) as { generatedPasswords: number; staleCredentials: number };
+        const summary = JSON.parse(final.stdout) as { generatedPasswords: number; recoveredCredentials: number };
         const lines = credentialLines(credentials);
-        // What the final run appended: the net growth of the file plus the stale lines it removed first.
-        const added = lines.length - Math.max(linesBefore, 1) + summary.staleCredentials;
+        // What the final run appended: the passwords it generated and those the killed run had committed but not appended.
+        const added = lines.length - Math.max(linesBefore, 1) - summary.recoveredCredentials;
+        expect(fs.readdirSync(sandbox.dir).filter((f) => f.endsWith('.pending'))).toEqual([]);
 
         const hashes = new Map(
           sandbox
