@@ -48,12 +48,18 @@ export function outcomeOf(program: Command): number {
   return outcomes.get(program) ?? ExitCode.ok;
 }
 
+/** How a command opens its database (see OpenOptions): `db status` neither creates nor migrates it. */
+export interface ContextOptions {
+  migrate?: boolean;
+  create?: boolean;
+}
+
 /**
  * A command's action: `run` gets the context (the open database, the
  * terminal, the global options) followed by commander's arguments and
  * options, and resolves to its outcome, or throws.
  */
-export function inContext<Args extends unknown[]>(run: (ctx: CommandContext, ...args: Args) => Promise<Outcome>, options: { migrate?: boolean } = {}) {
+export function inContext<Args extends unknown[]>(run: (ctx: CommandContext, ...args: Args) => Promise<Outcome>, options: ContextOptions = {}) {
   return async (...parsed: [...Args, Command]): Promise<void> => {
     const command = parsed.pop() as Command;
     const outcome = await withContext(command, (ctx) => run(ctx, ...(parsed as unknown as Args)), options);
@@ -67,7 +73,7 @@ export function inContext<Args extends unknown[]>(run: (ctx: CommandContext, ...
  * Opens the database for one command and always closes it, even when the
  * command fails. Heavy modules are loaded here, not at start-up.
  */
-async function withContext<T>(command: Command, run: (ctx: CommandContext) => Promise<T>, options: { migrate?: boolean }): Promise<T> {
+async function withContext<T>(command: Command, run: (ctx: CommandContext) => Promise<T>, options: ContextOptions): Promise<T> {
   const globals = command.optsWithGlobals<GlobalOptions>();
   // `--actor "$WHO"` with WHO unset must not quietly record somebody else.
   if (globals.actor !== undefined && !globals.actor.trim())
@@ -77,7 +83,11 @@ async function withContext<T>(command: Command, run: (ctx: CommandContext) => Pr
   const [{ openDatabase, resolveDatabaseReference }, { systemClock }] = await Promise.all([import('../db/database'), import('../core/time')]);
   const now = systemClock;
   const io = processIo();
-  const db = await openDatabase(resolveDatabaseReference(globals.db), { migrate: options.migrate, notify: (message) => line(io.stderr, `roster: ${message}`) });
+  const db = await openDatabase(resolveDatabaseReference(globals.db), {
+    migrate: options.migrate,
+    create: options.create,
+    notify: (message) => line(io.stderr, `roster: ${message}`),
+  });
   // Said once, on stderr: cron mails it, so a mistyped path does not go unnoticed.
   if (db.created) line(io.stderr, `roster: ${db.createdNotice}`);
   // A password on the command line is in the process list, which every user of the host can read.

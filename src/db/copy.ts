@@ -201,15 +201,14 @@ async function assertNoForeignTables(target: RosterDb): Promise<void> {
 }
 
 /**
- * The database being copied must be one that was there: a mistyped --db or
- * ROSTER_DB would otherwise copy the empty database this run just made. A
- * file made so is removed again.
+ * The database being copied must hold roster's data: db copy opens its source
+ * without creating it (a mistyped path is refused before), but an empty file
+ * or an empty PostgreSQL database would have its tables set up by this run.
  */
 function refuseNewSource(source: RosterDb): void {
   if (!source.created) return;
-  if (source.engine === 'sqlite') for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${source.path}${suffix}`, { force: true });
   throw new NotFoundError(
-    `${source.location} did not exist${source.engine === 'sqlite' ? ' (the empty file this run made is removed again)' : ' (roster has just set up its tables there)'}; there is nothing to copy`,
+    `${source.location} was empty (roster has just set up its tables there); there is nothing to copy`,
     'check --db or ROSTER_DB: it names the database to copy from',
   );
 }

@@ -105,6 +105,12 @@ class RosterSqliteDialect extends SqliteDialect {
 export interface OpenOptions {
   /** Apply pending migrations (default). `db status` opens without. */
   migrate?: boolean;
+  /**
+   * Create a missing file (default). Commands that only look at a database (`db status`, the source
+   * of `db copy`) open without: a mistyped path is an error, not a new empty file that a later
+   * command would then take as the database.
+   */
+  create?: boolean;
   /** Told, before it starts, of work the opening does once and that takes a while (a VACUUM after an upgrade). */
   notify?: (message: string) => void;
 }
@@ -132,6 +138,12 @@ export async function openDatabase(reference: string, options: OpenOptions = {})
 
 /** An SQLite file, whatever the reference: for tests and tools that need its raw handle. */
 export async function openSqlite(file: string, options: OpenOptions = {}): Promise<SqliteDb> {
+  if (options.create === false && file !== ':memory:' && !fs.existsSync(file)) {
+    throw new NotFoundError(
+      `no database at ${file}`,
+      'check --db or ROSTER_DB; roster creates the database at the first command that uses it (roster db migrate makes it ready)',
+    );
+  }
   const { raw, created } = openRaw(file);
   const kysely = new Kysely<Database>({ dialect: new RosterSqliteDialect(raw) });
   const db: SqliteDb = {
@@ -140,13 +152,20 @@ export async function openSqlite(file: string, options: OpenOptions = {}): Promi
     raw,
     path: file,
     location: file,
-    created,
-    createdNotice: `created a new, empty database at ${file}`,
+    // An empty file someone else made (touch, another program) is announced too: a later command
+    // on a mistyped path must not quietly become the database.
+    get created() {
+      return created || setUp;
+    },
+    createdNotice: created ? `created a new, empty database at ${file}` : `set up roster's tables in the empty database ${file}`,
     close: () => kysely.destroy(),
   };
-  if (options.migrate !== false && currentSchemaVersion(raw) !== latestSchemaVersion()) {
+  let setUp = false;
+  const version = currentSchemaVersion(raw);
+  if (options.migrate !== false && version !== latestSchemaVersion()) {
     try {
       const { applied } = await migrateToLatest(db);
+      setUp = version === 0;
       if (!created && applied.includes(SECURE_ERASE_MIGRATION)) clearOldFreePages(raw, options.notify);
     } catch (error) {
       await db.close();

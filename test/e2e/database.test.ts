@@ -11,9 +11,9 @@ describe('where the database lives', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
   const pathOf = (args: string[], env: Record<string, string | undefined>) => {
-    const result = sandbox.run(['db', 'status', '--json', ...args], { env });
+    const result = sandbox.run(['list', '--format', 'count', ...args], { env });
     expect(result.code).toBe(0);
-    return (JSON.parse(result.stdout) as { database: string }).database;
+    return /created a new, empty database at (.*)\n/.exec(result.stderr)?.[1];
   };
 
   it('is --db, else $ROSTER_DB, else $XDG_DATA_HOME/roster, else ~/.local/share/roster', () => {
@@ -134,7 +134,27 @@ describe('roster db', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
 
-  itOnSqlite('status lists pending migrations of a new file without applying them; migrate applies them once', () => {
+  itOnSqlite('status of a file that does not exist says so (exit 3) and creates nothing; nor does copying from it', () => {
+    const typo = path.join(sandbox.dir, 'typo.db');
+    expect(sandbox.run(['--db', typo, 'db', 'status'])).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: `roster: error: no database at ${typo}\n  hint: check --db or ROSTER_DB; roster creates the database at the first command that uses it (roster db migrate makes it ready)\n`,
+    });
+    expect(sandbox.run(['--db', typo, 'db', 'copy', '--to', path.join(sandbox.dir, 'copy.db')])).toMatchObject({ code: 3, stdout: '' });
+    expect(fs.readdirSync(sandbox.dir).filter((f) => f.startsWith('typo') || f.startsWith('copy'))).toEqual([]);
+  });
+
+  itOnSqlite('a command that finds an empty file (made by touch, or another program) says it sets up the tables', () => {
+    const touched = sandbox.file('touched.db', '');
+    const result = sandbox.run(['--db', touched, 'list', '--format', 'count']);
+    expect(result).toEqual({ code: 0, stdout: '0\n', stderr: `roster: set up roster's tables in the empty database ${touched}\n` });
+    expect(sandbox.run(['--db', touched, 'list', '--format', 'count']).stderr).toBe('');
+  });
+
+  itOnSqlite('status lists pending migrations of an empty file without applying them; migrate applies them once', () => {
+    fs.rmSync(sandbox.db, { force: true });
+    sandbox.file(path.basename(sandbox.db), '');
     const status = sandbox.run(['db', 'status']);
     expect(status.code).toBe(0);
     expect(status.stdout).toBe(

@@ -194,9 +194,16 @@ describe('roster db copy', () => {
     const target = path.join(sandbox.dir, 'never.db');
     const result = sandbox.run(['--db', missing, 'db', 'copy', '--to', target]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain(`${missing} did not exist`);
+    expect(result.stderr).toContain(`no database at ${missing}`);
     expect(result.stdout).toBe('');
     expect(fs.existsSync(missing)).toBe(false);
+    expect(fs.existsSync(target)).toBe(false);
+    // An empty file someone made is refused too, and left where it is.
+    const empty = sandbox.file('empty.db', '');
+    const fromEmpty = sandbox.run(['--db', empty, 'db', 'copy', '--to', target]);
+    expect(fromEmpty).toMatchObject({ code: 3, stdout: '' });
+    expect(fromEmpty.stderr).toContain(`${empty} was empty (roster has just set up its tables there); there is nothing to copy`);
+    expect(fs.existsSync(empty)).toBe(true);
     expect(fs.existsSync(target)).toBe(false);
   });
 });

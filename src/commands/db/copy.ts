@@ -8,7 +8,8 @@ export function define(db: Command): void {
     .command('copy')
     .description('copy the whole database into a new file or an empty PostgreSQL database (or back), checking the counts')
     .requiredOption('--to <file|url>', 'the target: a file that does not exist yet, or postgres://… of an empty database')
-    .action(inContext((ctx, opts: { to: string }) => runDbCopy(ctx, opts)));
+    // The source must exist: copying a mistyped path would copy a new, empty database.
+    .action(inContext((ctx, opts: { to: string }) => runDbCopy(ctx, opts), { create: false }));
   examples(copy, [
     "roster db copy --to 'postgres://roster@db.example.org/roster'",
     'roster --db postgres://roster@db.example.org/roster db copy --to /var/lib/roster/roster.db',

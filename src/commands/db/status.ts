@@ -7,8 +7,9 @@ export function define(db: Command): void {
   const status = db
     .command('status')
     .description('applied and pending schema migrations')
-    // Opened as it is: status shows the pending migrations rather than applying them.
-    .action(inContext((ctx) => runDbStatus(ctx), { migrate: false }));
+    // Opened as it is: status shows the pending migrations rather than applying them, and a
+    // mistyped path is an error rather than a new file.
+    .action(inContext((ctx) => runDbStatus(ctx), { migrate: false, create: false }));
   examples(status, ['roster db status']);
 }
 
