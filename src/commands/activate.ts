@@ -22,12 +22,7 @@ export async function runActivate(ctx: CommandContext, users: string[], opts: Ac
     import('../core/activation'),
     import('../core/time'),
   ]);
-  const expiresAt =
-    opts.expires === undefined
-      ? undefined
-      : opts.expires.trim().toLowerCase() === 'never'
-        ? null
-        : parseExpiry(resolveRelativeExpiry(opts.expires, '--expires', ctx.now()), '--expires');
+  const expiresAt = opts.expires === undefined ? undefined : parseExpiry(resolveRelativeExpiry(opts.expires, '--expires', ctx.now()), '--expires');
   const plan = await planBatch(ctx, await selectionFromCommand(ctx, users, opts));
   const action = () => activateAction(ctx, { expiresAt });
   await confirmBatch(ctx, plan, (who) => `Activate ${who}?`, {

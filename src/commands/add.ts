@@ -36,7 +36,7 @@ export function register(commands: CommandRegistry): void {
       .option('--official-code <code>', 'identifier in the organisation')
       .option('--phone <number>', 'phone number')
       .option('--picture <path|url>', 'picture: a local file or an http(s) URL')
-      .option('--expires <date|+duration>', 'deactivate the account after this date (YYYY-MM-DD), or this long from now (+90d)')
+      .option('--expires <date|+duration|never>', 'deactivate the account after this date (YYYY-MM-DD), or this long from now (+90d); never is the default')
       .option('--inactive', 'create the account inactive')
       .option('--field <name=value>', 'extra profile field (repeatable)', collect)
       .action(inContext((ctx, opts: AddOptions) => runAdd(ctx, opts)));

@@ -41,10 +41,12 @@ function sameCalendarDay(text: string, time: number): boolean {
 }
 
 /**
- * An expiration date. "Deactivate after 2026-11-29" keeps the account usable
- * through that whole day (UTC), so a bare date means its last millisecond.
+ * An expiration date, or `never` (null: no expiration). "Deactivate after
+ * 2026-11-29" keeps the account usable through that whole day (UTC), so a
+ * bare date means its last millisecond.
  */
-export function parseExpiry(input: string, field: string): string {
+export function parseExpiry(input: string, field: string): string | null {
+  if (input.trim().toLowerCase() === 'never') return null;
   if (DURATION.test(input.trim())) {
     throw new ValidationError([
       { field, message: `"${input}" is a duration; an expiration this long from now is written +${input.trim()} (or give a date, or never)` },

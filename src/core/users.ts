@@ -376,7 +376,7 @@ export async function editUser(ctx: ServiceContext, ref: string, edit: UserEdit,
 export function checkEditValues(edit: UserEdit, fields: Map<string, ExtraField>): void {
   const problems = new Problems();
   if (edit.language !== undefined) collect(problems, () => parseLanguage(edit.language!));
-  if (edit.expires !== undefined && edit.expires.trim().toLowerCase() !== 'never') collect(problems, () => parseExpiry(edit.expires!, 'expires'));
+  if (edit.expires !== undefined) collect(problems, () => parseExpiry(edit.expires!, 'expires'));
   if (edit.authSource !== undefined && !edit.authSource.trim())
     problems.add('auth-source', 'is empty; give the name of an authentication source, e.g. platform or ldap');
   if (edit.authSource !== undefined) checkOptionalText(edit.authSource.trim(), LIMITS.authSource, problems, 'auth-source');
@@ -480,7 +480,7 @@ function userFieldChanges(row: UserRow, edit: UserEdit): { update: UserUpdate; c
     next.picture = picture && problems.empty ? normalisePicture(picture) : null;
   }
   if (edit.expires !== undefined) {
-    next.expires_at = edit.expires.trim().toLowerCase() === 'never' ? null : (collect(problems, () => parseExpiry(edit.expires!, 'expires')) ?? null);
+    next.expires_at = collect(problems, () => parseExpiry(edit.expires!, 'expires')) ?? null;
   }
   if (edit.authSource !== undefined) {
     next.auth_source = edit.authSource.trim();

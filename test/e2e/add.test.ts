@@ -316,7 +316,7 @@ describe('roster add', () => {
       '--role',
       'wizard',
       '--expires',
-      'never',
+      'someday',
       '--generate-password',
     ]);
     expect(result.code).toBe(5);

@@ -208,6 +208,34 @@ describe('user commands, run in-process', () => {
       );
     });
 
+    it('add --expires never is accepted, as edit and activate accept it and the error for 90d offers it (newcomer report)', async () => {
+      const ctx = commandContext(test, { json: true, input: 'correct horse battery\n' });
+      await runAdd(ctx, {
+        username: 'forever',
+        email: 'f@example.org',
+        firstname: 'F',
+        lastname: 'E',
+        role: ['student'],
+        language: 'en',
+        passwordStdin: true,
+        expires: 'Never',
+      });
+      expect(JSON.parse(ctx.io.stdout.text)).toMatchObject({ username: 'forever', expiresAt: null });
+      const refused = await caught(
+        runAdd(commandContext(test, { input: 'correct horse battery\n' }), {
+          username: 'later',
+          email: 'l@example.org',
+          firstname: 'L',
+          lastname: 'A',
+          role: ['student'],
+          language: 'en',
+          passwordStdin: true,
+          expires: '90d',
+        }),
+      );
+      expect(refused.message).toContain('(or give a date, or never)');
+    });
+
     it('--inactive-since never suggests a duration it then refuses (12h)', async () => {
       const refused = await caught(runExpire(commandContext(test), [], { inactiveSince: 'soon' }));
       expect(refused.exitCode).toBe(ExitCode.invalid);
