@@ -83,6 +83,11 @@ async function withContext<T>(command: Command, run: (ctx: CommandContext) => Pr
   const [{ openDatabase, resolveDatabaseReference }, { systemClock }] = await Promise.all([import('../db/database'), import('../core/time')]);
   const now = systemClock;
   const io = processIo();
+  // A password on the command line is in the process list, which every user of the host can read:
+  // said before connecting, so also when the connection fails.
+  if (globals.db !== undefined && isPostgresUrl(globals.db) && hasPassword(globals.db)) {
+    warn(io, 'the password in --db is visible to other users of this host (ps); put the URL in ROSTER_DB, or the password in PGPASSWORD or ~/.pgpass');
+  }
   const db = await openDatabase(resolveDatabaseReference(globals.db), {
     migrate: options.migrate,
     create: options.create,
@@ -90,10 +95,6 @@ async function withContext<T>(command: Command, run: (ctx: CommandContext) => Pr
   });
   // Said once, on stderr: cron mails it, so a mistyped path does not go unnoticed.
   if (db.created) line(io.stderr, `roster: ${db.createdNotice}`);
-  // A password on the command line is in the process list, which every user of the host can read.
-  if (globals.db !== undefined && isPostgresUrl(globals.db) && hasPassword(globals.db)) {
-    warn(io, 'the password in --db is visible to other users of this host (ps); put the URL in ROSTER_DB, or the password in PGPASSWORD or ~/.pgpass');
-  }
   try {
     let actor: string | undefined;
     return await run({

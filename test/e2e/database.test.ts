@@ -25,6 +25,13 @@ describe('where the database lives', () => {
     expect(fs.existsSync(path.join(sandbox.dir, '.local', 'share', 'roster', 'roster.db'))).toBe(true);
   });
 
+  it('warns about a password in a --db URL before connecting, so also when the connection fails (newcomer report)', () => {
+    const result = sandbox.run(['--db', 'postgres://roster:s3cret@127.0.0.1:1/roster?connect_timeout=2', 'list']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^roster: warning: the password in --db is visible to other users of this host \(ps\)/);
+    expect(result.stderr).not.toContain('s3cret');
+  });
+
   it("refuses an empty --db (a script's unset variable) instead of using the default database", () => {
     for (const empty of ['', '  ']) {
       expect(sandbox.run(['list', '--db', empty], { env: { ROSTER_DB: undefined, XDG_DATA_HOME: undefined } })).toEqual({
