@@ -52,7 +52,12 @@ export function parseExpiry(input: string, field: string): string | null {
       { field, message: `"${input}" is a duration; an expiration this long from now is written +${input.trim()} (or give a date, or never)` },
     ]);
   }
-  const iso = parseDate(input, field);
+  let iso: string;
+  try {
+    iso = parseDate(input, field);
+  } catch {
+    throw new ValidationError([{ field, message: `"${input}" is not a date; use YYYY-MM-DD, an ISO 8601 date-time, +90d (that long from now) or never` }]);
+  }
   return DATE_ONLY.test(input.trim()) ? iso.replace('T00:00:00.000Z', 'T23:59:59.999Z') : iso;
 }
 

@@ -268,8 +268,16 @@ describe('roster add', () => {
       ['--role', 'wizard'],
       'roster: error: role: unknown role "wizard" (known roles: student, teacher, session_admin, hr_manager, invitee, admin)\n',
     ],
-    ['an impossible date', ['--expires', '2026-02-31'], 'roster: error: expires: "2026-02-31" is not a date; use YYYY-MM-DD or an ISO 8601 date-time\n'],
-    ['a date in another format', ['--expires', '31/12/2026'], 'roster: error: expires: "31/12/2026" is not a date; use YYYY-MM-DD or an ISO 8601 date-time\n'],
+    [
+      'an impossible date',
+      ['--expires', '2026-02-31'],
+      'roster: error: expires: "2026-02-31" is not a date; use YYYY-MM-DD, an ISO 8601 date-time, +90d (that long from now) or never\n',
+    ],
+    [
+      'a date in another format',
+      ['--expires', '31/12/2026'],
+      'roster: error: expires: "31/12/2026" is not a date; use YYYY-MM-DD, an ISO 8601 date-time, +90d (that long from now) or never\n',
+    ],
     [
       'an unknown language',
       ['--language', 'klingon'],

@@ -133,7 +133,8 @@ describe('roster edit', () => {
     expect(sandbox.run(['edit', 'ada', '--email', 'nope', '--expires', '2026-02-31'])).toEqual({
       code: 5,
       stdout: '',
-      stderr: 'roster: error: email: "nope" is not a valid email address; expires: "2026-02-31" is not a date; use YYYY-MM-DD or an ISO 8601 date-time\n',
+      stderr:
+        'roster: error: email: "nope" is not a valid email address; expires: "2026-02-31" is not a date; use YYYY-MM-DD, an ISO 8601 date-time, +90d (that long from now) or never\n',
     });
     expect(sandbox.run(['edit', 'nobody', '--firstname', 'X'])).toEqual({
       code: 3,

@@ -236,6 +236,13 @@ describe('user commands, run in-process', () => {
       expect(refused.message).toContain('(or give a date, or never)');
     });
 
+    it('a word that is no date names every form an expiration takes (newcomer report)', async () => {
+      await seed('ada');
+      const refused = await caught(runEdit(commandContext(test), 'ada', { expires: 'yesterday' }));
+      expect(refused).toMatchObject({ exitCode: ExitCode.invalid });
+      expect(refused.message).toContain('expires: "yesterday" is not a date; use YYYY-MM-DD, an ISO 8601 date-time, +90d (that long from now) or never');
+    });
+
     it('--inactive-since never suggests a duration it then refuses (12h)', async () => {
       const refused = await caught(runExpire(commandContext(test), [], { inactiveSince: 'soon' }));
       expect(refused.exitCode).toBe(ExitCode.invalid);

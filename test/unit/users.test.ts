@@ -299,7 +299,7 @@ describe('editUser', () => {
   it('refuses unknown roles and bad values with exit 5', async () => {
     expect(await caught(editUser(ctx, 'ada', { addRoles: ['wizard'] }))).toMatchObject({ exitCode: 5, message: 'add-role: unknown role "wizard"' });
     expect((await caught(editUser(ctx, 'ada', { email: 'nope', expires: '2026-02-30' }))).message).toBe(
-      'email: "nope" is not a valid email address; expires: "2026-02-30" is not a date; use YYYY-MM-DD or an ISO 8601 date-time',
+      'email: "nope" is not a valid email address; expires: "2026-02-30" is not a date; use YYYY-MM-DD, an ISO 8601 date-time, +90d (that long from now) or never',
     );
     expect((await caught(editUser(ctx, 'ada', { firstname: '' }))).message).toBe('firstname: is required');
   });
