@@ -165,7 +165,8 @@ export async function openSqlite(file: string, options: OpenOptions = {}): Promi
   if (options.migrate !== false && version !== latestSchemaVersion()) {
     try {
       const { applied } = await migrateToLatest(db);
-      setUp = version === 0;
+      // Another process starting on the same new file may have set them up meanwhile.
+      setUp = version === 0 && applied.length > 0;
       if (!created && applied.includes(SECURE_ERASE_MIGRATION)) clearOldFreePages(raw, options.notify);
     } catch (error) {
       await db.close();
