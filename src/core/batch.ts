@@ -33,6 +33,11 @@ export interface BatchPlan {
   failed: BatchFailure[];
   /** Taken when named users were read: unchanged at a chunk, they need no second read. */
   otherWritesMark?: number;
+  /**
+   * Named users: where each reference (as given, or the username it resolved to) stood on the
+   * command line, so that failures found at different times are reported in that order.
+   */
+  positions?: Map<string, number>;
 }
 
 /**
@@ -62,7 +67,10 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
   const targets: TargetUser[] = [];
   const failed: BatchFailure[] = [];
   const mark = otherWritesMark(ctx.db);
+  const positions = new Map<string, number>();
   for (const { ref, user, error } of await resolveReferences(ctx.db.kysely, selection.refs)) {
+    if (!positions.has(ref)) positions.set(ref, positions.size);
+    if (user && !positions.has(user.username)) positions.set(user.username, positions.get(ref)!);
     if (error !== undefined) {
       if (!isRosterError(error)) throw error as Error;
       failed.push({ ref, message: error.message, exitCode: error.exitCode, hint: error.suggestion });
@@ -72,7 +80,15 @@ export async function planBatch(ctx: ServiceContext, selection: Selection): Prom
       targets.push(user);
     }
   }
-  return { selection, targets, count: targets.length, failed, otherWritesMark: mark };
+  return { selection, targets, count: targets.length, failed, otherWritesMark: mark, positions };
+}
+
+/** The failures in the order their users were given (a filter's: as found). */
+function inGivenOrder(plan: BatchPlan, failed: BatchFailure[]): BatchFailure[] {
+  const positions = plan.positions;
+  if (!positions) return failed;
+  const at = (f: BatchFailure) => positions.get(f.ref) ?? Number.MAX_SAFE_INTEGER;
+  return [...failed].sort((a, b) => at(a) - at(b));
 }
 
 /** The first few users a plan acts on, by username, and how many more: what a confirmation shows. */
@@ -160,6 +176,11 @@ class Rollback extends Error {}
  * transaction: what a concurrent run changed is seen, nobody is acted on twice.
  */
 export async function runBatch(ctx: ServiceContext, plan: BatchPlan, action: BatchAction, options: BatchOptions = {}): Promise<BatchResult> {
+  const result = await runChunks(ctx, plan, action, options);
+  return { ...result, failed: inGivenOrder(plan, result.failed) };
+}
+
+async function runChunks(ctx: ServiceContext, plan: BatchPlan, action: BatchAction, options: BatchOptions): Promise<BatchResult> {
   const chunkSize = options.chunkSize ?? 1000;
   const result: BatchResult = { changed: [], unchanged: [], failed: [...plan.failed], dryRun: Boolean(options.dryRun), rolledBack: false };
 

@@ -126,6 +126,19 @@ describe('commands, run in-process', () => {
     expect(Boolean(ada?.active)).toBe(true);
   });
 
+  it('reports the users it could not act on in the order they were given (newcomer report)', async () => {
+    await addUser(test, { username: 'root', email: 'root@example.org', firstname: 'R', lastname: 'T', roles: ['admin'], passwordHash: HASH });
+    // root is refused as the last active admin, nobody does not exist: two kinds of failure, found at two times.
+    expect(await runDeactivate(context({ json: true, yes: true }), ['cyd', 'root', 'nobody', 'id:999'], {})).toBe(ExitCode.partial);
+    const result = JSON.parse(stdout.text) as { failed: { ref: string }[] };
+    expect(result.failed.map((f) => f.ref)).toEqual(['root', 'nobody', 'id:999']);
+    expect(await runDeactivate(context({ yes: true }), ['nobody', 'root'], {})).toBe(ExitCode.partial);
+    expect(stderr.text.split('\n').filter((l) => l.startsWith('roster: error:'))).toEqual([
+      'roster: error: nobody: no such user',
+      expect.stringMatching(/^roster: error: root: /),
+    ]);
+  });
+
   it('search without a keyword or a field to search is a usage error (2), before any query', async () => {
     expect(await caught(runSearch(context(), undefined, { lastname: '  ' }))).toMatchObject({
       exitCode: ExitCode.usage,

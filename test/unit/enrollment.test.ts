@@ -102,11 +102,12 @@ describe('enrolment (core) on the batch mechanism', () => {
       await ctx.execute(`UPDATE "user" SET anonymized_at = ? WHERE username = 'cyd'`, NOW.toISOString());
       const result = await enroll(await course(), 'ada', 'bob', 'cyd', 'fallback', 'nobody');
       expect(result.changed.map((u) => u.username)).toEqual(['ada']);
+      // In the order given, although nobody failed first (when the names were resolved).
       expect(result.failed).toEqual([
-        { ref: 'nobody', message: 'no such user', exitCode: 3 },
         { ref: 'bob', message: 'bob is deleted; restore it first (roster restore bob)', exitCode: 4 },
         { ref: 'cyd', message: 'cyd is anonymized; it cannot be enrolled', exitCode: 4 },
         { ref: 'fallback', message: 'fallback is the system fallback account; it cannot be enrolled', exitCode: 4 },
+        { ref: 'nobody', message: 'no such user', exitCode: 3 },
       ]);
       expect(await enrolments()).toEqual([{ username: 'ada', role: 'student' }]);
     });
