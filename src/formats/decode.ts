@@ -184,7 +184,8 @@ export async function* decodeText(source: ByteSource, options: DecodeOptions = {
   const decoder = await makeDecoder(encoding, source.name);
   const mislabel = options.checkMislabel && decoder.legacy ? new Utf8Tracker() : undefined;
   let lines = 1;
-  let offset = 0;
+  /** Characters read of the current line in earlier chunks: where a bad byte is, is said by line and column. */
+  let lineChars = 0;
   const decodeChunk = (bytes: Buffer, last: boolean): string => {
     mislabel?.feed(bytes, last);
     let text: string;
@@ -192,9 +193,12 @@ export async function* decodeText(source: ByteSource, options: DecodeOptions = {
       text = decoder.decode(bytes, last);
     } catch {
       const bad = firstInvalidUtf8(bytes);
-      const line = lines + countNewlineBytes(bytes, bad);
+      const newlines = countNewlineBytes(bytes, bad);
+      const lineStart = newlines ? bytes.lastIndexOf(10, bad - 1) + 1 : 0;
+      const column = (newlines ? 0 : lineChars) + [...bytes.subarray(lineStart, bad).toString('utf8')].length + 1;
+      const byte = (bytes[bad] ?? 0).toString(16).toUpperCase().padStart(2, '0');
       throw new ValidationError(
-        `${source.name}: line ${line}: the bytes are not valid ${decoder.label} (byte ${offset + bad + 1})`,
+        `${source.name}: line ${lines + newlines}, column ${column}: the byte 0x${byte} is not valid ${decoder.label}`,
         decoder.label === 'UTF-8' ? 'for a legacy file give its encoding, e.g. --encoding latin1 or --encoding windows-1252' : 'give the right --encoding',
       );
     }
@@ -206,11 +210,11 @@ export async function* decodeText(source: ByteSource, options: DecodeOptions = {
       );
     }
     lines += countNewlines(text, text.length);
-    offset += bytes.length;
+    const lastNewline = text.lastIndexOf('\n');
+    lineChars = lastNewline === -1 ? lineChars + text.length : [...text.slice(lastNewline + 1)].length;
     return text;
   };
   const first = decodeChunk(head.subarray(bomLength), ended);
-  offset += bomLength;
   if (first) yield first;
   while (!ended) {
     const next = await iterator.next();

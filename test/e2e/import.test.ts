@@ -230,7 +230,7 @@ describe('roster import: Chamilo files', () => {
     expect(sandbox.run(['field', 'add', 'cohort', '--type', 'number']).code).toBe(0);
     const refused = sandbox.run(['import', fixture('chamilo-users-latin1.csv')]);
     expect(refused.code).toBe(5);
-    expect(refused.stderr).toContain('line 2: the bytes are not valid UTF-8');
+    expect(refused.stderr).toContain('line 2, column 8: the byte 0xC9 is not valid UTF-8');
     expect(refused.stderr).toContain('--encoding latin1');
     expect(users(sandbox)).toEqual([]);
     const read = sandbox.run(['import', fixture('chamilo-users-latin1.csv'), '--encoding', 'latin1']);

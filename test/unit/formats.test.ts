@@ -97,9 +97,12 @@ describe('decoding', () => {
     const bytes = Buffer.concat([Buffer.from('a;b\nok;ok\n', 'utf8'), iconv.encode('Müller;x\n', 'latin1')]);
     const error = await decoded(bytes).catch((e: unknown) => e as ValidationError);
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).message).toContain('line 3: the bytes are not valid UTF-8');
+    expect((error as ValidationError).message).toContain('line 3, column 2: the byte 0xFC is not valid UTF-8');
     expect((error as ValidationError).suggestion).toContain('--encoding latin1');
     expect(firstInvalidUtf8(Buffer.from([0x41, 0xfc, 0x6c]))).toBe(1);
+    // On a line longer than a chunk of the file, the column counts from the line's start (characters, not bytes).
+    const long = Buffer.concat([Buffer.from(`a;b\n${'é'.repeat(100_000)}`, 'utf8'), Buffer.from([0xfc, 0x0a])]);
+    expect(((await decoded(long).catch((e: unknown) => e)) as ValidationError).message).toContain('line 2, column 100001: the byte 0xFC');
   });
 
   it('refuses binary data (NUL bytes)', async () => {
