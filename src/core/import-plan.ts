@@ -198,6 +198,14 @@ export class RowPlanner {
       if (this.options.onExisting === 'skip') {
         // Checked all the same, as an update would be: a wrong value is reported, not hidden by the skip.
         this.buildRow(record, state, existing);
+        // Found by its email under another username: the file and the database disagree, which a
+        // silent skip would hide.
+        if (!byUsername)
+          this.warn(
+            row,
+            this.label('username'),
+            `the email ${email} is that of user ${existing.username}, not ${username}; skipped (--on-existing update gives it the username of the file)`,
+          );
         return { outcome: 'skipped', username: existing.username };
       }
       const field = byUsername ? this.label('username') : this.label('email');

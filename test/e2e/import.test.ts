@@ -316,6 +316,19 @@ describe('roster import: options', () => {
     expect(sandbox.json<{ username: string }>(['show', 'emmert@example.org']).username).toBe('emmett');
   });
 
+  it('skipping a row whose email is an account of another username says so: the file and the database disagree (newcomer report)', () => {
+    sandbox.addUser('grace');
+    const file = sandbox.file('other-name.csv', 'LastName;FirstName;Email;UserName\nHopper;Grace;GRACE@example.org;ghopper\n');
+    const result = sandbox.run(['import', file]);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('0 created, 0 updated, 1 skipped') });
+    expect(result.stderr).toContain(
+      'roster: warning: row 2: UserName: the email GRACE@example.org is that of user grace, not ghopper; skipped (--on-existing update gives it the username of the file)',
+    );
+    // The same row under its account's username is skipped without a word.
+    sandbox.file('same-name.csv', 'LastName;FirstName;Email;UserName\nHopper;Grace;grace@example.org;grace\n');
+    expect(sandbox.run(['import', 'same-name.csv']).stderr).toBe('');
+  });
+
   it('requires the four identity columns', () => {
     const result = sandbox.run(['import', fixture('bad/missing-column.csv')]);
     expect(result.code).toBe(5);
