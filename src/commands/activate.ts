@@ -30,5 +30,8 @@ export async function runActivate(ctx: CommandContext, users: string[], opts: Ac
     wouldChange: () => runBatch(ctx, plan, action(), { dryRun: true, atomic: opts.atomic }),
   });
   const result = await runBatch(ctx, plan, action(), { dryRun: opts.dryRun, atomic: opts.atomic });
-  return renderBatch(ctx, result, { done: 'activated', would: 'activate' });
+  // The date as --expires resolved it (+90d, a bare date's last minute): the person sees what was set.
+  const object =
+    expiresAt === undefined ? undefined : expiresAt === null ? 'with no expiration' : `with the expiration ${expiresAt.slice(0, 16).replace('T', ' ')} UTC`;
+  return renderBatch(ctx, result, { done: 'activated', would: 'activate', object });
 }

@@ -74,7 +74,7 @@ describe('roster activate / deactivate', () => {
     expect(past.code).toBe(4);
 
     const done = sandbox.run(['activate', 'old', '--expires', 'never'], { env });
-    expect(done).toMatchObject({ code: 0, stdout: 'activated 1 user(s): old\n' });
+    expect(done).toMatchObject({ code: 0, stdout: 'activated 1 user(s) with no expiration: old\n' });
     expect(state('old')).toEqual({ active: 1, expires_at: null });
     expect(auditRows(sandbox, 'user.activate').at(-1)).toMatchObject({
       user_id: ids.old,

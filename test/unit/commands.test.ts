@@ -126,6 +126,14 @@ describe('commands, run in-process', () => {
     expect(Boolean(ada?.active)).toBe(true);
   });
 
+  it('activate --expires says which expiration it set (newcomer report)', async () => {
+    await runDeactivate(context({ yes: true }), ['ada', 'bob'], {});
+    await runActivate(context({ yes: true }), ['ada'], { expires: '+90d' });
+    expect(stdout.text).toBe('activated 1 user(s) with the expiration 2026-05-30 09:00 UTC: ada\n');
+    await runActivate(context({ yes: true }), ['bob'], { expires: 'never' });
+    expect(stdout.text).toBe('activated 1 user(s) with no expiration: bob\n');
+  });
+
   it('reports the users it could not act on in the order they were given (newcomer report)', async () => {
     await addUser(test, { username: 'root', email: 'root@example.org', firstname: 'R', lastname: 'T', roles: ['admin'], passwordHash: HASH });
     // root is refused as the last active admin, nobody does not exist: two kinds of failure, found at two times.
