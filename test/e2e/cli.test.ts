@@ -68,6 +68,14 @@ describe('the command line', () => {
     expect(result.stdout).toContain(option);
   });
 
+  it.each(['course', 'session', 'db', 'config', 'field', 'role'])('the description of %s names each of its subcommands', (name) => {
+    const help = sandbox.run([name, '--help']).stdout;
+    const description = help.split('\n\n')[1]!.replace(/\s+/g, ' ');
+    const subcommands = [...help.split('Commands:\n')[1]!.matchAll(/^ {2}([a-z-]+)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+    expect(subcommands.length).toBeGreaterThan(0);
+    expect(subcommands.filter((sub) => !description.includes(sub))).toEqual([]);
+  });
+
   it('help with an unknown name says so, with a suggestion (exit 2)', () => {
     expect(sandbox.run(['help', 'lst'])).toEqual({ code: 2, stdout: '', stderr: "roster: error: unknown command 'lst'\n(Did you mean list?)\n" });
   });

@@ -6,7 +6,7 @@ import * as edit from './edit';
 import * as remove from './remove';
 
 export function register(commands: CommandRegistry): void {
-  commands.add('field', 'extra profile fields: their definitions', (field) => {
+  commands.add('field', 'extra profile fields, their definitions: add, list, edit, remove', (field) => {
     examples(field, [
       'roster field add cohort --type number',
       'roster field add campus --type choice --choices north,south',

@@ -9,7 +9,7 @@ import * as addCourse from './add-course';
 import * as removeCourse from './remove-course';
 
 export function register(commands: CommandRegistry): void {
-  commands.add('session', 'training sessions (a cohort, a period, its courses): add, list, show, edit, delete', (session) => {
+  commands.add('session', 'training sessions (a cohort, a period, its courses): add, list, show, edit, delete, add-course, remove-course', (session) => {
     examples(session, [
       'roster session add "Spring 2026" --start 2026-03-01 --end 2026-06-30 --course C101',
       'roster session list',
