@@ -161,7 +161,8 @@ function renderBatchText(ctx: CommandContext, result: BatchResult, verb: BatchVe
       out,
       `dry run: would ${verb.would} ${result.changed.length} user(s)${object}${result.changed.length ? `: ${names(result.changed)}` : ''}; nothing was changed`,
     );
-  } else {
+  } else if (result.changed.length || result.unchanged.length || !result.failed.length) {
+    // (Every user named failed: the errors on stderr say it all, without "activated 0 user(s)".)
     line(out, `${paint(ctx.io, 'green', verb.done)} ${result.changed.length} user(s)${object}${result.changed.length ? `: ${names(result.changed)}` : ''}`);
   }
   if (result.unchanged.length && !result.rolledBack)

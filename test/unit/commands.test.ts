@@ -122,6 +122,9 @@ describe('commands, run in-process', () => {
     expect(await runActivate(context({ yes: true }), ['ada', 'nobody'], {})).toBe(ExitCode.partial);
     expect(stderr.text).toContain('roster: error: nobody: no such user');
     expect(await runActivate(context({ yes: true }), ['nobody'], {})).toBe(ExitCode.notFound);
+    // Nothing was to be done but the error: no "activated 0 user(s)" beside it (newcomer report).
+    expect(stdout.text).toBe('');
+    expect(stderr.text).toBe('roster: error: nobody: no such user\n');
     const [ada] = await test.rows<{ active: unknown }>(`SELECT active FROM "user" WHERE username = 'ada'`);
     expect(Boolean(ada?.active)).toBe(true);
   });
