@@ -36,6 +36,13 @@ describe('user commands, run in-process', () => {
       passwordHash: HASH,
     });
   const usernames = (text: string) => (JSON.parse(text) as { username: string }[]).map((u) => u.username);
+  /** roster add with its password on stdin, as commander passes the options; returns the context with what it wrote. */
+  const addByCommand = async (username: string, options: { email?: string; expires?: string; json?: boolean } = {}) => {
+    const ctx = commandContext(test, { json: options.json, input: 'correct horse battery\n' });
+    const email = options.email ?? `${username}@example.org`;
+    await runAdd(ctx, { username, email, firstname: 'F', lastname: 'L', role: ['student'], language: 'en', passwordStdin: true, expires: options.expires });
+    return ctx;
+  };
 
   describe('one folding for search and order', () => {
     const people: [string, string, string][] = [
@@ -87,11 +94,7 @@ describe('user commands, run in-process', () => {
       await seed('josé');
       await seed('søren');
     });
-    const add = async (username: string, email = `${username}.other@example.org`) => {
-      const ctx = commandContext(test, { input: 'correct horse battery\n' });
-      await runAdd(ctx, { username, email, firstname: 'F', lastname: 'L', role: ['student'], language: 'en', passwordStdin: true });
-      return ctx.io;
-    };
+    const add = async (username: string) => (await addByCommand(username, { email: `${username}.other@example.org` })).io;
 
     it("add warns (and still adds) a username that looks like another account's", async () => {
       expect((await add('jose')).stderr.text).toContain('username "jose" looks like "josé", the username of user josé (id:');
@@ -189,17 +192,7 @@ describe('user commands, run in-process', () => {
     });
 
     it('add --expires +90d and edit --expires +2w set the expiration from now (as chage -E takes a relative date)', async () => {
-      const added = commandContext(test, { json: true, input: 'correct horse battery\n' });
-      await runAdd(added, {
-        username: 'ninety',
-        email: 'n@example.org',
-        firstname: 'N',
-        lastname: 'D',
-        role: ['student'],
-        language: 'en',
-        passwordStdin: true,
-        expires: '+90d',
-      });
+      const added = await addByCommand('ninety', { expires: '+90d', json: true });
       expect((JSON.parse(added.io.stdout.text) as { expiresAt: string }).expiresAt).toBe(new Date(Date.parse(NOW) + 90 * DAY).toISOString());
       const edited = commandContext(test, { json: true });
       await runEdit(edited, 'ninety', { expires: '+2w' });
@@ -209,30 +202,9 @@ describe('user commands, run in-process', () => {
     });
 
     it('add --expires never is accepted, as edit and activate accept it and the error for 90d offers it (newcomer report)', async () => {
-      const ctx = commandContext(test, { json: true, input: 'correct horse battery\n' });
-      await runAdd(ctx, {
-        username: 'forever',
-        email: 'f@example.org',
-        firstname: 'F',
-        lastname: 'E',
-        role: ['student'],
-        language: 'en',
-        passwordStdin: true,
-        expires: 'Never',
-      });
+      const ctx = await addByCommand('forever', { expires: 'Never', json: true });
       expect(JSON.parse(ctx.io.stdout.text)).toMatchObject({ username: 'forever', expiresAt: null });
-      const refused = await caught(
-        runAdd(commandContext(test, { input: 'correct horse battery\n' }), {
-          username: 'later',
-          email: 'l@example.org',
-          firstname: 'L',
-          lastname: 'A',
-          role: ['student'],
-          language: 'en',
-          passwordStdin: true,
-          expires: '90d',
-        }),
-      );
+      const refused = await caught(addByCommand('later', { expires: '90d' }));
       expect(refused.message).toContain('(or give a date, or never)');
     });
 
