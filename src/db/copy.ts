@@ -201,9 +201,9 @@ async function assertNoForeignTables(target: RosterDb): Promise<void> {
 }
 
 /**
- * The database being copied must hold roster's data: db copy opens its source
- * without creating it (a mistyped path is refused before), but an empty file
- * or an empty PostgreSQL database would have its tables set up by this run.
+ * The database being copied must hold roster's data: db copy opens a file
+ * without creating it (a mistyped path is refused before), but an empty
+ * PostgreSQL database would have its tables set up by this run.
  */
 function refuseNewSource(source: RosterDb): void {
   if (!source.created) return;

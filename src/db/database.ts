@@ -152,21 +152,13 @@ export async function openSqlite(file: string, options: OpenOptions = {}): Promi
     raw,
     path: file,
     location: file,
-    // An empty file someone else made (touch, another program) is announced too: a later command
-    // on a mistyped path must not quietly become the database.
-    get created() {
-      return created || setUp;
-    },
-    createdNotice: created ? `created a new, empty database at ${file}` : `set up roster's tables in the empty database ${file}`,
+    created,
+    createdNotice: `created a new, empty database at ${file}`,
     close: () => kysely.destroy(),
   };
-  let setUp = false;
-  const version = currentSchemaVersion(raw);
-  if (options.migrate !== false && version !== latestSchemaVersion()) {
+  if (options.migrate !== false && currentSchemaVersion(raw) !== latestSchemaVersion()) {
     try {
       const { applied } = await migrateToLatest(db);
-      // Another process starting on the same new file may have set them up meanwhile.
-      setUp = version === 0 && applied.length > 0;
       if (!created && applied.includes(SECURE_ERASE_MIGRATION)) clearOldFreePages(raw, options.notify);
     } catch (error) {
       await db.close();

@@ -152,13 +152,6 @@ describe('roster db', () => {
     expect(fs.readdirSync(sandbox.dir).filter((f) => f.startsWith('typo') || f.startsWith('copy'))).toEqual([]);
   });
 
-  itOnSqlite('a command that finds an empty file (made by touch, or another program) says it sets up the tables', () => {
-    const touched = sandbox.file('touched.db', '');
-    const result = sandbox.run(['--db', touched, 'list', '--format', 'count']);
-    expect(result).toEqual({ code: 0, stdout: '0\n', stderr: `roster: set up roster's tables in the empty database ${touched}\n` });
-    expect(sandbox.run(['--db', touched, 'list', '--format', 'count']).stderr).toBe('');
-  });
-
   itOnSqlite('status lists pending migrations of an empty file without applying them; migrate applies them once', () => {
     fs.rmSync(sandbox.db, { force: true });
     sandbox.file(path.basename(sandbox.db), '');
