@@ -120,13 +120,14 @@ export async function findFallbackUser(db: Executor, usernameKey: string): Promi
   return db.selectFrom('user').select(['id', 'username']).where('is_system', '=', 1).where('username_key', '=', usernameKey).executeTakeFirst();
 }
 
-/** How many live (not deleted, not system) users hold each role that anybody holds. */
+/** How many live (not deleted, anonymized or system) users hold each role that anybody holds: those roster list shows. */
 export async function liveRoleCounts(db: Executor): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom('user_role')
     .innerJoin('user', 'user.id', 'user_role.user_id')
     .select(['user_role.role', (eb) => eb.fn.countAll<number>().as('users')])
     .where('user.deleted_at', 'is', null)
+    .where('user.anonymized_at', 'is', null)
     .where('user.is_system', '=', 0)
     .groupBy('user_role.role')
     .execute();

@@ -7,6 +7,7 @@ import { runCourseEdit } from '../../src/commands/course/edit';
 import { runCourseList } from '../../src/commands/course/list';
 import { runSessionDelete } from '../../src/commands/session/delete';
 import { runSearch } from '../../src/commands/search';
+import { runRoleList } from '../../src/commands/role/list';
 import { addUser } from '../../src/core/users';
 import { ExitCode } from '../../src/shared/errors';
 import { Captured, caught, commandContext, tempContext, type TestContext } from './helpers';
@@ -127,6 +128,12 @@ describe('commands, run in-process', () => {
     expect(stderr.text).toBe('roster: error: nobody: no such user\n');
     const [ada] = await test.rows<{ active: unknown }>(`SELECT active FROM "user" WHERE username = 'ada'`);
     expect(Boolean(ada?.active)).toBe(true);
+  });
+
+  it('role list counts the users list shows: not the deleted, the system or the anonymized accounts (newcomer report)', async () => {
+    await test.execute(`UPDATE "user" SET anonymized_at = ? WHERE username = 'cyd'`, '2026-02-01T00:00:00.000Z');
+    await runRoleList(context({ json: true }));
+    expect(JSON.parse(stdout.text)).toContainEqual({ role: 'teacher', users: 2 });
   });
 
   it('activate --expires says which expiration it set (newcomer report)', async () => {
