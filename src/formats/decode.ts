@@ -28,7 +28,13 @@ export function fileSource(file: string): ByteSource {
   } catch {
     throw new NotFoundError(`no file ${file}`, 'check the path, or give - to read standard input');
   }
-  if (!stat.isFile() && !stat.isFIFO()) throw new ValidationError(`${file} is not a file`);
+  // Not a file to read, as a missing one is not (exit 3): a directory, a device.
+  if (!stat.isFile() && !stat.isFIFO()) {
+    throw new NotFoundError(
+      `${file} ${stat.isDirectory() ? 'is a directory' : 'is not a regular file'}`,
+      'give the path of the CSV, XML or JSON file to import, or - to read standard input',
+    );
+  }
   const dot = file.lastIndexOf('.');
   const extension = dot > file.lastIndexOf('/') ? file.slice(dot + 1).toLowerCase() : '';
   if (stat.isFIFO()) {

@@ -1,12 +1,14 @@
+import os from 'node:os';
 import iconv from 'iconv-lite';
 import { ValidationError } from '../../src/shared/errors';
+import { caught } from './helpers';
 import { KeyIndex } from '../../src/core/key-index';
 import { mapColumns, layoutColumns, parseColumnMap, resolveTarget } from '../../src/core/import-columns';
 import type { ExtraField } from '../../src/core/fields';
 import { detectDelimiter, parseDelimiter, readCsv, scanCsv } from '../../src/formats/csv-reader';
 import { formatCsvLine } from '../../src/formats/csv-writer';
 import { neutraliseFormula, restoreNeutralised } from '../../src/formats/csv-safety';
-import { bufferSource, decodeText, firstInvalidUtf8 } from '../../src/formats/decode';
+import { bufferSource, decodeText, fileSource, firstInvalidUtf8 } from '../../src/formats/decode';
 import { readJsonObjects } from '../../src/formats/json-reader';
 import { scanUserFile, type UserRecord } from '../../src/formats/user-file';
 import { readXmlContacts } from '../../src/formats/xml-reader';
@@ -86,6 +88,18 @@ describe('CSV reader', () => {
 describe('decoding', () => {
   it('strips a UTF-8 byte-order mark and reads UTF-8', async () => {
     expect(await decoded(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Élodie;Müller', 'utf8')]))).toBe('Élodie;Müller');
+  });
+
+  it('a directory or a device given as the file is not found (exit 3), as a missing file is, saying what to give (newcomer report)', async () => {
+    for (const [file, what] of [
+      [os.tmpdir(), 'is a directory'],
+      ['/dev/null', 'is not a regular file'],
+      ['/no/such/file.csv', undefined],
+    ] as const) {
+      const error = await caught(() => fileSource(file));
+      expect({ file, exitCode: error.exitCode }).toEqual({ file, exitCode: 3 });
+      if (what) expect(error).toMatchObject({ message: `${file} ${what}`, suggestion: expect.stringContaining('give the path of the CSV, XML or JSON file') });
+    }
   });
 
   it('reads latin1 and windows-1252 when told', async () => {
