@@ -17,12 +17,8 @@ import { verifyPassword } from './passwords';
  */
 export async function settleCredentials(db: Kysely<Database>, credentials: CredentialsFile): Promise<{ recovered: number; dropped: number }> {
   const lines = credentials.pendingLines();
-  if (!lines.length) {
-    credentials.settle([]);
-    return { recovered: 0, dropped: 0 };
-  }
   const keys = lines.map((l) => identityKey(l.username));
-  const users = new Map((await usersByIdentityKeys(db, keys, [])).map((u) => [u.username_key, u]));
+  const users = new Map(keys.length ? (await usersByIdentityKeys(db, keys, [])).map((u) => [u.username_key, u]) : []);
   const committed: CredentialLine[] = [];
   for (const [i, line] of lines.entries()) {
     const hash = users.get(keys[i]!)?.password_hash;

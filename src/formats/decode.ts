@@ -217,7 +217,8 @@ export async function* decodeText(source: ByteSource, options: DecodeOptions = {
     }
     lines += countNewlines(text, text.length);
     const lastNewline = text.lastIndexOf('\n');
-    lineChars = lastNewline === -1 ? lineChars + text.length : [...text.slice(lastNewline + 1)].length;
+    // Counted in characters (code points), as the column is; a chunk without a newline is rare.
+    lineChars = lastNewline === -1 ? lineChars + [...text].length : [...text.slice(lastNewline + 1)].length;
     return text;
   };
   const first = decodeChunk(head.subarray(bomLength), ended);

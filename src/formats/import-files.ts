@@ -115,7 +115,7 @@ export class CredentialsFile {
   }
 
   /** The lines of the file, in order. */
-  existingLines(): CredentialLine[] {
+  private existingLines(): CredentialLine[] {
     return readLines(this.target);
   }
 
@@ -130,7 +130,8 @@ export class CredentialsFile {
    * the pending file. Returns how many were appended.
    */
   settle(committed: readonly CredentialLine[]): number {
-    const present = new Set(this.existingLines().map(lineText));
+    // The file is read only when there is something to add: it grows with every term's import.
+    const present = committed.length ? new Set(this.existingLines().map(lineText)) : new Set<string>();
     const missing = committed.filter((l) => !present.has(lineText(l)));
     this.append(missing);
     fs.rmSync(this.pending, { force: true });
