@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
-/** The commands created but not yet defined, with what defines them. */
-const pending = new WeakMap<Command, DefineCommand>();
+/** The commands created but not yet defined, with what defines them in full. */
+const pending = new WeakMap<Command, () => void>();
 
 /** Whether the command still waits for its definition (options, action, subcommands). */
 export function isStub(command: Command): boolean {
@@ -35,18 +35,34 @@ export class CommandRegistry {
     const [name, ...args] = spec.split(' ');
     const command = this.program.command(name!).description(description);
     for (const arg of args) command.argument(arg, argumentDescriptions[arg.replace(/[<>[\].]/g, '')]);
-    pending.set(command, define);
+    pending.set(command, () => {
+      define(command);
+      this.finish(command);
+    });
   }
 
   /** Defines the command in full if it is still a stub; returns it. */
   complete(command: Command): Command {
-    const define = pending.get(command);
-    if (!define) return command;
-    pending.delete(command);
-    define(command);
-    this.finish(command);
-    return command;
+    return completeCommand(command);
   }
+}
+
+function completeCommand(command: Command): Command {
+  const define = pending.get(command);
+  if (!define) return command;
+  pending.delete(command);
+  define();
+  return command;
+}
+
+/**
+ * Defines every command of the program in full: for what describes all of
+ * them at once (the manual page, the completion scripts), never on the way of
+ * an ordinary command.
+ */
+export function defineAll(command: Command): Command {
+  for (const sub of command.commands) defineAll(completeCommand(sub));
+  return command;
 }
 
 /**
