@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Command, Help, Option } from 'commander';
+import { SYSTEM_INSTALL } from './completion-shells';
 
 /**
  * The manual page, roster(1), made at build time from the commands' own help
@@ -110,6 +111,13 @@ const FIXED_SECTIONS = [
   '.TP',
   '.I ~/.local/share/roster/roster.db',
   'the default SQLite database (created, with its directory, on first use)',
+  '.SH COMPLETION',
+  paragraph('roster completion prints the completion script of bash, zsh or fish. Installed for every user of the host:'),
+  '.PP',
+  '.nf',
+  ...Object.values(SYSTEM_INSTALL).map(roffLine),
+  '.fi',
+  paragraph('Commands, options, their fixed values, and the course codes, session names and extra fields of the database are completed.'),
   '.SH SEE ALSO',
   roff('The README of roster, for the import and export formats (Chamilo CSV and XML) and PostgreSQL.'),
 ];

@@ -4,6 +4,7 @@ import * as auth from './auth';
 import * as deactivate from './deactivate';
 import * as add from './add';
 import * as audit from './audit';
+import * as completion from './completion';
 import * as config from './config/index';
 import * as course from './course/index';
 import * as db from './db/index';
@@ -52,4 +53,5 @@ export const COMMANDS: ((commands: CommandRegistry) => void)[] = [
   audit.register,
   config.register,
   db.register,
+  completion.register,
 ];

@@ -1,8 +1,8 @@
 import { sql, type Insertable, type Kysely, type Transaction, type Updateable } from 'kysely';
-import { foldedKey, recordKey } from '../shared/folding';
+import { foldedKey, recordKey, recordKeyPrefix } from '../shared/folding';
 import type { UserFilter } from '../shared/user-filter';
 import { selectUserIds } from './user-query';
-import { concat } from './sql-functions';
+import { concat, startsWith } from './sql-functions';
 import { slices } from './chunks';
 import type { CourseRow, CourseTable, Database, TrainingSessionRow, TrainingSessionTable } from './schema';
 
@@ -15,6 +15,33 @@ export async function findCourse(db: Executor, code: string): Promise<CourseRow 
 
 export async function findSession(db: Executor, name: string): Promise<TrainingSessionRow | undefined> {
   return db.selectFrom('training_session').selectAll().where('name_key', '=', recordKey(name)).executeTakeFirst();
+}
+
+/**
+ * The codes of the courses whose code begins with `prefix`, whatever its case,
+ * in order, at most `limit` (for shell completion).
+ */
+export async function courseCodesStartingWith(db: Executor, prefix: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('course')
+    .select('code')
+    .where(startsWith(sql.ref('code_key'), recordKeyPrefix(prefix)))
+    .orderBy('code_key')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.code);
+}
+
+/** The names of the sessions whose name begins with `prefix`, whatever its case, in order, at most `limit`. */
+export async function sessionNamesStartingWith(db: Executor, prefix: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('training_session')
+    .select('name')
+    .where(startsWith(sql.ref('name_key'), recordKeyPrefix(prefix)))
+    .orderBy('name_key')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.name);
 }
 
 /** A course row with its owner's username and how many users it has in each role. */

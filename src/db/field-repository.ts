@@ -1,4 +1,5 @@
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
+import { startsWith } from './sql-functions';
 import type { Database, ExtraFieldRow, ExtraFieldTable } from './schema';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -27,6 +28,18 @@ export async function updateFieldDefinition(db: Executor, fieldId: number, chang
 
 export async function fieldExists(db: Executor, name: string): Promise<boolean> {
   return (await db.selectFrom('extra_field').select('id').where('name', '=', name).executeTakeFirst()) !== undefined;
+}
+
+/** The names of the extra fields that begin with `prefix`, in order, at most `limit` (for shell completion). */
+export async function fieldNamesStartingWith(db: Executor, prefix: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('extra_field')
+    .select('name')
+    .where(startsWith(sql.ref('name'), prefix))
+    .orderBy('name')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.name);
 }
 
 /** Stores a definition; returns it as stored. */

@@ -27,7 +27,20 @@ export const NOTHING: RawBuilder<SqlBool> = sql<SqlBool>`1 = 0`;
 
 /** `text` contains `part`, both compared as they are: a LIKE with the wildcards of `part` escaped. */
 export function contains(text: Expression<unknown>, part: string): RawBuilder<SqlBool> {
-  const pattern = `%${part.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return like(text, `%${likeLiteral(part)}%`);
+}
+
+/** `text` begins with `prefix`, compared as they are. */
+export function startsWith(text: Expression<unknown>, prefix: string): RawBuilder<SqlBool> {
+  return like(text, `${likeLiteral(prefix)}%`);
+}
+
+/** `value` as a LIKE pattern that matches only itself: its wildcards and the escape character escaped. */
+function likeLiteral(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function like(text: Expression<unknown>, pattern: string): RawBuilder<SqlBool> {
   return sql<SqlBool>`${text} like ${pattern} escape '\\'`;
 }
 

@@ -65,3 +65,8 @@ export function foldedKey(value: string): string {
 export function recordKey(text: string): string {
   return text.trim().normalize('NFC').toLowerCase();
 }
+
+/** The start of a code or a name, as typed so far, as the start of its recordKey: a space at its end may be followed by more. */
+export function recordKeyPrefix(text: string): string {
+  return recordKey(text) + (/\s$/.test(text) && text.trim() ? ' ' : '');
+}

@@ -103,7 +103,7 @@ describeOnSqlite('the installed package', () => {
     const man = sh('man', ['-l', page], { env: { ...env(), MANPAGER: 'cat', MANWIDTH: '100' } });
     expect(man).toMatchObject({ code: 0 });
     expect(man.stdout).toMatch(/^ROSTER\(1\)/);
-    for (const heading of ['SYNOPSIS', 'GLOBAL OPTIONS', 'COMMANDS', 'EXIT STATUS', 'ENVIRONMENT', 'FILES']) {
+    for (const heading of ['SYNOPSIS', 'GLOBAL OPTIONS', 'COMMANDS', 'EXIT STATUS', 'ENVIRONMENT', 'FILES', 'COMPLETION']) {
       expect(man.stdout).toMatch(new RegExp(`^${heading}$`, 'm'));
     }
     // Every command, from its own help: a subcommand with its arguments, an option with its choices.
@@ -112,5 +112,78 @@ describeOnSqlite('the installed package', () => {
     expect(man.stdout).toMatch(/\(choices:\s+"skip",\s+"update",\s+"fail"/);
     expect(man.stdout).toMatch(/^ {7}8 +busy/m);
     expect(man.stdout).toContain('ROSTER_DB');
+  });
+
+  describe('completion, sourced by the shell, answered by roster from PATH', () => {
+    let db: string;
+    beforeAll(() => {
+      db = path.join(scratch, 'completion.db');
+      for (const code of ['C101', 'C102']) expect(sh('roster', ['--db', db, 'course', 'add', code, '--title', code]).code).toBe(0);
+    });
+    /** Whether the shell is here to test; on CI it must be (.ci/run installs zsh and fish). */
+    const hasShell = (shell: string) => {
+      if (sh('sh', ['-c', `command -v ${shell}`]).code === 0) return true;
+      if (process.env.CI === 'true') throw new Error(`${shell} is not installed: .ci/run installs it`);
+      console.warn(`${shell} is not installed: its completion is not tested here`);
+      return false;
+    };
+
+    /** What bash offers at Tab after `line` (the words as bash splits them), as its completion function leaves them. */
+    const bashOffers = (words: string[]) => {
+      const script = sh('roster', ['completion', 'bash']).stdout;
+      const program = [
+        script,
+        // Outside a real Tab, compopt has no completion to change: record what the function asked of it.
+        'compopt() { echo "compopt $*"; }',
+        `COMP_WORDS=(roster ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}`,
+        '_roster_complete',
+        'printf "<%s>" "${COMPREPLY[@]}"',
+      ].join('\n');
+      return sh('bash', ['--norc', '--noprofile', '-c', program], { env: { ...env(), ROSTER_DB: db } });
+    };
+
+    it('bash: commands, option values and course codes', () => {
+      expect(bashOffers(['cou'])).toMatchObject({ code: 0, stdout: '<course>', stderr: '' });
+      expect(bashOffers(['import', 'staff.csv', '--on-existing', ''])).toMatchObject({ stdout: '<skip><update><fail>' });
+      expect(bashOffers(['course', 'show', 'c'])).toMatchObject({ stdout: '<C101><C102>' });
+      expect(bashOffers(['export', '--format', '=', 'js'])).toMatchObject({ stdout: '<json>' });
+      expect(bashOffers(['import', 'st'])).toMatchObject({ stdout: 'compopt -o default\n<>' });
+    });
+
+    it('fish: the same answers, through its own completion', () => {
+      if (!hasShell('fish')) return;
+      const script = path.join(scratch, 'roster.fish');
+      fs.writeFileSync(script, sh('roster', ['completion', 'fish']).stdout);
+      const offers = (line: string) => sh('fish', ['--no-config', '-c', `source ${script}; complete -C '${line}'`], { env: { ...env(), ROSTER_DB: db } });
+      expect(offers('roster cou')).toMatchObject({ code: 0, stdout: 'course\tcourses: add, list, show, edit, delete\n' });
+      expect(offers('roster course show c')).toMatchObject({ stdout: 'C101\nC102\n' });
+    });
+
+    it('zsh: the words handed over and the answer given to _describe', () => {
+      if (!hasShell('zsh')) return;
+      const script = path.join(scratch, '_roster');
+      fs.writeFileSync(script, sh('roster', ['completion', 'zsh']).stdout);
+      // zsh completes only in an interactive line editor: its completion functions are stood in for, to see what the script gives them.
+      const offers = (words: string[]) =>
+        sh(
+          'zsh',
+          [
+            '-f',
+            '-c',
+            [
+              'compdef() { :; }',
+              '_describe() { print -r -- "describe $*"; print -rl -- "${(@P)4}"; }',
+              '_files() { print -r -- files; }',
+              `source ${script}`,
+              `words=(roster ${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length + 1}`,
+              '_roster',
+            ].join('\n'),
+          ],
+          { env: { ...env(), ROSTER_DB: db } },
+        );
+      expect(offers(['course', 'show', 'C'])).toMatchObject({ code: 0, stdout: 'describe -t values roster candidates\nC101\nC102\n' });
+      expect(offers(['import', ''])).toMatchObject({ stdout: 'files\n' });
+      expect(offers(['cou']).stdout).toMatch(/^describe -t values roster candidates\ncourse:courses: add/);
+    });
   });
 });
