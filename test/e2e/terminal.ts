@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { BIN, type Sandbox } from './helpers';
 
 /** util-linux `script` gives the CLI a real pseudo-terminal: stdin, stdout and stderr are all TTYs. */
@@ -62,8 +63,10 @@ export function runInTerminal(
       child.kill('SIGKILL');
       reject(new Error(`terminal session timed out waiting for ${pending[0]?.expect ?? 'the end'}; screen so far:\n${raw.replace(ANSI, '')}`));
     }, options.timeoutMs ?? 20_000);
+    // A chunk may end inside a character (a table's │ is three bytes): decoded across chunks.
+    const screenText = new StringDecoder('utf8');
     child.stdout.on('data', (chunk: Buffer) => {
-      raw += chunk.toString('utf8');
+      raw += screenText.write(chunk);
       const step = pending[0];
       if (step && step.expect.test(raw.slice(seen).replace(ANSI, ''))) {
         pending.shift();
@@ -72,7 +75,8 @@ export function runInTerminal(
         setTimeout(() => child.stdin.write(step.send), 60);
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+    const errorText = new StringDecoder('utf8');
+    child.stderr.on('data', (chunk: Buffer) => (raw += errorText.write(chunk)));
     child.on('close', (code) => {
       clearTimeout(timer);
       if (pending.length) {
