@@ -11,7 +11,7 @@ export interface FilterOptionChoice {
   anonymized?: boolean;
   /** unenroll: --as selects by the role in the target course (for enroll, --as is the role to give). */
   courseRoleFilter?: boolean;
-  /** edit sets --language and --field: its filters of the same values are --where-language and --where-field. */
+  /** edit sets --language, --field and --auth-source: its filters of the same values are --where-language, --where-field and --where-auth-source. */
   editing?: boolean;
   /** State filters a command would refuse or that select nothing for it (activate --active): not offered. */
   omit?: readonly ('active' | 'inactive' | 'deleted')[];
@@ -33,6 +33,10 @@ export function addFilterOptions(command: Command, choice: FilterOptionChoice = 
     .option('--expired', 'expiration date passed')
     .option(`--${choice.editing ? 'where-' : ''}language <code>`, 'interface language (fr, es, …)')
     .option(`--${choice.editing ? 'where-' : ''}field <name=value>`, 'extra field equal to value (repeatable)', collect)
+    .option(
+      `--${choice.editing ? 'where-' : ''}auth-source <name>`,
+      'authenticated by this source: platform, ldap, cas, or the name an import gave (AuthSource)',
+    )
     .option('--legacy-hash', 'passwords still hashed with md5 or sha1 (imported from an old Chamilo; upgraded to bcrypt at the next login)');
   if (!choice.withoutEnrolment) {
     command
@@ -76,7 +80,9 @@ export interface FilterOptions {
   expired?: boolean;
   language?: string;
   field?: string[];
+  authSource?: string;
   whereLanguage?: string;
+  whereAuthSource?: string;
   whereField?: string[];
   course?: string | boolean;
   session?: string;
@@ -109,6 +115,8 @@ export async function filterFromOptions(opts: FilterOptions, now: Date, choice: 
   const [language, fields] = choice.editing ? [opts.whereLanguage, opts.whereField] : [opts.language, opts.field];
   if (language) filter.language = parseLanguage(language, choice.editing ? '--where-language' : '--language');
   if (fields?.length) filter.fields = fields.map(parseFieldAssignment);
+  const authSource = (choice.editing ? opts.whereAuthSource : opts.authSource)?.trim();
+  if (authSource) filter.authSource = authSource;
   if (!choice.withoutEnrolment) {
     if (typeof opts.course === 'string') filter.course = opts.course;
     if (opts.course === false) filter.noCourse = true;

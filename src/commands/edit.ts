@@ -88,7 +88,7 @@ export function register(commands: CommandRegistry): void {
         'after',
         '\nSeveral users (references, - for stdin, or the filters of list) take the options that fit many at once:\n' +
           '--expires, --language, --add-role, --remove-role, --roles, --field, --unset-field, --auth-source, --activate, --deactivate.\n' +
-          'The filters of the values edit sets are --where-language and --where-field.',
+          'The filters of the values edit sets are --where-language, --where-field and --where-auth-source.',
       );
       examples(command, [
         'roster edit ada --email ada.lovelace@example.org --add-role admin',
@@ -202,8 +202,12 @@ export async function runBatchEdit(ctx: CommandContext, selection: Selection, op
     import('../shared/user-filter'),
   ]);
   const edit = await editFromOptions(ctx, opts);
-  if (selection.kind === 'filter' && !hasSelectiveFilter(selection.filter) && (opts.field || opts.language)) {
-    const [option, example] = opts.field ? ['--field', `--where-field ${opts.field[0]}`] : ['--language', `--where-language ${opts.language}`];
+  if (selection.kind === 'filter' && !hasSelectiveFilter(selection.filter) && (opts.field || opts.language || opts.authSource)) {
+    const [option, example] = opts.field
+      ? ['--field', `--where-field ${opts.field[0]}`]
+      : opts.language
+        ? ['--language', `--where-language ${opts.language}`]
+        : ['--auth-source', `--where-auth-source ${opts.authSource}`];
     throw new UsageError(
       'no users given',
       `here ${option} sets a value; to select users by it, use ${example} (or name users, or pass - to read them from stdin)`,

@@ -1,19 +1,31 @@
 import { Option, type Command } from 'commander';
 import type { CommandRegistry } from '../cli/registry';
 import { Interrupted, listenForStop } from '../cli/interrupt';
-import { inContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext, type Outcome } from '../cli/context';
 import { line, paint, warn } from '../cli/io';
 import { escapeValue } from '../cli/terminal-text';
 import { collect, examples } from '../cli/options';
 import { createProgress } from '../cli/progress';
 import { resolve } from 'node:path';
-import { ConflictError, PartialFailureError, UsageError, ValidationError } from '../shared/errors';
+import { ConflictError, ExitCode, PartialFailureError, UsageError, ValidationError } from '../shared/errors';
 import type { ColumnMap, ColumnTarget } from '../core/import-columns';
 import type { ImportSummary, OnExisting } from '../core/import';
 import type { ExtraField } from '../core/fields';
 import type { UserFile } from '../formats/user-file';
+import { addFilterOptions } from '../cli/filters';
+import {
+  confirmSync,
+  renderSyncFailures,
+  renderSyncText,
+  SCOPE_FILTERS,
+  syncAfterImport,
+  syncJson,
+  syncRequestFromOptions,
+  type SyncOptions,
+  type SyncOutcome,
+} from '../cli/import-sync';
 
-interface ImportOptions {
+interface ImportOptions extends SyncOptions {
   format?: string;
   encoding?: string;
   delimiter?: string;
@@ -58,21 +70,27 @@ function defineImport(command: Command): void {
     .option('--dry-run', 'check and count everything, write nothing')
     .option('--report <file>', 'write the rejected rows to this CSV file (only if a row fails), with the reason, ready to fix and import again')
     .option('--force', 'replace an existing --report file')
-    .action(inContext((ctx, file: string, opts: ImportOptions) => runImport(ctx, file, opts)));
+    .optionsGroup('Sync from an HR file (the filters give the scope that the file covers in full):')
+    .option('--deactivate-missing', 'deactivate the active accounts of the scope that the file does not name (by username or email)')
+    .option('--max-deactivate <share|n>', 'do nothing at all when more of the scope would be deactivated: 10%, 25, … (default: 10%)');
+  addFilterOptions(command, SCOPE_FILTERS);
+  command.action(inContext((ctx, file: string, opts: ImportOptions) => runImport(ctx, file, opts)));
   examples(command, [
     'roster import students.csv --credentials new-passwords.csv',
     'roster import chamilo-export.xml --on-existing update --report rejected.csv',
     'roster import legacy.csv --encoding windows-1252 --map "Nom=LastName" --map "Prénom=FirstName"',
     'curl -s https://hr.example.org/users.csv | roster import - --atomic --json',
+    'roster import staff.csv --deactivate-missing --role student --auth-source hr --dry-run',
   ]);
 }
 
-export async function runImport(ctx: CommandContext, input: string, opts: ImportOptions): Promise<void> {
-  const [{ openImportFile, importUsers }, { parseDelimiter }, { mapColumns, layoutColumns, parseColumnMap }, { loadFields }] = await Promise.all([
+export async function runImport(ctx: CommandContext, input: string, opts: ImportOptions): Promise<Outcome> {
+  const [{ openImportFile, importUsers }, { parseDelimiter }, { mapColumns, layoutColumns, parseColumnMap }, { loadFields }, { planSync }] = await Promise.all([
     import('../core/import'),
     import('../formats/csv-reader'),
     import('../core/import-columns'),
     import('../core/fields'),
+    import('../core/import-sync'),
   ]);
   if ((opts.updatePasswords || opts.replaceRoles) && opts.onExisting !== 'update') {
     throw new UsageError(
@@ -80,6 +98,7 @@ export async function runImport(ctx: CommandContext, input: string, opts: Import
       'add --on-existing update, or leave it out',
     );
   }
+  const syncRequest = await syncRequestFromOptions(ctx, opts);
   const maps = (opts.map ?? []).map(parseColumnMap);
   const delimiter = opts.delimiter !== undefined ? parseDelimiter(opts.delimiter) : undefined;
   // The side files are checked before anything is read or written.
@@ -105,6 +124,9 @@ export async function runImport(ctx: CommandContext, input: string, opts: Import
   }
   const targets: (ColumnTarget | undefined)[] = mapping.targets.map((t) => t ?? { kind: 'ignore' });
   const layout = layoutColumns(file.columns, targets, file.name);
+  // Decided, and confirmed, before anything is written: a refused sync imports nothing either.
+  const sync = syncRequest && (await planSync(ctx, file, layout, syncRequest.scope, syncRequest.limit));
+  if (sync) await confirmSync(ctx, sync, file.name, opts);
   // Heard before the report file exists: a signal in between would leave it behind.
   const stop = listenForStop();
   let report: InstanceType<typeof sideFiles.RejectReport> | undefined;
@@ -135,8 +157,9 @@ export async function runImport(ctx: CommandContext, input: string, opts: Import
     progress.done();
     stop.release();
   }
-  render(ctx, summary, opts);
-  finish(summary, opts, stop.stoppedBy());
+  const synced = sync ? await syncAfterImport(ctx, sync, summary, opts) : undefined;
+  render(ctx, summary, opts, synced);
+  return finish(summary, opts, stop.stoppedBy(), synced);
 }
 
 /** A column's name as an extra field's name would be: lower case, a-z, 0-9 and _. */
@@ -223,7 +246,7 @@ function shellWord(text: string): string {
   return /^[A-Za-z0-9_.,:@%+=/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): void {
+function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions, synced: SyncOutcome | undefined): void {
   if (ctx.json) {
     line(
       ctx.io.stdout,
@@ -243,6 +266,7 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
           dryRun: s.dryRun,
           atomic: s.atomic,
           interrupted: s.interrupted,
+          ...(synced ? { sync: syncJson(synced) } : {}),
         },
         null,
         2,
@@ -261,7 +285,9 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
       : `${s.created} created, ${s.updated} updated, ${s.skipped} skipped, ${s.failed} failed`;
     const head = s.dryRun ? `checked ${s.file} (dry run, nothing written)` : s.interrupted ? `interrupted import of ${s.file}` : `imported ${s.file}`;
     line(ctx.io.stdout, `${paint(ctx.io, s.failed ? 'yellow' : 'green', head)}: ${counts}`);
+    if (synced) renderSyncText(ctx, synced);
   }
+  if (synced) renderSyncFailures(ctx, synced);
   if (opts.verbose && !ctx.json)
     for (const r of s.skippedRows)
       line(
@@ -309,7 +335,8 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions): voi
   if (opts.report && s.failed && !ctx.json) line(ctx.io.stdout, `rejected rows written to ${opts.report}`);
 }
 
-function finish(s: ImportSummary, opts: ImportOptions, stoppedBy: NodeJS.Signals | undefined): void {
+/** The exit code: an import's failures first (they throw), then the accounts a sync could not deactivate. */
+function finish(s: ImportSummary, opts: ImportOptions, stoppedBy: NodeJS.Signals | undefined, synced: SyncOutcome | undefined): Outcome {
   if (s.interrupted) {
     throw new Interrupted(
       stoppedBy ?? 'SIGINT',
@@ -318,7 +345,7 @@ function finish(s: ImportSummary, opts: ImportOptions, stoppedBy: NodeJS.Signals
         : 'the users counted above are committed; run the same command again to finish (users already imported are skipped)',
     );
   }
-  if (!s.failed) return;
+  if (!s.failed) return synced && 'failed' in synced && synced.failed.length ? ExitCode.partial : undefined;
   const hint = opts.report ? `fix the rows in ${opts.report} and import that file` : 'fix the rows and import again; --report <file> writes them out';
   if (s.atomic) {
     const message = `nothing was ${s.dryRun ? 'checked as importable' : 'imported'} (--atomic): ${s.failed} row${s.failed > 1 ? 's' : ''} failed`;

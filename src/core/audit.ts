@@ -109,6 +109,7 @@ export const AUDIT_ACTIONS = [
   'user.login',
   'user.login-as',
   'user.password-upgrade',
+  'user.sync',
   'course.add',
   'course.edit',
   'course.delete',

@@ -126,6 +126,15 @@ export async function selectTargetIds(db: Executor, filter: UserFilter): Promise
 }
 
 /**
+ * The accounts a filter selects, with the keys the rows of an import match
+ * accounts by (its username, its email), in id order: what a sync compares
+ * its file with.
+ */
+export async function selectIdentities(db: Executor, filter: UserFilter): Promise<{ id: number; username: string; username_key: string; email_key: string }[]> {
+  return selectUserIds(db, filter).clearSelect().select(['user.id', 'user.username', 'user.username_key', 'user.email_key']).orderBy('user.id').execute();
+}
+
+/**
  * Which of some planned users still match the filter, read inside a chunk's
  * transaction (what the batch has changed meanwhile counts), in id order.
  */

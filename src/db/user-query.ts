@@ -113,6 +113,7 @@ function filterConditions(eb: UserEb, f: UserFilter, engine: Engine): Expression
   if (f.expiresAfter) where.push(eb('user.expires_at', '>', f.expiresAfter));
   if (f.expiredAt) where.push(eb('user.expires_at', '<=', f.expiredAt));
   if (f.language) where.push(eb('user.language', '=', f.language));
+  if (f.authSource) where.push(eb('user.auth_source', '=', f.authSource));
   for (const field of f.fields ?? []) {
     where.push(
       eb.exists(

@@ -19,6 +19,8 @@ export interface UserFilter {
   /** Expiration date passed at this instant. */
   expiredAt?: string;
   language?: string;
+  /** How the accounts authenticate: platform, ldap, cas, hr… (as stored). */
+  authSource?: string;
   fields?: { name: string; value: string }[];
   course?: string;
   /** Accounts whose password is still an md5 or sha1 digest of an old Chamilo (upgraded at their next login). */

@@ -107,6 +107,22 @@ maybe('on a terminal', () => {
     expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE username LIKE \'s_\' AND active = 1')).toEqual([{ n: 7 }]);
   });
 
+  it('a sync from an HR file names the accounts it would deactivate, and on no writes nothing, import included', async () => {
+    const rows = (numbers: number[]) => numbers.map((n) => `Tester;Hr${n};hr${n}@example.org;hr${n};hr;5`);
+    const header = 'LastName;FirstName;Email;UserName;AuthSource;Status';
+    expect(sandbox.run(['import', sandbox.file('hr-all.csv', [header, ...rows([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])].join('\n'))]).code).toBe(0);
+    const file = sandbox.file('hr-new.csv', [header, ...rows([2, 3, 4, 5, 6, 7, 8, 9, 10, 11])].join('\n'));
+    const scope = ['--deactivate-missing', '--auth-source', 'hr', '--role', 'student'];
+    const no = await runInTerminal(sandbox, ['import', file, ...scope], [{ expect: /hr-new\.csv\? \(y\/N\)/, send: `n${ENTER}` }]);
+    expect(no.code).toBe(7);
+    expect(no.screen).toMatch(/^hr1$/m);
+    expect(sandbox.query("SELECT username FROM \"user\" WHERE username IN ('hr1', 'hr11') AND active = 1")).toEqual([{ username: 'hr1' }]);
+    const yes = await runInTerminal(sandbox, ['import', file, ...scope], [{ expect: /Deactivate 1 account/, send: `y${ENTER}` }]);
+    expect(yes.code).toBe(0);
+    expect(yes.screen).toContain('deactivated 1 of the 10 active accounts of the scope, missing from the file:');
+    expect(sandbox.query("SELECT username FROM \"user\" WHERE username IN ('hr1', 'hr11') AND active = 1")).toEqual([{ username: 'hr11' }]);
+  });
+
   it('a batch confirmation counts the users that would change, not those selected', async () => {
     for (const name of ['t1', 't2', 't3', 't4', 't5']) sandbox.addUser(name, name > 't2' ? ['--inactive'] : [], ['invitee']);
     const result = await runInTerminal(sandbox, ['deactivate', '--role', 'invitee'], [{ expect: /Deactivate 2 users\?/, send: `y${ENTER}` }]);
