@@ -9,7 +9,7 @@
 // The manual page, dist/roster.1, is written from the commands' own help by
 // src/cli/write-manual.ts, bundled to a temporary file and run once.
 // The import's bcrypt worker thread runs src/workers/bcrypt-worker.js, copied
-// next to the bundle.
+// next to the bundle with the bcrypt-backend.js it requires.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -50,4 +50,4 @@ try {
 } finally {
   fs.rmSync(scratch, { recursive: true, force: true });
 }
-fs.copyFileSync(path.join(root, 'src', 'workers', 'bcrypt-worker.js'), path.join(dist, 'bcrypt-worker.js'));
+for (const file of ['bcrypt-worker.js', 'bcrypt-backend.js']) fs.copyFileSync(path.join(root, 'src', 'workers', file), path.join(dist, file));

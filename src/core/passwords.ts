@@ -19,17 +19,16 @@ export async function hashPassword(password: string, cost = bcryptCost()): Promi
   // Every caller checks first; this is the last line of defence against a silently truncated password.
   const problem = passwordProblem(password);
   if (problem) throw new ValidationError([{ field: 'password', message: problem }]);
-  const { default: bcrypt } = await import('bcryptjs');
-  const hash = await bcrypt.hash(password, cost);
-  return hash.replace(/^\$2a\$/, '$2b$');
+  const bcrypt = await import('../workers/bcrypt-backend');
+  return bcrypt.hash(password, cost);
 }
 
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
   const legacy = LEGACY_HASH.exec(hash);
   if (legacy) return legacyDigestMatches(password, legacy[1] as 'md5' | 'sha1', legacy[2]!);
-  // bcryptjs reads $2y$ (PHP) and $2b$ alike once normalised to $2a$.
-  const { default: bcrypt } = await import('bcryptjs');
-  return bcrypt.compare(password, hash.replace(/^\$2[by]\$/, '$2a$'));
+  // $2a$, $2b$ and PHP's $2y$ alike, with either bcrypt (src/workers/bcrypt-backend.js).
+  const bcrypt = await import('../workers/bcrypt-backend');
+  return bcrypt.verify(password, hash);
 }
 
 const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;

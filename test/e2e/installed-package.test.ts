@@ -56,14 +56,18 @@ describeOnSqlite('the installed package', () => {
     expect(listing).toEqual([
       'package/README.md',
       'package/bin/roster',
+      'package/dist/bcrypt-backend.js',
       'package/dist/bcrypt-worker.js',
       'package/dist/roster.1',
       'package/dist/roster.js',
       'package/package.json',
     ]);
     const installed = fs.readdirSync(path.join(prefix, 'lib', 'node_modules', 'roster', 'node_modules'));
-    expect(installed).toEqual(expect.arrayContaining(['better-sqlite3', 'bcryptjs', 'csv-parse']));
+    expect(installed).toEqual(expect.arrayContaining(['better-sqlite3', 'bcryptjs', '@node-rs', 'csv-parse']));
     for (const devOnly of ['typescript', 'jest', 'esbuild', 'commander', 'kysely', 'pg']) expect(installed).not.toContain(devOnly);
+    // The native bcrypt's prebuilt package for this platform came with it (no compiler involved).
+    const backend = path.join(prefix, 'lib', 'node_modules', 'roster', 'dist', 'bcrypt-backend.js');
+    expect(sh('node', ['-p', `require(${JSON.stringify(backend)}).name`])).toMatchObject({ code: 0, stdout: '@node-rs/bcrypt\n' });
   });
 
   it('puts roster on PATH, working from any directory', () => {
