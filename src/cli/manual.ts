@@ -104,7 +104,7 @@ const FIXED_SECTIONS = [
     ['PGUSER, PGPASSWORD, PGPASSFILE', 'the PostgreSQL user and password when the URL names none (also ~/.pgpass)'],
     ['ROSTER_BUSY_TIMEOUT', 'how long to wait for a locked SQLite file, in milliseconds'],
     ['ROSTER_BCRYPT_COST', 'the bcrypt cost of new password hashes'],
-    ['ROSTER_BCRYPT', 'bcryptjs: hash and check passwords with bcryptjs even where the native @node-rs/bcrypt is installed'],
+    ['ROSTER_BCRYPT', 'bcryptjs: hash and check passwords with bcryptjs even where the native @node-rs/bcrypt is installed (any other value is refused)'],
     ['NO_COLOR', 'no colours, even on a terminal'],
     ['ROSTER_DEBUG', 'print the stack trace of an internal error'],
   ].flatMap(([name, meaning]) => ['.TP', `.B ${roff(name!)}`, roff(meaning!)]),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { bcryptCost } from './passwords';
+import { bcryptCost, checkBcryptChoice } from './passwords';
 
 interface Pending {
   resolve(hashes: string[]): void;
@@ -35,6 +35,7 @@ export class PasswordPool {
   constructor(options: { size?: number; cost?: number } = {}) {
     this.size = Math.max(1, options.size ?? os.availableParallelism());
     this.cost = options.cost ?? bcryptCost();
+    checkBcryptChoice();
   }
 
   /** Hashes in order; the work is split across the workers. */

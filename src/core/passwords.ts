@@ -14,12 +14,32 @@ export function bcryptCost(env: NodeJS.ProcessEnv = process.env): number {
   return cost;
 }
 
+/**
+ * ROSTER_BCRYPT is unset (the native bcrypt where it installed) or `bcryptjs`.
+ * Checked before any hashing, so that a misspelt value is not ignored while
+ * roster goes on with the backend nobody asked for.
+ */
+export function checkBcryptChoice(env: NodeJS.ProcessEnv = process.env): void {
+  const choice = env.ROSTER_BCRYPT;
+  if (choice && choice !== 'bcryptjs') {
+    throw new ValidationError(
+      `ROSTER_BCRYPT must be "bcryptjs" or unset, not "${choice}"`,
+      'unset it to use the native bcrypt where it is installed, or set ROSTER_BCRYPT=bcryptjs',
+    );
+  }
+}
+
+async function loadBcrypt(): Promise<typeof import('../workers/bcrypt-backend')> {
+  checkBcryptChoice();
+  return import('../workers/bcrypt-backend');
+}
+
 /** Standard `$2b$` hashes, readable by PHP's password_verify and every bcrypt library. */
 export async function hashPassword(password: string, cost = bcryptCost()): Promise<string> {
   // Every caller checks first; this is the last line of defence against a silently truncated password.
   const problem = passwordProblem(password);
   if (problem) throw new ValidationError([{ field: 'password', message: problem }]);
-  const bcrypt = await import('../workers/bcrypt-backend');
+  const bcrypt = await loadBcrypt();
   return bcrypt.hash(password, cost);
 }
 
@@ -27,7 +47,7 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   const legacy = LEGACY_HASH.exec(hash);
   if (legacy) return legacyDigestMatches(password, legacy[1] as 'md5' | 'sha1', legacy[2]!);
   // $2a$, $2b$ and PHP's $2y$ alike, with either bcrypt (src/workers/bcrypt-backend.js).
-  const bcrypt = await import('../workers/bcrypt-backend');
+  const bcrypt = await loadBcrypt();
   return bcrypt.verify(password, hash);
 }
 

@@ -57,4 +57,15 @@ describe('passwords across the two bcrypt backends', () => {
     expect(auth('jenny', 'hill valley 86')).toMatchObject({ code: 5 });
     expect(auth('jenny', 'hill valley 85', javascript)).toMatchObject({ code: 0 });
   });
+  it('refuses an unknown ROSTER_BCRYPT value, naming the accepted one, before it writes anything', () => {
+    const misspelt = { ROSTER_BCRYPT: 'bcrypt' };
+    const checked = auth('marty', 'flux capacitor', misspelt);
+    expect(checked).toMatchObject({ code: 5, stdout: '' });
+    expect(checked.stderr).toMatch(/ROSTER_BCRYPT must be "bcryptjs" or unset, not "bcrypt"/);
+    const csv = sandbox.file('late.csv', 'LastName;FirstName;Email;UserName;Password;Status\nTannen;Biff;biff@example.com;biff;manure truck;5\n');
+    const imported = sandbox.run(['import', csv, '--yes'], { env: misspelt });
+    expect(imported).toMatchObject({ code: 5, stdout: '' });
+    expect(imported.stderr).toMatch(/ROSTER_BCRYPT/);
+    expect(sandbox.query(`SELECT username FROM "user" WHERE username = 'biff'`)).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { bcryptCost, generatePassword, hashPassword, isBcryptHash, verifyPassword } from '../../src/core/passwords';
+import { bcryptCost, checkBcryptChoice, generatePassword, hashPassword, isBcryptHash, verifyPassword } from '../../src/core/passwords';
 import { PasswordPool } from '../../src/core/password-pool';
 import { caught } from './helpers';
 
@@ -21,6 +21,17 @@ describe('passwords', () => {
     expect(bcryptCost({ ROSTER_BCRYPT_COST: '12' })).toBe(12);
     for (const bad of ['3', '32', 'ten', '4.5']) {
       expect((await caught(() => bcryptCost({ ROSTER_BCRYPT_COST: bad }))).exitCode).toBe(5);
+    }
+  });
+
+  it('take ROSTER_BCRYPT unset or "bcryptjs", and refuse any other value', async () => {
+    expect(() => checkBcryptChoice({})).not.toThrow();
+    expect(() => checkBcryptChoice({ ROSTER_BCRYPT: '' })).not.toThrow();
+    expect(() => checkBcryptChoice({ ROSTER_BCRYPT: 'bcryptjs' })).not.toThrow();
+    for (const bad of ['bcrypt', 'native', 'BCRYPTJS', '@node-rs/bcrypt']) {
+      const error = await caught(() => checkBcryptChoice({ ROSTER_BCRYPT: bad }));
+      expect(error.exitCode).toBe(5);
+      expect(error.message).toContain(`not "${bad}"`);
     }
   });
 
