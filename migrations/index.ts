@@ -9,6 +9,7 @@ import * as lookAlikeKeys from './0007_look_alike_keys';
 import * as foldedIdentitySearch from './0008_folded_identity_search';
 import * as postgresSearch from './0009_postgres_search';
 import * as postgresLookAlikeIndex from './0010_postgres_look_alike_index';
+import * as mailNotice from './0011_mail_notice';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_folded_identity_search': foldedIdentitySearch,
   '0009_postgres_search': postgresSearch,
   '0010_postgres_look_alike_index': postgresLookAlikeIndex,
+  '0011_mail_notice': mailNotice,
 };

@@ -1,10 +1,12 @@
 import type { CommandRegistry } from '../cli/registry';
-import { inContext, type CommandContext } from '../cli/context';
+import { inContext, type CommandContext, type Outcome } from '../cli/context';
+import { mailJson, reportMail } from '../cli/notify';
 import { line, paint, promptContext, showingSecret, warn } from '../cli/io';
 import { collect, examples } from '../cli/options';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
 import { UsageError, ValidationError } from '../shared/errors';
 import type { AddResult, NewUserInput } from '../core/users';
+import type { MailOutcome } from '../core/notify';
 
 interface AddOptions extends PasswordOptions {
   firstname?: string;
@@ -19,6 +21,7 @@ interface AddOptions extends PasswordOptions {
   expires?: string;
   inactive?: boolean;
   field?: string[];
+  notify?: boolean;
 }
 
 export function register(commands: CommandRegistry): void {
@@ -39,15 +42,20 @@ export function register(commands: CommandRegistry): void {
       .option('--expires <date|+duration|never>', 'deactivate the account after this date (YYYY-MM-DD), or this long from now (+90d); never is the default')
       .option('--inactive', 'create the account inactive')
       .option('--field <name=value>', 'extra profile field (repeatable)', collect)
+      .option(
+        '--notify',
+        'mail the new user their username, and the password when roster generated it (then printed nowhere); see roster config set mail.command',
+      )
       .action(inContext((ctx, opts: AddOptions) => runAdd(ctx, opts)));
     examples(command, [
       'roster add --firstname Ada --lastname Lovelace --email ada@example.org --username ada --role teacher --generate-password',
+      'roster add --firstname Grace --lastname Hopper --email grace@example.org --username grace --role teacher --generate-password --notify',
       'printf \'%s\\n\' "$PASS" | roster add --firstname Alan --lastname Turing --email alan@example.org --username alan --role student --password-stdin',
     ]);
   });
 }
 
-export async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<void> {
+export async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<Outcome> {
   const values = await completeValues(ctx, opts);
   const obtained = await obtainPassword(ctx.io, opts, values.username || 'the new user');
   const missing = missingValues(values, Boolean(obtained));
@@ -57,6 +65,9 @@ export async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<voi
       'give them as options (see roster add --help), or run roster add in a terminal to be asked',
     );
   }
+  if (opts.notify && opts.inactive) throw new UsageError('--notify mails login details, and an --inactive account cannot log in', 'leave out one of them');
+  // Settings and templates are checked before the account is created.
+  const mailer = opts.notify ? await (await import('../core/notify')).Mailer.open(ctx, 'welcome') : undefined;
   const [{ addUser }, { resolveRelativeExpiry }] = await Promise.all([import('../core/users'), import('../core/time')]);
   const { parseFieldAssignment } = await import('../core/fields');
   const input: NewUserInput = {
@@ -75,6 +86,14 @@ export async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<voi
     fields: (opts.field ?? []).map(parseFieldAssignment),
   };
   const generated = obtained!.generated ? obtained!.password : undefined;
+  if (mailer) {
+    // Mailed once the account exists; the mail is then the only place its generated password is.
+    const result = await addUser(ctx, input);
+    const { recipientOf } = await import('../core/notify');
+    const outcome = await mailer.sendAll([recipientOf(result.user, generated)]);
+    render(ctx, result, undefined, outcome);
+    return reportMail(ctx, outcome);
+  }
   // A generated password is printed before the account is committed: if it cannot be shown, no account keeps it.
   if (generated)
     await addUser(
@@ -147,11 +166,11 @@ function missingValues(values: AddOptions, hasPassword: boolean): string[] {
   return missing;
 }
 
-function render(ctx: CommandContext, result: AddResult, generatedPassword: string | undefined): void {
+function render(ctx: CommandContext, result: AddResult, generatedPassword: string | undefined, mail?: MailOutcome): void {
   for (const warning of result.warnings) warn(ctx.io, warning);
   const { user } = result;
   if (ctx.json) {
-    const body = generatedPassword ? { ...user, generatedPassword } : user;
+    const body = { ...user, ...(generatedPassword ? { generatedPassword } : {}), ...(mail ? { mail: mailJson(mail) } : {}) };
     line(ctx.io.stdout, JSON.stringify(body, null, 2));
     return;
   }

@@ -24,6 +24,8 @@ import {
   type SyncOptions,
   type SyncOutcome,
 } from '../cli/import-sync';
+import { mailJson, reportMail } from '../cli/notify';
+import type { MailOutcome } from '../core/notify';
 
 interface ImportOptions extends SyncOptions {
   format?: string;
@@ -40,6 +42,7 @@ interface ImportOptions extends SyncOptions {
   updatePasswords?: boolean;
   replaceRoles?: boolean;
   verbose?: boolean;
+  notify?: boolean;
 }
 
 const SHOWN_ERRORS = 50;
@@ -66,6 +69,7 @@ function defineImport(command: Command): void {
     .option('--replace-roles', "with --on-existing update: the file's roles replace the stored ones (else they are added)")
     .option('--verbose', 'name every row skipped because its user exists or needs no change')
     .option('--credentials <file>', 'write username;password of every generated password to this file (mode 0600)')
+    .option('--notify', 'mail each new active user their username, and the password when roster generated it (then written nowhere else)')
     .option('--atomic', 'write nothing unless every row is valid')
     .option('--dry-run', 'check and count everything, write nothing')
     .option('--report <file>', 'write the rejected rows to this CSV file (only if a row fails), with the reason, ready to fix and import again')
@@ -77,6 +81,7 @@ function defineImport(command: Command): void {
   command.action(inContext((ctx, file: string, opts: ImportOptions) => runImport(ctx, file, opts)));
   examples(command, [
     'roster import students.csv --credentials new-passwords.csv',
+    'roster import students.csv --notify',
     'roster import chamilo-export.xml --on-existing update --report rejected.csv',
     'roster import legacy.csv --encoding windows-1252 --map "Nom=LastName" --map "Prénom=FirstName"',
     'curl -s https://hr.example.org/users.csv | roster import - --atomic --json',
@@ -98,11 +103,16 @@ export async function runImport(ctx: CommandContext, input: string, opts: Import
       'add --on-existing update, or leave it out',
     );
   }
+  if (opts.notify && opts.credentials !== undefined) {
+    throw new UsageError('--notify mails each generated password, and --credentials would keep a second copy of it', 'give one of them');
+  }
   const syncRequest = await syncRequestFromOptions(ctx, opts);
   const maps = (opts.map ?? []).map(parseColumnMap);
   const delimiter = opts.delimiter !== undefined ? parseDelimiter(opts.delimiter) : undefined;
   // The side files are checked before anything is read or written.
   const sideFiles = await checkSideFiles(ctx, input, opts);
+  // Settings and templates are checked before the file is read.
+  const mailer = opts.notify ? await (await import('../core/notify')).Mailer.open(ctx, 'welcome') : undefined;
   const file = await openImportFile(input === '-' ? ctx.io.stdin : input, {
     format: opts.format as UserFile['format'] | undefined,
     encoding: opts.encoding,
@@ -138,7 +148,9 @@ export async function runImport(ctx: CommandContext, input: string, opts: Import
   }
 
   const progress = createProgress(ctx.io, opts.dryRun ? 'checking' : 'importing', file.rows);
-  let summary: ImportSummary;
+  const mails = mailer && !opts.dryRun ? new (await import('../core/notify')).MailQueue(mailer) : undefined;
+  let summary: ImportSummary | undefined;
+  let mailed: MailOutcome | undefined;
   try {
     summary = await importUsers(ctx, {
       file,
@@ -152,14 +164,19 @@ export async function runImport(ctx: CommandContext, input: string, opts: Import
       report,
       signal: stop.signal,
       onProgress: (done, total) => progress.update(done, total),
+      onCommitted: mails && ((accounts) => mails.add(accounts)),
     });
   } finally {
     progress.done();
     stop.release();
+    // The committed accounts get their mail even when the import stopped after them.
+    mailed = await mails?.finish();
+    if (!summary && mailed) reportMail(ctx, mailed);
   }
   const synced = sync ? await syncAfterImport(ctx, sync, summary, opts) : undefined;
-  render(ctx, summary, opts, synced);
-  return finish(summary, opts, stop.stoppedBy(), synced);
+  render(ctx, summary, opts, synced, mailed);
+  const mailExit = mailed && reportMail(ctx, mailed);
+  return finish(summary, opts, stop.stoppedBy(), synced) ?? mailExit;
 }
 
 /** A column's name as an extra field's name would be: lower case, a-z, 0-9 and _. */
@@ -246,7 +263,7 @@ function shellWord(text: string): string {
   return /^[A-Za-z0-9_.,:@%+=/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions, synced: SyncOutcome | undefined): void {
+function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions, synced: SyncOutcome | undefined, mailed: MailOutcome | undefined): void {
   if (ctx.json) {
     line(
       ctx.io.stdout,
@@ -267,6 +284,7 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions, sync
           atomic: s.atomic,
           interrupted: s.interrupted,
           ...(synced ? { sync: syncJson(synced) } : {}),
+          ...(mailed ? { mail: mailJson(mailed) } : {}),
         },
         null,
         2,
@@ -306,7 +324,10 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions, sync
     );
   }
   if (s.generatedPasswords && !s.dryRun && !(s.atomic && s.failed)) {
-    if (opts.credentials) {
+    if (opts.notify) {
+      if (!ctx.json)
+        line(ctx.io.stdout, `${s.generatedPasswords} password${s.generatedPasswords > 1 ? 's' : ''} generated, mailed to the active accounts and kept nowhere`);
+    } else if (opts.credentials) {
       if (!ctx.json)
         line(
           ctx.io.stdout,
@@ -333,6 +354,7 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions, sync
     );
   }
   if (opts.report && s.failed && !ctx.json) line(ctx.io.stdout, `rejected rows written to ${opts.report}`);
+  if (opts.notify && s.dryRun && !ctx.json) line(ctx.io.stdout, 'no mail sent (dry run)');
 }
 
 /** The exit code: an import's failures first (they throw), then the accounts a sync could not deactivate. */

@@ -128,6 +128,8 @@ export const AUDIT_ACTIONS = [
   'config.set',
   'config.unset',
   'db.backup',
+  'mail.sent',
+  'mail.failed',
 ] as const;
 
 /** Refuses an action name roster never writes: `--action nope` would otherwise list nothing, with exit 0. */

@@ -13,6 +13,7 @@ import { decideChunk, lookUpChunk, type ChunkDecision, type DecideOptions } from
 import { settleCredentials } from './import-credentials';
 import { RowFailure, RowPlanner, type OnExisting, type PlannedRow } from './import-plan';
 import { PasswordPool } from './password-pool';
+import type { MailRecipient } from './notify';
 
 export { ON_EXISTING, parseActive, parseRoleColumns, type OnExisting } from './import-plan';
 
@@ -31,6 +32,12 @@ export interface ImportRequest {
   dryRun?: boolean;
   /** Receives username;password for every generated password, before the users are committed. */
   credentials?: CredentialsFile;
+  /**
+   * Receives the new accounts that can log in (active, not deleted), with
+   * the password roster generated for them, once their chunk is committed:
+   * for the welcome mails of --notify.
+   */
+  onCommitted?: (accounts: MailRecipient[]) => void;
   /** Receives the rejected rows as CSV with a reason column. */
   report?: RejectReport;
   /** Stops the import at the next row; what was committed stays. */
@@ -113,6 +120,8 @@ class ImportRun {
   private readonly planner: RowPlanner;
   private readonly pool: PasswordPool | undefined;
   private readonly credentials: CredentialsFile | undefined;
+  /** The new accounts of the open transaction, for onCommitted once it commits. */
+  private uncommitted: MailRecipient[] = [];
   private readonly chunkRows: number;
   private readonly hashesPerChunk: number;
   private readonly aborted: Promise<void>;
@@ -290,10 +299,12 @@ class ImportRun {
       this.summary.generatedPasswords += credentials.length;
     } catch (error) {
       this.credentials?.discard();
+      this.uncommitted = [];
       await trx.rollback().execute();
       throw error;
     }
     this.credentials?.publish();
+    this.announceCommitted();
     this.progress(true);
   }
 
@@ -319,6 +330,7 @@ class ImportRun {
         this.progress(true);
       }
       if (this.summary.failed > 0) {
+        this.uncommitted = [];
         await trx.rollback().execute();
         this.summary.created = this.summary.updated = 0;
         return;
@@ -328,10 +340,18 @@ class ImportRun {
       this.summary.generatedPasswords = generated.length;
     } catch (error) {
       this.credentials?.discard();
+      this.uncommitted = [];
       await trx.rollback().execute();
       throw error;
     }
     this.credentials?.publish();
+    this.announceCommitted();
+  }
+
+  private announceCommitted(): void {
+    const accounts = this.uncommitted;
+    this.uncommitted = [];
+    if (accounts.length) this.request.onCommitted?.(accounts);
   }
 
   /**
@@ -386,7 +406,8 @@ class ImportRun {
   /** Decides and writes rows; counts what happened once the writes are done. */
   private async writeRows(trx: Transaction<Database>, rows: readonly PlannedRow[]): Promise<CredentialLine[]> {
     const decision = await decideChunk(trx, rows, this.decideOptions());
-    await writeImportChunk(this.ctx.db, trx, decision.writes, { at: nowIso(this.ctx), actor: this.ctx.actor });
+    const ids = await writeImportChunk(this.ctx.db, trx, decision.writes, { at: nowIso(this.ctx), actor: this.ctx.actor });
+    if (this.request.onCommitted) this.uncommitted.push(...accountsThatCanLogIn(decision.created, ids));
     this.count(decision);
     for (const planned of rows) planned.plaintext = undefined;
     return decision.credentials;
@@ -454,4 +475,23 @@ export async function openImportFile(input: string | NodeJS.ReadableStream, opti
   if (options.encoding) await checkEncodingName(options.encoding);
   const source = typeof input === 'string' ? fileSource(input) : await spooledSource(input);
   return scanUserFile(source, options);
+}
+
+/** The new accounts that can log in, with the password roster generated for each (decision.created and ids are in the same order). */
+function accountsThatCanLogIn(created: readonly PlannedRow[], ids: readonly number[]): MailRecipient[] {
+  return created.flatMap((planned, i) => {
+    const row = planned.prepared.row;
+    if (!row.active || planned.deleted || planned.anonymizedAt) return [];
+    const account: MailRecipient = {
+      userId: ids[i]!,
+      username: row.username,
+      email: row.email,
+      firstname: row.firstname,
+      lastname: row.lastname,
+      language: row.language,
+      officialCode: row.official_code,
+      password: planned.generated ? planned.plaintext : undefined,
+    };
+    return [account];
+  });
 }

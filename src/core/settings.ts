@@ -2,7 +2,9 @@ import { readSetting, readSettings, writeSetting } from '../db/setting-repositor
 import { audit } from './audit';
 import type { ServiceContext } from './context';
 import { NotFoundError, UsageError, ValidationError } from '../shared/errors';
-import { LIMITS, textProblem } from './validation';
+import { LIMITS, Problems, checkEmail, textProblem } from './validation';
+import { parseMailCommand } from '../mail/command';
+import { splitSender } from '../mail/message';
 
 interface SettingSpec {
   description: string;
@@ -28,6 +30,27 @@ export const SETTINGS: Record<string, SettingSpec> = {
       if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
         throw new ValidationError([{ field: 'base-url', message: `"${value}" is not an http(s) URL, e.g. https://campus.example.org/` }]);
       }
+      return text;
+    },
+  },
+  'mail.command': {
+    description: 'the program that sends mail, reading the message on its standard input (no shell), e.g. /usr/sbin/sendmail -t',
+    parse(value) {
+      const text = value.trim();
+      parseMailCommand(text);
+      return text;
+    },
+  },
+  'mail.from': {
+    description: 'the sender of the mails to users: an address, or Name <address>',
+    parse(value) {
+      const text = value.trim();
+      const { name, address } = splitSender(text);
+      const problems = new Problems();
+      checkEmail(address, problems, 'mail.from');
+      const unsafe = textProblem(name, LIMITS.name);
+      if (unsafe) problems.add('mail.from', `the name ${unsafe}`);
+      if (!problems.empty) throw new ValidationError(problems.list, 'e.g. roster config set mail.from "Campus <noreply@campus.example.org>"');
       return text;
     },
   },

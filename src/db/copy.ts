@@ -28,6 +28,7 @@ const TABLES: { name: TableName; key: string[]; identity?: boolean }[] = [
   { name: 'session_user', key: ['session_id', 'user_id'] },
   { name: 'login_token', key: ['id'], identity: true },
   { name: 'setting', key: ['key'] },
+  { name: 'mail_notice', key: ['user_id', 'template', 'about'] },
   { name: 'audit_log', key: ['id'], identity: true },
 ];
 

@@ -14,6 +14,7 @@ export interface Database {
   session_user: SessionUserTable;
   login_token: LoginTokenTable;
   setting: SettingTable;
+  mail_notice: MailNoticeTable;
 }
 
 export interface UserTable {
@@ -134,4 +135,12 @@ export interface LoginTokenTable {
 export interface SettingTable {
   key: string;
   value: string;
+}
+
+/** A mail sent to a user (migration 0011): `about` is what it was about (an expiration date), or empty. */
+export interface MailNoticeTable {
+  user_id: number;
+  template: string;
+  about: string;
+  sent_at: string;
 }

@@ -11,6 +11,8 @@ export function define(config: Command): void {
   examples(set, [
     'roster config set base-url https://campus.example.org/',
     "roster config set base-url 'https://campus.example.org/login?as={user}&token={token}'",
+    "roster config set mail.command '/usr/sbin/sendmail -t'",
+    "roster config set mail.from 'Campus <noreply@campus.example.org>'",
   ]);
 }
 

@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { NotFoundError, ValidationError } from '../shared/errors';
+
+/** A mail command that has not finished after this long is killed: its mail counts as failed. */
+const MAIL_TIMEOUT_MS = 60_000;
+
+/** What a failed command said on stderr, at most this much, in the error. */
+const STDERR_SHOWN = 400;
+
+/**
+ * The setting mail.command as a program and its arguments: split at spaces
+ * and tabs, with '…' or "…" for an argument that holds one. No shell: no
+ * variables, globs, pipes or redirections, whatever the value holds. The
+ * program must be an absolute path, so that PATH decides nothing.
+ */
+export function parseMailCommand(value: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (const char of value) {
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else word += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      word ??= '';
+    } else if (char === ' ' || char === '\t') {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? '') + char;
+  }
+  const problem = (message: string) => new ValidationError([{ field: 'mail.command', message }]);
+  if (quote) throw problem(`a ${quote} is not closed in "${value}"`);
+  if (word !== undefined) words.push(word);
+  if (!words.length) throw problem('is empty');
+  if (!words[0]!.startsWith('/')) throw problem(`"${words[0]}" is not an absolute path, e.g. /usr/sbin/sendmail -t`);
+  if (/[\0-\x1f\x7f]/.test(value)) throw problem('holds a control character');
+  return words;
+}
+
+/**
+ * The program of mail.command exists and may be run on this host: checked
+ * before a command with --notify changes anything, since the setting is
+ * shared by every host of the database.
+ */
+export function checkMailProgram(argv: readonly string[]): void {
+  try {
+    fs.accessSync(argv[0]!, fs.constants.X_OK);
+  } catch {
+    throw new NotFoundError(
+      `mail.command: ${argv[0]} does not exist or cannot be run on this host`,
+      'install it (a sendmail-compatible program, e.g. from postfix or msmtp-mta), or roster config set mail.command <absolute path and arguments>',
+    );
+  }
+  if (!fs.statSync(argv[0]!).isFile()) throw new NotFoundError(`mail.command: ${argv[0]} is not a program file`);
+}
+
+/**
+ * Runs the command with the message on its standard input. Resolves when it
+ * exits 0; rejects with what went wrong (not found, exit status, signal, or
+ * time-out, with the start of its stderr) otherwise.
+ */
+export function runMailCommand(argv: readonly string[], message: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'], shell: false, timeout: MAIL_TIMEOUT_MS });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      if (stderr.length < STDERR_SHOWN) stderr += chunk;
+    });
+    // A command that exits without reading its input breaks the pipe: its exit status tells why.
+    child.stdin.on('error', () => undefined);
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      reject(new Error(error.code === 'ENOENT' ? `${argv[0]} does not exist` : `${argv[0]} could not be run: ${error.message}`));
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve();
+      const said = stderr.trim().slice(0, STDERR_SHOWN).replace(/\s+/g, ' ');
+      const how = signal
+        ? `was stopped by ${signal}${signal === 'SIGTERM' ? ` (no answer within ${MAIL_TIMEOUT_MS / 1000} s?)` : ''}`
+        : `exited with status ${code}`;
+      reject(new Error(`${argv[0]} ${how}${said ? `: ${said}` : ''}`));
+    });
+    child.stdin.end(message);
+  });
+}
