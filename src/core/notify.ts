@@ -157,7 +157,7 @@ function hidePassword(text: string, password: string | undefined): string {
  */
 export class MailQueue {
   private chain: Promise<void> = Promise.resolve();
-  private error: unknown;
+  private error: Error | undefined;
   private readonly outcome: MailOutcome = { sent: [], failed: [], alreadySent: [] };
 
   constructor(private readonly mailer: Mailer) {}
@@ -171,7 +171,7 @@ export class MailQueue {
         this.outcome.failed.push(...done.failed);
       } catch (error) {
         // Not one user's mail but roster itself (the audit could not be written): reported by finish.
-        this.error = error;
+        this.error = error instanceof Error ? error : new Error(String(error));
       }
     });
   }
