@@ -142,7 +142,8 @@ function valuesOf(recipient: MailRecipient, now: string): Record<string, string 
     officialCode: recipient.officialCode || undefined,
     password: recipient.password,
     expiresAt: expires && `${expires.slice(0, 16).replace('T', ' ')} UTC`,
-    days: expires && String(Math.max(0, Math.ceil((Date.parse(expires) - Date.parse(now)) / 86_400_000))),
+    // Calendar days (UTC), as people count them: an account that ends tonight expires in 0 days.
+    days: expires && String(Math.max(0, Math.round((Date.parse(expires.slice(0, 10)) - Date.parse(now.slice(0, 10))) / 86_400_000))),
   };
 }
 
