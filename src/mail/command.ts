@@ -63,7 +63,10 @@ export function checkMailProgram(argv: readonly string[]): void {
  */
 export function runMailCommand(argv: readonly string[], message: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'], shell: false, timeout: MAIL_TIMEOUT_MS });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'], shell: false });
+    // Our own timer rather than spawn's `timeout`, which Node leaves running when the program
+    // cannot be started, holding roster open for the whole minute.
+    const timer = setTimeout(() => child.kill('SIGTERM'), MAIL_TIMEOUT_MS);
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
@@ -72,9 +75,11 @@ export function runMailCommand(argv: readonly string[], message: Buffer): Promis
     // A command that exits without reading its input breaks the pipe: its exit status tells why.
     child.stdin.on('error', () => undefined);
     child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       reject(new Error(error.code === 'ENOENT' ? `${argv[0]} does not exist` : `${argv[0]} could not be run: ${error.message}`));
     });
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       if (code === 0) return resolve();
       const said = stderr.trim().slice(0, STDERR_SHOWN).replace(/\s+/g, ' ');
       const how = signal
