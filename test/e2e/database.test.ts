@@ -67,7 +67,7 @@ describe('where the database lives', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(10);
+      expect(db.pragma('user_version', { simple: true })).toBe(11);
       expect(db.prepare('SELECT username FROM "user" WHERE is_system = 0').all()).toEqual([{ username: 'ada' }]);
     } finally {
       db.close();
@@ -158,7 +158,7 @@ describe('roster db', () => {
     const status = sandbox.run(['db', 'status']);
     expect(status.code).toBe(0);
     expect(status.stdout).toBe(
-      `database: ${sandbox.db}\npending  0001_users\npending  0002_courses\npending  0003_lifecycle\npending  0004_list_order\npending  0005_secure_erase\npending  0006_folded_search\npending  0007_look_alike_keys\npending  0008_folded_identity_search\npending  0009_postgres_search\npending  0010_postgres_look_alike_index\n`,
+      `database: ${sandbox.db}\npending  0001_users\npending  0002_courses\npending  0003_lifecycle\npending  0004_list_order\npending  0005_secure_erase\npending  0006_folded_search\npending  0007_look_alike_keys\npending  0008_folded_identity_search\npending  0009_postgres_search\npending  0010_postgres_look_alike_index\npending  0011_mail_notice\n`,
     );
     const migrate = sandbox.json<{ applied: string[] }>(['db', 'migrate']);
     expect(migrate).toEqual({
@@ -173,6 +173,7 @@ describe('roster db', () => {
         '0008_folded_identity_search',
         '0009_postgres_search',
         '0010_postgres_look_alike_index',
+        '0011_mail_notice',
       ],
     });
     const again = sandbox.run(['db', 'migrate']);
@@ -248,7 +249,7 @@ describe('two writers at once', () => {
     // The one that created the file says so; the others found it there.
     expect(results.map((r) => r.stderr).sort()).toEqual(['', '', '', `roster: created a new, empty database at ${sandbox.db}\n`]);
     expect(sandbox.query('SELECT count(*) AS n FROM "user" WHERE is_system = 0')).toEqual([{ n: 4 }]);
-    expect(sandbox.query('SELECT count(*) AS n FROM kysely_migration')).toEqual([{ n: 10 }]);
+    expect(sandbox.query('SELECT count(*) AS n FROM kysely_migration')).toEqual([{ n: 11 }]);
   });
 
   itOnSqlite('a file not yet in WAL mode (one another process has just made) is waited for while it holds its lock, not refused at once', async () => {

@@ -23,7 +23,7 @@ describeOnPostgres('roster on PostgreSQL', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`database: ${sandbox.location}\n`);
     expect(status.stdout).toContain(':***@');
-    expect(status.stdout).toContain('applied  0010_postgres_look_alike_index');
+    expect(status.stdout).toContain('applied  0011_mail_notice');
   });
 
   it('takes the password from PGPASSWORD or ~/.pgpass when the URL has none; a wrong one is exit 3, never printed', () => {
@@ -93,7 +93,7 @@ describeOnPostgres('roster on PostgreSQL', () => {
           child.on('close', resolve);
         });
       expect(await Promise.all([start('one'), start('two')])).toEqual([0, 0]);
-      expect(empty.query('SELECT count(*) AS n FROM kysely_migration')).toEqual([{ n: 10 }]);
+      expect(empty.query('SELECT count(*) AS n FROM kysely_migration')).toEqual([{ n: 11 }]);
       expect(empty.query('SELECT username FROM "user" WHERE is_system = 0 ORDER BY username')).toEqual([{ username: 'one' }, { username: 'two' }]);
       expect(empty.query("SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'")).toEqual([{ extname: 'pg_trgm' }]);
     } finally {

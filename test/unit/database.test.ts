@@ -18,6 +18,7 @@ const MIGRATIONS = [
   '0008_folded_identity_search',
   '0009_postgres_search',
   '0010_postgres_look_alike_index',
+  '0011_mail_notice',
 ];
 
 describe('the database', () => {
@@ -95,6 +96,7 @@ describe('the database', () => {
           'login_token',
           'setting',
           'user_search',
+          'mail_notice',
         ]),
       );
     } finally {
@@ -135,6 +137,7 @@ describe('the database', () => {
         '0008_folded_identity_search',
         '0009_postgres_search',
         '0010_postgres_look_alike_index',
+        '0011_mail_notice',
       ]);
       expect(db.raw.prepare('SELECT username, firstname_key, lastname_key FROM user WHERE is_system = 0 ORDER BY lastname_key').all()).toEqual([
         { username: 'zoe', firstname_key: 'zoe', lastname_key: 'angstrom' },
