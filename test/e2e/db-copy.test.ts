@@ -38,6 +38,10 @@ describe('roster db copy', () => {
     expect(run(['enroll', 'élodie', '--session', 'Spring 2026', '--yes']).code).toBe(0);
     expect(run(['login-as', 'ada', '--reason', 'ticket 7', '--actor', 'boss']).code).toBe(0);
     expect(run(['delete', 'gone', '--yes']).code).toBe(0);
+    // The record of a mail sent (mail.test.ts sends real ones through a fake mail command).
+    sandbox.execute(
+      "INSERT INTO mail_notice (user_id, template, about, sent_at) SELECT id, 'welcome', '', '2026-03-01T12:00:00.000Z' FROM \"user\" WHERE username = 'élodie'",
+    );
   });
   afterAll(() => sandbox.cleanup());
 
@@ -47,10 +51,18 @@ describe('roster db copy', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /^copied .+ to .+copy\.db: 5 user, 4 user_role, 1 extra_field, 1 user_extra_value, 1 course, 1 training_session, 1 session_course, 2 course_user, 1 session_user, 1 login_token, \d+ setting, \d+ audit_log \(row counts compared on both sides\)\n$/,
+      /^copied .+ to .+copy\.db: 5 user, 4 user_role, 1 extra_field, 1 user_extra_value, 1 course, 1 training_session, 1 session_course, 2 course_user, 1 session_user, 1 login_token, \d+ setting, 1 mail_notice, \d+ audit_log \(row counts compared on both sides\)\n$/,
     );
     expect(fs.statSync(target).mode & 0o777).toBe(0o600);
     expect(contents(target)).toEqual(contents(sandbox.db));
+    const copied = new Database(target, { readonly: true });
+    try {
+      expect(copied.prepare('SELECT u.username, m.template, m.about, m.sent_at FROM mail_notice m JOIN "user" u ON u.id = m.user_id').all()).toEqual([
+        { username: 'élodie', template: 'welcome', about: '', sent_at: '2026-03-01T12:00:00.000Z' },
+      ]);
+    } finally {
+      copied.close();
+    }
     // The copy is a working database: the deleted account is still deleted, a new user gets a new id.
     expect(sandbox.run(['--db', target, 'list', '--deleted', '--format', 'count']).stdout).toBe('1\n');
     const added = sandbox.json<{ id: number }>([

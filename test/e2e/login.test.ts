@@ -161,6 +161,8 @@ describe('roster login-as, auth and config', () => {
     expect(sandbox.run(['config', 'get', 'colour']).code).toBe(2);
     expect(sandbox.json<{ key: string; value: string | null }[]>(['config', 'list'])).toEqual([
       { key: 'base-url', value: 'https://campus.example.org/login?as={user}&token={token}', description: expect.any(String) },
+      { key: 'mail.command', value: null, description: expect.stringContaining('sends mail') },
+      { key: 'mail.from', value: null, description: expect.stringContaining('sender') },
     ]);
     expect(sandbox.run(['config', 'unset', 'base-url']).code).toBe(0);
     expect(sandbox.run(['config', 'get', 'base-url']).code).toBe(3);

@@ -52,7 +52,8 @@ describe('completion of the words typed so far', () => {
     expect((await values(['edit', 'ada', '--add-role', 'te'])).values).toEqual(['teacher']);
     expect((await values(['edit', 'ada', '--roles', 'student,'])).values).toEqual(ROLES.filter((r) => r !== 'student').map((r) => `student,${r}`));
     expect((await values(['audit', '--action', 'user.de'])).values).toEqual(['user.deactivate', 'user.delete']);
-    expect((await values(['config', 'get', ''])).values).toEqual(['base-url']);
+    expect((await values(['config', 'get', ''])).values).toEqual(['base-url', 'mail.command', 'mail.from']);
+    expect((await values(['config', 'set', 'mail.'])).values).toEqual(['mail.command', 'mail.from']);
     expect((await values(['completion', ''])).values).toEqual(['bash', 'zsh', 'fish']);
   });
 
