@@ -5,6 +5,7 @@ import { exportBench } from './export.bench';
 import { bcryptImportBench, importBench, xmlImportBench } from './import.bench';
 import { usersBench } from './users.bench';
 import { postgresBench } from './postgres.bench';
+import { startupBench } from './startup.bench';
 
 /**
  * `npm run bench`: every figure next to the raw limit measured in the same run.
@@ -12,6 +13,7 @@ import { postgresBench } from './postgres.bench';
  * `npm run bench -- <name> …`.
  */
 const SUITES: Record<string, () => Promise<void>> = {
+  startup: startupBench,
   lifecycle: lifecycleBench,
   enroll: enrollBench,
   import: importBench,

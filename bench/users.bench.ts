@@ -187,15 +187,7 @@ export async function usersBench(): Promise<void> {
   const node = process.execPath;
   const bareEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
 
-  // Start-up: nothing but the help.
-  const [nodeMs, helpMs] = medianInterleavedMs(
-    [
-      { command: node, args: ['-e', '0'], env: bareEnv },
-      { command: node, args: [BIN, '--help'], env: bareEnv },
-    ],
-    31,
-  );
-  timeFigure('roster --help vs node -e 0', helpMs!, nodeMs!, 1.6);
+  // Start-up alone (roster --help) is the startup suite's, on each Node version.
 
   // ROSTER_BENCH_DB=<file> keeps the database between runs (built if missing), for profiling.
   const kept = process.env.ROSTER_BENCH_DB;
