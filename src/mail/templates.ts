@@ -143,6 +143,9 @@ export function parseTemplate(name: TemplateName, text: string, source: string, 
     }
   }
   if (known.has('password') && subjectLine[1]!.includes('{password}')) throw problem('a password must not be put in the subject');
+  // A password roster generates exists only in this mail: a template without it would lose it.
+  // (Where there is none, the line that holds it is left out.)
+  if (known.has('password') && !body.includes('{password}')) throw problem('the body has no {password}: add a line such as "Password: {password}"');
   return { name, source, language, subject: subjectLine[1]!.trim(), body };
 }
 

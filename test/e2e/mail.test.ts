@@ -287,6 +287,23 @@ describe('mail to users (a fake mail command)', () => {
     }
   });
 
+  it('refuses a welcome template without {password}, which would lose a generated password, before creating anyone', () => {
+    const file = path.join(configDir, 'mail', 'welcome.en.txt');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, 'Subject: Welcome {username}\n\nHello {firstname}, your username is {username}.\n');
+    try {
+      const added = run(addArgs('nopw', ['--generate-password', '--notify']));
+      expect(added.code).toBe(5);
+      expect(added.stderr).toContain(`mail template ${file}: the body has no {password}`);
+      const csv = sandbox.file('nopw.csv', 'LastName;FirstName;Email;UserName;Password;Status\nNo;Pat;pat@example.org;pat;;5\n');
+      expect(run(['import', csv, '--notify'])).toMatchObject({ code: 5, stderr: expect.stringContaining('the body has no {password}') });
+      expect(sandbox.query(`SELECT username FROM "user" WHERE username IN ('nopw', 'pat')`)).toEqual([]);
+      expect(outbox.mails()).toEqual([]);
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
   it('expire --warn --notify warns each account once per expiration date; a new date is warned about anew', () => {
     const now = '2026-12-04T09:00:00.000Z';
     const clock = { ROSTER_TEST_NOW: now };

@@ -61,7 +61,8 @@ describe('mail templates', () => {
       ['Subject: Hi\nbody', 'the subject must be followed by an empty line'],
       ['Subject: Hi\n\n  \n', 'the body is empty'],
       ['Subject: Hi\n\nDays: {days}', 'line 3: unknown placeholder {days}'],
-      ['Subject: {password}\n\nx', 'a password must not be put in the subject'],
+      ['Subject: {password}\n\nPassword: {password}', 'a password must not be put in the subject'],
+      ['Subject: Hi\n\nUser {username}', 'the body has no {password}'],
     ]) {
       const error = await caught(() => parseTemplate('welcome', text!, 'w.txt', 'en'));
       expect(error.exitCode).toBe(5);
@@ -93,7 +94,8 @@ describe('mail templates', () => {
     try {
       expect(new TemplateSet('welcome', dir).forLanguage('fr').source).toBe('built-in');
       fs.mkdirSync(path.join(dir, 'mail'));
-      const write = (name: string, subject: string) => fs.writeFileSync(path.join(dir, 'mail', name), `Subject: ${subject}\n\nbody\n`);
+      const write = (name: string, subject: string) =>
+        fs.writeFileSync(path.join(dir, 'mail', name), `Subject: ${subject}\n\n${name.startsWith('welcome') ? 'Password: {password}' : 'body'}\n`);
       write('welcome.fr.txt', 'français');
       write('welcome.pt-BR.txt', 'brasileiro');
       write('welcome.en.txt', 'english file');
