@@ -4,6 +4,8 @@ import { NotFoundError, ValidationError } from '../shared/errors';
 
 /** A mail command that has not finished after this long is killed: its mail counts as failed. */
 const MAIL_TIMEOUT_MS = 60_000;
+/** How long a program stopped for its timeout has to end before it is killed. */
+const KILL_GRACE_MS = 5_000;
 
 /** What a failed command said on stderr, at most this much, in the error. */
 const STDERR_SHOWN = 400;
@@ -61,12 +63,19 @@ export function checkMailProgram(argv: readonly string[]): void {
  * exits 0; rejects with what went wrong (not found, exit status, signal, or
  * time-out, with the start of its stderr) otherwise.
  */
-export function runMailCommand(argv: readonly string[], message: Buffer): Promise<void> {
+export function runMailCommand(argv: readonly string[], message: Buffer, options: { timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? MAIL_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'], shell: false });
+    // A process group of its own, so that a program that does not answer is stopped with the
+    // programs it started (a sendmail wrapper's helper would hold its stderr, and roster, open).
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'], shell: false, detached: true });
     // Our own timer rather than spawn's `timeout`, which Node leaves running when the program
     // cannot be started, holding roster open for the whole minute.
-    const timer = setTimeout(() => child.kill('SIGTERM'), MAIL_TIMEOUT_MS);
+    let killTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      signalGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+    }, timeoutMs);
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
@@ -80,13 +89,22 @@ export function runMailCommand(argv: readonly string[], message: Buffer): Promis
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(killTimer);
       if (code === 0) return resolve();
       const said = stderr.trim().slice(0, STDERR_SHOWN).replace(/\s+/g, ' ');
-      const how = signal
-        ? `was stopped by ${signal}${signal === 'SIGTERM' ? ` (no answer within ${MAIL_TIMEOUT_MS / 1000} s?)` : ''}`
-        : `exited with status ${code}`;
+      const how = signal ? `was stopped by ${signal}${signal === 'SIGTERM' ? ` (no answer within ${timeoutMs / 1000} s?)` : ''}` : `exited with status ${code}`;
       reject(new Error(`${argv[0]} ${how}${said ? `: ${said}` : ''}`));
     });
     child.stdin.end(message);
   });
+}
+
+/** A signal to the program's process group, which may be gone already. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Nothing left to stop.
+  }
 }

@@ -37,6 +37,20 @@ describe('mail.command', () => {
     }
   });
 
+  it('stops a program that does not answer in time, with the programs it started', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-mail-'));
+    try {
+      // sh waits for its sleep: stopping sh alone would leave the sleep holding stderr open for 30 s.
+      const hang = path.join(dir, 'hang');
+      fs.writeFileSync(hang, '#!/bin/sh\nsleep 30\necho done\n', { mode: 0o755 });
+      const start = Date.now();
+      await expect(runMailCommand([hang], Buffer.from('x'), { timeoutMs: 300 })).rejects.toThrow(`${hang} was stopped by SIGTERM (no answer within 0.3 s?)`);
+      expect(Date.now() - start).toBeLessThan(5_000);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves no timer behind when the program cannot be started', async () => {
     // A timer left running would hold roster open for the whole mail timeout after its work is done.
     const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
