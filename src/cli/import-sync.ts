@@ -94,6 +94,7 @@ export function syncJson(outcome: SyncOutcome): unknown {
     unchanged: outcome.unchanged,
     failed: outcome.failed,
     dryRun: outcome.dryRun,
+    ...(outcome.refusal ? { refused: outcome.refusal.message } : {}),
   };
 }
 

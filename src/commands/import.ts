@@ -135,7 +135,7 @@ export async function runImport(ctx: CommandContext, input: string, opts: Import
   const targets: (ColumnTarget | undefined)[] = mapping.targets.map((t) => t ?? { kind: 'ignore' });
   const layout = layoutColumns(file.columns, targets, file.name);
   // Decided, and confirmed, before anything is written: a refused sync imports nothing either.
-  const sync = syncRequest && (await planSync(ctx, file, layout, syncRequest.scope, syncRequest.limit));
+  const sync = syncRequest && (await planSync(ctx, file, layout, syncRequest.scope, syncRequest.limit, { dryRun: opts.dryRun }));
   if (sync) await confirmSync(ctx, sync, file.name, opts);
   // Heard before the report file exists: a signal in between would leave it behind.
   const stop = listenForStop();
@@ -367,6 +367,8 @@ function finish(s: ImportSummary, opts: ImportOptions, stoppedBy: NodeJS.Signals
         : 'the users counted above are committed; run the same command again to finish (users already imported are skipped)',
     );
   }
+  // A dry run above the sync's limit has listed the accounts: it ends as the real run would.
+  if (synced && 'refusal' in synced && synced.refusal) throw synced.refusal;
   if (!s.failed) return synced && 'failed' in synced && synced.failed.length ? ExitCode.partial : undefined;
   const hint = opts.report ? `fix the rows in ${opts.report} and import that file` : 'fix the rows and import again; --report <file> writes them out';
   if (s.atomic) {

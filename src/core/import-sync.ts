@@ -46,6 +46,8 @@ export interface SyncPlan {
   /** Those the file does not name, by id order. */
   missing: { id: number; username: string }[];
   limit: DeactivationLimit;
+  /** In a dry run, why the real run would be refused (above the limit): the dry run still lists the accounts. */
+  refusal?: ValidationError;
 }
 
 /**
@@ -55,7 +57,14 @@ export interface SyncPlan {
  * are wrong. Refuses, before anything is written, a scope given by no filter
  * and a sync above its limit.
  */
-export async function planSync(ctx: ServiceContext, file: UserFile, layout: ColumnLayout, scope: UserFilter, limit: DeactivationLimit): Promise<SyncPlan> {
+export async function planSync(
+  ctx: ServiceContext,
+  file: UserFile,
+  layout: ColumnLayout,
+  scope: UserFilter,
+  limit: DeactivationLimit,
+  options: { dryRun?: boolean } = {},
+): Promise<SyncPlan> {
   if (!hasSelectiveFilter(scope)) {
     throw new UsageError(
       '--deactivate-missing needs the scope the file covers: the accounts it may deactivate',
@@ -68,8 +77,9 @@ export async function planSync(ctx: ServiceContext, file: UserFile, layout: Colu
     .filter((account) => !named.has(`u:${account.username_key}`) && !named.has(`e:${account.email_key}`))
     .map(({ id, username }) => ({ id, username }));
   const plan: SyncPlan = { scope, inScope: accounts.length, missing, limit };
-  refuseAboveLimit(plan, file.name);
-  return plan;
+  const refusal = aboveLimit(plan, file.name, options);
+  if (refusal && !options.dryRun) throw refusal;
+  return { ...plan, refusal };
 }
 
 /** The identity keys of the usernames and emails of every row (`u:` and `e:` keep the two apart). */
@@ -85,14 +95,16 @@ async function keysNamedBy(file: UserFile, layout: ColumnLayout): Promise<Set<st
   return keys;
 }
 
-function refuseAboveLimit(plan: SyncPlan, fileName: string): void {
+/** The refusal of a sync that would deactivate more of the scope than its limit allows, if it would. */
+function aboveLimit(plan: SyncPlan, fileName: string, options: { dryRun?: boolean }): ValidationError | undefined {
   const count = plan.missing.length;
   const allowed = 'percent' in plan.limit ? (plan.inScope * plan.limit.percent) / 100 : plan.limit.count;
-  if (count <= allowed) return;
+  if (count <= allowed) return undefined;
   const share = ((count / plan.inScope) * 100).toFixed(1);
-  throw new ValidationError(
-    `${fileName} lacks ${count} of the ${plan.inScope} active accounts of the scope (${share}%), more than --max-deactivate ${describeLimit(plan.limit)}: nothing was imported or deactivated`,
-    `check that ${fileName} is complete (a truncated export?); --dry-run lists the accounts; if they have all left, raise the limit, e.g. --max-deactivate ${Math.ceil(Number(share))}%`,
+  const consequence = options.dryRun ? 'without --dry-run, nothing would be imported or deactivated' : 'nothing was imported or deactivated';
+  return new ValidationError(
+    `${fileName} lacks ${count} of the ${plan.inScope} active accounts of the scope (${share}%), more than --max-deactivate ${describeLimit(plan.limit)}: ${consequence}`,
+    `check that ${fileName} is complete (a truncated export?);${options.dryRun ? '' : ' --dry-run lists the accounts;'} if they have all left, raise the limit, e.g. --max-deactivate ${Math.ceil(Number(share))}%`,
   );
 }
 
@@ -100,6 +112,8 @@ export interface SyncResult extends BatchResult {
   inScope: number;
   /** The limit, as --max-deactivate writes it. */
   limit: string;
+  /** A dry run's: why the real run would be refused. */
+  refusal?: ValidationError;
 }
 
 /**
@@ -128,5 +142,5 @@ export async function deactivateMissing(ctx: ServiceContext, plan: SyncPlan, imp
       limit: describeLimit(plan.limit),
     });
   }
-  return { ...result, inScope: plan.inScope, limit: describeLimit(plan.limit) };
+  return { ...result, inScope: plan.inScope, limit: describeLimit(plan.limit), refusal: plan.refusal };
 }

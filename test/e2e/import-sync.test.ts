@@ -101,6 +101,29 @@ describe('import --deactivate-missing (sync from an HR file)', () => {
     );
     expect(active()).toEqual(before);
     expect(sandbox.query('SELECT id FROM "user" WHERE username = ?', 's21')).toEqual([]);
+    // The dry run the hint offers lists them all, says the run would be refused, and ends as it would.
+    const dry = run(['import', truncated, ...SCOPE, '--dry-run']);
+    expect(dry.code).toBe(5);
+    expect(dry.stdout).toBe(
+      [
+        `checked ${truncated} (dry run, nothing written): would create 1, update 0, skip 10; 0 failed`,
+        'would deactivate 10 of the 20 active accounts of the scope, missing from the file:',
+        ...[11, 12, 13, 14, 15, 16, 17, 18, 19, 20].map((n) => `  s${n}`),
+        '',
+      ].join('\n'),
+    );
+    expect(dry.stderr).toBe(
+      `roster: error: ${truncated} lacks 10 of the 20 active accounts of the scope (50.0%), more than --max-deactivate 10%: without --dry-run, nothing would be imported or deactivated\n` +
+        `  hint: check that ${truncated} is complete (a truncated export?); if they have all left, raise the limit, e.g. --max-deactivate 50%\n`,
+    );
+    const dryJson = run(['import', truncated, ...SCOPE, '--dry-run', '--json']);
+    expect(dryJson.code).toBe(5);
+    expect((JSON.parse(dryJson.stdout) as { sync: unknown }).sync).toMatchObject({
+      dryRun: true,
+      refused: expect.stringContaining('more than --max-deactivate 10%'),
+      deactivated: expect.arrayContaining([expect.objectContaining({ username: 's11' })]),
+    });
+    expect(active()).toEqual(before);
     // Raised on purpose, as a share or as a number of accounts.
     expect(run(['import', truncated, ...SCOPE, '--yes', '--max-deactivate', '9']).code).toBe(5);
     const raised = run(['import', truncated, ...SCOPE, '--yes', '--max-deactivate', '50%']);
