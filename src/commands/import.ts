@@ -179,6 +179,21 @@ export async function runImport(ctx: CommandContext, input: string, opts: Import
   return finish(summary, opts, stop.stoppedBy(), synced) ?? mailExit;
 }
 
+/** Where the generated passwords went with --notify: each into its user's mail, or, for some, nowhere. */
+function renderMailedPasswords(ctx: CommandContext, generated: number, mailed: MailOutcome | undefined): void {
+  const inMail = mailed?.sent.filter((sent) => sent.withPassword).length ?? 0;
+  const plural = generated > 1 ? 's' : '';
+  if (inMail === generated) {
+    if (!ctx.json) line(ctx.io.stdout, `${generated} password${plural} generated, each mailed to its user and kept nowhere else`);
+    return;
+  }
+  const rest = generated - inMail;
+  warn(
+    ctx.io,
+    `${generated} password${plural} generated, ${inMail} mailed; the other ${rest} (inactive accounts get no mail, and each failed mail is named) ${rest > 1 ? 'are' : 'is'} kept nowhere: give those accounts one with roster edit <user> --reset-password --generate-password when they need it`,
+  );
+}
+
 /** A column's name as an extra field's name would be: lower case, a-z, 0-9 and _. */
 function fieldNameFor(column: string): string {
   return (
@@ -325,8 +340,7 @@ function render(ctx: CommandContext, s: ImportSummary, opts: ImportOptions, sync
   }
   if (s.generatedPasswords && !s.dryRun && !(s.atomic && s.failed)) {
     if (opts.notify) {
-      if (!ctx.json)
-        line(ctx.io.stdout, `${s.generatedPasswords} password${s.generatedPasswords > 1 ? 's' : ''} generated, mailed to the active accounts and kept nowhere`);
+      renderMailedPasswords(ctx, s.generatedPasswords, mailed);
     } else if (opts.credentials) {
       if (!ctx.json)
         line(

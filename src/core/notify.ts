@@ -45,7 +45,8 @@ export interface MailFailure {
 }
 
 export interface MailOutcome {
-  sent: { userId: number; username: string; email: string }[];
+  /** `withPassword`: the mail carried a password roster generated. */
+  sent: { userId: number; username: string; email: string; withPassword: boolean }[];
   failed: MailFailure[];
   /** Already sent this very mail (an expiry warning about the same date): not sent again. */
   alreadySent: { userId: number; username: string }[];
@@ -103,7 +104,8 @@ export class Mailer {
       }
       const failure = await this.send(recipient);
       if (failure) outcome.failed.push(failure);
-      else outcome.sent.push({ userId: recipient.userId, username: recipient.username, email: recipient.email });
+      else
+        outcome.sent.push({ userId: recipient.userId, username: recipient.username, email: recipient.email, withPassword: recipient.password !== undefined });
     }
     return outcome;
   }

@@ -241,6 +241,10 @@ describe('mail to users (a fake mail command)', () => {
     expect(summary.mail.sent.sort()).toEqual(['elodie', 'john']);
     expect(summary.mail.failed).toEqual([{ username: 'bea', email: 'bea.bounce@example.org', message: expect.stringContaining('550'), passwordLost: true }]);
     expect(imported.stderr).toContain('roster: error: bea: mail to bea.bounce@example.org failed');
+    // Ian's account is inactive (no mail) and Bea's mail failed: their generated passwords are nowhere, and it says so.
+    expect(imported.stderr).toContain(
+      'roster: warning: 3 passwords generated, 1 mailed; the other 2 (inactive accounts get no mail, and each failed mail is named) are kept nowhere: give those accounts one with roster edit <user> --reset-password --generate-password when they need it',
+    );
     const mails = outbox.mails();
     const french = mails.find((m) => m.headers.to!.includes('elodie@example.org'))!;
     expect(decodeWords(french.headers.subject!)).toBe('Votre compte elodie — bienvenue');
@@ -271,6 +275,10 @@ describe('mail to users (a fake mail command)', () => {
     expect(dry.stdout).toContain('no mail sent (dry run)');
     expect(outbox.mails()).toEqual([]);
     expect(sandbox.query(`SELECT username FROM "user" WHERE username = 'nina'`)).toEqual([]);
+    const real = run(['import', csv, '--notify']);
+    expect(real).toMatchObject({ code: 0, stderr: '' });
+    expect(real.stdout).toContain('1 password generated, each mailed to its user and kept nowhere else\n');
+    expect(outbox.mails().map((m) => m.body)).toEqual([expect.stringMatching(/^Password: [A-Za-z0-9]{16}$/m)]);
   });
 
   it('stops at a template with an unknown placeholder, naming the file and line, before writing', () => {
