@@ -52,7 +52,14 @@ function onPostgres(request: { url: string; statements?: Statement[]; transactio
   }
   Atomics.store(bridge.signal, 0, 0);
   bridge.port.postMessage({ ...request, statements: request.statements?.map((s) => ({ sql: numbered(s.sql), params: s.params })) });
-  if (Atomics.wait(bridge.signal, 0, 0, 120_000) === 'timed-out') throw new Error('the PostgreSQL test helper did not answer within 120 s');
+  // The worker sets 1 once the answer is on the port. A wake-up with 0 still there is the late
+  // notify of the previous request (the worker stores 1, this thread reads it and goes on, and
+  // only then does the worker notify): wait again, or the next request would find no answer.
+  const deadline = Date.now() + 120_000;
+  while (Atomics.load(bridge.signal, 0) === 0) {
+    const left = deadline - Date.now();
+    if (left <= 0 || Atomics.wait(bridge.signal, 0, 0, left) === 'timed-out') throw new Error('the PostgreSQL test helper did not answer within 120 s');
+  }
   const answer = receiveMessageOnPort(bridge.port)?.message as { results?: unknown[][]; error?: string } | undefined;
   if (!answer || answer.error !== undefined) throw new Error(`PostgreSQL test helper: ${answer?.error ?? 'no answer'}`);
   return answer.results ?? [];
