@@ -60,7 +60,11 @@ function betterSqliteFor(node) {
   const oldBuild = path.join(source, 'build');
   fs.cpSync(source, staging, { recursive: true, filter: (file) => file !== oldBuild && !file.startsWith(oldBuild + path.sep) });
   const env = { ...process.env, PATH: `${path.dirname(node.node)}${path.delimiter}${process.env.PATH}` };
-  run(node.node, [nodeGyp(), 'rebuild', '--release', `--nodedir=${node.dir}`], { cwd: staging, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  run(node.node, [nodeGyp(), 'rebuild', '--release', '--loglevel=warn', `--nodedir=${node.dir}`], {
+    cwd: staging,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   fs.renameSync(staging, built);
   return built;
 }
