@@ -108,12 +108,10 @@ async function warnByMail(ctx: CommandContext, expiring: AsyncIterable<User>, da
   const mailer = await Mailer.open(ctx, 'expiry-warning');
   const users: User[] = [];
   for await (const user of expiring) users.push(user);
+  const recipients = users.map((u) => recipientOf(u));
   const outcome = opts.dryRun
-    ? { sent: [], failed: [], alreadySent: [] }
-    : await mailer.sendAll(
-        users.map((u) => recipientOf(u)),
-        { skipAlreadySent: true },
-      );
+    ? { sent: [], failed: [], alreadySent: (await mailer.due(recipients)).alreadySent }
+    : await mailer.sendAll(recipients, { skipAlreadySent: true });
   if (ctx.json) {
     line(ctx.io.stdout, JSON.stringify({ users, mail: mailJson(outcome), dryRun: Boolean(opts.dryRun) }, null, 2));
     return reportMail(ctx, outcome);
@@ -127,7 +125,10 @@ async function warnByMail(ctx: CommandContext, expiring: AsyncIterable<User>, da
   line(ctx.io.stdout, `accounts that expire within ${days} day(s):`);
   for (const user of users) await write(ctx.io.stdout, `${warnLine(user)}\n`);
   line(ctx.io.stdout, `${users.length} account(s)`);
-  if (opts.dryRun) line(ctx.io.stdout, 'no mail sent (dry run)');
+  if (opts.dryRun) {
+    const due = users.length - outcome.alreadySent.length;
+    line(ctx.io.stdout, `no mail sent (dry run): ${due} to warn, ${outcome.alreadySent.length} warned already about the same date`);
+  }
   return reportMail(ctx, outcome);
 }
 

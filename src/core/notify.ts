@@ -93,15 +93,23 @@ export class Mailer {
     return this.template === 'expiry-warning' ? (recipient.expiresAt ?? '') : '';
   }
 
+  /** The recipients still due this mail, and those that already had it (about the same thing). */
+  async due(recipients: readonly MailRecipient[]): Promise<{ due: MailRecipient[]; alreadySent: MailOutcome['alreadySent'] }> {
+    const sentBefore = await this.alreadySent(recipients);
+    const due: MailRecipient[] = [];
+    const alreadySent: MailOutcome['alreadySent'] = [];
+    for (const recipient of recipients) {
+      if (sentBefore.has(`${recipient.userId}:${this.aboutOf(recipient)}`)) alreadySent.push({ userId: recipient.userId, username: recipient.username });
+      else due.push(recipient);
+    }
+    return { due, alreadySent };
+  }
+
   /** Sends to each in turn; never throws for one user's failure. */
   async sendAll(recipients: readonly MailRecipient[], options: { skipAlreadySent?: boolean } = {}): Promise<MailOutcome> {
-    const outcome: MailOutcome = { sent: [], failed: [], alreadySent: [] };
-    const sentBefore = options.skipAlreadySent ? await this.alreadySent(recipients) : new Set<string>();
-    for (const recipient of recipients) {
-      if (sentBefore.has(`${recipient.userId}:${this.aboutOf(recipient)}`)) {
-        outcome.alreadySent.push({ userId: recipient.userId, username: recipient.username });
-        continue;
-      }
+    const { due, alreadySent } = options.skipAlreadySent ? await this.due(recipients) : { due: recipients, alreadySent: [] };
+    const outcome: MailOutcome = { sent: [], failed: [], alreadySent };
+    for (const recipient of due) {
       const failure = await this.send(recipient);
       if (failure) outcome.failed.push(failure);
       else

@@ -335,6 +335,14 @@ describe('mail to users (a fake mail command)', () => {
     expect(json.mail).toEqual({ sent: [], failed: [], alreadySent: ['soon'] });
     expect(json.users.map((u) => u.username)).toEqual(['soon']);
 
+    // A dry run tells who would be warned and who was already, and mails nobody.
+    const dry = run(['expire', '--warn', '7d', '--notify', '--dry-run'], { env: clock });
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(dry.stdout).toContain('no mail sent (dry run): 0 to warn, 1 warned already about the same date\n');
+    const dryJson = JSON.parse(run(['expire', '--warn', '7d', '--notify', '--dry-run', '--json'], { env: clock }).stdout) as { mail: unknown; dryRun: boolean };
+    expect(dryJson).toMatchObject({ dryRun: true, mail: { sent: [], failed: [], alreadySent: ['soon'] } });
+    expect(outbox.mails()).toEqual([]);
+
     expect(run(['edit', 'soon', '--expires', '2026-12-09'], { env: clock })).toMatchObject({ code: 0 });
     const third = run(['expire', '--warn', '7d', '--notify'], { env: clock });
     expect(third.stdout).toContain('mailed soon@example.org');
