@@ -117,7 +117,7 @@ const FIXED_SECTIONS = [
   '.TP',
   '.I ~/.config/roster/mail/<template>.<language>.txt',
   roff(
-    'a mail template (welcome, expiry-warning) for the users of a language, en for all others; built-in English text where none exists. A Subject: line, an empty line, the body, with {username}-style placeholders',
+    'a mail template (welcome, new-password, expiry-warning) for the users of a language, en for all others; built-in English text where none exists. A Subject: line, an empty line, the body, with {username}-style placeholders',
   ),
   '.SH COMPLETION',
   paragraph('roster completion prints the completion script of bash, zsh or fish. Installed for every user of the host:'),

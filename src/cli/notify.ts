@@ -28,7 +28,7 @@ export function reportMail(ctx: CommandContext, outcome: MailOutcome): Outcome {
     if (failure.passwordLost) {
       line(
         ctx.io.stderr,
-        `  hint: its generated password was in that mail only: give it another with roster edit ${failure.username} --reset-password --generate-password`,
+        `  hint: its generated password was in that mail only: give it another with roster edit ${failure.username} --reset-password --generate-password (--notify mails it)`,
       );
     }
   }

@@ -10,6 +10,8 @@ import { obtainPassword, type PasswordOptions } from '../cli/password';
 import { describeChange } from '../cli/describe-change';
 import { UsageError } from '../shared/errors';
 import type { EditResult, UserEdit } from '../core/users';
+import type { Mailer, MailOutcome } from '../core/notify';
+import { mailJson, reportMail } from '../cli/notify';
 
 /** The options named as the core's fields, plus those that the command turns into them. */
 interface EditOptions
@@ -23,6 +25,7 @@ interface EditOptions
   unsetField?: string[];
   activate?: boolean;
   deactivate?: boolean;
+  notify?: boolean;
 }
 
 /** The options that set one person's own value: they make no sense for several users at once. */
@@ -64,6 +67,7 @@ export function register(commands: CommandRegistry): void {
         .option('--password-stdin', 'with --reset-password: read it from standard input')
         .option('--generate-password', 'with --reset-password: generate one and print it once')
         .option('--password <password>', 'with --reset-password: the password itself (visible in the process list)')
+        .option('--notify', 'with --reset-password: mail the user the new password (a generated one is then printed nowhere)')
         .option('--field <name=value>', 'set an extra field (repeatable)', collect)
         .option('--unset-field <name>', 'remove an extra field value (repeatable)', collect);
       addSelectionOptions(command, SELECTION);
@@ -75,6 +79,7 @@ export function register(commands: CommandRegistry): void {
           requireAChange(opts, action);
           const passwordGiven = opts.passwordStdin || opts.generatePassword || opts.password !== undefined;
           if (passwordGiven && !opts.resetPassword) throw new UsageError('password options go with --reset-password');
+          if (opts.notify && !opts.resetPassword) throw new UsageError('--notify mails a new password: it goes with --reset-password');
         })
         .action(
           inContext(async (ctx, users: string[], opts: EditOptions) => {
@@ -94,6 +99,7 @@ export function register(commands: CommandRegistry): void {
         'roster edit ada --email ada.lovelace@example.org --add-role admin',
         'roster edit id:42 --expires never --field cohort=2026',
         'roster edit alan --reset-password --generate-password',
+        'roster edit alan --reset-password --generate-password --notify',
         'roster edit --where-field cohort=2025 --expires 2026-08-31 --dry-run',
         'roster list --course MATH101 --format ids | roster edit - --add-role teacher --yes',
       ]);
@@ -174,6 +180,8 @@ async function editFromOptions(ctx: CommandContext, opts: EditOptions): Promise<
 export async function runEdit(ctx: CommandContext, ref: string, opts: EditOptions): Promise<Outcome> {
   let generated: string | undefined;
   const edit = await editFromOptions(ctx, opts);
+  // The mail settings and template are checked before a password is asked for.
+  const mailer = opts.notify ? await (await import('../core/notify')).Mailer.open(ctx, 'new-password') : undefined;
   if (opts.resetPassword) {
     const obtained = await obtainPassword(ctx.io, opts, ref);
     if (!obtained) throw new UsageError('--reset-password needs a terminal to ask, or --password-stdin, --generate-password or --password');
@@ -181,6 +189,7 @@ export async function runEdit(ctx: CommandContext, ref: string, opts: EditOption
     if (obtained.generated) generated = obtained.password;
   }
   const { editUser } = await import('../core/users');
+  if (mailer) return resetAndMail(ctx, mailer, ref, edit, generated);
   const render = (result: EditResult) => renderEdit(ctx, result, generated);
   // A generated password is printed before the change is committed: if it cannot be shown, the old one stays.
   if (generated) await editUser(ctx, ref, edit, showingSecret('generated password', `the password of ${ref} was not changed`, render));
@@ -243,11 +252,24 @@ function describeEdit(opts: EditOptions): string {
   return parts.join(', ');
 }
 
-function renderEdit(ctx: CommandContext, result: EditResult, generated: string | undefined): void {
+/**
+ * --reset-password --notify: the password changed, then mailed; a generated one is in that mail
+ * and nowhere else (a failed mail is exit 6, with the hint to reset it again).
+ */
+async function resetAndMail(ctx: CommandContext, mailer: Mailer, ref: string, edit: UserEdit, generated: string | undefined): Promise<Outcome> {
+  const [{ recipientOf }, { editUser }] = await Promise.all([import('../core/notify'), import('../core/users')]);
+  const result = await editUser(ctx, ref, edit);
+  const outcome = await mailer.sendAll([recipientOf(result.user, generated)]);
+  renderEdit(ctx, result, undefined, outcome);
+  return reportMail(ctx, outcome);
+}
+
+function renderEdit(ctx: CommandContext, result: EditResult, generated: string | undefined, mailed?: MailOutcome): void {
   for (const warning of result.warnings) warn(ctx.io, warning);
   if (ctx.json) {
     const body: Record<string, unknown> = { changed: result.changes.length ? 1 : 0, users: [result.user], changes: result.changes };
     if (generated) body.generatedPassword = generated;
+    if (mailed) body.mail = mailJson(mailed);
     line(ctx.io.stdout, JSON.stringify(body, null, 2));
     return;
   }

@@ -11,15 +11,16 @@ import { ValidationError } from '../shared/errors';
  * line, an empty line, and the body; `{field}` placeholders are replaced with
  * the user's values.
  */
-export type TemplateName = 'welcome' | 'expiry-warning';
+export type TemplateName = 'welcome' | 'new-password' | 'expiry-warning';
 
-export const TEMPLATE_NAMES: readonly TemplateName[] = ['welcome', 'expiry-warning'];
+export const TEMPLATE_NAMES: readonly TemplateName[] = ['welcome', 'new-password', 'expiry-warning'];
 
 /** The placeholders every template may use, and those only its own kind has. */
 const COMMON_PLACEHOLDERS = ['username', 'firstname', 'lastname', 'email', 'officialCode', 'language'];
 const OWN_PLACEHOLDERS: Record<TemplateName, string[]> = {
   // {password} only where roster generated it: the lines that hold it are left out otherwise.
   welcome: ['password'],
+  'new-password': ['password'],
   'expiry-warning': ['expiresAt', 'days'],
 };
 
@@ -38,6 +39,17 @@ Username: {username}
 Password: {password}
 
 Please change your password after your first login.
+`,
+  'new-password': `Subject: A new password for {username}
+
+Hello {firstname} {lastname},
+
+A new password has been set for your account {username}.
+
+Password: {password}
+
+Please change it after your next login. If you did not ask for it, tell the
+platform's administrators.
 `,
   'expiry-warning': `Subject: Your account {username} expires on {expiresAt}
 

@@ -353,6 +353,25 @@ describe('mail to users (a fake mail command)', () => {
     ]);
   });
 
+  it('edit --reset-password --generate-password --notify mails the new password, which appears nowhere else', () => {
+    expect(run(['edit', 'zoe', '--phone', '123', '--notify'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--notify mails a new password') });
+    const reset = run(['edit', 'zoe', '--reset-password', '--generate-password', '--notify']);
+    expect(reset).toMatchObject({ code: 0, stderr: '' });
+    expect(reset.stdout).toMatch(/^changed user zoe \(id:\d+\):\n {2}password: changed\nmailed zoe@example.org\n$/);
+    const [mail, ...others] = outbox.mails();
+    expect(others).toEqual([]);
+    expect(mail!.headers.subject).toBe('A new password for zoe');
+    const password = /^Password: (\S+)$/m.exec(mail!.body)![1]!;
+    expect(run(['auth', 'zoe'], { input: `${password}\n` })).toMatchObject({ code: 0 });
+    expect(everythingStored()).not.toContain(password);
+    // A failed mail leaves the new password nowhere: exit 6, and how to give another.
+    const bounced = run(['edit', 'bob', '--reset-password', '--generate-password', '--notify', '--json']);
+    expect(bounced.code).toBe(6);
+    expect(JSON.parse(bounced.stdout)).toMatchObject({ changed: 1, mail: { sent: [], failed: [{ username: 'bob', passwordLost: true }] } });
+    expect(bounced.stdout).not.toContain('generatedPassword');
+    expect(bounced.stderr).toContain('roster edit bob --reset-password --generate-password');
+  });
+
   it('--notify belongs to --warn; login-as never mails', () => {
     expect(run(['expire', '--notify']).code).toBe(2);
     expect(run(['config', 'set', 'base-url', 'https://campus.example.org/'])).toMatchObject({ code: 0 });
