@@ -20,7 +20,7 @@ export function completionScript(shell: Shell): string {
 }
 
 const BASH = `# roster completion for bash.
-# Install: roster completion bash > /etc/bash_completion.d/roster
+# Install: ${SYSTEM_INSTALL.bash}
 # (or, for one user: echo 'source <(roster completion bash)' >> ~/.bashrc)
 _roster_complete() {
     local -a reply
@@ -38,7 +38,7 @@ complete -F _roster_complete roster
 
 const ZSH = `#compdef roster
 # roster completion for zsh.
-# Install: roster completion zsh > "\${fpath[1]}/_roster", then start a new shell
+# Install: ${SYSTEM_INSTALL.zsh}, then start a new shell
 # (or, for one user: echo 'source <(roster completion zsh)' >> ~/.zshrc, after compinit)
 _roster() {
     local -a reply candidates
@@ -59,7 +59,7 @@ fi
 `;
 
 const FISH = `# roster completion for fish.
-# Install: roster completion fish > ~/.config/fish/completions/roster.fish
+# Install: ${SYSTEM_INSTALL.fish}
 function __roster_complete
     command -q roster; or return
     set -l words (commandline -opc)
