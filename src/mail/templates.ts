@@ -140,8 +140,9 @@ const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_-]*)\}/g;
 
 /** Checks the shape and the placeholders: a mistake is found before the first mail, not in it. */
 export function parseTemplate(name: TemplateName, text: string, source: string, language: string): Template {
-  const problem = (message: string) => new ValidationError(`mail template ${source}: ${message}`, templateHint(name));
-  if (text.includes('\uFFFD') || text.includes('\0')) throw problem('is not UTF-8 text');
+  const problem = (message: string, hint = templateHint(name)) => new ValidationError(`mail template ${source}: ${message}`, hint);
+  if (text.includes('\uFFFD') || text.includes('\0'))
+    throw problem('is not UTF-8 text', 'save it as UTF-8 (iconv -t UTF-8), or remove it to use the built-in text');
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const subjectLine = /^Subject:[ \t]*(.*)$/i.exec(lines[0] ?? '');
   if (!subjectLine || !subjectLine[1]!.trim()) throw problem('the first line must be "Subject: <the subject>"');

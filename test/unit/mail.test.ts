@@ -82,6 +82,10 @@ describe('mail templates', () => {
       expect(error.exitCode).toBe(5);
       expect(error.message).toContain(`mail template w.txt: ${problem}`);
     }
+    // A file in another encoding: the hint says how to fix that, not which placeholders exist.
+    const latin1 = await caught(() => parseTemplate('welcome', 'Subject: Caf\uFFFD\n\nPassword: {password}', 'w.txt', 'en'));
+    expect(latin1.message).toContain('mail template w.txt: is not UTF-8 text');
+    expect((latin1 as { suggestion?: string }).suggestion).toContain('save it as UTF-8');
     // {days} belongs to the expiry warning, {password} only to the welcome.
     expect(() => parseTemplate('expiry-warning', 'Subject: {expiresAt}\n\nin {days} days', 'e.txt', 'en')).not.toThrow();
     expect((await caught(() => parseTemplate('expiry-warning', 'Subject: x\n\n{password}', 'e.txt', 'en'))).exitCode).toBe(5);
