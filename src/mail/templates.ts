@@ -137,6 +137,8 @@ function readTemplate(name: TemplateName, file: string, language: string): Templ
 }
 
 const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_-]*)\}/g;
+/** The values a user may not have: a line that names one is left out when it is absent. */
+const MAY_BE_ABSENT = new Set(['password', 'officialCode']);
 
 /** Checks the shape and the placeholders: a mistake is found before the first mail, not in it. */
 export function parseTemplate(name: TemplateName, text: string, source: string, language: string): Template {
@@ -156,6 +158,15 @@ export function parseTemplate(name: TemplateName, text: string, source: string, 
     }
   }
   if (known.has('password') && subjectLine[1]!.includes('{password}')) throw problem('a password must not be put in the subject');
+  for (const [lineNumber, line] of lines.entries()) {
+    if (!line.includes('{password}')) continue;
+    // A line is left out when a value it names is absent: the password must not go with it.
+    const other = [...line.matchAll(PLACEHOLDER)].map((m) => m[1]!).find((p) => p !== 'password' && MAY_BE_ABSENT.has(p));
+    if (other)
+      throw problem(
+        `line ${lineNumber + 1}: {password} shares its line with {${other}}, and the line is left out for a user without one: put them on lines of their own`,
+      );
+  }
   // A password roster generates exists only in this mail: a template without it would lose it.
   // (Where there is none, the line that holds it is left out.)
   if (known.has('password') && !body.includes('{password}')) throw problem('the body has no {password}: add a line such as "Password: {password}"');

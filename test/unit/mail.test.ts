@@ -77,6 +77,7 @@ describe('mail templates', () => {
       ['Subject: Hi\n\nDays: {days}', 'line 3: unknown placeholder {days}'],
       ['Subject: {password}\n\nPassword: {password}', 'a password must not be put in the subject'],
       ['Subject: Hi\n\nUser {username}', 'the body has no {password}'],
+      ['Subject: Hi\n\nLogin {username}, password {password}, code {officialCode}', 'line 3: {password} shares its line with {officialCode}'],
     ]) {
       const error = await caught(() => parseTemplate('welcome', text!, 'w.txt', 'en'));
       expect(error.exitCode).toBe(5);
