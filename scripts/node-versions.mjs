@@ -70,8 +70,7 @@ function betterSqliteFor(node) {
 }
 
 /** The checkout in a temporary directory, with this Node's better-sqlite3; node_modules hard-linked. */
-function copyOfCheckout(betterSqlite) {
-  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-node-'));
+function copyOfCheckout(copy, betterSqlite) {
   const skipped = new Set(['.git', 'node_modules'].map((name) => path.join(root, name)));
   fs.cpSync(root, copy, { recursive: true, filter: (file) => !skipped.has(file) });
   const modules = path.join(root, 'node_modules');
@@ -87,13 +86,16 @@ function copyOfCheckout(betterSqlite) {
     run('cp', ['-a', ...sources, path.join(copy, 'node_modules')]);
   }
   fs.cpSync(betterSqlite, path.join(copy, 'node_modules', 'better-sqlite3'), { recursive: true });
-  return copy;
 }
 
 function testUnder(major, jestArgs) {
   const node = installNode(major);
-  const copy = copyOfCheckout(betterSqliteFor(node));
+  const betterSqlite = betterSqliteFor(node);
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-node-'));
+  // As a checkout is: the tests that run roster as another account (nobody) must reach its bin/.
+  fs.chmodSync(copy, 0o755);
   try {
+    copyOfCheckout(copy, betterSqlite);
     process.stdout.write(`\n=== end-to-end suite on Node ${node.version} ===\n`);
     // This Node first on PATH, so that `#!/usr/bin/env node`, npm and what they start run on it.
     const env = { ...process.env, PATH: `${path.dirname(node.node)}${path.delimiter}${process.env.PATH}`, npm_config_nodedir: node.dir };
