@@ -51,6 +51,20 @@ describe('mail.command', () => {
     }
   });
 
+  it('hides the secret in what the program said before cutting it to its first 400 characters', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-mail-'));
+    try {
+      const echo = path.join(dir, 'echo');
+      const secret = 'Secret1234567890';
+      fs.writeFileSync(echo, `#!/bin/sh\nprintf '%0395d' 0 >&2\necho " ${secret}" >&2\nexit 1\n`, { mode: 0o755 });
+      const error = await caught(() => runMailCommand([echo], Buffer.from('x'), { secret }));
+      expect(error.message).not.toContain('Secret');
+      expect(error.message).toMatch(/ \[pas$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves no timer behind when the program cannot be started', async () => {
     // A timer left running would hold roster open for the whole mail timeout after its work is done.
     const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
