@@ -8,7 +8,7 @@ import { addSelectionOptions, confirmBatch, renderBatch, selectionFromCommand, t
 import type { Selection } from '../core/batch';
 import { obtainPassword, type PasswordOptions } from '../cli/password';
 import { describeChange } from '../cli/describe-change';
-import { UsageError } from '../shared/errors';
+import { ConflictError, UsageError } from '../shared/errors';
 import type { EditResult, UserEdit } from '../core/users';
 import type { Mailer, MailOutcome } from '../core/notify';
 import { mailJson, reportMail } from '../cli/notify';
@@ -80,6 +80,8 @@ export function register(commands: CommandRegistry): void {
           const passwordGiven = opts.passwordStdin || opts.generatePassword || opts.password !== undefined;
           if (passwordGiven && !opts.resetPassword) throw new UsageError('password options go with --reset-password');
           if (opts.notify && !opts.resetPassword) throw new UsageError('--notify mails a new password: it goes with --reset-password');
+          if (opts.notify && opts.deactivate)
+            throw new UsageError('--notify mails a new password, and a deactivated account cannot log in', 'leave out one of them');
         })
         .action(
           inContext(async (ctx, users: string[], opts: EditOptions) => {
@@ -182,6 +184,7 @@ export async function runEdit(ctx: CommandContext, ref: string, opts: EditOption
   const edit = await editFromOptions(ctx, opts);
   // The mail settings and template are checked before a password is asked for.
   const mailer = opts.notify ? await (await import('../core/notify')).Mailer.open(ctx, 'new-password') : undefined;
+  if (mailer) await refuseMailToBlockedAccount(ctx, ref, edit);
   if (opts.resetPassword) {
     const obtained = await obtainPassword(ctx.io, opts, ref);
     if (!obtained) throw new UsageError('--reset-password needs a terminal to ask, or --password-stdin, --generate-password or --password');
@@ -250,6 +253,17 @@ function describeEdit(opts: EditOptions): string {
   if (opts.activate) parts.push('activate');
   if (opts.deactivate) parts.push('deactivate');
   return parts.join(', ');
+}
+
+/** A new password is not mailed to an account that cannot log in (unless this edit activates it). */
+async function refuseMailToBlockedAccount(ctx: CommandContext, ref: string, edit: UserEdit): Promise<void> {
+  const [{ getUser }, { loginBlocker }] = await Promise.all([import('../core/users'), import('../core/user-model')]);
+  const user = await getUser(ctx, ref);
+  const blocker = loginBlocker({ ...user, active: user.active || edit.active === true, expiresAt: null }, ctx.now());
+  if (blocker) {
+    const hint = blocker === 'is inactive' ? 'add --activate, or leave out --notify' : 'leave out --notify';
+    throw new ConflictError(`${user.username} ${blocker}: --notify would mail a password nobody can use`, hint);
+  }
 }
 
 /**

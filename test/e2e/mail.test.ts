@@ -364,6 +364,19 @@ describe('mail to users (a fake mail command)', () => {
     const password = /^Password: (\S+)$/m.exec(mail!.body)![1]!;
     expect(run(['auth', 'zoe'], { input: `${password}\n` })).toMatchObject({ code: 0 });
     expect(everythingStored()).not.toContain(password);
+    // Not to an account that cannot log in: refused before anything changes.
+    expect(run(['edit', 'zoe', '--reset-password', '--generate-password', '--notify', '--deactivate']).code).toBe(2);
+    expect(run(['deactivate', 'zoe'])).toMatchObject({ code: 0 });
+    outbox.clear();
+    const hashOfZoe = () => sandbox.query(`SELECT password_hash FROM "user" WHERE username = 'zoe'`);
+    const hashBefore = hashOfZoe();
+    const inactive = run(['edit', 'zoe', '--reset-password', '--generate-password', '--notify']);
+    expect(inactive).toMatchObject({ code: 4, stderr: expect.stringContaining('zoe is inactive: --notify would mail a password nobody can use') });
+    expect(hashOfZoe()).toEqual(hashBefore);
+    expect(outbox.mails()).toEqual([]);
+    const activated = run(['edit', 'zoe', '--reset-password', '--generate-password', '--notify', '--activate']);
+    expect(activated).toMatchObject({ code: 0, stderr: '' });
+    expect(outbox.mails()).toHaveLength(1);
     // A failed mail leaves the new password nowhere: exit 6, and how to give another.
     const bounced = run(['edit', 'bob', '--reset-password', '--generate-password', '--notify', '--json']);
     expect(bounced.code).toBe(6);
