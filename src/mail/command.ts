@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { NotFoundError, ValidationError } from '../shared/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 
 /** A mail command that has not finished after this long is killed: its mail counts as failed. */
 const MAIL_TIMEOUT_MS = 60_000;
@@ -55,7 +55,16 @@ export function checkMailProgram(argv: readonly string[]): void {
       'install it (a sendmail-compatible program, e.g. from postfix or msmtp-mta), or roster config set mail.command <absolute path and arguments>',
     );
   }
-  if (!fs.statSync(argv[0]!).isFile()) throw new NotFoundError(`mail.command: ${argv[0]} is not a program file`);
+  const program = fs.statSync(argv[0]!);
+  if (!program.isFile()) throw new NotFoundError(`mail.command: ${argv[0]} is not a program file`);
+  // Roster runs it with its own rights (often a cron job's): nobody else may be able to change it.
+  const fix = `chown root and chmod go-w ${argv[0]}, or roster config set mail.command <another program>`;
+  if (program.mode & 0o022)
+    throw new ConflictError(`mail.command: ${argv[0]} may be changed by other accounts than its owner (mode ${(program.mode & 0o777).toString(8)})`, fix);
+  const self = process.getuid?.();
+  if (self !== undefined && program.uid !== 0 && program.uid !== self) {
+    throw new ConflictError(`mail.command: ${argv[0]} belongs to another account (uid ${program.uid}), which could change what roster runs`, fix);
+  }
 }
 
 /**

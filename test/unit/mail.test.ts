@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseMailCommand, runMailCommand } from '../../src/mail/command';
+import { checkMailProgram, parseMailCommand, runMailCommand } from '../../src/mail/command';
 import { composeMessage, splitSender } from '../../src/mail/message';
 import { configDirectory, parseTemplate, renderTemplate, TemplateSet } from '../../src/mail/templates';
 import { caught } from './helpers';
@@ -60,6 +60,27 @@ describe('mail.command', () => {
       const error = await caught(() => runMailCommand([echo], Buffer.from('x'), { secret }));
       expect(error.message).not.toContain('Secret');
       expect(error.message).toMatch(/ \[pas$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is refused when another account could change the program roster would run', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-mail-'));
+    try {
+      const program = path.join(dir, 'sendmail');
+      fs.writeFileSync(program, '#!/bin/sh\ncat > /dev/null\n', { mode: 0o755 });
+      expect(() => checkMailProgram([program])).not.toThrow();
+      fs.chmodSync(program, 0o775);
+      const writable = await caught(() => checkMailProgram([program]));
+      expect(writable.exitCode).toBe(4);
+      expect(writable.message).toContain(`${program} may be changed by other accounts than its owner (mode 775)`);
+      fs.chmodSync(program, 0o755);
+      if (process.getuid?.() === 0) {
+        // As root, a program of another account (nobody's) is refused; root's own are not.
+        fs.chownSync(program, 65534, 65534);
+        expect((await caught(() => checkMailProgram([program]))).message).toContain('belongs to another account (uid 65534)');
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
