@@ -57,9 +57,11 @@ export async function confirmSync(ctx: CommandContext, plan: SyncPlan, fileName:
   await confirmOrStop(ctx.io, ctx.yes, `Deactivate ${accounts(count)} of the scope, missing from ${fileName}?`, { offersDryRun: true });
 }
 
-/** Deactivates what the plan found missing, unless the import wrote nothing (--atomic) or was stopped. */
-export async function syncAfterImport(ctx: CommandContext, plan: SyncPlan, summary: ImportSummary, opts: SyncOptions): Promise<SyncOutcome> {
+/** Deactivates what the plan found missing, unless the import wrote nothing (--atomic) or roster was stopped. */
+export async function syncAfterImport(ctx: CommandContext, plan: SyncPlan, summary: ImportSummary, opts: SyncOptions, stopped: boolean): Promise<SyncOutcome> {
   if (summary.interrupted) return { skipped: 'the import was interrupted' };
+  // A signal after the import (while its mails went out): nothing more is changed.
+  if (stopped) return { skipped: 'roster was interrupted after the import' };
   if (summary.atomic && summary.failed) return { skipped: 'nothing was imported (--atomic)' };
   const { deactivateMissing } = await import('../core/import-sync');
   return deactivateMissing(ctx, plan, summary, { dryRun: opts.dryRun });

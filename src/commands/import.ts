@@ -168,12 +168,16 @@ export async function runImport(ctx: CommandContext, input: string, opts: Import
     });
   } finally {
     progress.done();
-    stop.release();
-    // The committed accounts get their mail even when the import stopped after them.
-    mailed = await mails?.finish();
+    try {
+      // The committed accounts get their mail even when the import stopped after them; a signal
+      // meanwhile is heard, not fatal: the listener's second one ends roster at once.
+      mailed = await mails?.finish();
+    } finally {
+      stop.release();
+    }
     if (!summary && mailed) reportMail(ctx, mailed);
   }
-  const synced = sync ? await syncAfterImport(ctx, sync, summary, opts) : undefined;
+  const synced = sync ? await syncAfterImport(ctx, sync, summary, opts, stop.stoppedBy() !== undefined) : undefined;
   render(ctx, summary, opts, synced, mailed);
   const mailExit = mailed && reportMail(ctx, mailed);
   return finish(summary, opts, stop.stoppedBy(), synced) ?? mailExit;
@@ -379,6 +383,12 @@ function finish(s: ImportSummary, opts: ImportOptions, stoppedBy: NodeJS.Signals
       s.atomic
         ? 'nothing was imported (--atomic)'
         : 'the users counted above are committed; run the same command again to finish (users already imported are skipped)',
+    );
+  }
+  if (stoppedBy && synced && 'skipped' in synced) {
+    throw new Interrupted(
+      stoppedBy,
+      'the users counted above are imported; the accounts missing from the file were not deactivated: run the same command again to do it',
     );
   }
   // A dry run above the sync's limit has listed the accounts: it ends as the real run would.

@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Sandbox } from './helpers';
+import { BIN, Sandbox } from './helpers';
 
 /**
  * Mail to users through a fake mail command that keeps what it receives: its
@@ -351,6 +352,59 @@ describe('mail to users (a fake mail command)', () => {
       { about: '2026-12-08T23:59:59.999Z' },
       { about: '2026-12-09T23:59:59.999Z' },
     ]);
+  });
+
+  it('a Ctrl-C while the mails of an import go out lets them all go out (exit 0, the import was done)', async () => {
+    // A slow mail program: the import is committed long before its mails are sent.
+    const slow = path.join(sandbox.dir, 'slow-mail');
+    fs.writeFileSync(slow, `#!/bin/sh\nsleep 0.4\nexec ${outbox.command} "$@"\n`, { mode: 0o755 });
+    expect(run(['config', 'set', 'mail.command', slow])).toMatchObject({ code: 0 });
+    try {
+      const rows = ['c1', 'c2', 'c3', 'c4'].map((u) => `L;F;${u}@example.org;${u};;5`);
+      const csv = sandbox.file('ctrl-c.csv', ['LastName;FirstName;Email;UserName;Password;Status', ...rows].join('\n') + '\n');
+      const child = spawn(process.execPath, [BIN, 'import', csv, '--notify'], {
+        env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BCRYPT_COST: '4', NO_COLOR: '1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      // Once the first mail is on its way, Ctrl-C.
+      while (!fs.existsSync(path.join(sandbox.dir, 'outbox')) || outbox.mails().length === 0) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(outbox.mails()).toHaveLength(4);
+      expect(stdout).toContain('4 passwords generated, each mailed to its user and kept nowhere else');
+
+      // With a sync, the Ctrl-C stops roster before it deactivates anybody: exit 130, and says so.
+      outbox.clear();
+      const activeStudents = () =>
+        sandbox.query(`SELECT count(*) AS n FROM "user" u JOIN user_role r ON r.user_id = u.id AND r.role = 'student' WHERE u.active = 1`);
+      const before = activeStudents();
+      const more = sandbox.file(
+        'ctrl-c-2.csv',
+        ['LastName;FirstName;Email;UserName;Password;Status', 'L;F;c5@example.org;c5;;5', 'L;F;c6@example.org;c6;;5'].join('\n') + '\n',
+      );
+      const syncing = spawn(
+        process.execPath,
+        [BIN, 'import', more, '--notify', '--deactivate-missing', '--role', 'student', '--max-deactivate', '100%', '--yes'],
+        {
+          env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BCRYPT_COST: '4', NO_COLOR: '1', ...env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      syncing.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const syncExited = new Promise<number | null>((resolve) => syncing.on('close', resolve));
+      while (!fs.existsSync(path.join(sandbox.dir, 'outbox')) || outbox.mails().length === 0) await new Promise((r) => setTimeout(r, 50));
+      syncing.kill('SIGINT');
+      expect(await syncExited).toBe(130);
+      expect(stderr).toContain('the accounts missing from the file were not deactivated');
+      expect(activeStudents()).toEqual([{ n: Number((before[0] as { n: number }).n) + 2 }]);
+      expect(outbox.mails()).toHaveLength(2);
+    } finally {
+      expect(run(['config', 'set', 'mail.command', outbox.command])).toMatchObject({ code: 0 });
+    }
   });
 
   it('edit --reset-password --generate-password --notify mails the new password, which appears nowhere else', () => {
