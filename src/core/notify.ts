@@ -125,7 +125,7 @@ export class Mailer {
     try {
       const mail = renderTemplate(template, valuesOf(recipient, nowIso(this.ctx)));
       const message = await composeMessage(this.from, { name: `${recipient.firstname} ${recipient.lastname}`.trim(), address: recipient.email }, mail);
-      await runMailCommand(this.command, message, { secret: recipient.password });
+      await runMailCommand(this.command, message, { hideOutput: recipient.password !== undefined });
     } catch (error) {
       // A mail command may repeat a line of the message in its complaint: never the password.
       const message = hidePassword((error as Error).message, recipient.password);
