@@ -50,6 +50,8 @@ export const SETTINGS: Record<string, SettingSpec> = {
       checkEmail(address, problems, 'mail.from');
       const unsafe = textProblem(name, LIMITS.name);
       if (unsafe) problems.add('mail.from', `the name ${unsafe}`);
+      // One sender: a name holding an address ("IT <a@b.org>, Evil <c@d.org>") would name a second one.
+      else if (/[<>@]/.test(name)) problems.add('mail.from', `the name "${name}" holds <, > or @: give one address, or Name <address>`);
       if (!problems.empty) throw new ValidationError(problems.list, 'e.g. roster config set mail.from "Campus <noreply@campus.example.org>"');
       return text;
     },

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkMailProgram, parseMailCommand, runMailCommand } from '../../src/mail/command';
+import { SETTINGS } from '../../src/core/settings';
 import { composeMessage, splitSender } from '../../src/mail/message';
 import { configDirectory, parseTemplate, renderTemplate, TemplateSet } from '../../src/mail/templates';
 import { caught } from './helpers';
@@ -173,6 +174,13 @@ describe('mail templates', () => {
 });
 
 describe('mail messages', () => {
+  it('take mail.from as one sender only', () => {
+    const parse = (value: string) => SETTINGS['mail.from']!.parse(value);
+    expect(parse('Campus IT <it@example.org>')).toBe('Campus IT <it@example.org>');
+    expect(() => parse('IT <it@example.org>, Evil <evil@x.org>')).toThrow('holds <, > or @');
+    expect(() => parse('it@example.org <evil@x.org>')).toThrow('holds <, > or @');
+  });
+
   it('split mail.from into name and address', () => {
     expect(splitSender('noreply@campus.example.org')).toEqual({ name: '', address: 'noreply@campus.example.org' });
     expect(splitSender('"Campus, Admissions" <a@b.org>')).toEqual({ name: 'Campus, Admissions', address: 'a@b.org' });
