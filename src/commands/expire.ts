@@ -1,3 +1,4 @@
+import { escapeValue } from '../cli/terminal-text';
 import type { CommandRegistry } from '../cli/registry';
 import { inContext, type CommandContext, type Outcome } from '../cli/context';
 import { filterFromOptions } from '../cli/filters';
@@ -133,5 +134,5 @@ async function warnByMail(ctx: CommandContext, expiring: AsyncIterable<User>, da
 }
 
 function warnLine(user: User): string {
-  return `  ${user.expiresAt!.slice(0, 16).replace('T', ' ')} UTC  ${user.username}  <${user.email}>  ${user.firstname} ${user.lastname}`;
+  return `  ${user.expiresAt!.slice(0, 16).replace('T', ' ')} UTC  ${escapeValue(user.username)}  <${escapeValue(user.email)}>  ${escapeValue(`${user.firstname} ${user.lastname}`)}`;
 }

@@ -3,6 +3,7 @@ import { checkMailProgram, parseMailCommand, runMailCommand } from '../mail/comm
 import { composeMessage, splitSender } from '../mail/message';
 import { configDirectory, renderTemplate, TemplateSet, type TemplateName } from '../mail/templates';
 import { audit } from './audit';
+import { Problems, checkEmail } from './validation';
 import { nowIso, type ServiceContext } from './context';
 import { requireSetting } from './settings';
 import type { User } from './user-model';
@@ -123,6 +124,10 @@ export class Mailer {
     const template = this.templates.forLanguage(recipient.language);
     const details = { template: this.template, to: recipient.email, language: template.language, file: template.source };
     try {
+      // Checked again here: a value written to the database by other means than roster is not trusted.
+      const problems = new Problems();
+      checkEmail(recipient.email, problems);
+      if (!problems.empty) throw new Error('not sent: the address is not a valid email address (fix it with roster edit --email)');
       const mail = renderTemplate(template, valuesOf(recipient, nowIso(this.ctx)));
       const message = await composeMessage(this.from, { name: `${recipient.firstname} ${recipient.lastname}`.trim(), address: recipient.email }, mail);
       await runMailCommand(this.command, message, { hideOutput: recipient.password !== undefined });

@@ -463,6 +463,20 @@ describe('mail to users (a fake mail command)', () => {
     expect(bounced.stderr).toContain('roster edit bob --reset-password --generate-password');
   });
 
+  it('does not mail an address written to the database by other means that is not one', () => {
+    const clock = { ROSTER_TEST_NOW: '2026-12-04T09:00:00.000Z' };
+    expect(run(addArgs('forged', ['--password-stdin', '--expires', '2026-12-07']), { input: 'forged password 1\n', env: clock }).code).toBe(0);
+    sandbox.execute(`UPDATE "user" SET email = 'forged@example.org' || char(13) || char(10) || 'Bcc: evil@x.org' WHERE username = 'forged'`);
+    outbox.clear();
+    const warned = run(['expire', '--warn', '7d', '--notify'], { env: clock });
+    expect(warned.code).toBe(6);
+    expect(warned.stderr).toContain(
+      'roster: error: forged: mail to forged@example.org\\u000d\\u000aBcc: evil@x.org failed: not sent: the address is not a valid email address',
+    );
+    expect(warned.stdout + warned.stderr).not.toMatch(/\r/);
+    expect(outbox.mails().filter((m) => m.head.includes('evil'))).toEqual([]);
+  });
+
   it('--notify belongs to --warn; login-as never mails', () => {
     expect(run(['expire', '--notify']).code).toBe(2);
     expect(run(['config', 'set', 'base-url', 'https://campus.example.org/'])).toMatchObject({ code: 0 });
