@@ -466,7 +466,7 @@ describe('mail to users (a fake mail command)', () => {
   it('does not mail an address written to the database by other means that is not one', () => {
     const clock = { ROSTER_TEST_NOW: '2026-12-04T09:00:00.000Z' };
     expect(run(addArgs('forged', ['--password-stdin', '--expires', '2026-12-07']), { input: 'forged password 1\n', env: clock }).code).toBe(0);
-    sandbox.execute(`UPDATE "user" SET email = 'forged@example.org' || char(13) || char(10) || 'Bcc: evil@x.org' WHERE username = 'forged'`);
+    sandbox.execute(`UPDATE "user" SET email = ? WHERE username = 'forged'`, 'forged@example.org\r\nBcc: evil@x.org');
     outbox.clear();
     const warned = run(['expire', '--warn', '7d', '--notify'], { env: clock });
     expect(warned.code).toBe(6);
