@@ -124,6 +124,8 @@ export class Mailer {
     const template = this.templates.forLanguage(recipient.language);
     const details = { template: this.template, to: recipient.email, language: template.language, file: template.source };
     try {
+      // The program is checked again before each mail: a long import gives time to swap it.
+      checkMailProgram(this.command);
       // Checked again here: a value written to the database by other means than roster is not trusted.
       const problems = new Problems();
       checkEmail(recipient.email, problems);

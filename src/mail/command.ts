@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 
 /** A mail command that has not finished after this long is killed: its mail counts as failed. */
@@ -55,15 +56,32 @@ export function checkMailProgram(argv: readonly string[]): void {
       'install it (a sendmail-compatible program, e.g. from postfix or msmtp-mta), or roster config set mail.command <absolute path and arguments>',
     );
   }
-  const program = fs.statSync(argv[0]!);
-  if (!program.isFile()) throw new NotFoundError(`mail.command: ${argv[0]} is not a program file`);
-  // Roster runs it with its own rights (often a cron job's): nobody else may be able to change it.
-  const fix = `chown root and chmod go-w ${argv[0]}, or roster config set mail.command <another program>`;
-  if (program.mode & 0o022)
-    throw new ConflictError(`mail.command: ${argv[0]} may be changed by other accounts than its owner (mode ${(program.mode & 0o777).toString(8)})`, fix);
+  const program = argv[0]!;
+  if (!fs.statSync(program).isFile()) throw new NotFoundError(`mail.command: ${program} is not a program file`);
+  // Roster runs it with its own rights (often a cron job's): nobody else may be able to change it,
+  // nor replace it, nor a link to it, in any folder above it (a sticky folder such as /tmp protects
+  // what others own in it).
+  const real = fs.realpathSync(program);
+  const fix = `chown root and chmod go-w ${program} and its folders, or roster config set mail.command <another program>`;
   const self = process.getuid?.();
-  if (self !== undefined && program.uid !== 0 && program.uid !== self) {
-    throw new ConflictError(`mail.command: ${argv[0]} belongs to another account (uid ${program.uid}), which could change what roster runs`, fix);
+  for (const file of new Set([real, ...foldersAbove(real), ...foldersAbove(program)])) {
+    const stat = fs.statSync(file);
+    const sticky = stat.isDirectory() && (stat.mode & 0o1000) !== 0;
+    if (stat.mode & 0o022 && !sticky) {
+      throw new ConflictError(`mail.command: ${file} may be changed by other accounts than its owner (mode ${(stat.mode & 0o777).toString(8)})`, fix);
+    }
+    if (self !== undefined && stat.uid !== 0 && stat.uid !== self) {
+      throw new ConflictError(`mail.command: ${file} belongs to another account (uid ${stat.uid}), which could change what roster runs`, fix);
+    }
+  }
+}
+
+/** The folders that hold a path, up to the root. */
+function foldersAbove(file: string): string[] {
+  const folders: string[] = [];
+  for (let folder = path.dirname(file); ; folder = path.dirname(folder)) {
+    folders.push(folder);
+    if (folder === path.dirname(folder)) return folders;
   }
 }
 

@@ -77,6 +77,14 @@ describe('mail.command', () => {
       expect(writable.exitCode).toBe(4);
       expect(writable.message).toContain(`${program} may be changed by other accounts than its owner (mode 775)`);
       fs.chmodSync(program, 0o755);
+      // A folder others may write to lets them replace the program, unless it is sticky (as /tmp is).
+      fs.chmodSync(dir, 0o777);
+      expect((await caught(() => checkMailProgram([program]))).message).toContain(
+        `mail.command: ${dir} may be changed by other accounts than its owner (mode 777)`,
+      );
+      fs.chmodSync(dir, 0o1777);
+      expect(() => checkMailProgram([program])).not.toThrow();
+      fs.chmodSync(dir, 0o700);
       if (process.getuid?.() === 0) {
         // As root, a program of another account (nobody's) is refused; root's own are not.
         fs.chownSync(program, 65534, 65534);
