@@ -5,6 +5,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../shared/errors'
 
 /** A mail command that has not finished after this long is killed: its mail counts as failed. */
 const MAIL_TIMEOUT_MS = 60_000;
+/** How long the output of a program that has exited may stay open before roster stops reading it. */
+const STDIO_GRACE_MS = 1_000;
 /** How long a program stopped for its timeout has to end before it is killed. */
 const KILL_GRACE_MS = 5_000;
 
@@ -114,9 +116,16 @@ export function runMailCommand(argv: readonly string[], message: Buffer, options
       clearTimeout(timer);
       reject(new Error(error.code === 'ENOENT' ? `${argv[0]} does not exist` : `${argv[0]} could not be run: ${error.message}`));
     });
+    // Once the program has exited, what it left behind (a helper in a session of its own, out of
+    // reach of the group's signals) may keep its stderr open: roster stops listening after a second.
+    let leftOpen: NodeJS.Timeout | undefined;
+    child.on('exit', () => {
+      leftOpen = setTimeout(() => child.stderr.destroy(), STDIO_GRACE_MS);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       clearTimeout(killTimer);
+      clearTimeout(leftOpen);
       if (code === 0) return resolve();
       // A program may print back what it was given, and a password in the mail is in it encoded
       // (base64, quoted-printable, cut by soft line breaks): no masking can be sure of it.

@@ -95,6 +95,20 @@ describe('mail.command', () => {
     }
   });
 
+  it('does not wait for a helper the program left running with its output open', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-mail-'));
+    try {
+      // setsid: a session of its own, beyond the signals of the program's group.
+      const leaves = path.join(dir, 'leaves');
+      fs.writeFileSync(leaves, '#!/bin/sh\ncat > /dev/null\nsetsid sleep 20 &\nexit 0\n', { mode: 0o755 });
+      const start = Date.now();
+      await runMailCommand([leaves], Buffer.from('x'));
+      expect(Date.now() - start).toBeLessThan(5_000);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves no timer behind when the program cannot be started', async () => {
     // A timer left running would hold roster open for the whole mail timeout after its work is done.
     const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
