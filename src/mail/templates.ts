@@ -129,14 +129,19 @@ export class TemplateSet {
 function readTemplate(name: TemplateName, file: string, language: string): Template {
   let text: string;
   try {
+    // A template is a page of text; anything far larger is a mistake, and would be multiplied by every mail.
+    if (fs.statSync(file).size > TEMPLATE_LIMIT_BYTES) throw new ValidationError(`mail template ${file}: is larger than ${TEMPLATE_LIMIT_BYTES / 1024} kB`);
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof ValidationError) throw error;
     throw new ValidationError(`cannot read the mail template ${file}: ${(error as Error).message}`);
   }
   return parseTemplate(name, text, file, language);
 }
 
 const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_-]*)\}/g;
+const TEMPLATE_LIMIT_BYTES = 64 * 1024;
+
 /** The values a user may not have: a line that names one is left out when it is absent. */
 const MAY_BE_ABSENT = new Set(['password', 'officialCode']);
 
@@ -158,6 +163,8 @@ export function parseTemplate(name: TemplateName, text: string, source: string, 
     }
   }
   if (known.has('password') && subjectLine[1]!.includes('{password}')) throw problem('a password must not be put in the subject');
+  const absentInSubject = [...subjectLine[1]!.matchAll(PLACEHOLDER)].map((m) => m[1]!).find((p) => p !== 'password' && MAY_BE_ABSENT.has(p));
+  if (absentInSubject) throw problem(`{${absentInSubject}} may be absent, and cannot be in the subject: put it in the body`);
   for (const [lineNumber, line] of lines.entries()) {
     if (!line.includes('{password}')) continue;
     // A line is left out when a value it names is absent: the password must not go with it.

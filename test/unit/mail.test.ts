@@ -135,6 +135,7 @@ describe('mail templates', () => {
       ['Subject: Hi\n\nDays: {days}', 'line 3: unknown placeholder {days}'],
       ['Subject: {password}\n\nPassword: {password}', 'a password must not be put in the subject'],
       ['Subject: Hi\n\nUser {username}', 'the body has no {password}'],
+      ['Subject: Code {officialCode}\n\nPassword: {password}', '{officialCode} may be absent, and cannot be in the subject'],
       ['Subject: Hi\n\nLogin {username}, password {password}, code {officialCode}', 'line 3: {password} shares its line with {officialCode}'],
     ]) {
       const error = await caught(() => parseTemplate('welcome', text!, 'w.txt', 'en'));
@@ -183,6 +184,20 @@ describe('mail templates', () => {
       expect(set.forLanguage('pt-BR').subject).toBe('brasileiro');
       expect(set.forLanguage('pt').subject).toBe('english file');
       expect(set.forLanguage('de').subject).toBe('english file');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('are refused beyond 64 kB, before any mail', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-templates-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'mail'));
+      const file = path.join(dir, 'mail', 'welcome.en.txt');
+      fs.writeFileSync(file, `Subject: Big\n\nPassword: {password}\n${'{firstname}\n'.repeat(7000)}`);
+      const error = await caught(() => new TemplateSet('welcome', dir));
+      expect(error.exitCode).toBe(5);
+      expect(error.message).toBe(`mail template ${file}: is larger than 64 kB`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
