@@ -86,6 +86,16 @@ export async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<Out
     fields: (opts.field ?? []).map(parseFieldAssignment),
   };
   const generated = obtained!.generated ? obtained!.password : undefined;
+  if (mailer && input.expires?.trim()) {
+    const { parseExpiry } = await import('../core/time');
+    const expiresAt = parseExpiry(input.expires, 'expires');
+    if (expiresAt && expiresAt <= ctx.now().toISOString()) {
+      throw new UsageError(
+        '--notify mails login details, and an account whose expiration date has passed cannot log in',
+        'give a later --expires, or leave out --notify',
+      );
+    }
+  }
   if (mailer) {
     // Mailed once the account exists; the mail is then the only place its generated password is.
     const result = await addUser(ctx, input);

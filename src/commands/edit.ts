@@ -259,9 +259,16 @@ function describeEdit(opts: EditOptions): string {
 async function refuseMailToBlockedAccount(ctx: CommandContext, ref: string, edit: UserEdit): Promise<void> {
   const [{ getUser }, { loginBlocker }] = await Promise.all([import('../core/users'), import('../core/user-model')]);
   const user = await getUser(ctx, ref);
-  const blocker = loginBlocker({ ...user, active: user.active || edit.active === true, expiresAt: null }, ctx.now());
+  const { parseExpiry } = await import('../core/time');
+  const expiresAt = edit.expires !== undefined ? parseExpiry(edit.expires, 'expires') : user.expiresAt;
+  const blocker = loginBlocker({ ...user, active: user.active || edit.active === true, expiresAt }, ctx.now());
   if (blocker) {
-    const hint = blocker === 'is inactive' ? 'add --activate, or leave out --notify' : 'leave out --notify';
+    const hint =
+      blocker === 'is inactive'
+        ? 'add --activate, or leave out --notify'
+        : blocker === 'has expired'
+          ? 'add --expires with a later date, or leave out --notify'
+          : 'leave out --notify';
     throw new ConflictError(`${user.username} ${blocker}: --notify would mail a password nobody can use`, hint);
   }
 }

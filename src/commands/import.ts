@@ -194,7 +194,7 @@ function renderMailedPasswords(ctx: CommandContext, generated: number, mailed: M
   const rest = generated - inMail;
   warn(
     ctx.io,
-    `${generated} password${plural} generated, ${inMail} mailed; the other ${rest} (inactive accounts get no mail, and each failed mail is named) ${rest > 1 ? 'are' : 'is'} kept nowhere: give those accounts one with roster edit <user> --reset-password --generate-password when they need it`,
+    `${generated} password${plural} generated, ${inMail} mailed; the other ${rest} (inactive and expired accounts get no mail, and each failed mail is named) ${rest > 1 ? 'are' : 'is'} kept nowhere: give those accounts one with roster edit <user> --reset-password --generate-password when they need it`,
   );
 }
 

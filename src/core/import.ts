@@ -407,7 +407,7 @@ class ImportRun {
   private async writeRows(trx: Transaction<Database>, rows: readonly PlannedRow[]): Promise<CredentialLine[]> {
     const decision = await decideChunk(trx, rows, this.decideOptions());
     const ids = await writeImportChunk(this.ctx.db, trx, decision.writes, { at: nowIso(this.ctx), actor: this.ctx.actor });
-    if (this.request.onCommitted) this.uncommitted.push(...accountsThatCanLogIn(decision.created, ids));
+    if (this.request.onCommitted) this.uncommitted.push(...accountsThatCanLogIn(decision.created, ids, nowIso(this.ctx)));
     this.count(decision);
     for (const planned of rows) planned.plaintext = undefined;
     return decision.credentials;
@@ -478,10 +478,11 @@ export async function openImportFile(input: string | NodeJS.ReadableStream, opti
 }
 
 /** The new accounts that can log in, with the password roster generated for each (decision.created and ids are in the same order). */
-function accountsThatCanLogIn(created: readonly PlannedRow[], ids: readonly number[]): MailRecipient[] {
+function accountsThatCanLogIn(created: readonly PlannedRow[], ids: readonly number[], now: string): MailRecipient[] {
   return created.flatMap((planned, i) => {
     const row = planned.prepared.row;
     if (!row.active || planned.deleted || planned.anonymizedAt) return [];
+    if (row.expires_at && row.expires_at <= now) return [];
     const account: MailRecipient = {
       userId: ids[i]!,
       username: row.username,

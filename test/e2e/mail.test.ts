@@ -268,7 +268,7 @@ describe('mail to users (a fake mail command)', () => {
     expect(imported.stderr).toContain('roster: error: bea: mail to bea.bounce@example.org failed');
     // Ian's account is inactive (no mail) and Bea's mail failed: their generated passwords are nowhere, and it says so.
     expect(imported.stderr).toContain(
-      'roster: warning: 3 passwords generated, 1 mailed; the other 2 (inactive accounts get no mail, and each failed mail is named) are kept nowhere: give those accounts one with roster edit <user> --reset-password --generate-password when they need it',
+      'roster: warning: 3 passwords generated, 1 mailed; the other 2 (inactive and expired accounts get no mail, and each failed mail is named) are kept nowhere: give those accounts one with roster edit <user> --reset-password --generate-password when they need it',
     );
     const mails = outbox.mails();
     const french = mails.find((m) => m.headers.to!.includes('elodie@example.org'))!;
@@ -475,6 +475,27 @@ describe('mail to users (a fake mail command)', () => {
     );
     expect(warned.stdout + warned.stderr).not.toMatch(/\r/);
     expect(outbox.mails().filter((m) => m.head.includes('evil'))).toEqual([]);
+  });
+
+  it('mails no password to an account whose expiration date has passed', () => {
+    outbox.clear();
+    const clock = { ROSTER_TEST_NOW: '2026-12-04T09:00:00.000Z' };
+    expect(run(addArgs('late', ['--generate-password', '--notify', '--expires', '2020-01-01']), { env: clock })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('an account whose expiration date has passed cannot log in'),
+    });
+    expect(sandbox.query(`SELECT id FROM "user" WHERE username = 'late'`)).toEqual([]);
+    const csv = sandbox.file('expired.csv', 'LastName;FirstName;Email;UserName;Password;Status;ExpiryDate\nOld;Olga;olga@example.org;olga;;5;2020-01-01\n');
+    const imported = run(['import', csv, '--notify'], { env: clock });
+    expect(imported.code).toBe(0);
+    expect(imported.stderr).toContain('1 password generated, 0 mailed');
+    expect(outbox.mails()).toEqual([]);
+    expect(run(['edit', 'olga', '--reset-password', '--generate-password', '--notify'], { env: clock })).toMatchObject({
+      code: 4,
+      stderr: expect.stringContaining('olga has expired: --notify would mail a password nobody can use'),
+    });
+    expect(run(['edit', 'olga', '--reset-password', '--generate-password', '--notify', '--expires', '2027-06-30'], { env: clock })).toMatchObject({ code: 0 });
+    expect(outbox.mails()).toHaveLength(1);
   });
 
   it('--notify belongs to --warn; login-as never mails', () => {
