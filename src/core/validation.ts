@@ -18,8 +18,9 @@ export const LIMITS = {
 
 // Letters (any script), digits and . _ - @, as Chamilo allows.
 const USERNAME = /^[\p{L}\p{N}._@-]+$/u;
-// Deliberately simple: one @, no spaces, a dot in the domain. Mail servers decide the rest.
-const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:".]{2,}$/u;
+// Deliberately simple: one @, no spaces, a domain of letters (any script), digits and hyphens in
+// dot-separated labels. Mail servers decide the rest.
+const EMAIL = /^[^\s@<>(),;:"[\]\\]+@(?:[\p{L}\p{N}_-]+\.)+[\p{L}\p{N}-]{2,}$/u;
 
 /** Collects problems instead of stopping at the first, so a person sees them all at once. */
 export class Problems {

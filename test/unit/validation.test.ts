@@ -44,6 +44,12 @@ describe('email addresses', () => {
     'ada@example.org.',
     '<ada@example.org>',
     'ada@example,org',
+    // Brackets and backslashes: an address literal, or text a mail program reads otherwise.
+    'x@[evil.org]',
+    'a@b.c]',
+    'evil@x.org\\',
+    'a\\b@example.org',
+    'ada@exa/mple.org',
   ])('refuses %p', (email) => {
     expect(problemsOf((p) => checkEmail(email, p))).toEqual([{ field: 'email', message: `"${email}" is not a valid email address` }]);
   });
