@@ -198,24 +198,7 @@ describe('mail to users (a fake mail command)', () => {
     expect(added.stderr).toContain('exited with status 75: what it printed is not shown, since the mail held a password');
     expect(added.stderr).not.toContain('550');
     // Without a generated password in the mail, the program's complaint is shown.
-    const own = run(
-      [
-        'add',
-        '--username',
-        'bob2',
-        '--email',
-        'bob2.bounce@example.org',
-        '--firstname',
-        'Bob',
-        '--lastname',
-        'B',
-        '--role',
-        'student',
-        '--password-stdin',
-        '--notify',
-      ],
-      { input: 'bob2 own secret\n' },
-    );
+    const own = run(addArgs('bob2.bounce', ['--password-stdin', '--notify']), { input: 'bob2 own secret\n' });
     expect(own).toMatchObject({ code: 6, stderr: expect.stringContaining('exited with status 75: fake-mail: 550 mailbox unavailable') });
     expect(added.stderr).toContain('roster edit bob --reset-password --generate-password');
     expect(outbox.mails()).toEqual([]);
@@ -378,6 +361,22 @@ describe('mail to users (a fake mail command)', () => {
     ]);
   });
 
+  /** Runs roster in the background and sends it SIGINT once the first mail is in the outbox. */
+  async function interruptedAtFirstMail(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BCRYPT_COST: '4', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    while (!fs.existsSync(path.join(sandbox.dir, 'outbox')) || outbox.mails().length === 0) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    return { code: await exited, stdout, stderr };
+  }
+
   it('a Ctrl-C while the mails of an import go out lets them all go out (exit 0, the import was done)', async () => {
     // A slow mail program: the import is committed long before its mails are sent.
     const slow = path.join(sandbox.dir, 'slow-mail');
@@ -386,19 +385,10 @@ describe('mail to users (a fake mail command)', () => {
     try {
       const rows = ['c1', 'c2', 'c3', 'c4'].map((u) => `L;F;${u}@example.org;${u};;5`);
       const csv = sandbox.file('ctrl-c.csv', ['LastName;FirstName;Email;UserName;Password;Status', ...rows].join('\n') + '\n');
-      const child = spawn(process.execPath, [BIN, 'import', csv, '--notify'], {
-        env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BCRYPT_COST: '4', NO_COLOR: '1', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      // Once the first mail is on its way, Ctrl-C.
-      while (!fs.existsSync(path.join(sandbox.dir, 'outbox')) || outbox.mails().length === 0) await new Promise((r) => setTimeout(r, 50));
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      const first = await interruptedAtFirstMail(['import', csv, '--notify']);
+      expect(first.code).toBe(0);
       expect(outbox.mails()).toHaveLength(4);
-      expect(stdout).toContain('4 passwords generated, each mailed to its user and kept nowhere else');
+      expect(first.stdout).toContain('4 passwords generated, each mailed to its user and kept nowhere else');
 
       // With a sync, the Ctrl-C stops roster before it deactivates anybody: exit 130, and says so.
       outbox.clear();
@@ -409,21 +399,19 @@ describe('mail to users (a fake mail command)', () => {
         'ctrl-c-2.csv',
         ['LastName;FirstName;Email;UserName;Password;Status', 'L;F;c5@example.org;c5;;5', 'L;F;c6@example.org;c6;;5'].join('\n') + '\n',
       );
-      const syncing = spawn(
-        process.execPath,
-        [BIN, 'import', more, '--notify', '--deactivate-missing', '--role', 'student', '--max-deactivate', '100%', '--yes'],
-        {
-          env: { PATH: process.env.PATH, HOME: sandbox.dir, ROSTER_DB: sandbox.db, ROSTER_BCRYPT_COST: '4', NO_COLOR: '1', ...env },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
-      let stderr = '';
-      syncing.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const syncExited = new Promise<number | null>((resolve) => syncing.on('close', resolve));
-      while (!fs.existsSync(path.join(sandbox.dir, 'outbox')) || outbox.mails().length === 0) await new Promise((r) => setTimeout(r, 50));
-      syncing.kill('SIGINT');
-      expect(await syncExited).toBe(130);
-      expect(stderr).toContain('the accounts missing from the file were not deactivated');
+      const syncing = await interruptedAtFirstMail([
+        'import',
+        more,
+        '--notify',
+        '--deactivate-missing',
+        '--role',
+        'student',
+        '--max-deactivate',
+        '100%',
+        '--yes',
+      ]);
+      expect(syncing.code).toBe(130);
+      expect(syncing.stderr).toContain('the accounts missing from the file were not deactivated');
       expect(activeStudents()).toEqual([{ n: Number((before[0] as { n: number }).n) + 2 }]);
       expect(outbox.mails()).toHaveLength(2);
     } finally {
