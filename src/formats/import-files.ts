@@ -103,8 +103,9 @@ export class CredentialsFile {
           'choose another file name',
         );
       }
-      // A pending file cut short (a run killed as it staged) is still roster's: its chunk was not committed.
-      if (stat && !startsWithHeader(candidate, candidate === credentials.pending)) {
+      // A file cut short within its header is still roster's: a run killed as it created the file
+      // (the pending file: as it staged a chunk, which was not committed). Its header is completed.
+      if (stat && !startsWithHeader(candidate, true)) {
         throw new ConflictError(
           `${shown} exists and is not a credentials file written by roster (its first line is not "${CREDENTIALS_HEADER}")`,
           'choose another file name; roster appends only to its own credentials files',
@@ -185,6 +186,10 @@ export class CredentialsFile {
       // Never through a link; a file checked above, tightened to 0600 if someone loosened it.
       const fd = fs.openSync(this.target, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW);
       fs.fchmodSync(fd, 0o600);
+      // Cut short within its header (checked above): the rest of the header first.
+      const size = fs.fstatSync(fd).size;
+      const header = `${CREDENTIALS_HEADER}\n`;
+      if (size < header.length) writeAll(fd, header.slice(size), this.target);
       return fd;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

@@ -476,6 +476,25 @@ describe('roster import: options', () => {
     expect(without.stderr).not.toContain('generated');
   });
 
+  it('takes up a credentials file that a killed run left cut short as it created it (empty, or part of the header)', () => {
+    for (const [name, start] of [
+      ['cut-empty.csv', ''],
+      ['cut-header.csv', 'username;pa'],
+    ] as const) {
+      const credentials = path.join(sandbox.dir, name);
+      fs.writeFileSync(credentials, start, { mode: 0o600 });
+      const csv = sandbox.file(`${name}.in.csv`, `LastName;FirstName;Email;UserName;Password\nCut;Carl;${name}@example.org;${name.replace('.csv', '')};\n`);
+      const result = sandbox.run(['import', csv, '--credentials', credentials]);
+      expect({ name, code: result.code, stderr: result.stderr }).toEqual({ name, code: 0, stderr: '' });
+      expect(fs.readFileSync(credentials, 'utf8')).toMatch(new RegExp(`^username;password\n${name.replace('.csv', '')};[A-Za-z0-9]{16}\n$`));
+    }
+    // Anything else is still not roster's.
+    const other = path.join(sandbox.dir, 'cut-other.csv');
+    fs.writeFileSync(other, 'users;names\n', { mode: 0o600 });
+    const csv = sandbox.file('cut-other.in.csv', 'LastName;FirstName;Email;UserName;Password\nCut;Cora;cora@example.org;cora;\n');
+    expect(sandbox.run(['import', csv, '--credentials', other]).code).toBe(4);
+  });
+
   it('keeps the lines of finished imports in a reused credentials file, also of users renamed or purged since (newcomer report)', () => {
     const lines = () => fs.readFileSync(path.join(sandbox.dir, 'creds.csv'), 'utf8').trim().split('\n').slice(1);
     const row = (name: string) => `LastName;FirstName;Email;UserName\nL;F;${name}@example.org;${name}\n`;
