@@ -76,10 +76,11 @@ export function register(commands: CommandRegistry): void {
         .hook('preAction', (_command, action) => {
           // Usage errors before the database is opened (or created).
           const opts = action.opts<EditOptions>();
+          // Before requireAChange, which would take --notify alone for a selection option.
+          if (opts.notify && !opts.resetPassword) throw new UsageError('--notify mails a new password: it goes with --reset-password');
           requireAChange(opts, action);
           const passwordGiven = opts.passwordStdin || opts.generatePassword || opts.password !== undefined;
           if (passwordGiven && !opts.resetPassword) throw new UsageError('password options go with --reset-password');
-          if (opts.notify && !opts.resetPassword) throw new UsageError('--notify mails a new password: it goes with --reset-password');
           if (opts.notify && opts.deactivate)
             throw new UsageError('--notify mails a new password, and a deactivated account cannot log in', 'leave out one of them');
         })

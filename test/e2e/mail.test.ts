@@ -421,6 +421,10 @@ describe('mail to users (a fake mail command)', () => {
 
   it('edit --reset-password --generate-password --notify mails the new password, which appears nowhere else', () => {
     expect(run(['edit', 'zoe', '--phone', '123', '--notify'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--notify mails a new password') });
+    expect(run(['edit', 'zoe', '--notify'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--notify mails a new password: it goes with --reset-password'),
+    });
     const reset = run(['edit', 'zoe', '--reset-password', '--generate-password', '--notify']);
     expect(reset).toMatchObject({ code: 0, stderr: '' });
     expect(reset.stdout).toMatch(/^changed user zoe \(id:\d+\):\n {2}password: changed\nmailed zoe@example.org\n$/);
