@@ -87,9 +87,9 @@ export async function runAdd(ctx: CommandContext, opts: AddOptions): Promise<Out
   };
   const generated = obtained!.generated ? obtained!.password : undefined;
   if (mailer && input.expires?.trim()) {
-    const { parseExpiry } = await import('../core/time');
+    const [{ parseExpiry }, { loginBlocker }] = await Promise.all([import('../core/time'), import('../core/user-model')]);
     const expiresAt = parseExpiry(input.expires, 'expires');
-    if (expiresAt && expiresAt <= ctx.now().toISOString()) {
+    if (loginBlocker({ active: true, deletedAt: null, anonymizedAt: null, system: false, expiresAt }, ctx.now())) {
       throw new UsageError(
         '--notify mails login details, and an account whose expiration date has passed cannot log in',
         'give a later --expires, or leave out --notify',

@@ -8,6 +8,7 @@ import { checkEncodingName, fileSource, spooledSource } from '../formats/decode'
 import type { CredentialLine, CredentialsFile, RejectReport } from '../formats/import-files';
 import { scanUserFile, type FileFormat, type ReadOptions, type UserFile, type UserRecord } from '../formats/user-file';
 import { nowIso, type ServiceContext } from './context';
+import { loginBlocker } from './user-model';
 import type { ColumnLayout } from './import-columns';
 import { decideChunk, lookUpChunk, type ChunkDecision, type DecideOptions } from './import-chunk';
 import { settleCredentials } from './import-credentials';
@@ -407,7 +408,7 @@ class ImportRun {
   private async writeRows(trx: Transaction<Database>, rows: readonly PlannedRow[]): Promise<CredentialLine[]> {
     const decision = await decideChunk(trx, rows, this.decideOptions());
     const ids = await writeImportChunk(this.ctx.db, trx, decision.writes, { at: nowIso(this.ctx), actor: this.ctx.actor });
-    if (this.request.onCommitted) this.uncommitted.push(...accountsThatCanLogIn(decision.created, ids, nowIso(this.ctx)));
+    if (this.request.onCommitted) this.uncommitted.push(...accountsThatCanLogIn(decision.created, ids, this.ctx.now()));
     this.count(decision);
     for (const planned of rows) planned.plaintext = undefined;
     return decision.credentials;
@@ -478,11 +479,11 @@ export async function openImportFile(input: string | NodeJS.ReadableStream, opti
 }
 
 /** The new accounts that can log in, with the password roster generated for each (decision.created and ids are in the same order). */
-function accountsThatCanLogIn(created: readonly PlannedRow[], ids: readonly number[], now: string): MailRecipient[] {
+function accountsThatCanLogIn(created: readonly PlannedRow[], ids: readonly number[], now: Date): MailRecipient[] {
   return created.flatMap((planned, i) => {
     const row = planned.prepared.row;
-    if (!row.active || planned.deleted || planned.anonymizedAt) return [];
-    if (row.expires_at && row.expires_at <= now) return [];
+    const state = { active: Boolean(row.active), deletedAt: planned.deleted ? 'deleted' : null, anonymizedAt: planned.anonymizedAt ?? null, system: false };
+    if (loginBlocker({ ...state, expiresAt: row.expires_at ?? null }, now)) return [];
     const account: MailRecipient = {
       userId: ids[i]!,
       username: row.username,

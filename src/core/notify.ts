@@ -134,8 +134,8 @@ export class Mailer {
       const message = await composeMessage(this.from, { name: `${recipient.firstname} ${recipient.lastname}`.trim(), address: recipient.email }, mail);
       await runMailCommand(this.command, message, { hideOutput: recipient.password !== undefined });
     } catch (error) {
-      // A mail command may repeat a line of the message in its complaint: never the password.
-      const message = hidePassword((error as Error).message, recipient.password);
+      // Never the password: runMailCommand keeps nothing the program printed when the mail held one.
+      const message = (error as Error).message;
       await audit(this.ctx.db.kysely, this.ctx, 'mail.failed', recipient.userId, { ...details, error: message });
       return { userId: recipient.userId, username: recipient.username, email: recipient.email, message, passwordLost: recipient.password !== undefined };
     }
@@ -162,10 +162,6 @@ function valuesOf(recipient: MailRecipient, now: string): Record<string, string 
     // Calendar days (UTC), as people count them: an account that ends tonight expires in 0 days.
     days: expires && String(Math.max(0, Math.round((Date.parse(expires.slice(0, 10)) - Date.parse(now.slice(0, 10))) / 86_400_000))),
   };
-}
-
-function hidePassword(text: string, password: string | undefined): string {
-  return password ? text.split(password).join('[password]') : text;
 }
 
 /**
