@@ -490,6 +490,37 @@ describe('mail to users (a fake mail command)', () => {
     expect(outbox.mails()).toHaveLength(1);
   });
 
+  it('refuses, before anything changes, what hostile input found: a replaceable program, a second sender, a huge template, an address literal', () => {
+    // A program in a folder other accounts may write to could be replaced under roster's feet.
+    const open = path.join(sandbox.dir, 'open');
+    fs.mkdirSync(open, { mode: 0o777 });
+    fs.chmodSync(open, 0o777);
+    fs.copyFileSync(outbox.command, path.join(open, 'fake-mail'));
+    expect(run(['config', 'set', 'mail.command', path.join(open, 'fake-mail')]).code).toBe(0);
+    const replaceable = run(addArgs('h1', ['--generate-password', '--notify']));
+    expect(replaceable).toMatchObject({
+      code: 4,
+      stderr: expect.stringContaining(`mail.command: ${open} may be changed by other accounts than its owner (mode 777)`),
+    });
+    expect(run(['config', 'set', 'mail.command', outbox.command]).code).toBe(0);
+    expect(run(['config', 'set', 'mail.from', 'IT <it@example.org>, Evil <evil@x.org>'])).toMatchObject({
+      code: 5,
+      stderr: expect.stringContaining('holds <, > or @'),
+    });
+    const big = path.join(configDir, 'mail', 'welcome.en.txt');
+    fs.mkdirSync(path.dirname(big), { recursive: true });
+    fs.writeFileSync(big, `Subject: Big\n\nPassword: {password}\n${'{firstname}\n'.repeat(7000)}`);
+    try {
+      expect(run(addArgs('h2', ['--generate-password', '--notify']))).toMatchObject({ code: 5, stderr: expect.stringContaining('is larger than 64 kB') });
+    } finally {
+      fs.rmSync(big);
+    }
+    const literal = run(addArgs('h3', ['--generate-password', '--notify']).map((a) => (a === 'h3@example.org' ? 'h3@[evil.org]' : a)));
+    expect(literal).toMatchObject({ code: 5, stderr: expect.stringContaining('"h3@[evil.org]" is not a valid email address') });
+    expect(sandbox.query(`SELECT username FROM "user" WHERE username IN ('h1', 'h2', 'h3')`)).toEqual([]);
+    expect(outbox.mails()).toEqual([]);
+  });
+
   it('--notify belongs to --warn; login-as never mails', () => {
     expect(run(['expire', '--notify']).code).toBe(2);
     expect(run(['config', 'set', 'base-url', 'https://campus.example.org/'])).toMatchObject({ code: 0 });
